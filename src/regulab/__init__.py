@@ -1,0 +1,31 @@
+"""regulab: shows, measures and applies L1 and L2 regularization.
+
+regulab minimizes, everywhere, the objective of the seed documents::
+
+    Cost(w, b) = EmpLoss(w, b) + lam * Complexity(w)
+
+with EmpLoss the (sample-weighted) *mean* squared error or mean log-loss, the intercept ``b``
+never penalized, and Complexity one of ``sum|w_j|`` (L1), ``sum w_j**2`` (L2) or
+``rho*sum|w_j| + (1-rho)*sum w_j**2`` (elastic net).  :mod:`regulab.conventions` converts
+other tools' ``alpha``/``lambda`` to this scale.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:  # pragma: no cover - depends on install mode
+    __version__ = version("regulab")
+except PackageNotFoundError:  # pragma: no cover
+    __version__ = "0.0.0+unknown"
+
+from regulab.losses import LogisticLoss, SquaredLoss
+from regulab.penalties import L1, L2, ElasticNet, soft_threshold
+
+__all__ = [
+    "__version__",
+    "L1",
+    "L2",
+    "ElasticNet",
+    "SquaredLoss",
+    "LogisticLoss",
+    "soft_threshold",
+]

@@ -1,0 +1,36 @@
+"""The registry of claims, in report order. Each claim module gives ``run``; each plot module
+gives the figures. A new claim is one ``Claim(...)`` line here."""
+
+from __future__ import annotations
+
+from regulab.claims import gradient_table, gradient_view, one_weight
+from regulab.claims.base import Claim, ClaimResult, ExplainConfig, Table
+from regulab.plots.gradient_table import plot_gradient_table
+from regulab.plots.gradient_view import plot_gradient_view
+from regulab.plots.one_weight import plot_one_weight
+
+
+def _claim(module, plot, **kw) -> Claim:
+    return Claim(id=module.ID, title=module.TITLE, source=module.SOURCE,
+                 statement=module.STATEMENT, run=module.run, plot=plot, **kw)
+
+
+REGISTRY: dict[str, Claim] = {c.id: c for c in [
+    _claim(one_weight, plot_one_weight),
+    _claim(gradient_view, plot_gradient_view),
+    _claim(gradient_table, plot_gradient_table),
+]}
+
+
+def select(ids=None) -> list[Claim]:
+    """The claims named by ``ids`` (all when empty), in registry order; unknown ids raise."""
+    if not ids:
+        return list(REGISTRY.values())
+    unknown = [i for i in ids if i not in REGISTRY]
+    if unknown:
+        raise KeyError(f"unknown claim id {', '.join(map(repr, unknown))}; valid ids: "
+                       f"{', '.join(REGISTRY)}")
+    return [c for c in REGISTRY.values() if c.id in set(ids)]
+
+
+__all__ = ["REGISTRY", "select", "Claim", "ClaimResult", "ExplainConfig", "Table"]

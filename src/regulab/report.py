@@ -1,0 +1,140 @@
+"""Writers of the report: figures (PNG + SVG), ``results.json`` and a self-contained ``index.html``.
+
+Every file is written atomically (a temporary file in the same folder, then ``os.replace``), so an
+interrupted run never leaves a half-written report. Figures carry no timestamps, so the same seed
+gives byte-identical files.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from regulab import __version__
+
+RESULTS_SCHEMA = 1
+
+
+class ReportError(OSError):
+    """The report cannot be written where asked (the message names the path and why)."""
+
+
+def prepare_out_dir(out_dir) -> Path:
+    """Create ``out_dir/figures`` and check it is writable; raise :class:`ReportError` if not."""
+    out = Path(out_dir)
+    try:
+        (out / "figures").mkdir(parents=True, exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=out, prefix=".regulab-probe-", delete=True)
+        probe.close()
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ReportError(f"cannot write the report to {str(out)!r}: {reason}") from None
+    return out
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and an atomic rename."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def save_figure(fig, out: Path, name: str) -> list[str]:
+    """Save ``fig`` as ``figures/NAME.png`` and ``.svg``; return both paths relative to ``out``."""
+    import io
+
+    paths = []
+    for ext, kw in (("png", {"dpi": 110, "metadata": {"Software": None}}),
+                    ("svg", {"metadata": {"Date": None, "Creator": None}})):
+        buf = io.BytesIO()
+        fig.savefig(buf, format=ext, **kw)
+        rel = f"figures/{name}.{ext}"
+        atomic_write(out / rel, buf.getvalue())
+        paths.append(rel)
+    return paths
+
+
+def _jsonable(value):
+    """Numbers, lists and dicts as plain JSON; NaN and infinities as ``null``."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        return value if math.isfinite(value) else None
+    return value
+
+
+def results_document(results, config) -> dict:
+    """The ``results.json`` document (schema: see README, 'results.json')."""
+    claims = []
+    for r in results:
+        entry = {"id": r.id, "title": r.title, "source": r.source, "statement": r.statement,
+                 "holds": bool(r.holds), "verdict": r.verdict, "nuance": r.nuance,
+                 "checks": r.checks, "metrics": r.metrics, "figures": r.figures,
+                 "tables": [t.as_dict() for t in r.tables]}
+        if r.skipped:
+            entry["skipped"] = r.skipped
+        claims.append(entry)
+    ran = [r for r in results if not r.skipped]
+    return _jsonable({
+        "regulab_version": __version__, "schema": RESULTS_SCHEMA, "seed": config.seed,
+        "config": asdict(config), "claims": claims,
+        "summary": {"claims": len(results), "ran": len(ran),
+                    "hold": sum(bool(r.holds) for r in ran),
+                    "skipped": [r.id for r in results if r.skipped]},
+    })
+
+
+def write_results_json(results, out: Path, config) -> Path:
+    doc = results_document(results, config)
+    text = json.dumps(doc, indent=2, allow_nan=False) + "\n"
+    atomic_write(out / "results.json", text.encode("utf-8"))
+    return out / "results.json"
+
+
+def _fmt(value):
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_fmt(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return "[" + ", ".join(_fmt(v) for v in value) + "]"
+    return str(value)
+
+
+def write_html(results, out: Path, config) -> Path:
+    env = Environment(loader=PackageLoader("regulab", "templates"),
+                      autoescape=select_autoescape(["html"]))
+    env.filters["fmt"] = _fmt
+    template = env.get_template("report.html")
+    ran = [r for r in results if not r.skipped]
+    html = template.render(results=results, config=config, version=__version__,
+                           n_hold=sum(bool(r.holds) for r in ran), n_ran=len(ran),
+                           skipped=[r for r in results if r.skipped])
+    atomic_write(out / "index.html", html.encode("utf-8"))
+    return out / "index.html"

@@ -1,0 +1,19 @@
+"""Solvers for regulab's objective.
+
+Instrumented first-order methods (each returns a :class:`SolverResult` whose ``trace`` records
+every iteration): :func:`gradient_descent`, :func:`subgradient_descent`, :func:`ista`,
+:func:`fista`.
+"""
+
+from regulab.solvers.first_order import fista, gradient_descent, ista, subgradient_descent
+from regulab.solvers.problem import Problem, SolverResult
+
+SOLVERS = {
+    "gradient_descent": gradient_descent,
+    "subgradient_descent": subgradient_descent,
+    "ista": ista,
+    "fista": fista,
+}
+
+__all__ = ["fista", "gradient_descent", "ista", "subgradient_descent", "Problem", "SolverResult",
+           "SOLVERS"]

@@ -1,0 +1,94 @@
+"""The problem every instrumented solver works on, and the result it returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+from regulab.certificates import duality_gap_squared
+from regulab.losses import SquaredLoss, normalized_weights
+from regulab.penalties import Penalty
+from regulab.trace import Trace
+
+
+@dataclass
+class Problem:
+    """``min_{w, b}  loss(X w + b; y) + penalty(w)``, the intercept ``b`` unpenalized."""
+
+    X: object
+    y: np.ndarray
+    loss: object
+    penalty: Penalty | None
+    fit_intercept: bool = False
+    sample_weight: np.ndarray | None = None
+
+    def __post_init__(self):
+        if not sparse.issparse(self.X):
+            self.X = np.asarray(self.X, dtype=float)
+            if self.X.ndim == 1:
+                self.X = self.X[:, None]
+            if not np.all(np.isfinite(self.X)):
+                col = int(np.argwhere(~np.isfinite(self.X))[0, 1])
+                raise ValueError(f"X has a NaN or infinite value in column {col}")
+        self.y = np.asarray(self.y, dtype=float).ravel()
+        if self.y.shape[0] != self.X.shape[0]:
+            raise ValueError(f"X has {self.X.shape[0]} rows but y has {self.y.shape[0]} values")
+        if not np.all(np.isfinite(self.y)):
+            raise ValueError("y has a NaN or infinite value")
+        # validate once
+        normalized_weights(self.y.shape[0], self.sample_weight)
+
+    @property
+    def n_features(self) -> int:
+        return self.X.shape[1]
+
+    def penalty_value(self, w) -> float:
+        return 0.0 if self.penalty is None else self.penalty.value(w)
+
+    def objective(self, w, b) -> float:
+        return self.loss.value(self.X, self.y, w, b, self.sample_weight) + self.penalty_value(w)
+
+    def loss_gradient(self, w, b):
+        gw, gb = self.loss.gradient(self.X, self.y, w, b, self.sample_weight)
+        return gw, (gb if self.fit_intercept else 0.0)
+
+    def lipschitz(self) -> float:
+        return self.loss.lipschitz(self.X, self.sample_weight, self.fit_intercept)
+
+    def gap(self, w, b) -> float:
+        """Duality gap where it is certifiable (squared loss with a penalty), else NaN."""
+        if not isinstance(self.loss, SquaredLoss) or self.penalty is None:
+            return float("nan")
+        l1, l2 = self.penalty.l1_l2_parts()
+        return duality_gap_squared(self.X, self.y, w, b, l1, l2, self.sample_weight,
+                                   self.fit_intercept)
+
+    def start(self, w0=None, b0=None):
+        w = np.zeros(self.n_features) if w0 is None else np.array(w0, dtype=float).ravel()
+        if w.shape[0] != self.n_features:
+            raise ValueError(f"w0 has {w.shape[0]} entries for {self.n_features} features")
+        if b0 is not None:
+            b = float(b0)
+        elif self.fit_intercept:
+            b = self.loss.null_intercept(self.y, self.sample_weight)
+        else:
+            b = 0.0
+        return w, b
+
+
+@dataclass
+class SolverResult:
+    """A solver's answer: coefficients, intercept, and the trace of how it got there."""
+
+    w: np.ndarray
+    intercept: float
+    trace: Trace
+    n_iter: int
+    converged: bool
+    solver: str
+
+    @property
+    def objective(self) -> float:
+        return self.trace.objective[-1]
