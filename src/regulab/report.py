@@ -58,11 +58,14 @@ def save_figure(fig, out: Path, name: str) -> list[str]:
     """Save ``fig`` as ``figures/NAME.png`` and ``.svg``; return both paths relative to ``out``."""
     import io
 
+    import matplotlib
+
     paths = []
     for ext, kw in (("png", {"dpi": 110, "metadata": {"Software": None}}),
                     ("svg", {"metadata": {"Date": None, "Creator": None}})):
         buf = io.BytesIO()
-        fig.savefig(buf, format=ext, **kw)
+        with matplotlib.rc_context({"svg.hashsalt": "regulab"}):  # stable ids in the SVG
+            fig.savefig(buf, format=ext, **kw)
         rel = f"figures/{name}.{ext}"
         atomic_write(out / rel, buf.getvalue())
         paths.append(rel)

@@ -60,14 +60,17 @@ def _run(prob: Problem, update, step: float, max_iter: int, tol: float, w0, b0, 
     converged = False
     k = 0
     for k in range(1, max_iter + 1):
-        w_new, b_new = update(k, w, b)
-        if not (np.all(np.isfinite(w_new)) and math.isfinite(b_new)):
+        with np.errstate(over="ignore", invalid="ignore"):
+            w_new, b_new = update(k, w, b)
+            finite = bool(np.all(np.isfinite(w_new))) and math.isfinite(b_new)
+            objective = prob.objective(w_new, b_new) if finite else float("inf")
+        if not math.isfinite(objective):
             raise FloatingPointError(
                 f"{name} diverged at iteration {k} (step {step:g} too large for this problem?)")
         change = max(float(np.max(np.abs(w_new - w))) if w.size else 0.0, abs(b_new - b))
         w, b = w_new, b_new
         gap = prob.gap(w, b)
-        trace.append(w, b, prob.objective(w, b), step if step_at is None else step_at(k), gap)
+        trace.append(w, b, objective, step if step_at is None else step_at(k), gap)
         if tol > 0:
             done = (gap / scale <= tol) if not math.isnan(gap) else (change <= tol)
             if done:
