@@ -88,3 +88,50 @@ def test_python_dash_m(tmp_path):
     r = subprocess.run([sys.executable, "-m", "regulab", "explain", "--out", str(tmp_path),
                         "--only", "gradient-table", "--lam", "-2"], capture_output=True, text=True)
     assert r.returncode == 2 and "Traceback" not in r.stderr and "lam" in r.stderr
+
+
+def test_convert_lasso_to_glmnet(capsys):
+    code, out, _ = run_cli(["convert", "--from", "sklearn-lasso", "--alpha", "0.1", "--to",
+                            "glmnet", "--json"], capsys)
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["regulab"]["l1"] == pytest.approx(0.2) and doc["regulab"]["l2"] == 0
+    (row,) = doc["to"]
+    assert row["params"] == {"lambda": pytest.approx(0.1), "alpha": pytest.approx(1.0)}
+
+
+def test_convert_table_lists_every_tool(capsys):
+    code, out, _ = run_cli(["convert", "--from", "regulab", "--lam", "0.3", "--l1-ratio", "0.5",
+                            "--n-samples", "200"], capsys)
+    assert code == 0
+    for name in ["sklearn-elasticnet", "glmnet", "torch-adamw", "keras-l1l2"]:
+        assert name in out
+
+
+def test_convert_ridge_round_trip_through_cli(capsys):
+    code, out, _ = run_cli(["convert", "--from", "sklearn-ridge", "--alpha", "2", "--n-samples",
+                            "100", "--to", "torch-sgd", "--json"], capsys)
+    assert code == 0
+    # Ridge alpha=2 on n=100 is regulab l2 = 0.02, i.e. SGD weight_decay = 2 * l2 = 0.04
+    assert json.loads(out)["to"][0]["params"]["weight_decay"] == pytest.approx(0.04)
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--from", "sklearn-ridge", "--alpha", "2"], ["--n-samples"]),
+    (["--from", "nope", "--alpha", "1"], ["'nope'", "sklearn-lasso"]),
+    (["--from", "sklearn-lasso", "--alpha", "-1"], ["alpha", "-1"]),
+    (["--from", "sklearn-lasso", "--alpha", "x"], ["alpha"]),
+    (["--from", "sklearn-lasso", "--lam", "1"], ["unexpected", "lam"]),
+    (["--from", "sklearn-lasso"], ["alpha"]),
+    (["--from", "sklearn-ridge", "--alpha", "1", "--n-samples", "0"], ["n"]),
+])
+def test_convert_bad_input(capsys, args, words):
+    code, _, err = run_cli(["convert"] + args, capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    for w in words:
+        assert w in err
+
+
+def test_conventions_lists_ids(capsys):
+    code, out, _ = run_cli(["conventions"], capsys)
+    assert code == 0 and "sklearn-lasso" in out and "glmnet" in out

@@ -45,6 +45,8 @@ def _version_callback(value: bool):
 def _root(
     version: bool = typer.Option(False, "--version", callback=_version_callback, is_eager=True,
                                  help="Print the version and exit."),
+    debug: bool = typer.Option(False, "--debug", help="Show full tracebacks on errors "
+                               "(accepted anywhere on the command line)."),
 ):
     """regulab: why does L1 give exact zeros while L2 only shrinks? Measured, with figures."""
 
@@ -109,6 +111,89 @@ def explain(
             console.print(f"[dim]{r.id}: {r.skipped}[/]")
     console.print(f"report: {(out / 'index.html').resolve()}  "
                   f"({time.perf_counter() - t0:.1f} s)")
+
+
+_CONVERT_PARAMS = ("lam", "alpha", "l1_ratio", "lambda", "C", "penalty", "weight_decay", "l1", "l2")
+
+
+@app.command()
+def convert(
+    src: str = typer.Option(..., "--from", help="Convention of the given setting, e.g. "
+                            "sklearn-lasso (see `regulab conventions`).", show_default=False),
+    to: Optional[List[str]] = typer.Option(None, "--to", help="Target convention (repeatable; "
+                                           "default: all)."),
+    lam: Optional[float] = typer.Option(None, "--lam", help="regulab's or Nielsen's lam."),
+    alpha: Optional[float] = typer.Option(None, "--alpha", help="scikit-learn's alpha, or "
+                                          "glmnet's alpha (the L1 mix)."),
+    l1_ratio: Optional[float] = typer.Option(None, "--l1-ratio", help="l1_ratio (regulab, "
+                                             "scikit-learn)."),
+    lambda_: Optional[float] = typer.Option(None, "--lambda", help="glmnet's lambda."),
+    c: Optional[float] = typer.Option(None, "--C", help="LogisticRegression's C."),
+    penalty: Optional[str] = typer.Option(None, "--penalty", help="LogisticRegression's penalty."),
+    weight_decay: Optional[float] = typer.Option(None, "--weight-decay", help="PyTorch's "
+                                                 "weight_decay."),
+    l1: Optional[float] = typer.Option(None, "--l1", help="Keras l1."),
+    l2: Optional[float] = typer.Option(None, "--l2", help="Keras l2."),
+    n_samples: Optional[int] = typer.Option(None, "--n-samples", help="Number of training "
+                                            "samples (needed where an objective sums over rows)."),
+    loss: Optional[str] = typer.Option(None, "--loss", help="Loss scale of a 'loss + penalty' "
+                                       "source (Nielsen, PyTorch, Keras): squared or logistic."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+):
+    """Print the same regularization setting in every tool's convention (lam, alpha, C, ...)."""
+    import json
+
+    from regulab.conventions import CONVENTIONS, convert as run_convert, get_convention
+
+    given = dict(zip(_CONVERT_PARAMS, (lam, alpha, l1_ratio, lambda_, c, penalty, weight_decay,
+                                       l1, l2)))
+    params = {k: v for k, v in given.items() if v is not None}
+    source = get_convention(src)
+    setting = source.to_regulab(params, n_samples, loss)
+    rows = run_convert(src, params, n_samples=n_samples, to=to, loss=loss)
+    if as_json:
+        doc = {"from": src, "params": params, "n_samples": n_samples,
+               "regulab": {"l1": setting.l1, "l2": setting.l2, "loss": setting.loss},
+               "to": [{"id": r.name, "tool": r.tool, "params": r.params, "reason": r.reason,
+                       "objective": r.objective, "note": r.note} for r in rows]}
+        console.print_json(json.dumps(doc))
+        return
+    given_txt = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
+                          for k, v in params.items())
+    console.print(f"[bold]{source.tool}[/] with {given_txt}"
+                  + (f" (n = {n_samples})" if n_samples else "") + f"\n  objective: {source.objective}"
+                  + f"\n  on regulab's scale: {_loss_words(setting.loss)} + {setting.l1:.6g}·Σ|w|"
+                  + f" + {setting.l2:.6g}·Σw²", highlight=False)
+    table = Table(show_lines=True)
+    table.add_column("to")
+    table.add_column("setting")
+    table.add_column("objective / why not", overflow="fold")
+    for r in rows:
+        if r.params is not None:
+            cell = ", ".join(f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}"
+                             for k, v in r.params.items()) or "(no penalty)"
+            table.add_row(r.name, f"[green]{cell}[/]", r.objective)
+        else:
+            table.add_row(r.name, "[dim]-[/]", f"[dim]{r.reason}[/]")
+    console.print(table)
+
+
+@app.command()
+def conventions():
+    """List the conventions `regulab convert` knows: each tool's objective and parameters."""
+    from regulab.conventions import CONVENTIONS
+
+    table = Table(show_lines=True)
+    for col in ("id", "tool", "parameters", "objective"):
+        table.add_column(col, overflow="fold")
+    for c in CONVENTIONS.values():
+        params = ", ".join(c.params) + (" (needs --n-samples)" if c.needs_n else "")
+        table.add_row(c.name, c.tool, params, c.objective)
+    console.print(table)
+
+
+def _loss_words(loss: str) -> str:
+    return "mean squared error" if loss == "squared" else "mean log-loss"
 
 
 @app.command("claims")

@@ -96,12 +96,12 @@ def run(config: ExplainConfig) -> ClaimResult:
     verdict = (
         f"MSE is smallest at w = {mse_argmin:g} (grid step {h:g}). At lam = {lam:g}: L1's minimum "
         f"is w = {cf_l1:g} (closed form), {grid_l1:g} (grid), {ista_l1:g} (ISTA, "
-        f"{sol_l1.n_iter} iterations); L2's is w = {cf_l2:.4f} = {w_hat:g} x {a / (a + lam):.3f} "
+        f"{sol_l1.n_iter} iteration{'s' if sol_l1.n_iter != 1 else ''}); L2's is w = {cf_l2:.4f} = {w_hat:g} x {a / (a + lam):.3f} "
         f"(closed form), {grid_l2:.4f} (grid), {gd_l2:.4f} (gradient descent) - {at_lam}. "
         f"Across {len(lams)} lams from 0 to {lam_hi:.3g}, L1 was exactly 0 at all "
         f"{int(l1_zero.sum())} lams >= lam* = 2 mean(x^2) |w_hat| = {lam_star:.4f} and at none "
-        f"below; L2 was exactly 0 at {int(np.sum(sweep_l2 == 0.0))} (still {l2_far:.2e} at "
-        f"100 lam*).")
+        f"below; L2 was exactly 0 at {int(np.sum(sweep_l2 == 0.0))} of the {len(lams)} (and "
+        f"still {l2_far:.2e} at lam = 100 lam*).")
     nuance = (
         f"L1's zero is not automatic: it needs lam >= lam* = {lam_star:.4f}. Below it L1 subtracts a "
         f"constant lam/(2a) from w_hat (just below lam*, ISTA gives w = {ista_below:.2e}, not 0). "
