@@ -131,3 +131,35 @@ def cross_validate_path(X, y, *, loss="squared", l1_ratio=1.0, lams=None, n_lams
                     fold_intercepts=np.array([o[2] for o in out]), idx_min=idx_min,
                     idx_1se=idx_1se, scoring=scoring, n_splits=int(cv),
                     n_repeats=int(n_repeats))
+
+
+@dataclass
+class CVFit:
+    """A fit at the lam chosen by cross-validation, on all the data."""
+
+    coef: np.ndarray
+    intercept: float
+    lam: float
+    index: int
+    cv: CVResult
+    path: object  # PathResult on all the data, over the same grid
+
+    @property
+    def n_kept(self) -> int:
+        return int(np.count_nonzero(self.coef))
+
+
+def fit_cv(X, y, *, loss="squared", l1_ratio=1.0, rule="min", lams=None, n_lams=100, eps=None,
+           cv=5, n_repeats=1, seed=0, fit_intercept=True, sample_weight=None, tol=1e-6,
+           max_iter=10_000, scoring=None, n_jobs=None, on_fold=None) -> CVFit:
+    """Cross-validate the path, then take the all-data path's solution at the ``rule``'s lam."""
+    res = cross_validate_path(X, y, loss=loss, l1_ratio=l1_ratio, lams=lams, n_lams=n_lams,
+                              eps=eps, cv=cv, n_repeats=n_repeats, seed=seed,
+                              fit_intercept=fit_intercept, sample_weight=sample_weight, tol=tol,
+                              max_iter=max_iter, scoring=scoring, n_jobs=n_jobs, on_fold=on_fold)
+    k = res.chosen(rule)
+    path = regularization_path(X, y, loss=loss, l1_ratio=l1_ratio, lams=res.lams,
+                               fit_intercept=fit_intercept, sample_weight=sample_weight, tol=tol,
+                               max_iter=max_iter)
+    return CVFit(coef=path.coefs[:, k].copy(), intercept=float(path.intercepts[k]),
+                 lam=float(res.lams[k]), index=k, cv=res, path=path)

@@ -3,8 +3,11 @@ gives the figures. A new claim is one ``Claim(...)`` line here."""
 
 from __future__ import annotations
 
-from regulab.claims import gradient_table, gradient_view, one_weight
+from regulab.claims import (calibration, geometry, gradient_table, gradient_view, one_weight,
+                            when_to_use)
 from regulab.claims.base import Claim, ClaimResult, ExplainConfig, Table
+from regulab.plots.choice import plot_calibration, plot_when_to_use
+from regulab.plots.geometry import plot_geometry
 from regulab.plots.gradient_table import plot_gradient_table
 from regulab.plots.gradient_view import plot_gradient_view
 from regulab.plots.one_weight import plot_one_weight
@@ -19,6 +22,9 @@ REGISTRY: dict[str, Claim] = {c.id: c for c in [
     _claim(one_weight, plot_one_weight),
     _claim(gradient_view, plot_gradient_view),
     _claim(gradient_table, plot_gradient_table),
+    _claim(geometry, plot_geometry),
+    _claim(when_to_use, plot_when_to_use),
+    _claim(calibration, plot_calibration),
 ]}
 
 
