@@ -209,6 +209,246 @@ def list_claims():
     console.print(table)
 
 
+# ----------------------------------------------------------------------------- user data
+# Thin wrappers: the options are declared here, the bodies live in regulab.commands.
+
+_DATA_HELP = "A CSV/TSV or Parquet file, or a built-in dataset name (see `regulab datasets`)."
+
+
+def _data_options(target, features, task, missing, standardize, sep, encoding, na_values,
+                  max_rows, seed):
+    from regulab.commands.common import DataOptions, split_list
+
+    return DataOptions(target=target, features=split_list(features), task=task, missing=missing,
+                       standardize=standardize, sep=sep, encoding=encoding,
+                       na_values=split_list(na_values), max_rows=max_rows, seed=seed)
+
+
+def _opt_target():
+    return typer.Option(None, "--target", "-t", help="Column to predict (default for a built-in "
+                        "dataset: its target).", show_default=False)
+
+
+def _opt_features():
+    return typer.Option(None, "--features", help="Feature columns, comma-separated (repeatable; "
+                        "default: every column but the target).", show_default=False)
+
+
+def _opt_task():
+    return typer.Option("auto", "--task", help="auto, regression or binary (auto: 2 distinct "
+                        "values = binary, more numbers = regression).")
+
+
+def _opt_missing():
+    return typer.Option("drop", "--missing", help="Missing feature values: drop the row, fill "
+                        "the training mean, or error.")
+
+
+def _opt_standardize():
+    return typer.Option(True, "--standardize/--no-standardize", help="Standardize every feature "
+                        "to mean 0, sd 1 before the penalty.")
+
+
+def _opt_sep():
+    return typer.Option(None, "--sep", help="Delimiter of a text file (default: sniffed; 'tab' "
+                        "accepted).", show_default=False)
+
+
+def _opt_encoding():
+    return typer.Option(None, "--encoding", help="Text encoding (default UTF-8, with or without "
+                        "BOM).", show_default=False)
+
+
+def _opt_na_values():
+    return typer.Option(None, "--na-values", help="Strings read as missing, comma-separated "
+                        "(only the empty field is missing by default).", show_default=False)
+
+
+def _opt_max_rows():
+    from regulab.data import DEFAULT_MAX_ROWS
+
+    return typer.Option(DEFAULT_MAX_ROWS, "--max-rows", help="Refuse files with more data rows.")
+
+
+def _opt_seed():
+    return typer.Option(0, "--seed", help="Seed of the CV folds, resamples and synthetic data.")
+
+
+def _opt_json():
+    return typer.Option(False, "--json", help="Print one JSON document instead of tables.")
+
+
+def _opt_out(what):
+    return typer.Option(None, "--out", "-o", help=f"Folder for an HTML report (index.html, "
+                        f"figures/, results.json){what}.", show_default=False)
+
+
+def _opt_n_lams(default=100):
+    return typer.Option(default, "--n-lams", help="Number of lams on the grid.")
+
+
+@app.command("datasets")
+def datasets_cmd(as_json: bool = _opt_json()):
+    """List the built-in datasets (usable wherever a FILE is expected)."""
+    from regulab.commands import datasets
+
+    datasets.run(as_json=as_json)
+
+
+@app.command("fit")
+def fit_cmd(
+    source: str = typer.Argument(..., metavar="FILE|BUILTIN", help=_DATA_HELP),
+    target: Optional[str] = _opt_target(),
+    features: Optional[List[str]] = _opt_features(),
+    task: str = _opt_task(),
+    penalty: str = typer.Option("l1", "--penalty", help="l1, l2 or elasticnet."),
+    l1_ratio: Optional[float] = typer.Option(None, "--l1-ratio", help="Elastic net's L1 share "
+                                             "(default 0.5).", show_default=False),
+    lam: Optional[float] = typer.Option(None, "--lam", help="Fit at this lam instead of choosing "
+                                        "it by CV (its CV error is still measured).",
+                                        show_default=False),
+    cv: Optional[int] = typer.Option(None, "--cv", help="CV folds (default 5).",
+                                     show_default=False),
+    rule: Optional[str] = typer.Option(None, "--rule", help="min or 1se (default 1se: the "
+                                       "largest lam within one SE of the best).",
+                                       show_default=False),
+    n_lams: int = _opt_n_lams(),
+    seed: int = _opt_seed(),
+    stability: bool = typer.Option(False, "--stability", help="Selection frequency of each "
+                                   "feature over complementary half-samples."),
+    n_pairs: int = typer.Option(50, "--n-pairs", help="Half-sample pairs for --stability."),
+    missing: str = _opt_missing(),
+    standardize: bool = _opt_standardize(),
+    sep: Optional[str] = _opt_sep(),
+    encoding: Optional[str] = _opt_encoding(),
+    na_values: Optional[List[str]] = _opt_na_values(),
+    max_rows: int = _opt_max_rows(),
+    save: Optional[Path] = typer.Option(None, "--save", help="Write the model as plain JSON "
+                                        "(for regulab predict).", show_default=False),
+    as_json: bool = _opt_json(),
+    out: Optional[Path] = _opt_out(""),
+):
+    """Fit one penalized model: every coefficient, kept or exactly 0, and how lam was chosen.
+
+    Default: --penalty l1, lam by 5-fold CV with the 1se rule."""
+    from regulab.commands import fit
+
+    opts = _data_options(target, features, task, missing, standardize, sep, encoding, na_values,
+                         max_rows, seed)
+    fit.run(source, opts, penalty=penalty, l1_ratio=l1_ratio, lam=lam, folds=cv, rule=rule,
+            n_lams=n_lams, stability=stability, n_pairs=n_pairs, save=save, as_json=as_json,
+            out=out)
+
+
+@app.command("predict")
+def predict_cmd(
+    model: Path = typer.Argument(..., metavar="MODEL.json", help="A model written by "
+                                 "`regulab fit --save`."),
+    source: str = typer.Argument(..., metavar="FILE|BUILTIN", help=_DATA_HELP),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the predictions as CSV "
+                                       "(never over an input file).", show_default=False),
+    sep: Optional[str] = _opt_sep(),
+    encoding: Optional[str] = _opt_encoding(),
+    na_values: Optional[List[str]] = _opt_na_values(),
+    max_rows: int = _opt_max_rows(),
+    as_json: bool = _opt_json(),
+):
+    """Apply a saved model (same preparation) to a table: one prediction per input row."""
+    from regulab.commands import predict
+    from regulab.commands.common import split_list
+
+    predict.run(model, source, out=out, sep=sep, encoding=encoding,
+                na_values=split_list(na_values), max_rows=max_rows, as_json=as_json)
+
+
+@app.command("path")
+def path_cmd(
+    source: str = typer.Argument(..., metavar="FILE|BUILTIN", help=_DATA_HELP),
+    target: Optional[str] = _opt_target(),
+    features: Optional[List[str]] = _opt_features(),
+    task: str = _opt_task(),
+    penalty: str = typer.Option("l1", "--penalty", help="l1, l2 or elasticnet."),
+    l1_ratio: Optional[float] = typer.Option(None, "--l1-ratio", help="Elastic net's L1 share "
+                                             "(default 0.5).", show_default=False),
+    n_lams: int = _opt_n_lams(),
+    cv: int = typer.Option(5, "--cv", help="CV folds for the CV curve."),
+    seed: int = _opt_seed(),
+    missing: str = _opt_missing(),
+    standardize: bool = _opt_standardize(),
+    sep: Optional[str] = _opt_sep(),
+    encoding: Optional[str] = _opt_encoding(),
+    na_values: Optional[List[str]] = _opt_na_values(),
+    max_rows: int = _opt_max_rows(),
+    as_json: bool = _opt_json(),
+    out: Optional[Path] = _opt_out(", plus path.csv: one row per lam"),
+):
+    """The coefficient path and the CV curve over a lam grid (figures and path.csv with --out)."""
+    from regulab.commands import path
+
+    opts = _data_options(target, features, task, missing, standardize, sep, encoding, na_values,
+                         max_rows, seed)
+    path.run(source, opts, penalty=penalty, l1_ratio=l1_ratio, n_lams=n_lams, folds=cv,
+             as_json=as_json, out=out)
+
+
+@app.command("compare")
+def compare_cmd(
+    source: str = typer.Argument(..., metavar="FILE|BUILTIN", help=_DATA_HELP),
+    target: Optional[str] = _opt_target(),
+    features: Optional[List[str]] = _opt_features(),
+    task: str = _opt_task(),
+    cv: int = typer.Option(5, "--cv", help="CV folds."),
+    rule: str = typer.Option("min", "--rule", help="min or 1se: how each penalty's lam is "
+                             "chosen."),
+    n_boot: int = typer.Option(30, "--n-boot", help="Bootstrap resamples for the stability of "
+                               "the kept set."),
+    n_lams: int = _opt_n_lams(),
+    seed: int = _opt_seed(),
+    missing: str = _opt_missing(),
+    standardize: bool = _opt_standardize(),
+    sep: Optional[str] = _opt_sep(),
+    encoding: Optional[str] = _opt_encoding(),
+    na_values: Optional[List[str]] = _opt_na_values(),
+    max_rows: int = _opt_max_rows(),
+    as_json: bool = _opt_json(),
+    out: Optional[Path] = _opt_out(""),
+):
+    """L1, L2 and elastic net side by side, and which to use, with the measured reasons.
+
+    lam by CV for each: CV error ± SE, features kept, stability of the kept set over bootstrap
+    resamples, out-of-fold calibration slope; then the recommendation of docs/recommendation.md."""
+    from regulab.commands import compare
+
+    opts = _data_options(target, features, task, missing, standardize, sep, encoding, na_values,
+                         max_rows, seed)
+    compare.run(source, opts, folds=cv, rule=rule, n_boot=n_boot, n_lams=n_lams,
+                as_json=as_json, out=out)
+
+
+@app.command("app")
+def app_cmd(
+    port: int = typer.Option(8050, "--port", help="Port to listen on (0: any free port)."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (default: this "
+                             "machine only; another host is reachable from the network and "
+                             "prints a warning)."),
+    open_browser: bool = typer.Option(False, "--open", help="Open the app in the web browser."),
+):
+    """The interactive lab: a local web app (sliders, live figures) for the seed's story and
+    your own data. Needs dash and plotly (regulab's app extra)."""
+    import importlib.util
+
+    from rich.markup import escape
+
+    if importlib.util.find_spec("dash") is None or importlib.util.find_spec("plotly") is None:
+        _fail(escape("regulab app needs dash and plotly: pip install 'regulab[app]'"), 1)
+    from regulab.app.server import run
+
+    run(host=host, port=port, open_browser=open_browser,
+        echo=lambda m: console.print(m, markup=False, highlight=False, soft_wrap=True),
+        warn=lambda m: err_console.print(f"[yellow]warning:[/] {escape(m)}", highlight=False,
+                                         soft_wrap=True))
+
+
 def _fail(message: str, code: int) -> None:
     err_console.print(f"[red]error:[/] {message}", highlight=False, soft_wrap=True)
     sys.exit(code)

@@ -14,6 +14,7 @@ With repeated K-fold the errors of all ``K * n_repeats`` folds enter the mean an
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from sklearn.model_selection import RepeatedKFold, RepeatedStratifiedKFold
@@ -35,6 +36,7 @@ class CVResult:
     fold_errors: np.ndarray        # [n_folds, n_lams]
     fold_coefs: np.ndarray         # [n_folds, n_features, n_lams]
     fold_intercepts: np.ndarray    # [n_folds, n_lams]
+    fold_converged: np.ndarray     # [n_folds, n_lams]: did each fold's fit reach tol?
     idx_min: int
     idx_1se: int
     scoring: str
@@ -84,21 +86,21 @@ def held_out_error(loss: str, scoring: str, y, z, sample_weight=None) -> np.ndar
 def cross_validate_path(X, y, *, loss="squared", l1_ratio=1.0, lams=None, n_lams=100, eps=None,
                         cv=5, n_repeats=1, seed=0, fit_intercept=True, sample_weight=None,
                         tol=1e-6, max_iter=10_000, scoring=None, n_jobs=None,
-                        on_fold=None) -> CVResult:
+                        on_fold=None, backend=None) -> CVResult:
     """K-fold (``n_repeats`` > 1: repeated K-fold) cross-validation of the path.
 
-    Folds are stratified by class for the logistic loss. ``scoring`` defaults to ``'mse'``
+    ``cv`` is a number of folds (stratified by class for the logistic loss), a scikit-learn
+    splitter (anything with ``split(X, y)``), or an iterable of ``(train, test)`` index arrays. ``scoring`` defaults to ``'mse'``
     (squared) or ``'log_loss'`` (logistic; also ``'misclassification'``). ``on_fold(k)`` is
-    called after each fold, for progress bars.
+    called after each fold, for progress bars. Folds run in ``n_jobs`` local processes or on
+    ``backend`` (``'dask'``, a scheduler address, a Dask client; see
+    :func:`regulab.execution.run_tasks`), X shipped to the workers once.
     """
     scoring = scoring or SCORINGS[loss][0]
     if scoring not in SCORINGS[loss]:
         raise ValueError(f"scoring {scoring!r} does not fit the {loss} loss; valid: "
                          f"{', '.join(SCORINGS[loss])}")
     n = X.shape[0]
-    if isinstance(cv, bool) or not isinstance(cv, (int, np.integer)) or not 2 <= cv <= n:
-        raise ValueError(f"cv must be an integer number of folds from 2 to n_samples={n}, "
-                         f"got {cv!r}")
     if isinstance(n_repeats, bool) or not isinstance(n_repeats, (int, np.integer)) or n_repeats < 1:
         raise ValueError(f"n_repeats must be an integer >= 1, got {n_repeats!r}")
     if lams is None:
@@ -107,30 +109,58 @@ def cross_validate_path(X, y, *, loss="squared", l1_ratio=1.0, lams=None, n_lams
     lams = np.sort(np.asarray(lams, dtype=float))[::-1]
     y = np.asarray(y, dtype=float).ravel()
     sw = None if sample_weight is None else np.asarray(sample_weight, dtype=float).ravel()
-    splitter = (RepeatedStratifiedKFold if loss == "logistic" else RepeatedKFold)(
-        n_splits=int(cv), n_repeats=int(n_repeats), random_state=int(seed))
-    folds = list(splitter.split(np.zeros((n, 1)), y))
+    folds, n_splits = _folds(cv, n, n_repeats, seed, loss, y)
+    if len(folds) < 2:
+        raise ValueError(f"cv must give at least 2 folds, got {len(folds)}")
 
-    def fit_fold(fold):
-        train, test = fold
-        path = regularization_path(
-            X[train], y[train], loss=loss, l1_ratio=l1_ratio, lams=lams,
-            fit_intercept=fit_intercept, sample_weight=None if sw is None else sw[train],
-            tol=tol, max_iter=max_iter)
-        z = np.asarray(X[test] @ path.coefs) + path.intercepts[None, :]
-        err = held_out_error(loss, scoring, y[test], z, None if sw is None else sw[test])
-        return err, path.coefs, path.intercepts
-
-    out = run_tasks(fit_fold, folds, n_jobs=n_jobs, on_done=on_fold)
+    fit_fold = partial(_fit_fold, loss=loss, l1_ratio=l1_ratio, lams=lams,
+                       fit_intercept=fit_intercept, tol=tol, max_iter=max_iter, scoring=scoring)
+    out = run_tasks(fit_fold, folds, n_jobs=n_jobs, on_done=on_fold, data=(X, y, sw),
+                    backend=backend)
     fold_errors = np.array([o[0] for o in out])
     mean = fold_errors.mean(axis=0)
     se = fold_errors.std(axis=0, ddof=1) / np.sqrt(len(folds))
     idx_min, idx_1se = one_se_rule(lams, mean, se)
     return CVResult(lams=lams, mean_error=mean, se_error=se, fold_errors=fold_errors,
                     fold_coefs=np.array([o[1] for o in out]),
-                    fold_intercepts=np.array([o[2] for o in out]), idx_min=idx_min,
-                    idx_1se=idx_1se, scoring=scoring, n_splits=int(cv),
+                    fold_intercepts=np.array([o[2] for o in out]),
+                    fold_converged=np.array([o[3] for o in out]), idx_min=idx_min,
+                    idx_1se=idx_1se, scoring=scoring, n_splits=n_splits,
                     n_repeats=int(n_repeats))
+
+
+def _fit_fold(data, fold, *, loss, l1_ratio, lams, fit_intercept, tol, max_iter, scoring):
+    """One fold (one task; ``data = (X, y, sample_weight)``, shipped to the workers once)."""
+    X, y, sw = data
+    train, test = fold
+    path = regularization_path(
+        X[train], y[train], loss=loss, l1_ratio=l1_ratio, lams=lams,
+        fit_intercept=fit_intercept, sample_weight=None if sw is None else sw[train],
+        tol=tol, max_iter=max_iter)
+    z = np.asarray(X[test] @ path.coefs) + path.intercepts[None, :]
+    err = held_out_error(loss, scoring, y[test], z, None if sw is None else sw[test])
+    return err, path.coefs, path.intercepts, path.converged
+
+
+def _folds(cv, n, n_repeats, seed, loss, y):
+    """``(list of (train, test), n_splits)`` from a fold count, a splitter or explicit splits."""
+    if hasattr(cv, "split"):
+        folds = list(cv.split(np.zeros((n, 1)), y))
+        n_splits = cv.get_n_splits() if hasattr(cv, "get_n_splits") else len(folds)
+        return folds, int(n_splits)
+    if isinstance(cv, (int, np.integer)) and not isinstance(cv, bool):
+        if not 2 <= cv <= n:
+            raise ValueError(f"cv must be an integer number of folds from 2 to n_samples={n}, "
+                             f"got {cv!r}")
+        splitter = (RepeatedStratifiedKFold if loss == "logistic" else RepeatedKFold)(
+            n_splits=int(cv), n_repeats=int(n_repeats), random_state=int(seed))
+        return list(splitter.split(np.zeros((n, 1)), y)), int(cv)
+    try:
+        folds = [(np.asarray(tr), np.asarray(te)) for tr, te in cv]
+    except (TypeError, ValueError):
+        raise ValueError(f"cv must be a number of folds, a splitter or (train, test) pairs; "
+                         f"got {cv!r}") from None
+    return folds, len(folds)
 
 
 @dataclass
@@ -151,12 +181,13 @@ class CVFit:
 
 def fit_cv(X, y, *, loss="squared", l1_ratio=1.0, rule="min", lams=None, n_lams=100, eps=None,
            cv=5, n_repeats=1, seed=0, fit_intercept=True, sample_weight=None, tol=1e-6,
-           max_iter=10_000, scoring=None, n_jobs=None, on_fold=None) -> CVFit:
+           max_iter=10_000, scoring=None, n_jobs=None, on_fold=None, backend=None) -> CVFit:
     """Cross-validate the path, then take the all-data path's solution at the ``rule``'s lam."""
     res = cross_validate_path(X, y, loss=loss, l1_ratio=l1_ratio, lams=lams, n_lams=n_lams,
                               eps=eps, cv=cv, n_repeats=n_repeats, seed=seed,
                               fit_intercept=fit_intercept, sample_weight=sample_weight, tol=tol,
-                              max_iter=max_iter, scoring=scoring, n_jobs=n_jobs, on_fold=on_fold)
+                              max_iter=max_iter, scoring=scoring, n_jobs=n_jobs, on_fold=on_fold,
+                              backend=backend)
     k = res.chosen(rule)
     path = regularization_path(X, y, loss=loss, l1_ratio=l1_ratio, lams=res.lams,
                                fit_intercept=fit_intercept, sample_weight=sample_weight, tol=tol,

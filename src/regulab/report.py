@@ -11,7 +11,7 @@ import json
 import math
 import os
 import tempfile
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -139,5 +139,44 @@ def write_html(results, out: Path, config) -> Path:
     html = template.render(results=results, config=config, version=__version__,
                            n_hold=sum(bool(r.holds) for r in ran), n_ran=len(ran),
                            skipped=[r for r in results if r.skipped])
+    atomic_write(out / "index.html", html.encode("utf-8"))
+    return out / "index.html"
+
+
+# ----------------------------------------------------------------------------- user-data reports
+
+@dataclass
+class Section:
+    """One section of a user-data report (``regulab fit``, ``path``, ``compare``): measured
+    results without a holds/fails verdict. Text is escaped by the template."""
+
+    id: str
+    title: str
+    finding: str = ""                                   # the main result, boxed
+    paragraphs: list = field(default_factory=list)
+    items: list = field(default_factory=list)           # a bullet list (e.g. preparation steps)
+    warnings: list = field(default_factory=list)
+    tables: list = field(default_factory=list)          # regulab.claims.base.Table
+    figures: list = field(default_factory=list)         # paths relative to the report folder
+    figure_captions: dict = field(default_factory=dict)
+
+    def add_figure(self, fig, out: Path, name: str, caption: str) -> None:
+        """Save ``fig`` (PNG + SVG) under ``out/figures`` and show it in this section."""
+        self.figures.extend(save_figure(fig, out, name))
+        self.figure_captions[name] = caption
+
+
+def write_analysis_report(out: Path, *, title: str, subtitle: str, sections, document: dict,
+                          files=()) -> Path:
+    """Write ``results.json`` (``document``) and ``index.html`` (the ``sections``) into ``out``
+    (already prepared by :func:`prepare_out_dir`, figures already saved). ``files``: extra
+    ``(relative href, text)`` links for the header (e.g. a CSV written beside the report)."""
+    text = json.dumps(_jsonable(document), indent=2, allow_nan=False) + "\n"
+    atomic_write(out / "results.json", text.encode("utf-8"))
+    env = Environment(loader=PackageLoader("regulab", "templates"),
+                      autoescape=select_autoescape(["html"]))
+    template = env.get_template("analysis.html")
+    html = template.render(title=title, subtitle=subtitle, sections=list(sections),
+                           version=__version__, files=list(files))
     atomic_write(out / "index.html", html.encode("utf-8"))
     return out / "index.html"

@@ -51,7 +51,8 @@ def make_truth(regime: str, *, n: int = 100, p: int = 60, n_test: int = 0, k: in
     """A training set of ``n`` rows (and a test set of ``n_test`` from the same law).
 
     ``sparse``: ``k`` strong coefficients (+-1 to +-2) among ``p``, AR(1) correlation ``rho``.
-    ``dense``: every coefficient drawn from N(0, 1), all small relative to their number.
+    ``dense``: every coefficient non-zero, of similar size (``+-Uniform(0.5, 1)``): many small
+    effects, none negligible.
     ``groups``: blocks of ``group_size`` features with correlation ``group_rho``; the truth is the
     whole first block with equal coefficients (the case where lasso picks one member at random).
     The noise level makes ``var(x.w) / sigma^2 = snr`` in the population.
@@ -67,7 +68,7 @@ def make_truth(regime: str, *, n: int = 100, p: int = 60, n_test: int = 0, k: in
         w[idx] = rng.choice([-1.0, 1.0], k) * rng.uniform(1.0, 2.0, k)
         X = _ar1_design(rng, total, p, rho)
     elif regime == "dense":
-        w = rng.standard_normal(p)
+        w = rng.choice([-1.0, 1.0], p) * rng.uniform(0.5, 1.0, p)
         X = _ar1_design(rng, total, p, rho)
     else:
         X, groups = _group_design(rng, total, p, group_size, group_rho)

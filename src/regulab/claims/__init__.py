@@ -3,14 +3,16 @@ gives the figures. A new claim is one ``Claim(...)`` line here."""
 
 from __future__ import annotations
 
-from regulab.claims import (calibration, geometry, gradient_table, gradient_view, one_weight,
-                            when_to_use)
+from regulab.claims import (calibration, choose_lambda, geometry, gradient_table, gradient_view,
+                            neural_net, one_weight, sparsity, when_to_use)
 from regulab.claims.base import Claim, ClaimResult, ExplainConfig, Table
 from regulab.plots.choice import plot_calibration, plot_when_to_use
 from regulab.plots.geometry import plot_geometry
 from regulab.plots.gradient_table import plot_gradient_table
 from regulab.plots.gradient_view import plot_gradient_view
+from regulab.plots.neural_net import plot_neural_net
 from regulab.plots.one_weight import plot_one_weight
+from regulab.plots.paths import plot_choose_lambda, plot_sparsity
 
 
 def _claim(module, plot, **kw) -> Claim:
@@ -23,7 +25,11 @@ REGISTRY: dict[str, Claim] = {c.id: c for c in [
     _claim(gradient_view, plot_gradient_view),
     _claim(gradient_table, plot_gradient_table),
     _claim(geometry, plot_geometry),
+    _claim(sparsity, plot_sparsity),
+    _claim(choose_lambda, plot_choose_lambda),
     _claim(when_to_use, plot_when_to_use),
+    _claim(neural_net, plot_neural_net, requires=("torch",),
+           install_hint="Install the extra: pip install 'regulab[nn]'"),
     _claim(calibration, plot_calibration),
 ]}
 

@@ -7,7 +7,7 @@ a block of 5 features correlated at 0.9). In each, L1, L2 and elastic net (rho =
 with lam chosen by 5-fold CV and scored on a large test set from the same law, as the excess test
 error over the noise variance (0 is perfect). In the groups regime, bootstrap resamples measure how
 often each member of the true block is kept by L1 vs elastic net, and how stable the kept set is
-(mean pairwise Jaccard index).
+(mean pairwise Jaccard index of the kept block members, and of the whole kept set).
 """
 
 from __future__ import annotations
@@ -70,11 +70,11 @@ def run(config: ExplainConfig) -> ClaimResult:
     # bootstrap selection frequencies in the groups regime (first seed), at each method's CV lam
     train = first_groups["train"]
     block = np.flatnonzero(train.w)
-    freq, stab = {}, {}
+    freq, stab, block_stab = {}, {}, {}
     n = train.X.shape[0]
     for m in ("l1", "elasticnet"):
         lam = first_groups[m].lam
-        sets, counts = [], np.zeros(train.X.shape[1])
+        sets, block_sets, counts = [], [], np.zeros(train.X.shape[1])
         for s in task_seeds(config.seed + 1, p["n_boot"]):
             idx = np.random.default_rng(s).integers(0, n, n)
             path = regularization_path(train.X[idx], train.y[idx], l1_ratio=METHODS[m],
@@ -82,8 +82,10 @@ def run(config: ExplainConfig) -> ClaimResult:
             sel = path.coefs[:, 0] != 0.0
             counts += sel
             sets.append(set(np.flatnonzero(sel)))
+            block_sets.append(set(np.flatnonzero(sel[block])))
         freq[m] = counts / p["n_boot"]
         stab[m] = jaccard_stability(sets)
+        block_stab[m] = jaccard_stability(block_sets)
 
     mean = {r: {m: float(np.mean(v)) for m, v in d.items()} for r, d in errors.items()}
     sd = {r: {m: float(np.std(v, ddof=1)) for m, v in d.items()} for r, d in errors.items()}
@@ -93,7 +95,7 @@ def run(config: ExplainConfig) -> ClaimResult:
         "sparse_truth_l1_or_en_beats_l2": min(mean["sparse"]["l1"], mean["sparse"]["elasticnet"])
         < mean["sparse"]["l2"],
         "dense_truth_l2_beats_l1": mean["dense"]["l2"] < mean["dense"]["l1"],
-        "groups_en_selection_steadier": stab["elasticnet"] > stab["l1"],
+        "groups_en_block_selection_steadier": block_stab["elasticnet"] > block_stab["l1"],
         "groups_en_keeps_whole_block_more_often": float(freq["elasticnet"][block].min())
         > float(freq["l1"][block].min()),
     }
@@ -108,6 +110,7 @@ def run(config: ExplainConfig) -> ClaimResult:
         "groups_outside_block_mean_frequency": {
             m: float(np.delete(freq[m], block).mean()) for m in freq},
         "groups_kept_set_jaccard": stab,
+        "groups_block_jaccard": block_stab,
         "groups_lams": {m: first_groups[m].lam for m in ("l1", "elasticnet")},
     }
 
@@ -120,15 +123,18 @@ def run(config: ExplainConfig) -> ClaimResult:
         f"{f('sparse', 'elasticnet')}, L2 {f('sparse', 'l2')}. Dense truth: L1 {f('dense', 'l1')}, "
         f"elastic net {f('dense', 'elasticnet')}, L2 {f('dense', 'l2')}. Correlated block of "
         f"{block.size}: over {p['n_boot']} bootstrap resamples L1 kept each block member "
-        f"{_span(freq['l1'][block])} of the time (kept-set Jaccard {stab['l1']:.2f}), elastic net "
-        f"{_span(freq['elasticnet'][block])} (Jaccard {stab['elasticnet']:.2f}).")
+        f"{_span(freq['l1'][block])} of the time (which members: Jaccard {block_stab['l1']:.2f} "
+        f"between resamples), elastic net {_span(freq['elasticnet'][block])} (Jaccard "
+        f"{block_stab['elasticnet']:.2f}).")
     nuance = (
         "The advice is about the truth, which real data do not reveal: the regimes here are known "
         "by construction. On your own data, `regulab compare` measures the same quantities (CV "
         "error, features kept, stability across resamples) and recommends from them. In the groups "
         f"regime the test errors are close (L1 {f('groups', 'l1')}, elastic net "
         f"{f('groups', 'elasticnet')}, L2 {f('groups', 'l2')}): the difference is in which "
-        "features you would report, not in accuracy.")
+        "features you would report, not in accuracy. Over ALL features the kept sets are about "
+        f"as unstable for both (Jaccard L1 {stab['l1']:.2f}, elastic net "
+        f"{stab['elasticnet']:.2f}): at the CV-optimal lam both also keep varying noise features.")
     rows = [[r] + [f(r, m) for m in METHODS] + [
         " / ".join(f"{np.mean(kept[r][m]):.0f}" for m in METHODS)] for r in REGIMES]
     tables = [Table(caption="Excess test error by regime (mean +- sd over seeds) and mean features "

@@ -44,9 +44,9 @@ def plot_when_to_use(result) -> dict:
            title="How often each block member is kept across bootstrap resamples")
     ax.grid(False)
     fig.colorbar(im, ax=ax, label="selection frequency")
-    stab = m["groups_kept_set_jaccard"]
+    stab = m["groups_block_jaccard"]
     figs["when_to_use_group_selection"] = (
-        fig, f"L1 keeps a changing subset of the correlated block (kept-set Jaccard "
+        fig, f"L1 keeps a changing subset of the correlated block (Jaccard "
         f"{stab['l1']:.2f}); elastic net keeps the block together (Jaccard "
         f"{stab['elasticnet']:.2f}).")
     return figs
@@ -65,7 +65,10 @@ def plot_calibration(result) -> dict:
     ax.axhline(d["ols_slope_test"], color=LOSS_COLOR, ls="--",
                label=f"least squares: {d['ols_slope_test']:.2f}")
     ax.axhline(1.0, color="k", lw=0.8)
-    ax.set(xlabel="lam (log scale)", ylabel="calibration slope on new data",
+    ax.set_yscale("log")
+    ax.set_ylim(0.25, 8.0)
+    ax.set_yticks([0.25, 0.5, 1, 2, 4, 8], ["0.25", "0.5", "1", "2", "4", "8"])
+    ax.set(xlabel="lam (log scale)", ylabel="calibration slope on new data (log scale)",
            title="Too little shrinkage: slope < 1; too much: slope > 1")
     ax.legend(fontsize=8)
     figs["calibration_slope_vs_lam"] = (

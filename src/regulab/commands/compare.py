@@ -1,0 +1,275 @@
+"""``regulab compare``: L1, L2 and elastic net (l1_ratio 0.5) side by side, and which to use.
+
+For each penalty, on the same prepared data and the same CV folds:
+
+* **lam** by K-fold CV over the penalty's grid (:func:`regulab.path.lam_grid`), rule ``min`` by
+  default (``--rule 1se`` for the largest lam within one SE of the best);
+* **CV error ± SE** at that lam (mean squared error, or mean log-loss for a binary target);
+* **features kept**: coefficients not exactly 0 in the fit on all rows;
+* **stability of the kept set**: the penalty refitted at its chosen lam on ``--n-boot``
+  bootstrap resamples of the rows (the same resamples for every penalty), and the mean pairwise
+  Jaccard index of the kept sets (:func:`regulab.claims.when_to_use.jaccard_stability`; 1 = the
+  same features every time; L2 keeps every feature, so its index is 1 trivially);
+* **held-out calibration slope**, from the **out-of-fold predictions of the CV** at the chosen
+  lam (every row predicted by the fold model that did not see it): the least-squares slope of y
+  on the prediction (regression) or the logistic slope of y on the predicted log-odds (binary);
+  1 is ideal, below 1 the predictions are too extreme, above 1 too timid.
+
+The recommendation is :func:`regulab.recommend.recommend` on these measurements (the rules are in
+``docs/recommendation.md``); every reason it gives quotes the numbers measured here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from regulab.commands.common import (ERROR_NAME, Bars, DataOptions, calibration_slope_oof,
+                                     check_choice, check_folds, check_int, console, emit_json,
+                                     fit_with_cv, fmt, guard_out_dir, load, pm, preparation_doc,
+                                     source_doc, training_error, truth_summary)
+
+METHODS = {"l1": 1.0, "elasticnet": 0.5, "l2": 0.0}
+LABELS = {"l1": "L1 (lasso)", "elasticnet": "elastic net (0.5)", "l2": "L2 (ridge)"}
+SHORT = {"l1": "L1", "elasticnet": "EN", "l2": "L2"}
+SHORT_LABELS = {"l1": "L1", "elasticnet": "elastic net", "l2": "L2"}
+CALIBRATION_METHOD = ("out-of-fold predictions of the CV at the chosen lam: slope of y on the "
+                      "prediction (least squares; logistic on the log-odds for a binary target)")
+
+
+def bootstrap_kept_sets(X, y, *, loss, rho, lam, seeds, on_done=None) -> list[set]:
+    """Kept set (indices of non-zero coefficients) of the fit at ``lam`` on each bootstrap
+    resample ``rng(seed).integers(0, n, n)``; resamples with a single class are skipped."""
+    from regulab.execution import run_tasks
+    from regulab.path import regularization_path
+
+    n = X.shape[0]
+
+    def one(seed):
+        idx = np.random.default_rng(seed).integers(0, n, n)
+        if loss == "logistic" and np.unique(y[idx]).size < 2:
+            return None
+        path = regularization_path(X[idx], y[idx], loss=loss, l1_ratio=rho, lams=[lam])
+        return set(np.flatnonzero(path.coefs[:, 0] != 0.0).tolist())
+
+    return [s for s in run_tasks(one, seeds, on_done=on_done) if s is not None]
+
+
+def run(source, opts: DataOptions, *, folds=5, rule="min", n_boot=30, n_lams=100,
+        as_json=False, out=None) -> dict:
+    from regulab import __version__
+    from regulab.claims.when_to_use import jaccard_stability
+    from regulab.execution import task_seeds
+    from regulab.recommend import MethodSummary, recommend
+
+    rule = check_choice(rule, ("min", "1se"), "--rule")
+    n_boot = check_int(n_boot, "--n-boot", 2)
+    n_lams = check_int(n_lams, "--n-lams", 3)
+    loaded = load(source, opts)
+    guard_out_dir([loaded.path], out, ["index.html", "results.json"])
+    folds = check_folds(loaded, folds)
+    prep = loaded.prep
+    X, y, names, loss = prep.X, prep.y, prep.feature_names, loaded.loss
+    p = len(names)
+    seeds = task_seeds(opts.seed, n_boot)
+    fits, stab, slopes, boots = {}, {}, {}, {}
+    with Bars() as bars:
+        for m, rho in METHODS.items():
+            fits[m] = fit_with_cv(X, y, loss=loss, rho=rho, folds=folds, rule=rule,
+                                  n_lams=n_lams, seed=opts.seed,
+                                  on_fold=bars.callback(f"{SHORT[m]}: {folds}-fold CV", folds))
+            slopes[m] = calibration_slope_oof(X, y, fits[m])
+            sets = bootstrap_kept_sets(X, y, loss=loss, rho=rho, lam=fits[m].lam, seeds=seeds,
+                                       on_done=bars.callback(f"{SHORT[m]}: {n_boot} bootstrap "
+                                                             f"resamples", n_boot))
+            boots[m] = len(sets)
+            stab[m] = jaccard_stability(sets) if len(sets) >= 2 else None
+    summaries = {m: MethodSummary(cv_error=fits[m].cv_error, cv_se=fits[m].cv_se,
+                                  n_kept=fits[m].n_kept, n_features=p, stability=stab[m],
+                                  calibration_slope=slopes[m]) for m in METHODS}
+    rec = recommend(summaries)
+    truth = loaded.truth()
+    if truth is not None:  # on the standardized scale of the coefficients compared here
+        truth_std = {n: truth[n] * float(prep.scales[j]) for j, n in enumerate(names)}
+    warnings = []
+    for m, f in fits.items():
+        w = f.at_edge()
+        if w:
+            warnings.append(f"{LABELS[m]}: {w}")
+    methods = {}
+    for m, f in fits.items():
+        cv = f.cv
+        methods[m] = {
+            "label": LABELS[m], "l1_ratio": METHODS[m], "lam": f.lam, "rule": rule,
+            "lam_min": cv.lam_min, "lam_1se": cv.lam_1se,
+            "cv_error": f.cv_error, "cv_se": f.cv_se, "n_kept": f.n_kept, "n_features": p,
+            "stability": stab[m], "bootstrap_resamples": boots[m],
+            "calibration_slope": slopes[m],
+            "kept": [n for n, c in zip(names, f.coef) if c != 0.0],
+            "coef_standardized": {n: float(c) for n, c in zip(names, f.coef)},
+            "intercept_standardized": f.intercept,
+            "truth": truth_summary(truth, names, f.coef),
+        }
+    doc = {
+        "command": "compare", "regulab_version": __version__, "source": source_doc(loaded),
+        "preparation": preparation_doc(prep), "task": prep.task, "loss": loss,
+        "scoring": ERROR_NAME[loss], "folds": folds, "rule": rule, "n_boot": n_boot,
+        "seed": opts.seed, "n_lams": n_lams, "methods": methods,
+        "recommendation": {**rec.as_dict(), "label": LABELS[rec.penalty]},
+        "stability_method": (f"mean pairwise Jaccard index of the kept sets over {n_boot} "
+                             f"bootstrap resamples, each penalty refitted at its chosen lam"),
+        "calibration_method": CALIBRATION_METHOD,
+        "truth": None if truth is None else {
+            "true_nonzero": [n for n in names if truth[n] != 0.0],
+            "true_coef": truth, "true_coef_standardized": truth_std},
+        "warnings": warnings, "report": None,
+    }
+    if out is not None:
+        doc["report"] = str(Path(out) / "index.html")
+        _write(out, doc, loaded, fits)
+    if as_json:
+        emit_json(doc)
+    else:
+        _print(doc)
+    return doc
+
+
+# ----------------------------------------------------------------------------- tables
+
+METHOD_COLUMNS = ["penalty", "lam", "CV error ± SE", "kept", "Jaccard", "calib. slope"]
+
+
+def method_rows(doc) -> list[list[str]]:
+    rows = []
+    for m, d in doc["methods"].items():
+        rows.append([SHORT_LABELS[m], fmt(d["lam"]), pm(d["cv_error"], d["cv_se"]),
+                     f"{d['n_kept']} of {d['n_features']}", fmt(d["stability"], 3),
+                     fmt(d["calibration_slope"], 3)])
+    return rows
+
+
+def feature_columns(doc) -> list[str]:
+    return ["feature"] + [SHORT[m] for m in doc["methods"]] + (["true w (std)"] if doc["truth"]
+                                                                else [])
+
+
+def feature_rows(doc) -> list[list[str]]:
+    names = list(next(iter(doc["methods"].values()))["coef_standardized"])
+    rows = []
+    for n in names:
+        row = [n] + [fmt(d["coef_standardized"][n]) for d in doc["methods"].values()]
+        if doc["truth"]:
+            row.append(fmt(doc["truth"]["true_coef_standardized"][n]))
+        rows.append(row)
+    return rows
+
+
+def _print(doc) -> None:
+    from rich.table import Table
+
+    con = console()
+    prep = doc["preparation"]
+    con.print(f"[bold]regulab compare[/] {doc['source']['name']}: target {prep['target']!r} "
+              f"({prep['task']}), {prep['rows']:,} rows x {prep['features']} features; lam by "
+              f"{doc['folds']}-fold CV (rule {doc['rule']}), CV {doc['scoring']}",
+              highlight=False, soft_wrap=True)
+    for line in prep["steps"]:
+        con.print(f"  - {line}", highlight=False, soft_wrap=True, markup=False)
+    table = Table(title=f"same CV folds; Jaccard stability of the kept set over {doc['n_boot']} "
+                        f"bootstrap resamples; calibration slope out of fold",
+                  title_justify="left")
+    for i, c in enumerate(METHOD_COLUMNS):
+        table.add_column(c, justify="left" if i == 0 else "right", overflow="fold")
+    for row in method_rows(doc):
+        table.add_row(*row)
+    con.print(table)
+    rec = doc["recommendation"]
+    con.print(f"[bold green]recommendation: {rec['label']}[/]", highlight=False)
+    for r in rec["reasons"]:
+        con.print(f"  - {r}", highlight=False, soft_wrap=True, markup=False)
+    for w in rec["warnings"] + doc["warnings"]:
+        con.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
+    ft = Table(title="standardized coefficients at each penalty's lam (0 = exactly zero)",
+               title_justify="left")
+    for i, c in enumerate(feature_columns(doc)):
+        ft.add_column(c, justify="left" if i == 0 else "right", overflow="fold")
+    for row in feature_rows(doc):
+        ft.add_row(*row)
+    con.print(ft)
+    if doc["truth"]:
+        parts = []
+        for m, d in doc["methods"].items():
+            t = d["truth"]
+            parts.append(f"{SHORT[m]} keeps {t['kept_and_true']} of {t['n_true_nonzero']} true "
+                         f"and {len(t['false_kept'])} truly-zero")
+        con.print(f"[bold]truth[/] ({doc['source']['builtin']}): {'; '.join(parts)}",
+                  highlight=False, soft_wrap=True)
+    con.print(f"calibration: {doc['calibration_method']}", highlight=False, soft_wrap=True,
+              style="dim")
+    if doc["report"]:
+        con.print(f"report: {Path(doc['report']).resolve()}", highlight=False, soft_wrap=True)
+
+
+# ----------------------------------------------------------------------------- report
+
+def _write(out, doc, loaded, fits) -> None:
+    from regulab.claims.base import Table
+    from regulab.commands.figures import compare_coef_figure, compare_cv_figure
+    from regulab.report import Section, prepare_out_dir, write_analysis_report
+
+    out = prepare_out_dir(out)
+    prep = loaded.prep
+    X, y = prep.X, prep.y
+    names = prep.feature_names
+    rec = doc["recommendation"]
+    result = Section("recommendation", f"Recommendation: {rec['label']}",
+                     finding=f"On {loaded.name}, use {rec['label']}: " + "; ".join(rec["reasons"])
+                     + ".",
+                     paragraphs=["The rules (docs/recommendation.md): accuracy first (a penalty "
+                                 "whose CV error exceeds the best by more than the best's SE is "
+                                 "out); among the rest prefer fewer features; an L1 selection "
+                                 "counts only if stable (Jaccard >= 0.7), else elastic net; a "
+                                 "sparse method keeping more than 90% of the features brings no "
+                                 "selection, so L2; calibration is reported, not decisive."],
+                     warnings=list(rec["warnings"]) + list(doc["warnings"]),
+                     tables=[Table(caption=f"Measured on the same {doc['folds']} CV folds "
+                                           f"(rule {doc['rule']}); stability over "
+                                           f"{doc['n_boot']} bootstrap resamples; calibration "
+                                           f"from the out-of-fold predictions",
+                                   columns=METHOD_COLUMNS, rows=method_rows(doc))])
+    terr = {m: training_error(X, y, f.loss, f.path.coefs, f.path.intercepts)
+            for m, f in fits.items()}
+    curves = Section("cv", "Cross-validation curves")
+    curves.add_figure(compare_cv_figure(fits, terr, LABELS), out, "compare_cv",
+                      f"{doc['folds']}-fold CV {doc['scoring']} (mean ± 1 SE) per lam for each "
+                      f"penalty, same folds, same y axis; lam_min and lam_1se marked; top axis = "
+                      f"number of non-zero coefficients.")
+    coefs = {m: f.coef for m, f in fits.items()}
+    truth = doc["truth"]["true_coef_standardized"] if doc["truth"] else None
+    coef_sec = Section("coefficients", "What each penalty keeps",
+                       tables=[Table(caption="Standardized coefficients at each penalty's chosen "
+                                             "lam (0 = exactly zero)"
+                                             + ("; true coefficients times the feature's sd "
+                                                "(the standardized scale)" if truth else ""),
+                                     columns=feature_columns(doc), rows=feature_rows(doc))])
+    coef_sec.add_figure(compare_coef_figure(coefs, names, LABELS, truth=truth), out,
+                        "compare_coefficients",
+                        "Standardized coefficients of each penalty at its chosen lam"
+                        + (" (the 40 largest features)" if len(names) > 40 else "")
+                        + "; a hollow marker is an exact zero" + (
+                            "; black bars: the true coefficients" if truth else "") + ".")
+    if doc["truth"]:
+        coef_sec.items = [f"{LABELS[m]}: keeps {d['truth']['kept_and_true']} of the "
+                          f"{d['truth']['n_true_nonzero']} truly non-zero features and "
+                          f"{len(d['truth']['false_kept'])} truly-zero ones"
+                          for m, d in doc["methods"].items()]
+    method = Section("method", "How it was measured",
+                     items=[f"lam: {doc['folds']}-fold CV (rule {doc['rule']}) over "
+                            f"{doc['n_lams']} lams per penalty, the same folds for all",
+                            f"stability: {doc['stability_method']}",
+                            f"calibration: {doc['calibration_method']}"])
+    prep_sec = Section("preparation", "Data and preparation", items=doc["preparation"]["steps"])
+    write_analysis_report(out, title=f"regulab compare: {loaded.name}",
+                          subtitle=f"L1, elastic net and L2 on {prep.target!r}.",
+                          sections=[result, curves, coef_sec, method, prep_sec], document=doc)

@@ -1,0 +1,297 @@
+"""``regulab fit``: one penalized model on the user's table, every feature accounted for.
+
+The table shows, for every feature of the prepared design, its coefficient in original units
+(per unit of the raw column; per 0/1 of an indicator) and on the standardized scale the penalty
+saw, whether it is kept or exactly 0, and with ``--stability`` how often complementary-pairs
+half-samples keep it at the chosen lam (and the largest such frequency over the grid, the
+stability-selection score). lam is chosen by K-fold CV (rule ``1se`` by default) or given with
+``--lam`` (its CV error is then measured at that lam with ``--cv`` folds, default 5).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from regulab.commands.common import (DEFAULT_FOLDS, ERROR_NAME, Bars, DataOptions, OptionError,
+                                     check_choice, check_float, check_folds, check_int, console,
+                                     emit_json, fit_at_lam, fit_with_cv, fmt, grid_for,
+                                     guard_out_dir, guard_outputs, load, penalty_label,
+                                     penalty_ratio, pm, preparation_doc, source_doc,
+                                     training_error, truth_summary)
+
+STABILITY_THRESHOLD = 0.6
+
+
+def run(source, opts: DataOptions, *, penalty="l1", l1_ratio=None, lam=None, folds=None,
+        rule=None, n_lams=100, stability=False, n_pairs=50, save=None, as_json=False,
+        out=None) -> dict:
+    from regulab import __version__
+    from regulab.model_io import Model, convention_equivalents, objective_text, save_model
+
+    rho = penalty_ratio(penalty, l1_ratio)
+    if lam is not None:
+        lam = check_float(lam, "--lam", 0.0)
+        if rule is not None:
+            raise OptionError("--rule chooses lam by cross-validation; it cannot go with --lam")
+    rule = check_choice(rule or "1se", ("min", "1se"), "--rule")
+    folds = DEFAULT_FOLDS if folds is None else folds
+    n_lams = check_int(n_lams, "--n-lams", 3)
+    n_pairs = check_int(n_pairs, "--n-pairs", 1)
+    if stability and rho == 0.0:
+        raise OptionError("--stability measures how often features are selected: it needs an L1 "
+                          "part (--penalty l1 or elasticnet); L2 keeps every feature")
+    loaded = load(source, opts)
+    inputs = [loaded.path]
+    if save is not None:
+        guard_outputs(inputs, [Path(save)], "--save")
+    guard_out_dir(inputs, out, ["index.html", "results.json"])
+    folds = check_folds(loaded, folds)
+    prep = loaded.prep
+    X, y, names, loss = prep.X, prep.y, prep.feature_names, loaded.loss
+
+    with Bars() as bars:
+        cb = bars.callback(f"{folds}-fold CV ({penalty})", folds)
+        if lam is None:
+            fit = fit_with_cv(X, y, loss=loss, rho=rho, folds=folds, rule=rule, n_lams=n_lams,
+                              seed=opts.seed, on_fold=cb)
+        else:
+            fit = fit_at_lam(X, y, loss=loss, rho=rho, lam=lam, folds=folds, seed=opts.seed,
+                             on_fold=cb)
+        stab = None
+        if stability:
+            stab = _stability(X, y, loss, rho, fit, n_lams, n_pairs, opts.seed,
+                              bars.callback("stability (half-sample pairs)", n_pairs))
+
+    model = Model(prep=prep, coef_std=fit.coef, intercept_std=fit.intercept, lam=fit.lam,
+                  penalty=penalty, l1_ratio=rho, lam_choice=fit.lam_choice(),
+                  n_train=int(X.shape[0]), source=loaded.name)
+    coef, intercept = model.original_units()
+    truth = loaded.truth()
+    warnings = [w for w in [fit.at_edge()] if w]
+    features = []
+    for j, name in enumerate(names):
+        row = {"name": name, "coef": float(coef[j]), "coef_standardized": float(fit.coef[j]),
+               "kept": bool(fit.coef[j] != 0.0)}
+        if stab is not None:
+            row["stability_frequency"] = float(stab["frequency"][j])
+            row["stability_max_frequency"] = float(stab["max_frequency"][j])
+        if truth is not None:
+            row["true_coef"] = truth[name]
+            row["truly_nonzero"] = truth[name] != 0.0
+        features.append(row)
+
+    doc = {
+        "command": "fit", "regulab_version": __version__, "source": source_doc(loaded),
+        "preparation": preparation_doc(prep), "task": prep.task, "loss": loss,
+        "penalty": penalty, "l1_ratio": rho, "lam": fit.lam, "lam_choice": fit.lam_choice(),
+        "cv_error": fit.cv_error, "cv_se": fit.cv_se, "scoring": ERROR_NAME[loss],
+        "intercept": intercept, "intercept_standardized": fit.intercept,
+        "n_features": len(names), "n_kept": fit.n_kept, "features": features,
+        "truth": truth_summary(truth, names, fit.coef),
+        "stability": None if stab is None else {k: v for k, v in stab.items()
+                                               if k not in ("frequency", "max_frequency")},
+        "conventions": {"objective": objective_text(loss, fit.lam, rho),
+                        "equivalents": convention_equivalents(loss, fit.lam, rho, X.shape[0])},
+        "warnings": warnings, "model_file": None, "report": None,
+    }
+    if save is not None:
+        save_model(model, save)
+        doc["model_file"] = str(save)
+    if out is not None:
+        doc["report"] = str(Path(out) / "index.html")
+        _write_report(out, doc, loaded, fit, model)
+    if as_json:
+        emit_json(doc)
+    else:
+        _print(doc, loaded, fit)
+    return doc
+
+
+def _stability(X, y, loss, rho, fit, n_lams, n_pairs, seed, cb) -> dict:
+    """Complementary-pairs selection frequencies over the part of the grid from lam_max down to
+    the chosen lam (below it every feature is eventually selected, which says nothing): the
+    frequency at the chosen lam, and the largest frequency over that range (the
+    stability-selection score, whose false-selection bound then uses the q of that range)."""
+    from regulab.stability import stability_selection
+
+    grid = fit.cv.lams if fit.how == "cv" else grid_for(X, y, loss, rho, n_lams)
+    lams = np.append(grid[grid > fit.lam], fit.lam)
+    res = stability_selection(X, y, loss=loss, l1_ratio=rho, lams=lams, n_pairs=n_pairs,
+                              threshold=STABILITY_THRESHOLD, seed=seed, on_pair=cb)
+    return {"frequency": res.frequencies[:, -1], "max_frequency": res.max_frequency,
+            "n_pairs": n_pairs, "half_samples": 2 * n_pairs, "threshold": STABILITY_THRESHOLD,
+            "lam_range": [float(lams[0]), float(lams[-1])],
+            "selected": [int(j) for j in res.selected], "q": res.q,
+            "false_selection_bound": res.false_selection_bound}
+
+
+# ----------------------------------------------------------------------------- terminal
+
+def headline(doc) -> str:
+    prep = doc["preparation"]
+    return (f"{doc['source']['name']}: target {prep['target']!r} ({prep['task']}), "
+            f"{prep['rows']:,} rows x {prep['features']} features; "
+            f"{penalty_label(doc['penalty'], doc['l1_ratio'])} at lam = {fmt(doc['lam'])} keeps "
+            f"{doc['n_kept']} of {doc['n_features']}; CV {doc['scoring']} "
+            f"{pm(doc['cv_error'], doc['cv_se'])}")
+
+
+def _print(doc, loaded, fit) -> None:
+    con = console()
+    con.print(f"[bold]regulab fit[/] {headline(doc)}", highlight=False, soft_wrap=True)
+    con.print("[bold]Preparation[/]")
+    for line in doc["preparation"]["steps"]:
+        con.print(f"  - {line}", highlight=False, soft_wrap=True, markup=False)
+    con.print(f"[bold]lam[/] {doc['lam_choice']['why']}", highlight=False, soft_wrap=True)
+    for w in doc["warnings"]:
+        con.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
+    table = feature_table(doc)
+    con.print(table)
+    con.print(f"intercept {fmt(doc['intercept'])} (original units), "
+              f"{fmt(doc['intercept_standardized'])} (standardized)", highlight=False)
+    t = doc["truth"]
+    if t:
+        con.print(f"[bold]truth[/] ({loaded.table.builtin}): {t['n_true_nonzero']} truly non-zero "
+                  f"({', '.join(t['true_nonzero'][:12])}{', ...' if t['n_true_nonzero'] > 12 else ''});"
+                  f" kept {t['kept_and_true']} of them (recall {fmt(t['recall'])}), precision "
+                  f"{fmt(t['precision'])}; missed: {', '.join(t['missed']) or 'none'}; kept but "
+                  f"truly 0: {len(t['false_kept'])}", highlight=False, soft_wrap=True)
+    s = doc["stability"]
+    if s:
+        con.print(f"[bold]stability[/] {s['half_samples']} half-samples ({s['n_pairs']} "
+                  f"complementary pairs): 'freq' = share keeping the feature at the chosen lam; "
+                  f"'max freq' >= {s['threshold']:g} at some lam from lam_max down to it = stable "
+                  f"({len(s['selected'])} features; expected false selections <= "
+                  f"{fmt(s['false_selection_bound'])})", highlight=False, soft_wrap=True)
+    if doc["model_file"]:
+        con.print(f"model saved: {doc['model_file']}", highlight=False, soft_wrap=True)
+    if doc["report"]:
+        con.print(f"report: {Path(doc['report']).resolve()}", highlight=False, soft_wrap=True)
+
+
+def feature_columns(doc) -> list[str]:
+    cols = ["feature", "coef", "std coef", "kept"]
+    if doc["stability"]:
+        cols += ["freq", "max freq"]
+    if doc["truth"]:
+        cols += ["true w"]
+    return cols
+
+
+def feature_rows(doc) -> list[list[str]]:
+    rows = []
+    for f in doc["features"]:
+        row = [f["name"], fmt(f["coef"]), fmt(f["coef_standardized"]),
+               "kept" if f["kept"] else "0 exactly"]
+        if doc["stability"]:
+            row += [fmt(f["stability_frequency"], 3), fmt(f["stability_max_frequency"], 3)]
+        if doc["truth"]:
+            row += [fmt(f["true_coef"]) + (" *" if f["truly_nonzero"] else "")]
+        rows.append(row)
+    return rows
+
+
+def feature_table(doc):
+    from rich.table import Table
+
+    title = (f"{doc['n_kept']} of {doc['n_features']} features kept at lam = {fmt(doc['lam'])}"
+             + ("; * = truly non-zero" if doc["truth"] else ""))
+    table = Table(title=title, title_justify="left")
+    for i, c in enumerate(feature_columns(doc)):
+        table.add_column(c, justify="left" if i == 0 else "right", overflow="fold")
+    for f, row in zip(doc["features"], feature_rows(doc)):
+        style = None if f["kept"] else "dim"
+        table.add_row(*row, style=style)
+    return table
+
+
+# ----------------------------------------------------------------------------- report
+
+def _write_report(out, doc, loaded, fit, model) -> None:
+    from regulab.claims.base import Table
+    from regulab.commands.figures import path_and_cv_figure, path_figure
+    from regulab.path import regularization_path
+    from regulab.report import Section, prepare_out_dir, write_analysis_report
+
+    out = prepare_out_dir(out)
+    prep = loaded.prep
+    names = prep.feature_names
+    truth = loaded.truth()
+    label = penalty_label(doc["penalty"], doc["l1_ratio"])
+    result = Section("result", "Result", finding=headline(doc),
+                     paragraphs=[f"How lam was chosen: {doc['lam_choice']['why']}."],
+                     warnings=list(doc["warnings"]))
+    if fit.how == "cv":
+        terr = training_error(prep.X, prep.y, fit.loss, fit.path.coefs, fit.path.intercepts)
+        fig, labelled = path_and_cv_figure(fit, names, train_error=terr, truth=truth,
+                                           title=f"{label} on {loaded.name}")
+        result.add_figure(fig, out, "fit_path_cv",
+                          f"Left: the {label} coefficient path (standardized features), x = "
+                          f"log(lam) decreasing to the right, top axis = number of non-zero "
+                          f"coefficients; lam_min and lam_1se marked"
+                          + ("; truly non-zero features coloured, the others grey" if truth
+                             and doc["truth"]["n_true_nonzero"] < len(names) else "")
+                          + f". Right: {fit.folds}-fold CV error (mean ± 1 SE) and training "
+                          f"error per lam. The fit uses lam_{fit.rule} = {fmt(fit.lam)}.")
+    else:
+        from regulab.commands.common import grid_for
+
+        grid = grid_for(prep.X, prep.y, fit.loss, fit.rho, 50)
+        marks = None
+        if fit.lam > 0:  # lam = 0 has no place on a log axis
+            grid = np.unique(np.append(grid, fit.lam))[::-1]
+            marks = {f"--lam {fit.lam:.3g}": (fit.lam, "#e08a00", "-")}
+        path = regularization_path(prep.X, prep.y, loss=fit.loss, l1_ratio=fit.rho, lams=grid)
+        fig, _ = path_figure(grid, path.coefs, names, truth=truth, marks=marks,
+                             title=f"{label} on {loaded.name}")
+        result.add_figure(fig, out, "fit_path",
+                          f"The {label} coefficient path (standardized features); the given lam "
+                          f"{fmt(fit.lam)} is marked.")
+    coef_table = Table(caption="Every feature: coefficient in original units, on the "
+                               "standardized scale, kept or exactly 0"
+                               + ("; stability frequencies" if doc["stability"] else "")
+                               + ("; true coefficient (* = truly non-zero)" if doc["truth"]
+                                  else ""),
+                       columns=feature_columns(doc), rows=feature_rows(doc))
+    coefs = Section("coefficients", "Coefficients", tables=[coef_table],
+                    paragraphs=[f"Intercept {fmt(doc['intercept'])} in original units "
+                                f"({fmt(doc['intercept_standardized'])} on the standardized "
+                                f"scale)."])
+    sections = [result, coefs]
+    t = doc["truth"]
+    if t:
+        sections.append(Section(
+            "truth", "Against the known truth",
+            finding=(f"{loaded.table.builtin} is generated with {t['n_true_nonzero']} truly "
+                     f"non-zero coefficients of {len(names)}: the fit keeps {t['kept_and_true']} "
+                     f"of them (recall {fmt(t['recall'])}) and {len(t['false_kept'])} truly-zero "
+                     f"features (precision {fmt(t['precision'])})."),
+            items=[f"missed: {', '.join(t['missed']) or 'none'}",
+                   f"kept but truly 0: {', '.join(t['false_kept']) or 'none'}"]))
+    s = doc["stability"]
+    if s:
+        sections.append(Section(
+            "stability", "Stability of the selection",
+            paragraphs=[f"{s['half_samples']} half-samples ({s['n_pairs']} complementary pairs, "
+                        f"Meinshausen & Bühlmann; Shah & Samworth): 'freq' is the share of "
+                        f"half-samples keeping the feature at the chosen lam, 'max freq' the "
+                        f"largest share at any lam from lam_max down to the chosen one. {len(s['selected'])} features reach "
+                        f"{s['threshold']:g} (stable); the bound on the expected number of false "
+                        f"selections is {fmt(s['false_selection_bound'])}."]))
+    sections.append(Section("preparation", "Data and preparation", items=doc["preparation"]["steps"]))
+    eq = doc["conventions"]["equivalents"]
+    sections.append(Section(
+        "conventions", "What lam means",
+        paragraphs=[doc["conventions"]["objective"] + "."],
+        tables=[Table(caption=f"The same penalty in other tools' parameters (n = "
+                              f"{prep.X.shape[0]} rows, same standardized features)",
+                      columns=["tool", "parameters"],
+                      rows=[[k, ", ".join(f"{a}={fmt(b, 6) if isinstance(b, float) else b}"
+                                          for a, b in v.items())] for k, v in eq.items()])]))
+    if doc["model_file"]:
+        sections[0].paragraphs.append(f"Model saved as plain JSON: {doc['model_file']}.")
+    write_analysis_report(out, title=f"regulab fit: {loaded.name}",
+                          subtitle=f"{label} model of {prep.target!r}.", sections=sections,
+                          document=doc)

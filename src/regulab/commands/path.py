@@ -1,0 +1,205 @@
+"""``regulab path``: the coefficient path and the CV curve over the lam grid.
+
+Terminal: a summary of the path at a dozen lams (plus lam_min and lam_1se), with the features
+that enter (become non-zero) between one shown lam and the next. ``--out DIR``: the path and
+CV-curve figures (PNG + SVG, glmnet style), ``path.csv`` (one row per lam: ``lam``, ``log_lam``,
+``nnz``, ``cv_mean``, ``cv_se``, ``train_error``, then one column per feature with its
+coefficient on the standardized scale; the header comes from the user's column names and is
+escaped for spreadsheets), ``results.json`` and ``index.html``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from regulab.commands.common import (ERROR_NAME, Bars, DataOptions, check_folds, check_int,
+                                     console, emit_json, fit_with_cv, fmt, guard_out_dir, load,
+                                     penalty_label, penalty_ratio, pm, preparation_doc,
+                                     source_doc, training_error)
+
+FIXED_COLUMNS = ("lam", "log_lam", "nnz", "cv_mean", "cv_se", "train_error")
+SHOWN_LAMS = 12
+
+
+def run(source, opts: DataOptions, *, penalty="l1", l1_ratio=None, n_lams=100, folds=5,
+        as_json=False, out=None) -> dict:
+    from regulab import __version__
+
+    rho = penalty_ratio(penalty, l1_ratio)
+    n_lams = check_int(n_lams, "--n-lams", 3)
+    loaded = load(source, opts)
+    guard_out_dir([loaded.path], out, ["index.html", "results.json", "path.csv"])
+    folds = check_folds(loaded, folds)
+    prep = loaded.prep
+    X, y, names, loss = prep.X, prep.y, prep.feature_names, loaded.loss
+    with Bars() as bars:
+        fit = fit_with_cv(X, y, loss=loss, rho=rho, folds=folds, rule="1se", n_lams=n_lams,
+                          seed=opts.seed, on_fold=bars.callback(f"{folds}-fold CV", folds))
+    cv, path = fit.cv, fit.path
+    terr = training_error(X, y, loss, path.coefs, path.intercepts)
+    nnz = path.nnz
+    entry = _entries(cv.lams, path.coefs, names)
+    shown = _shown(cv)
+    doc = {
+        "command": "path", "regulab_version": __version__, "source": source_doc(loaded),
+        "preparation": preparation_doc(prep), "task": prep.task, "loss": loss,
+        "penalty": penalty, "l1_ratio": rho, "scoring": ERROR_NAME[loss], "folds": folds,
+        "seed": opts.seed, "n_lams": int(cv.lams.size),
+        "lam_min": cv.lam_min, "lam_1se": cv.lam_1se, "idx_min": int(cv.idx_min),
+        "idx_1se": int(cv.idx_1se),
+        "coefficients_scale": "standardized features",
+        "lams": cv.lams, "log_lams": np.log(cv.lams), "nnz": nnz, "cv_mean": cv.mean_error,
+        "cv_se": cv.se_error, "train_error": terr,
+        "coefs": {n: path.coefs[j] for j, n in enumerate(names)},
+        "entry": entry, "shown": shown,
+        "warnings": [w for w in [fit.at_edge()] if w], "csv": None, "report": None,
+    }
+    if out is not None:
+        _write(out, doc, loaded, fit, terr)
+    if as_json:
+        emit_json(doc)
+    else:
+        _print(doc)
+    return doc
+
+
+def _entries(lams, coefs, names) -> list[dict]:
+    """For each feature, the largest lam of the grid where it is non-zero, in order of entry."""
+    out = []
+    for j, n in enumerate(names):
+        nz = np.flatnonzero(coefs[j] != 0.0)
+        out.append({"feature": n, "index": int(nz[0]) if nz.size else None,
+                    "lam": float(lams[nz[0]]) if nz.size else None})
+    out.sort(key=lambda e: (e["index"] is None, e["index"] if e["index"] is not None else 0))
+    for k, e in enumerate(out, start=1):
+        e["order"] = k if e["index"] is not None else None
+    return out
+
+
+def _shown(cv) -> list[int]:
+    n = cv.lams.size
+    idx = set(np.unique(np.linspace(0, n - 1, min(SHOWN_LAMS, n)).round().astype(int)).tolist())
+    idx |= {int(cv.idx_min), int(cv.idx_1se)}
+    return sorted(idx)
+
+
+def summary_rows(doc) -> list[list[str]]:
+    rows = []
+    prev = -1
+    entered = {}
+    for e in doc["entry"]:
+        if e["index"] is not None:
+            entered.setdefault(e["index"], []).append(e["feature"])
+    for i in doc["shown"]:
+        new = [f for k in range(prev + 1, i + 1) for f in entered.get(k, [])]
+        prev = i
+        mark = " ".join(m for m, j in (("min", doc["idx_min"]), ("1se", doc["idx_1se"])) if j == i)
+        if len(new) == len(doc["coefs"]) and len(new) > 4:
+            text = f"all {len(new)}"
+        else:
+            text = ", ".join(new[:4]) + (f", ... (+{len(new) - 4})" if len(new) > 4 else "")
+        rows.append([fmt(doc["lams"][i]), fmt(doc["log_lams"][i]), str(int(doc["nnz"][i])),
+                     pm(doc["cv_mean"][i], doc["cv_se"][i]), fmt(doc["train_error"][i]), mark,
+                     text])
+    return rows
+
+
+SUMMARY_COLUMNS = ["lam", "log(lam)", "nnz", "CV error ± SE", "train error", "rule", "entered"]
+
+
+def _print(doc) -> None:
+    from rich.table import Table
+
+    con = console()
+    prep = doc["preparation"]
+    con.print(f"[bold]regulab path[/] {doc['source']['name']}: target {prep['target']!r} "
+              f"({prep['task']}), {prep['rows']:,} rows x {prep['features']} features; "
+              f"{penalty_label(doc['penalty'], doc['l1_ratio'])}, {doc['n_lams']} lams, "
+              f"{doc['folds']}-fold CV ({doc['scoring']})", highlight=False, soft_wrap=True)
+    for w in doc["warnings"]:
+        con.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
+    table = Table(title="the path at some lams (decreasing: weaker penalty downwards)",
+                  title_justify="left")
+    for i, c in enumerate(SUMMARY_COLUMNS):
+        table.add_column(c, justify="right" if i < 5 else "left", overflow="fold")
+    for row in summary_rows(doc):
+        table.add_row(*row)
+    con.print(table)
+    order = [e["feature"] for e in doc["entry"] if e["index"] is not None]
+    never = [e["feature"] for e in doc["entry"] if e["index"] is None]
+    con.print(f"order of entry: {', '.join(order[:20])}{', ...' if len(order) > 20 else ''}"
+              + (f"; never non-zero on the grid: {', '.join(never)}" if never else ""),
+              highlight=False, soft_wrap=True)
+    if doc["csv"]:
+        con.print(f"path.csv: {doc['csv']}", highlight=False, soft_wrap=True)
+        con.print(f"report: {Path(doc['report']).resolve()}", highlight=False, soft_wrap=True)
+    else:
+        con.print("figures and path.csv: --out DIR", highlight=False)
+
+
+def path_frame(doc) -> pd.DataFrame:
+    data = {k: np.asarray(doc[k if k != "cv_mean" else "cv_mean"]) for k in
+            ("lams", "log_lams", "nnz", "cv_mean", "cv_se", "train_error")}
+    frame = pd.DataFrame({"lam": data["lams"], "log_lam": data["log_lams"], "nnz": data["nnz"],
+                          "cv_mean": data["cv_mean"], "cv_se": data["cv_se"],
+                          "train_error": data["train_error"]})
+    for name, values in doc["coefs"].items():
+        col = name if name not in FIXED_COLUMNS and name not in frame.columns else f"coef:{name}"
+        frame[col] = np.asarray(values)
+    return frame
+
+
+def _write(out, doc, loaded, fit, terr) -> None:
+    from regulab.claims.base import Table
+    from regulab.commands.figures import cv_figure, cv_marks, path_figure
+    from regulab.data import write_csv_safely
+    from regulab.report import Section, prepare_out_dir, write_analysis_report
+
+    out = prepare_out_dir(out)
+    write_csv_safely(path_frame(doc), out / "path.csv")
+    doc["csv"] = str(out / "path.csv")
+    doc["report"] = str(out / "index.html")
+    label = penalty_label(doc["penalty"], doc["l1_ratio"])
+    names = loaded.prep.feature_names
+    truth = loaded.truth()
+    cv = fit.cv
+    fig, _ = path_figure(cv.lams, fit.path.coefs, names, truth=truth, marks=cv_marks(fit),
+                         title=f"{label} on {loaded.name}")
+    main = Section("path", "Coefficient path",
+                   finding=(f"{label} on {loaded.name}: {doc['n_lams']} lams from "
+                            f"{fmt(cv.lams[0])} down to {fmt(cv.lams[-1])}; "
+                            f"{int(doc['nnz'][0])} to {int(doc['nnz'][-1])} non-zero "
+                            f"coefficients of {len(names)}."),
+                   warnings=list(doc["warnings"]))
+    main.add_figure(fig, out, "path",
+                    f"The {label} coefficient path (standardized features), x = log(lam) "
+                    f"decreasing to the right, top axis = number of non-zero coefficients; "
+                    f"lam_min and lam_1se of {doc['folds']}-fold CV marked"
+                    + ("; truly non-zero features coloured, the others grey" if truth and
+                       sum(v != 0 for v in truth.values()) < len(names) else "") + ".")
+    curve = Section("cv", "Cross-validation curve",
+                    finding=(f"lam_min = {fmt(cv.lam_min)} (CV error "
+                             f"{pm(cv.mean_error[cv.idx_min], cv.se_error[cv.idx_min])}, "
+                             f"{int(doc['nnz'][cv.idx_min])} non-zero), lam_1se = "
+                             f"{fmt(cv.lam_1se)} (CV error "
+                             f"{pm(cv.mean_error[cv.idx_1se], cv.se_error[cv.idx_1se])}, "
+                             f"{int(doc['nnz'][cv.idx_1se])} non-zero)."))
+    curve.add_figure(cv_figure(fit, train_error=terr, title=f"{label} on {loaded.name}"), out,
+                     "cv_curve",
+                     f"{doc['folds']}-fold CV {doc['scoring']} (mean ± 1 SE) and training error "
+                     f"on all rows, per lam; lam_1se is the largest lam within one SE of the "
+                     f"minimum.")
+    table = Section("table", "The path at some lams",
+                    paragraphs=["Every lam is in path.csv (one row per lam; coefficients on the "
+                                "standardized scale, one column per feature)."],
+                    tables=[Table(caption="lams decreasing downwards; 'entered' = features that "
+                                          "became non-zero since the previous row",
+                                  columns=SUMMARY_COLUMNS, rows=summary_rows(doc))])
+    prep = Section("preparation", "Data and preparation", items=doc["preparation"]["steps"])
+    write_analysis_report(out, title=f"regulab path: {loaded.name}",
+                          subtitle=f"{label} path of {loaded.prep.target!r}.",
+                          sections=[main, curve, table, prep], document=doc,
+                          files=[("path.csv", "path.csv")])

@@ -1,0 +1,209 @@
+"""The design matrix as the compiled kernels see it, validated once and cached across calls.
+
+:func:`as_design` turns a dense array (any order) or a scipy.sparse matrix into a
+:class:`Design`: a flat Fortran-order copy (only when X is not already Fortran-contiguous) or the
+CSC arrays (CSR and other formats are converted; the matrix is never densified), in float32 when X
+is float32 and float64 otherwise. Column statistics (weighted means and centered norms) are
+computed per ``(sample weights, fit_intercept)`` and memoized on the design.
+
+A path or a cross-validation calls the solver many times on the same X. A small cache keyed by
+the identity of X (checked with its buffer address, shape, strides and a checksum of its values,
+so an in-place edit is noticed) lets those calls skip validation and the Fortran copy.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections import OrderedDict
+
+import numpy as np
+from scipy import sparse
+
+from regulab.solvers import _cd_kernels as K
+
+_INT_DUMMY = np.zeros(1, dtype=np.int32)
+
+
+class Design:
+    """X prepared for the kernels: ``(data, indices, indptr, n, p, is_sparse)``."""
+
+    def __init__(self, data, indices, indptr, n, p, is_sparse):
+        self.data = data
+        self.indices = indices
+        self.indptr = indptr
+        self.n = int(n)
+        self.p = int(p)
+        self.is_sparse = bool(is_sparse)
+        self._stats = {}
+        self._lock = threading.Lock()
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def args(self):
+        """Leading arguments of every column kernel."""
+        return self.data, self.indices, self.indptr, self.n, self.is_sparse
+
+    def stats(self, s, fit_intercept: bool):
+        """``(xbar, L)`` for normalized weights ``s`` (see :func:`_cd_kernels.column_stats`)."""
+        key = (s.tobytes(), bool(fit_intercept))
+        with self._lock:
+            hit = self._stats.get(key)
+        if hit is None:
+            hit = K.column_stats(self.data, self.indices, self.indptr, self.n, self.p,
+                                 self.is_sparse, s, bool(fit_intercept))
+            with self._lock:
+                if len(self._stats) > 8:
+                    self._stats.clear()
+                self._stats[key] = hit
+        return hit
+
+    def xt_dot(self, v):
+        return K.xt_dot(self.data, self.indices, self.indptr, self.n, self.p, self.is_sparse,
+                        np.ascontiguousarray(v, dtype=np.float64))
+
+    def x_dot(self, w):
+        return K.x_dot(self.data, self.indices, self.indptr, self.n, self.p, self.is_sparse,
+                       np.ascontiguousarray(w, dtype=np.float64))
+
+
+def _float_dtype(dtype):
+    return np.float32 if dtype == np.float32 else np.float64
+
+
+def _build(X) -> Design:
+    if sparse.issparse(X):
+        if X.ndim != 2:
+            raise ValueError(f"X must be 2-D, got {X.ndim} dimensions")
+        dt = _float_dtype(X.dtype)
+        if X.format != "csc":
+            Xc = X.tocsc()
+        else:
+            Xc = X
+        if Xc.dtype != dt:
+            Xc = Xc.astype(dt)
+        if not Xc.has_canonical_format:
+            Xc = Xc.copy()
+            Xc.sum_duplicates()
+        n, p = Xc.shape
+        data = np.ascontiguousarray(Xc.data)
+        indices = np.ascontiguousarray(Xc.indices)
+        indptr = np.ascontiguousarray(Xc.indptr)
+        if indices.dtype != indptr.dtype:
+            idt = np.int64 if np.int64 in (indices.dtype, indptr.dtype) else np.int32
+            indices, indptr = indices.astype(idt), indptr.astype(idt)
+        D = Design(data, indices, indptr, n, p, True)
+    else:
+        X = np.asarray(X)
+        if X.ndim != 2:
+            raise ValueError(f"X must be 2-D, got an array with {X.ndim} dimension(s)")
+        if X.dtype == object or not (np.issubdtype(X.dtype, np.number)
+                                     or X.dtype == np.bool_):
+            try:
+                X = X.astype(np.float64)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"X must be numeric: {exc}") from None
+        if np.iscomplexobj(X):
+            raise ValueError("X must be real, got complex values")
+        dt = _float_dtype(X.dtype)
+        n, p = X.shape
+        Xf = np.asfortranarray(X, dtype=dt)
+        data = Xf.ravel(order="F")  # a view of the Fortran array
+        D = Design(data, _INT_DUMMY, _INT_DUMMY, n, p, False)
+        D._keep = Xf
+    bad = K.first_nonfinite(D.data, D.indices, D.indptr, D.n, D.p, D.is_sparse)
+    if bad >= 0:
+        raise ValueError(f"X has a NaN or infinite value in column {bad}")
+    return D
+
+
+# ---------------------------------------------------------------------------------------------
+# identity cache
+# ---------------------------------------------------------------------------------------------
+_CACHE: OrderedDict = OrderedDict()
+_CACHE_LOCK = threading.RLock()  # re-entrant: a weakref callback may fire while held
+_CACHE_SIZE = 3
+
+
+def _fingerprint(X):
+    if sparse.issparse(X):
+        arrays = [getattr(X, a) for a in ("data", "indices", "indptr", "row", "col", "offsets")
+                  if hasattr(X, a)]
+        key = (X.format, X.shape, X.dtype.str)
+        for a in arrays:
+            a = np.asarray(a)
+            key += (a.__array_interface__["data"][0], a.shape, a.dtype.str)
+        data = np.asarray(X.data)
+        with np.errstate(all="ignore"):
+            d64 = data.astype(np.float64, copy=False)
+            csum = float(d64.sum() + d64 @ _weights(d64.size)) if data.size else 0.0
+            for a in arrays[1:]:  # index arrays: an in-place edit changes the weighted sum
+                a = np.asarray(a)
+                csum += float(a @ _weights(a.size)) if a.size else 0.0
+        return key + (csum,)
+    ai = X.__array_interface__
+    with np.errstate(all="ignore"):
+        # column and row sums, each folded with position-dependent weights: an in-place edit,
+        # including a permutation of rows or columns, changes them
+        cs = X.sum(axis=0, dtype=np.float64)
+        rs = X.sum(axis=1, dtype=np.float64)
+        csum = float(cs.sum() + cs @ _weights(cs.size) + rs @ _weights(rs.size))
+    return (ai["data"][0], X.shape, X.strides, X.dtype.str, csum)
+
+
+def _weights(m):
+    return np.sqrt(np.arange(1.0, m + 1.0)) % 1.0 + 0.5
+
+
+def as_design(X) -> Design:
+    """A :class:`Design` for ``X``, reusing the previous one when X is the same, unchanged."""
+    if isinstance(X, Design):
+        return X
+    cacheable = ((sparse.issparse(X) and X.format in ("csr", "csc", "coo"))
+                 or isinstance(X, np.ndarray)) and getattr(X, "size", 0) > 0
+    if cacheable and isinstance(X, np.ndarray) and (X.ndim != 2 or X.dtype.kind not in "fiub"):
+        cacheable = False
+    if not cacheable:
+        return _build(X)
+    fp = _fingerprint(X)
+    if np.isnan(fp[-1]):  # NaN/inf: build (and raise) every time
+        return _build(X)
+    key = id(X)
+    with _CACHE_LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None:
+            ref, fp_old, D = hit
+            if ref() is X and fp_old == fp:
+                _CACHE.move_to_end(key)
+                return D
+            del _CACHE[key]
+    D = _build(X)
+    try:
+        ref = weakref.ref(X, lambda _r, k=key: _drop(k, _r))
+    except TypeError:
+        return D
+    with _CACHE_LOCK:
+        _CACHE[key] = (ref, fp, D)
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return D
+
+
+def _drop(key, ref):
+    if not _CACHE_LOCK.acquire(blocking=False):  # another thread holds it: entry goes stale,
+        return                                   # and is replaced on its next lookup
+    try:
+        hit = _CACHE.get(key)
+        if hit is not None and hit[0] is ref:
+            del _CACHE[key]
+    finally:
+        _CACHE_LOCK.release()
+
+
+def clear_cache() -> None:
+    """Forget every cached design."""
+    with _CACHE_LOCK:
+        _CACHE.clear()
