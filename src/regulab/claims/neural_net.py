@@ -71,7 +71,7 @@ VARIANTS = {
 # data
 # ----------------------------------------------------------------------------------------------
 
-def _digits_split(p, rng):
+def digits_split(p, rng):
     """Digits scaled to [0, 1], split into train / test / a pool of replacement images."""
     from sklearn.datasets import load_digits
 
@@ -241,7 +241,7 @@ def run(config: ExplainConfig) -> ClaimResult:
     rng = np.random.default_rng(config.seed)
     S = int(p["n_seeds"])
     seeds = [int(s) for s in rng.integers(0, 2**31 - 1, size=S)]
-    Xtr, ytr, Xte, yte, X2, y2 = _digits_split(p, rng)
+    Xtr, ytr, Xte, yte, X2, y2 = digits_split(p, rng)
     n = len(ytr)
     # Nielsen's lams -> regulab's scale, through the conventions table
     to_l1 = lambda lam: NNPenalty.from_convention(  # noqa: E731

@@ -1,0 +1,258 @@
+"""regulab app in a real browser: Debian's chromium driven by Playwright, against the real server
+on a free loopback port.
+
+For each view: it loads with no console error, and moving a slider (with the keyboard) changes
+the read-out to the value the library computes here. The data view also takes an uploaded CSV
+(its feature names appear on the chart, a ``<script>`` header is shown as text and never runs)
+and refuses an oversized one with a message. A screenshot of each view is saved under the test's
+tmp dir; with ``REGULAB_UPDATE_SCREENSHOT=1`` the one-weight view's also goes to
+``docs/images/app-one-weight.png`` (the README shows it).
+
+Skipped, with the reason, when dash, Playwright's Python package or /usr/bin/chromium is missing.
+Playwright never downloads a browser here.
+"""
+
+import importlib.util
+import os
+import re
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+CAP = 64 * 1024           # the upload cap of the server under test
+HAS_TORCH = importlib.util.find_spec("torch") is not None
+DOCS_SHOT = Path(__file__).resolve().parents[1] / "docs" / "images" / "app-one-weight.png"
+
+pytest.importorskip("dash", reason="the app extra is not installed: pip install 'regulab[app]'")
+sync_api = pytest.importorskip("playwright.sync_api",
+                               reason="Playwright's Python package is not installed "
+                                      "(pip install playwright; no browser download needed)")
+if not os.path.exists(CHROMIUM):
+    pytest.skip(f"no chromium at {CHROMIUM} (Debian: apt-get install chromium)",
+                allow_module_level=True)
+
+expect = sync_api.expect
+TIMEOUT = 15_000
+
+
+@pytest.fixture(scope="module")
+def base_url():
+    from regulab.app.server import create_app, make_server
+
+    app = create_app(max_upload_bytes=CAP)
+    srv = make_server("127.0.0.1", 0, app.server)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{srv.port}"
+    finally:
+        srv.shutdown()
+        srv.server_close()
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    with sync_api.sync_playwright() as pw:
+        ctx = pw.chromium.launch_persistent_context(
+            str(profile), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+            viewport={"width": 1400, "height": 1000})
+        ctx.set_default_timeout(TIMEOUT)
+        try:
+            yield ctx
+        finally:
+            ctx.close()
+
+
+@pytest.fixture()
+def page(browser):
+    pg = browser.new_page()
+    errors = []
+    pg.on("console", lambda m: errors.append(f"console {m.type}: {m.text}")
+          if m.type == "error" else None)
+    pg.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+    pg.errors = errors
+    try:
+        yield pg
+    finally:
+        pg.close()
+
+
+def open_view(page, base_url, path, ready):
+    page.goto(base_url + path)
+    expect(page.locator(ready)).not_to_have_text("-", timeout=TIMEOUT)
+    expect(page.locator(ready)).not_to_have_text("", timeout=TIMEOUT)
+
+
+def press(page, slider_id, *keys) -> float:
+    """Focus a slider's thumb, press keys, return its new value (aria-valuenow)."""
+    thumb = page.locator(f"#{slider_id} [role=slider]")
+    thumb.focus()
+    for key in keys:
+        page.keyboard.press(key)
+    return float(thumb.get_attribute("aria-valuenow"))
+
+
+def no_errors(page):
+    assert page.errors == [], page.errors
+
+
+def shot(page, tmp_path, name):
+    page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)
+    assert (tmp_path / f"{name}.png").stat().st_size > 10_000
+
+
+def test_one_weight(page, base_url, tmp_path):
+    from regulab.onedim import lam_threshold, make_one_weight_data, w_l1, w_l2
+
+    open_view(page, base_url, "/", "#ow-w-l2")
+    expect(page.locator("#ow-fig-loss .main-svg").first).to_be_visible()
+    expect(page.locator("#ow-w-l1")).to_have_text("0 (exactly)")      # lam = 0.5 > lam*
+    if os.environ.get("REGULAB_UPDATE_SCREENSHOT") == "1":
+        page.wait_for_timeout(300)
+        DOCS_SHOT.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(DOCS_SHOT), clip={"x": 0, "y": 0, "width": 1400,
+                                                   "height": 800})
+    d = make_one_weight_data(100, 0.5, 1.0, 0.0, 0)
+    lam = press(page, "ow-lam", "Home", "PageUp", "PageUp", "PageUp")
+    assert 0 < lam < lam_threshold(d.a, d.w_hat)
+    expect(page.locator("#ow-w-l2")).to_have_text(f"{w_l2(d.a, d.w_hat, lam):.4f}")
+    expect(page.locator("#ow-w-l1")).to_have_text(f"{w_l1(d.a, d.w_hat, lam):.4f}")
+    expect(page.locator("#ow-lam-star")).to_have_text(f"{lam_threshold(d.a, d.w_hat):.4f}")
+    lam = press(page, "ow-lam", "PageUp")                                   # past lam*: snap
+    assert lam > lam_threshold(d.a, d.w_hat)
+    expect(page.locator("#ow-w-l1")).to_have_text("0 (exactly)")
+    expect(page.locator("#ow-w-l2")).to_have_text(f"{w_l2(d.a, d.w_hat, lam):.4f}")
+    expect(page.locator("#ow-status")).to_contain_text("snapped to exactly 0")
+    w_true = press(page, "ow-w", "End")                                     # true w = 1
+    d = make_one_weight_data(100, w_true, 1.0, 0.0, 0)
+    expect(page.locator("#ow-lam-star")).to_have_text(f"{lam_threshold(d.a, d.w_hat):.4f}")
+    expect(page.locator("#ow-w-l1")).to_have_text(f"{w_l1(d.a, d.w_hat, lam):.4f}")
+    shot(page, tmp_path, "one-weight")
+    no_errors(page)
+
+
+def test_gradient_descent(page, base_url, tmp_path):
+    from regulab.onedim import make_one_weight_data, w_l2
+    from regulab.penalties import L2
+    from regulab.solvers import gradient_descent
+
+    open_view(page, base_url, "/gradient-descent", "#gd-target")
+    expect(page.locator("#gd-note")).to_contain_text("exactly 0.0 at iteration 26")
+    page.locator("#gd-method input[value=l2]").check()
+    lam = press(page, "gd-lam", "Home", "PageUp", "PageUp", "PageUp", "ArrowRight")
+    d = make_one_weight_data(100, 0.5, 1.0, 0.0, 0)
+    expect(page.locator("#gd-target")).to_have_text(f"{w_l2(d.a, d.w_hat, lam):.4f}")
+    page.click("#gd-reset")
+    expect(page.locator("#gd-iter")).to_have_text("0 / 200")
+    page.click("#gd-next")
+    page.click("#gd-next")
+    expect(page.locator("#gd-iter")).to_have_text("2 / 200")
+    ref = gradient_descent(d.X, d.y, penalty=L2(lam), step=0.1, max_iter=200, tol=0.0,
+                           w0=[1.0]).trace.w[:, 0]
+    expect(page.locator("#gd-w")).to_have_text(f"{ref[2]:.6f}")
+    page.click("#gd-play")                                                  # animate
+    page.wait_for_function("() => parseInt(document.querySelector('#gd-iter').innerText) >= 6")
+    page.click("#gd-play")                                                  # pause
+    expect(page.locator("#gd-play")).to_have_text("Play")
+    shot(page, tmp_path, "gradient-descent")
+    no_errors(page)
+
+
+def test_geometry(page, base_url, tmp_path):
+    from regulab.app.figures import fmt_w
+    from regulab.claims.geometry import l1_constrained, l2_constrained, make_2d_problem
+
+    open_view(page, base_url, "/geometry", "#geo-w-l1")
+    t = press(page, "geo-t", "Home", "PageUp")
+    _, _, H, b = make_2d_problem(np.random.default_rng(0), (1.6, 0.6), 0.5, 100, 0.5)
+    w1, _ = l1_constrained(H, b, t)
+    w2, _ = l2_constrained(H, b, t)
+    expect(page.locator("#geo-w-l1")).to_have_text("(" + ", ".join(fmt_w(v) for v in w1) + ")")
+    expect(page.locator("#geo-w-l2")).to_have_text("(" + ", ".join(fmt_w(v) for v in w2) + ")")
+    assert w1[1] == 0.0
+    expect(page.locator("#geo-zero-l1")).to_have_text("w₂ exactly 0")
+    expect(page.locator("#geo-zero-l2")).to_have_text("no coordinate is 0")
+    shot(page, tmp_path, "geometry")
+    no_errors(page)
+
+
+def test_your_data(page, base_url, tmp_path):
+    from regulab.commands.common import grid_for
+    from regulab.cv import fit_cv
+    from regulab.datasets import load_builtin
+    from regulab.prepare import prepare
+
+    open_view(page, base_url, "/your-data", "#data-kept")
+    df, target, _ = load_builtin("diabetes")
+    prep = prepare(df, target)
+    res = fit_cv(prep.X, prep.y, loss="squared", l1_ratio=1.0, rule="1se",
+                 lams=grid_for(prep.X, prep.y, "squared", 1.0, 100), cv=5, seed=0)
+    press(page, "data-lam", "Home")                                         # smallest lam
+    k = int(np.argmin(res.cv.lams))
+    expect(page.locator("#data-kept")).to_have_text(f"{res.path.nnz[k]} of 10")
+    expect(page.locator("#data-lam-value")).to_have_text(f"{res.cv.lams[k]:.4g}")
+    press(page, "data-lam", "End")                                          # lam_max: all 0
+    expect(page.locator("#data-kept")).to_have_text("0 of 10")
+    expect(page.locator("#data-zeros")).to_have_text("10")
+
+    evil = "<script>window.__pwned=1</script>"
+    img = '<img src=x onerror="window.__pwned=2">'
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((80, 4))
+    y = 2 * X[:, 0] - X[:, 2] + 0.3 * rng.standard_normal(80)
+    header = ["alpha_feature", "beta & gamma", evil, img, "target"]
+    lines = [",".join('"' + h.replace('"', '""') + '"' for h in header)]
+    lines += [",".join(f"{v:.5f}" for v in (*row, t)) for row, t in zip(X, y)]
+    csv = tmp_path / "mine.csv"
+    csv.write_text("\n".join(lines) + "\n")
+    page.set_input_files("#data-upload input[type=file]", str(csv))
+    expect(page.locator("#data-upload-msg")).to_contain_text("read mine.csv: 80 rows")
+    coef = page.locator("#data-fig-coef")
+    expect(coef).to_contain_text("alpha_feature", timeout=30_000)
+    expect(coef).to_contain_text("beta & gamma")
+    expect(coef).to_contain_text(evil)                      # the characters, shown as text
+    expect(coef).to_contain_text(img)
+    expect(page.locator("#data-fig-path")).to_contain_text("<script>window.__pwned")  # legend
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    assert page.locator("#data-fig-coef script, #data-fig-coef img").count() == 0
+    assert page.locator("[data-title='Share chart...']").count() == 0     # no cloud upload
+
+    big = tmp_path / "big.csv"
+    big.write_text("a,b\n" + "1.0,2.0\n" * (CAP // 8 + 500))
+    assert big.stat().st_size > CAP
+    page.set_input_files("#data-upload input[type=file]", str(big))
+    msg = page.locator("#data-upload-msg")
+    expect(msg).to_contain_text("refused")
+    expect(msg).to_contain_text("limit of uploads")
+    expect(coef).to_contain_text("alpha_feature")           # the last good table stays
+    shot(page, tmp_path, "your-data")
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    no_errors(page)
+
+
+@pytest.mark.skipif(not HAS_TORCH, reason="torch is not installed: the neural-net view is off")
+def test_neural_net(page, base_url, tmp_path):
+    open_view(page, base_url, "/neural-net", "#nn-l1")
+    lam = press(page, "nn-lam", "ArrowRight")
+    expect(page.locator("#nn-l1")).to_have_text(f"{lam / 1200:.4g}")        # Nielsen: lam/n
+    page.click("#nn-run")
+    epoch = "() => parseInt(document.querySelector('#nn-epoch').innerText)"
+    page.wait_for_function(f"{epoch} >= 2", timeout=30_000)
+    before = int(page.inner_text("#nn-epoch"))
+    lam = press(page, "nn-lam", "ArrowRight", "ArrowRight")
+    expect(page.locator("#nn-l1")).to_have_text(f"{lam / 1200:.4g}")
+    assert int(page.inner_text("#nn-epoch")) >= before                     # not reset
+    page.wait_for_function(f"{epoch} >= {before + 2}", timeout=30_000)     # still training
+    expect(page.locator("#nn-note")).to_contain_text("changed at epoch")
+    assert re.match(r"\d+(\.\d)?% \(\d+ of \d+\)", page.inner_text("#nn-zero"))
+    page.click("#nn-run")                                                   # pause
+    shot(page, tmp_path, "neural-net")
+    no_errors(page)
