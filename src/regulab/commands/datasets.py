@@ -22,7 +22,10 @@ def run(*, as_json: bool = False) -> dict:
     for col, just in (("name", "left"), ("task", "left"), ("rows", "right"),
                       ("features", "right"), ("target", "left"), ("truth", "left"),
                       ("description", "left")):
-        table.add_column(col, justify=just, overflow="fold")
+        if col == "description":
+            table.add_column(col, justify=just, overflow="fold", ratio=1, min_width=20)
+        else:
+            table.add_column(col, justify=just, no_wrap=True)
     for r in rows:
         table.add_row(r["name"], r["task"], str(r["rows"]), str(r["features"]), r["target"],
                       "known" if r["known_truth"] else "-", r["description"])
