@@ -135,3 +135,23 @@ def test_convert_bad_input(capsys, args, words):
 def test_conventions_lists_ids(capsys):
     code, out, _ = run_cli(["conventions"], capsys)
     assert code == 0 and "sklearn-lasso" in out and "glmnet" in out
+
+
+def test_scheduler_that_does_not_answer(capsys):
+    pytest.importorskip("distributed")
+    import socket
+    import time
+
+    with socket.socket() as s:  # a free loopback port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    t0 = time.perf_counter()
+    code, _, err = run_cli(["--scheduler", f"tcp://127.0.0.1:{port}", "fit", "diabetes",
+                            "--target", "progression", "--cv", "3"], capsys)
+    assert code == 1 and "scheduler" in err and len(err.strip().splitlines()) == 1
+    assert time.perf_counter() - t0 < 30
+
+
+def test_scheduler_needs_an_address(capsys):
+    code, _, err = run_cli(["explain", "--scheduler"], capsys)
+    assert code == 2 and "--scheduler needs an address" in err

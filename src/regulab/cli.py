@@ -47,6 +47,10 @@ def _root(
                                  help="Print the version and exit."),
     debug: bool = typer.Option(False, "--debug", help="Show full tracebacks on errors "
                                "(accepted anywhere on the command line)."),
+    scheduler: Optional[str] = typer.Option(
+        None, "--scheduler", help="Run cross-validation and resampling on the Dask cluster at "
+        "this address (e.g. tcp://127.0.0.1:8786; needs regulab[distributed]). Accepted anywhere "
+        "on the command line."),
 ):
     """regulab: why does L1 give exact zeros while L2 only shrinks? Measured, with figures."""
 
@@ -454,6 +458,24 @@ def _fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
+def _pop_scheduler(args: List[str]):
+    """Take ``--scheduler ADDRESS`` (or ``--scheduler=ADDRESS``) out of the arguments."""
+    out, address, i = [], None, 0
+    while i < len(args):
+        a = args[i]
+        if a == "--scheduler":
+            if i + 1 >= len(args):
+                raise UsageProblem("--scheduler needs an address, e.g. tcp://127.0.0.1:8786")
+            address, i = args[i + 1], i + 2
+            continue
+        if a.startswith("--scheduler="):
+            address = a.split("=", 1)[1]
+        else:
+            out.append(a)
+        i += 1
+    return out, address
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     """Entry point of the ``regulab`` command: one-line errors unless ``--debug``."""
     from regulab.report import ReportError
@@ -462,7 +484,14 @@ def main(argv: Optional[List[str]] = None) -> None:
     debug = "--debug" in args
     args = [a for a in args if a != "--debug"]
     try:
-        code = app(args=args, prog_name="regulab", standalone_mode=False)
+        args, scheduler = _pop_scheduler(args)
+        if scheduler:
+            from regulab.execution import use_scheduler
+
+            with use_scheduler(scheduler):
+                code = app(args=args, prog_name="regulab", standalone_mode=False)
+        else:
+            code = app(args=args, prog_name="regulab", standalone_mode=False)
     except (typer.Exit, typer.Abort) as exc:  # raised by our own callbacks
         code = getattr(exc, "exit_code", 130)
     except KeyboardInterrupt:

@@ -16,11 +16,12 @@ grid by one half-sample and ``p`` the number of features::
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
 from regulab._validation import check_fraction
-from regulab.execution import run_tasks, task_seeds
+from regulab.execution import iter_tasks, task_seeds
 from regulab.path import lam_grid, regularization_path
 
 
@@ -59,12 +60,15 @@ def complementary_halves(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 def stability_selection(X, y, *, loss="squared", l1_ratio=1.0, lams=None, n_lams=30, eps=None,
                         n_pairs=50, threshold=0.6, seed=0, fit_intercept=True, tol=1e-6,
-                        max_iter=10_000, n_jobs=None, on_pair=None) -> StabilityResult:
+                        max_iter=10_000, n_jobs=None, on_pair=None,
+                        backend=None) -> StabilityResult:
     """Selection frequencies of every feature along a lam grid; see the module docstring.
 
     The default grid (``n_lams`` values from ``lam_max`` of the whole data, ``eps`` as in
     :func:`regulab.path.lam_grid`) is shared by every half-sample. Half-sample seeds are derived
-    from ``seed`` per pair, so the result does not depend on how the pairs are executed.
+    from ``seed`` per pair, so the result does not depend on how the pairs are executed:
+    ``n_jobs`` local processes, or ``backend`` (``'dask'``, a scheduler address, a Dask client;
+    see :func:`regulab.execution.run_tasks`), X shipped to the workers once.
     """
     threshold = check_fraction(threshold, "threshold")
     if isinstance(n_pairs, bool) or not isinstance(n_pairs, (int, np.integer)) or n_pairs < 1:
@@ -81,23 +85,37 @@ def stability_selection(X, y, *, loss="squared", l1_ratio=1.0, lams=None, n_lams
                         fit_intercept=fit_intercept)
     lams = np.sort(np.asarray(lams, dtype=float))[::-1]
 
-    def fit_pair(pair_seed):
-        counts = np.zeros((X.shape[1], lams.size))
-        union_sizes = []
-        for half in complementary_halves(n, pair_seed):
-            if loss == "logistic" and np.unique(y[half]).size < 2:
-                continue  # a half with one class selects nothing and says nothing
-            path = regularization_path(X[half], y[half], loss=loss, l1_ratio=l1_ratio, lams=lams,
-                                       fit_intercept=fit_intercept, tol=tol, max_iter=max_iter)
-            sel = path.coefs != 0.0
-            counts += sel
-            union_sizes.append(int(sel.any(axis=1).sum()))
-        return counts, union_sizes
-
-    out = run_tasks(fit_pair, task_seeds(seed, n_pairs), n_jobs=n_jobs, on_done=on_pair)
-    counts = sum(o[0] for o in out)
-    sizes = [s for o in out for s in o[1]]
+    fit_pair = partial(_fit_pair, loss=loss, l1_ratio=l1_ratio, lams=lams,
+                       fit_intercept=fit_intercept, tol=tol, max_iter=max_iter)
+    # reduced as the pairs arrive (in pair order): the main process holds one count matrix,
+    # not one per pair
+    counts = np.zeros((X.shape[1], lams.size), dtype=np.int64)
+    sizes = []
+    for k, (c, s) in enumerate(iter_tasks(fit_pair, task_seeds(seed, n_pairs), n_jobs=n_jobs,
+                                          data=(X, y), backend=backend)):
+        counts += c
+        sizes.extend(s)
+        if on_pair:
+            on_pair(k)
     if not sizes:
         raise ValueError("no half-sample had both classes: too few samples of one class")
     return StabilityResult(lams=lams, frequencies=counts / len(sizes), threshold=threshold,
                            n_pairs=int(n_pairs), q=float(np.mean(sizes)))
+
+
+def _fit_pair(data, pair_seed, *, loss, l1_ratio, lams, fit_intercept, tol, max_iter):
+    """Selection counts ``[n_features, n_lams]`` (0, 1 or 2, as uint8: the result travels back
+    from a worker) of the two halves of one pair, and the number of features each half selected
+    anywhere on the grid (one task; ``data = (X, y)``)."""
+    X, y = data
+    counts = np.zeros((X.shape[1], lams.size), dtype=np.uint8)
+    union_sizes = []
+    for half in complementary_halves(X.shape[0], pair_seed):
+        if loss == "logistic" and np.unique(y[half]).size < 2:
+            continue  # a half with one class selects nothing and says nothing
+        path = regularization_path(X[half], y[half], loss=loss, l1_ratio=l1_ratio, lams=lams,
+                                   fit_intercept=fit_intercept, tol=tol, max_iter=max_iter)
+        sel = path.coefs != 0.0
+        counts += sel
+        union_sizes.append(int(sel.any(axis=1).sum()))
+    return counts, union_sizes

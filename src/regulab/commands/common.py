@@ -174,6 +174,9 @@ def load(source, opts: DataOptions) -> Loaded:
                           f"(the columns are {show_list(cols, 8)})")
     prep = prepare(table.frame, target, features=opts.features, task=opts.task,
                    missing=opts.missing, standardize=opts.standardize, source_name=table.name)
+    from regulab.memory import guard_path
+
+    guard_path(prep.X, loss="logistic" if prep.task == "binary" else "squared")
     return Loaded(table, prep, path)
 
 

@@ -1,0 +1,255 @@
+"""The execution layer on a real Dask cluster (2 worker processes on 127.0.0.1, started here and
+torn down), and the memory estimate / guard.
+
+Dask tests skip when ``dask.distributed`` is not installed (extra ``distributed``).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import threading
+import time
+
+import numpy as np
+import pytest
+from scipy import sparse
+
+from regulab import memory
+from regulab.cv import cross_validate_path
+from regulab.execution import (SchedulerUnavailable, connect, dask_available, run_tasks,
+                               use_scheduler)
+from regulab.stability import stability_selection
+
+needs_dask = pytest.mark.skipif(not dask_available(), reason="dask.distributed not installed")
+
+STAB = dict(n_pairs=16, n_lams=10, seed=5)
+CV = dict(n_lams=10, cv=5, n_repeats=4, seed=2)
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(3)
+    n, p = 500, 2000
+    X = sparse.random(n, p, density=0.02, format="csc", random_state=rng,
+                      data_rvs=rng.standard_normal)
+    w = np.zeros(p)
+    w[:20] = 1.0
+    y = X @ w + 0.3 * rng.standard_normal(n)
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def reference(data):
+    """The sequential runs (in this process)."""
+    X, y = data
+    return (stability_selection(X, y, backend="sequential", **STAB),
+            cross_validate_path(X, y, backend="sequential", **CV))
+
+
+@pytest.fixture(scope="module")
+def client():
+    if not dask_available():
+        pytest.skip("dask.distributed not installed")
+    from distributed import Client, LocalCluster
+
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                           dashboard_address=None)
+    c = Client(cluster, timeout=30, set_as_default=False)
+    try:
+        c.wait_for_workers(2, timeout=30)
+        yield c
+    finally:
+        c.close(timeout=10)
+        cluster.close(timeout=30)
+
+
+def assert_same_stability(a, b):
+    assert np.array_equal(a.frequencies, b.frequencies)
+    assert a.q == b.q and np.array_equal(a.lams, b.lams)
+
+
+def assert_same_cv(a, b):
+    for name in ("lams", "mean_error", "se_error", "fold_errors", "fold_coefs",
+                 "fold_intercepts", "fold_converged"):
+        assert np.array_equal(getattr(a, name), getattr(b, name)), name
+    assert (a.idx_min, a.idx_1se) == (b.idx_min, b.idx_1se)
+
+
+@needs_dask
+def test_stability_and_cv_identical_on_dask(data, reference, client):
+    X, y = data
+    stab, cv = reference
+    assert_same_stability(stability_selection(X, y, backend=client, **STAB), stab)
+    assert_same_cv(cross_validate_path(X, y, backend=client, **CV), cv)
+
+
+@needs_dask
+def test_use_scheduler_routes_every_workload(data, reference, client):
+    """Inside use_scheduler (the CLI's --scheduler) no argument is needed; outside, local."""
+    X, y = data
+    stab, cv = reference
+    with use_scheduler(client.scheduler.address, timeout=10):
+        assert_same_stability(stability_selection(X, y, **STAB), stab)
+        where = run_tasks(_pid, range(4))
+    assert os.getpid() not in where
+    assert run_tasks(_pid, range(2)) == [os.getpid()] * 2
+
+
+def _pid(_):
+    return os.getpid()
+
+
+def _where(data, k):
+    time.sleep(0.02)
+    X = data[0]
+    return os.getpid(), id(X), sparse.issparse(X) and X.format, X.dtype.name
+
+
+@needs_dask
+def test_data_shipped_once_per_worker_sparse_and_float32_kept(data, client):
+    """Every task a worker runs sees the same deserialized X: it was sent to that worker once,
+    not once per task (nor per batch); it stays sparse CSC, and float32 stays float32."""
+    X32 = data[0].astype(np.float32)
+    out = run_tasks(_where, range(60), data=(X32,), backend=client)
+    ids = {}
+    for pid, ident, fmt, dtype in out:
+        ids.setdefault(pid, set()).add(ident)
+        assert (fmt, dtype) == ("csc", "float32")
+    assert len(ids) == 2, "both workers should have run tasks"
+    assert all(len(v) == 1 for v in ids.values()), ids
+
+
+@needs_dask
+@pytest.mark.parametrize("workload", ["stability", "cv"])
+def test_worker_killed_mid_run_is_survived(data, reference, client, workload):
+    X, y = data
+    stab, cv = reference
+    pids = client.run(os.getpid)
+    box = {}
+
+    def work():
+        try:
+            if workload == "stability":
+                box["res"] = stability_selection(X, y, backend=client, **STAB)
+            else:
+                box["res"] = cross_validate_path(X, y, backend=client, **CV)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            box["err"] = exc
+
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    victim, deadline = None, time.monotonic() + 20
+    while victim is None and time.monotonic() < deadline and thread.is_alive():
+        busy = [w for w, keys in client.processing().items() if keys and w in pids]
+        victim = busy[0] if busy else None
+        time.sleep(0.02)
+    assert victim is not None, "no task was seen running"
+    os.kill(pids[victim], signal.SIGKILL)  # the worker process dies with its running task
+    thread.join(60)
+    assert not thread.is_alive(), "the run did not finish after a worker was killed"
+    assert "err" not in box, box.get("err")
+    if workload == "stability":
+        assert_same_stability(box["res"], stab)
+    else:
+        assert_same_cv(box["res"], cv)
+    client.wait_for_workers(2, timeout=30)  # the nanny restarts the worker
+    assert pids[victim] not in client.run(os.getpid).values()
+
+
+def _page_faults(_):
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(200):
+        a = np.ones(50_000)  # 400 KB: an mmap of its own under Dask's default malloc setting
+        del a
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+
+
+@needs_dask
+@pytest.mark.skipif(not os.uname().sysname == "Linux", reason="glibc malloc setting")
+def test_worker_arrays_reuse_the_heap(client):
+    """Dask's MALLOC_TRIM_THRESHOLD_=65536 made every 400 KB array fault its pages in again
+    (~100 faults each); a regulab task undoes it in the worker (the numbers do not change)."""
+    faults = run_tasks(_page_faults, range(2), backend=client)
+    assert max(faults) < 5000, faults
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@needs_dask
+def test_scheduler_that_does_not_answer_fails_fast():
+    # nothing listens on the port
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    t0 = time.monotonic()
+    with pytest.raises(SchedulerUnavailable, match="no Dask scheduler answers at tcp://127"):
+        with use_scheduler(address, timeout=3):
+            pass  # pragma: no cover
+    assert time.monotonic() - t0 < 15
+    # a port that accepts connections and stays silent (Client alone would hang there)
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(4)
+        address = "tcp://127.0.0.1:%d" % silent.getsockname()[1]
+        t0 = time.monotonic()
+        with pytest.raises(SchedulerUnavailable) as info:
+            connect(address, timeout=3)
+        assert time.monotonic() - t0 < 15
+        assert "\n" not in str(info.value) and isinstance(info.value, OSError)
+    # a workload given the address directly
+    t0 = time.monotonic()
+    with pytest.raises(SchedulerUnavailable):
+        run_tasks(abs, [1, 2], backend=f"127.0.0.1:{_free_port()}", timeout=2)
+    assert time.monotonic() - t0 < 15
+
+
+def test_bad_backend_is_refused():
+    with pytest.raises(ValueError, match="backend must be"):
+        run_tasks(abs, [1], backend="spark")
+    if dask_available():
+        with pytest.raises(ValueError, match="needs a Dask cluster"):
+            run_tasks(abs, [1], backend="dask")
+
+
+# ---------------------------------------------------------------------------------------------
+# memory
+# ---------------------------------------------------------------------------------------------
+def test_memory_formula_by_hand():
+    n, p, L = 20000, 50000, 100
+    nnz = int(1e-3 * n * p)
+    assert memory.x_bytes(n, p, density=1e-3) == nnz * 12 + (p + 1) * 4
+    assert memory.x_bytes(n, p, density=1e-3, dtype=np.float32) == nnz * 8 + (p + 1) * 4
+    assert memory.x_bytes(1000, 500) == 2 * memory.x_bytes(1000, 500, dtype=np.float32)
+    est = memory.path_memory(n, p, density=1e-3, n_lams=L)
+    m = min(p, 3000, int(1e8 // (8 * n)))
+    assert est.design == 0
+    assert est.solver == 8 * (10 * n + 20 * p) + 16 * m * m
+    assert est.output == 8 * p * L + 40 * L
+    assert memory.path_memory(n, p, density=1e-3, n_lams=L, convert=True).design == est.x
+    # the estimate from an actual X knows its format
+    X = sparse.random(300, 200, density=0.05, format="csr", random_state=0)
+    got = memory.path_memory_for(X, n_lams=10)
+    assert got.design == X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
+    assert memory.path_memory_for(X.tocsc(), n_lams=10).design == 0
+    assert memory.path_memory_for(np.zeros((30, 20)), n_lams=5).design == 30 * 20 * 8
+    assert memory.path_memory_for(np.zeros((30, 20), order="F"), n_lams=5).design == 0
+
+
+def test_memory_guard_refuses_with_the_number():
+    X = sparse.random(2000, 5000, density=0.01, format="csc", random_state=0)
+    est = memory.guard_path(X, n_lams=50, available=10**12)
+    with pytest.raises(memory.InsufficientMemoryError) as info:
+        memory.guard_path(X, n_lams=50, available=1000)
+    msg = str(info.value)
+    assert isinstance(info.value, ValueError) and "\n" not in msg
+    assert memory.format_bytes(est.total) in msg and "available" in msg
+    need = memory.guard_resamples(X, n_lams=30, n_workers=2, available=10**12)
+    with pytest.raises(memory.InsufficientMemoryError, match=memory.format_bytes(need)):
+        memory.guard_resamples(X, n_lams=30, n_workers=2, available=need - 1)
+    assert memory.available_memory() is None or memory.available_memory() > 0
