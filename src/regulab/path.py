@@ -27,6 +27,7 @@ from scipy import sparse
 from regulab._validation import check_fraction, check_positive
 from regulab.losses import make_loss
 from regulab.penalties import ElasticNet
+from regulab.solvers._design import as_design
 from regulab.solvers.exact import solve
 
 def lam_max(X, y, *, loss="squared", l1_ratio=1.0, fit_intercept=True, sample_weight=None) -> float:
@@ -134,9 +135,12 @@ def regularization_path(X, y, *, loss="squared", l1_ratio=1.0, lams=None, n_lams
             converged[:] = gaps <= tol
             return PathResult(lams, coefs, intercepts, gaps, n_iter, converged, rho, loss,
                               fit_intercept, criterion, feature_names)
+    # validate and prepare X once for the whole grid (the design cache would find it again on
+    # every call, at the cost of a checksum of X per lam)
+    D = as_design(X)
     w0, b0 = None, None
     for k, lam in enumerate(lams):
-        res = solve(X, y, loss=loss, l1=lam * rho, l2=lam * (1.0 - rho),
+        res = solve(D, y, loss=loss, l1=lam * rho, l2=lam * (1.0 - rho),
                     fit_intercept=fit_intercept, sample_weight=sample_weight, w0=w0, b0=b0,
                     tol=tol, max_iter=max_iter)
         coefs[:, k], intercepts[k] = res.w, res.intercept

@@ -376,3 +376,232 @@ def cd_squared_ws(data, indices, indptr, n, is_sparse, s, weighted, inv_n, xbar,
                         q[:] = q_acc
                         c = c_acc
     return epoch, c, kkt
+
+
+# --------------------------------------------------------------------------------------------
+# vector reductions (compiled: a BLAS dot may wake a thread pool, which costs milliseconds on a
+# busy machine, many times per solve)
+# --------------------------------------------------------------------------------------------
+@njit(cache=True, fastmath=FASTMATH)
+def vdot(a, b):
+    """``sum_i a_i b_i``."""
+    acc = 0.0
+    for i in range(a.size):
+        acc += a[i] * b[i]
+    return acc
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def wdot(s, a, b):
+    """``sum_i s_i a_i b_i``."""
+    acc = 0.0
+    for i in range(a.size):
+        acc += s[i] * a[i] * b[i]
+    return acc
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def cd_squared_full(data, indices, indptr, n, is_sparse, s, weighted, inv_n, xbar, L, ws, w, yc,
+                    l1, l2, threshold, max_epochs, K):
+    """Outer loop of :func:`cd_squared_ws` for a small problem whose working set is every
+    feature ``ws`` (the others have ``w = 0`` and ``g = 0``): from a fresh residual, the
+    duality gap of ``exact._gap``; stop when it is ``<= threshold``, else CD epochs until the
+    largest KKT violation drops below 0.3 times the current one. Modifies ``w`` in place and
+    returns ``(epochs, gap)``; the caller re-certifies ``w`` with ``exact._gap``.
+    """
+    m = ws.size
+    q = np.empty(n)
+    epochs = 0
+    gap = np.inf
+    while True:
+        q[:] = yc
+        c = 0.0
+        nrm1 = 0.0
+        nrm2 = 0.0
+        for k in range(m):
+            j = ws[k]
+            if w[j] != 0.0:
+                col_axpy(data, indices, indptr, n, is_sparse, j, -w[j], q)
+                c += xbar[j] * w[j]
+                nrm1 += abs(w[j])
+                nrm2 += w[j] * w[j]
+        quad = 0.0
+        lin = 0.0
+        ssr = 0.0
+        for i in range(n):
+            r = q[i] + c
+            quad += s[i] * r * r
+            lin += s[i] * r * yc[i]
+            ssr += s[i] * r
+        lin *= 2.0
+        half = 0.5 * l1
+        vmax = 0.0
+        conj = 0.0
+        kkt = 0.0
+        for k in range(m):
+            j = ws[k]
+            g = col_wdot(data, indices, indptr, n, is_sparse, j, s, q) + c * xbar[j] \
+                - xbar[j] * ssr
+            v = 2.0 * abs(g)
+            if v > vmax:
+                vmax = v
+            if v > l1:
+                conj += (v - l1) * (v - l1)
+            h = g - l2 * w[j]
+            if w[j] == 0.0:
+                viol = abs(h) - half
+            elif w[j] > 0.0:
+                viol = abs(h - half)
+            else:
+                viol = abs(h + half)
+            if viol > kkt:
+                kkt = viol
+        kkt *= 2.0
+        primal = quad + l1 * nrm1 + l2 * nrm2
+        if l2 > 0.0:
+            dual = lin - quad - conj / (4.0 * l2)
+        else:
+            cc = 1.0 if vmax <= l1 else l1 / vmax
+            dual = cc * lin - cc * cc * quad
+        gap = max(primal - dual, 0.0)
+        if gap <= threshold or epochs >= max_epochs:
+            break
+        ep, c, kin = cd_squared_ws(data, indices, indptr, n, is_sparse, s, weighted, inv_n,
+                                   xbar, L, ws, w, q, c, l1, l2, 0.3 * kkt,
+                                   max_epochs - epochs, K)
+        epochs += ep
+    return epochs, gap
+
+
+@njit(cache=True, fastmath={"contract"})
+def centered_gram(data, n, s, xbar, ws):
+    """``G_ab = sum_i s_i (x_ij - xbar_j)(x_ik - xbar_k)``, ``j = ws[a]``, ``k = ws[b]`` (dense X)."""
+    m = ws.size
+    G = np.empty((m, m))
+    for a in range(m):
+        oj = ws[a] * n
+        mj = xbar[ws[a]]
+        for b in range(a, m):
+            ok = ws[b] * n
+            mk = xbar[ws[b]]
+            acc = 0.0
+            for i in range(n):
+                acc += s[i] * (data[oj + i] - mj) * (data[ok + i] - mk)
+            G[a, b] = acc
+            G[b, a] = acc
+    return G
+
+
+@njit(cache=True)
+def _gram_gap(G, b, wv, gr, null_loss, l1, l2):
+    """``(gap, kkt, primal)`` of ``exact._gap`` in Gram form: ``gr = b - G w`` is ``g`` on the
+    working set, ``quad = null - b.w - w.gr`` and ``lin = 2 (null - b.w)``."""
+    m = wv.size
+    half = 0.5 * l1
+    bw = 0.0
+    wg = 0.0
+    nrm1 = 0.0
+    nrm2 = 0.0
+    vmax = 0.0
+    conj = 0.0
+    kkt = 0.0
+    for a in range(m):
+        acc = b[a]
+        for k in range(m):
+            acc -= G[a, k] * wv[k]
+        gr[a] = acc
+        x = wv[a]
+        bw += b[a] * x
+        wg += x * acc
+        nrm1 += abs(x)
+        nrm2 += x * x
+        v = 2.0 * abs(acc)
+        if v > vmax:
+            vmax = v
+        if v > l1:
+            conj += (v - l1) * (v - l1)
+        h = acc - l2 * x
+        if x == 0.0:
+            viol = abs(h) - half
+        elif x > 0.0:
+            viol = abs(h - half)
+        else:
+            viol = abs(h + half)
+        if viol > kkt:
+            kkt = viol
+    quad = max(null_loss - bw - wg, 0.0)
+    lin = 2.0 * (null_loss - bw)
+    primal = quad + l1 * nrm1 + l2 * nrm2
+    if l2 > 0.0:
+        dual = lin - quad - conj / (4.0 * l2)
+    else:
+        cc = 1.0 if vmax <= l1 else l1 / vmax
+        dual = cc * lin - cc * cc * quad
+    return max(primal - dual, 0.0), 2.0 * kkt, primal
+
+
+@njit(cache=True)
+def cd_squared_gram(G, b, wv, null_loss, l1, l2, threshold, max_epochs, K):
+    """Coordinate descent on ``w`` restricted to a small working set (``wv``, modified in
+    place) from its centered Gram matrix ``G`` and ``b = X_c^T S y_c``, the duality gap checked
+    after every epoch (stop at ``<= threshold``); Anderson extrapolation every ``K + 1`` epochs,
+    kept if it lowers the objective. Returns ``(epochs, gap)``."""
+    m = wv.size
+    half = 0.5 * l1
+    gr = np.empty(m)
+    hist = np.empty((K + 1, m))
+    cw = np.empty(max(K, 1))
+    w_acc = np.empty(m)
+    g_acc = np.empty(m)
+    n_hist = 0
+    epochs = 0
+    gap, kkt, primal = _gram_gap(G, b, wv, gr, null_loss, l1, l2)
+    while gap > threshold and epochs < max_epochs:
+        epochs += 1
+        for a in range(m):
+            La = G[a, a]
+            old = wv[a]
+            zz = gr[a] + La * old
+            if zz > half:
+                new = (zz - half) / (La + l2)
+            elif zz < -half:
+                new = (zz + half) / (La + l2)
+            else:
+                new = 0.0
+            if new != old:
+                d = new - old
+                for k in range(m):
+                    gr[k] -= d * G[k, a]
+                wv[a] = new
+        gap, kkt, primal = _gram_gap(G, b, wv, gr, null_loss, l1, l2)
+        if K > 0 and gap > threshold:
+            for k in range(m):
+                hist[n_hist, k] = wv[k]
+            n_hist += 1
+            if n_hist == K + 1:
+                n_hist = 0
+                if anderson_weights(hist, cw):
+                    for k in range(m):
+                        acc = 0.0
+                        for a in range(K):
+                            acc += cw[a] * hist[a + 1, k]
+                        w_acc[k] = acc
+                    gap_a, kkt_a, primal_a = _gram_gap(G, b, w_acc, g_acc, null_loss, l1, l2)
+                    if primal_a < primal:
+                        wv[:] = w_acc
+                        gr[:] = g_acc
+                        gap, kkt, primal = gap_a, kkt_a, primal_a
+    return epochs, gap
+
+
+@njit(cache=True)
+def xt_dot_sparse(data, indices, indptr, p, v):
+    """``X^T v`` (float64) for CSC X. No fastmath: reassociation makes LLVM vectorize the
+    gather badly, measured twice as slow as this plain loop."""
+    out = np.empty(p)
+    for j in range(p):
+        acc = 0.0
+        for k in range(indptr[j], indptr[j + 1]):
+            acc += data[k] * v[indices[k]]
+        out[j] = acc
+    return out

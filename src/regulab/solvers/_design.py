@@ -62,6 +62,9 @@ class Design:
         return hit
 
     def xt_dot(self, v):
+        if self.is_sparse:
+            return K.xt_dot_sparse(self.data, self.indices, self.indptr, self.p,
+                                   np.ascontiguousarray(v, dtype=np.float64))
         return K.xt_dot(self.data, self.indices, self.indptr, self.n, self.p, self.is_sparse,
                         np.ascontiguousarray(v, dtype=np.float64))
 
@@ -154,8 +157,18 @@ def _fingerprint(X):
     return (ai["data"][0], X.shape, X.strides, X.dtype.str, csum)
 
 
+_WEIGHTS: dict = {}
+
+
 def _weights(m):
-    return np.sqrt(np.arange(1.0, m + 1.0)) % 1.0 + 0.5
+    w = _WEIGHTS.get(m)
+    if w is None:
+        w = np.sqrt(np.arange(1.0, m + 1.0)) % 1.0 + 0.5
+        w.setflags(write=False)
+        if len(_WEIGHTS) >= 8:
+            _WEIGHTS.clear()
+        _WEIGHTS[m] = w
+    return w
 
 
 def as_design(X) -> Design:
