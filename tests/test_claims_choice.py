@@ -70,3 +70,20 @@ def test_calibration_claim_holds_small(monkeypatch):
     m = r.metrics
     assert max(abs(s - 1) for s in m["ols_slope_train"]) < 1e-9
     assert m["winners_curse_mean_bias"]["ols"] > m["winners_curse_mean_bias"]["ridge"]
+
+
+def test_claim_tasks_give_the_same_numbers_on_dask():
+    """The claims' resamples run through the execution layer: a LocalCluster changes nothing."""
+    pytest.importorskip("distributed")
+    from regulab.execution import local_cluster
+
+    train, _ = make_truth("dense", n=40, p=10, snr=2.0, seed=2)
+
+    def fit(X, y):
+        w, b = ols(X, y)
+        return lambda Z: Z @ w + b
+
+    here = optimism_corrected_slope(fit, train.X, train.y, n_boot=12, seed=5)
+    with local_cluster(n_workers=2, threads_per_worker=1):
+        there = optimism_corrected_slope(fit, train.X, train.y, n_boot=12, seed=5)
+    assert np.array_equal(here["per_resample_optimism"], there["per_resample_optimism"])

@@ -18,7 +18,7 @@ from typing import Callable
 
 import numpy as np
 
-from regulab.execution import task_seeds
+from regulab.execution import run_tasks, task_seeds
 
 
 def calibration_slope(y, yhat) -> float:
@@ -43,6 +43,15 @@ def logistic_calibration_slope(y, logit) -> float:
     return float(res.w[0])
 
 
+def _optimism_of_resample(data, resample_seed: int) -> float:
+    """Apparent minus test slope of the procedure refitted on one bootstrap resample."""
+    fit, slope, X, y = data
+    n = y.shape[0]
+    idx = np.random.default_rng(resample_seed).integers(0, n, n)
+    pb = fit(X[idx], y[idx])
+    return slope(y[idx], pb(X[idx])) - slope(y, pb(X))
+
+
 def optimism_corrected_slope(fit: Callable, X, y, *, n_boot: int = 100, seed: int = 0,
                              slope: Callable = calibration_slope) -> dict:
     """Harrell's bootstrap validation of the calibration slope of ``fit``.
@@ -55,12 +64,9 @@ def optimism_corrected_slope(fit: Callable, X, y, *, n_boot: int = 100, seed: in
     n = y.shape[0]
     predict = fit(X, y)
     apparent = slope(y, predict(X))
-    gaps = []
-    for s in task_seeds(seed, n_boot):
-        idx = np.random.default_rng(s).integers(0, n, n)
-        pb = fit(X[idx], y[idx])
-        gaps.append(slope(y[idx], pb(X[idx])) - slope(y, pb(X)))
-    gaps = np.asarray(gaps)
+    # one task per resample, through the execution layer (a Dask cluster when one is active)
+    gaps = np.asarray(run_tasks(_optimism_of_resample, task_seeds(seed, n_boot),
+                                data=(fit, slope, X, y)))
     optimism = float(np.nanmean(gaps))
     return {"apparent": apparent, "optimism": optimism, "corrected": apparent - optimism,
             "per_resample_optimism": gaps}

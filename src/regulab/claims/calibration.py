@@ -21,7 +21,7 @@ import numpy as np
 from regulab.calibration import calibration_slope, optimism_corrected_slope
 from regulab.claims.base import ClaimResult, ExplainConfig, Table, verdict_from
 from regulab.cv import fit_cv
-from regulab.execution import task_seeds
+from regulab.execution import run_tasks, task_seeds
 from regulab.simulate import make_truth
 
 ID = "calibration"
@@ -52,6 +52,22 @@ def _cv_predictor(rho, n_lams, cv, seed):
         f = fit_cv(X, y, l1_ratio=rho, n_lams=n_lams, cv=cv, seed=seed)
         return lambda Z: Z @ f.coef + f.intercept
     return fit
+
+
+def _curse_task(p, seed: int) -> dict:
+    """One winner's-curse simulation: estimate minus truth of the top-ranked feature, per fit."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((p["curse_n"], p["curse_p"]))
+    beta = np.full(p["curse_p"], p["curse_effect"])
+    y = X @ beta + rng.standard_normal(p["curse_n"])
+    w, _ = ols(X, y)
+    j = int(np.argmax(w))
+    out = {"ols": float(w[j] - beta[j])}
+    for name, rho in (("ridge", 0.0), ("lasso", 1.0)):
+        f = fit_cv(X, y, l1_ratio=rho, n_lams=20, cv=5, seed=seed)
+        k = int(np.argmax(f.coef))  # the feature a reader would highlight: THIS fit's largest
+        out[name] = float(f.coef[k] - beta[k])
+    return out
 
 
 def run(config: ExplainConfig) -> ClaimResult:
@@ -96,20 +112,8 @@ def run(config: ExplainConfig) -> ClaimResult:
     }
 
     # 3. the winner's curse
-    bias = {"ols": [], "ridge": [], "lasso": []}
-    for s in task_seeds(config.seed + 7, p["curse_sims"]):
-        rng = np.random.default_rng(s)
-        X = rng.standard_normal((p["curse_n"], p["curse_p"]))
-        beta = np.full(p["curse_p"], p["curse_effect"])
-        y = X @ beta + rng.standard_normal(p["curse_n"])
-        w, _ = ols(X, y)
-        j = int(np.argmax(w))
-        bias["ols"].append(w[j] - beta[j])
-        for name, rho in (("ridge", 0.0), ("lasso", 1.0)):
-            f = fit_cv(X, y, l1_ratio=rho, n_lams=20, cv=5, seed=s)
-            # the feature a reader would highlight: the largest estimate of THIS fit
-            k = int(np.argmax(f.coef))
-            bias[name].append(f.coef[k] - beta[k])
+    sims = run_tasks(_curse_task, task_seeds(config.seed + 7, p["curse_sims"]), data=p)
+    bias = {k: [sim[k] for sim in sims] for k in ("ols", "ridge", "lasso")}
     mean_bias = {k: float(np.mean(v)) for k, v in bias.items()}
 
     ridge_curve = curves["ridge"]

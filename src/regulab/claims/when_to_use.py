@@ -18,7 +18,7 @@ import numpy as np
 
 from regulab.claims.base import ClaimResult, ExplainConfig, Table, verdict_from
 from regulab.cv import fit_cv
-from regulab.execution import task_seeds
+from regulab.execution import run_tasks, task_seeds
 from regulab.path import regularization_path
 from regulab.simulate import REGIMES, make_truth
 
@@ -48,32 +48,42 @@ def _excess_error(fit, test) -> float:
     return float(np.mean((test.y - pred) ** 2) / test.noise_sd**2 - 1.0)
 
 
+def _regime_task(task) -> dict:
+    """Fit L1, elastic net and L2 (lam by CV) on one seeded draw of one regime; score on its test
+    set. Returns ``{method: (excess test error, features kept, lam)}``."""
+    regime, seed, p = task
+    train, test = make_truth(regime, n=p["n"], p=p["p"], n_test=p["n_test"], seed=seed)
+    out = {}
+    for m, rho in METHODS.items():
+        fit = fit_cv(train.X, train.y, l1_ratio=rho, n_lams=p["n_lams"], cv=p["cv"], seed=seed,
+                     rule="min")
+        out[m] = (_excess_error(fit, test), fit.n_kept, fit.lam)
+    return out
+
+
 def run(config: ExplainConfig) -> ClaimResult:
     p = dict(DEFAULTS)
     seeds = task_seeds(config.seed, p["n_seeds"])
     errors = {r: {m: [] for m in METHODS} for r in REGIMES}
     kept = {r: {m: [] for m in METHODS} for r in REGIMES}
-    first_groups = {}
-    for regime in REGIMES:
-        for s in seeds:
-            train, test = make_truth(regime, n=p["n"], p=p["p"], n_test=p["n_test"], seed=s)
-            for m, rho in METHODS.items():
-                fit = fit_cv(train.X, train.y, l1_ratio=rho, n_lams=p["n_lams"], cv=p["cv"],
-                             seed=s, rule="min")
-                errors[regime][m].append(_excess_error(fit, test))
-                kept[regime][m].append(fit.n_kept)
-                if regime == "groups" and s == seeds[0]:
-                    first_groups[m] = fit
+    # one task per (regime, seed), through the execution layer (a Dask cluster when active)
+    tasks = [(regime, s, p) for regime in REGIMES for s in seeds]
+    results = run_tasks(_regime_task, tasks)
+    lam_groups = {}
+    for (regime, s, _), res in zip(tasks, results):
+        for m, (err, n_kept, lam) in res.items():
+            errors[regime][m].append(err)
+            kept[regime][m].append(n_kept)
             if regime == "groups" and s == seeds[0]:
-                first_groups["train"] = train
+                lam_groups[m] = lam
+    train, _ = make_truth("groups", n=p["n"], p=p["p"], n_test=p["n_test"], seed=seeds[0])
 
     # bootstrap selection frequencies in the groups regime (first seed), at each method's CV lam
-    train = first_groups["train"]
     block = np.flatnonzero(train.w)
     freq, stab, block_stab = {}, {}, {}
     n = train.X.shape[0]
     for m in ("l1", "elasticnet"):
-        lam = first_groups[m].lam
+        lam = lam_groups[m]
         sets, block_sets, counts = [], [], np.zeros(train.X.shape[1])
         for s in task_seeds(config.seed + 1, p["n_boot"]):
             idx = np.random.default_rng(s).integers(0, n, n)
@@ -111,7 +121,7 @@ def run(config: ExplainConfig) -> ClaimResult:
             m: float(np.delete(freq[m], block).mean()) for m in freq},
         "groups_kept_set_jaccard": stab,
         "groups_block_jaccard": block_stab,
-        "groups_lams": {m: first_groups[m].lam for m in ("l1", "elasticnet")},
+        "groups_lams": {m: lam_groups[m] for m in ("l1", "elasticnet")},
     }
 
     def f(r, m):
