@@ -142,6 +142,24 @@ def check_memory(nbytes: float, what: str, source: str, factor: float = 1.0) -> 
 
 # ----------------------------------------------------------------------------- reading
 
+def stat_input(path, *, missing: str, kind: str, empty_note: str = ""):
+    """``os.stat`` of an input file, or a one-line :class:`DataError`: missing, unreadable, a
+    directory (``is a directory, not KIND``), or empty (``empty file (0 bytes)EMPTY_NOTE``)."""
+    name = str(path)
+    path = Path(path)
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise DataError(f"{name}: {missing}") from None
+    except OSError as exc:
+        raise DataError(f"{name}: cannot be read ({exc.strerror or exc})") from None
+    if path.is_dir():
+        raise DataError(f"{name}: is a directory, not {kind}")
+    if st.st_size == 0:
+        raise DataError(f"{name}: empty file (0 bytes){empty_note}")
+    return st
+
+
 def read_table(path, *, sep: str | None = None, encoding: str | None = None,
                na_values=None, max_rows: int | None = DEFAULT_MAX_ROWS,
                max_bytes: int | None = None, decimal: str | None = None,
@@ -165,16 +183,7 @@ def read_table(path, *, sep: str | None = None, encoding: str | None = None,
     if max_rows is not None and (isinstance(max_rows, bool) or int(max_rows) != max_rows
                                  or max_rows < 1):
         raise ValueError(f"max_rows must be a whole number >= 1, got {max_rows!r}")
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        raise DataError(f"{name}: no such file") from None
-    except OSError as exc:
-        raise DataError(f"{name}: cannot be read ({exc.strerror or exc})") from None
-    if path.is_dir():
-        raise DataError(f"{name}: is a directory, not a data file")
-    if st.st_size == 0:
-        raise DataError(f"{name}: empty file (0 bytes)")
+    st = stat_input(path, missing="no such file", kind="a data file")
     try:
         with open(path, "rb") as fh:  # read-only, always
             head = fh.read(SAMPLE_BYTES)

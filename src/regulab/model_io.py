@@ -33,7 +33,7 @@ import numpy as np
 from scipy.special import expit
 
 from regulab import __version__
-from regulab.data import DataError, show
+from regulab.data import DataError, show, stat_input
 from regulab.prepare import Prepared
 
 MODEL_FORMAT = "regulab-model"
@@ -233,16 +233,8 @@ def load_model(path) -> Model:
     """Read and validate a model file written by :func:`save_model` (DataError otherwise)."""
     name = str(path)
     path = Path(path)
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        raise DataError(f"{name}: no such model file") from None
-    except OSError as exc:
-        raise DataError(f"{name}: cannot be read ({exc.strerror or exc})") from None
-    if path.is_dir():
-        raise DataError(f"{name}: is a directory, not a model file")
-    if st.st_size == 0:
-        raise DataError(f"{name}: empty file (0 bytes), not a regulab model")
+    st = stat_input(path, missing="no such model file", kind="a model file",
+                    empty_note=", not a regulab model")
     if st.st_size > MAX_MODEL_BYTES:
         raise DataError(f"{name}: {st.st_size:,} bytes, too large for a regulab model file")
     try:

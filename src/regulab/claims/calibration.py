@@ -86,16 +86,15 @@ def run(config: ExplainConfig) -> ClaimResult:
         for name, rho, store in (("ridge", 0.0, ridge_cv), ("lasso", 1.0, lasso_cv)):
             f = fit_cv(train.X, train.y, l1_ratio=rho, n_lams=p["n_lams"], cv=p["cv"], seed=s)
             store.append(calibration_slope(test.y, test.X @ f.coef + f.intercept))
+            if i == 0 and name == "ridge":
+                scatter = {"y": test.y[:400], "ols": (test.X @ w + b)[:400],
+                           "ridge": (test.X @ f.coef + f.intercept)[:400]}
             if i == 0:
                 path = f.path
                 preds = test.X @ path.coefs + path.intercepts
                 curves[name] = {"lams": path.lams, "lam_cv": f.lam,
                                 "slopes": np.array([calibration_slope(test.y, preds[:, k])
                                                     for k in range(path.lams.size)])}
-        if i == 0:
-            f = fit_cv(train.X, train.y, l1_ratio=0.0, n_lams=p["n_lams"], cv=p["cv"], seed=s)
-            scatter = {"y": test.y[:400], "ols": (test.X @ w + b)[:400],
-                       "ridge": (test.X @ f.coef + f.intercept)[:400]}
 
     # 2. Harrell's bootstrap validation on diabetes
     from sklearn.datasets import load_diabetes
