@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.ticker import NullFormatter
 
 from regulab.plots.style import EN_COLOR, L1_COLOR, L2_COLOR, LOSS_COLOR, new_figure
 
@@ -68,6 +69,7 @@ def plot_calibration(result) -> dict:
     ax.set_yscale("log")
     ax.set_ylim(0.25, 8.0)
     ax.set_yticks([0.25, 0.5, 1, 2, 4, 8], ["0.25", "0.5", "1", "2", "4", "8"])
+    ax.yaxis.set_minor_formatter(NullFormatter())
     ax.set(xlabel="lam (log scale)", ylabel="calibration slope on new data (log scale)",
            title="Too little shrinkage: slope < 1; too much: slope > 1")
     ax.legend(fontsize=8)
