@@ -7,7 +7,7 @@ X = Z chol(Sigma)^T is built in O(np)), 5% true non-zeros, seeded. Case diabetes
 diabetes (n=442, p=10). For each: a 100-lam path from lam_max down to lam_max*1e-3 (geometric),
 each lam warm-started from the previous solution and solved to relative duality gap 1e-6; prints
 the first-call time (includes numba compilation or loading its on-disk cache), and the path time.
-The gap of every lam is re-checked with regulab.certificates (one common formula).
+The gap of every lam is re-checked with regulab.core.certificates (one common formula).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def case_diabetes():
 
 
 def run_path(X, y, n_lams=100, eps=1e-3, tol=1e-6):
-    from regulab.penalties import L1
+    from regulab.core.penalties import L1
     from regulab.solvers.exact import solve
 
     lam_max = L1().lam_max(X, y)
@@ -66,7 +66,7 @@ def run_path(X, y, n_lams=100, eps=1e-3, tol=1e-6):
 
 
 def check_gaps(X, y, lams, coefs, tol):
-    from regulab.certificates import duality_gap_squared
+    from regulab.core.certificates import duality_gap_squared
 
     yc = y - y.mean()
     null = float(np.mean(yc * yc))

@@ -34,10 +34,10 @@ def main() -> None:
     import_s, import_cpu = time.perf_counter() - w0, time.process_time() - c0
     print(f"import torch: {import_s:.2f} s (cpu {import_cpu:.2f} s)")
 
-    from regulab.claims import neural_net
-    from regulab.claims.base import ExplainConfig
-    from regulab.plots.neural_net import plot_neural_net
-    from regulab.report import save_figure
+    from regulab.report.claims import neural_net
+    from regulab.report.claims.base import ExplainConfig
+    from regulab.report.plots.neural_net import plot_neural_net
+    from regulab.report.writer import save_figure
 
     totals = []
     for i in range(args.repeat):

@@ -9,7 +9,7 @@ Every tool solves the same lasso problems, on the same grid: 100 lams geometric 
 to lam_max * eps (eps = 1e-3 when n > p, else 1e-2), regulab's scale ``(1/n) ||y - Xw||^2 +
 lam ||w||_1`` (scikit-learn, skglm and celer minimize half of it with ``alpha = lam / 2``). y is
 centered and dense X is centered, so no tool fits an intercept. After each run, ONE common formula
-(:func:`regulab.certificates.duality_gap_squared` divided by the null model's loss) measures the
+(:func:`regulab.core.certificates.duality_gap_squared` divided by the null model's loss) measures the
 relative duality gap of every tool's answer at every lam; a tool whose worst gap exceeds 1e-6 is
 rerun with a 10x tighter tolerance (up to 4 times), and the time of the run that met 1e-6 is kept.
 Times are wall-clock seconds for the whole path; ratios are against the fastest peer of the same run.
@@ -27,8 +27,8 @@ import time
 import numpy as np
 from scipy import sparse
 
-from regulab.certificates import duality_gap_squared
-from regulab.path import lam_grid, regularization_path
+from regulab.core.certificates import duality_gap_squared
+from regulab.selection.path import lam_grid, regularization_path
 
 TARGET = 1e-6
 

@@ -35,10 +35,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from bench_paths import case_b  # noqa: E402  (the same seeded sparse case)
 
-from regulab.execution import local_cluster, run_tasks  # noqa: E402
-from regulab.memory import format_bytes, resample_memory  # noqa: E402
-from regulab.path import lam_grid  # noqa: E402
-from regulab.stability import stability_selection  # noqa: E402
+from regulab.core.execution import local_cluster, run_tasks  # noqa: E402
+from regulab.core.memory import format_bytes, resample_memory  # noqa: E402
+from regulab.selection.path import lam_grid  # noqa: E402
+from regulab.selection.stability import stability_selection  # noqa: E402
 
 
 class PeakRSS:
@@ -148,7 +148,7 @@ def overhead(client, n, shape):
     selection does."""
     from functools import partial
 
-    from regulab.execution import iter_tasks
+    from regulab.core.execution import iter_tasks
 
     run_tasks(_noop, range(8), backend=client)  # warm
     t0 = time.perf_counter()
@@ -191,7 +191,7 @@ def main(argv=None):
     print(f"stability selection: {2 * n_pairs} resamples ({n_pairs} pairs), {args.n_lams} lams; "
           f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, load "
           f"{os.getloadavg()[0]:.2f}")
-    print(f"memory estimate (regulab.memory): per worker {format_bytes(per_worker)}, main "
+    print(f"memory estimate (regulab.core.memory): per worker {format_bytes(per_worker)}, main "
           f"{format_bytes(main_mem)}")
 
     rows = []

@@ -18,7 +18,7 @@ from regulab.app import figures as F  # noqa: E402
 from regulab.app.layout import SLIDERS, clamp  # noqa: E402
 from regulab.app.server import (  # noqa: E402
     allowed_hosts, create_app, exposure_warning, host_name, is_loopback)
-from regulab.onedim import lam_threshold, make_one_weight_data, w_l1, w_l2  # noqa: E402
+from regulab.core.onedim import lam_threshold, make_one_weight_data, w_l1, w_l2  # noqa: E402
 
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 
@@ -94,7 +94,7 @@ def test_slider_values_are_clamped():
 # ----------------------------------------------------------------------------- gradient descent
 
 def test_gd_runs_the_library_solvers():
-    from regulab.penalties import L1, L2
+    from regulab.core.penalties import L1, L2
     from regulab.solvers import gradient_descent, ista
 
     d = make_one_weight_data(100, 0.5, 1.0, 0.0, 0)
@@ -138,7 +138,7 @@ def test_gd_clock():
 # ----------------------------------------------------------------------------- geometry
 
 def test_geometry_readout_is_the_exact_constrained_optimum():
-    from regulab.claims.geometry import l1_constrained, l2_constrained, make_2d_problem
+    from regulab.report.claims.geometry import l1_constrained, l2_constrained, make_2d_problem
 
     out = cb.update_geometry(1.6, 0.6, 0.5, 0.8)
     _, _, H, b = make_2d_problem(np.random.default_rng(0), (1.6, 0.6), 0.5, 100, 0.5)
@@ -158,15 +158,15 @@ def test_geometry_readout_is_the_exact_constrained_optimum():
 # ----------------------------------------------------------------------------- your data
 
 def test_data_path_is_cached_and_matches_fit_cv(monkeypatch):
-    import regulab.cv
+    import regulab.selection.cv
     from regulab.commands.common import grid_for
-    from regulab.datasets import load_builtin
-    from regulab.prepare import prepare
+    from regulab.data.datasets import load_builtin
+    from regulab.data.prepare import prepare
 
     state = cb.LabState()
     calls = []
-    real = regulab.cv.fit_cv
-    monkeypatch.setattr(regulab.cv, "fit_cv", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = regulab.selection.cv.fit_cv
+    monkeypatch.setattr(regulab.selection.cv, "fit_cv", lambda *a, **k: calls.append(1) or real(*a, **k))
     v = state.path_view("diabetes", "progression", "l1")
     assert state.path_view("diabetes", "progression", "l1") is v and len(calls) == 1
 

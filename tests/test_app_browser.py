@@ -110,7 +110,7 @@ def shot(page, tmp_path, name):
 
 
 def test_one_weight(page, base_url, tmp_path):
-    from regulab.onedim import lam_threshold, make_one_weight_data, w_l1, w_l2
+    from regulab.core.onedim import lam_threshold, make_one_weight_data, w_l1, w_l2
 
     open_view(page, base_url, "/", "#ow-w-l2")
     expect(page.locator("#ow-fig-loss .main-svg").first).to_be_visible()
@@ -140,8 +140,8 @@ def test_one_weight(page, base_url, tmp_path):
 
 
 def test_gradient_descent(page, base_url, tmp_path):
-    from regulab.onedim import make_one_weight_data, w_l2
-    from regulab.penalties import L2
+    from regulab.core.onedim import make_one_weight_data, w_l2
+    from regulab.core.penalties import L2
     from regulab.solvers import gradient_descent
 
     open_view(page, base_url, "/gradient-descent", "#gd-target")
@@ -168,7 +168,7 @@ def test_gradient_descent(page, base_url, tmp_path):
 
 def test_geometry(page, base_url, tmp_path):
     from regulab.app.figures import fmt_w
-    from regulab.claims.geometry import l1_constrained, l2_constrained, make_2d_problem
+    from regulab.report.claims.geometry import l1_constrained, l2_constrained, make_2d_problem
 
     open_view(page, base_url, "/geometry", "#geo-w-l1")
     t = press(page, "geo-t", "Home", "PageUp")
@@ -186,9 +186,9 @@ def test_geometry(page, base_url, tmp_path):
 
 def test_your_data(page, base_url, tmp_path):
     from regulab.commands.common import grid_for
-    from regulab.cv import fit_cv
-    from regulab.datasets import load_builtin
-    from regulab.prepare import prepare
+    from regulab.selection.cv import fit_cv
+    from regulab.data.datasets import load_builtin
+    from regulab.data.prepare import prepare
 
     open_view(page, base_url, "/your-data", "#data-kept")
     df, target, _ = load_builtin("diabetes")

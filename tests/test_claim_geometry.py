@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from regulab.claims import geometry
-from regulab.claims.base import ExplainConfig
-from regulab.plots.geometry import plot_geometry
+from regulab.report.claims import geometry
+from regulab.report.claims.base import ExplainConfig
+from regulab.report.plots.geometry import plot_geometry
 
 
 @pytest.fixture(scope="module")

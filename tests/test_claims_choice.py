@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from regulab.calibration import calibration_slope, optimism_corrected_slope
-from regulab.claims import calibration, when_to_use
-from regulab.claims.base import ExplainConfig
-from regulab.claims.calibration import ols
-from regulab.simulate import make_truth
+from regulab.selection.calibration import calibration_slope, optimism_corrected_slope
+from regulab.report.claims import calibration, when_to_use
+from regulab.report.claims.base import ExplainConfig
+from regulab.report.claims.calibration import ols
+from regulab.data.simulate import make_truth
 
 
 @pytest.fixture
@@ -75,7 +75,7 @@ def test_calibration_claim_holds_small(monkeypatch):
 def test_claim_tasks_give_the_same_numbers_on_dask():
     """The claims' resamples run through the execution layer: a LocalCluster changes nothing."""
     pytest.importorskip("distributed")
-    from regulab.execution import local_cluster
+    from regulab.core.execution import local_cluster
 
     train, _ = make_truth("dense", n=40, p=10, snr=2.0, seed=2)
 

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from regulab.claims import choose_lambda, sparsity
-from regulab.claims.base import ExplainConfig
-from regulab.cv import cross_validate_path, one_se_rule
-from regulab.plots.paths import plot_choose_lambda, plot_sparsity, spread_positions
+from regulab.report.claims import choose_lambda, sparsity
+from regulab.report.claims.base import ExplainConfig
+from regulab.selection.cv import cross_validate_path, one_se_rule
+from regulab.report.plots.paths import plot_choose_lambda, plot_sparsity, spread_positions
 
 SMALL = {"n_lams": 40}
 

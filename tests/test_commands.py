@@ -21,8 +21,8 @@ from scipy.special import expit
 
 from regulab.cli import main
 from regulab.commands.common import fit_with_cv, fmt
-from regulab.datasets import load_builtin
-from regulab.prepare import prepare
+from regulab.data.datasets import load_builtin
+from regulab.data.prepare import prepare
 
 SMALL = ["--n-lams", "20", "--cv", "3"]
 

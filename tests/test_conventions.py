@@ -1,4 +1,4 @@
-"""Tests of regulab.conventions against independent oracles.
+"""Tests of regulab.core.conventions against independent oracles.
 
 The oracles are (i) each tool's objective written out from its documentation, checked as an exact
 identity ``regulab objective = factor * tool objective`` at random points; (ii) scikit-learn's own
@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 from scipy.special import expit
 from sklearn.linear_model import ElasticNet, Lasso, LogisticRegression, Ridge
 
-import regulab.conventions as conv_mod
-from regulab.conventions import (
+import regulab.core.conventions as conv_mod
+from regulab.core.conventions import (
     CONVENTIONS,
     ConversionRow,
     NotRepresentable,
@@ -30,8 +30,8 @@ from regulab.conventions import (
     convert,
     get_convention,
 )
-from regulab.penalties import L1, L2
-from regulab.penalties import ElasticNet as EN
+from regulab.core.penalties import L1, L2
+from regulab.core.penalties import ElasticNet as EN
 
 # ---------------------------------------------------------------------------------------------
 # helpers: regulab's objective and every tool's documented objective, written out independently

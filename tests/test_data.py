@@ -1,4 +1,4 @@
-"""The data-input layer: reading (regulab.data), preparation (regulab.prepare), built-in datasets.
+"""The data-input layer: reading (regulab.data.reading), preparation (regulab.data.prepare), built-in datasets.
 
 Every bad input is built in tmp_path; its DataError must be one line naming the file and the
 column, line or value at fault.
@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from regulab import data as data_mod
-from regulab.data import (DataError, load_input, read_table, safe_csv_cell, write_csv_safely)
-from regulab.datasets import (BUILTIN_DATASETS, list_datasets, load_builtin, true_coefficients)
-from regulab.prepare import Prepared, check_rows_for_cv, prepare
+from regulab.data import reading as data_mod
+from regulab.data.reading import (DataError, load_input, read_table, safe_csv_cell, write_csv_safely)
+from regulab.data.datasets import (BUILTIN_DATASETS, list_datasets, load_builtin, true_coefficients)
+from regulab.data.prepare import Prepared, check_rows_for_cv, prepare
 
 
 def write(path, text, encoding="utf-8"):

@@ -16,11 +16,11 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from regulab import memory
-from regulab.cv import cross_validate_path
-from regulab.execution import (SchedulerUnavailable, connect, dask_available, run_tasks,
+from regulab.core import memory
+from regulab.selection.cv import cross_validate_path
+from regulab.core.execution import (SchedulerUnavailable, connect, dask_available, run_tasks,
                                use_scheduler)
-from regulab.stability import stability_selection
+from regulab.selection.stability import stability_selection
 
 needs_dask = pytest.mark.skipif(not dask_available(), reason="dask.distributed not installed")
 

@@ -8,8 +8,8 @@ from scipy import sparse
 from sklearn.linear_model import ElasticNet as SkElasticNet
 from sklearn.linear_model import Lasso, LogisticRegression, Ridge
 
-from regulab.certificates import duality_gap_squared
-from regulab.solvers._design import as_design
+from regulab.core.certificates import duality_gap_squared
+from regulab.solvers.design import as_design
 from regulab.solvers.exact import ExactResult, solve, squared_gap
 from regulab.solvers.ridge import RidgeSVD, ridge_svd
 
@@ -317,7 +317,7 @@ def test_warm_path_reaches_interpolation_regime():
 
 
 def test_lam_max_gives_zeros():
-    from regulab.penalties import L1
+    from regulab.core.penalties import L1
 
     X, y = _problem(16, n=40, p=30)
     lam_max = L1().lam_max(X, y)

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from regulab.claims import REGISTRY, ExplainConfig
-from regulab.explain import explain
-from regulab.onedim import make_one_weight_data
+from regulab.report.claims import REGISTRY, ExplainConfig
+from regulab.report.explain import explain
+from regulab.core.onedim import make_one_weight_data
 
 
 @pytest.fixture(scope="module")
@@ -135,8 +135,8 @@ def test_only_runs_the_named_claim(tmp_path):
 
 
 def test_missing_optional_dependency_is_skipped(tmp_path, monkeypatch):
-    from regulab import claims as claims_mod
-    from regulab.claims.base import Claim
+    from regulab.report import claims as claims_mod
+    from regulab.report.claims.base import Claim
 
     fake = Claim(id="needs-missing", title="t", source="s", statement="st",
                  run=lambda c: 1 / 0, plot=lambda r: {}, requires=("no_such_module_xyz",),

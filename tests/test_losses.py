@@ -12,7 +12,7 @@ from scipy import optimize, sparse
 from scipy.special import expit, logit
 from sklearn.metrics import log_loss, mean_squared_error
 
-from regulab.losses import LogisticLoss, SquaredLoss, make_loss
+from regulab.core.losses import LogisticLoss, SquaredLoss, make_loss
 
 LOSSES = [SquaredLoss(), LogisticLoss()]
 IDS = ["squared", "logistic"]

@@ -1,7 +1,7 @@
 """regulab.nn and the neural-net claim.
 
 Expected values come from definitions or from another implementation: autograd for gradients,
-``regulab.penalties`` (numpy) for the prox, PyTorch's own ``weight_decay`` for SGD and AdamW, the
+``regulab.core.penalties`` (numpy) for the prox, PyTorch's own ``weight_decay`` for SGD and AdamW, the
 written-out Nielsen formulas for the conversions, separately trained networks for the ensemble.
 """
 
@@ -21,11 +21,11 @@ torch = pytest.importorskip("torch")
 import torch.nn.functional as F  # noqa: E402
 from torch import nn  # noqa: E402
 
-from regulab.conventions import NotRepresentable  # noqa: E402
+from regulab.core.conventions import NotRepresentable  # noqa: E402
 from regulab.nn import (MLPEnsemble, NNPenalty, TrainingDiverged,  # noqa: E402
                         decoupled_weight_decay_, deterministic, fit, nielsen_mlp, param_groups,
                         prox_l1_, saturation, select_parameters, sparsity, weight_histograms)
-from regulab.penalties import ElasticNet  # noqa: E402
+from regulab.core.penalties import ElasticNet  # noqa: E402
 
 
 def small_net(seed=0, dtype=torch.float64):
@@ -350,8 +350,8 @@ SMALL = {"n_train": 600, "n_test": 300, "epochs": 8, "n_seeds": 2, "l1_sweep": (
 
 @pytest.fixture(scope="module")
 def small_result():
-    from regulab.claims import neural_net
-    from regulab.claims.base import ExplainConfig
+    from regulab.report.claims import neural_net
+    from regulab.report.claims.base import ExplainConfig
 
     mp = pytest.MonkeyPatch()
     mp.setattr(neural_net, "DEFAULTS", {**neural_net.DEFAULTS, **SMALL})
@@ -397,7 +397,7 @@ def test_claim_metrics_are_finite_and_json_ready(small_result):
 def test_plot_neural_net(small_result):
     from matplotlib.figure import Figure
 
-    from regulab.plots.neural_net import plot_neural_net
+    from regulab.report.plots.neural_net import plot_neural_net
 
     figs = plot_neural_net(small_result)
     assert set(figs) == {"neural_net_weights", "neural_net_sparsity", "neural_net_saturation",
@@ -415,7 +415,7 @@ def test_claim_module_imports_without_torch():
             "        if name.split('.')[0] == 'torch':\n"
             "            raise ImportError('torch is hidden')\n"
             "sys.meta_path.insert(0, NoTorch())\n"
-            "import regulab.claims.neural_net as c, regulab.plots.neural_net\n"
+            "import regulab.report.claims.neural_net as c, regulab.report.plots.neural_net\n"
             "assert c.ID == 'neural-net' and 'torch' not in sys.modules\n"
             "try:\n    import regulab.nn\nexcept ImportError:\n    print('ok')\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -18,8 +18,8 @@ from scipy import optimize
 from sklearn.linear_model import ElasticNet as SkElasticNet
 from sklearn.linear_model import Lasso
 
-from regulab.losses import SquaredLoss
-from regulab.penalties import L1, L2, ElasticNet, make_penalty
+from regulab.core.losses import SquaredLoss
+from regulab.core.penalties import L1, L2, ElasticNet, make_penalty
 
 SETTINGS = settings(max_examples=200, deadline=None)
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from regulab.recommend import MethodSummary, recommend
+from regulab.selection.recommend import MethodSummary, recommend
 
 
 def S(err, se, kept, p=50, stab=None, slope=None):

@@ -6,9 +6,9 @@ from scipy import sparse
 from sklearn.linear_model import ElasticNet as SkElasticNet
 from sklearn.linear_model import Lasso, LogisticRegression, Ridge
 
-from regulab.certificates import duality_gap_squared
-from regulab.losses import LogisticLoss, SquaredLoss
-from regulab.penalties import L1, L2, ElasticNet
+from regulab.core.certificates import duality_gap_squared
+from regulab.core.losses import LogisticLoss, SquaredLoss
+from regulab.core.penalties import L1, L2, ElasticNet
 from regulab.solvers import fista, gradient_descent, ista, subgradient_descent
 
 

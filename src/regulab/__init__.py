@@ -6,7 +6,7 @@ regulab minimizes, everywhere, the objective of the seed documents::
 
 with EmpLoss the (sample-weighted) *mean* squared error or mean log-loss, the intercept ``b``
 never penalized, and Complexity one of ``sum|w_j|`` (L1), ``sum w_j**2`` (L2) or
-``rho*sum|w_j| + (1-rho)*sum w_j**2`` (elastic net).  :mod:`regulab.conventions` converts
+``rho*sum|w_j| + (1-rho)*sum w_j**2`` (elastic net).  :mod:`regulab.core.conventions` converts
 other tools' ``alpha``/``lambda`` to this scale.
 """
 
@@ -17,8 +17,12 @@ try:  # pragma: no cover - depends on install mode
 except PackageNotFoundError:  # pragma: no cover
     __version__ = "0.0.0+unknown"
 
-from regulab.losses import LogisticLoss, SquaredLoss
-from regulab.penalties import L1, L2, ElasticNet, soft_threshold
+from regulab import _aliases
+
+_aliases.install()  # old flat import paths (regulab.cv, regulab.penalties, ...) keep working
+
+from regulab.core.losses import LogisticLoss, SquaredLoss
+from regulab.core.penalties import L1, L2, ElasticNet, soft_threshold
 
 __all__ = [
     "__version__",
@@ -29,3 +33,6 @@ __all__ = [
     "LogisticLoss",
     "soft_threshold",
 ]
+
+# The layers, lowest first (a layer imports only from those below it; ``lint-imports`` checks it):
+# core -> solvers -> selection | data -> estimators | nn -> report -> cli | commands | app.

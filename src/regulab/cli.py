@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from regulab import __version__
+from regulab.commands import console as _consoles
 
 app = typer.Typer(
     name="regulab",
@@ -27,8 +27,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
+console = _consoles.console
+err_console = _consoles.err_console
 
 
 class UsageProblem(ValueError):
@@ -70,14 +70,14 @@ def explain(
                                               "(default 0.1)."),
 ):
     """Run every claim of the seeds on built-in data and write the report."""
-    from regulab.claims import REGISTRY, ExplainConfig, select
+    from regulab.report.claims import ExplainConfig, select
 
     try:
         claims = select(only)
     except KeyError as exc:
         raise UsageProblem(exc.args[0]) from None
     config = ExplainConfig(seed=seed, lam=lam, step=step)
-    from regulab.explain import explain as run_explain
+    from regulab.report.explain import explain as run_explain
 
     t0 = time.perf_counter()
     timings = {}
@@ -147,7 +147,8 @@ def convert(
     """Print the same regularization setting in every tool's convention (lam, alpha, C, ...)."""
     import json
 
-    from regulab.conventions import CONVENTIONS, convert as run_convert, get_convention
+    from regulab.core.conventions import convert as run_convert
+    from regulab.core.conventions import get_convention
 
     given = dict(zip(_CONVERT_PARAMS, (lam, alpha, l1_ratio, lambda_, c, penalty, weight_decay,
                                        l1, l2)))
@@ -185,7 +186,7 @@ def convert(
 @app.command()
 def conventions():
     """List the conventions `regulab convert` knows: each tool's objective and parameters."""
-    from regulab.conventions import CONVENTIONS
+    from regulab.core.conventions import CONVENTIONS
 
     table = Table(show_lines=True)
     for col in ("id", "tool", "parameters", "objective"):
@@ -203,7 +204,7 @@ def _loss_words(loss: str) -> str:
 @app.command("claims")
 def list_claims():
     """List the claims `regulab explain` checks."""
-    from regulab.claims import REGISTRY
+    from regulab.report.claims import REGISTRY
 
     table = Table(title="claims")
     for col in ("id", "title", "source"):
@@ -269,7 +270,7 @@ def _opt_na_values():
 
 
 def _opt_max_rows():
-    from regulab.data import DEFAULT_MAX_ROWS
+    from regulab.data.reading import DEFAULT_MAX_ROWS
 
     return typer.Option(DEFAULT_MAX_ROWS, "--max-rows", help="Refuse files with more data rows.")
 
@@ -478,7 +479,7 @@ def _pop_scheduler(args: List[str]):
 
 def main(argv: Optional[List[str]] = None) -> None:
     """Entry point of the ``regulab`` command: one-line errors unless ``--debug``."""
-    from regulab.report import ReportError
+    from regulab.report.writer import ReportError
 
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
@@ -486,7 +487,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     try:
         args, scheduler = _pop_scheduler(args)
         if scheduler:
-            from regulab.execution import use_scheduler
+            from regulab.core.execution import use_scheduler
 
             with use_scheduler(scheduler):
                 code = app(args=args, prog_name="regulab", standalone_mode=False)

@@ -14,7 +14,7 @@ weight equals removing the row.
 
 The fitting is :func:`regulab.solvers.exact.solve` (certified: it stops on a relative duality gap
 or a KKT violation, reported as ``dual_gap_``); the CV variants choose ``lam`` with
-:func:`regulab.cv.cross_validate_path` and refit on all the data.
+:func:`regulab.selection.cv.cross_validate_path` and refit on all the data.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from regulab.cv import cross_validate_path
+from regulab.selection.cv import cross_validate_path
 from regulab.solvers.exact import solve
 
 __all__ = [
@@ -306,7 +306,7 @@ class RegulabRegressor(_RegressorMixinBase):
     See Also
     --------
     RegulabRegressorCV : chooses ``lam`` by cross-validation.
-    regulab.conventions : other tools' ``alpha``/``lambda`` on regulab's scale.
+    regulab.core.conventions : other tools' ``alpha``/``lambda`` on regulab's scale.
     """ + _OBJECTIVE_NOTES_REG + """
     Examples
     --------
@@ -356,7 +356,7 @@ class RegulabRegressorCV(_RegressorMixinBase):
     The lam grid (geometric from ``lam_max``, where every coefficient is exactly 0, down to
     ``lam_max * eps``) is computed on all the data; every fold fits the warm-started path and the
     held-out mean squared error of each lam is recorded
-    (:func:`regulab.cv.cross_validate_path`). ``rule='min'`` picks the lam of smallest mean
+    (:func:`regulab.selection.cv.cross_validate_path`). ``rule='min'`` picks the lam of smallest mean
     error, ``rule='1se'`` the largest lam whose mean error is within one standard error of that
     minimum (glmnet's rule). The model is then refitted on all the data at ``lam_``.
 
@@ -389,7 +389,7 @@ class RegulabRegressorCV(_RegressorMixinBase):
     ----------
     lam_ : float
         The chosen lam (one of ``path_.lams``).
-    path_ : regulab.cv.CVResult
+    path_ : regulab.selection.cv.CVResult
         The whole cross-validation: lams, mean and standard error per lam, fold errors and
         coefficients, ``lam_min`` and ``lam_1se``.
     coef_, intercept_, n_iter_, dual_gap_, converged_, n_features_in_, feature_names_in_
@@ -625,7 +625,7 @@ class RegulabClassifierCV(_ClassifierMixinBase):
     ----------
     lam_ : float for two classes, else ndarray of shape (n_classes,)
         The chosen lam (of each one-vs-rest problem).
-    path_ : regulab.cv.CVResult for two classes, else list of CVResult (one per class)
+    path_ : regulab.selection.cv.CVResult for two classes, else list of CVResult (one per class)
     """ + _CLF_ATTRIBUTES.lstrip("\n") + _OBJECTIVE_NOTES_CLF
 
     _cv = True

@@ -3,10 +3,10 @@
 Five views of the seed's story, each drawn from regulab's own results (the app holds only layout
 and callbacks; every number comes from the library):
 
-* **One weight** - the closed forms of :mod:`regulab.onedim`, live;
+* **One weight** - the closed forms of :mod:`regulab.core.onedim`, live;
 * **Gradient descent** - the instrumented solvers of :mod:`regulab.solvers`, animated;
-* **Geometry** - the exact constrained optima of :mod:`regulab.claims.geometry`;
-* **Your data** - :func:`regulab.cv.fit_cv` on a built-in dataset or an uploaded table;
+* **Geometry** - the exact constrained optima of :mod:`regulab.report.claims.geometry`;
+* **Your data** - :func:`regulab.selection.cv.fit_cv` on a built-in dataset or an uploaded table;
 * **Neural net** - :mod:`regulab.nn` training the digits MLP live (needs torch).
 
 ``create_app()`` builds the Dash app; ``run()`` serves it on 127.0.0.1 (see

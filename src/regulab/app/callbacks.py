@@ -38,7 +38,7 @@ ONE_WEIGHT = {"n": 100, "noise": 0.0, "seed": 0, "lam_top": SLIDERS["ow-lam"]["m
 @functools.lru_cache(maxsize=512)
 def one_weight_data(w_true: float, spread: float):
     """The seed's samples ``y = w_true * x``, ``x ~ U(-spread, spread)`` (seeded, noise-free)."""
-    from regulab.onedim import make_one_weight_data
+    from regulab.core.onedim import make_one_weight_data
 
     return make_one_weight_data(ONE_WEIGHT["n"], w_true, spread, ONE_WEIGHT["noise"],
                                 ONE_WEIGHT["seed"])
@@ -50,7 +50,7 @@ def _penalty_curve(penalty, grid) -> np.ndarray:
 
 
 def _w_grid(w_hat: float) -> np.ndarray:
-    from regulab.onedim import symmetric_grid
+    from regulab.core.onedim import symmetric_grid
 
     half = 0.5 * max(1.0, abs(w_hat))
     lo, hi = min(0.0, w_hat) - half, max(0.0, w_hat) + half
@@ -59,7 +59,7 @@ def _w_grid(w_hat: float) -> np.ndarray:
 
 @functools.lru_cache(maxsize=256)
 def _one_weight_curves(w_true: float, spread: float):
-    from regulab.onedim import mse_curve, w_l1, w_l2
+    from regulab.core.onedim import mse_curve, w_l1, w_l2
 
     data = one_weight_data(w_true, spread)
     grid = _w_grid(data.w_hat)
@@ -69,9 +69,9 @@ def _one_weight_curves(w_true: float, spread: float):
 
 
 def one_weight_result(lam: float, w_true: float, spread: float) -> dict:
-    """Closed forms of :mod:`regulab.onedim` and the seed's curves at one setting."""
-    from regulab.onedim import lam_threshold, mse_curve, w_l1, w_l2
-    from regulab.penalties import L1, L2
+    """Closed forms of :mod:`regulab.core.onedim` and the seed's curves at one setting."""
+    from regulab.core.onedim import lam_threshold, mse_curve, w_l1, w_l2
+    from regulab.core.penalties import L1, L2
 
     data = one_weight_data(w_true, spread)
     a, w_hat = data.a, data.w_hat
@@ -125,7 +125,7 @@ GD_METHODS = {
 
 
 def _gd_setup() -> dict:
-    from regulab.claims.gradient_view import DEFAULTS
+    from regulab.report.claims.gradient_view import DEFAULTS
 
     return {"n": DEFAULTS["n"], "w_true": DEFAULTS["w_true"], "w0": DEFAULTS["w0"],
             "n_iter": GD_ITERATIONS, "tail": DEFAULTS["tail"]}
@@ -138,8 +138,8 @@ GD = _gd_setup()
 def gd_result(method: str, lam: float, step: float) -> dict:
     """One recorded run of the chosen solver (the claim's data, start and step), its objective
     over w and the closed-form minimizer. ``error`` is set when the solver diverged."""
-    from regulab.onedim import mse_curve, w_l1, w_l2
-    from regulab.penalties import L1, L2
+    from regulab.core.onedim import mse_curve, w_l1, w_l2
+    from regulab.core.penalties import L1, L2
     from regulab.solvers import gradient_descent, ista, subgradient_descent
 
     if method not in GD_METHODS:
@@ -166,7 +166,7 @@ def gd_result(method: str, lam: float, step: float) -> dict:
         return out
     lo = min(-0.6, float(w.min()) - 0.1)
     hi = max(1.2, float(w.max()) + 0.1)
-    from regulab.onedim import symmetric_grid
+    from regulab.core.onedim import symmetric_grid
 
     grid = symmetric_grid(lo, hi, (hi - lo) / 200.0)
     curve = mse_curve(data, grid) + _penalty_curve(penalty, grid)
@@ -281,7 +281,7 @@ function(ticks, play, next, reset, k, disabled) {{
 # ----------------------------------------------------------------------------- geometry
 
 def _geo_defaults():
-    from regulab.claims.geometry import DEFAULTS
+    from regulab.report.claims.geometry import DEFAULTS
 
     return {"n": DEFAULTS["n"], "noise": DEFAULTS["noise"], "seed": 0}
 
@@ -292,7 +292,7 @@ GEO = _geo_defaults()
 @functools.lru_cache(maxsize=512)
 def geometry_problem(b1: float, b2: float, rho: float):
     """``(H, beta_hat)`` of the claim's seeded 2-feature least-squares problem."""
-    from regulab.claims.geometry import make_2d_problem
+    from regulab.report.claims.geometry import make_2d_problem
 
     _, _, H, b = make_2d_problem(np.random.default_rng(GEO["seed"]), (b1, b2), rho, GEO["n"],
                                  GEO["noise"])
@@ -313,11 +313,11 @@ def _polylines(gen, level) -> tuple[list, list]:
 
 
 def geometry_result(b1: float, b2: float, rho: float, t: float) -> dict:
-    """Exact L1- and L2-constrained optima (:mod:`regulab.claims.geometry`) and the loss's
+    """Exact L1- and L2-constrained optima (:mod:`regulab.report.claims.geometry`) and the loss's
     contour lines (traced by contourpy on a grid of the library's quadratic loss)."""
     from contourpy import contour_generator
 
-    from regulab.claims.geometry import l1_constrained, l2_constrained, quad_loss
+    from regulab.report.claims.geometry import l1_constrained, l2_constrained, quad_loss
 
     H, b = geometry_problem(b1, b2, rho)
     w1, lam1 = l1_constrained(H, b, t)
@@ -432,7 +432,8 @@ def read_upload(raw: bytes, filename, max_bytes: int = MAX_UPLOAD_BYTES):
     ``.parquet``, chosen from a whitelist of extensions) in a private temporary directory that
     is removed at once; the client's file name only ever appears as text in messages.
     """
-    from regulab.data import DataError, read_table
+    from regulab.data.errors import DataError
+    from regulab.data.reading import read_table
 
     name = display_name(filename)
     ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
@@ -472,7 +473,7 @@ class LabState:
 
     def table(self, key: str):
         """``(frame, name, default target)`` of a built-in name or an ``upload:`` key."""
-        from regulab.datasets import BUILTIN_DATASETS, load_builtin
+        from regulab.data.datasets import BUILTIN_DATASETS, load_builtin
 
         with self.lock:
             if key in self.tables:
@@ -523,12 +524,14 @@ class LabState:
 
 
 def compute_path_view(df, name, default_target, target, penalty, key=None) -> dict:
-    """Prepare the table, cross-validate the path (:func:`regulab.cv.fit_cv`, 5 folds, the
+    """Prepare the table, cross-validate the path (:func:`regulab.selection.cv.fit_cv`, 5 folds, the
     CLI's grid) and keep what the figures need."""
-    from regulab.commands.common import ERROR_NAME, LOSS_OF_TASK, grid_for, penalty_ratio
-    from regulab.cv import fit_cv
-    from regulab.data import DataError
-    from regulab.prepare import check_rows_for_cv, prepare
+    from regulab.core.losses import ERROR_NAME, LOSS_OF_TASK
+    from regulab.core.penalties import penalty_rho
+    from regulab.selection.path import lam_grid
+    from regulab.selection.cv import fit_cv
+    from regulab.data.errors import DataError
+    from regulab.data.prepare import check_rows_for_cv, prepare
 
     prep = prepare(df, target, task="auto", missing="drop", standardize=True, source_name=name)
     p = prep.X.shape[1]
@@ -538,8 +541,8 @@ def compute_path_view(df, name, default_target, target, penalty, key=None) -> di
     check_rows_for_cv(prep.X.shape[0], FOLDS, y=prep.y, task=prep.task, classes=prep.classes,
                       source_name=name)
     loss = LOSS_OF_TASK[prep.task]
-    rho = penalty_ratio(penalty, None)
-    grid = grid_for(prep.X, prep.y, loss, rho, N_LAMS)
+    rho = penalty_rho(penalty)
+    grid = lam_grid(prep.X, prep.y, loss=loss, l1_ratio=rho, n_lams=N_LAMS)
     t0 = time.perf_counter()
     res = fit_cv(prep.X, prep.y, loss=loss, l1_ratio=rho, rule="1se", lams=grid, cv=FOLDS,
                  seed=0)
@@ -603,7 +606,7 @@ function(contents, filename) {{
 
 def handle_upload(state: LabState, payload: dict, options: list):
     """``(options, value, message, message class)`` after an upload (or its refusal)."""
-    from regulab.data import DataError
+    from regulab.data.errors import DataError
 
     if not isinstance(payload, dict) or not payload:
         return None
@@ -643,15 +646,15 @@ def new_session_id() -> str:
 
 
 def nn_n_train() -> int:
-    from regulab.claims.neural_net import DEFAULTS
+    from regulab.report.claims.neural_net import DEFAULTS
 
     return int(DEFAULTS["n_train"])
 
 
 def nn_scale(kind: str, lam: float, n: int) -> tuple[float, float]:
-    """``(l1, l2)`` on regulab's scale of Nielsen's lam, by :mod:`regulab.conventions` (the
+    """``(l1, l2)`` on regulab's scale of Nielsen's lam, by :mod:`regulab.core.conventions` (the
     conversion :class:`regulab.nn.NNPenalty` uses; no torch needed)."""
-    from regulab.conventions import get_convention
+    from regulab.core.conventions import get_convention
 
     if kind == "none":
         return 0.0, 0.0
@@ -662,7 +665,7 @@ def nn_scale(kind: str, lam: float, n: int) -> tuple[float, float]:
 
 def nn_penalty(kind: str, lam: float, n: int):
     """``(penalty, prox)`` for :func:`regulab.nn.fit` from Nielsen's lam (converted by
-    :mod:`regulab.conventions`: L1 ``lam/n``, L2 ``lam/(2n)``)."""
+    :mod:`regulab.core.conventions`: L1 ``lam/n``, L2 ``lam/(2n)``)."""
     from regulab.nn import NNPenalty
 
     if kind == "none" or lam == 0:
@@ -705,7 +708,7 @@ class NNRun:
     def __init__(self):
         import torch
 
-        from regulab.claims.neural_net import DEFAULTS, digits_split
+        from regulab.report.claims.neural_net import DEFAULTS, digits_split
         from regulab.nn import nielsen_mlp
 
         Xtr, ytr, Xte, yte, _, _ = digits_split(DEFAULTS, np.random.default_rng(NN["seed"]))
@@ -997,7 +1000,7 @@ def register(app, state: LabState, nn_enabled: bool) -> None:
         Input("data-source", "value"), Input("data-target", "value"),
         Input("data-penalty", "value"))
     def _fit(key, target, penalty):
-        from regulab.data import DataError
+        from regulab.data.errors import DataError
 
         if not all(isinstance(v, str) and v for v in (key, target, penalty)) or \
                 penalty not in PENALTIES:

@@ -15,7 +15,7 @@ import html
 
 import numpy as np
 
-from regulab.plots.style import ACCENT, EN_COLOR, L1_COLOR, L2_COLOR, LOSS_COLOR
+from regulab.report.plots.style import ACCENT, EN_COLOR, L1_COLOR, L2_COLOR, LOSS_COLOR
 
 ZERO_COLOR = "#2e8b57"      # "exactly 0" highlights
 GRID_COLOR = "#e6e6e6"

@@ -221,7 +221,7 @@ def one_weight_view():
             "The seed's problem y = w·x with one weight. Move λ: the L1 minimizer falls in a "
             "straight line and lands on exactly 0 at λ* = 2·mean(x²)·|ŵ|, then stays there; the "
             "L2 minimizer ŵ·a/(a+λ) only shrinks. Every number is a closed form of "
-            "regulab.onedim.")),
+            "regulab.core.onedim.")),
         html.Div(className="grid", children=[
             html.Div(className="panel controls", children=[
                 _slider("ow-lam", "λ (penalty strength)", marks={0: "0", 0.5: "0.5", 1: "1",
@@ -305,7 +305,7 @@ def geometry_view():
             "unregularized optimum β̂; the constrained optimum is where the smallest contour "
             "touches the L1 diamond or the L2 circle of budget t. The diamond's corners lie on "
             "the axes, where a coordinate is exactly 0; the circle has none. Optima are exact "
-            "(regulab.claims.geometry: active-set KKT for L1, root-finding for L2).")),
+            "(regulab.report.claims.geometry: active-set KKT for L1, root-finding for L2).")),
         html.Div(className="grid", children=[
             html.Div(className="panel controls", children=[
                 _slider("geo-b1", "β̂₁ (unregularized optimum)", marks={-2: "-2", 0: "0",
@@ -342,7 +342,7 @@ def data_view(max_upload_bytes: int):
         html.P(className="intro", children=(
             "A built-in dataset or your own table (CSV, TSV or Parquet, read in memory, at most "
             f"{cap}). The whole coefficient path and its cross-validation curve are "
-            "computed once per dataset, target and penalty (regulab.cv.fit_cv, 5 folds) and "
+            "computed once per dataset, target and penalty (regulab.selection.cv.fit_cv, 5 folds) and "
             "cached; the λ slider then moves along them. Features are standardized.")),
         html.Div(className="grid", children=[
             html.Div(className="panel controls", children=[

@@ -213,8 +213,8 @@ def exposure_warning(host: str) -> str | None:
 def make_server(host, port, wsgi_app):
     """A threaded werkzeug server (quiet: no line per request) on a socket bound here, so that a
     port in use is an OSError with one line, not werkzeug's printout and exit."""
-    from werkzeug.serving import (WSGIRequestHandler, get_sockaddr, make_server as _make_server,
-                                  select_address_family)
+    from werkzeug.serving import WSGIRequestHandler, get_sockaddr, select_address_family
+    from werkzeug.serving import make_server as _make_server
 
     class QuietHandler(WSGIRequestHandler):
         def log_request(self, *args, **kwargs):

@@ -5,7 +5,7 @@ Conventions used by every command:
 
 * **Loss.** A regression is fitted on the mean squared error, a binary task on the mean log-loss;
   the CV error is the held-out mean squared error or mean log-loss.
-* **lam grid.** :func:`regulab.path.lam_grid` with its defaults: ``n_lams`` values, geometric,
+* **lam grid.** :func:`regulab.selection.path.lam_grid` with its defaults: ``n_lams`` values, geometric,
   from the penalty's ``lam_max`` down (for L2, anchored on the spectrum of the design), the same
   grid for the CV folds and the fit on all rows.
 * **Numbers** are printed with 4 significant digits (:func:`fmt`); ``--json`` gives the same
@@ -23,14 +23,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from rich.console import Console
 
-from regulab.data import DEFAULT_MAX_ROWS, DataError, LoadedTable, load_input, show, show_list
+from regulab.commands import console as _consoles
+from regulab.core.losses import ERROR_NAME, LOSS_OF_TASK  # noqa: F401  (re-exported to commands)
+from regulab.core.penalties import penalty_label, penalty_rho  # noqa: F401
+from regulab.data.reading import (
+    DEFAULT_MAX_ROWS,
+    DataError,
+    LoadedTable,
+    load_input,
+    show,
+    show_list,
+)
 
-PENALTY_RATIOS = {"l1": 1.0, "l2": 0.0}
-PENALTY_NAMES = {"l1": "L1 (lasso)", "l2": "L2 (ridge)", "elasticnet": "elastic net"}
 RULES = ("min", "1se")
-LOSS_OF_TASK = {"regression": "squared", "binary": "logistic"}
-ERROR_NAME = {"squared": "mean squared error", "logistic": "mean log-loss"}
 DEFAULT_FOLDS = 5
 DEFAULT_N_LAMS = 100
 
@@ -41,17 +48,14 @@ class OptionError(ValueError):
 
 # ----------------------------------------------------------------------------- consoles
 
-def console():
-    """The standard-output console of :mod:`regulab.cli` (looked up at call time)."""
-    from regulab import cli
-
-    return cli.console
+def console() -> Console:
+    """The standard-output console of every command (and of :mod:`regulab.cli`)."""
+    return _consoles.console
 
 
-def err_console():
-    from regulab import cli
-
-    return cli.err_console
+def err_console() -> Console:
+    """The standard-error console: progress bars, warnings and errors."""
+    return _consoles.err_console
 
 
 # ----------------------------------------------------------------------------- option checks
@@ -91,21 +95,10 @@ def check_float(value, flag, low=0.0, high=None, low_open=False) -> float:
 
 def penalty_ratio(penalty: str, l1_ratio: float | None) -> float:
     """``l1_ratio`` of a penalty name: 1 (L1), 0 (L2), ``--l1-ratio`` (elastic net, default 0.5)."""
-    check_choice(penalty, ("l1", "l2", "elasticnet"), "--penalty")
-    if penalty == "elasticnet":
-        rho = 0.5 if l1_ratio is None else check_float(l1_ratio, "--l1-ratio", 0.0, 1.0)
-        if rho in (0.0, 1.0):
-            raise OptionError(f"--l1-ratio {rho:g} is not an elastic net; use --penalty "
-                              f"{'l2' if rho == 0 else 'l1'}")
-        return rho
-    if l1_ratio is not None:
-        raise OptionError(f"--l1-ratio applies to --penalty elasticnet only (got --penalty "
-                          f"{penalty})")
-    return PENALTY_RATIOS[penalty]
-
-
-def penalty_label(penalty: str, rho: float) -> str:
-    return f"elastic net (l1_ratio {rho:g})" if penalty == "elasticnet" else PENALTY_NAMES[penalty]
+    try:
+        return penalty_rho(penalty, l1_ratio, kind_name="--penalty", ratio_name="--l1-ratio")
+    except ValueError as exc:
+        raise OptionError(str(exc)) from None
 
 
 # ----------------------------------------------------------------------------- loading
@@ -131,7 +124,7 @@ class Loaded:
     """A loaded table, its preparation, and where it came from."""
 
     table: LoadedTable
-    prep: object            # regulab.prepare.Prepared
+    prep: object            # regulab.data.prepare.Prepared
     path: Path | None       # the input file (None for a built-in dataset)
 
     @property
@@ -157,7 +150,7 @@ def input_path(source) -> Path | None:
 
 def load(source, opts: DataOptions) -> Loaded:
     """Read ``source`` (file or built-in name) and prepare it; DataError with one line if not."""
-    from regulab.prepare import prepare
+    from regulab.data.prepare import prepare
 
     check_choice(opts.task, ("auto", "regression", "binary"), "--task")
     check_choice(opts.missing, ("drop", "mean", "error"), "--missing")
@@ -174,14 +167,14 @@ def load(source, opts: DataOptions) -> Loaded:
                           f"(the columns are {show_list(cols, 8)})")
     prep = prepare(table.frame, target, features=opts.features, task=opts.task,
                    missing=opts.missing, standardize=opts.standardize, source_name=table.name)
-    from regulab.memory import guard_path
+    from regulab.core.memory import guard_path
 
     guard_path(prep.X, loss="logistic" if prep.task == "binary" else "squared")
     return Loaded(table, prep, path)
 
 
 def check_folds(loaded: Loaded, folds: int) -> int:
-    from regulab.prepare import check_rows_for_cv
+    from regulab.data.prepare import check_rows_for_cv
 
     folds = check_int(folds, "--cv", 2)
     p = loaded.prep
@@ -246,9 +239,9 @@ def pm(mean, se) -> str:
 
 def emit_json(doc: dict) -> None:
     """Print one JSON document on standard output (NaN/inf as null)."""
-    from regulab.report import _jsonable
+    from regulab.core.io import jsonable
 
-    sys.stdout.write(json.dumps(_jsonable(doc), indent=2, allow_nan=False) + "\n")
+    sys.stdout.write(json.dumps(jsonable(doc), indent=2, allow_nan=False) + "\n")
     sys.stdout.flush()
 
 
@@ -264,8 +257,13 @@ class Bars:
 
     def __enter__(self):
         if self.enabled:
-            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                                       TimeElapsedColumn)
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+            )
 
             self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
                                      MofNCompleteColumn(), TimeElapsedColumn(),
@@ -289,8 +287,8 @@ class Bars:
 # ----------------------------------------------------------------------------- fitting
 
 def grid_for(X, y, loss: str, rho: float, n_lams: int) -> np.ndarray:
-    """The lam grid of every command: :func:`regulab.path.lam_grid` with its defaults."""
-    from regulab.path import lam_grid
+    """The lam grid of every command: :func:`regulab.selection.path.lam_grid` with its defaults."""
+    from regulab.selection.path import lam_grid
 
     return lam_grid(X, y, loss=loss, l1_ratio=rho, n_lams=n_lams)
 
@@ -376,7 +374,7 @@ class Fit:
 
 
 def fit_with_cv(X, y, *, loss, rho, folds, rule, n_lams, seed, lams=None, on_fold=None) -> Fit:
-    from regulab.cv import fit_cv
+    from regulab.selection.cv import fit_cv
 
     grid = grid_for(X, y, loss, rho, n_lams) if lams is None else lams
     res = fit_cv(X, y, loss=loss, l1_ratio=rho, rule=rule, lams=grid, cv=folds, seed=seed,
@@ -387,8 +385,8 @@ def fit_with_cv(X, y, *, loss, rho, folds, rule, n_lams, seed, lams=None, on_fol
 
 def fit_at_lam(X, y, *, loss, rho, lam, folds, seed, on_fold=None) -> Fit:
     """Fit at a given lam; its CV error is measured at that lam with ``folds`` folds."""
-    from regulab.cv import cross_validate_path
-    from regulab.path import regularization_path
+    from regulab.selection.cv import cross_validate_path
+    from regulab.selection.path import regularization_path
 
     cvres = cross_validate_path(X, y, loss=loss, l1_ratio=rho, lams=[lam], cv=folds, seed=seed,
                                 on_fold=on_fold)
@@ -399,7 +397,7 @@ def fit_at_lam(X, y, *, loss, rho, lam, folds, seed, on_fold=None) -> Fit:
 
 
 def cv_folds(n: int, y, loss: str, folds: int, seed: int, n_repeats: int = 1):
-    """The folds :func:`regulab.cv.cross_validate_path` used (same splitter, same seed)."""
+    """The folds :func:`regulab.selection.cv.cross_validate_path` used (same splitter, same seed)."""
     from sklearn.model_selection import RepeatedKFold, RepeatedStratifiedKFold
 
     splitter = (RepeatedStratifiedKFold if loss == "logistic" else RepeatedKFold)(
@@ -411,7 +409,7 @@ def out_of_fold(X, y, fit: Fit) -> np.ndarray | None:
     """Out-of-fold linear predictions at the chosen lam: every row predicted by the fold model
     that did not see it. None if the folds cannot be rebuilt exactly (checked against the
     stored fold errors)."""
-    from regulab.cv import held_out_error
+    from regulab.selection.cv import held_out_error
 
     cv = fit.cv
     if cv.n_repeats != 1:
@@ -434,7 +432,10 @@ def calibration_slope_oof(X, y, fit: Fit) -> float | None:
     """Held-out calibration slope from the out-of-fold predictions at the chosen lam (1 is
     ideal; < 1 predictions too extreme, > 1 too timid): least squares of y on the prediction
     (regression), logistic regression of y on the predicted log-odds (binary)."""
-    from regulab.calibration import calibration_slope, logistic_calibration_slope
+    from regulab.selection.calibration import (
+        calibration_slope,
+        logistic_calibration_slope,
+    )
 
     z = out_of_fold(X, y, fit)
     if z is None:
@@ -446,7 +447,7 @@ def calibration_slope_oof(X, y, fit: Fit) -> float | None:
 
 def training_error(X, y, loss: str, coefs, intercepts) -> np.ndarray:
     """Error on the rows the path was fitted on, per lam (for the CV-curve figure)."""
-    from regulab.cv import SCORINGS, held_out_error
+    from regulab.selection.cv import SCORINGS, held_out_error
 
     z = np.asarray(X @ coefs) + np.asarray(intercepts)[None, :]
     return held_out_error(loss, SCORINGS[loss][0], y, z)

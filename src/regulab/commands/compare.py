@@ -2,20 +2,20 @@
 
 For each penalty, on the same prepared data and the same CV folds:
 
-* **lam** by K-fold CV over the penalty's grid (:func:`regulab.path.lam_grid`), rule ``min`` by
+* **lam** by K-fold CV over the penalty's grid (:func:`regulab.selection.path.lam_grid`), rule ``min`` by
   default (``--rule 1se`` for the largest lam within one SE of the best);
 * **CV error ± SE** at that lam (mean squared error, or mean log-loss for a binary target);
 * **features kept**: coefficients not exactly 0 in the fit on all rows;
 * **stability of the kept set**: the penalty refitted at its chosen lam on ``--n-boot``
   bootstrap resamples of the rows (the same resamples for every penalty), and the mean pairwise
-  Jaccard index of the kept sets (:func:`regulab.claims.when_to_use.jaccard_stability`; 1 = the
+  Jaccard index of the kept sets (:func:`regulab.report.claims.when_to_use.jaccard_stability`; 1 = the
   same features every time; L2 keeps every feature, so its index is 1 trivially);
 * **held-out calibration slope**, from the **out-of-fold predictions of the CV** at the chosen
   lam (every row predicted by the fold model that did not see it): the least-squares slope of y
   on the prediction (regression) or the logistic slope of y on the predicted log-odds (binary);
   1 is ideal, below 1 the predictions are too extreme, above 1 too timid.
 
-The recommendation is :func:`regulab.recommend.recommend` on these measurements (the rules are in
+The recommendation is :func:`regulab.selection.recommend.recommend` on these measurements (the rules are in
 ``docs/recommendation.md``); every reason it gives quotes the numbers measured here.
 """
 
@@ -25,10 +25,26 @@ from pathlib import Path
 
 import numpy as np
 
-from regulab.commands.common import (ERROR_NAME, Bars, DataOptions, calibration_slope_oof,
-                                     check_choice, check_folds, check_int, console, emit_json,
-                                     fit_with_cv, fmt, guard_out_dir, load, pm, preparation_doc,
-                                     source_doc, training_error, truth_summary)
+from regulab.commands.common import (
+    ERROR_NAME,
+    Bars,
+    DataOptions,
+    calibration_slope_oof,
+    check_choice,
+    check_folds,
+    check_int,
+    console,
+    emit_json,
+    fit_with_cv,
+    fmt,
+    guard_out_dir,
+    load,
+    pm,
+    preparation_doc,
+    source_doc,
+    training_error,
+    truth_summary,
+)
 
 METHODS = {"l1": 1.0, "elasticnet": 0.5, "l2": 0.0}
 LABELS = {"l1": "L1 (lasso)", "elasticnet": "elastic net (0.5)", "l2": "L2 (ridge)"}
@@ -41,8 +57,8 @@ CALIBRATION_METHOD = ("out-of-fold predictions of the CV at the chosen lam: slop
 def bootstrap_kept_sets(X, y, *, loss, rho, lam, seeds, on_done=None) -> list[set]:
     """Kept set (indices of non-zero coefficients) of the fit at ``lam`` on each bootstrap
     resample ``rng(seed).integers(0, n, n)``; resamples with a single class are skipped."""
-    from regulab.execution import run_tasks
-    from regulab.path import regularization_path
+    from regulab.core.execution import run_tasks
+    from regulab.selection.path import regularization_path
 
     n = X.shape[0]
 
@@ -59,9 +75,9 @@ def bootstrap_kept_sets(X, y, *, loss, rho, lam, seeds, on_done=None) -> list[se
 def run(source, opts: DataOptions, *, folds=5, rule="min", n_boot=30, n_lams=100,
         as_json=False, out=None) -> dict:
     from regulab import __version__
-    from regulab.claims.when_to_use import jaccard_stability
-    from regulab.execution import task_seeds
-    from regulab.recommend import MethodSummary, recommend
+    from regulab.core.execution import task_seeds
+    from regulab.report.claims.when_to_use import jaccard_stability
+    from regulab.selection.recommend import MethodSummary, recommend
 
     rule = check_choice(rule, ("min", "1se"), "--rule")
     n_boot = check_int(n_boot, "--n-boot", 2)
@@ -214,9 +230,9 @@ def _print(doc) -> None:
 # ----------------------------------------------------------------------------- report
 
 def _write(out, doc, loaded, fits) -> None:
-    from regulab.claims.base import Table
     from regulab.commands.figures import compare_coef_figure, compare_cv_figure
-    from regulab.report import Section, prepare_out_dir, write_analysis_report
+    from regulab.report.claims.base import Table
+    from regulab.report.writer import Section, prepare_out_dir, write_analysis_report
 
     out = prepare_out_dir(out)
     prep = loaded.prep

@@ -6,7 +6,7 @@ from regulab.commands.common import console, emit_json
 
 
 def run(*, as_json: bool = False) -> dict:
-    from regulab.datasets import BUILTIN_DATASETS
+    from regulab.data.datasets import BUILTIN_DATASETS
 
     rows = [{"name": d.name, "task": d.task, "rows": d.n, "features": d.p, "target": d.target,
              "known_truth": d.synthetic, "description": d.description}

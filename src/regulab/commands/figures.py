@@ -1,4 +1,4 @@
-"""Figures of the user-data commands, built from :mod:`regulab.plots.paths` (the glmnet-style
+"""Figures of the user-data commands, built from :mod:`regulab.report.plots.paths` (the glmnet-style
 path and CV-curve drawings of the sparsity and choose-lambda claims): only the inputs are
 adapted here (user feature names, a truth where known, log-loss for a classifier)."""
 
@@ -6,9 +6,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from regulab.plots.paths import (MIN_COLOR, SE_COLOR, add_nnz_axis, cv_curve, draw_path,
-                                 feature_colors, label_line_ends, mark_lams)
-from regulab.plots.style import EN_COLOR, L1_COLOR, L2_COLOR, new_figure
+from regulab.report.plots.paths import (
+    MIN_COLOR,
+    SE_COLOR,
+    add_nnz_axis,
+    cv_curve,
+    draw_path,
+    feature_colors,
+    label_line_ends,
+    mark_lams,
+)
+from regulab.report.plots.style import EN_COLOR, L1_COLOR, L2_COLOR, new_figure
 
 #: at most this many curves are labelled at the right edge (the largest at the weakest penalty)
 MAX_LABELS = 14
@@ -20,7 +28,7 @@ def _short(name: str, limit: int = 22) -> str:
 
 
 def cv_dict(fit, train_error) -> dict:
-    """The inputs of :func:`regulab.plots.paths.cv_curve` from a CV :class:`~.common.Fit`."""
+    """The inputs of :func:`regulab.report.plots.paths.cv_curve` from a CV :class:`~.common.Fit`."""
     cv = fit.cv
     return {"lams": cv.lams, "cv_mean": cv.mean_error, "cv_se": cv.se_error,
             "train_error": train_error, "nnz": fit.path.nnz, "idx_min": cv.idx_min,

@@ -14,12 +14,33 @@ from pathlib import Path
 
 import numpy as np
 
-from regulab.commands.common import (DEFAULT_FOLDS, ERROR_NAME, Bars, DataOptions, OptionError,
-                                     check_choice, check_float, check_folds, check_int, console,
-                                     emit_json, fit_at_lam, fit_with_cv, fmt, grid_for,
-                                     guard_out_dir, guard_outputs, load, penalty_label,
-                                     penalty_ratio, pm, preparation_doc, source_doc,
-                                     training_error, truth_summary)
+from regulab.commands.common import (
+    DEFAULT_FOLDS,
+    ERROR_NAME,
+    Bars,
+    DataOptions,
+    OptionError,
+    check_choice,
+    check_float,
+    check_folds,
+    check_int,
+    console,
+    emit_json,
+    fit_at_lam,
+    fit_with_cv,
+    fmt,
+    grid_for,
+    guard_out_dir,
+    guard_outputs,
+    load,
+    penalty_label,
+    penalty_ratio,
+    pm,
+    preparation_doc,
+    source_doc,
+    training_error,
+    truth_summary,
+)
 
 STABILITY_THRESHOLD = 0.6
 
@@ -28,7 +49,12 @@ def run(source, opts: DataOptions, *, penalty="l1", l1_ratio=None, lam=None, fol
         rule=None, n_lams=100, stability=False, n_pairs=50, save=None, as_json=False,
         out=None) -> dict:
     from regulab import __version__
-    from regulab.model_io import Model, convention_equivalents, objective_text, save_model
+    from regulab.data.model_io import (
+        Model,
+        convention_equivalents,
+        objective_text,
+        save_model,
+    )
 
     rho = penalty_ratio(penalty, l1_ratio)
     if lam is not None:
@@ -114,7 +140,7 @@ def _stability(X, y, loss, rho, fit, n_lams, n_pairs, seed, cb) -> dict:
     the chosen lam (below it every feature is eventually selected, which says nothing): the
     frequency at the chosen lam, and the largest frequency over that range (the
     stability-selection score, whose false-selection bound then uses the q of that range)."""
-    from regulab.stability import stability_selection
+    from regulab.selection.stability import stability_selection
 
     grid = fit.cv.lams if fit.how == "cv" else grid_for(X, y, loss, rho, n_lams)
     lams = np.append(grid[grid > fit.lam], fit.lam)
@@ -210,10 +236,10 @@ def feature_table(doc):
 # ----------------------------------------------------------------------------- report
 
 def _write_report(out, doc, loaded, fit, model) -> None:
-    from regulab.claims.base import Table
     from regulab.commands.figures import path_and_cv_figure, path_figure
-    from regulab.path import regularization_path
-    from regulab.report import Section, prepare_out_dir, write_analysis_report
+    from regulab.report.claims.base import Table
+    from regulab.report.writer import Section, prepare_out_dir, write_analysis_report
+    from regulab.selection.path import regularization_path
 
     out = prepare_out_dir(out)
     prep = loaded.prep

@@ -15,10 +15,25 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from regulab.commands.common import (ERROR_NAME, Bars, DataOptions, check_folds, check_int,
-                                     console, emit_json, fit_with_cv, fmt, guard_out_dir, load,
-                                     penalty_label, penalty_ratio, pm, preparation_doc,
-                                     source_doc, training_error)
+from regulab.commands.common import (
+    ERROR_NAME,
+    Bars,
+    DataOptions,
+    check_folds,
+    check_int,
+    console,
+    emit_json,
+    fit_with_cv,
+    fmt,
+    guard_out_dir,
+    load,
+    penalty_label,
+    penalty_ratio,
+    pm,
+    preparation_doc,
+    source_doc,
+    training_error,
+)
 
 FIXED_COLUMNS = ("lam", "log_lam", "nnz", "cv_mean", "cv_se", "train_error")
 SHOWN_LAMS = 12
@@ -153,10 +168,10 @@ def path_frame(doc) -> pd.DataFrame:
 
 
 def _write(out, doc, loaded, fit, terr) -> None:
-    from regulab.claims.base import Table
     from regulab.commands.figures import cv_figure, cv_marks, path_figure
-    from regulab.data import write_csv_safely
-    from regulab.report import Section, prepare_out_dir, write_analysis_report
+    from regulab.data.reading import write_csv_safely
+    from regulab.report.claims.base import Table
+    from regulab.report.writer import Section, prepare_out_dir, write_analysis_report
 
     out = prepare_out_dir(out)
     write_csv_safely(path_frame(doc), out / "path.csv")

@@ -17,17 +17,23 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from regulab.commands.common import (check_int, console, emit_json, fmt, guard_outputs,
-                                     input_path)
-from regulab.data import DEFAULT_MAX_ROWS, DataError, load_input
+from regulab.commands.common import (
+    check_int,
+    console,
+    emit_json,
+    fmt,
+    guard_outputs,
+    input_path,
+)
+from regulab.data.reading import DEFAULT_MAX_ROWS, DataError, load_input
 
 PREVIEW_ROWS = 20
 
 
 def run(model_path, source, *, out=None, sep=None, encoding=None, na_values=None,
         max_rows=DEFAULT_MAX_ROWS, as_json=False) -> dict:
-    from regulab.data import write_csv_safely
-    from regulab.model_io import load_model
+    from regulab.data.model_io import load_model
+    from regulab.data.reading import write_csv_safely
 
     if max_rows is not None:
         check_int(max_rows, "--max-rows", 1)

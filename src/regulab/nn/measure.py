@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from regulab._validation import check_positive
+from regulab.core.validation import check_positive
 from regulab.nn.penalties import select_parameters
 
 __all__ = ["SATURATION_THRESHOLDS", "saturated_fraction", "saturation", "sparsity",

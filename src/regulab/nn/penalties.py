@@ -12,7 +12,7 @@ network the sums run over the *selected* parameters:
 A selection that matches nothing is an error, never a silent penalty of 0.
 
 Other conventions (Nielsen's ``(lam/n) sum|w|`` and ``(lam/(2n)) sum w**2``, PyTorch's
-``weight_decay``, Keras...) are converted by :mod:`regulab.conventions`; see
+``weight_decay``, Keras...) are converted by :mod:`regulab.core.conventions`; see
 :meth:`NNPenalty.from_convention`.
 
 ``lam`` may be a float or a tensor broadcastable against every selected parameter (for example one
@@ -26,9 +26,9 @@ from collections.abc import Mapping
 import torch
 from torch import nn
 
-from regulab._validation import check_fraction, check_nonneg
-from regulab.conventions import Setting, get_convention
-from regulab.penalties import make_penalty
+from regulab.core.conventions import Setting, get_convention
+from regulab.core.penalties import make_penalty
+from regulab.core.validation import check_fraction, check_nonneg
 
 __all__ = ["PENALTIES", "NNPenalty", "decoupled_weight_decay_", "param_groups", "prox_l1_",
            "select_parameters", "soft_threshold_"]
@@ -193,7 +193,7 @@ class NNPenalty:
     @classmethod
     def from_convention(cls, convention: str, params: Mapping, n_samples: int | None = None, *,
                         weights: bool = True, biases: bool = False) -> "NNPenalty":
-        """The penalty equal to another tool's, via :mod:`regulab.conventions`.
+        """The penalty equal to another tool's, via :mod:`regulab.core.conventions`.
 
         ``NNPenalty.from_convention('nielsen-l2', {'lam': 5.0}, n_samples=50_000)`` is Nielsen's
         ``(5 / (2 * 50000)) * sum w**2``; ``'torch-sgd'`` with ``{'weight_decay': d}`` is
@@ -233,7 +233,7 @@ class NNPenalty:
         """The analytic (minimum-norm sub)gradient ``l1 * sign(w) + 2 * l2 * w`` per parameter.
 
         At ``w = 0`` the L1 part contributes 0 (the minimum-norm element of ``[-l1, l1]``), as in
-        :mod:`regulab.penalties`.
+        :mod:`regulab.core.penalties`.
         """
         with torch.no_grad():
             return {n: self.l1 * torch.sign(p) + 2.0 * self.l2 * p
@@ -263,7 +263,7 @@ class NNPenalty:
         """Apply the penalty's proximal operator with step ``lr`` in place.
 
         ``w <- soft_threshold(w, lr * l1) / (1 + 2 * lr * l2)``, the same formula as
-        :meth:`regulab.penalties.ElasticNet.prox`. Call it after ``optimizer.step()`` on a loss
+        :meth:`regulab.core.penalties.ElasticNet.prox`. Call it after ``optimizer.step()`` on a loss
         *without* this penalty (proximal SGD).
         """
         lr = check_nonneg(lr, "lr")

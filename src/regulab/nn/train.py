@@ -23,8 +23,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from regulab._validation import check_nonneg, check_positive
-from regulab.nn.penalties import NNPenalty, _check_lam, decoupled_weight_decay_, param_groups
+from regulab.core.validation import check_nonneg, check_positive
+from regulab.nn.penalties import (
+    NNPenalty,
+    _check_lam,
+    decoupled_weight_decay_,
+    param_groups,
+)
 
 __all__ = ["History", "MLPEnsemble", "TrainingDiverged", "default_device", "deterministic",
            "fit", "nielsen_mlp"]

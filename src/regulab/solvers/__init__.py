@@ -5,7 +5,12 @@ every iteration): :func:`gradient_descent`, :func:`subgradient_descent`, :func:`
 :func:`fista`.
 """
 
-from regulab.solvers.first_order import fista, gradient_descent, ista, subgradient_descent
+from regulab.solvers.first_order import (
+    fista,
+    gradient_descent,
+    ista,
+    subgradient_descent,
+)
 from regulab.solvers.problem import Problem, SolverResult
 
 SOLVERS = {

@@ -24,7 +24,7 @@ logistic, any penalty        proximal Newton on working sets                  kk
 Certificates (``ExactResult.gap``):
 
 * ``duality_gap``: ``gap / null_loss`` with ``gap`` the duality gap of
-  :func:`regulab.certificates.duality_gap_squared` (dual point from the residual) and
+  :func:`regulab.core.certificates.duality_gap_squared` (dual point from the residual) and
   ``null_loss`` the loss of the null model (``w = 0``, ``b`` the weighted mean of ``y`` when the
   intercept is fitted, else ``b = 0``). It bounds the relative suboptimality
   ``(P(w, b) - min P) / null_loss``.
@@ -66,13 +66,13 @@ from numbers import Integral
 import numpy as np
 from scipy.special import expit
 
-from regulab._validation import check_nonneg
-from regulab.losses import normalized_weights
+from regulab.core.losses import normalized_weights
+from regulab.core.validation import check_nonneg
 from regulab.solvers import _cd_kernels as CDK
 from regulab.solvers import _pn_kernels as PNK
 from regulab.solvers._active_set import ActiveSetSolver
 from regulab.solvers._active_set import get_cache as get_gram_cache
-from regulab.solvers._design import Design, as_design
+from regulab.solvers.design import Design, as_design
 from regulab.solvers.ridge import RidgeSVD
 
 #: beyond this ``min(n, p)**2 * max(n, p)`` a ridge problem is solved by CD, not by SVD
@@ -205,7 +205,7 @@ def squared_gap(X, y, w, b, l1, l2, sample_weight=None, fit_intercept=True):
     """Relative duality gap and primal value of ``(w, b*)`` as :func:`solve` computes them.
 
     ``b`` is ignored: the intercept is taken at its optimum for ``w`` (as in
-    :func:`regulab.certificates.duality_gap_squared`). Returns ``(gap / null_loss, gap, primal)``.
+    :func:`regulab.core.certificates.duality_gap_squared`). Returns ``(gap / null_loss, gap, primal)``.
     """
     D = as_design(X)
     y = _check_y(y, D.n)
@@ -233,7 +233,7 @@ def _centered_grad(D: Design, s, r, xbar):
 def _gap(r, yc, s, g, w, l1, l2):
     """``(primal, gap)`` from the residual ``r`` at the optimal intercept and ``g = X_c^T(s r)``.
 
-    Same dual point and formula as :func:`regulab.certificates.duality_gap_squared`:
+    Same dual point and formula as :func:`regulab.core.certificates.duality_gap_squared`:
     ``theta = 2 s r`` (rescaled into ``|X^T theta|_inf <= l1`` when ``l2 = 0``).
     """
     quad = float(CDK.wdot(s, r, r))

@@ -1,4 +1,4 @@
-"""Instrumented first-order solvers: every iteration is recorded in a :class:`~regulab.trace.Trace`.
+"""Instrumented first-order solvers: every iteration is recorded in a :class:`~regulab.core.trace.Trace`.
 
 All four minimize ``loss(X w + b; y) + penalty(w)`` (intercept ``b`` unpenalized, only fitted
 when ``fit_intercept``) and take the same step by default, ``1 / L`` with ``L`` the Lipschitz
@@ -19,10 +19,10 @@ import math
 
 import numpy as np
 
-from regulab._validation import check_positive
-from regulab.losses import SquaredLoss, make_loss
+from regulab.core.losses import SquaredLoss, make_loss
+from regulab.core.trace import Trace
+from regulab.core.validation import check_positive
 from regulab.solvers.problem import Problem, SolverResult
-from regulab.trace import Trace
 
 
 def _setup(X, y, loss, penalty, fit_intercept, sample_weight):

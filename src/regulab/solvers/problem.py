@@ -7,10 +7,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from regulab.certificates import duality_gap_squared
-from regulab.losses import SquaredLoss, normalized_weights
-from regulab.penalties import Penalty
-from regulab.trace import Trace
+from regulab.core.certificates import duality_gap_squared
+from regulab.core.losses import SquaredLoss, normalized_weights
+from regulab.core.penalties import Penalty
+from regulab.core.trace import Trace
 
 
 @dataclass

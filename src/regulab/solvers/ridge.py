@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
-from regulab.losses import normalized_weights
+from regulab.core.losses import normalized_weights
 
 
 class RidgeSVD:

@@ -1,0 +1,386 @@
+"""One execution layer for every many-fit workload (CV folds, resamples, Monte Carlo trials).
+
+Tasks are independent, carry their own seeds (derived from the caller's seed with
+:class:`numpy.random.SeedSequence`, never from execution order) and run through joblib:
+
+* in this process (``n_jobs=None`` or 1);
+* in local processes (``n_jobs=k`` or -1, joblib's loky backend, or any joblib backend the caller
+  activated with :func:`joblib.parallel_config`);
+* on a ``dask.distributed`` cluster (extra ``distributed``), through joblib's Dask backend:
+  ``backend="dask"`` (the cluster of :func:`use_scheduler` / :func:`local_cluster`, or the
+  default Dask client), ``backend="tcp://host:8786"`` (a scheduler address) or
+  ``backend=<distributed.Client>``. Inside ``with use_scheduler(address):`` every workload runs
+  on that cluster without any argument (the CLI's ``--scheduler``).
+
+Results come back in task order, and every task runs with one BLAS thread whatever executes it
+(a BLAS reduction split over a different number of threads rounds differently), so every backend
+gives the same numbers, bit for bit.
+
+Large inputs: ``run_tasks(fn, tasks, data=(X, y))`` calls ``fn(data, task)`` and ships ``data``
+once, not once per task: broadcast to every Dask worker with ``client.scatter`` (joblib's
+``scatter=``), memory-mapped by joblib for local processes. Sparse X stays sparse, float32 stays
+float32. ``fn`` itself should then be small (a module-level function or a
+:func:`functools.partial` of one): a closure over X would ship X with every batch of tasks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import sys
+import threading
+import time
+from typing import Callable, Iterable, Iterator, Sequence
+
+import numpy as np
+from joblib import Parallel, delayed, parallel_config
+
+#: seconds to wait for a scheduler (connection and first worker) unless told otherwise
+DEFAULT_TIMEOUT = 10.0
+#: joblib backends that run on this machine and can be named as ``backend=``
+LOCAL_BACKENDS = ("sequential", "loky", "multiprocessing", "threading")
+
+
+class SchedulerUnavailable(ConnectionError):
+    """No Dask scheduler answered (or it has no worker) within the timeout."""
+
+
+def task_seeds(seed: int, n: int) -> list[int]:
+    """``n`` independent 32-bit seeds derived from ``seed`` (stable whatever runs them)."""
+    children = np.random.SeedSequence(int(seed)).spawn(int(n))
+    return [int(c.generate_state(1)[0]) for c in children]
+
+
+# ---------------------------------------------------------------------------------------------
+# Dask clients: connect with a bounded wait, activate for a block of code
+# ---------------------------------------------------------------------------------------------
+_ACTIVE: list = []          # stack of activated clients (innermost last), shared by all threads
+_ACTIVE_LOCK = threading.Lock()
+
+
+def _distributed():
+    try:
+        import distributed
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise ImportError("running on Dask needs dask.distributed: pip install "
+                          "'regulab[distributed]'") from None
+    return distributed
+
+
+def dask_available() -> bool:
+    """Whether ``dask.distributed`` can be imported."""
+    try:
+        _distributed()
+    except ImportError:  # pragma: no cover
+        return False
+    return True
+
+
+def _check_timeout(timeout) -> float:
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) \
+            or not math.isfinite(timeout) or timeout <= 0:
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    return float(timeout)
+
+
+def _probe(address: str, timeout: float) -> dict:
+    """The scheduler's identity, asked with a deadline that covers the TCP connection AND the
+    handshake (``distributed.Client`` alone waits forever on a port that accepts and stays
+    silent). Runs its own event loop in a short-lived thread, so it works under a running loop
+    (Jupyter) too."""
+    import asyncio
+
+    from distributed.comm import connect as comm_connect
+
+    async def ask():
+        comm = await comm_connect(address, timeout=timeout)
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await comm.read()
+        finally:
+            await comm.close()
+
+    box: dict = {}
+
+    def target():
+        try:
+            box["identity"] = asyncio.run(asyncio.wait_for(ask(), timeout))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller below
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, name="regulab-scheduler-probe", daemon=True)
+    thread.start()
+    thread.join(timeout + 5.0)
+    if "identity" in box and isinstance(box["identity"], dict):
+        return box["identity"]
+    err = box.get("error")
+    silent = err is None or isinstance(err, (TimeoutError, asyncio.TimeoutError)) \
+        or str(err).startswith("Timed out")
+    why = "no answer" if silent else (str(err).splitlines() or [type(err).__name__])[0]
+    raise SchedulerUnavailable(f"no Dask scheduler answers at {address} within {timeout:g} s "
+                               f"({why}); is the scheduler running and reachable?")
+
+
+def connect(address: str, timeout: float = DEFAULT_TIMEOUT, *, wait_for_workers: bool = True):
+    """A :class:`distributed.Client` of the scheduler at ``address`` (``tcp://host:port``).
+
+    Raises :class:`SchedulerUnavailable` (one line, an ``OSError``) when nothing answers within
+    ``timeout`` seconds, or, with ``wait_for_workers``, when the scheduler has no worker by then.
+    The caller closes the client (or uses :func:`use_scheduler`).
+    """
+    distributed = _distributed()
+    timeout = _check_timeout(timeout)
+    if not isinstance(address, str) or not address.strip():
+        raise ValueError(f"a scheduler address looks like tcp://host:8786, got {address!r}")
+    address = address.strip()
+    start = time.monotonic()
+    identity = _probe(address, timeout)
+    if identity.get("type") not in (None, "Scheduler"):
+        raise SchedulerUnavailable(f"{address} is a Dask {identity.get('type')}, not a "
+                                   f"scheduler")
+    left = max(1.0, timeout - (time.monotonic() - start))
+    try:
+        client = distributed.Client(address, timeout=left, set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise SchedulerUnavailable(f"the Dask scheduler at {address} stopped answering "
+                                   f"({exc})") from exc
+    if wait_for_workers:
+        left = max(1.0, timeout - (time.monotonic() - start))
+        try:
+            client.wait_for_workers(1, timeout=left)
+        except (OSError, TimeoutError) as exc:
+            client.close(timeout=5)
+            raise SchedulerUnavailable(
+                f"the Dask scheduler at {address} has no worker after {timeout:g} s "
+                f"(start workers with: dask worker {address})") from exc
+    return client
+
+
+@contextlib.contextmanager
+def activate(client) -> Iterator:
+    """Within the block, workloads with ``backend=None`` (or ``"dask"``) run on ``client``."""
+    with _ACTIVE_LOCK:
+        _ACTIVE.append(client)
+    try:
+        yield client
+    finally:
+        with _ACTIVE_LOCK:
+            for k in range(len(_ACTIVE) - 1, -1, -1):
+                if _ACTIVE[k] is client:
+                    del _ACTIVE[k]
+                    break
+
+
+def active_client():
+    """The client activated by the innermost :func:`use_scheduler` / :func:`local_cluster`."""
+    with _ACTIVE_LOCK:
+        return _ACTIVE[-1] if _ACTIVE else None
+
+
+@contextlib.contextmanager
+def use_scheduler(address: str, timeout: float = DEFAULT_TIMEOUT) -> Iterator:
+    """Run every many-fit workload of the block on the Dask cluster at ``address``.
+
+    Connects within ``timeout`` seconds (else :class:`SchedulerUnavailable`, at once, not a hang),
+    yields the client, and closes it on exit; the cluster itself keeps running. This is what the
+    command line's ``--scheduler ADDRESS`` calls.
+    """
+    client = connect(address, timeout)
+    try:
+        with activate(client):
+            yield client
+    finally:
+        client.close(timeout=5)
+
+
+@contextlib.contextmanager
+def local_cluster(n_workers: int = 2, threads_per_worker: int = 1, *,
+                  timeout: float = 60.0, **kwargs) -> Iterator:
+    """A ``LocalCluster`` of worker processes on 127.0.0.1 (no dashboard), activated for the
+    block and torn down after it. Yields the client. ``kwargs`` go to ``LocalCluster``."""
+    distributed = _distributed()
+    options = dict(n_workers=int(n_workers), threads_per_worker=int(threads_per_worker),
+                   processes=True, host="127.0.0.1", dashboard_address=None)
+    options.update(kwargs)
+    cluster = distributed.LocalCluster(**options)
+    try:
+        client = distributed.Client(cluster, timeout=timeout, set_as_default=False)
+        try:
+            client.wait_for_workers(int(n_workers), timeout=timeout)
+            with activate(client):
+                yield client
+        finally:
+            client.close(timeout=10)
+    finally:
+        cluster.close(timeout=timeout)
+
+
+# ---------------------------------------------------------------------------------------------
+# running the tasks
+# ---------------------------------------------------------------------------------------------
+_CONTROLLER = None
+
+
+def _one_thread():
+    """A context limiting BLAS/OpenMP pools to one thread (the controller is built once per
+    process: introspecting the loaded libraries costs a fraction of a millisecond)."""
+    global _CONTROLLER
+    try:
+        if _CONTROLLER is None:
+            from threadpoolctl import ThreadpoolController
+
+            _CONTROLLER = ThreadpoolController()
+        return _CONTROLLER.limit(limits=1)
+    except Exception:  # pragma: no cover - threadpoolctl missing or unusable
+        return contextlib.nullcontext()
+
+
+_MALLOC_TUNED = False
+#: glibc ``mallopt`` parameters (malloc.h) and the values set in Dask workers (see below)
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+WORKER_MMAP_THRESHOLD = 32 * 2**20   # glibc's largest: arrays below it come from the heap
+WORKER_TRIM_THRESHOLD = 128 * 2**20
+
+
+def _tune_malloc_once() -> None:
+    """Undo, in a process that runs regulab tasks, Dask's ``MALLOC_TRIM_THRESHOLD_=65536``.
+
+    Dask's nanny starts workers with that variable to hand freed memory back to the system at
+    once; it also freezes glibc's mmap threshold at 128 KiB, so every array of 16k float64
+    values or more (a p-vector, a column block) is a fresh ``mmap`` whose pages fault in again:
+    we measured ~950,000 page faults and 1.6-1.8x the CPU time per stability pair on the sparse
+    benchmark case. Arrays under 32 MiB then come from the heap again, and the heap is trimmed
+    once 128 MiB lie free at its top. Only in a Dask worker, with glibc on Linux, when the
+    variable is set below that; once per process; the numbers computed do not change.
+    """
+    global _MALLOC_TUNED
+    if _MALLOC_TUNED:
+        return
+    _MALLOC_TUNED = True
+    trim = os.environ.get("MALLOC_TRIM_THRESHOLD_")
+    if trim is None or not sys.platform.startswith("linux") or not _in_dask_worker():
+        return
+    try:
+        if int(trim) >= WORKER_TRIM_THRESHOLD:
+            return
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(_M_MMAP_THRESHOLD, WORKER_MMAP_THRESHOLD)
+        libc.mallopt(_M_TRIM_THRESHOLD, WORKER_TRIM_THRESHOLD)
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - not glibc
+        pass
+
+
+def _in_dask_worker() -> bool:
+    if "distributed" not in sys.modules:
+        return False
+    try:
+        sys.modules["distributed"].get_worker()
+    except (ValueError, AttributeError):
+        return False
+    return True
+
+
+class _Task:
+    """``fn(task)`` or ``fn(data, task)`` with one BLAS thread (picklable: module level)."""
+
+    def __init__(self, fn: Callable, with_data: bool):
+        self.fn = fn
+        self.with_data = with_data
+        inner = getattr(fn, "func", fn)  # a functools.partial names its function
+        self.__name__ = str(getattr(inner, "__name__", type(inner).__name__)).lstrip("_")
+
+    def __call__(self, data, task):
+        _tune_malloc_once()
+        with _one_thread():
+            return self.fn(data, task) if self.with_data else self.fn(task)
+
+
+def _is_address(backend) -> bool:
+    return isinstance(backend, str) and ("://" in backend or backend.count(":") == 1
+                                         and backend.rsplit(":", 1)[1].isdigit())
+
+
+def _resolve(backend):
+    """``(kind, target)``: ``('local', joblib backend name or None)`` or ``('dask', client or
+    address)``."""
+    if backend is None:
+        client = active_client()
+        return ("dask", client) if client is not None else ("local", None)
+    if isinstance(backend, str):
+        name = backend.strip()
+        if name == "dask":
+            client = active_client()
+            if client is None:
+                try:
+                    client = _distributed().get_client()
+                except ValueError:
+                    raise ValueError("backend='dask' needs a Dask cluster: pass its address "
+                                     "(backend='tcp://host:8786'), or run inside "
+                                     "regulab.core.execution.use_scheduler(address) or "
+                                     "local_cluster()") from None
+            return "dask", client
+        if name in LOCAL_BACKENDS:
+            return "local", name
+        if _is_address(name):
+            return "dask", name
+        raise ValueError(f"backend must be None, 'dask', a scheduler address (tcp://host:port), "
+                         f"a dask Client or one of {', '.join(LOCAL_BACKENDS)}; got {backend!r}")
+    if hasattr(backend, "scheduler_info") and hasattr(backend, "submit"):
+        return "dask", backend  # a distributed.Client
+    raise ValueError(f"backend must be None, 'dask', a scheduler address or a dask Client, "
+                     f"got {backend!r}")
+
+
+def run_tasks(fn: Callable, tasks: Sequence | Iterable, n_jobs: int | None = None,
+              on_done: Callable[[int], None] | None = None, *, data=None, backend=None,
+              timeout: float = DEFAULT_TIMEOUT) -> list:
+    """``[fn(t) for t in tasks]`` (``[fn(data, t) ...]`` when ``data`` is given), possibly in
+    parallel, results in task order; ``on_done(k)`` as task ``k``'s result arrives, in order.
+
+    ``backend``: ``None`` runs locally with ``n_jobs`` processes (on the cluster activated by
+    :func:`use_scheduler` / :func:`local_cluster` when there is one); ``'dask'``, a scheduler
+    address or a ``distributed.Client`` run on Dask (``n_jobs`` is then ignored: every worker
+    thread is used); a joblib backend name (``'loky'``, ``'threading'``, ...) runs locally with
+    it. ``data`` (e.g. ``(X, y)``) is shipped to the workers once. ``timeout`` bounds the wait for
+    a scheduler given by address (:class:`SchedulerUnavailable` after it).
+    """
+    out = []
+    for k, r in enumerate(iter_tasks(fn, tasks, n_jobs, data=data, backend=backend,
+                                     timeout=timeout)):
+        out.append(r)
+        if on_done:
+            on_done(k)
+    return out
+
+
+def iter_tasks(fn: Callable, tasks: Sequence | Iterable, n_jobs: int | None = None, *,
+               data=None, backend=None, timeout: float = DEFAULT_TIMEOUT) -> Iterator:
+    """:func:`run_tasks` as a generator: results one by one, in task order, as they arrive, so a
+    caller can reduce them on the fly instead of holding every task's result at once (consume
+    it to the end, or close it, to release the workers)."""
+    tasks = list(tasks)
+    call = _Task(fn, data is not None)
+    kind, target = _resolve(backend)
+    if kind == "local" and (target == "sequential" or (target is None and n_jobs in (None, 1))):
+        for t in tasks:
+            yield call(data, t)
+        return
+    if not tasks:
+        return
+    with contextlib.ExitStack() as stack:
+        if kind == "local":
+            par = Parallel(n_jobs=-1 if n_jobs is None else n_jobs, backend=target,
+                           return_as="generator")
+        else:
+            client = target
+            if isinstance(target, str):
+                client = connect(target, timeout)
+                stack.callback(client.close, 5)
+            stack.enter_context(parallel_config(
+                backend="dask", client=client, scatter=None if data is None else [data],
+                wait_for_workers_timeout=timeout))
+            par = Parallel(n_jobs=-1, return_as="generator")
+        yield from par(delayed(call)(data, t) for t in tasks)

@@ -1,0 +1,261 @@
+"""The memory a regularization path needs, and a guard refusing up front a fit that would not fit.
+
+Bytes, with ``b`` bytes per value of X (4 for float32, 8 for float64), ``i = 4`` bytes per sparse
+index (int32; 8 once ``nnz >= 2**31``), ``nnz = density * n * p``, ``L = n_lams`` and
+``m = min(p, 3000, 1e8 / (8 n))`` the capacity of the solver's active-set Gram cache::
+
+    X       = n p b                                     dense
+            = nnz (b + i) + (p + 1) i                   sparse (CSC or CSR)
+    design  = X when the solver must convert it (dense: not Fortran-ordered or not float32/64;
+              sparse: not CSC), else 0
+    solver  = 8 (10 n + 20 p)                           working vectors (always float64)
+            + 16 m**2   (+ 8 n m for dense X)           Gram + Cholesky cache (an L1 part)
+            + 8 (3 n p + n k + k p + 4 k**2)            dense pure ridge (closed form by SVD),
+                                                        k = min(n, p), instead of the cache
+    output  = 8 p L + 40 L                              coefficients [p, L] and per-lam numbers
+    path    = design + solver + output                  beyond X itself
+
+The Gram cache is allocated lazily and filled only for the features that enter the working set,
+so the estimate is an upper bound there (measurements in ``docs/scaling.md``). float32 X halves
+the values of X (not the indices, nor the float64 solver vectors or output).
+
+A resampling workload (CV folds, stability half-samples) holds, per worker process, one copy of
+X (shipped once) plus, per running task, the subsample ``X[rows]`` (``fraction * n`` rows) and
+a path on it; the main process holds X and the results kept (CV keeps every fold's
+coefficients, ``8 p L`` each; stability reduces on the fly and keeps one ``8 p L`` matrix). Each
+Python process with regulab loaded starts at about :data:`PROCESS_BASELINE` bytes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse as _sparse
+
+#: resident memory of a worker process with numpy, scipy, numba and regulab loaded, with room for
+#: transient copies and allocator slack (measured: ~200 MiB for a Dask worker after its first
+#: task, peaks of 250-310 MiB per worker on the sparse benchmark case)
+PROCESS_BASELINE = 250 * 2**20
+#: the active-set Gram cache (regulab.solvers._active_set): at most this many columns / bytes
+GRAM_MAX_COLS = 3000
+GRAM_MAX_A_BYTES = 100e6
+#: working vectors of a solve, in float64 values per row and per feature
+VECTORS_PER_ROW = 10
+VECTORS_PER_FEATURE = 20
+
+
+class InsufficientMemoryError(ValueError):
+    """A fit would need more memory than is available (refused before it starts)."""
+
+
+@dataclass(frozen=True)
+class MemoryEstimate:
+    """Bytes: ``x`` the design matrix itself, and what a path needs beyond it."""
+
+    x: int
+    design: int
+    solver: int
+    output: int
+    what: str = "a path"
+
+    @property
+    def total(self) -> int:
+        """What the path needs beyond X (X is already in memory when the fit starts)."""
+        return self.design + self.solver + self.output
+
+    @property
+    def with_x(self) -> int:
+        return self.x + self.total
+
+    def __str__(self) -> str:
+        return (f"{self.what}: {format_bytes(self.total)} beyond X ({format_bytes(self.x)}): "
+                f"design {format_bytes(self.design)}, solver {format_bytes(self.solver)}, "
+                f"output {format_bytes(self.output)}")
+
+
+def format_bytes(nbytes: float) -> str:
+    for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if abs(nbytes) >= size:
+            return f"{nbytes / size:.2f} {unit}"
+    return f"{int(nbytes)} B"
+
+
+def _itemsize(dtype) -> int:
+    dt = np.dtype(dtype)
+    return 4 if dt == np.float32 else 8
+
+
+def _check_dims(n, p, density, n_lams):
+    for name, v in (("n", n), ("p", p), ("n_lams", n_lams)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
+    if not (isinstance(density, (int, float, np.floating)) and 0 < density <= 1):
+        raise ValueError(f"density must be in (0, 1], got {density!r}")
+
+
+def x_bytes(n: int, p: int, *, density: float = 1.0, dtype=np.float64,
+            sparse: bool | None = None) -> int:
+    """Bytes of X: dense ``n p b``; sparse ``nnz (b + i) + (p + 1) i``."""
+    b = _itemsize(dtype)
+    if sparse is None:
+        sparse = density < 1.0
+    if not sparse:
+        return int(n) * int(p) * b
+    nnz = int(math.ceil(float(density) * n * p))
+    i = 4 if max(nnz, n, p) < 2**31 else 8
+    return nnz * (b + i) + (int(p) + 1) * i
+
+
+def path_memory(n: int, p: int, *, density: float = 1.0, dtype=np.float64, n_lams: int = 100,
+                l1_ratio: float = 1.0, loss: str = "squared", sparse: bool | None = None,
+                convert: bool = False) -> MemoryEstimate:
+    """Memory of :func:`regulab.selection.path.regularization_path` on an ``n x p`` X (module docstring).
+
+    ``sparse`` defaults to ``density < 1``; ``convert``: the solver must copy X (dense X not in
+    Fortran order, sparse X not CSC).
+    """
+    _check_dims(n, p, density, n_lams)
+    if sparse is None:
+        sparse = density < 1.0
+    n, p, L = int(n), int(p), int(n_lams)
+    x = x_bytes(n, p, density=density, dtype=dtype, sparse=sparse)
+    design = x if convert else 0
+    solver = 8 * (VECTORS_PER_ROW * n + VECTORS_PER_FEATURE * p)
+    if float(l1_ratio) == 0.0 and not sparse and loss == "squared":
+        k = min(n, p)
+        solver += 8 * (3 * n * p + n * k + k * p + 4 * k * k)
+    elif float(l1_ratio) > 0.0:
+        m = int(max(0, min(p, GRAM_MAX_COLS, GRAM_MAX_A_BYTES // (8 * n))))
+        solver += 16 * m * m + (0 if sparse else 8 * n * m)
+    output = 8 * p * L + 40 * L
+    shape = f"{n} x {p} {'sparse, density %g' % density if sparse else 'dense'}"
+    return MemoryEstimate(x, design, solver, output,
+                          f"a path on X ({shape}, {np.dtype(dtype).name}, {L} lams)")
+
+
+def path_memory_for(X, *, n_lams: int = 100, l1_ratio: float = 1.0,
+                    loss: str = "squared") -> MemoryEstimate:
+    """:func:`path_memory` for an actual X (its format, dtype and non-zeros)."""
+    n, p = X.shape
+    if _sparse.issparse(X):
+        density = X.nnz / max(1, n * p) or 1.0 / max(1, n * p)
+        dtype = np.float32 if X.dtype == np.float32 else np.float64
+        convert = X.format != "csc" or X.dtype not in (np.float32, np.float64)
+        est = path_memory(n, p, density=min(1.0, density), dtype=dtype, n_lams=n_lams,
+                          l1_ratio=l1_ratio, loss=loss, sparse=True, convert=convert)
+        actual = X.data.nbytes + sum(getattr(X, a).nbytes for a in ("indices", "indptr")
+                                     if hasattr(X, a))
+        return MemoryEstimate(actual, actual if convert else 0, est.solver, est.output, est.what)
+    X = np.asarray(X)
+    dtype = np.float32 if X.dtype == np.float32 else np.float64
+    convert = not (X.flags.f_contiguous and X.dtype in (np.float32, np.float64))
+    return path_memory(n, p, dtype=dtype, n_lams=n_lams, l1_ratio=l1_ratio, loss=loss,
+                       sparse=False, convert=convert)
+
+
+def resample_memory(n: int, p: int, *, density: float = 1.0, dtype=np.float64,
+                    n_lams: int = 30, fraction: float = 0.5, tasks_per_worker: int = 1,
+                    results_held: int = 1, sparse: bool | None = None,
+                    csc: bool = True) -> tuple[int, int]:
+    """``(per_worker, main)`` bytes of a resampling workload (CV: ``fraction = (K-1)/K`` and
+    ``results_held = K * n_repeats``; stability: ``fraction = 1/2``, ``results_held = 1``).
+
+    Per worker process: baseline + X + ``tasks_per_worker`` x (subsample of ``fraction * n``
+    rows + a path on it + its uint8 ``p L`` result); main: baseline + X + the results held.
+    """
+    _check_dims(n, p, density, n_lams)
+    if not 0 < fraction <= 1:
+        raise ValueError(f"fraction must be in (0, 1], got {fraction!r}")
+    m = max(1, int(round(fraction * n)))
+    x = x_bytes(n, p, density=density, dtype=dtype, sparse=sparse)
+    sub = path_memory(m, p, density=density, dtype=dtype, n_lams=n_lams, sparse=sparse,
+                      convert=not csc and (sparse if sparse is not None else density < 1))
+    task = sub.x + sub.total + p * int(n_lams)
+    per_worker = PROCESS_BASELINE + x + int(tasks_per_worker) * task
+    main = PROCESS_BASELINE + x + int(results_held) * 8 * p * int(n_lams)
+    return per_worker, main
+
+
+def available_memory() -> int | None:
+    """Bytes this process can still allocate: the system's available memory, capped by a cgroup
+    limit when there is one; None when it cannot be told."""
+    avail = None
+    try:
+        import psutil
+
+        avail = int(psutil.virtual_memory().available)
+    except Exception:  # psutil missing: read /proc/meminfo
+        try:
+            with open("/proc/meminfo") as fh:
+                for line in fh:
+                    if line.startswith("MemAvailable:"):
+                        avail = int(line.split()[1]) * 1024
+                        break
+        except OSError:
+            pass
+    for limit_file, usage_file in (("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
+                                   ("/sys/fs/cgroup/memory/memory.limit_in_bytes",
+                                    "/sys/fs/cgroup/memory/memory.usage_in_bytes")):
+        try:
+            with open(limit_file) as fh:
+                raw = fh.read().strip()
+            if raw == "max" or not raw.isdigit() or int(raw) >= 2**60:
+                continue
+            with open(usage_file) as fh:
+                left = int(raw) - int(fh.read().strip())
+            avail = left if avail is None else min(avail, left)
+        except (OSError, ValueError):
+            continue
+    return None if avail is None else max(0, avail)
+
+
+def check_memory(need: int, *, available: int | None = None, what: str = "this fit",
+                 hint: str = "use float32 X, fewer lams, or a machine with more memory") -> None:
+    """Raise :class:`InsufficientMemoryError` (one line, with the number needed) when ``need``
+    bytes exceed ``available`` (default: :func:`available_memory`; unknown: no check)."""
+    if available is None:
+        available = available_memory()
+    if available is None or need <= available:
+        return
+    raise InsufficientMemoryError(f"not enough memory: {what} needs about "
+                                  f"{format_bytes(need)}, {format_bytes(available)} available; "
+                                  f"{hint}")
+
+
+def guard_path(X, *, n_lams: int = 100, l1_ratio: float = 1.0, loss: str = "squared",
+               available: int | None = None) -> MemoryEstimate:
+    """Refuse up front (:class:`InsufficientMemoryError`) a path on ``X`` that would not fit in
+    the memory available; return the estimate otherwise."""
+    est = path_memory_for(X, n_lams=n_lams, l1_ratio=l1_ratio, loss=loss)
+    check_memory(est.total, available=available, what=est.what)
+    return est
+
+
+def guard_resamples(X, *, n_lams: int = 30, fraction: float = 0.5, n_workers: int = 1,
+                    results_held: int = 1, available: int | None = None) -> int:
+    """Refuse up front a resampling workload run on THIS machine with ``n_workers`` local
+    processes (``n_workers=1``: in this process) that would not fit; return the bytes needed
+    beyond what this process already holds. (On a Dask cluster each worker checks nothing:
+    size the workers with :func:`resample_memory`.)"""
+    n, p = X.shape
+    is_sparse = _sparse.issparse(X)
+    density = (X.nnz / max(1, n * p)) if is_sparse else 1.0
+    dtype = np.float32 if X.dtype == np.float32 else np.float64
+    per_worker, main = resample_memory(
+        n, p, density=max(density, 1.0 / max(1, n * p)), dtype=dtype, n_lams=n_lams,
+        fraction=fraction, results_held=results_held, sparse=is_sparse,
+        csc=(not is_sparse) or X.format == "csc")
+    x = x_bytes(n, p, density=density, dtype=dtype, sparse=is_sparse) if density > 0 else 0
+    held = main - PROCESS_BASELINE - x  # results, in this process
+    if int(n_workers) <= 1:
+        need = held + (per_worker - PROCESS_BASELINE - x)
+    else:
+        need = held + int(n_workers) * per_worker
+    kind = f"{'sparse' if is_sparse else 'dense'} {n} x {p}"
+    check_memory(need, available=available,
+                 what=f"resampling {kind} X ({np.dtype(dtype).name}, {n_lams} lams) on "
+                      f"{max(1, int(n_workers))} process(es)",
+                 hint="use float32 X, fewer lams, fewer local workers or a Dask cluster")
+    return need

@@ -1,0 +1,257 @@
+"""A fitted model as plain JSON: what ``regulab fit --save`` writes and ``regulab predict`` reads.
+
+No pickle: the file is a JSON object anyone can read, diff and load in another language. It holds
+
+* ``format`` (``"regulab-model"``), ``version`` (this module's :data:`MODEL_VERSION`) and the
+  ``regulab_version`` that wrote it;
+* the problem: ``task`` (regression or binary), ``loss``, ``target``, ``classes`` (binary: the label
+  coded 0, then the label coded 1; the model gives P(target = classes[1]));
+* the penalty: ``penalty``, ``l1_ratio``, ``lam``, ``l1 = lam * l1_ratio``, ``l2 = lam * (1 -
+  l1_ratio)`` and how lam was chosen (``lam_choice``: given, or CV with its rule, lam_min, lam_1se);
+* ``conventions``: what lam means - regulab's objective written out, on the standardized features
+  the model was fitted on, and the same setting in other tools' parameters (scikit-learn, glmnet)
+  via :mod:`regulab.core.conventions`;
+* the coefficients, by feature name, in standardized units (``coef_standardized``,
+  ``intercept_standardized``: the fitted problem) and in original units (``coef``, ``intercept``:
+  per unit of each raw column, per 0/1 of an indicator);
+* ``preparation``: :meth:`regulab.data.prepare.Prepared.to_dict`, so the same columns, levels, fill
+  values, means and scales are applied to new data.
+
+:func:`load_model` validates all of this and raises :class:`regulab.data.DataError` (one line
+naming the file and the fault) for a missing, corrupted or foreign file. Predictions use the
+standardized coefficients on the standardized design, exactly as the fit computed them in process.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from scipy.special import expit
+
+from regulab import __version__
+from regulab.data.errors import DataError
+from regulab.data.prepare import Prepared
+from regulab.data.reading import show, stat_input
+
+MODEL_FORMAT = "regulab-model"
+MODEL_VERSION = 1
+PENALTIES = ("l1", "l2", "elasticnet")
+LOSSES = {"regression": "squared", "binary": "logistic"}
+#: a model file larger than this is refused before it is parsed (a real one is a few KiB per
+#: hundred features)
+MAX_MODEL_BYTES = 256 * 1024 * 1024
+#: the other tools whose parameters are written beside lam (where they can express it)
+CONVENTION_TARGETS = ("sklearn-lasso", "sklearn-ridge", "sklearn-elasticnet", "sklearn-logistic",
+                      "glmnet")
+
+
+def objective_text(loss: str, lam: float, l1_ratio: float) -> str:
+    """regulab's objective with the numbers of this model, in one line."""
+    emp = ("(1/n)*sum_i (y_i - x_i.w - b)^2" if loss == "squared"
+           else "(1/n)*sum_i log(1 + exp(-t_i*(x_i.w + b)))")
+    coded = "" if loss == "squared" else "; t_i = 2*y_i - 1 (+1 for classes[1], -1 for classes[0])"
+    return (f"minimize over w, b: {emp} + lam*(l1_ratio*sum_j |w_j| + (1 - l1_ratio)*sum_j w_j^2)"
+            f" with lam = {lam!r}, l1_ratio = {l1_ratio!r}{coded}; b is not penalized; x are the "
+            f"standardized features (see preparation.means and preparation.scales)")
+
+
+def convention_equivalents(loss: str, lam: float, l1_ratio: float, n_samples: int) -> dict:
+    """``{tool id: parameters or {"not_representable": why}}`` for :data:`CONVENTION_TARGETS`."""
+    from regulab.core.conventions import convert
+
+    src = "regulab" if loss == "squared" else "regulab-logistic"
+    rows = convert(src, {"lam": float(lam), "l1_ratio": float(l1_ratio)},
+                   n_samples=int(n_samples), to=list(CONVENTION_TARGETS))
+    return {r.name: (dict(r.params) if r.params is not None else {"not_representable": r.reason})
+            for r in rows}
+
+
+@dataclass
+class Model:
+    """A fitted penalized linear model and its preparation."""
+
+    prep: Prepared
+    coef_std: np.ndarray
+    intercept_std: float
+    lam: float
+    penalty: str
+    l1_ratio: float
+    lam_choice: dict = field(default_factory=dict)
+    n_train: int = 0
+    source: str = ""
+    regulab_version: str = __version__
+
+    @property
+    def task(self) -> str:
+        return self.prep.task
+
+    @property
+    def loss(self) -> str:
+        return LOSSES[self.prep.task]
+
+    @property
+    def feature_names(self) -> list[str]:
+        return list(self.prep.feature_names)
+
+    def original_units(self) -> tuple[np.ndarray, float]:
+        """``(coef, intercept)`` per unit of the raw columns."""
+        return self.prep.to_original_units(self.coef_std, self.intercept_std)
+
+    def linear_predictor(self, X_std) -> np.ndarray:
+        """``X_std @ coef_std + intercept_std`` on the prepared (standardized) design."""
+        return np.asarray(X_std, dtype=float) @ self.coef_std + self.intercept_std
+
+    def predict_prepared(self, X_std) -> dict:
+        """Predictions for rows of the prepared design: ``{"linear": z}`` and, for a binary
+        task, ``"probability"`` (P(target = classes[1])) and ``"label"`` (classes[1] where
+        the probability is > 0.5)."""
+        z = self.linear_predictor(X_std)
+        out = {"linear": z}
+        if self.task == "binary":
+            c0, c1 = self.prep.classes
+            out["probability"] = expit(z)
+            out["label"] = np.where(z > 0, np.asarray(c1, dtype=object),
+                                    np.asarray(c0, dtype=object))
+        return out
+
+    def to_dict(self) -> dict:
+        coef, intercept = self.original_units()
+        names = self.feature_names
+        return {
+            "format": MODEL_FORMAT, "version": MODEL_VERSION,
+            "regulab_version": self.regulab_version,
+            "task": self.task, "loss": self.loss, "target": self.prep.target,
+            "classes": self.prep.to_dict()["classes"],
+            "penalty": self.penalty, "l1_ratio": float(self.l1_ratio), "lam": float(self.lam),
+            "l1": float(self.lam * self.l1_ratio), "l2": float(self.lam * (1.0 - self.l1_ratio)),
+            "lam_choice": self.lam_choice,
+            "conventions": {
+                "objective": objective_text(self.loss, self.lam, self.l1_ratio),
+                "n_samples": int(self.n_train),
+                "equivalents": convention_equivalents(self.loss, self.lam, self.l1_ratio,
+                                                      max(int(self.n_train), 1)),
+                "note": "the equivalents hold for a model fitted on the same standardized "
+                        "features and the same n rows (regulab convert --help)"},
+            "n_train": int(self.n_train), "source": self.source,
+            "feature_names": names,
+            "coef_standardized": [float(v) for v in self.coef_std],
+            "intercept_standardized": float(self.intercept_std),
+            "coef": [float(v) for v in coef], "intercept": float(intercept),
+            "kept": [n for n, c in zip(names, self.coef_std) if c != 0.0],
+            "preparation": self.prep.to_dict(),
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n"
+
+
+def save_model(model: Model, path) -> Path:
+    """Write ``model`` as JSON to ``path`` atomically."""
+    from regulab.core.io import atomic_write
+
+    path = Path(path)
+    atomic_write(path, model.to_json().encode("utf-8"))
+    return path
+
+
+def _reject_constant(token):
+    raise ValueError(f"{token} is not a JSON number")
+
+
+def _number(doc, key, bad, *, low=None, high=None) -> float:
+    v = doc.get(key)
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+        raise bad(f"{key!r} is {show(v)}, not a finite number")
+    if (low is not None and v < low) or (high is not None and v > high):
+        raise bad(f"{key!r} is {v!r}, outside [{low}, {high}]")
+    return float(v)
+
+
+def _numbers(doc, key, n, bad) -> np.ndarray:
+    v = doc.get(key)
+    if not isinstance(v, list) or len(v) != n or not all(
+            isinstance(x, (int, float)) and not isinstance(x, bool) for x in v):
+        raise bad(f"{key!r} must be a list of {n} numbers")
+    arr = np.asarray(v, dtype=float)
+    if not np.all(np.isfinite(arr)):
+        raise bad(f"{key!r} holds a value that is not finite")
+    return arr
+
+
+def model_from_dict(doc, *, source_name: str = "model") -> Model:
+    """Validate a parsed model document and rebuild the :class:`Model`; DataError if malformed."""
+    def bad(why):
+        return DataError(f"{source_name}: not a valid regulab model file ({why})")
+
+    if not isinstance(doc, dict):
+        raise bad(f"expected a JSON object, found {type(doc).__name__}")
+    if doc.get("format") != MODEL_FORMAT:
+        raise bad(f"'format' is {show(doc.get('format'))}, expected {MODEL_FORMAT!r}; write one "
+                  f"with regulab fit --save")
+    if doc.get("version") != MODEL_VERSION:
+        raise bad(f"version {show(doc.get('version'))}; this regulab ({__version__}) reads version "
+                  f"{MODEL_VERSION}")
+    for key in ("task", "penalty", "lam", "l1_ratio", "feature_names", "coef_standardized",
+                "intercept_standardized", "preparation"):
+        if key not in doc:
+            raise bad(f"no {key!r}")
+    if doc["task"] not in LOSSES:
+        raise bad(f"task {show(doc['task'])}")
+    if doc["penalty"] not in PENALTIES:
+        raise bad(f"penalty {show(doc['penalty'])}, expected one of {', '.join(PENALTIES)}")
+    lam = _number(doc, "lam", bad, low=0.0)
+    rho = _number(doc, "l1_ratio", bad, low=0.0, high=1.0)
+    prep_doc = doc["preparation"]
+    if not isinstance(prep_doc, dict):
+        raise bad("'preparation' is not an object")
+    try:
+        prep = Prepared.from_dict(prep_doc, source_name=source_name)
+    except DataError as exc:
+        raise bad(f"preparation: {str(exc).split(': ', 1)[-1]}") from None
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        raise bad(f"preparation: {exc}") from None
+    if prep.task != doc["task"]:
+        raise bad(f"task {doc['task']!r} but the preparation's task is {prep.task!r}")
+    names = doc["feature_names"]
+    if not isinstance(names, list) or names != prep.feature_names:
+        raise bad("'feature_names' do not match the preparation's features")
+    coef = _numbers(doc, "coef_standardized", len(names), bad)
+    intercept = _number(doc, "intercept_standardized", bad)
+    lam_choice = doc.get("lam_choice") or {}
+    if not isinstance(lam_choice, dict):
+        raise bad("'lam_choice' is not an object")
+    return Model(prep=prep, coef_std=coef, intercept_std=intercept, lam=lam,
+                 penalty=doc["penalty"], l1_ratio=rho, lam_choice=lam_choice,
+                 n_train=int(doc.get("n_train") or 0), source=str(doc.get("source") or ""),
+                 regulab_version=str(doc.get("regulab_version") or "unknown"))
+
+
+def load_model(path) -> Model:
+    """Read and validate a model file written by :func:`save_model` (DataError otherwise)."""
+    name = str(path)
+    path = Path(path)
+    st = stat_input(path, missing="no such model file", kind="a model file",
+                    empty_note=", not a regulab model")
+    if st.st_size > MAX_MODEL_BYTES:
+        raise DataError(f"{name}: {st.st_size:,} bytes, too large for a regulab model file")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DataError(f"{name}: cannot be read ({exc.strerror or exc})") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{name}: not a regulab model file (binary content, not UTF-8 JSON text "
+                        f"at byte {exc.start:,})") from None
+    try:
+        doc = json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{name}: not a regulab model file (invalid JSON at line {exc.lineno}, "
+                        f"column {exc.colno}: {exc.msg})") from None
+    except (ValueError, RecursionError) as exc:
+        raise DataError(f"{name}: not a regulab model file ({exc})") from None
+    return model_from_dict(doc, source_name=name)

@@ -1,0 +1,57 @@
+"""The registry of claims, in report order. Each claim module gives ``run``; each plot module
+gives the figures. A new claim is one ``Claim(...)`` line here."""
+
+from __future__ import annotations
+
+from regulab.report.claims import (
+    calibration,
+    choose_lambda,
+    geometry,
+    gradient_table,
+    gradient_view,
+    neural_net,
+    one_weight,
+    sparsity,
+    when_to_use,
+)
+from regulab.report.claims.base import Claim, ClaimResult, ExplainConfig, Table
+from regulab.report.plots.choice import plot_calibration, plot_when_to_use
+from regulab.report.plots.geometry import plot_geometry
+from regulab.report.plots.gradient_table import plot_gradient_table
+from regulab.report.plots.gradient_view import plot_gradient_view
+from regulab.report.plots.neural_net import plot_neural_net
+from regulab.report.plots.one_weight import plot_one_weight
+from regulab.report.plots.paths import plot_choose_lambda, plot_sparsity
+
+
+def _claim(module, plot, **kw) -> Claim:
+    return Claim(id=module.ID, title=module.TITLE, source=module.SOURCE,
+                 statement=module.STATEMENT, run=module.run, plot=plot, **kw)
+
+
+REGISTRY: dict[str, Claim] = {c.id: c for c in [
+    _claim(one_weight, plot_one_weight),
+    _claim(gradient_view, plot_gradient_view),
+    _claim(gradient_table, plot_gradient_table),
+    _claim(geometry, plot_geometry),
+    _claim(sparsity, plot_sparsity),
+    _claim(choose_lambda, plot_choose_lambda),
+    _claim(when_to_use, plot_when_to_use),
+    _claim(neural_net, plot_neural_net, requires=("torch",),
+           install_hint="Install the extra: pip install 'regulab[nn]'"),
+    _claim(calibration, plot_calibration),
+]}
+
+
+def select(ids=None) -> list[Claim]:
+    """The claims named by ``ids`` (all when empty), in registry order; unknown ids raise."""
+    if not ids:
+        return list(REGISTRY.values())
+    unknown = [i for i in ids if i not in REGISTRY]
+    if unknown:
+        raise KeyError(f"unknown claim id {', '.join(map(repr, unknown))}; valid ids: "
+                       f"{', '.join(REGISTRY)}")
+    return [c for c in REGISTRY.values() if c.id in set(ids)]
+
+
+__all__ = ["REGISTRY", "select", "Claim", "ClaimResult", "ExplainConfig", "Table"]

@@ -1,0 +1,309 @@
+"""Figures of the sparsity and choose-lambda claims: glmnet-style paths and the CV curve.
+
+Every figure here puts ``log(lam)`` (natural log, as glmnet) on the x axis, **decreasing to the
+right**: the penalty weakens and the model grows from left to right, so the curves fan out towards
+the right edge, where they are labelled. A top axis gives the number of non-zero coefficients at
+the ticked lams.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib import colormaps
+
+from regulab.report.plots.style import (
+    ACCENT,
+    L1_COLOR,
+    L2_COLOR,
+    LOSS_COLOR,
+    new_figure,
+)
+
+LAM_LABEL = "log(lam)   (decreasing to the right: weaker penalty →)"
+MIN_COLOR = "#2a9d4b"
+SE_COLOR = ACCENT
+
+
+# ---------------------------------------------------------------- shared helpers
+
+def lam_x(lams) -> np.ndarray:
+    """The x coordinate of every lam: its natural log (lam = 0 would be -inf; never on a grid)."""
+    return np.log(np.asarray(lams, dtype=float))
+
+
+def setup_lam_axis(ax, lams) -> None:
+    """x = log(lam), larger lams on the left; the curves end at the right edge (their labels)."""
+    x = lam_x(lams)
+    pad = 0.02 * (x.max() - x.min() or 1.0)
+    ax.set_xlim(x.max() + pad, x.min())
+    ax.set_xlabel(LAM_LABEL)
+
+
+def add_nnz_axis(ax, lams, nnz, n_ticks: int = 9, label: str = "non-zero coefficients"):
+    """A top axis showing ``nnz`` at ``n_ticks`` lams spread evenly over the grid."""
+    lams = np.asarray(lams, dtype=float)
+    idx = np.unique(np.linspace(0, lams.size - 1, min(n_ticks, lams.size)).round().astype(int))
+    top = ax.secondary_xaxis("top")
+    top.set_xticks(lam_x(lams[idx]), labels=[str(int(nnz[i])) for i in idx])
+    top.set_xlabel(label, fontsize=9)
+    top.tick_params(labelsize=8)
+    return top
+
+
+def spread_positions(y, min_gap: float, lo: float, hi: float) -> np.ndarray:
+    """Label heights near ``y`` with at least ``min_gap`` between neighbours, inside [lo, hi]
+    as far as the number of labels allows (order of ``y`` is kept)."""
+    y = np.asarray(y, dtype=float)
+    order = np.argsort(y)
+    pos = y[order].copy()
+    n = pos.size
+    if n == 0:
+        return pos
+    for _ in range(50):
+        for i in range(1, n):                    # push up
+            pos[i] = max(pos[i], pos[i - 1] + min_gap)
+        if pos[-1] > hi:                         # too high: push down from the top
+            pos[-1] = hi
+            for i in range(n - 2, -1, -1):
+                pos[i] = min(pos[i], pos[i + 1] - min_gap)
+        if pos[0] < lo:
+            pos += min(lo - pos[0], max(0.0, hi - pos[-1]))
+        # pull each label back towards its curve where its neighbours leave room
+        moved = False
+        for i in range(n):
+            target = y[order][i]
+            lower = pos[i - 1] + min_gap if i > 0 else -np.inf
+            upper = pos[i + 1] - min_gap if i < n - 1 else np.inf
+            new = min(max(target, lower), upper)
+            if abs(new - pos[i]) > 1e-12 and lower <= upper:
+                pos[i], moved = new, True
+        if not moved:
+            break
+    out = np.empty(n)
+    out[order] = pos
+    return out
+
+
+def label_line_ends(ax, y_end, names, colors, fontsize: float = 8,
+                    min_gap_frac: float = 0.055) -> None:
+    """Write ``names`` just right of the axes at the height of each curve's right end, spread
+    so the labels do not overlap, each joined to its curve by a thin line."""
+    y_end = np.asarray(y_end, dtype=float)
+    lo, hi = ax.get_ylim()
+    pos = spread_positions(y_end, min_gap_frac * (hi - lo), lo, hi)
+    trans = ax.get_yaxis_transform()  # x in axes fraction, y in data
+    for y0, yl, name, c in zip(y_end, pos, names, colors):
+        ax.annotate(name, xy=(1.0, y0), xycoords=trans, xytext=(1.03, yl), textcoords=trans,
+                    fontsize=fontsize, color=c, va="center", ha="left", annotation_clip=False,
+                    arrowprops={"arrowstyle": "-", "color": c, "lw": 0.6, "shrinkA": 0,
+                                "shrinkB": 1})
+
+
+def feature_colors(n: int) -> list:
+    cmap = colormaps["tab10" if n <= 10 else "tab20"]
+    return [cmap(i % cmap.N) for i in range(n)]
+
+
+def draw_path(ax, lams, coefs, names=None, colors=None, *, label_ends=True, lw=1.4, **kw):
+    """Coefficient curves (one per row of ``coefs``) against log(lam), labelled at the right."""
+    x = lam_x(lams)
+    p = coefs.shape[0]
+    colors = colors or feature_colors(p)
+    for j in range(p):
+        ax.plot(x, coefs[j], color=colors[j], lw=lw, **kw)
+    ax.axhline(0.0, color="k", lw=0.6)
+    setup_lam_axis(ax, lams)
+    if label_ends and names is not None:
+        label_line_ends(ax, coefs[:, -1], names, colors)
+
+
+def mark_lams(ax, lams_marks: dict) -> None:
+    """Vertical lines at named lams: ``{label: (lam, color, linestyle)}``."""
+    for label, (lam, color, ls) in lams_marks.items():
+        ax.axvline(np.log(lam), color=color, ls=ls, lw=1.2, label=label)
+
+
+# ---------------------------------------------------------------- sparsity
+
+def plot_sparsity(result) -> dict:
+    """``{name: (figure, caption)}`` for the sparsity claim."""
+    d, m = result.data, result.metrics
+    figs = {}
+    names = d["names_diabetes"]
+
+    # 1. glmnet-style paths on diabetes, L1 | L2
+    fig, (a1, a2) = new_figure(13.0, 5.0, ncols=2)
+    for ax, key, pen, color in ((a1, "diabetes_l1", "L1 (lasso)", L1_COLOR),
+                                (a2, "diabetes_l2", "L2 (ridge)", L2_COLOR)):
+        pd = d[key]
+        draw_path(ax, pd["lams"], pd["coefs"], names)
+        add_nnz_axis(ax, pd["lams"], pd["nnz"])
+        ax.set_ylabel("coefficient (standardized features)")
+        ax.set_title(f"{pen} path on diabetes", color=color, fontsize=11, loc="left")
+    dm = m["diabetes"]
+    figs["sparsity_paths_diabetes"] = (
+        fig, f"Coefficient paths on diabetes (standardized), x = log(lam) decreasing to the right, "
+        f"top axis = number of non-zero coefficients. L1: all {dm['p']} exactly 0 at lam_max = "
+        f"{dm['l1_lam_max']:.4g}; features enter one by one ({', '.join(dm['l1_entry_order'][:3])} "
+        f"first). L2: all {dm['p']} non-zero at every lam (smallest |w| on the path "
+        f"{dm['l2_min_abs_on_path']:.1e}); they shrink together, none is ever 0.")
+
+    # 2. support recovery on the synthetic data
+    s = m["synthetic"]
+    pl = d["synthetic_l1"]
+    support = np.asarray(d["support"])
+    p = pl["coefs"].shape[0]
+    is_true = np.zeros(p, dtype=bool)
+    is_true[support] = True
+    fig, (a1, a2) = new_figure(13.0, 4.8, ncols=2)
+    x = lam_x(pl["lams"])
+    for j in np.flatnonzero(~is_true):
+        a1.plot(x, pl["coefs"][j], color="#9a9a9a", lw=0.8, alpha=0.8)
+    tcolors = feature_colors(10)[: len(support)]
+    for c, j in zip(tcolors, support):
+        a1.plot(x, pl["coefs"][j], color=c, lw=2.0)
+    a1.plot([], [], color="#9a9a9a", lw=0.8, label=f"{p - len(support)} irrelevant features")
+    a1.axhline(0.0, color="k", lw=0.6)
+    setup_lam_axis(a1, pl["lams"])
+    marks = {f"CV lam_min (nnz {s['l1_nnz_at_min']})": (s["l1_lam_min"], MIN_COLOR, "--"),
+             f"CV lam_1se (nnz {s['l1_nnz_at_1se']})": (s["l1_lam_1se"], SE_COLOR, "-")}
+    mark_lams(a1, marks)
+    label_line_ends(a1, pl["coefs"][support, -1], [f"x{j} (true)" for j in support],
+                    tcolors)
+    add_nnz_axis(a1, pl["lams"], pl["nnz"])
+    a1.set(ylabel="L1 coefficient")
+    a1.set_title(f"L1 path, synthetic data (n = {s['n']}, p = {s['p']}, {s['k_true']} true)",
+                 fontsize=11, loc="left")
+    a1.legend(fontsize=8, loc="upper left")
+
+    a2.plot(x, d["recall"], color=L1_COLOR, lw=2, label="recall (true features kept)")
+    a2.plot(x, d["precision"], color=L2_COLOR, lw=2,
+            label="precision (kept features that are true)")
+    mark_lams(a2, marks)
+    setup_lam_axis(a2, pl["lams"])
+    add_nnz_axis(a2, pl["lams"], pl["nnz"])
+    a2.set_ylim(-0.03, 1.05)
+    a2.set(ylabel="share")
+    a2.set_title("Support recovery of L1 along the path", fontsize=11, loc="left")
+    for i, (lbl, col) in ((d["idx_min"], ("min", MIN_COLOR)), (d["idx_1se"], ("1se", SE_COLOR))):
+        a2.annotate(f"{lbl}: P = {d['precision'][i]:.2f}, R = {d['recall'][i]:.2f}",
+                    xy=(x[i], d["precision"][i]), xytext=(6, 8),
+                    textcoords="offset points", fontsize=8, color=col)
+    a2.legend(fontsize=8, loc="center right")
+    figs["sparsity_support_recovery"] = (
+        fig, f"Left: the L1 path on seeded synthetic data, true features coloured, "
+        f"{p - len(support)} irrelevant ones grey. Right: precision and recall of the selected "
+        f"set along the path. At lam_1se L1 keeps {s['l1_nnz_at_1se']} features: recall "
+        f"{s['recall_at_1se']:.2f}, precision {s['precision_at_1se']:.2f}; at lam_min "
+        f"{s['l1_nnz_at_min']} features, precision {s['precision_at_min']:.2f}.")
+
+    # 3. weight histograms: |w| on a log axis, with exact zeros in their own bar
+    fig, axes = new_figure(12.0, 4.3, ncols=2)
+    w1, w2 = np.asarray(d["w_l1_1se"]), np.asarray(d["w_l2_1se"])
+    nz = np.concatenate([np.abs(w1[w1 != 0]), np.abs(w2[w2 != 0])])
+    lo = np.floor(np.log10(nz.min())) if nz.size else -3.0
+    hi = np.ceil(np.log10(nz.max())) if nz.size else 1.0
+    edges = np.linspace(lo, hi, int(4 * (hi - lo)) + 1)
+    zero_x = lo - 1.0
+    ymax = max(np.sum(w1 == 0), np.sum(w2 == 0), 1) * 2.5
+    for ax, w, name, color, lam, prof in (
+            (axes[0], w1, "L1", L1_COLOR, s["l1_lam_1se"], m["l1_at_1se"]),
+            (axes[1], w2, "L2", L2_COLOR, s["l2_lam_1se"], m["l2_at_1se"])):
+        a = np.abs(w[w != 0])
+        ax.hist(np.log10(a), bins=edges, color=color, alpha=0.85, label="|w| > 0")
+        n0 = int(np.sum(w == 0))
+        ax.bar([zero_x], [n0], width=0.45, color="k", alpha=0.8, label="w exactly 0")
+        ax.annotate(f"{n0} of {w.size}\nexactly 0", xy=(zero_x, max(n0, 1)),
+                    xytext=(0, 4), textcoords="offset points", ha="center", fontsize=9)
+        ax.axvline(np.log10(prof["max_abs"] * 1e-3), color="#777", ls=":", lw=1,
+                   label="1e-3 · max|w|")
+        ax.set_yscale("log")
+        ax.set_ylim(0.7, ymax)
+        ticks = list(range(int(lo), int(hi) + 1))
+        ax.set_xticks([zero_x] + ticks, labels=["0"] + [f"1e{t}" for t in ticks])
+        ax.set_xlim(zero_x - 0.6, hi + 0.2)
+        ax.set(xlabel="|w|  (log scale; the bar at left counts exact zeros)",
+               ylabel="number of coefficients (log)")
+        ax.set_title(f"{name} at its lam_1se = {lam:.3g}: {100 * prof['frac_exact_zero']:.0f} % "
+                     f"exactly 0, top 20 % carry {100 * prof['top_share']:.0f} % of Σ|w|",
+                     fontsize=10, loc="left", color=color)
+        ax.legend(fontsize=8, loc="upper center")
+    figs["sparsity_histograms"] = (
+        fig, f"The {s['p']} synthetic coefficients at each penalty's CV lam_1se. L1: "
+        f"{m['l1_at_1se']['exact_zeros']} exact zeros and a few large weights; L2: "
+        f"{m['l2_at_1se']['exact_zeros']} exact zeros, the irrelevant weights small but spread "
+        f"over decades down to {m['l2_at_1se']['min_abs_nonzero']:.1e}.")
+    return figs
+
+
+# ---------------------------------------------------------------- choose-lambda
+
+def cv_curve(ax, d: dict, folds: int, title: str, ylabel: str = "mean squared error") -> None:
+    """glmnet's CV plot on ``ax``: mean CV error ± 1 SE, training error, lam_min and lam_1se.
+
+    ``d`` holds ``lams``, ``cv_mean``, ``cv_se``, ``train_error``, ``nnz``, ``idx_min`` and
+    ``idx_1se``; ``ylabel`` names the error (e.g. ``"mean log-loss"`` for a classifier)."""
+    lams = d["lams"]
+    x = lam_x(lams)
+    i0, i1 = d["idx_min"], d["idx_1se"]
+    ax.errorbar(x, d["cv_mean"], yerr=d["cv_se"], fmt="o", ms=3, color=L2_COLOR,
+                ecolor="#e3a09d", elinewidth=1, capsize=1.5,
+                label=f"{folds}-fold CV error (mean ± 1 SE)")
+    ax.plot(x, d["train_error"], color=LOSS_COLOR, lw=2, label="training error (all data)")
+    ax.axhline(d["cv_mean"][i0] + d["cv_se"][i0], color="#999", ls=":", lw=1,
+               label="min CV error + 1 SE")
+    mark_lams(ax, {
+        f"lam_min = {lams[i0]:.3g} ({d['nnz'][i0]} non-zeros)": (lams[i0], MIN_COLOR, "--"),
+        f"lam_1se = {lams[i1]:.3g} ({d['nnz'][i1]} non-zeros)": (lams[i1], SE_COLOR, "-")})
+    setup_lam_axis(ax, lams)
+    add_nnz_axis(ax, lams, d["nnz"])
+    ax.set(ylabel=ylabel)
+    ax.set_title(title, fontsize=11, loc="left")
+    ax.legend(fontsize=8, loc="upper right")
+
+
+def plot_choose_lambda(result) -> dict:
+    """``{name: (figure, caption)}`` for the choose-lambda claim."""
+    m = result.metrics
+    folds = m["cv_folds"]
+    dd, ds = result.data["diabetes"], result.data["synthetic"]
+    md, ms = m["diabetes"], m["synthetic"]
+    figs = {}
+
+    fig, (a1, a2) = new_figure(14.0, 5.2, ncols=2)
+    cv_curve(a1, dd, folds, f"L1 on diabetes (n = {md['n']}, p = {md['p']})")
+    cv_curve(a2, ds, folds, f"L1 on synthetic data (n = p = {ms['n']}, {ms['k_true']} true)")
+    figs["choose_lambda_cv_curve"] = (
+        fig, f"glmnet-style CV curves, x = log(lam) decreasing to the right, top axis = number of "
+        f"non-zeros. Training error only falls as lam decreases; CV error falls, bottoms out at "
+        f"lam_min and (clearly where p = n) rises again. lam_1se is the largest lam whose CV error "
+        f"is within one SE of the minimum: diabetes {md['lam_1se']:.3g} ({md['nnz_at_1se']} "
+        f"non-zeros) vs lam_min {md['lam_min']:.3g} ({md['nnz_at_min']}); synthetic "
+        f"{ms['lam_1se']:.3g} ({ms['nnz_at_1se']}) vs {ms['lam_min']:.3g} ({ms['nnz_at_min']}).")
+
+    # the trade-off itself: EmpLoss against Complexity, one point per lam, slope -lam
+    d = dd
+    lams, x = d["lams"], lam_x(d["lams"])
+    i0, i1 = d["idx_min"], d["idx_1se"]
+    fig, ax = new_figure(7.5, 4.8)
+    c, e = d["complexity"], d["train_error"]
+    ax.plot(c, e, color="#bbb", lw=1, zorder=2)
+    sc = ax.scatter(c, e, c=x, cmap="viridis", s=14, zorder=3)
+    fig.colorbar(sc, ax=ax, label="log(lam)")
+    for i, col, name in ((i0, MIN_COLOR, "lam_min"), (i1, SE_COLOR, "lam_1se")):
+        span = 0.25 * (c.max() - c.min())
+        cc = np.array([c[i] - span, c[i] + span])
+        ax.plot(cc, e[i] - lams[i] * (cc - c[i]), color=col, lw=1.5,
+                label=f"slope −lam at {name} = {lams[i]:.3g}")
+        ax.plot([c[i]], [e[i]], "o", color=col, ms=7, zorder=4)
+    ax.set_ylim(e.min() - 0.05 * (e.max() - e.min()), e.max() + 0.05 * (e.max() - e.min()))
+    ax.set(xlabel="Complexity = Σ|w|  (standardized features)",
+           ylabel="EmpLoss = training MSE")
+    ax.set_title("Diabetes: what lam buys (one dot per lam)", fontsize=11, loc="left")
+    ax.legend(fontsize=8)
+    figs["choose_lambda_tradeoff"] = (
+        fig, f"Each dot is the L1 solution at one lam on diabetes: its training MSE against its "
+        f"Σ|w|. Minimizing EmpLoss + lam·Complexity picks the point where the frontier's slope "
+        f"is −lam (measured slope/−lam between neighbouring lams: "
+        f"{md['frontier_slope_ratio_min']:.3f} to {md['frontier_slope_ratio_max']:.3f}).")
+    return figs
