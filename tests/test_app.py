@@ -138,7 +138,7 @@ def test_gd_clock():
 # ----------------------------------------------------------------------------- geometry
 
 def test_geometry_readout_is_the_exact_constrained_optimum():
-    from regulab.report.claims.geometry import l1_constrained, l2_constrained, make_2d_problem
+    from regulab.core.geometry import l1_constrained, l2_constrained, make_2d_problem
 
     out = cb.update_geometry(1.6, 0.6, 0.5, 0.8)
     _, _, H, b = make_2d_problem(np.random.default_rng(0), (1.6, 0.6), 0.5, 100, 0.5)

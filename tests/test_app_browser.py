@@ -168,7 +168,7 @@ def test_gradient_descent(page, base_url, tmp_path):
 
 def test_geometry(page, base_url, tmp_path):
     from regulab.app.figures import fmt_w
-    from regulab.report.claims.geometry import l1_constrained, l2_constrained, make_2d_problem
+    from regulab.core.geometry import l1_constrained, l2_constrained, make_2d_problem
 
     open_view(page, base_url, "/geometry", "#geo-w-l1")
     t = press(page, "geo-t", "Home", "PageUp")

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
+from regulab.core import geometry as gm
 from regulab.report.claims import geometry
 from regulab.report.claims.base import ExplainConfig
 from regulab.report.plots.geometry import plot_geometry
@@ -110,12 +111,12 @@ def test_monte_carlo_zero_fractions(results):
 
 def test_batched_lasso_matches_active_set_enumeration():
     rng = np.random.default_rng(123)
-    H, b = geometry.random_quadratics(rng, 5, 40)
+    H, b = gm.random_quadratics(rng, 5, 40)
     lam = 0.3 * 2 * np.abs(np.einsum("tij,tj->ti", H, b)).max(axis=1)
-    W, cert, viol, _ = geometry.lasso_quadratic(H, b, lam)
+    W, cert, viol, _ = gm.lasso_quadratic(H, b, lam)
     assert cert.all() and viol.max() <= 1e-10
     for i in range(len(b)):
-        w_ref = geometry.lasso_small(H[i], b[i], lam[i])
+        w_ref = gm.lasso_small(H[i], b[i], lam[i])
         assert np.array_equal(W[i] == 0.0, w_ref == 0.0)
         assert np.max(np.abs(W[i] - w_ref)) <= 1e-10
 
@@ -125,7 +126,7 @@ def test_l1_constrained_other_budgets(results, t):
     """Below the knot the optimum is on an axis, above it on an edge (both non-zero)."""
     m = results[0].metrics
     H, b = np.array(m["H"]), np.array(m["beta_hat"])
-    w, _ = geometry.l1_constrained(H, b, t)
+    w, _ = gm.l1_constrained(H, b, t)
     pts = _diamond_boundary(t)
     assert np.max(np.abs(pts[np.argmin(_loss(pts, H, b))] - w)) <= 1e-4
     assert (np.sum(w == 0.0) == 1) == (t <= m["l1_on_axis_for_budgets_up_to"])
@@ -133,9 +134,9 @@ def test_l1_constrained_other_budgets(results, t):
 
 def test_ridge_matching_norm():
     rng = np.random.default_rng(5)
-    H, b = geometry.random_quadratics(rng, 4, 50)
+    H, b = gm.random_quadratics(rng, 4, 50)
     target = 0.5 * np.linalg.norm(b, axis=1)
-    W, mu, matched = geometry.ridge_matching_norm(H, b, target)
+    W, mu, matched = gm.ridge_matching_norm(H, b, target)
     assert matched.all() and np.all(mu > 0)
     np.testing.assert_allclose(np.linalg.norm(W, axis=1), target, rtol=1e-12)
     assert not np.any(W == 0.0)

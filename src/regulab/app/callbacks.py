@@ -292,7 +292,7 @@ GEO = _geo_defaults()
 @functools.lru_cache(maxsize=512)
 def geometry_problem(b1: float, b2: float, rho: float):
     """``(H, beta_hat)`` of the claim's seeded 2-feature least-squares problem."""
-    from regulab.report.claims.geometry import make_2d_problem
+    from regulab.core.geometry import make_2d_problem
 
     _, _, H, b = make_2d_problem(np.random.default_rng(GEO["seed"]), (b1, b2), rho, GEO["n"],
                                  GEO["noise"])
@@ -317,7 +317,7 @@ def geometry_result(b1: float, b2: float, rho: float, t: float) -> dict:
     contour lines (traced by contourpy on a grid of the library's quadratic loss)."""
     from contourpy import contour_generator
 
-    from regulab.report.claims.geometry import l1_constrained, l2_constrained, quad_loss
+    from regulab.core.geometry import l1_constrained, l2_constrained, quad_loss
 
     H, b = geometry_problem(b1, b2, rho)
     w1, lam1 = l1_constrained(H, b, t)
