@@ -59,9 +59,14 @@ def _root(
 def explain(
     out: Path = typer.Option(Path("regulab-report"), "--out", "-o",
                              help="Folder for index.html, results.json and figures/."),
-    only: Optional[List[str]] = typer.Option(None, "--only",
-                                             help="Run only this claim id (repeatable)."),
+    only: Optional[List[str]] = typer.Option(
+        None, "--only", help="Run only these claim ids (repeat the option, or separate ids by "
+                             "commas: --only one-weight,geometry)."),
     seed: int = typer.Option(0, "--seed", help="Seed of every random draw (same seed, same numbers)."),
+    seeds: Optional[str] = typer.Option(
+        None, "--seeds", help="Run every claim once per seed (e.g. 0-9 or 0,3,7) and report, per "
+                              "prediction, the share of seeds where it held and its tightest "
+                              "margin. Replaces --seed."),
     lam: Optional[float] = typer.Option(None, "--lam",
                                         help="Penalty strength for the one-weight claims "
                                              "(default: each claim's own, 0.5)."),
@@ -70,13 +75,19 @@ def explain(
                                               "(default 0.1)."),
 ):
     """Run every claim of the seeds on built-in data and write the report."""
+    from regulab.commands.common import split_list
     from regulab.report.claims import ExplainConfig, select
+    from regulab.report.explain import parse_seeds
 
     try:
-        claims = select(only)
+        claims = select(split_list(only))
     except KeyError as exc:
         raise UsageProblem(exc.args[0]) from None
-    config = ExplainConfig(seed=seed, lam=lam, step=step)
+    try:
+        seed_list = parse_seeds(seeds) if seeds is not None else [seed]
+    except ValueError as exc:
+        raise UsageProblem(f"--seeds: {exc}") from None
+    config = ExplainConfig(seed=seed_list[0], lam=lam, step=step)
     from regulab.report.explain import explain as run_explain
 
     t0 = time.perf_counter()
@@ -86,11 +97,12 @@ def explain(
         task = progress.add_task("claims", total=2 * len(claims))
         started = {}
         ids = [c.id for c in claims]
+        runs = f" x {len(seed_list)} seeds" if len(seed_list) > 1 else ""
 
         def on_step(claim_id, phase):
             if phase == "run":
                 started[claim_id] = time.perf_counter()
-                progress.update(task, description=f"measuring {claim_id}")
+                progress.update(task, description=f"measuring {claim_id}{runs}")
             elif phase == "plot":
                 progress.advance(task)
                 progress.update(task, description=f"drawing {claim_id}")
@@ -98,23 +110,49 @@ def explain(
                 timings[claim_id] = time.perf_counter() - started.get(claim_id, time.perf_counter())
                 progress.update(task, completed=2 * (ids.index(claim_id) + 1))
 
-        results = run_explain(out, only=ids, config=config, on_step=on_step)
+        results = run_explain(out, only=ids, config=config, on_step=on_step, seeds=seed_list)
         progress.update(task, completed=2 * len(claims), description="done")
 
-    table = Table(title="regulab explain: what was measured")
+    _print_explain_table(results, timings, seed_list)
+    console.print(f"report: {(out / 'index.html').resolve()}  "
+                  f"({time.perf_counter() - t0:.1f} s)")
+
+
+_OUTCOME_STYLE = {"holds": "green", "holds in part": "yellow", "does not hold": "red",
+                  "error": "bold red", "skipped": "dim", "not tested": "dim"}
+
+
+def _print_explain_table(results, timings, seed_list) -> None:
+    from rich.markup import escape
+
+    title = "regulab explain: what was measured"
+    if len(seed_list) > 1:
+        title += f" (seeds {seed_list[0]}..{seed_list[-1]}, {len(seed_list)} runs per claim)"
+    table = Table(title=title)
     table.add_column("claim")
     table.add_column("verdict")
+    table.add_column("predictions held", justify="right")
+    table.add_column("tightest margin")
+    if len(seed_list) > 1:
+        table.add_column("outcomes over seeds")
     table.add_column("s", justify="right")
     for r in results:
-        mark = ("[dim]skipped[/]" if r.skipped else
-                "[green]holds[/]" if r.holds else "[red]does not hold[/]")
-        table.add_row(r.id, mark, f"{timings.get(r.id, 0.0):.2f}")
+        counted = [p for p in r.predictions if p.applies]
+        tight = min(counted, key=lambda p: p.margin) if counted else None
+        row = [r.id, f"[{_OUTCOME_STYLE.get(r.outcome, 'white')}]{r.outcome}[/]",
+               f"{sum(p.held for p in counted)} of {len(counted)}" if counted else "-",
+               f"{tight.name} {tight.margin:+.3g}" if tight else "-"]
+        if len(seed_list) > 1:
+            row.append(", ".join(f"{o} {n}" for o, n in (r.robustness or {}).get("outcomes", {}).items())
+                       or "-")
+        row.append(f"{timings.get(r.id, 0.0):.2f}")
+        table.add_row(*row)
     console.print(table)
     for r in results:
         if r.skipped:
-            console.print(f"[dim]{r.id}: {r.skipped}[/]")
-    console.print(f"report: {(out / 'index.html').resolve()}  "
-                  f"({time.perf_counter() - t0:.1f} s)")
+            console.print(f"[dim]{r.id}: {escape(r.skipped)}[/]")
+        elif r.error:
+            err_console.print(f"[red]{r.id}: error:[/] {escape(r.error)}", highlight=False)
 
 
 _CONVERT_PARAMS = ("lam", "alpha", "l1_ratio", "lambda", "C", "penalty", "weight_decay", "l1", "l2")

@@ -1,7 +1,15 @@
-"""``regulab explain``: run the claims, draw their figures, write the report."""
+"""``regulab explain``: run the claims, draw their figures, write the report.
+
+With several seeds each claim's experiment is repeated once per seed; the report shows the first
+seed's measurements and figures, and beside each prediction the share of seeds where it held and
+its tightest margin (:func:`robustness`). A claim whose experiment raises becomes an ``error``
+result with the reason; the other claims still run and the report is written.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from pathlib import Path
 from typing import Callable
 
@@ -10,6 +18,7 @@ import matplotlib
 matplotlib.use("Agg")  # never open a window; the report is files
 
 from regulab.report.claims import ClaimResult, ExplainConfig, select  # noqa: E402
+from regulab.report.claims.base import ERROR, OUTCOMES  # noqa: E402
 from regulab.report.writer import (  # noqa: E402
     prepare_out_dir,
     save_figure,
@@ -17,13 +26,76 @@ from regulab.report.writer import (  # noqa: E402
     write_results_json,
 )
 
+#: the most seeds one run takes (each seed repeats every claim's experiment)
+MAX_SEEDS = 1000
+
+
+def parse_seeds(text: str) -> list[int]:
+    """``'0-9'`` -> 0..9, ``'0,3,7'`` -> [0, 3, 7], ``'5'`` -> [5]; ranges and lists mix.
+
+    Raises ValueError naming what is wrong (negative, reversed range, duplicates, too many).
+    """
+    seeds: list[int] = []
+    for part in str(text).replace(" ", "").split(","):
+        m = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
+        if not m:
+            raise ValueError(f"seeds must look like 0-9 or 0,3,7 (whole numbers >= 0), got {text!r}")
+        lo, hi = int(m.group(1)), int(m.group(2) or m.group(1))
+        if hi < lo:
+            raise ValueError(f"seed range {part} runs backwards; write {hi}-{lo}")
+        if hi - lo + 1 + len(seeds) > MAX_SEEDS:
+            raise ValueError(f"at most {MAX_SEEDS} seeds per run, got more in {text!r}")
+        seeds.extend(range(lo, hi + 1))
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds repeat in {text!r}")
+    return seeds
+
+
+def _run_one(claim, config: ExplainConfig) -> ClaimResult:
+    try:
+        return claim.run(config)
+    except Exception as exc:  # noqa: BLE001 - a failed experiment is a result, not a crash
+        return claim.error_result(exc)
+
+
+def robustness(results: list[ClaimResult], seeds: list[int]) -> dict:
+    """Per prediction across seeds: how often it applied and held, the tightest margin and the
+    seed it came from; and how many seeds gave each outcome."""
+    preds: dict[str, dict] = {}
+    for seed, r in zip(seeds, results):
+        for p in r.predictions:
+            d = preds.setdefault(p.name, {"text": p.text, "applied": 0, "held": 0,
+                                          "min_margin": None, "min_margin_seed": None,
+                                          "values": []})
+            d["values"].append(p.value if p.applies else None)
+            if not p.applies:
+                continue
+            d["applied"] += 1
+            d["held"] += int(p.held)
+            if d["min_margin"] is None or p.margin < d["min_margin"]:
+                d["min_margin"], d["min_margin_seed"] = p.margin, seed
+    for d in preds.values():
+        d["share_held"] = d["held"] / d["applied"] if d["applied"] else None
+    outcomes = {o: sum(r.outcome == o for r in results) for o in OUTCOMES}
+    errors = {seed: r.error for seed, r in zip(seeds, results) if r.outcome == ERROR}
+    return {"seeds": list(seeds), "outcomes": {k: v for k, v in outcomes.items() if v},
+            "predictions": preds, "errors": errors}
+
 
 def explain(out_dir: str | Path = "regulab-report", only=None, config: ExplainConfig | None = None,
-            on_step: Callable[[str, str], None] | None = None) -> list[ClaimResult]:
+            on_step: Callable[[str, str], None] | None = None,
+            seeds: list[int] | None = None) -> list[ClaimResult]:
     """Run the selected claims (all by default) and write ``index.html``, ``results.json`` and
-    ``figures/`` into ``out_dir``. ``on_step(claim_id, phase)`` is called as work proceeds
-    (phases ``'run'``, ``'plot'``, ``'done'``), for progress bars. Returns the results."""
+    ``figures/`` into ``out_dir``.
+
+    ``seeds``: run every claim once per seed (the first seed's result is the one shown, with a
+    robustness summary over all); default: ``config.seed`` alone. ``on_step(claim_id, phase)``
+    is called as work proceeds (phases ``'run'``, ``'plot'``, ``'done'``), for progress bars.
+    Returns the results, one per claim.
+    """
     config = config or ExplainConfig()
+    seeds = list(seeds) if seeds else [config.seed]
+    config = dataclasses.replace(config, seed=seeds[0])
     claims = select(only)
     out = prepare_out_dir(out_dir)
     results = []
@@ -33,15 +105,29 @@ def explain(out_dir: str | Path = "regulab-report", only=None, config: ExplainCo
         else:
             if on_step:
                 on_step(claim.id, "run")
-            result = claim.run(config)
-            if on_step:
-                on_step(claim.id, "plot")
-            for name, (fig, caption) in claim.plot(result).items():
-                result.figures.extend(save_figure(fig, out, name))
-                result.figure_captions[name] = caption
+            runs = [_run_one(claim, dataclasses.replace(config, seed=s)) for s in seeds]
+            result = runs[0]
+            if len(seeds) > 1:
+                result.robustness = robustness(runs, seeds)
+            if result.outcome != ERROR:
+                if on_step:
+                    on_step(claim.id, "plot")
+                _draw(claim, result, out)
         results.append(result)
         if on_step:
             on_step(claim.id, "done")
-    write_results_json(results, out, config)
-    write_html(results, out, config)
+    write_results_json(results, out, config, seeds=seeds)
+    write_html(results, out, config, seeds=seeds)
     return results
+
+
+def _draw(claim, result: ClaimResult, out: Path) -> None:
+    """Save the claim's figures; a figure that fails to draw is noted, never fatal."""
+    try:
+        for name, (fig, caption) in claim.plot(result).items():
+            result.figures.extend(save_figure(fig, out, name))
+            result.figure_captions[name] = caption
+    except Exception as exc:  # noqa: BLE001
+        reason = " ".join(f"{type(exc).__name__}: {exc}".split())
+        result.nuance = (result.nuance + " " if result.nuance else "") + \
+            f"(The figures could not be drawn: {reason}.)"

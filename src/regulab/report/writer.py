@@ -55,32 +55,70 @@ def save_figure(fig, out: Path, name: str) -> list[str]:
     return paths
 
 
-def results_document(results, config) -> dict:
-    """The ``results.json`` document (schema: see README, 'results.json')."""
-    claims = []
-    for r in results:
-        entry = {"id": r.id, "title": r.title, "source": r.source, "statement": r.statement,
-                 "holds": bool(r.holds), "verdict": r.verdict, "nuance": r.nuance,
-                 "checks": r.checks, "metrics": r.metrics, "figures": r.figures,
-                 "tables": [t.as_dict() for t in r.tables]}
-        if r.skipped:
-            entry["skipped"] = r.skipped
-        claims.append(entry)
+def _claim_entry(r) -> dict:
+    entry = {"id": r.id, "title": r.title, "source": r.source, "statement": r.statement,
+             "outcome": r.outcome, "holds": bool(r.holds), "verdict": r.verdict,
+             "nuance": r.nuance, "checks": r.checks,
+             "predictions": [p.as_dict() for p in r.predictions],
+             "verifications": [v.as_dict() for v in r.verifications],
+             "metrics": r.metrics, "figures": r.figures,
+             "tables": [t.as_dict() for t in r.tables]}
+    if r.robustness:
+        entry["robustness"] = r.robustness
+    if r.error:
+        entry["error"] = r.error
+    if r.skipped:
+        entry["skipped"] = r.skipped
+    return entry
+
+
+def summary(results, seeds) -> dict:
+    """Counts of outcomes, and per claim how many predictions held and the tightest margin."""
     ran = [r for r in results if not r.skipped]
+    per_claim = {}
+    for r in ran:
+        counted = [p for p in r.predictions if p.applies]
+        tight = min(counted, key=lambda p: p.margin) if counted else None
+        per_claim[r.id] = {
+            "outcome": r.outcome, "predictions": len(counted),
+            "held": sum(p.held for p in counted),
+            "tightest": None if tight is None else {"name": tight.name, "margin": tight.margin},
+            "verifications_passed": sum(v.passed for v in r.verifications),
+            "verifications": len(r.verifications)}
+        if r.robustness:
+            per_claim[r.id]["seed_outcomes"] = r.robustness["outcomes"]
+    return {"claims": len(results), "ran": len(ran),
+            "hold": sum(r.outcome == "holds" for r in ran),
+            "outcomes": {o: sum(r.outcome == o for r in results)
+                         for o in dict.fromkeys(r.outcome for r in results)},
+            "seeds": list(seeds), "per_claim": per_claim,
+            "skipped": [r.id for r in results if r.skipped]}
+
+
+def results_document(results, config, seeds=None) -> dict:
+    """The ``results.json`` document (schema: see README, 'results.json')."""
+    seeds = list(seeds) if seeds else [config.seed]
     return jsonable({
         "regulab_version": __version__, "schema": RESULTS_SCHEMA, "seed": config.seed,
-        "config": asdict(config), "claims": claims,
-        "summary": {"claims": len(results), "ran": len(ran),
-                    "hold": sum(bool(r.holds) for r in ran),
-                    "skipped": [r.id for r in results if r.skipped]},
+        "seeds": seeds, "config": asdict(config),
+        "claims": [_claim_entry(r) for r in results],
+        "summary": summary(results, seeds),
     })
 
 
-def write_results_json(results, out: Path, config) -> Path:
-    doc = results_document(results, config)
+def write_results_json(results, out: Path, config, seeds=None) -> Path:
+    doc = results_document(results, config, seeds)
     text = json.dumps(doc, indent=2, allow_nan=False) + "\n"
     atomic_write(out / "results.json", text.encode("utf-8"))
     return out / "results.json"
+
+
+def seeds_text(seeds) -> str:
+    """``[0, 1, 2, 3]`` -> ``'0-3'``; ``[0, 5]`` -> ``'0, 5'``."""
+    seeds = list(seeds)
+    if len(seeds) > 2 and seeds == list(range(seeds[0], seeds[-1] + 1)):
+        return f"{seeds[0]}-{seeds[-1]}"
+    return ", ".join(map(str, seeds))
 
 
 def _fmt(value):
@@ -95,15 +133,17 @@ def _fmt(value):
     return str(value)
 
 
-def write_html(results, out: Path, config) -> Path:
+def write_html(results, out: Path, config, seeds=None) -> Path:
     env = Environment(loader=PackageLoader("regulab.report", "templates"),
                       autoescape=select_autoescape(["html"]))
     env.filters["fmt"] = _fmt
     template = env.get_template("report.html")
     ran = [r for r in results if not r.skipped]
+    seeds = list(seeds) if seeds else [config.seed]
     html = template.render(results=results, config=config, version=__version__,
-                           n_hold=sum(bool(r.holds) for r in ran), n_ran=len(ran),
-                           skipped=[r for r in results if r.skipped])
+                           n_hold=sum(r.outcome == "holds" for r in ran), n_ran=len(ran),
+                           skipped=[r for r in results if r.skipped], seeds=seeds,
+                           summary=summary(results, seeds), seeds_text=seeds_text(seeds))
     atomic_write(out / "index.html", html.encode("utf-8"))
     return out / "index.html"
 

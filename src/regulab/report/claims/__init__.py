@@ -3,6 +3,8 @@ gives the figures. A new claim is one ``Claim(...)`` line here."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from regulab.report.claims import (
     calibration,
     choose_lambda,
@@ -14,7 +16,7 @@ from regulab.report.claims import (
     sparsity,
     when_to_use,
 )
-from regulab.report.claims.base import Claim, ClaimResult, ExplainConfig, Table
+from regulab.report.claims.base import Claim, ClaimResult, ExplainConfig, Table, run_claim
 from regulab.report.plots.choice import plot_calibration, plot_when_to_use
 from regulab.report.plots.geometry import plot_geometry
 from regulab.report.plots.gradient_table import plot_gradient_table
@@ -25,8 +27,10 @@ from regulab.report.plots.paths import plot_choose_lambda, plot_sparsity
 
 
 def _claim(module, plot, **kw) -> Claim:
+    # a claim module is an experiment (measure, predict, verify, words) composed by run_claim
+    run = partial(run_claim, module) if hasattr(module, "measure") else module.run
     return Claim(id=module.ID, title=module.TITLE, source=module.SOURCE,
-                 statement=module.STATEMENT, run=module.run, plot=plot, **kw)
+                 statement=module.STATEMENT, run=run, plot=plot, **kw)
 
 
 REGISTRY: dict[str, Claim] = {c.id: c for c in [
@@ -54,4 +58,4 @@ def select(ids=None) -> list[Claim]:
     return [c for c in REGISTRY.values() if c.id in set(ids)]
 
 
-__all__ = ["REGISTRY", "select", "Claim", "ClaimResult", "ExplainConfig", "Table"]
+__all__ = ["REGISTRY", "select", "Claim", "ClaimResult", "ExplainConfig", "Table", "run_claim"]
