@@ -7,6 +7,7 @@ written-out Nielsen formulas for the conversions, separately trained networks fo
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import subprocess
@@ -15,6 +16,8 @@ import time
 
 import numpy as np
 import pytest
+
+from regulab.report.claims.base import outcome_of
 
 torch = pytest.importorskip("torch")
 
@@ -344,20 +347,20 @@ def test_too_large_lam_diverges_with_a_reason():
 
 # -- the claim ----------------------------------------------------------------------------------
 
-SMALL = {"n_train": 600, "n_test": 300, "epochs": 8, "n_seeds": 2, "l1_sweep": (0.5, 1.0, 4.0),
+SMALL = {"n_train": 600, "n_test": 300, "epochs": 8, "n_seeds": 3, "l1_sweep": (0.5, 1.0, 4.0),
          "l2_sweep": (1.0, 5.0), "tiny_steps": 400}
 
 
 @pytest.fixture(scope="module")
 def small_result():
-    from regulab.report.claims import neural_net
+    from regulab.report.claims import REGISTRY, neural_net
     from regulab.report.claims.base import ExplainConfig
 
     mp = pytest.MonkeyPatch()
     mp.setattr(neural_net, "DEFAULTS", {**neural_net.DEFAULTS, **SMALL})
     try:
         t0 = time.perf_counter()
-        result = neural_net.run(ExplainConfig(seed=0))
+        result = REGISTRY["neural-net"].run(ExplainConfig(seed=0))
         result.data["wall_s"] = time.perf_counter() - t0
     finally:
         mp.undo()
@@ -375,16 +378,66 @@ def _numbers(x):
         yield x
 
 
-def test_claim_holds_at_reduced_size(small_result):
+def test_claim_numbers_at_reduced_size(small_result):
+    """Whatever the outcome: Nielsen's lams converted by the conventions table, the inertia
+    numbers recomputed from the per-seed values, and the verdict quoting them."""
     r = small_result
-    assert r.holds, r.checks
     assert r.id == "neural-net" and r.verdict and r.nuance and r.tables
-    assert r.data["wall_s"] < 20
     m = r.metrics
-    assert m["variants"]["l1_subgradient"]["exact_zeros"] == 0
-    assert m["variants"]["l1_prox"]["fraction_zero"] > 0.1
     assert m["l1"] == pytest.approx(1.0 / 600) and m["l2"] == pytest.approx(1.0 / 1200)
     assert f"{100 * m['variants']['l1_prox']['fraction_zero']:.1f} %" in r.verdict
+    ine = m["inertia"]
+    j = ine["lams_nielsen"].index(ine["lam_compared"])
+    diff = np.subtract(ine["rel_change_by_seed"][0], ine["rel_change_by_seed"][j])
+    assert ine["rel_change_reduction"] == pytest.approx(diff.mean())
+    assert ine["rel_change_reduction_se"] == pytest.approx(diff.std(ddof=1) / np.sqrt(diff.size))
+    for seed_abs, seed_rel, seed_norm in zip(ine["abs_change_by_seed"], ine["rel_change_by_seed"],
+                                             ine["weight_norm_by_seed"]):
+        assert np.allclose(np.asarray(seed_abs) / np.asarray(seed_norm), seed_rel)
+    assert r.outcome == outcome_of(r.predictions)
+
+
+def _verdict_for(metrics):
+    from regulab.report.claims import neural_net
+
+    preds = neural_net.predict(metrics, None)
+    outcome = outcome_of(preds)
+    return outcome, neural_net.words(metrics, preds, outcome)[0], {p.name: p for p in preds}
+
+
+def test_inertia_verdict_follows_the_numbers(small_result):
+    m = copy.deepcopy(small_result.metrics)
+    ine = m["inertia"]
+    # L2 moves the weights less, relatively, by 5 SE; predictions change less by 4 SE
+    ine.update(rel_change_reduction=0.005, rel_change_reduction_se=0.001,
+               prediction_change_reduction=0.004, prediction_change_reduction_se=0.001)
+    _, verdict, by = _verdict_for(m)
+    assert by["inertia_relative_weight_change"].held and by["inertia_predictions_change"].held
+    assert "smaller by more than 2 SE" in verdict and "not smaller" not in verdict
+    # the review's measurement: relative change larger with L2 -> the inertia prediction misses
+    ine.update(rel_change_reduction=-0.0084, rel_change_reduction_se=0.002,
+               prediction_change_reduction=0.001, prediction_change_reduction_se=0.001)
+    outcome, verdict, by = _verdict_for(m)
+    assert not by["inertia_relative_weight_change"].held
+    assert not by["inertia_predictions_change"].held          # 1 SE is not 2 SE
+    assert outcome != "holds"
+    assert "not smaller by more than 2 SE: reduction -0.84 ± 0.20 points" in verdict
+    assert "Missed: " in verdict and "inertia" in verdict.split("Missed: ")[1]
+
+
+def test_every_outcome_has_a_true_sentence(small_result):
+    m = copy.deepcopy(small_result.metrics)
+    v = m["variants"]
+    # nothing the seed says comes out: no near-zeros, no prox zeros, L2 larger, more saturation
+    v["l1_subgradient"].update(fraction_below_tol=0.0, top_share=0.0, fraction_zero=0.5)
+    v["l1_prox"]["fraction_zero"] = 0.0
+    v["l2"].update(rms_weight=9.0, max_abs_weight=99.0, saturation_final=1.0)
+    m["inertia"].update(rel_change_reduction=-1.0, prediction_change_reduction=-1.0)
+    m["adam_vs_adamw"].update(adam_l2_max_error_vs_ridge=1.0, adamw_max_difference_vs_ridge=0.0)
+    outcome, verdict, by = _verdict_for(m)
+    assert outcome == "does not hold" and not any(p.held for p in by.values())
+    assert verdict.startswith("The measurements contradict the seed: 0 of 12")
+    assert "did not cut the RMS weight" in verdict and "set 0.0 % to exactly 0.0" in verdict
 
 
 def test_claim_metrics_are_finite_and_json_ready(small_result):

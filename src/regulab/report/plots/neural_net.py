@@ -164,24 +164,7 @@ def plot_neural_net(result) -> dict:
         f"uses the same weight_decay = {m['adam_weight_decay']:g} as AdamW.")
 
     # 5. inertia
-    ine = m["inertia"]
-    fig, (ax1, ax2) = new_figure(11.0, 4.0, ncols=2)
-    x = np.arange(len(ine["lams_nielsen"]))
-    for ax, key, ylabel in ((ax1, "abs", "||W' - W||"), (ax2, "rel", "||W' - W|| / ||W||  (%)")):
-        by_seed = np.asarray(ine[f"{key}_change_by_seed"]) * (100 if key == "rel" else 1)
-        for j in range(by_seed.shape[1]):
-            ax.plot(x, by_seed[:, j], ".", color=L2_COLOR, alpha=0.5, ms=7)
-        ax.plot(x, by_seed.mean(axis=1), "-o", color=L2_COLOR, lw=2, label="mean over seeds")
-        ax.set_xticks(x, [f"{lam:g}" for lam in ine["lams_nielsen"]])
-        ax.set(xlabel="Nielsen's lam for L2 (0 = no penalty)", ylabel=ylabel)
-        ax.set_ylim(bottom=0)
-        ax.legend(fontsize=8)
-    ax1.set_title("How far the weights move")
-    ax2.set_title("... relative to their size")
-    figs["neural_net_inertia"] = (
-        fig, f"Retraining after replacing {ine['n_replaced']} of {m['n_train']} training images, "
-        "same initial weights and batch order. L2 makes the weights move less in absolute terms; "
-        "relative to the (smaller) weights it does not.")
+    figs["neural_net_inertia"] = _inertia_figure(m)
 
     # 6. Adam + L2 vs AdamW on the tiny problem
     t = m["adam_vs_adamw"]
@@ -205,3 +188,37 @@ def plot_neural_net(result) -> dict:
         "10: Adam with coupled L2 lands on the ridge solution and shrinks small-gradient "
         "directions most; AdamW shrinks every scale alike, and large weights more.")
     return figs
+
+
+def _inertia_figure(m):
+    """How far the network moves when 10 training images change: absolute and relative weight
+    change and the share of test predictions that change, per member seed and lam."""
+    ine = m["inertia"]
+    fig, axes = new_figure(14.0, 4.0, ncols=3)
+    x = np.arange(len(ine["lams_nielsen"]))
+    panels = (("abs_change", "||W' - W||", 1, "How far the weights move"),
+              ("rel_change", "||W' - W|| / ||W||  (%)", 100, "... relative to their size"),
+              ("prediction_change", "test predictions changed (%)", 100,
+               "... and what the network predicts"))
+    for ax, (key, ylabel, scale, title) in zip(axes, panels):
+        by_seed = np.asarray(ine[f"{key}_by_seed"]) * scale
+        for j in range(by_seed.shape[1]):
+            ax.plot(x, by_seed[:, j], ".", color=L2_COLOR, alpha=0.5, ms=7)
+        ax.plot(x, by_seed.mean(axis=1), "-o", color=L2_COLOR, lw=2, label="mean over seeds")
+        ax.set_xticks(x, [f"{lam:g}" for lam in ine["lams_nielsen"]])
+        ax.set(xlabel="Nielsen's lam for L2 (0 = no penalty)", ylabel=ylabel, title=title)
+        ax.set_ylim(bottom=0)
+        ax.legend(fontsize=8)
+    j = ine["lams_nielsen"].index(ine["lam_compared"])
+
+    def trend(key):
+        a, b = ine[f"{key}_mean"][0], ine[f"{key}_mean"][j]
+        return "less" if b < a else "more" if b > a else "the same"
+
+    caption = (
+        f"Retraining after replacing {ine['n_replaced']} of {m['n_train']} training images, same "
+        f"initial weights and batch order. With L2 at lam = {ine['lam_compared']:g} the weights "
+        f"move {trend('abs_change')} in absolute terms, {trend('rel_change')} relative to their "
+        f"size, and {trend('prediction_change').replace('less', 'fewer')} "
+        "test predictions change than without penalty (means over member seeds; dots: seeds).")
+    return fig, caption
