@@ -13,11 +13,22 @@ pytest.importorskip("plotly", reason="the app extra is not installed: pip instal
 
 import plotly.graph_objects as go  # noqa: E402
 
-from regulab.app import callbacks as cb  # noqa: E402
 from regulab.app import figures as F  # noqa: E402
-from regulab.app.layout import SLIDERS, clamp  # noqa: E402
+from regulab.app import state as st  # noqa: E402
+from regulab.app import uploads as up  # noqa: E402
 from regulab.app.server import (  # noqa: E402
-    allowed_hosts, create_app, exposure_warning, host_name, is_loopback)
+    allowed_hosts,
+    create_app,
+    exposure_warning,
+    host_name,
+    is_loopback,
+)
+from regulab.app.views import geometry as geo  # noqa: E402
+from regulab.app.views import gradient as gd  # noqa: E402
+from regulab.app.views import neural_net as nn  # noqa: E402
+from regulab.app.views import one_weight as ow  # noqa: E402
+from regulab.app.views import your_data as yd  # noqa: E402
+from regulab.app.widgets import clamp  # noqa: E402
 from regulab.core.onedim import lam_threshold, make_one_weight_data, w_l1, w_l2  # noqa: E402
 
 HAS_TORCH = importlib.util.find_spec("torch") is not None
@@ -59,7 +70,7 @@ def small_csv(header, n=60, seed=0) -> str:
 @pytest.mark.parametrize("lam, w_true, spread", [(0.5, 0.5, 1.0), (0.2, 0.5, 1.0),
                                                  (1.3, -0.75, 1.5), (0.0, 1.0, 0.2)])
 def test_one_weight_readout_is_the_closed_form(lam, w_true, spread):
-    out = cb.update_one_weight(lam, w_true, spread)
+    out = ow.update_one_weight(lam, w_true, spread)
     d = make_one_weight_data(100, w_true, spread, 0.0, 0)
     e1, e2, es = w_l1(d.a, d.w_hat, lam), w_l2(d.a, d.w_hat, lam), lam_threshold(d.a, d.w_hat)
     assert out[0] == ("0 (exactly)" if e1 == 0.0 else f"{e1:.4f}")
@@ -75,20 +86,21 @@ def test_one_weight_readout_is_the_closed_form(lam, w_true, spread):
 def test_one_weight_snap_is_at_lam_star():
     d = make_one_weight_data(100, 0.5, 1.0, 0.0, 0)
     star = lam_threshold(d.a, d.w_hat)           # 0.3768: between slider steps 0.37 and 0.38
-    below, above = cb.update_one_weight(0.37, 0.5, 1.0), cb.update_one_weight(0.38, 0.5, 1.0)
+    below, above = ow.update_one_weight(0.37, 0.5, 1.0), ow.update_one_weight(0.38, 0.5, 1.0)
     assert 0.37 < star < 0.38
     assert below[0] != "0 (exactly)" and above[0] == "0 (exactly)"
-    r = cb.one_weight_result(0.38, 0.5, 1.0)
+    r = ow.one_weight_result(0.38, 0.5, 1.0)
     assert r["w_l1"] == 0.0 and r["reg_l1_at_min"] == pytest.approx(min(r["reg_l1"]), abs=1e-12)
 
 
 def test_slider_values_are_clamped():
-    assert clamp("ow-lam", 99) == SLIDERS["ow-lam"]["max"]
-    assert clamp("ow-lam", -3) == 0.0
-    assert clamp("ow-lam", "abc") == SLIDERS["ow-lam"]["value"]
-    assert clamp("ow-lam", float("nan")) == SLIDERS["ow-lam"]["value"]
-    assert clamp("gd-step", 0.0) == SLIDERS["gd-step"]["min"]
-    assert cb.update_one_weight(1e9, 0.5, 1.0)[4] == cb.update_one_weight(2.0, 0.5, 1.0)[4]
+    lam, step = ow.SLIDERS["ow-lam"], gd.SLIDERS["gd-step"]
+    assert clamp(lam, 99) == lam["max"]
+    assert clamp(lam, -3) == 0.0
+    assert clamp(lam, "abc") == lam["value"]
+    assert clamp(lam, float("nan")) == lam["value"]
+    assert clamp(step, 0.0) == step["min"]
+    assert ow.update_one_weight(1e9, 0.5, 1.0)[4] == ow.update_one_weight(2.0, 0.5, 1.0)[4]
 
 
 # ----------------------------------------------------------------------------- gradient descent
@@ -98,41 +110,41 @@ def test_gd_runs_the_library_solvers():
     from regulab.solvers import gradient_descent, ista
 
     d = make_one_weight_data(100, 0.5, 1.0, 0.0, 0)
-    r = cb.gd_result("ista", 0.5, 0.1)
-    ref = ista(d.X, d.y, penalty=L1(0.5), step=0.1, max_iter=cb.GD["n_iter"], tol=0.0, w0=[1.0])
+    r = gd.gd_result("ista", 0.5, 0.1)
+    ref = ista(d.X, d.y, penalty=L1(0.5), step=0.1, max_iter=gd.GD["n_iter"], tol=0.0, w0=[1.0])
     assert r["w"] == ref.trace.w[:, 0].tolist()
     first = r["w"].index(0.0)
     assert first == 26 and all(w == 0.0 for w in r["w"][first:])   # the claim's numbers
-    readout, f1, f2 = cb.update_gd_figures(cb.GD["n_iter"], "ista", 0.5, 0.1)
+    readout, f1, f2 = gd.update_gd_figures(gd.GD["n_iter"], "ista", 0.5, 0.1)
     assert readout[2].startswith("yes") and readout[4] == "0 (exactly)"
     assert "iteration 26" in readout[5]
     valid(f1), valid(f2)
 
-    r2 = cb.gd_result("l2", 0.5, 0.1)
-    ref2 = gradient_descent(d.X, d.y, penalty=L2(0.5), step=0.1, max_iter=cb.GD["n_iter"],
+    r2 = gd.gd_result("l2", 0.5, 0.1)
+    ref2 = gradient_descent(d.X, d.y, penalty=L2(0.5), step=0.1, max_iter=gd.GD["n_iter"],
                             tol=0.0, w0=[1.0])
     assert r2["w"] == ref2.trace.w[:, 0].tolist()
-    readout2 = cb.update_gd_figures(5, "l2", 0.5, 0.1)[0]
+    readout2 = gd.update_gd_figures(5, "l2", 0.5, 0.1)[0]
     assert readout2[4] == f"{w_l2(d.a, d.w_hat, 0.5):.4f}" and readout2[0] == "5 / 200"
-    sub = cb.update_gd_figures(cb.GD["n_iter"], "subgradient", 0.5, 0.1)[0]
+    sub = gd.update_gd_figures(gd.GD["n_iter"], "subgradient", 0.5, 0.1)[0]
     assert sub[2] == "no" and "crossings of 0" in sub[5]
 
 
 def test_gd_divergence_is_reported_not_raised():
-    readout, f1, _ = cb.update_gd_figures(10, "l2", 1.5, 1.0)
-    assert cb.gd_result("l2", 1.5, 1.0)["error"] and readout[5].startswith("diverged")
+    readout, f1, _ = gd.update_gd_figures(10, "l2", 1.5, 1.0)
+    assert gd.gd_result("l2", 1.5, 1.0)["error"] and readout[5].startswith("diverged")
     assert "too large" in readout[5]
     valid(f1)
 
 
 def test_gd_clock():
-    n = cb.GD["n_iter"]
-    assert cb.gd_next_k("gd-reset", 57, True) == (0, True, "Play")
-    assert cb.gd_next_k("gd-next", 3, False) == (4, True, "Play")
-    assert cb.gd_next_k("gd-play", 3, False) == (3, False, "Pause")
-    assert cb.gd_next_k("gd-play", 3, True) == (3, True, "Play")
-    assert cb.gd_next_k("gd-play", n, False) == (0, False, "Pause")   # replay from the start
-    assert cb.gd_next_k("gd-timer", n - 1, True) == (n, True, "Play")  # stops at the end
+    n = gd.GD["n_iter"]
+    assert gd.gd_next_k("gd-reset", 57, True) == (0, True, "Play")
+    assert gd.gd_next_k("gd-next", 3, False) == (4, True, "Play")
+    assert gd.gd_next_k("gd-play", 3, False) == (3, False, "Pause")
+    assert gd.gd_next_k("gd-play", 3, True) == (3, True, "Play")
+    assert gd.gd_next_k("gd-play", n, False) == (0, False, "Pause")   # replay from the start
+    assert gd.gd_next_k("gd-timer", n - 1, True) == (n, True, "Play")  # stops at the end
 
 
 # ----------------------------------------------------------------------------- geometry
@@ -140,7 +152,7 @@ def test_gd_clock():
 def test_geometry_readout_is_the_exact_constrained_optimum():
     from regulab.core.geometry import l1_constrained, l2_constrained, make_2d_problem
 
-    out = cb.update_geometry(1.6, 0.6, 0.5, 0.8)
+    out = geo.update_geometry(1.6, 0.6, 0.5, 0.8)
     _, _, H, b = make_2d_problem(np.random.default_rng(0), (1.6, 0.6), 0.5, 100, 0.5)
     w1, lam1 = l1_constrained(H, b, 0.8)
     w2, lam2 = l2_constrained(H, b, 0.8)
@@ -151,7 +163,7 @@ def test_geometry_readout_is_the_exact_constrained_optimum():
     assert out[6] == f"{lam1:.4f}" and out[7] == f"{lam2:.4f}"
     assert out[8] == f"{H[0, 1]:.3f}"
     valid(out[9])
-    inside = cb.update_geometry(0.3, 0.2, 0.0, 2.0)     # budget not binding
+    inside = geo.update_geometry(0.3, 0.2, 0.0, 2.0)     # budget not binding
     assert "not binding" in inside[1]
 
 
@@ -163,20 +175,20 @@ def test_data_path_is_cached_and_matches_fit_cv(monkeypatch):
     from regulab.data.datasets import load_builtin
     from regulab.data.prepare import prepare
 
-    state = cb.LabState()
+    state = st.LabState()
     calls = []
     real = regulab.selection.cv.fit_cv
     monkeypatch.setattr(regulab.selection.cv, "fit_cv", lambda *a, **k: calls.append(1) or real(*a, **k))
-    v = state.path_view("diabetes", "progression", "l1")
-    assert state.path_view("diabetes", "progression", "l1") is v and len(calls) == 1
+    v = yd.path_view(state, "diabetes", "progression", "l1")
+    assert yd.path_view(state, "diabetes", "progression", "l1") is v and len(calls) == 1
 
     df, target, _ = load_builtin("diabetes")
     prep = prepare(df, target)
     ref = real(prep.X, prep.y, loss="squared", l1_ratio=1.0, rule="1se",
-               lams=grid_for(prep.X, prep.y, "squared", 1.0, cb.N_LAMS), cv=cb.FOLDS, seed=0)
+               lams=grid_for(prep.X, prep.y, "squared", 1.0, yd.N_LAMS), cv=yd.FOLDS, seed=0)
     assert v["lams"][v["idx_1se"]] == pytest.approx(ref.cv.lam_1se, rel=1e-12)
     k = v["idx_1se"]
-    readout, f_path, f_cv, f_coef = cb.update_data_figures(v, k)
+    readout, f_path, f_cv, f_coef = yd.update_data_figures(v, k)
     assert readout[1] == f"{ref.n_kept} of {prep.X.shape[1]}"
     assert readout[2] == str(int(np.sum(ref.coef == 0.0)))
     for fig in (f_path, f_cv, f_coef):
@@ -192,44 +204,44 @@ def test_upload_is_parsed_in_memory_and_names_are_escaped(tmp_path, monkeypatch)
     evil = "<script>window.__pwned=1</script>"
     img = '<img src=x onerror="window.__pwned=2">'
     text = small_csv(["alpha", evil, img, "target"])
-    state = cb.LabState(max_upload_bytes=50_000)
-    out = cb.handle_upload(state, {"contents": data_url(text),
+    state = st.LabState(max_upload_bytes=50_000)
+    out = yd.handle_upload(state, {"contents": data_url(text),
                                    "filename": "../../etc/passwd.csv"}, [])
     options, key, msg, cls = out
     assert cls == "msg msg-ok" and key.startswith("upload:") and "60 rows" in msg
     assert options[-1]["label"] == "passwd.csv (uploaded)"
     assert list(tmp_path.iterdir()) == []              # nothing written where we are
-    tgt_options, target = cb.target_choices(state, key)
+    tgt_options, target = yd.target_choices(state, key)
     assert target == "target" and {"label": evil, "value": evil} in tgt_options  # Dash: text
-    v = state.path_view(key, "target", "l1")
+    v = yd.path_view(state, key, "target", "l1")
     assert evil in v["names"]
-    fig = cb.update_data_figures(v, v["idx_min"])[3]
+    fig = yd.update_data_figures(v, v["idx_min"])[3]
     shown = [str(y) for t in fig["data"] for y in t["y"]]
     assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in shown
     assert not any("<script" in s or "<img" in s for s in shown)
-    path_fig = cb.update_data_figures(v, 0)[1]
+    path_fig = yd.update_data_figures(v, 0)[1]
     assert not any("<" in str(t.get("name", "")) for t in path_fig["data"])
 
 
 def test_upload_cap_refuses_before_decoding():
-    state = cb.LabState(max_upload_bytes=1000)
+    state = st.LabState(max_upload_bytes=1000)
     big = "data:text/csv;base64," + "A" * 4000            # ~3000 bytes: refused undecoded
-    options, value, msg, cls = cb.handle_upload(state, {"contents": big, "filename": "b.csv"},
+    options, value, msg, cls = yd.handle_upload(state, {"contents": big, "filename": "b.csv"},
                                                 [])
     assert options is None and value is None and cls == "msg msg-error"
     assert "over the" in msg and "limit" in msg and "refused" in msg
-    refused = cb.handle_upload(state, {"refused": True, "size": 5000, "filename": "c.csv"}, [])
+    refused = yd.handle_upload(state, {"refused": True, "size": 5000, "filename": "c.csv"}, [])
     assert "refused" in refused[2]
-    with pytest.raises(cb.UploadRefused):
-        cb.decode_upload("data:text/csv;base64,@@@@", "x.csv", 1000)
-    with pytest.raises(cb.UploadRefused):
-        cb.decode_upload("not a data url", "x.csv", 1000)
-    assert "1000" in cb.upload_gate_js(1000)
+    with pytest.raises(up.UploadRefused):
+        up.decode_upload("data:text/csv;base64,@@@@", "x.csv", 1000)
+    with pytest.raises(up.UploadRefused):
+        up.decode_upload("not a data url", "x.csv", 1000)
+    assert "1000" in up.upload_gate_js(1000)
 
 
 def test_bad_upload_gives_one_line_naming_the_file():
-    state = cb.LabState()
-    out = cb.handle_upload(state, {"contents": data_url("a,b\n1,2,3\n"), "filename": "bad.csv"},
+    state = st.LabState()
+    out = yd.handle_upload(state, {"contents": data_url("a,b\n1,2,3\n"), "filename": "bad.csv"},
                            [])
     assert out[3] == "msg msg-error" and "bad.csv" in out[2] and "/tmp" not in out[2]
     assert "\n" not in out[2]
@@ -349,39 +361,39 @@ def test_cli_port_in_use_is_one_line(capsys):
 def test_nn_trains_and_keeps_training_when_lam_changes():
     import time
 
-    state = cb.LabState()
-    sid = cb.new_session_id()
-    assert cb.update_nn(state, sid, None, "l1-prox", 1.0) == ("idle", None)  # no torch yet
-    status, (running, label, readout, hist, history) = cb.update_nn(state, sid, "nn-lam",
+    state = st.LabState()
+    sid = st.new_session_id()
+    assert nn.update_nn(state, sid, None, "l1-prox", 1.0) == ("idle", None)  # no torch yet
+    status, (running, label, readout, hist, history) = nn.update_nn(state, sid, "nn-lam",
                                                                     "l1-prox", 1.0)
     assert status == "ok" and not running and label == "Start training" and readout[0] == "0"
     assert float(readout[1]) == pytest.approx(1.0 / 1200, rel=1e-3)    # Nielsen: lam / n
     run = state.nn.get(sid)
     run.step()
     run.step()                                        # two epochs, in this thread
-    out = cb.update_nn(state, sid, "nn-timer", "l1-prox", 1.0)[1]
+    out = nn.update_nn(state, sid, "nn-timer", "l1-prox", 1.0)[1]
     assert out[2][0] == "2"
     valid(out[3]), valid(out[4])
-    out = cb.update_nn(state, sid, "nn-lam", "l1-prox", 3.0)[1]     # new lam: not a reset
+    out = nn.update_nn(state, sid, "nn-lam", "l1-prox", 3.0)[1]     # new lam: not a reset
     assert out[2][0] == "2" and float(out[2][1]) == pytest.approx(3.0 / 1200, rel=1e-3)
     run.step()
-    out = cb.update_nn(state, sid, "nn-timer", "l1-prox", 3.0)[1]
+    out = nn.update_nn(state, sid, "nn-timer", "l1-prox", 3.0)[1]
     assert out[2][0] == "3" and "changed at epoch 2" in out[2][6]
     assert run.snapshot()["exact_zeros"] > 0            # the prox step makes exact zeros
     # the button starts the background thread; it trains on while lam changes
-    out = cb.update_nn(state, sid, "nn-run", "l1-prox", 3.0)[1]
+    out = nn.update_nn(state, sid, "nn-run", "l1-prox", 3.0)[1]
     assert out[0] is True and out[1] == "Pause"
     deadline = time.time() + 60
     while run.epoch < 5 and time.time() < deadline:
         time.sleep(0.05)
-    cb.update_nn(state, sid, "nn-lam", "l2", 2.0)
+    nn.update_nn(state, sid, "nn-lam", "l2", 2.0)
     before = run.epoch
     while run.epoch < before + 2 and time.time() < deadline:
         time.sleep(0.05)
-    out = cb.update_nn(state, sid, "nn-run", "l2", 2.0)[1]          # pause
+    out = nn.update_nn(state, sid, "nn-run", "l2", 2.0)[1]          # pause
     assert out[0] is False and out[1] == "Resume training" and run.epoch >= before + 2
     assert float(out[2][2]) == pytest.approx(2.0 / 2400, rel=1e-3)   # Nielsen: lam / 2n
-    out = cb.update_nn(state, sid, "nn-reset", "l2", 1.0)[1]
+    out = nn.update_nn(state, sid, "nn-reset", "l2", 1.0)[1]
     assert out[2][0] == "0" and out[1] == "Start training"
     assert run.closed and not state.nn.get(sid).closed
     with pytest.raises(ValueError):
@@ -392,7 +404,7 @@ def test_figure_builders_are_valid_plotly():
     valid(F.empty("t", "m"))
     assert F.label("<b>x</b>") == "&lt;b&gt;x&lt;/b&gt;"
     assert F.label('a & "b"') == 'a &amp; "b"'
-    from regulab.app.layout import GRAPH_CONFIG
+    from regulab.app.widgets import GRAPH_CONFIG
 
     assert GRAPH_CONFIG["showSendToCloud"] is False and GRAPH_CONFIG["plotlyServerURL"] == ""
     assert F.label("x" * 100).endswith("\u2026") and len(F.label("x" * 100)) == 48

@@ -37,8 +37,9 @@ if not os.path.exists(CHROMIUM):
     pytest.skip(f"no chromium at {CHROMIUM} (Debian: apt-get install chromium)",
                 allow_module_level=True)
 
+TIMEOUT = 30_000          # a loaded machine: plotly.js alone can take 10 s to draw the first chart
 expect = sync_api.expect
-TIMEOUT = 15_000
+expect.set_options(timeout=TIMEOUT)   # ctx.set_default_timeout does not reach expect()
 
 
 @pytest.fixture(scope="module")

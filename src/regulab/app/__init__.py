@@ -1,16 +1,21 @@
 """``regulab app``: the interactive lab, a local Dash web app (needs the ``app`` extra).
 
 Five views of the seed's story, each drawn from regulab's own results (the app holds only layout
-and callbacks; every number comes from the library):
+and callbacks; every number comes from the library), one module each in :mod:`regulab.app.views`:
 
-* **One weight** - the closed forms of :mod:`regulab.core.onedim`, live;
-* **Gradient descent** - the instrumented solvers of :mod:`regulab.solvers`, animated;
-* **Geometry** - the exact constrained optima of :mod:`regulab.report.claims.geometry`;
-* **Your data** - :func:`regulab.selection.cv.fit_cv` on a built-in dataset or an uploaded table;
-* **Neural net** - :mod:`regulab.nn` training the digits MLP live (needs torch).
+* **One weight** (``one_weight``) - the closed forms of :mod:`regulab.core.onedim`, live;
+* **Gradient descent** (``gradient``) - the instrumented solvers of :mod:`regulab.solvers`,
+  animated;
+* **Geometry** (``geometry``) - the exact constrained optima of :mod:`regulab.core.geometry`;
+* **Your data** (``your_data``) - :func:`regulab.selection.cv.fit_cv` on a built-in dataset or an
+  uploaded table;
+* **Neural net** (``neural_net``) - :mod:`regulab.nn` training the digits MLP live (needs torch).
 
-``create_app()`` builds the Dash app; ``run()`` serves it on 127.0.0.1 (see
-:mod:`regulab.app.server` for the security measures). Importing this package imports neither
+Beside them: :mod:`~regulab.app.server` (``create_app()`` builds the Dash app, ``run()`` serves it
+on 127.0.0.1, with the security measures), :mod:`~regulab.app.layout` (the page and its tabs),
+:mod:`~regulab.app.widgets` (sliders, cards, graphs), :mod:`~regulab.app.state` (server-side
+state, sessions, the training thread), :mod:`~regulab.app.uploads` (the upload cap, decoding,
+reading) and :mod:`~regulab.app.figures` (plotly figures). Importing this package imports neither
 dash nor torch.
 """
 

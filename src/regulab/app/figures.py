@@ -97,7 +97,7 @@ def _dot(x, y, color, symbol="circle", size=12, name=""):
 
 def _lean(title, xtitle, ytitle, uirevision, height=400):
     """The first three views' figures: no plotly legend and no annotations (their keys are
-    HTML beside the graph, :data:`regulab.app.layout.KEYS`), so that redrawing after a slider
+    HTML beside the graph: each view's ``KEYS``), so that redrawing after a slider
     move stays cheap."""
     layout = base_layout(title, xtitle, ytitle, height=height, legend=False,
                          uirevision=uirevision)
@@ -110,7 +110,7 @@ def _lean(title, xtitle, ytitle, uirevision, height=400):
 def one_weight_losses(r: dict) -> dict:
     """MSE, the two penalties and the two regularized losses over w, with the closed-form minima.
 
-    ``r`` is :func:`regulab.app.callbacks.one_weight_result`'s output."""
+    ``r`` is :func:`regulab.app.views.one_weight.one_weight_result`'s output."""
     grid = _r(r["grid"])
     w1, w2 = r["w_l1"], r["w_l2"]
     data = [

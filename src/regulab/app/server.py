@@ -29,8 +29,14 @@ import socket
 import sys
 import threading
 
-from regulab.app.callbacks import MAX_UPLOAD_BYTES, LabState, new_session_id, register
-from regulab.app.layout import INDEX, build_layout
+from regulab.app import layout
+from regulab.app.state import LabState, new_session_id
+from regulab.app.uploads import MAX_UPLOAD_BYTES
+from regulab.app.views import geometry, gradient, neural_net, one_weight, your_data
+
+#: the lab's views in tab order, each a module of :mod:`regulab.app.views` (the first is the home
+#: page): adding a view is one entry here
+VIEWS = [one_weight, gradient, geometry, your_data, neural_net]
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8050
@@ -120,7 +126,7 @@ def create_app(*, host: str = DEFAULT_HOST, max_upload_bytes: int = MAX_UPLOAD_B
     if isinstance(max_upload_bytes, bool) or int(max_upload_bytes) < 1:
         raise ValueError(f"max_upload_bytes must be >= 1, got {max_upload_bytes!r}")
     nn_enabled = (importlib.util.find_spec("torch") is not None) if nn is None else bool(nn)
-    state = LabState(max_upload_bytes=max_upload_bytes)
+    state = LabState(max_upload_bytes=max_upload_bytes, nn_enabled=nn_enabled)
     allowed = allowed_hosts(host)
 
     server = flask.Flask("regulab.app")
@@ -165,14 +171,11 @@ def create_app(*, host: str = DEFAULT_HOST, max_upload_bytes: int = MAX_UPLOAD_B
         if key in accepted:
             options[key] = value
     app = dash.Dash("regulab.app", **options)
-    app.index_string = INDEX
-
-    def serve_layout():
-        return build_layout(nn_enabled=nn_enabled, max_upload_bytes=state.max_upload_bytes,
-                            session_id=new_session_id())
-
-    app.layout = serve_layout
-    register(app, state, nn_enabled)
+    app.index_string = layout.INDEX
+    app.layout = lambda: layout.build_layout(VIEWS, state, new_session_id())
+    layout.register(app, VIEWS)
+    for view in VIEWS:
+        view.register(app, state)
     app.regulab_state = state
     app.regulab_allowed_hosts = allowed
     return app

@@ -1,0 +1,317 @@
+"""View "Your data": the coefficient path and its cross-validation curve on a table.
+
+For a built-in dataset or an uploaded table (:mod:`regulab.app.uploads`), a target and a penalty
+kind of :data:`regulab.core.penalties.KINDS`, the path of::
+
+    EmpLoss(w, b) + lam * (rho * sum_j |w_j| + (1 - rho) * sum_j w_j**2)
+
+over the CLI's lam grid, cross-validated (:func:`regulab.selection.cv.fit_cv`, 5 folds, standardized
+features), is computed once per (table, target, penalty) and cached in the
+:class:`~regulab.app.state.LabState`; the lam slider then moves along it.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from regulab.app import figures as F
+from regulab.app.uploads import (
+    UploadRefused,
+    cap_text,
+    display_name,
+    over_cap,
+    upload_gate_js,
+)
+from regulab.app.widgets import card, graph, index
+from regulab.core.penalties import KINDS, penalty_label, penalty_rho
+
+ID, LABEL, PATH = "data", "Your data", "/your-data"
+SLIDERS: dict = {}                   # the lam slider moves along the path: positions, not values
+
+MAX_FEATURES = 200
+N_LAMS = 100
+FOLDS = 5
+BUILTIN_CHOICES = ["diabetes", "breast_cancer", "sparse_synthetic", "dense_synthetic"]
+
+
+def penalty_name(kind: str) -> str:
+    """A penalty kind as the page names it, with the L1 share the view fits it with."""
+    return penalty_label(kind, penalty_rho(kind))
+
+
+# ----------------------------------------------------------------------------- pure result
+
+def compute_path_view(df, name, default_target, target, penalty, key=None) -> dict:
+    """Prepare the table, cross-validate the path (:func:`regulab.selection.cv.fit_cv`,
+    ``FOLDS`` folds, the CLI's grid of ``N_LAMS`` lams) and keep what the figures need, in order
+    of increasing lam: ``lams``, ``coefs`` (one list per feature), ``nnz``, ``cv_mean``,
+    ``cv_se``, the positions ``idx_min`` and ``idx_1se`` of lam_min and lam_1se, and the
+    table's description."""
+    from regulab.core.losses import ERROR_NAME, LOSS_OF_TASK
+    from regulab.data.errors import DataError
+    from regulab.data.prepare import check_rows_for_cv, prepare
+    from regulab.selection.cv import fit_cv
+    from regulab.selection.path import lam_grid
+
+    prep = prepare(df, target, task="auto", missing="drop", standardize=True, source_name=name)
+    p = prep.X.shape[1]
+    if p > MAX_FEATURES:
+        raise DataError(f"{name}: {p} features after preparation; the app draws at most "
+                        f"{MAX_FEATURES} (use `regulab path` on the command line)")
+    check_rows_for_cv(prep.X.shape[0], FOLDS, y=prep.y, task=prep.task, classes=prep.classes,
+                      source_name=name)
+    loss = LOSS_OF_TASK[prep.task]
+    rho = penalty_rho(penalty)
+    grid = lam_grid(prep.X, prep.y, loss=loss, l1_ratio=rho, n_lams=N_LAMS)
+    t0 = time.perf_counter()
+    res = fit_cv(prep.X, prep.y, loss=loss, l1_ratio=rho, rule="1se", lams=grid, cv=FOLDS,
+                 seed=0)
+    cv, path = res.cv, res.path
+    order = np.argsort(cv.lams)               # increasing lam, for the slider and the log axis
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    return {
+        "key": "|".join(map(str, key or (name, target, penalty))), "name": name,
+        "target": target, "penalty": penalty, "penalty_name": penalty_label(penalty, rho),
+        "task": prep.task, "loss": loss, "error_name": ERROR_NAME[loss], "folds": FOLDS,
+        "names": list(prep.feature_names), "n_rows": int(prep.X.shape[0]), "p": int(p),
+        "lams": cv.lams[order].tolist(), "coefs": path.coefs[:, order].tolist(),
+        "nnz": path.nnz[order].tolist(),
+        "cv_mean": cv.mean_error[order].tolist(), "cv_se": cv.se_error[order].tolist(),
+        "idx_min": int(rank[cv.idx_min]), "idx_1se": int(rank[cv.idx_1se]),
+        "seconds": time.perf_counter() - t0, "notes": list(prep.report),
+    }
+
+
+def path_view(state, key: str, target: str, penalty: str) -> dict:
+    """:func:`compute_path_view` of one (table, target, penalty), computed once per server and
+    cached in ``state``."""
+    pkey = (key, target, penalty)
+    return state.once(pkey, lambda: compute_path_view(*state.table(key), target, penalty,
+                                                      key=pkey))
+
+
+# ----------------------------------------------------------------------------- update
+
+def data_readout(v: dict, k: int) -> tuple:
+    """``(lam, kept, exact zeros, CV error, rule text)`` at slider position k."""
+    coef = [c[k] for c in v["coefs"]]
+    zeros = sum(1 for c in coef if c == 0.0)
+    kept = len(coef) - zeros
+    rule = (f"λ_min = {v['lams'][v['idx_min']]:.4g} (CV error {v['cv_mean'][v['idx_min']]:.4g}), "
+            f"λ_1se = {v['lams'][v['idx_1se']]:.4g} (CV error {v['cv_mean'][v['idx_1se']]:.4g})")
+    return (f"{v['lams'][k]:.4g}", f"{kept} of {len(coef)}", str(zeros),
+            f"{v['cv_mean'][k]:.4g} ± {v['cv_se'][k]:.2g}", rule)
+
+
+def update_data_figures(v: dict, k) -> tuple:
+    """``(readout, path figure, CV figure, coefficients figure)`` at slider position k."""
+    k = index(k, len(v["lams"]))
+    return (data_readout(v, k), F.data_path(v, k), F.data_cv(v, k), F.data_coefficients(v, k))
+
+
+def lam_marks(v: dict) -> dict:
+    """Slider marks: the two CV choices and a few lams."""
+    n = len(v["lams"])
+    marks = {i: f"{v['lams'][i]:.2g}" for i in (0, n - 1)}
+    marks[v["idx_min"]] = "min"
+    marks[v["idx_1se"]] = "1se"
+    return {int(k): str(val) for k, val in marks.items()}
+
+
+def handle_upload(state, payload: dict, options: list):
+    """``(options, value, message, message class)`` after an upload (or its refusal); None when
+    there is nothing to do. ``options`` / ``value`` are None when they stay as they are."""
+    from regulab.data.errors import DataError
+
+    if not isinstance(payload, dict) or not payload:
+        return None
+    options = [o for o in options if isinstance(o, dict)] if isinstance(options, list) else []
+    name = display_name(payload.get("filename"))
+    if payload.get("refused"):
+        size = float(payload.get("size") or 0)
+        return None, None, over_cap(name, size, state.max_upload_bytes), "msg msg-error"
+    try:
+        key, name, rows, cols = state.add_upload(payload.get("contents"), name)
+    except (UploadRefused, DataError) as exc:
+        return None, None, f"upload refused: {exc}", "msg msg-error"
+    options = [o for o in options if o.get("value") != key]
+    options.append({"label": f"{name} (uploaded)", "value": key})
+    return (options, key, f"read {name}: {rows:,} rows × {cols} columns", "msg msg-ok")
+
+
+def target_choices(state, key: str):
+    """``(options, default target)`` of a table."""
+    df, _, target = state.table(key)
+    cols = [str(c) for c in df.columns]
+    return [{"label": c, "value": c} for c in cols], (target if target in cols else cols[-1])
+
+
+def update_fit(state, key, target, penalty):
+    """After a new table, target or penalty: ``(view store, slider max, slider value, slider
+    marks, status, status class)``, None for a request that names no table and target of this
+    server, and None in the slider's places when the fit failed (its message says why)."""
+    from regulab.data.errors import DataError
+
+    if not all(isinstance(v, str) and v for v in (key, target, penalty)) or \
+            penalty not in KINDS:
+        return None
+    try:
+        df = state.table(key)[0]
+    except (KeyError, TypeError):
+        return None
+    if target not in [str(c) for c in df.columns]:
+        return None
+    try:
+        v = path_view(state, key, target, penalty)
+    except (DataError, ValueError) as exc:
+        return None, None, None, None, f"cannot fit: {exc}", "msg msg-error"
+    except Exception as exc:  # noqa: BLE001 - a message in the page, not a broken page
+        return (None, None, None, None, f"cannot fit: {type(exc).__name__}: {exc}",
+                "msg msg-error")
+    msg = (f"{v['name']}: {v['n_rows']:,} rows, {v['p']} features, {v['task']} "
+           f"({v['error_name']}), {v['penalty_name']}; path of {len(v['lams'])} λ and "
+           f"{v['folds']}-fold CV computed once ({v['seconds']:.2f} s) and cached")
+    return ({"key": [key, target, penalty]}, len(v["lams"]) - 1, v["idx_1se"],
+            lam_marks(v), msg, "msg msg-ok")
+
+
+# ----------------------------------------------------------------------------- layout and wiring
+
+def _controls(max_upload_bytes: int):
+    from dash import dcc, html
+
+    def control(*children):
+        return html.Div(className="control", children=list(children))
+
+    return html.Div(className="panel controls", children=[
+        control(html.Label("dataset", htmlFor="data-source"),
+                dcc.Dropdown(id="data-source", value="diabetes", clearable=False,
+                             options=[{"label": n, "value": n} for n in BUILTIN_CHOICES])),
+        _upload_box(max_upload_bytes),
+        control(html.Label("target (column to predict)", htmlFor="data-target"),
+                dcc.Dropdown(id="data-target", clearable=False)),
+        control(html.Label("penalty", htmlFor="data-penalty"),
+                dcc.RadioItems(id="data-penalty", value="l1", options=[
+                    {"label": penalty_name(k), "value": k} for k in KINDS])),
+        control(html.Label("λ along the path (left: small λ)", htmlFor="data-lam"),
+                dcc.Slider(id="data-lam", min=0, max=99, step=1, value=50, marks=None,
+                           updatemode="drag")),
+    ])
+
+
+def _upload_box(max_upload_bytes: int):
+    from dash import dcc, html
+
+    cap = cap_text(max_upload_bytes)
+    return html.Div(className="control", children=[
+        dcc.Upload(id="data-upload", className="upload", multiple=False,
+                   children=html.Div(["Drop a table here or ", html.B("choose a file"),
+                                      f" (CSV/TSV/Parquet, ≤ {cap})"])),
+        html.Div(id="data-upload-msg", className="msg"),
+        dcc.Store(id="data-upload-payload"),
+    ])
+
+
+def layout(state, session_id: str):
+    from dash import dcc, html
+
+    return html.Div(className="view", children=[
+        html.P(className="intro", children=(
+            "A built-in dataset or your own table (CSV, TSV or Parquet, read in memory, at most "
+            f"{cap_text(state.max_upload_bytes)}). The whole coefficient path and its "
+            "cross-validation curve are computed once per dataset, target and penalty "
+            "(regulab.selection.cv.fit_cv, 5 folds) and cached; the λ slider then moves along "
+            "them. Features are standardized.")),
+        html.Div(className="grid", children=[
+            _controls(state.max_upload_bytes),
+            html.Div(children=[
+                dcc.Loading(type="dot", children=html.Div(id="data-status", className="msg")),
+                dcc.Store(id="data-view"),
+                html.Div(className="cards", children=[
+                    card("plain", "λ", "data-lam-value"),
+                    card("l1", "features kept", "data-kept"),
+                    card("star", "coefficients exactly 0", "data-zeros"),
+                    card("l2", "CV error at λ (± SE)", "data-cv"),
+                ]),
+                html.Div(id="data-rule", className="details"),
+                html.Div(className="figs", children=[
+                    graph("data-fig-path"), graph("data-fig-cv"),
+                    html.Div(className="wide", children=graph("data-fig-coef"))]),
+            ]),
+        ]),
+    ])
+
+
+def _register_upload(app, state) -> None:
+    from dash import Input, Output, State, no_update
+    from dash.exceptions import PreventUpdate
+
+    app.clientside_callback(upload_gate_js(state.max_upload_bytes),
+                            Output("data-upload-payload", "data"),
+                            Input("data-upload", "contents"), State("data-upload", "filename"),
+                            prevent_initial_call=True)
+
+    @app.callback(
+        Output("data-source", "options"), Output("data-source", "value"),
+        Output("data-upload-msg", "children"), Output("data-upload-msg", "className"),
+        Input("data-upload-payload", "data"), State("data-source", "options"),
+        prevent_initial_call=True)
+    def _upload(payload, options):
+        out = handle_upload(state, payload, options)
+        if out is None:
+            raise PreventUpdate
+        opts, value, msg, cls = out
+        return (no_update if opts is None else opts, no_update if value is None else value,
+                msg, cls)
+
+    @app.callback(Output("data-target", "options"), Output("data-target", "value"),
+                  Input("data-source", "value"))
+    def _targets(key):
+        if not isinstance(key, str) or not key:
+            raise PreventUpdate
+        try:
+            return target_choices(state, key)
+        except (KeyError, TypeError):
+            raise PreventUpdate from None
+
+
+def register(app, state) -> None:
+    from dash import Input, Output, no_update
+    from dash.exceptions import PreventUpdate
+
+    _register_upload(app, state)
+
+    @app.callback(
+        Output("data-view", "data"), Output("data-lam", "max"), Output("data-lam", "value"),
+        Output("data-lam", "marks"), Output("data-status", "children"),
+        Output("data-status", "className"),
+        Input("data-source", "value"), Input("data-target", "value"),
+        Input("data-penalty", "value"))
+    def _fit(key, target, penalty):
+        out = update_fit(state, key, target, penalty)
+        if out is None:
+            raise PreventUpdate
+        return (out[0], *(no_update if o is None else o for o in out[1:4]), *out[4:])
+
+    @app.callback(
+        Output("data-lam-value", "children"), Output("data-kept", "children"),
+        Output("data-zeros", "children"), Output("data-cv", "children"),
+        Output("data-rule", "children"),
+        Output("data-fig-path", "figure"), Output("data-fig-cv", "figure"),
+        Output("data-fig-coef", "figure"),
+        Input("data-view", "data"), Input("data-lam", "value"))
+    def _data(view, k):
+        if not view:
+            none = F.empty("", "no path to show")
+            return ("-", "-", "-", "-", "", none, none, none)
+        if k is None:
+            raise PreventUpdate
+        try:
+            v = path_view(state, *view["key"])
+        except (KeyError, ValueError, TypeError):
+            raise PreventUpdate from None
+        readout, f1, f2, f3 = update_data_figures(v, k)
+        return (*readout, f1, f2, f3)
