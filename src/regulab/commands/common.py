@@ -28,14 +28,9 @@ from rich.console import Console
 from regulab.commands import console as _consoles
 from regulab.core.losses import ERROR_NAME, LOSS_OF_TASK  # noqa: F401  (re-exported to commands)
 from regulab.core.penalties import penalty_label, penalty_rho  # noqa: F401
-from regulab.data.reading import (
-    DEFAULT_MAX_ROWS,
-    DataError,
-    LoadedTable,
-    load_input,
-    show,
-    show_list,
-)
+from regulab.data.errors import DataError
+from regulab.data.messages import show, show_list
+from regulab.data.reading import DEFAULT_MAX_ROWS, LoadedTable, load_input
 
 RULES = ("min", "1se")
 DEFAULT_FOLDS = 5
@@ -124,7 +119,7 @@ class Loaded:
     """A loaded table, its preparation, and where it came from."""
 
     table: LoadedTable
-    prep: object            # regulab.data.prepare.Prepared
+    prep: object            # regulab.data.prepared.Prepared
     path: Path | None       # the input file (None for a built-in dataset)
 
     @property
@@ -174,7 +169,7 @@ def load(source, opts: DataOptions) -> Loaded:
 
 
 def check_folds(loaded: Loaded, folds: int) -> int:
-    from regulab.data.prepare import check_rows_for_cv
+    from regulab.data.checks import check_rows_for_cv
 
     folds = check_int(folds, "--cv", 2)
     p = loaded.prep
