@@ -392,12 +392,11 @@ def fit_at_lam(X, y, *, loss, rho, lam, folds, seed, on_fold=None) -> Fit:
 
 
 def cv_folds(n: int, y, loss: str, folds: int, seed: int, n_repeats: int = 1):
-    """The folds :func:`regulab.selection.cv.cross_validate_path` used (same splitter, same seed)."""
-    from sklearn.model_selection import RepeatedKFold, RepeatedStratifiedKFold
+    """The folds :func:`regulab.selection.cv.cross_validate_path` used (the same function,
+    :func:`regulab.selection.cv.make_folds`, with the same seed)."""
+    from regulab.selection.cv import make_folds
 
-    splitter = (RepeatedStratifiedKFold if loss == "logistic" else RepeatedKFold)(
-        n_splits=int(folds), n_repeats=int(n_repeats), random_state=int(seed))
-    return list(splitter.split(np.zeros((n, 1)), np.asarray(y, dtype=float)))
+    return make_folds(int(folds), n, n_repeats, seed, loss, np.asarray(y, dtype=float).ravel())[0]
 
 
 def out_of_fold(X, y, fit: Fit) -> np.ndarray | None:
