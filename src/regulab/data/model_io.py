@@ -33,8 +33,8 @@ import numpy as np
 from scipy.special import expit
 
 from regulab import __version__
-from regulab.data.errors import DataError
 from regulab.data.checks import stat_input
+from regulab.data.errors import DataError
 from regulab.data.messages import show
 from regulab.data.prepared import Prepared
 
