@@ -1,4 +1,5 @@
-"""The data-input layer: reading (regulab.data.reading), preparation (regulab.data.prepare), built-in datasets.
+"""The data-input layer: reading (regulab.data.reading and the modules it calls), preparation
+(regulab.data.prepare), built-in datasets.
 
 Every bad input is built in tmp_path; its DataError must be one line naming the file and the
 column, line or value at fault.
@@ -13,10 +14,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from regulab.data import reading as data_mod
-from regulab.data.reading import (DataError, load_input, read_table, safe_csv_cell, write_csv_safely)
-from regulab.data.datasets import (BUILTIN_DATASETS, list_datasets, load_builtin, true_coefficients)
-from regulab.data.prepare import Prepared, check_rows_for_cv, prepare
+from regulab.core import memory
+from regulab.data import scanning
+from regulab.data.checks import check_rows_for_cv
+from regulab.data.csv_output import safe_csv_cell, write_csv_safely
+from regulab.data.datasets import BUILTIN_DATASETS, list_datasets, load_builtin, true_coefficients
+from regulab.data.errors import DataError
+from regulab.data.prepare import prepare
+from regulab.data.prepared import Prepared
+from regulab.data.reading import load_input, read_table
 
 
 def write(path, text, encoding="utf-8"):
@@ -106,7 +112,7 @@ def test_ragged_rows_name_line(tmp_path):
 @pytest.mark.parametrize("bad_line, quotes_from", [(4322, None), (2000, 3000), (4000, 3000),
                                                    (4000, 0)])
 def test_ragged_rows_fast_and_csv_paths_agree(tmp_path, monkeypatch, bad_line, quotes_from):
-    monkeypatch.setattr(data_mod, "CHUNK_BYTES", 1000)  # many chunks, a carried partial line
+    monkeypatch.setattr(scanning, "CHUNK_BYTES", 1000)  # many chunks, a carried partial line
     lines = ["a,b,y"] + [f"{i},{i},{i}" for i in range(5000)]
     if quotes_from is not None:  # quotes (and a quoted newline) switch to csv.reader
         lines[quotes_from] = '"x\ny",1,2'
@@ -133,7 +139,7 @@ def test_max_rows_and_byte_guard(tmp_path):
 
 def test_byte_guard_from_available_memory(tmp_path, monkeypatch):
     f = write(tmp_path / "big.csv", "a,y\n" + "".join(f"{i},{i}\n" for i in range(200)))
-    monkeypatch.setattr(data_mod, "available_memory", lambda: 4000)
+    monkeypatch.setattr(memory, "available_memory", lambda: 4000)
     msg = error_of(read_table, f)
     assert "big.csv" in msg and "memory available" in msg
 

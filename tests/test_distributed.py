@@ -1,5 +1,5 @@
 """The execution layer on a real Dask cluster (2 worker processes on 127.0.0.1, started here and
-torn down), and the memory estimate / guard.
+torn down). The memory estimate and guard are tested in test_memory.py.
 
 Dask tests skip when ``dask.distributed`` is not installed (extra ``distributed``).
 """
@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from regulab.core import memory
 from regulab.selection.cv import cross_validate_path
 from regulab.core.execution import (SchedulerUnavailable, connect, dask_available, run_tasks,
                                use_scheduler)
@@ -215,41 +214,3 @@ def test_bad_backend_is_refused():
     if dask_available():
         with pytest.raises(ValueError, match="needs a Dask cluster"):
             run_tasks(abs, [1], backend="dask")
-
-
-# ---------------------------------------------------------------------------------------------
-# memory
-# ---------------------------------------------------------------------------------------------
-def test_memory_formula_by_hand():
-    n, p, L = 20000, 50000, 100
-    nnz = int(1e-3 * n * p)
-    assert memory.x_bytes(n, p, density=1e-3) == nnz * 12 + (p + 1) * 4
-    assert memory.x_bytes(n, p, density=1e-3, dtype=np.float32) == nnz * 8 + (p + 1) * 4
-    assert memory.x_bytes(1000, 500) == 2 * memory.x_bytes(1000, 500, dtype=np.float32)
-    est = memory.path_memory(n, p, density=1e-3, n_lams=L)
-    m = min(p, 3000, int(1e8 // (8 * n)))
-    assert est.design == 0
-    assert est.solver == 8 * (10 * n + 20 * p) + 16 * m * m
-    assert est.output == 8 * p * L + 40 * L
-    assert memory.path_memory(n, p, density=1e-3, n_lams=L, convert=True).design == est.x
-    # the estimate from an actual X knows its format
-    X = sparse.random(300, 200, density=0.05, format="csr", random_state=0)
-    got = memory.path_memory_for(X, n_lams=10)
-    assert got.design == X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
-    assert memory.path_memory_for(X.tocsc(), n_lams=10).design == 0
-    assert memory.path_memory_for(np.zeros((30, 20)), n_lams=5).design == 30 * 20 * 8
-    assert memory.path_memory_for(np.zeros((30, 20), order="F"), n_lams=5).design == 0
-
-
-def test_memory_guard_refuses_with_the_number():
-    X = sparse.random(2000, 5000, density=0.01, format="csc", random_state=0)
-    est = memory.guard_path(X, n_lams=50, available=10**12)
-    with pytest.raises(memory.InsufficientMemoryError) as info:
-        memory.guard_path(X, n_lams=50, available=1000)
-    msg = str(info.value)
-    assert isinstance(info.value, ValueError) and "\n" not in msg
-    assert memory.format_bytes(est.total) in msg and "available" in msg
-    need = memory.guard_resamples(X, n_lams=30, n_workers=2, available=10**12)
-    with pytest.raises(memory.InsufficientMemoryError, match=memory.format_bytes(need)):
-        memory.guard_resamples(X, n_lams=30, n_workers=2, available=need - 1)
-    assert memory.available_memory() is None or memory.available_memory() > 0

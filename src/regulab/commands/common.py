@@ -28,14 +28,9 @@ from rich.console import Console
 from regulab.commands import console as _consoles
 from regulab.core.losses import ERROR_NAME, LOSS_OF_TASK  # noqa: F401  (re-exported to commands)
 from regulab.core.penalties import penalty_label, penalty_rho  # noqa: F401
-from regulab.data.reading import (
-    DEFAULT_MAX_ROWS,
-    DataError,
-    LoadedTable,
-    load_input,
-    show,
-    show_list,
-)
+from regulab.data.errors import DataError
+from regulab.data.messages import show, show_list
+from regulab.data.reading import DEFAULT_MAX_ROWS, LoadedTable, load_input
 
 RULES = ("min", "1se")
 DEFAULT_FOLDS = 5
@@ -124,7 +119,7 @@ class Loaded:
     """A loaded table, its preparation, and where it came from."""
 
     table: LoadedTable
-    prep: object            # regulab.data.prepare.Prepared
+    prep: object            # regulab.data.prepared.Prepared
     path: Path | None       # the input file (None for a built-in dataset)
 
     @property
@@ -174,7 +169,7 @@ def load(source, opts: DataOptions) -> Loaded:
 
 
 def check_folds(loaded: Loaded, folds: int) -> int:
-    from regulab.data.prepare import check_rows_for_cv
+    from regulab.data.checks import check_rows_for_cv
 
     folds = check_int(folds, "--cv", 2)
     p = loaded.prep
@@ -397,12 +392,11 @@ def fit_at_lam(X, y, *, loss, rho, lam, folds, seed, on_fold=None) -> Fit:
 
 
 def cv_folds(n: int, y, loss: str, folds: int, seed: int, n_repeats: int = 1):
-    """The folds :func:`regulab.selection.cv.cross_validate_path` used (same splitter, same seed)."""
-    from sklearn.model_selection import RepeatedKFold, RepeatedStratifiedKFold
+    """The folds :func:`regulab.selection.cv.cross_validate_path` used (the same function,
+    :func:`regulab.selection.cv.make_folds`, with the same seed)."""
+    from regulab.selection.cv import make_folds
 
-    splitter = (RepeatedStratifiedKFold if loss == "logistic" else RepeatedKFold)(
-        n_splits=int(folds), n_repeats=int(n_repeats), random_state=int(seed))
-    return list(splitter.split(np.zeros((n, 1)), np.asarray(y, dtype=float)))
+    return make_folds(int(folds), n, n_repeats, seed, loss, np.asarray(y, dtype=float).ravel())[0]
 
 
 def out_of_fold(X, y, fit: Fit) -> np.ndarray | None:

@@ -169,7 +169,7 @@ def path_frame(doc) -> pd.DataFrame:
 
 def _write(out, doc, loaded, fit, terr) -> None:
     from regulab.commands.figures import cv_figure, cv_marks, path_figure
-    from regulab.data.reading import write_csv_safely
+    from regulab.data.csv_output import write_csv_safely
     from regulab.report.claims.base import Table
     from regulab.report.writer import Section, prepare_out_dir, write_analysis_report
 

@@ -25,7 +25,8 @@ from regulab.commands.common import (
     guard_outputs,
     input_path,
 )
-from regulab.data.reading import DEFAULT_MAX_ROWS, DataError, load_input
+from regulab.data.errors import DataError
+from regulab.data.reading import DEFAULT_MAX_ROWS, load_input
 
 PREVIEW_ROWS = 20
 
@@ -33,7 +34,7 @@ PREVIEW_ROWS = 20
 def run(model_path, source, *, out=None, sep=None, encoding=None, na_values=None,
         max_rows=DEFAULT_MAX_ROWS, as_json=False) -> dict:
     from regulab.data.model_io import load_model
-    from regulab.data.reading import write_csv_safely
+    from regulab.data.csv_output import write_csv_safely
 
     if max_rows is not None:
         check_int(max_rows, "--max-rows", 1)

@@ -24,11 +24,18 @@ X (shipped once) plus, per running task, the subsample ``X[rows]`` (``fraction *
 a path on it; the main process holds X and the results kept (CV keeps every fold's
 coefficients, ``8 p L`` each; stability reduces on the fly and keeps one ``8 p L`` matrix). Each
 Python process with regulab loaded starts at about :data:`PROCESS_BASELINE` bytes.
+
+**Available memory** (:func:`available_memory`) is the system's (psutil, else ``MemAvailable`` of
+``/proc/meminfo``, else ``os.sysconf``) capped by what the cgroup still allows, ``limit - usage``
+(v2 ``memory.max`` / ``memory.current``, v1 ``memory.limit_in_bytes`` / ``memory.usage_in_bytes``),
+so a container's limit is honoured. :func:`check_memory` is the one guard: it refuses ``need``
+bytes above ``fraction * available``.
 """
 
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,10 +51,25 @@ GRAM_MAX_A_BYTES = 100e6
 #: working vectors of a solve, in float64 values per row and per feature
 VECTORS_PER_ROW = 10
 VECTORS_PER_FEATURE = 20
+#: where the system's and the cgroup's numbers are read (module attributes, so tests can point
+#: them at fake files)
+MEMINFO = "/proc/meminfo"
+CGROUP_FILES = (("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),               # v2
+                ("/sys/fs/cgroup/memory/memory.limit_in_bytes",
+                 "/sys/fs/cgroup/memory/memory.usage_in_bytes"))                              # v1
+#: a cgroup v1 "limit" at or above this is the kernel's way of saying "no limit"
+CGROUP_NO_LIMIT = 2**60
 
 
 class InsufficientMemoryError(ValueError):
-    """A fit would need more memory than is available (refused before it starts)."""
+    """A fit would need more memory than is available (refused before it starts).
+
+    ``need`` and ``available`` (bytes) are kept so a caller can word its own message."""
+
+    def __init__(self, message: str, need: float | None = None, available: int | None = None):
+        super().__init__(message)
+        self.need = need
+        self.available = available
 
 
 @dataclass(frozen=True)
@@ -75,11 +97,14 @@ class MemoryEstimate:
                 f"output {format_bytes(self.output)}")
 
 
-def format_bytes(nbytes: float) -> str:
-    for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-        if abs(nbytes) >= size:
-            return f"{nbytes / size:.2f} {unit}"
-    return f"{int(nbytes)} B"
+def format_bytes(nbytes: float, digits: int = 2, *,
+                 units: tuple[str, ...] = ("B", "KiB", "MiB", "GiB")) -> str:
+    """``nbytes`` in the largest of ``units`` (``units[k]`` is ``1024**k`` bytes) it reaches, with
+    ``digits`` decimals; below 1024, a whole number of ``units[0]``."""
+    for k in range(len(units) - 1, 0, -1):
+        if abs(nbytes) >= 1024**k:
+            return f"{nbytes / 1024**k:.{digits}f} {units[k]}"
+    return f"{int(nbytes)} {units[0]}"
 
 
 def _itemsize(dtype) -> int:
@@ -178,50 +203,73 @@ def resample_memory(n: int, p: int, *, density: float = 1.0, dtype=np.float64,
     return per_worker, main
 
 
-def available_memory() -> int | None:
-    """Bytes this process can still allocate: the system's available memory, capped by a cgroup
-    limit when there is one; None when it cannot be told."""
-    avail = None
+def system_available() -> int | None:
+    """Bytes the system has available now: psutil if installed, else ``MemAvailable`` of
+    :data:`MEMINFO` (Linux), else ``os.sysconf``; None if none of them answers."""
     try:
-        import psutil
+        import psutil  # optional
 
-        avail = int(psutil.virtual_memory().available)
-    except Exception:  # psutil missing: read /proc/meminfo
-        try:
-            with open("/proc/meminfo") as fh:
-                for line in fh:
-                    if line.startswith("MemAvailable:"):
-                        avail = int(line.split()[1]) * 1024
-                        break
-        except OSError:
-            pass
-    for limit_file, usage_file in (("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
-                                   ("/sys/fs/cgroup/memory/memory.limit_in_bytes",
-                                    "/sys/fs/cgroup/memory/memory.usage_in_bytes")):
+        return int(psutil.virtual_memory().available)
+    except Exception:  # psutil missing (or failing): the kernel's own numbers
+        pass
+    try:
+        with open(MEMINFO, "rb") as fh:
+            for line in fh:
+                if line.startswith(b"MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        pages, page = os.sysconf("SC_AVPHYS_PAGES"), os.sysconf("SC_PAGE_SIZE")
+        if pages > 0 and page > 0:
+            return int(pages * page)
+    except (ValueError, OSError, AttributeError):
+        pass
+    return None
+
+
+def cgroup_left() -> int | None:
+    """Bytes the cgroup still allows, ``limit - usage``, the smallest over :data:`CGROUP_FILES`;
+    None without a limit (``max``, a v1 limit >= :data:`CGROUP_NO_LIMIT`, no or unreadable
+    files)."""
+    left = None
+    for limit_file, usage_file in CGROUP_FILES:
         try:
             with open(limit_file) as fh:
                 raw = fh.read().strip()
-            if raw == "max" or not raw.isdigit() or int(raw) >= 2**60:
+            if raw == "max" or not raw.isdigit() or int(raw) >= CGROUP_NO_LIMIT:
                 continue
             with open(usage_file) as fh:
-                left = int(raw) - int(fh.read().strip())
-            avail = left if avail is None else min(avail, left)
+                here = int(raw) - int(fh.read().strip())
         except (OSError, ValueError):
             continue
+        left = here if left is None else min(left, here)
+    return left
+
+
+def available_memory() -> int | None:
+    """Bytes this process can still allocate: :func:`system_available` capped by
+    :func:`cgroup_left` when there is a limit; None when it cannot be told."""
+    avail, left = system_available(), cgroup_left()
+    if left is not None:
+        avail = left if avail is None else min(avail, left)
     return None if avail is None else max(0, avail)
 
 
-def check_memory(need: int, *, available: int | None = None, what: str = "this fit",
+def check_memory(need: float, *, available: int | None = None, fraction: float = 1.0,
+                 what: str = "this fit",
                  hint: str = "use float32 X, fewer lams, or a machine with more memory") -> None:
-    """Raise :class:`InsufficientMemoryError` (one line, with the number needed) when ``need``
-    bytes exceed ``available`` (default: :func:`available_memory`; unknown: no check)."""
+    """Raise :class:`InsufficientMemoryError` (one line, with the number needed; ``need`` and
+    ``available`` as attributes) when ``need > fraction * available`` bytes (``available``
+    default: :func:`available_memory`; unknown: no check)."""
     if available is None:
         available = available_memory()
-    if available is None or need <= available:
+    if available is None or need <= available * fraction:
         return
+    share = "" if fraction == 1.0 else f" ({fraction:.0%} of it usable)"
     raise InsufficientMemoryError(f"not enough memory: {what} needs about "
-                                  f"{format_bytes(need)}, {format_bytes(available)} available; "
-                                  f"{hint}")
+                                  f"{format_bytes(need)}, {format_bytes(available)} available"
+                                  f"{share}; {hint}", need=need, available=available)
 
 
 def guard_path(X, *, n_lams: int = 100, l1_ratio: float = 1.0, loss: str = "squared",

@@ -14,7 +14,7 @@ No pickle: the file is a JSON object anyone can read, diff and load in another l
 * the coefficients, by feature name, in standardized units (``coef_standardized``,
   ``intercept_standardized``: the fitted problem) and in original units (``coef``, ``intercept``:
   per unit of each raw column, per 0/1 of an indicator);
-* ``preparation``: :meth:`regulab.data.prepare.Prepared.to_dict`, so the same columns, levels, fill
+* ``preparation``: :meth:`regulab.data.prepared.Prepared.to_dict`, so the same columns, levels, fill
   values, means and scales are applied to new data.
 
 :func:`load_model` validates all of this and raises :class:`regulab.data.DataError` (one line
@@ -33,9 +33,10 @@ import numpy as np
 from scipy.special import expit
 
 from regulab import __version__
+from regulab.data.checks import stat_input
 from regulab.data.errors import DataError
-from regulab.data.prepare import Prepared
-from regulab.data.reading import show, stat_input
+from regulab.data.messages import show
+from regulab.data.prepared import Prepared
 
 MODEL_FORMAT = "regulab-model"
 MODEL_VERSION = 1

@@ -109,7 +109,7 @@ def cross_validate_path(X, y, *, loss="squared", l1_ratio=1.0, lams=None, n_lams
     lams = np.sort(np.asarray(lams, dtype=float))[::-1]
     y = np.asarray(y, dtype=float).ravel()
     sw = None if sample_weight is None else np.asarray(sample_weight, dtype=float).ravel()
-    folds, n_splits = _folds(cv, n, n_repeats, seed, loss, y)
+    folds, n_splits = make_folds(cv, n, n_repeats, seed, loss, y)
     if len(folds) < 2:
         raise ValueError(f"cv must give at least 2 folds, got {len(folds)}")
 
@@ -142,8 +142,12 @@ def _fit_fold(data, fold, *, loss, l1_ratio, lams, fit_intercept, tol, max_iter,
     return err, path.coefs, path.intercepts, path.converged
 
 
-def _folds(cv, n, n_repeats, seed, loss, y):
-    """``(list of (train, test), n_splits)`` from a fold count, a splitter or explicit splits."""
+def make_folds(cv, n, n_repeats, seed, loss, y):
+    """``(list of (train, test), n_splits)`` from a fold count, a splitter or explicit splits.
+
+    A fold count ``K`` gives scikit-learn's ``RepeatedKFold`` (``RepeatedStratifiedKFold`` by
+    class for the logistic loss) with ``n_splits=K``, ``n_repeats`` and ``random_state=seed``:
+    the folds :func:`cross_validate_path` fits, rebuilt by whoever needs them again."""
     if hasattr(cv, "split"):
         folds = list(cv.split(np.zeros((n, 1)), y))
         n_splits = cv.get_n_splits() if hasattr(cv, "get_n_splits") else len(folds)
