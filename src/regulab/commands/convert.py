@@ -9,10 +9,7 @@ tool's objective and the conversions.
 from __future__ import annotations
 
 from regulab.commands.output import console
-
-
-def _loss_words(loss: str) -> str:
-    return "mean squared error" if loss == "squared" else "mean log-loss"
+from regulab.core.losses import ERROR_NAME
 
 
 def _setting_text(value) -> str:
@@ -38,7 +35,7 @@ def run(src: str, params: dict, *, to=None, n_samples=None, loss=None, as_json=F
     console().print(f"[bold]{source.tool}[/] with {given_txt}"
                     + (f" (n = {n_samples})" if n_samples else "")
                     + f"\n  objective: {source.objective}"
-                    + f"\n  on regulab's scale: {_loss_words(setting.loss)} + {setting.l1:.6g}·Σ|w|"
+                    + f"\n  on regulab's scale: {ERROR_NAME[setting.loss]} + {setting.l1:.6g}·Σ|w|"
                     + f" + {setting.l2:.6g}·Σw²", highlight=False)
     table = Table(show_lines=True)
     table.add_column("to")
