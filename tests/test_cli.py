@@ -155,3 +155,74 @@ def test_scheduler_that_does_not_answer(capsys):
 def test_scheduler_needs_an_address(capsys):
     code, _, err = run_cli(["explain", "--scheduler"], capsys)
     assert code == 2 and "--scheduler needs an address" in err
+
+
+def test_scheduler_needs_an_address_also_with_equals(capsys):
+    code, _, err = run_cli(["--scheduler=", "claims"], capsys)
+    assert code == 2 and "--scheduler needs an address" in err
+
+
+def test_global_flags_are_read_anywhere():
+    """--debug and --scheduler are taken out of the command line before typer parses it, wherever
+    they stand; typer's root command does not declare them (no option that is never read)."""
+    import typer.main
+
+    from regulab.cli import UsageProblem, app, pop_global_flags
+
+    assert pop_global_flags(["--debug", "fit", "x", "--scheduler", "tcp://h:1", "--cv", "3"]) \
+        == (["fit", "x", "--cv", "3"], "tcp://h:1")
+    assert pop_global_flags(["fit", "--scheduler=tcp://h:1", "x", "--debug"]) \
+        == (["fit", "x"], "tcp://h:1")
+    assert pop_global_flags(["fit", "x"]) == (["fit", "x"], None)
+    with pytest.raises(UsageProblem, match="needs an address"):
+        pop_global_flags(["fit", "x", "--scheduler", "--debug"])
+    root = {p.name for p in typer.main.get_command(app).params}
+    assert "debug" not in root and "scheduler" not in root
+
+
+def test_help_names_the_global_flags(capsys):
+    code, out, _ = run_cli(["--help"], capsys)
+    text = " ".join(out.split())
+    assert code == 0 and "--debug" in text and "--scheduler ADDRESS" in text
+    assert "regulab[distributed]" in text
+
+
+def test_debug_shows_traceback_of_a_data_command(tmp_path):
+    from regulab.data.errors import DataError
+
+    with pytest.raises(DataError, match="no such file"):
+        main(["--debug", "fit", str(tmp_path / "missing.csv")])
+    with pytest.raises(ValueError, match="--lam"):
+        main(["fit", "diabetes", "--lam", "-1", "--debug"])
+
+
+def test_debug_fit_subprocess(tmp_path):
+    missing = str(tmp_path / "missing.csv")
+    plain = subprocess.run([sys.executable, "-m", "regulab", "fit", missing],
+                           capture_output=True, text=True)
+    assert plain.returncode == 2 and "Traceback" not in plain.stderr
+    assert len(plain.stderr.strip().splitlines()) == 1 and "no such file" in plain.stderr
+    debug = subprocess.run([sys.executable, "-m", "regulab", "--debug", "fit", missing],
+                           capture_output=True, text=True)
+    assert debug.returncode != 0 and "Traceback" in debug.stderr and "DataError" in debug.stderr
+
+
+HEAVY = ("pandas", "sklearn", "matplotlib", "torch", "numba", "dash")
+
+
+@pytest.mark.parametrize("args", [["--version"], ["--help"], ["fit", "--help"]])
+def test_version_and_help_stay_light(args):
+    """The command bodies (and the libraries they need) are imported only when a command runs."""
+    code = ("import sys\nfrom regulab.cli import main\n"
+            f"try:\n    main({args!r})\nexcept SystemExit as exc:\n    assert exc.code == 0\n"
+            f"sys.stderr.write('loaded=' + ','.join(m for m in {HEAVY!r} if m in sys.modules))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.strip().splitlines()[-1] == "loaded="
+
+
+def test_max_rows_default_matches_the_reader():
+    from regulab.commands.options import DEFAULT_MAX_ROWS
+    from regulab.data.reading import DEFAULT_MAX_ROWS as READER_DEFAULT
+
+    assert DEFAULT_MAX_ROWS == READER_DEFAULT

@@ -1,8 +1,14 @@
-"""regulab's command line (typer + rich).
+"""regulab's command line: the typer wiring of every command (options, then one call into
+:mod:`regulab.commands`, or into :mod:`regulab.app` for ``regulab app``), and :func:`main`.
 
 Errors are one line on stderr and a non-zero exit: 2 for bad usage or bad values, 1 when the
-work itself cannot be done (e.g. an unwritable output folder). ``--debug`` anywhere on the command
-line shows the full traceback instead.
+work itself cannot be done (e.g. an unwritable output folder). Two global flags are read by
+:func:`main` before typer parses the rest, so that they work anywhere on the command line:
+``--debug`` shows the full traceback instead, and ``--scheduler ADDRESS`` runs the command's
+cross-validation and resampling on a Dask cluster.
+
+Start-up stays light: the command bodies, and with them pandas, scikit-learn and matplotlib,
+are imported only when a command runs, never for ``--help`` or ``--version``.
 """
 
 from __future__ import annotations
@@ -10,7 +16,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import List, Optional
+from typing import Annotated, List, Optional  # List, Optional: explain's signature
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -18,11 +24,39 @@ from rich.table import Table
 
 from regulab import __version__
 from regulab.commands import console as _consoles
+from regulab.commands.options import (
+    DEFAULT_MAX_ROWS,
+    REPORT_HELP,
+    Encoding,
+    Features,
+    Json,
+    L1Ratio,
+    MaxRows,
+    Missing,
+    NaValues,
+    NLams,
+    Penalty,
+    ReportOut,
+    Seed,
+    Sep,
+    Source,
+    Standardize,
+    Target,
+    Task,
+    data_options,
+)
+
+# read by main(), not typer (pop_global_flags); "\\[": typer renders help as rich markup
+GLOBAL_FLAGS_HELP = (
+    "Anywhere on the command line: --debug shows full tracebacks instead of one-line errors; "
+    "--scheduler ADDRESS runs cross-validation and resampling on the Dask cluster at ADDRESS "
+    "(e.g. tcp://127.0.0.1:8786; needs regulab\\[distributed]).")
 
 app = typer.Typer(
     name="regulab",
     help="Shows, measures and applies L1 and L2 regularization: every statement is a number "
          "measured on the run, with a figure beside it.",
+    epilog=GLOBAL_FLAGS_HELP,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -43,14 +77,9 @@ def _version_callback(value: bool):
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", callback=_version_callback, is_eager=True,
-                                 help="Print the version and exit."),
-    debug: bool = typer.Option(False, "--debug", help="Show full tracebacks on errors "
-                               "(accepted anywhere on the command line)."),
-    scheduler: Optional[str] = typer.Option(
-        None, "--scheduler", help="Run cross-validation and resampling on the Dask cluster at "
-        "this address (e.g. tcp://127.0.0.1:8786; needs regulab[distributed]). Accepted anywhere "
-        "on the command line."),
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_version_callback, is_eager=True,
+        help="Print the version and exit.")] = False,
 ):
     """regulab: why does L1 give exact zeros while L2 only shrinks? Measured, with figures."""
 
@@ -155,183 +184,63 @@ def _print_explain_table(results, timings, seed_list) -> None:
             err_console.print(f"[red]{r.id}: error:[/] {escape(r.error)}", highlight=False)
 
 
-_CONVERT_PARAMS = ("lam", "alpha", "l1_ratio", "lambda", "C", "penalty", "weight_decay", "l1", "l2")
-
 
 @app.command()
 def convert(
-    src: str = typer.Option(..., "--from", help="Convention of the given setting, e.g. "
-                            "sklearn-lasso (see `regulab conventions`).", show_default=False),
-    to: Optional[List[str]] = typer.Option(None, "--to", help="Target convention (repeatable; "
-                                           "default: all)."),
-    lam: Optional[float] = typer.Option(None, "--lam", help="regulab's or Nielsen's lam."),
-    alpha: Optional[float] = typer.Option(None, "--alpha", help="scikit-learn's alpha, or "
-                                          "glmnet's alpha (the L1 mix)."),
-    l1_ratio: Optional[float] = typer.Option(None, "--l1-ratio", help="l1_ratio (regulab, "
-                                             "scikit-learn)."),
-    lambda_: Optional[float] = typer.Option(None, "--lambda", help="glmnet's lambda."),
-    c: Optional[float] = typer.Option(None, "--C", help="LogisticRegression's C."),
-    penalty: Optional[str] = typer.Option(None, "--penalty", help="LogisticRegression's penalty."),
-    weight_decay: Optional[float] = typer.Option(None, "--weight-decay", help="PyTorch's "
-                                                 "weight_decay."),
-    l1: Optional[float] = typer.Option(None, "--l1", help="Keras l1."),
-    l2: Optional[float] = typer.Option(None, "--l2", help="Keras l2."),
-    n_samples: Optional[int] = typer.Option(None, "--n-samples", help="Number of training "
-                                            "samples (needed where an objective sums over rows)."),
-    loss: Optional[str] = typer.Option(None, "--loss", help="Loss scale of a 'loss + penalty' "
-                                       "source (Nielsen, PyTorch, Keras): squared or logistic."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    src: Annotated[str, typer.Option(
+        "--from", help="Convention of the given setting, e.g. sklearn-lasso (see `regulab "
+        "conventions`).", show_default=False)],
+    to: Annotated[list[str] | None, typer.Option(
+        "--to", help="Target convention (repeatable; default: all).")] = None,
+    lam: Annotated[float | None, typer.Option("--lam", help="regulab's or Nielsen's lam.")] = None,
+    alpha: Annotated[float | None, typer.Option(
+        "--alpha", help="scikit-learn's alpha, or glmnet's alpha (the L1 mix).")] = None,
+    l1_ratio: Annotated[float | None, typer.Option(
+        "--l1-ratio", help="l1_ratio (regulab, scikit-learn).")] = None,
+    lambda_: Annotated[float | None, typer.Option("--lambda", help="glmnet's lambda.")] = None,
+    c: Annotated[float | None, typer.Option("--C", help="LogisticRegression's C.")] = None,
+    penalty: Annotated[str | None, typer.Option(
+        "--penalty", help="LogisticRegression's penalty.")] = None,
+    weight_decay: Annotated[float | None, typer.Option(
+        "--weight-decay", help="PyTorch's weight_decay.")] = None,
+    l1: Annotated[float | None, typer.Option("--l1", help="Keras l1.")] = None,
+    l2: Annotated[float | None, typer.Option("--l2", help="Keras l2.")] = None,
+    n_samples: Annotated[int | None, typer.Option(
+        "--n-samples", help="Number of training samples (needed where an objective sums over "
+        "rows).")] = None,
+    loss: Annotated[str | None, typer.Option(
+        "--loss", help="Loss scale of a 'loss + penalty' source (Nielsen, PyTorch, Keras): "
+        "squared or logistic.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ):
     """Print the same regularization setting in every tool's convention (lam, alpha, C, ...)."""
-    import json
+    from regulab.commands import convert as command
 
-    from regulab.core.conventions import convert as run_convert
-    from regulab.core.conventions import get_convention
-
-    given = dict(zip(_CONVERT_PARAMS, (lam, alpha, l1_ratio, lambda_, c, penalty, weight_decay,
-                                       l1, l2)))
-    params = {k: v for k, v in given.items() if v is not None}
-    source = get_convention(src)
-    setting = source.to_regulab(params, n_samples, loss)
-    rows = run_convert(src, params, n_samples=n_samples, to=to, loss=loss)
-    if as_json:
-        doc = {"from": src, "params": params, "n_samples": n_samples,
-               "regulab": {"l1": setting.l1, "l2": setting.l2, "loss": setting.loss},
-               "to": [{"id": r.name, "tool": r.tool, "params": r.params, "reason": r.reason,
-                       "objective": r.objective, "note": r.note} for r in rows]}
-        console.print_json(json.dumps(doc))
-        return
-    given_txt = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
-                          for k, v in params.items())
-    console.print(f"[bold]{source.tool}[/] with {given_txt}"
-                  + (f" (n = {n_samples})" if n_samples else "") + f"\n  objective: {source.objective}"
-                  + f"\n  on regulab's scale: {_loss_words(setting.loss)} + {setting.l1:.6g}·Σ|w|"
-                  + f" + {setting.l2:.6g}·Σw²", highlight=False)
-    table = Table(show_lines=True)
-    table.add_column("to")
-    table.add_column("setting")
-    table.add_column("objective / why not", overflow="fold")
-    for r in rows:
-        if r.params is not None:
-            cell = ", ".join(f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}"
-                             for k, v in r.params.items()) or "(no penalty)"
-            table.add_row(r.name, f"[green]{cell}[/]", r.objective)
-        else:
-            table.add_row(r.name, "[dim]-[/]", f"[dim]{r.reason}[/]")
-    console.print(table)
+    command.run(src, {"lam": lam, "alpha": alpha, "l1_ratio": l1_ratio, "lambda": lambda_, "C": c,
+                      "penalty": penalty, "weight_decay": weight_decay, "l1": l1, "l2": l2},
+                to=to, n_samples=n_samples, loss=loss, as_json=as_json)
 
 
 @app.command()
 def conventions():
     """List the conventions `regulab convert` knows: each tool's objective and parameters."""
-    from regulab.core.conventions import CONVENTIONS
+    from regulab.commands import conventions as command
 
-    table = Table(show_lines=True)
-    for col in ("id", "tool", "parameters", "objective"):
-        table.add_column(col, overflow="fold")
-    for c in CONVENTIONS.values():
-        params = ", ".join(c.params) + (" (needs --n-samples)" if c.needs_n else "")
-        table.add_row(c.name, c.tool, params, c.objective)
-    console.print(table)
-
-
-def _loss_words(loss: str) -> str:
-    return "mean squared error" if loss == "squared" else "mean log-loss"
+    command.run()
 
 
 @app.command("claims")
 def list_claims():
     """List the claims `regulab explain` checks."""
-    from regulab.report.claims import REGISTRY
+    from regulab.commands import claims
 
-    table = Table(title="claims")
-    for col in ("id", "title", "source"):
-        table.add_column(col)
-    for c in REGISTRY.values():
-        table.add_row(c.id, c.title, c.source)
-    console.print(table)
+    claims.run()
 
 
 # ----------------------------------------------------------------------------- user data
-# Thin wrappers: the options are declared here, the bodies live in regulab.commands.
-
-_DATA_HELP = "A CSV/TSV or Parquet file, or a built-in dataset name (see `regulab datasets`)."
-
-
-def _data_options(target, features, task, missing, standardize, sep, encoding, na_values,
-                  max_rows, seed):
-    from regulab.commands.common import DataOptions, split_list
-
-    return DataOptions(target=target, features=split_list(features), task=task, missing=missing,
-                       standardize=standardize, sep=sep, encoding=encoding,
-                       na_values=split_list(na_values), max_rows=max_rows, seed=seed)
-
-
-def _opt_target():
-    return typer.Option(None, "--target", "-t", help="Column to predict (default for a built-in "
-                        "dataset: its target).", show_default=False)
-
-
-def _opt_features():
-    return typer.Option(None, "--features", help="Feature columns, comma-separated (repeatable; "
-                        "default: every column but the target).", show_default=False)
-
-
-def _opt_task():
-    return typer.Option("auto", "--task", help="auto, regression or binary (auto: 2 distinct "
-                        "values = binary, more numbers = regression).")
-
-
-def _opt_missing():
-    return typer.Option("drop", "--missing", help="Missing feature values: drop the row, fill "
-                        "the training mean, or error.")
-
-
-def _opt_standardize():
-    return typer.Option(True, "--standardize/--no-standardize", help="Standardize every feature "
-                        "to mean 0, sd 1 before the penalty.")
-
-
-def _opt_sep():
-    return typer.Option(None, "--sep", help="Delimiter of a text file (default: sniffed; 'tab' "
-                        "accepted).", show_default=False)
-
-
-def _opt_encoding():
-    return typer.Option(None, "--encoding", help="Text encoding (default UTF-8, with or without "
-                        "BOM).", show_default=False)
-
-
-def _opt_na_values():
-    return typer.Option(None, "--na-values", help="Strings read as missing, comma-separated "
-                        "(only the empty field is missing by default).", show_default=False)
-
-
-def _opt_max_rows():
-    from regulab.data.reading import DEFAULT_MAX_ROWS
-
-    return typer.Option(DEFAULT_MAX_ROWS, "--max-rows", help="Refuse files with more data rows.")
-
-
-def _opt_seed():
-    return typer.Option(0, "--seed", help="Seed of the CV folds, resamples and synthetic data.")
-
-
-def _opt_json():
-    return typer.Option(False, "--json", help="Print one JSON document instead of tables.")
-
-
-def _opt_out(what):
-    return typer.Option(None, "--out", "-o", help=f"Folder for an HTML report (index.html, "
-                        f"figures/, results.json){what}.", show_default=False)
-
-
-def _opt_n_lams(default=100):
-    return typer.Option(default, "--n-lams", help="Number of lams on the grid.")
-
 
 @app.command("datasets")
-def datasets_cmd(as_json: bool = _opt_json()):
+def datasets_cmd(as_json: Json = False):
     """List the built-in datasets (usable wherever a FILE is expected)."""
     from regulab.commands import datasets
 
@@ -340,61 +249,64 @@ def datasets_cmd(as_json: bool = _opt_json()):
 
 @app.command("fit")
 def fit_cmd(
-    source: str = typer.Argument(..., metavar="FILE|BUILTIN", help=_DATA_HELP),
-    target: Optional[str] = _opt_target(),
-    features: Optional[List[str]] = _opt_features(),
-    task: str = _opt_task(),
-    penalty: str = typer.Option("l1", "--penalty", help="l1, l2 or elasticnet."),
-    l1_ratio: Optional[float] = typer.Option(None, "--l1-ratio", help="Elastic net's L1 share "
-                                             "(default 0.5).", show_default=False),
-    lam: Optional[float] = typer.Option(None, "--lam", help="Fit at this lam instead of choosing "
-                                        "it by CV (its CV error is still measured).",
-                                        show_default=False),
-    cv: Optional[int] = typer.Option(None, "--cv", help="CV folds (default 5).",
-                                     show_default=False),
-    rule: Optional[str] = typer.Option(None, "--rule", help="min or 1se (default 1se: the "
-                                       "largest lam within one SE of the best).",
-                                       show_default=False),
-    n_lams: int = _opt_n_lams(),
-    seed: int = _opt_seed(),
-    stability: bool = typer.Option(False, "--stability", help="Selection frequency of each "
-                                   "feature over complementary half-samples."),
-    n_pairs: int = typer.Option(50, "--n-pairs", help="Half-sample pairs for --stability."),
-    missing: str = _opt_missing(),
-    standardize: bool = _opt_standardize(),
-    sep: Optional[str] = _opt_sep(),
-    encoding: Optional[str] = _opt_encoding(),
-    na_values: Optional[List[str]] = _opt_na_values(),
-    max_rows: int = _opt_max_rows(),
-    save: Optional[Path] = typer.Option(None, "--save", help="Write the model as plain JSON "
-                                        "(for regulab predict).", show_default=False),
-    as_json: bool = _opt_json(),
-    out: Optional[Path] = _opt_out(""),
+    source: Source,
+    target: Target = None,
+    features: Features = None,
+    task: Task = "auto",
+    penalty: Penalty = "l1",
+    l1_ratio: L1Ratio = None,
+    lam: Annotated[float | None, typer.Option(
+        "--lam", help="Fit at this lam instead of choosing it by CV (its CV error is still "
+        "measured).", show_default=False)] = None,
+    cv: Annotated[int | None, typer.Option(
+        "--cv", help="CV folds (default 5).", show_default=False)] = None,
+    rule: Annotated[str | None, typer.Option(
+        "--rule", help="min or 1se (default 1se: the largest lam within one SE of the best).",
+        show_default=False)] = None,
+    n_lams: NLams = 100,
+    seed: Seed = 0,
+    stability: Annotated[bool, typer.Option(
+        "--stability", help="Selection frequency of each feature over complementary "
+        "half-samples.")] = False,
+    n_pairs: Annotated[int, typer.Option(
+        "--n-pairs", help="Half-sample pairs for --stability.")] = 50,
+    missing: Missing = "drop",
+    standardize: Standardize = True,
+    sep: Sep = None,
+    encoding: Encoding = None,
+    na_values: NaValues = None,
+    max_rows: MaxRows = DEFAULT_MAX_ROWS,
+    save: Annotated[Path | None, typer.Option(
+        "--save", help="Write the model as plain JSON (for regulab predict).",
+        show_default=False)] = None,
+    as_json: Json = False,
+    out: ReportOut = None,
 ):
     """Fit one penalized model: every coefficient, kept or exactly 0, and how lam was chosen.
 
     Default: --penalty l1, lam by 5-fold CV with the 1se rule."""
     from regulab.commands import fit
 
-    opts = _data_options(target, features, task, missing, standardize, sep, encoding, na_values,
-                         max_rows, seed)
-    fit.run(source, opts, penalty=penalty, l1_ratio=l1_ratio, lam=lam, folds=cv, rule=rule,
-            n_lams=n_lams, stability=stability, n_pairs=n_pairs, save=save, as_json=as_json,
-            out=out)
+    fit.run(source, data_options(target=target, features=features, task=task, missing=missing,
+                                 standardize=standardize, sep=sep, encoding=encoding,
+                                 na_values=na_values, max_rows=max_rows, seed=seed),
+            penalty=penalty, l1_ratio=l1_ratio, lam=lam, folds=cv, rule=rule, n_lams=n_lams,
+            stability=stability, n_pairs=n_pairs, save=save, as_json=as_json, out=out)
 
 
 @app.command("predict")
 def predict_cmd(
-    model: Path = typer.Argument(..., metavar="MODEL.json", help="A model written by "
-                                 "`regulab fit --save`."),
-    source: str = typer.Argument(..., metavar="FILE|BUILTIN", help=_DATA_HELP),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the predictions as CSV "
-                                       "(never over an input file).", show_default=False),
-    sep: Optional[str] = _opt_sep(),
-    encoding: Optional[str] = _opt_encoding(),
-    na_values: Optional[List[str]] = _opt_na_values(),
-    max_rows: int = _opt_max_rows(),
-    as_json: bool = _opt_json(),
+    model: Annotated[Path, typer.Argument(
+        metavar="MODEL.json", help="A model written by `regulab fit --save`.")],
+    source: Source,
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="Write the predictions as CSV (never over an input file).",
+        show_default=False)] = None,
+    sep: Sep = None,
+    encoding: Encoding = None,
+    na_values: NaValues = None,
+    max_rows: MaxRows = DEFAULT_MAX_ROWS,
+    as_json: Json = False,
 ):
     """Apply a saved model (same preparation) to a table: one prediction per input row."""
     from regulab.commands import predict
@@ -406,55 +318,57 @@ def predict_cmd(
 
 @app.command("path")
 def path_cmd(
-    source: str = typer.Argument(..., metavar="FILE|BUILTIN", help=_DATA_HELP),
-    target: Optional[str] = _opt_target(),
-    features: Optional[List[str]] = _opt_features(),
-    task: str = _opt_task(),
-    penalty: str = typer.Option("l1", "--penalty", help="l1, l2 or elasticnet."),
-    l1_ratio: Optional[float] = typer.Option(None, "--l1-ratio", help="Elastic net's L1 share "
-                                             "(default 0.5).", show_default=False),
-    n_lams: int = _opt_n_lams(),
-    cv: int = typer.Option(5, "--cv", help="CV folds for the CV curve."),
-    seed: int = _opt_seed(),
-    missing: str = _opt_missing(),
-    standardize: bool = _opt_standardize(),
-    sep: Optional[str] = _opt_sep(),
-    encoding: Optional[str] = _opt_encoding(),
-    na_values: Optional[List[str]] = _opt_na_values(),
-    max_rows: int = _opt_max_rows(),
-    as_json: bool = _opt_json(),
-    out: Optional[Path] = _opt_out(", plus path.csv: one row per lam"),
+    source: Source,
+    target: Target = None,
+    features: Features = None,
+    task: Task = "auto",
+    penalty: Penalty = "l1",
+    l1_ratio: L1Ratio = None,
+    n_lams: NLams = 100,
+    cv: Annotated[int, typer.Option("--cv", help="CV folds for the CV curve.")] = 5,
+    seed: Seed = 0,
+    missing: Missing = "drop",
+    standardize: Standardize = True,
+    sep: Sep = None,
+    encoding: Encoding = None,
+    na_values: NaValues = None,
+    max_rows: MaxRows = DEFAULT_MAX_ROWS,
+    as_json: Json = False,
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", help=f"{REPORT_HELP}, plus path.csv: one row per lam.",
+        show_default=False)] = None,
 ):
     """The coefficient path and the CV curve over a lam grid (figures and path.csv with --out)."""
     from regulab.commands import path
 
-    opts = _data_options(target, features, task, missing, standardize, sep, encoding, na_values,
-                         max_rows, seed)
-    path.run(source, opts, penalty=penalty, l1_ratio=l1_ratio, n_lams=n_lams, folds=cv,
-             as_json=as_json, out=out)
+    path.run(source, data_options(target=target, features=features, task=task, missing=missing,
+                                  standardize=standardize, sep=sep, encoding=encoding,
+                                  na_values=na_values, max_rows=max_rows, seed=seed),
+             penalty=penalty, l1_ratio=l1_ratio, n_lams=n_lams, folds=cv, as_json=as_json,
+             out=out)
 
 
 @app.command("compare")
 def compare_cmd(
-    source: str = typer.Argument(..., metavar="FILE|BUILTIN", help=_DATA_HELP),
-    target: Optional[str] = _opt_target(),
-    features: Optional[List[str]] = _opt_features(),
-    task: str = _opt_task(),
-    cv: int = typer.Option(5, "--cv", help="CV folds."),
-    rule: str = typer.Option("min", "--rule", help="min or 1se: how each penalty's lam is "
-                             "chosen."),
-    n_boot: int = typer.Option(30, "--n-boot", help="Bootstrap resamples for the stability of "
-                               "the kept set."),
-    n_lams: int = _opt_n_lams(),
-    seed: int = _opt_seed(),
-    missing: str = _opt_missing(),
-    standardize: bool = _opt_standardize(),
-    sep: Optional[str] = _opt_sep(),
-    encoding: Optional[str] = _opt_encoding(),
-    na_values: Optional[List[str]] = _opt_na_values(),
-    max_rows: int = _opt_max_rows(),
-    as_json: bool = _opt_json(),
-    out: Optional[Path] = _opt_out(""),
+    source: Source,
+    target: Target = None,
+    features: Features = None,
+    task: Task = "auto",
+    cv: Annotated[int, typer.Option("--cv", help="CV folds.")] = 5,
+    rule: Annotated[str, typer.Option(
+        "--rule", help="min or 1se: how each penalty's lam is chosen.")] = "min",
+    n_boot: Annotated[int, typer.Option(
+        "--n-boot", help="Bootstrap resamples for the stability of the kept set.")] = 30,
+    n_lams: NLams = 100,
+    seed: Seed = 0,
+    missing: Missing = "drop",
+    standardize: Standardize = True,
+    sep: Sep = None,
+    encoding: Encoding = None,
+    na_values: NaValues = None,
+    max_rows: MaxRows = DEFAULT_MAX_ROWS,
+    as_json: Json = False,
+    out: ReportOut = None,
 ):
     """L1, L2 and elastic net side by side, and which to use, with the measured reasons.
 
@@ -462,22 +376,27 @@ def compare_cmd(
     resamples, out-of-fold calibration slope; then the recommendation of docs/recommendation.md."""
     from regulab.commands import compare
 
-    opts = _data_options(target, features, task, missing, standardize, sep, encoding, na_values,
-                         max_rows, seed)
-    compare.run(source, opts, folds=cv, rule=rule, n_boot=n_boot, n_lams=n_lams,
-                as_json=as_json, out=out)
+    compare.run(source, data_options(target=target, features=features, task=task,
+                                     missing=missing, standardize=standardize, sep=sep,
+                                     encoding=encoding, na_values=na_values, max_rows=max_rows,
+                                     seed=seed),
+                folds=cv, rule=rule, n_boot=n_boot, n_lams=n_lams, as_json=as_json, out=out)
 
 
 @app.command("app")
 def app_cmd(
-    port: int = typer.Option(8050, "--port", help="Port to listen on (0: any free port)."),
-    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (default: this "
-                             "machine only; another host is reachable from the network and "
-                             "prints a warning)."),
-    open_browser: bool = typer.Option(False, "--open", help="Open the app in the web browser."),
+    port: Annotated[int, typer.Option("--port", help="Port to listen on (0: any free port).")]
+    = 8050,
+    host: Annotated[str, typer.Option(
+        "--host", help="Address to bind (default: this machine only; another host is reachable "
+        "from the network and prints a warning).")] = "127.0.0.1",
+    open_browser: Annotated[bool, typer.Option(
+        "--open", help="Open the app in the web browser.")] = False,
 ):
     """The interactive lab: a local web app (sliders, live figures) for the seed's story and
     your own data. Needs dash and plotly (regulab's app extra)."""
+    # regulab.app is a sibling of regulab.commands (neither imports the other), so this command
+    # calls it from here
     import importlib.util
 
     from rich.markup import escape
@@ -492,13 +411,24 @@ def app_cmd(
                                          soft_wrap=True))
 
 
+# ----------------------------------------------------------------------------- entry point
+
 def _fail(message: str, code: int) -> None:
     err_console.print(f"[red]error:[/] {message}", highlight=False, soft_wrap=True)
     sys.exit(code)
 
 
-def _pop_scheduler(args: List[str]):
-    """Take ``--scheduler ADDRESS`` (or ``--scheduler=ADDRESS``) out of the arguments."""
+def pop_global_flags(args: list[str]) -> tuple[list[str], str | None]:
+    """``(args, scheduler)``: the command line without the global flags ``--debug`` and
+    ``--scheduler ADDRESS`` (or ``--scheduler=ADDRESS``), and the scheduler address (None when
+    not given; the last one wins).
+
+    They are read here rather than declared on typer's root callback because a root option is
+    accepted only before the command name, and because ``--debug`` must also govern the errors
+    typer raises while parsing the rest. Raises :class:`UsageProblem` for ``--scheduler``
+    without an address.
+    """
+    args = [a for a in args if a != "--debug"]  # first: "--scheduler --debug" lacks an address
     out, address, i = [], None, 0
     while i < len(args):
         a = args[i]
@@ -509,28 +439,32 @@ def _pop_scheduler(args: List[str]):
             continue
         if a.startswith("--scheduler="):
             address = a.split("=", 1)[1]
+            if not address:
+                raise UsageProblem("--scheduler needs an address, e.g. tcp://127.0.0.1:8786")
         else:
             out.append(a)
         i += 1
     return out, address
 
 
-def main(argv: Optional[List[str]] = None) -> None:
+def _run(args: list[str], scheduler: str | None):
+    """Run the command line, on the Dask cluster at ``scheduler`` when one is given."""
+    if scheduler is None:
+        return app(args=args, prog_name="regulab", standalone_mode=False)
+    from regulab.core.execution import use_scheduler
+
+    with use_scheduler(scheduler):
+        return app(args=args, prog_name="regulab", standalone_mode=False)
+
+
+def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``regulab`` command: one-line errors unless ``--debug``."""
     from regulab.report.writer import ReportError
 
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
-    args = [a for a in args if a != "--debug"]
     try:
-        args, scheduler = _pop_scheduler(args)
-        if scheduler:
-            from regulab.core.execution import use_scheduler
-
-            with use_scheduler(scheduler):
-                code = app(args=args, prog_name="regulab", standalone_mode=False)
-        else:
-            code = app(args=args, prog_name="regulab", standalone_mode=False)
+        code = _run(*pop_global_flags(args))
     except (typer.Exit, typer.Abort) as exc:  # raised by our own callbacks
         code = getattr(exc, "exit_code", 130)
     except KeyboardInterrupt:

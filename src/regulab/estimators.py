@@ -1,6 +1,7 @@
-"""scikit-learn compatible estimators on regulab's objective (DESIGN section 1).
+"""scikit-learn compatible estimators on regulab's objective.
 
-Every estimator here minimizes, over the coefficients ``w`` and the unpenalized intercept ``b``::
+Every estimator here minimizes, over the coefficients ``w`` and the unpenalized intercept ``b``
+(README, "The objective, and other tools' lambdas")::
 
     Cost(w, b) = EmpLoss(w, b) + lam * Complexity(w)
 

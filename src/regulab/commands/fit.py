@@ -48,54 +48,81 @@ STABILITY_THRESHOLD = 0.6
 def run(source, opts: DataOptions, *, penalty="l1", l1_ratio=None, lam=None, folds=None,
         rule=None, n_lams=100, stability=False, n_pairs=50, save=None, as_json=False,
         out=None) -> dict:
-    from regulab import __version__
-    from regulab.data.model_io import (
-        Model,
-        convention_equivalents,
-        objective_text,
-        save_model,
-    )
+    """Fit, then print the table (or the JSON document); ``--save`` and ``--out`` write files."""
+    from regulab.data.model_io import save_model
 
+    rho, lam, rule, n_lams, n_pairs = _check_options(penalty, l1_ratio, lam, rule, n_lams,
+                                                     n_pairs, stability)
+    loaded = load(source, opts)
+    inputs = [loaded.path]
+    if save is not None:
+        guard_outputs(inputs, [Path(save)], "--save")
+    guard_out_dir(inputs, out, ["index.html", "results.json"])
+    folds = check_folds(loaded, DEFAULT_FOLDS if folds is None else folds)
+    fit, stab = _fit(loaded, penalty=penalty, rho=rho, lam=lam, folds=folds, rule=rule,
+                     n_lams=n_lams, stability=stability, n_pairs=n_pairs, seed=opts.seed)
+    model = _model(loaded, fit, penalty)
+    doc = _document(loaded, fit, model, stab, penalty)
+    if save is not None:
+        save_model(model, save)
+        doc["model_file"] = str(save)
+    if out is not None:
+        doc["report"] = str(Path(out) / "index.html")
+        _write_report(out, doc, loaded, fit)
+    if as_json:
+        emit_json(doc)
+    else:
+        _print(doc, loaded, fit)
+    return doc
+
+
+def _check_options(penalty, l1_ratio, lam, rule, n_lams, n_pairs, stability):
+    """The options checked before the data are read: ``(rho, lam, rule, n_lams, n_pairs)``."""
     rho = penalty_ratio(penalty, l1_ratio)
     if lam is not None:
         lam = check_float(lam, "--lam", 0.0)
         if rule is not None:
             raise OptionError("--rule chooses lam by cross-validation; it cannot go with --lam")
     rule = check_choice(rule or "1se", ("min", "1se"), "--rule")
-    folds = DEFAULT_FOLDS if folds is None else folds
     n_lams = check_int(n_lams, "--n-lams", 3)
     n_pairs = check_int(n_pairs, "--n-pairs", 1)
     if stability and rho == 0.0:
         raise OptionError("--stability measures how often features are selected: it needs an L1 "
                           "part (--penalty l1 or elasticnet); L2 keeps every feature")
-    loaded = load(source, opts)
-    inputs = [loaded.path]
-    if save is not None:
-        guard_outputs(inputs, [Path(save)], "--save")
-    guard_out_dir(inputs, out, ["index.html", "results.json"])
-    folds = check_folds(loaded, folds)
-    prep = loaded.prep
-    X, y, names, loss = prep.X, prep.y, prep.feature_names, loaded.loss
+    return rho, lam, rule, n_lams, n_pairs
 
+
+def _fit(loaded, *, penalty, rho, lam, folds, rule, n_lams, stability, n_pairs, seed):
+    """The fit (lam by CV, or the given lam with its CV error) and, with ``--stability``, the
+    selection frequencies; progress bars on a terminal."""
+    X, y, loss = loaded.prep.X, loaded.prep.y, loaded.loss
     with Bars() as bars:
         cb = bars.callback(f"{folds}-fold CV ({penalty})", folds)
         if lam is None:
             fit = fit_with_cv(X, y, loss=loss, rho=rho, folds=folds, rule=rule, n_lams=n_lams,
-                              seed=opts.seed, on_fold=cb)
+                              seed=seed, on_fold=cb)
         else:
-            fit = fit_at_lam(X, y, loss=loss, rho=rho, lam=lam, folds=folds, seed=opts.seed,
+            fit = fit_at_lam(X, y, loss=loss, rho=rho, lam=lam, folds=folds, seed=seed,
                              on_fold=cb)
         stab = None
         if stability:
-            stab = _stability(X, y, loss, rho, fit, n_lams, n_pairs, opts.seed,
+            stab = _stability(X, y, loss, rho, fit, n_lams, n_pairs, seed,
                               bars.callback("stability (half-sample pairs)", n_pairs))
+    return fit, stab
 
-    model = Model(prep=prep, coef_std=fit.coef, intercept_std=fit.intercept, lam=fit.lam,
-                  penalty=penalty, l1_ratio=rho, lam_choice=fit.lam_choice(),
-                  n_train=int(X.shape[0]), source=loaded.name)
-    coef, intercept = model.original_units()
-    truth = loaded.truth()
-    warnings = [w for w in [fit.at_edge()] if w]
+
+def _model(loaded, fit, penalty):
+    """The model file's content: the fit and the preparation that produced its design."""
+    from regulab.data.model_io import Model
+
+    return Model(prep=loaded.prep, coef_std=fit.coef, intercept_std=fit.intercept, lam=fit.lam,
+                 penalty=penalty, l1_ratio=fit.rho, lam_choice=fit.lam_choice(),
+                 n_train=int(loaded.prep.X.shape[0]), source=loaded.name)
+
+
+def _feature_docs(names, coef, fit, stab, truth) -> list[dict]:
+    """One entry per feature: coefficient in original and standardized units, kept or not,
+    stability frequencies and true coefficient where measured or known."""
     features = []
     for j, name in enumerate(names):
         row = {"name": name, "coef": float(coef[j]), "coef_standardized": float(fit.coef[j]),
@@ -107,32 +134,33 @@ def run(source, opts: DataOptions, *, penalty="l1", l1_ratio=None, lam=None, fol
             row["true_coef"] = truth[name]
             row["truly_nonzero"] = truth[name] != 0.0
         features.append(row)
+    return features
 
-    doc = {
+
+def _document(loaded, fit, model, stab, penalty) -> dict:
+    """The ``--json`` document (also ``results.json`` of ``--out``)."""
+    from regulab import __version__
+    from regulab.data.model_io import convention_equivalents, objective_text
+
+    prep, loss, rho = loaded.prep, loaded.loss, fit.rho
+    X, names = prep.X, prep.feature_names
+    coef, intercept = model.original_units()
+    truth = loaded.truth()
+    return {
         "command": "fit", "regulab_version": __version__, "source": source_doc(loaded),
         "preparation": preparation_doc(prep), "task": prep.task, "loss": loss,
         "penalty": penalty, "l1_ratio": rho, "lam": fit.lam, "lam_choice": fit.lam_choice(),
         "cv_error": fit.cv_error, "cv_se": fit.cv_se, "scoring": ERROR_NAME[loss],
         "intercept": intercept, "intercept_standardized": fit.intercept,
-        "n_features": len(names), "n_kept": fit.n_kept, "features": features,
+        "n_features": len(names), "n_kept": fit.n_kept,
+        "features": _feature_docs(names, coef, fit, stab, truth),
         "truth": truth_summary(truth, names, fit.coef),
         "stability": None if stab is None else {k: v for k, v in stab.items()
                                                if k not in ("frequency", "max_frequency")},
         "conventions": {"objective": objective_text(loss, fit.lam, rho),
                         "equivalents": convention_equivalents(loss, fit.lam, rho, X.shape[0])},
-        "warnings": warnings, "model_file": None, "report": None,
+        "warnings": [w for w in [fit.at_edge()] if w], "model_file": None, "report": None,
     }
-    if save is not None:
-        save_model(model, save)
-        doc["model_file"] = str(save)
-    if out is not None:
-        doc["report"] = str(Path(out) / "index.html")
-        _write_report(out, doc, loaded, fit, model)
-    if as_json:
-        emit_json(doc)
-    else:
-        _print(doc, loaded, fit)
-    return doc
 
 
 def _stability(X, y, loss, rho, fit, n_lams, n_pairs, seed, cb) -> dict:
@@ -235,24 +263,45 @@ def feature_table(doc):
 
 # ----------------------------------------------------------------------------- report
 
-def _write_report(out, doc, loaded, fit, model) -> None:
-    from regulab.commands.figures import path_and_cv_figure, path_figure
-    from regulab.report.claims.base import Table
+def _write_report(out, doc, loaded, fit) -> None:
+    """``--out DIR``: index.html with the path (and CV curve) figure, every coefficient, the
+    truth and stability where known, the preparation and lam in other tools' terms."""
     from regulab.report.writer import Section, prepare_out_dir, write_analysis_report
-    from regulab.selection.path import regularization_path
 
     out = prepare_out_dir(out)
+    label = penalty_label(doc["penalty"], doc["l1_ratio"])
+    sections = [_result_section(out, doc, loaded, fit, label), _coefficient_section(doc)]
+    if doc["truth"]:
+        sections.append(_truth_section(doc["truth"], loaded))
+    if doc["stability"]:
+        sections.append(_stability_section(doc["stability"]))
+    sections.append(Section("preparation", "Data and preparation",
+                            items=doc["preparation"]["steps"]))
+    sections.append(_conventions_section(doc, loaded.prep.X.shape[0]))
+    if doc["model_file"]:
+        sections[0].paragraphs.append(f"Model saved as plain JSON: {doc['model_file']}.")
+    write_analysis_report(out, title=f"regulab fit: {loaded.name}",
+                          subtitle=f"{label} model of {loaded.prep.target!r}.", sections=sections,
+                          document=doc)
+
+
+def _result_section(out, doc, loaded, fit, label):
+    """The headline, how lam was chosen, and the path figure: with the CV curve beside it when
+    lam came from CV, with the given lam marked otherwise."""
+    from regulab.commands.figures import path_and_cv_figure, path_figure
+    from regulab.report.writer import Section
+    from regulab.selection.path import regularization_path
+
     prep = loaded.prep
     names = prep.feature_names
     truth = loaded.truth()
-    label = penalty_label(doc["penalty"], doc["l1_ratio"])
     result = Section("result", "Result", finding=headline(doc),
                      paragraphs=[f"How lam was chosen: {doc['lam_choice']['why']}."],
                      warnings=list(doc["warnings"]))
     if fit.how == "cv":
         terr = training_error(prep.X, prep.y, fit.loss, fit.path.coefs, fit.path.intercepts)
-        fig, labelled = path_and_cv_figure(fit, names, train_error=terr, truth=truth,
-                                           title=f"{label} on {loaded.name}")
+        fig, _ = path_and_cv_figure(fit, names, train_error=terr, truth=truth,
+                                    title=f"{label} on {loaded.name}")
         result.add_figure(fig, out, "fit_path_cv",
                           f"Left: the {label} coefficient path (standardized features), x = "
                           f"log(lam) decreasing to the right, top axis = number of non-zero "
@@ -261,63 +310,79 @@ def _write_report(out, doc, loaded, fit, model) -> None:
                              and doc["truth"]["n_true_nonzero"] < len(names) else "")
                           + f". Right: {fit.folds}-fold CV error (mean ± 1 SE) and training "
                           f"error per lam. The fit uses lam_{fit.rule} = {fmt(fit.lam)}.")
-    else:
-        from regulab.commands.common import grid_for
+        return result
+    grid = grid_for(prep.X, prep.y, fit.loss, fit.rho, 50)
+    marks = None
+    if fit.lam > 0:  # lam = 0 has no place on a log axis
+        grid = np.unique(np.append(grid, fit.lam))[::-1]
+        marks = {f"--lam {fit.lam:.3g}": (fit.lam, "#e08a00", "-")}
+    path = regularization_path(prep.X, prep.y, loss=fit.loss, l1_ratio=fit.rho, lams=grid)
+    fig, _ = path_figure(grid, path.coefs, names, truth=truth, marks=marks,
+                         title=f"{label} on {loaded.name}")
+    result.add_figure(fig, out, "fit_path",
+                      f"The {label} coefficient path (standardized features); the given lam "
+                      f"{fmt(fit.lam)} is marked.")
+    return result
 
-        grid = grid_for(prep.X, prep.y, fit.loss, fit.rho, 50)
-        marks = None
-        if fit.lam > 0:  # lam = 0 has no place on a log axis
-            grid = np.unique(np.append(grid, fit.lam))[::-1]
-            marks = {f"--lam {fit.lam:.3g}": (fit.lam, "#e08a00", "-")}
-        path = regularization_path(prep.X, prep.y, loss=fit.loss, l1_ratio=fit.rho, lams=grid)
-        fig, _ = path_figure(grid, path.coefs, names, truth=truth, marks=marks,
-                             title=f"{label} on {loaded.name}")
-        result.add_figure(fig, out, "fit_path",
-                          f"The {label} coefficient path (standardized features); the given lam "
-                          f"{fmt(fit.lam)} is marked.")
+
+def _coefficient_section(doc):
+    """Every feature's row of the terminal table, and the intercept."""
+    from regulab.report.claims.base import Table
+    from regulab.report.writer import Section
+
     coef_table = Table(caption="Every feature: coefficient in original units, on the "
                                "standardized scale, kept or exactly 0"
                                + ("; stability frequencies" if doc["stability"] else "")
                                + ("; true coefficient (* = truly non-zero)" if doc["truth"]
                                   else ""),
                        columns=feature_columns(doc), rows=feature_rows(doc))
-    coefs = Section("coefficients", "Coefficients", tables=[coef_table],
-                    paragraphs=[f"Intercept {fmt(doc['intercept'])} in original units "
+    return Section("coefficients", "Coefficients", tables=[coef_table],
+                   paragraphs=[(f"Intercept {fmt(doc['intercept'])} in original units "
                                 f"({fmt(doc['intercept_standardized'])} on the standardized "
-                                f"scale)."])
-    sections = [result, coefs]
-    t = doc["truth"]
-    if t:
-        sections.append(Section(
-            "truth", "Against the known truth",
-            finding=(f"{loaded.table.builtin} is generated with {t['n_true_nonzero']} truly "
-                     f"non-zero coefficients of {len(names)}: the fit keeps {t['kept_and_true']} "
-                     f"of them (recall {fmt(t['recall'])}) and {len(t['false_kept'])} truly-zero "
-                     f"features (precision {fmt(t['precision'])})."),
-            items=[f"missed: {', '.join(t['missed']) or 'none'}",
-                   f"kept but truly 0: {', '.join(t['false_kept']) or 'none'}"]))
-    s = doc["stability"]
-    if s:
-        sections.append(Section(
-            "stability", "Stability of the selection",
-            paragraphs=[f"{s['half_samples']} half-samples ({s['n_pairs']} complementary pairs, "
-                        f"Meinshausen & Bühlmann; Shah & Samworth): 'freq' is the share of "
-                        f"half-samples keeping the feature at the chosen lam, 'max freq' the "
-                        f"largest share at any lam from lam_max down to the chosen one. {len(s['selected'])} features reach "
-                        f"{s['threshold']:g} (stable); the bound on the expected number of false "
-                        f"selections is {fmt(s['false_selection_bound'])}."]))
-    sections.append(Section("preparation", "Data and preparation", items=doc["preparation"]["steps"]))
+                                f"scale).")])
+
+
+def _truth_section(t, loaded):
+    """The kept set against the generating coefficients of a synthetic built-in dataset."""
+    from regulab.report.writer import Section
+
+    n = len(loaded.prep.feature_names)
+    return Section(
+        "truth", "Against the known truth",
+        finding=(f"{loaded.table.builtin} is generated with {t['n_true_nonzero']} truly "
+                 f"non-zero coefficients of {n}: the fit keeps {t['kept_and_true']} "
+                 f"of them (recall {fmt(t['recall'])}) and {len(t['false_kept'])} truly-zero "
+                 f"features (precision {fmt(t['precision'])})."),
+        items=[f"missed: {', '.join(t['missed']) or 'none'}",
+               f"kept but truly 0: {', '.join(t['false_kept']) or 'none'}"])
+
+
+def _stability_section(s):
+    """What the selection frequencies are and the bound on false selections."""
+    from regulab.report.writer import Section
+
+    return Section(
+        "stability", "Stability of the selection",
+        paragraphs=[(f"{s['half_samples']} half-samples ({s['n_pairs']} complementary pairs, "
+                     f"Meinshausen & Bühlmann; Shah & Samworth): 'freq' is the share of "
+                     f"half-samples keeping the feature at the chosen lam, 'max freq' the "
+                     f"largest share at any lam from lam_max down to the chosen one. "
+                     f"{len(s['selected'])} features reach {s['threshold']:g} (stable); the "
+                     f"bound on the expected number of false selections is "
+                     f"{fmt(s['false_selection_bound'])}.")])
+
+
+def _conventions_section(doc, n_rows):
+    """The objective at the chosen lam, and the same penalty in other tools' parameters."""
+    from regulab.report.claims.base import Table
+    from regulab.report.writer import Section
+
     eq = doc["conventions"]["equivalents"]
-    sections.append(Section(
+    return Section(
         "conventions", "What lam means",
         paragraphs=[doc["conventions"]["objective"] + "."],
         tables=[Table(caption=f"The same penalty in other tools' parameters (n = "
-                              f"{prep.X.shape[0]} rows, same standardized features)",
+                              f"{n_rows} rows, same standardized features)",
                       columns=["tool", "parameters"],
                       rows=[[k, ", ".join(f"{a}={fmt(b, 6) if isinstance(b, float) else b}"
-                                          for a, b in v.items())] for k, v in eq.items()])]))
-    if doc["model_file"]:
-        sections[0].paragraphs.append(f"Model saved as plain JSON: {doc['model_file']}.")
-    write_analysis_report(out, title=f"regulab fit: {loaded.name}",
-                          subtitle=f"{label} model of {prep.target!r}.", sections=sections,
-                          document=doc)
+                                          for a, b in v.items())] for k, v in eq.items()])])

@@ -1,6 +1,6 @@
 """What other tools mean by ``alpha``, ``lambda``, ``C`` and ``weight_decay``, on regulab's scale.
 
-regulab minimizes (DESIGN section 1)::
+regulab minimizes (README, "The objective, and other tools' lambdas")::
 
     Cost(w, b) = EmpLoss(w, b) + l1 * sum_j |w_j| + l2 * sum_j w_j**2
 

@@ -1,6 +1,7 @@
 """Penalties: L1, L2 and elastic net, each with value, subgradient, prox and lam_max.
 
-Every penalty is ``lam * Complexity(w)`` on regulab's scale (DESIGN section 1)::
+Every penalty is ``lam * Complexity(w)`` on regulab's scale
+(README, "The objective, and other tools' lambdas")::
 
     L1          lam * sum_j |w_j|
     L2          lam * sum_j w_j**2

@@ -1,7 +1,8 @@
 """Penalties on the parameters of any ``torch.nn.Module``, on regulab's scale.
 
-regulab's objective (DESIGN section 1) is ``mean loss + l1 * sum|w| + l2 * sum w**2``. For a
-network the sums run over the *selected* parameters:
+regulab's objective (README, "The objective, and other tools' lambdas") is
+``mean loss + l1 * sum|w| + l2 * sum w**2``. For a network the sums run over the *selected*
+parameters:
 
 * **weights** (the default): parameters with ``ndim >= 2`` -- the matrices of ``Linear``, the
   kernels of ``Conv``, embedding tables -- except a parameter whose own name starts with ``bias``

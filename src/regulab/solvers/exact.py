@@ -1,6 +1,6 @@
 """Exact solvers with optimality certificates: the engine every fit, path and CV goes through.
 
-Minimizes regulab's objective (DESIGN section 1)::
+Minimizes regulab's objective (README, "The objective, and other tools' lambdas")::
 
     P(w, b) = sum_i s_i * loss(y_i, x_i.w + b) + l1 * ||w||_1 + l2 * ||w||_2**2
 

@@ -1,6 +1,7 @@
 """Ridge regression in closed form by one thin SVD, reused across every lam.
 
-For regulab's squared-loss objective with an L2 penalty (DESIGN section 1)::
+For regulab's squared-loss objective with an L2 penalty
+(README, "The objective, and other tools' lambdas")::
 
     P(w, b) = sum_i s_i (y_i - x_i.w - b)**2 + lam * ||w||_2**2
 

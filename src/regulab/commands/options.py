@@ -1,0 +1,71 @@
+"""The command-line options several commands share, declared once as ``Annotated`` aliases for
+the typer wrappers of :mod:`regulab.cli` (``target: Target = None``; the default stays beside
+each parameter, as typer requires).
+
+Only typer is imported here: ``regulab --help`` and ``regulab --version`` read these
+declarations and must not load pandas or scikit-learn.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+#: ``--max-rows``'s default. The same value as :data:`regulab.data.reading.DEFAULT_MAX_ROWS`,
+#: written out because importing that module loads pandas; tests/test_cli.py checks they agree.
+DEFAULT_MAX_ROWS = 5_000_000
+
+DATA_HELP = "A CSV/TSV or Parquet file, or a built-in dataset name (see `regulab datasets`)."
+
+# ----------------------------------------------------------------------------- reading the data
+
+Source = Annotated[str, typer.Argument(metavar="FILE|BUILTIN", help=DATA_HELP)]
+Target = Annotated[str | None, typer.Option(
+    "--target", "-t", help="Column to predict (default for a built-in dataset: its target).",
+    show_default=False)]
+Features = Annotated[list[str] | None, typer.Option(
+    "--features", help="Feature columns, comma-separated (repeatable; default: every column but "
+    "the target).", show_default=False)]
+Task = Annotated[str, typer.Option(
+    "--task", help="auto, regression or binary (auto: 2 distinct values = binary, more numbers "
+    "= regression).")]
+Missing = Annotated[str, typer.Option(
+    "--missing", help="Missing feature values: drop the row, fill the training mean, or error.")]
+Standardize = Annotated[bool, typer.Option(
+    "--standardize/--no-standardize", help="Standardize every feature to mean 0, sd 1 before the "
+    "penalty.")]
+Sep = Annotated[str | None, typer.Option(
+    "--sep", help="Delimiter of a text file (default: sniffed; 'tab' accepted).",
+    show_default=False)]
+Encoding = Annotated[str | None, typer.Option(
+    "--encoding", help="Text encoding (default UTF-8, with or without BOM).", show_default=False)]
+NaValues = Annotated[list[str] | None, typer.Option(
+    "--na-values", help="Strings read as missing, comma-separated (only the empty field is "
+    "missing by default).", show_default=False)]
+MaxRows = Annotated[int, typer.Option("--max-rows", help="Refuse files with more data rows.")]
+Seed = Annotated[int, typer.Option(
+    "--seed", help="Seed of the CV folds, resamples and synthetic data.")]
+
+# ----------------------------------------------------------------------------- the model and output
+
+Penalty = Annotated[str, typer.Option("--penalty", help="l1, l2 or elasticnet.")]
+L1Ratio = Annotated[float | None, typer.Option(
+    "--l1-ratio", help="Elastic net's L1 share (default 0.5).", show_default=False)]
+NLams = Annotated[int, typer.Option("--n-lams", help="Number of lams on the grid.")]
+Json = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of tables.")]
+REPORT_HELP = "Folder for an HTML report (index.html, figures/, results.json)"
+ReportOut = Annotated[Path | None, typer.Option(
+    "--out", "-o", help=f"{REPORT_HELP}.", show_default=False)]
+
+
+def data_options(*, target, features, task, missing, standardize, sep, encoding, na_values,
+                 max_rows, seed):
+    """The shared data options as :class:`regulab.commands.common.DataOptions` (the
+    comma-separated lists split)."""
+    from regulab.commands.common import DataOptions, split_list
+
+    return DataOptions(target=target, features=split_list(features), task=task, missing=missing,
+                       standardize=standardize, sep=sep, encoding=encoding,
+                       na_values=split_list(na_values), max_rows=max_rows, seed=seed)
