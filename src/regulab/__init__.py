@@ -21,8 +21,21 @@ from regulab import _aliases
 
 _aliases.install()  # old flat import paths (regulab.cv, regulab.penalties, ...) keep working
 
-from regulab.core.losses import LogisticLoss, SquaredLoss
-from regulab.core.penalties import L1, L2, ElasticNet, soft_threshold
+#: the top-level names, loaded on first use so that ``regulab --version`` imports no numpy
+_LAZY = {"L1": "regulab.core.penalties", "L2": "regulab.core.penalties",
+         "ElasticNet": "regulab.core.penalties", "soft_threshold": "regulab.core.penalties",
+         "SquaredLoss": "regulab.core.losses", "LogisticLoss": "regulab.core.losses"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'regulab' has no attribute {name!r}")
+
 
 __all__ = [
     "__version__",
