@@ -114,13 +114,13 @@ def check_int(value, name: str, low=None, high=None) -> int:
 
 
 def check_choice(value, choices, name: str):
-    """``value`` itself, if it equals one of ``choices`` and is of its type (``True`` is not
-    ``1``; a NumPy string is a string)."""
+    """The choice ``value`` equals, of the choice's type (``True`` is not ``1``; a NumPy string
+    is a string and comes back as the choice itself)."""
     choices = tuple(choices)
     for c in choices:
         same_kind = isinstance(value, type(c)) and isinstance(value, bool) == isinstance(c, bool)
         if value is c or (same_kind and value == c):
-            return value
+            return c
     raise InvalidValue(name, f"{name} must be one of {', '.join(map(repr, choices))}, "
                              f"got {shown(value)}")
 
