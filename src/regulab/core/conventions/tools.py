@@ -66,13 +66,13 @@ def _logistic_ratio(p) -> float:
     penalty, r = p.get("penalty"), p.get("l1_ratio")
     if penalty is None:  # not given: l1_ratio decides, as in scikit-learn >= 1.8 (default 0.0)
         return 0.0 if r is None else r
-    if penalty == "elasticnet":
+    fixed = SKLEARN_PENALTIES[penalty]
+    if fixed is None:
         if r is None:
             raise ValueError(
-                "sklearn-logistic with penalty='elasticnet' needs parameter 'l1_ratio'"
+                f"sklearn-logistic with penalty={penalty!r} needs parameter 'l1_ratio'"
             )
         return r
-    fixed = SKLEARN_PENALTIES[penalty]
     if r is not None and r != fixed:
         raise ValueError(
             f"sklearn-logistic: penalty={penalty!r} contradicts l1_ratio={r!r} "
@@ -93,7 +93,8 @@ def _logistic_backward(l1, l2, n):
     if s == 0:
         return {"C": math.inf, "penalty": "l2", "l1_ratio": 0.0}
     r = l1 / s
-    penalty = "l1" if r == 1.0 else "l2" if r == 0.0 else "elasticnet"
+    fixed = [k for k, share in SKLEARN_PENALTIES.items() if share == r]
+    penalty = fixed[0] if fixed else "elasticnet"
     return {"C": 1.0 / (s * n), "penalty": penalty, "l1_ratio": r}
 
 
