@@ -273,6 +273,41 @@ def test_setting_properties_and_penalty():
         Setting(0.1, 0.1, "hinge")
 
 
+@settings(max_examples=200, deadline=None)
+@given(l1=st.floats(0.0, 1e3), l2=st.floats(0.0, 1e3),
+       loss=st.sampled_from(["squared", "logistic"]))
+def test_setting_from_its_penalty_round_trips(l1, l2, loss):
+    """Setting -> Penalty -> Setting gives the same point (up to rounding of lam * rho), and the
+    kind names the penalty object's class."""
+    s = Setting(l1, l2, loss)
+    back = Setting.from_penalty(s.penalty(), loss=loss)
+    tol = 1e-12 * s.lam + 1e-300  # lam * rho rounds relative to lam, not to each part
+    assert back.l1 == pytest.approx(l1, rel=1e-12, abs=tol)
+    assert back.l2 == pytest.approx(l2, rel=1e-12, abs=tol) and back.loss == loss
+    kind = {L1: "l1", L2: "l2", EN: "elasticnet", type(None): None}[type(s.penalty())]
+    assert s.kind == kind
+
+
+def test_setting_from_a_kind_name():
+    assert Setting.from_penalty("l1", 0.4) == Setting(0.4, 0.0)
+    assert Setting.from_penalty("l2", 0.4, loss="logistic") == Setting(0.0, 0.4, "logistic")
+    en = Setting.from_penalty("elasticnet", 0.4, 0.25)
+    assert en.l1 == pytest.approx(0.1) and en.l2 == pytest.approx(0.3)
+    assert Setting.from_penalty("elasticnet", 0.4) == Setting(0.2, 0.2)  # default l1_ratio 0.5
+    assert Setting.from_penalty(None) == Setting(0.0, 0.0)
+    assert Setting.from_penalty(EN(2.0, 0.25)) == Setting(0.5, 1.5)
+    with pytest.raises(ValueError, match="l1_ratio 0.3 disagrees with penalty 'l1'"):
+        Setting.from_penalty("l1", 0.4, 0.3)
+    with pytest.raises(ValueError, match="needs lam"):
+        Setting.from_penalty("l2")
+    with pytest.raises(ValueError, match="lam must lie in"):
+        Setting.from_penalty("l2", -1.0)
+    with pytest.raises(ValueError, match="own lam"):
+        Setting.from_penalty(L1(1.0), lam=2.0)
+    with pytest.raises(ValueError, match="penalty must be one of"):
+        Setting.from_penalty("lasso", 1.0)
+
+
 # ---------------------------------------------------------------------------------------------
 # round trips (hypothesis)
 # ---------------------------------------------------------------------------------------------

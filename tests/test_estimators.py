@@ -1,6 +1,6 @@
 """The scikit-learn compatible estimators, against scikit-learn itself and against the maths.
 
-Oracles, not echoes: objectives computed here from the formula of DESIGN section 1 and compared
+Oracles, not echoes: objectives computed here from the formula of README, "The objective, and other tools' lambdas" and compared
 at scikit-learn's solutions (Lasso, Ridge, ElasticNet, LogisticRegression, one-vs-rest), weighting
 compared with repeating rows, the CV refit compared with a plain fit.
 """

@@ -2,7 +2,9 @@
 identity with independently written conjugate proxes, finite differences and scikit-learn.
 
 Nothing here restates the code's own formulas as the expectation: every expected number comes
-from a definition (argmin, subdifferential, conjugate) or from another tool.
+from a definition (argmin, subdifferential, conjugate) or from another tool. The tests of the
+penalties' three faces run over the table of kinds (:data:`regulab.core.penalties.KINDS`), as
+skglm's tests run over its list of penalties: a kind added to the table is tested by them.
 """
 
 from __future__ import annotations
@@ -19,7 +21,22 @@ from sklearn.linear_model import ElasticNet as SkElasticNet
 from sklearn.linear_model import Lasso
 
 from regulab.core.losses import SquaredLoss
-from regulab.core.penalties import L1, L2, ElasticNet, make_penalty
+from regulab.core.penalties import (
+    DEFAULT_L1_RATIO,
+    KINDS,
+    L1,
+    L2,
+    ElasticNet,
+    kind_of,
+    make_penalty,
+    parse_kind,
+    penalty_label,
+    penalty_rho,
+    resolve_l1_ratio,
+    sparsest_first,
+)
+from regulab.core.validation import InvalidValue
+from regulab.solvers.exact import solve
 
 SETTINGS = settings(max_examples=200, deadline=None)
 
@@ -36,15 +53,12 @@ vectors = arrays(np.float64, st.integers(1, 8), elements=finite)
 
 
 @st.composite
-def penalties(draw, lam_strategy=positive):
-    """Any of L1, L2 or ElasticNet with a random l1_ratio."""
+def penalties(draw, lam_strategy=positive, kinds=None):
+    """The penalty of a kind of the table (any kind unless ``kinds`` names them) at a random lam,
+    with a random l1_ratio where the kind leaves it to the user."""
     lam = draw(lam_strategy)
-    kind = draw(st.sampled_from(["l1", "l2", "en"]))
-    if kind == "l1":
-        return L1(lam)
-    if kind == "l2":
-        return L2(lam)
-    return ElasticNet(lam, draw(ratio))
+    kind = KINDS[draw(st.sampled_from(sorted(KINDS) if kinds is None else kinds))]
+    return kind.penalty(lam, draw(ratio) if kind.rho is None else None)
 
 
 def parts(pen):
@@ -57,7 +71,7 @@ def parts(pen):
 
 
 def complexity_value(pen, w):
-    """P(w) computed from the definition in DESIGN section 1 (independent of pen.value)."""
+    """P(w) computed from the definition in README, "The objective, and other tools' lambdas" (independent of pen.value)."""
     a, c = parts(pen)
     w = np.atleast_1d(np.asarray(w, dtype=float))
     return a * math.fsum(abs(x) for x in w) + c * math.fsum(x * x for x in w)
@@ -96,9 +110,14 @@ def brute_force_prox_1d(pen, v, step):
     return best, f
 
 
-@SETTINGS
-@given(pen=penalties(moderate_positive), v=finite, step=moderate_positive)
-def test_prox_1d_is_the_argmin(pen, v, step):
+PER_KIND = settings(max_examples=100, deadline=None)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@PER_KIND
+@given(data=st.data(), v=finite, step=moderate_positive)
+def test_prox_1d_is_the_argmin(kind, data, v, step):
+    pen = data.draw(penalties(moderate_positive, kinds=[kind]))
     u_star, f = brute_force_prox_1d(pen, v, step)
     p = pen.prox_1d(v, step)
     f_num = f(u_star)
@@ -272,9 +291,11 @@ def test_prox_1d_equals_vector_prox(pen, v, step):
     assert p1 == pen.prox(np.array([v]), step)[0]
 
 
-@SETTINGS
-@given(pen=penalties(), w=vectors)
-def test_value_matches_definition(pen, w):
+@pytest.mark.parametrize("kind", KINDS)
+@PER_KIND
+@given(data=st.data(), w=vectors)
+def test_value_matches_definition(kind, data, w):
+    pen = data.draw(penalties(kinds=[kind]))
     assert pen.value(w) == pytest.approx(complexity_value(pen, w), rel=1e-12, abs=1e-300)
 
 
@@ -296,14 +317,11 @@ def random_nonzero_w(rng, p):
 
 
 @pytest.mark.parametrize("seed", range(10))
-@pytest.mark.parametrize(
-    "make", [lambda lam: L1(lam), lambda lam: L2(lam), lambda lam: ElasticNet(lam, 0.3)],
-    ids=["l1", "l2", "elasticnet"],
-)
-def test_subgradient_matches_finite_differences(make, seed):
+@pytest.mark.parametrize("kind", KINDS)
+def test_subgradient_matches_finite_differences(kind, seed):
     rng = np.random.default_rng(seed)
     lam = float(rng.uniform(0.01, 5))
-    pen = make(lam)
+    pen = KINDS[kind].penalty(lam, 0.3)
     w = random_nonzero_w(rng, 6)
     assert np.all(np.abs(w) > 1e-3)
     fd = central_diff(pen.value, w)
@@ -354,7 +372,7 @@ def _regression_data(seed, n=60, p=8):
 
 
 def _sk_coef(model_cls, lam, X, y, sample_weight=None, **kw):
-    # regulab lam = 2 * sklearn alpha (DESIGN section 1)
+    # regulab lam = 2 * sklearn alpha (README, "The objective, and other tools' lambdas")
     m = model_cls(alpha=lam / 2, fit_intercept=True, tol=1e-14, max_iter=100_000, **kw)
     m.fit(X, y, sample_weight=sample_weight)
     return m.coef_
@@ -472,3 +490,91 @@ def test_make_penalty_builds_the_right_penalty():
     assert make_penalty("L2", 0.3) == L2(0.3)
     assert make_penalty("elastic_net", 0.3, 0.2) == ElasticNet(0.3, 0.2)
     assert make_penalty(None) is None
+
+
+# -- lam_max of every kind: the boundary of the optimality condition at w = 0 --------------------
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("kind", KINDS)
+def test_lam_max_gives_all_zeros_by_kkt(kind, seed):
+    """At ``w = 0`` (intercept at the mean of y) the optimality condition of
+    ``MSE + lam * (a|w|_1 + c|w|_2^2)`` (a, c the shares) is ``max_j |g_j| <= lam * a`` with
+    ``g = -(2/n) X^T (y - mean(y))``, the MSE's gradient written here from its definition.
+    lam_max is its boundary: the condition holds just above it, where the solver returns exact
+    zeros, and fails just below. A kind without an L1 part has no boundary (lam_max = inf):
+    shrinkage alone never reaches 0."""
+    X, y = _regression_data(20 + seed)
+    pen = KINDS[kind].penalty(1.0, 0.3)
+    a, c = parts(pen)  # the shares at lam = 1
+    g = -(2.0 / len(y)) * X.T @ (y - y.mean())
+
+    def kkt_at_zero(lam):
+        return np.max(np.abs(g)) <= lam * a * (1 + 1e-12)
+
+    lam_max = pen.lam_max(X, y)
+    if a == 0:
+        assert lam_max == math.inf and not kkt_at_zero(1e12)
+        res = solve(X, y, loss="squared", l1=0.0, l2=1e3 * c, tol=1e-12)
+        assert np.all(res.w != 0.0)
+        return
+    assert kkt_at_zero(lam_max * (1 + 1e-9)) and not kkt_at_zero(lam_max * (1 - 1e-6))
+    above, below = lam_max * (1 + 1e-6), lam_max * (1 - 1e-3)
+    assert np.all(solve(X, y, loss="squared", l1=above * a, l2=above * c, tol=1e-12).w == 0.0)
+    res = solve(X, y, loss="squared", l1=below * a, l2=below * c, tol=1e-12, max_iter=100_000)
+    assert np.count_nonzero(res.w) >= 1
+
+
+# -- the vocabulary: one table of kinds, parsed at the edge ----------------------------------------
+
+
+@pytest.mark.parametrize("name", KINDS)
+def test_every_kind_builds_the_penalty_of_its_share(name):
+    kind = KINDS[name]
+    rho = kind.share()
+    assert rho == (DEFAULT_L1_RATIO if kind.rho is None else kind.rho)
+    pen = kind.penalty(2.0)
+    a, c = parts(pen)
+    assert a == pytest.approx(2.0 * rho, rel=1e-15) and c == pytest.approx(2.0 * (1 - rho))
+    assert make_penalty(name, 2.0) == pen and make_penalty(name.upper(), 2.0) == pen
+    assert parse_kind(name) is kind and kind_of(rho) is kind
+    assert penalty_label(name) == kind.label and kind.short and kind.abbrev
+
+
+def test_kind_order_and_shares():
+    assert sparsest_first() == ["l1", "elasticnet", "l2"]
+    assert kind_of(1.0).name == "l1" and kind_of(0.0).name == "l2"
+    assert kind_of(0.3).name == kind_of(None).name == "elasticnet"
+    assert penalty_label("elasticnet", 0.25) == "elastic net (l1_ratio 0.25)"
+
+
+@pytest.mark.parametrize("penalty, l1_ratio, rho", [
+    (None, None, 1.0), (None, 0.3, 0.3), ("l1", None, 1.0), ("l1", 1, 1.0), ("l2", None, 0.0),
+    ("l2", 0.0, 0.0), ("elasticnet", None, DEFAULT_L1_RATIO), ("elasticnet", 0.3, 0.3),
+    ("elasticnet", np.float32(0.25), 0.25), ("elasticnet", 1.0, 1.0)])
+def test_resolve_l1_ratio(penalty, l1_ratio, rho):
+    assert resolve_l1_ratio(penalty, l1_ratio) == rho
+
+
+@pytest.mark.parametrize("penalty, l1_ratio, words", [
+    ("l1", 0.3, ["l1_ratio 0.3 disagrees with penalty 'l1'", "is 1", "'elasticnet'"]),
+    ("l2", 1.0, ["l1_ratio 1 disagrees with penalty 'l2'", "is 0"]),
+    ("lasso", None, ["penalty must be one of 'l1', 'l2', 'elasticnet', got 'lasso'"]),
+    ("elasticnet", 1.5, ["l1_ratio must lie in [0, 1], got 1.5"]),
+    (None, "half", ["l1_ratio must be a finite real number, got 'half'"])])
+def test_resolve_l1_ratio_errors_name_both_parameters(penalty, l1_ratio, words):
+    with pytest.raises(InvalidValue) as info:
+        resolve_l1_ratio(penalty, l1_ratio)
+    for w in words:
+        assert w in str(info.value)
+
+
+def test_penalty_rho_is_the_user_faces_strict_form():
+    flags = {"kind_name": "--penalty", "ratio_name": "--l1-ratio"}
+    assert penalty_rho("l1", **flags) == 1.0 and penalty_rho("elasticnet", 0.2, **flags) == 0.2
+    with pytest.raises(InvalidValue, match="--l1-ratio applies to --penalty elasticnet only"):
+        penalty_rho("l1", 1.0, **flags)
+    with pytest.raises(InvalidValue, match="--l1-ratio 1 is not an elastic net; use --penalty l1"):
+        penalty_rho("elasticnet", 1.0, **flags)
+    with pytest.raises(InvalidValue, match="--penalty must be one of"):
+        penalty_rho("ridge", **flags)

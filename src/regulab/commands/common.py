@@ -20,7 +20,6 @@ Conventions used by every command:
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,13 +36,15 @@ from regulab.commands.fitting import (  # noqa: F401  (re-exported to commands)
 )
 from regulab.commands.guards import guard_out_dir, guard_outputs, same_file  # noqa: F401
 from regulab.commands.output import Bars, console, emit_json, err_console, fmt, pm  # noqa: F401
+from regulab.core import validation
 from regulab.core.losses import ERROR_NAME, LOSS_OF_TASK  # noqa: F401  (re-exported to commands)
 from regulab.core.penalties import penalty_label, penalty_rho  # noqa: F401
+from regulab.core.validation import InvalidValue
 from regulab.data.errors import DataError  # noqa: F401  (re-exported to commands)
-from regulab.data.messages import show, show_list
+from regulab.data.messages import show_list
 from regulab.data.reading import DEFAULT_MAX_ROWS, LoadedTable, load_input
+from regulab.selection.cv import RULES  # noqa: F401  (re-exported to commands)
 
-RULES = ("min", "1se")
 DEFAULT_FOLDS = 5
 DEFAULT_N_LAMS = 100
 
@@ -66,33 +67,33 @@ def split_list(values) -> list[str] | None:
     return out
 
 
+def _option(check, *args, **kwargs):
+    """Run a :mod:`regulab.core.validation` check; its error, which names the flag, becomes an
+    :class:`OptionError` (exit status 2, one line)."""
+    try:
+        return check(*args, **kwargs)
+    except InvalidValue as exc:
+        raise OptionError(str(exc)) from None
+
+
 def check_choice(value, choices, flag) -> str:
-    if value not in choices:
-        raise OptionError(f"{flag} must be one of {', '.join(choices)}, got {show(value)}")
-    return value
+    """``value`` if it is one of ``choices``; OptionError naming ``flag`` otherwise."""
+    return _option(validation.check_choice, value, choices, flag)
 
 
 def check_int(value, flag, low) -> int:
-    if value is None or isinstance(value, bool) or int(value) != value or value < low:
-        raise OptionError(f"{flag} must be a whole number >= {low}, got {value!r}")
-    return int(value)
+    """``value`` as an int ``>= low``; OptionError naming ``flag`` otherwise."""
+    return _option(validation.check_int, value, flag, low)
 
 
 def check_float(value, flag, low=0.0, high=None, low_open=False) -> float:
-    if value is None or not math.isfinite(value) or value < low or (low_open and value == low) \
-            or (high is not None and value > high):
-        rng = f"in [{low:g}, {high:g}]" if high is not None else (
-            f"> {low:g}" if low_open else f">= {low:g}")
-        raise OptionError(f"{flag} must be a finite number {rng}, got {value!r}")
-    return float(value)
+    """``value`` as a finite float in ``[low, high]`` (``(low, ...`` with ``low_open``)."""
+    return _option(validation.check_real, value, flag, low=low, high=high, low_open=low_open)
 
 
 def penalty_ratio(penalty: str, l1_ratio: float | None) -> float:
     """``l1_ratio`` of a penalty name: 1 (L1), 0 (L2), ``--l1-ratio`` (elastic net, default 0.5)."""
-    try:
-        return penalty_rho(penalty, l1_ratio, kind_name="--penalty", ratio_name="--l1-ratio")
-    except ValueError as exc:
-        raise OptionError(str(exc)) from None
+    return _option(penalty_rho, penalty, l1_ratio, kind_name="--penalty", ratio_name="--l1-ratio")
 
 
 # ----------------------------------------------------------------------------- loading

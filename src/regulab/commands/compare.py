@@ -39,17 +39,20 @@ from regulab.commands.common import (
     fmt,
     guard_out_dir,
     load,
+    penalty_label,
     pm,
     preparation_doc,
     source_doc,
     training_error,
     truth_summary,
 )
+from regulab.core.penalties import KINDS, sparsest_first
 
-METHODS = {"l1": 1.0, "elasticnet": 0.5, "l2": 0.0}
-LABELS = {"l1": "L1 (lasso)", "elasticnet": "elastic net (0.5)", "l2": "L2 (ridge)"}
-SHORT = {"l1": "L1", "elasticnet": "EN", "l2": "L2"}
-SHORT_LABELS = {"l1": "L1", "elasticnet": "elastic net", "l2": "L2"}
+#: the penalties compared, sparsest first, each at its L1 share (elastic net at its default)
+METHODS = {k: KINDS[k].share() for k in sparsest_first()}
+LABELS = {k: penalty_label(k, rho) for k, rho in METHODS.items()}
+SHORT = {k: KINDS[k].abbrev for k in METHODS}
+SHORT_LABELS = {k: KINDS[k].short for k in METHODS}
 CALIBRATION_METHOD = ("out-of-fold predictions of the CV at the chosen lam: slope of y on the "
                       "prediction (least squares; logistic on the log-odds for a binary target)")
 

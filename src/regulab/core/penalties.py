@@ -18,7 +18,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from regulab.core.validation import check_fraction, check_nonneg
+from regulab.core.validation import (
+    InvalidValue,
+    check_choice,
+    check_fraction,
+    check_nonneg,
+)
 
 
 def soft_threshold(v, threshold):
@@ -220,52 +225,114 @@ class ElasticNet(Penalty):
         return self.l1_ratio
 
 
-PENALTIES = {"l1": L1, "l2": L2, "elasticnet": ElasticNet}
-
-
 # ----------------------------------------------------------------------------------------------
-# The penalty vocabulary: one table of kinds, read by every face (CLI, app, estimators, claims,
-# plots). A new kind is one entry here.
+# The penalty vocabulary: one table of kinds, read by every face (CLI, app, estimators, nn,
+# claims, plots). A new kind is one entry in KINDS; names are parsed once, at the edge, by
+# parse_kind / penalty_rho / resolve_l1_ratio.
+
+#: elastic net's L1 share when none is given (regulab's rho; glmnet alpha 1/3, sklearn l1_ratio 1/3)
+DEFAULT_L1_RATIO = 0.5
+
 
 @dataclass(frozen=True)
 class PenaltyKind:
     """One kind of penalty: its name on every face, its L1 share ``rho`` (None where the user
-    picks it) and how reports name it."""
+    picks it), and how reports name it: ``label`` in sentences, ``short`` in tables and legends,
+    ``abbrev`` in narrow columns."""
 
     name: str
     rho: float | None
     label: str
     short: str
+    abbrev: str
+
+    def share(self, l1_ratio: float | None = None) -> float:
+        """The L1 share of this kind: its fixed ``rho``, else ``l1_ratio`` (default
+        :data:`DEFAULT_L1_RATIO`). A fixed kind ignores ``l1_ratio``; see :func:`resolve_l1_ratio`
+        for the check that they agree."""
+        if self.rho is not None:
+            return self.rho
+        return DEFAULT_L1_RATIO if l1_ratio is None else check_fraction(l1_ratio, "l1_ratio")
+
+    def penalty(self, lam: float = 1.0, l1_ratio: float | None = None) -> Penalty:
+        """The :class:`Penalty` of this kind at ``lam``: :class:`L1` for ``rho = 1``,
+        :class:`L2` for ``rho = 0``, :class:`ElasticNet` otherwise (and always for a kind whose
+        ``rho`` the user picks)."""
+        rho = self.share(l1_ratio)
+        if self.rho is None or 0.0 < rho < 1.0:
+            return ElasticNet(lam, rho)
+        return L1(lam) if rho == 1.0 else L2(lam)
 
 
 KINDS: dict[str, PenaltyKind] = {k.name: k for k in (
-    PenaltyKind("l1", 1.0, "L1 (lasso)", "L1"),
-    PenaltyKind("l2", 0.0, "L2 (ridge)", "L2"),
-    PenaltyKind("elasticnet", None, "elastic net", "elastic net"),
+    PenaltyKind("l1", 1.0, "L1 (lasso)", "L1", "L1"),
+    PenaltyKind("l2", 0.0, "L2 (ridge)", "L2", "L2"),
+    PenaltyKind("elasticnet", None, "elastic net", "elastic net", "EN"),
 )}
-#: elastic net's L1 share when none is given (regulab's rho; glmnet alpha 1/3, sklearn l1_ratio 1/3)
-DEFAULT_L1_RATIO = 0.5
+
+
+def parse_kind(value, name: str = "penalty") -> PenaltyKind:
+    """The :class:`PenaltyKind` called ``value``; InvalidValue naming ``name`` (as the caller knows
+    the parameter: ``penalty``, ``--penalty``) and listing the kinds otherwise."""
+    return KINDS[check_choice(value, KINDS, name)]
+
+
+def kind_of(rho: float | None) -> PenaltyKind:
+    """The kind of L1 share ``rho``: the kind fixed at ``rho`` if there is one (``'l1'`` for 1,
+    ``'l2'`` for 0), else (and for ``rho=None``) the first kind whose share the user picks
+    (``'elasticnet'``)."""
+    rho = None if rho is None else check_fraction(rho, "rho")
+    fixed = [k for k in KINDS.values() if rho is not None and k.rho == rho]
+    return fixed[0] if fixed else next(k for k in KINDS.values() if k.rho is None)
+
+
+def sparsest_first() -> list[str]:
+    """The kinds by decreasing L1 share (a user-picked share counted at its default): the order
+    in which tables and figures compare them (L1, elastic net, L2)."""
+    return sorted(KINDS, key=lambda k: -KINDS[k].share())
+
+
+def resolve_l1_ratio(penalty=None, l1_ratio=None, *, default: float = 1.0,
+                     kind_name: str = "penalty", ratio_name: str = "l1_ratio") -> float:
+    """The L1 share ``rho`` from a kind name, an ``l1_ratio``, or both if they agree.
+
+    ``penalty=None``: ``l1_ratio`` (``default`` when it is None too). A kind whose share the user
+    picks (elastic net): ``l1_ratio``, or :data:`DEFAULT_L1_RATIO`. A fixed kind: its ``rho``; an
+    ``l1_ratio`` that differs from it raises InvalidValue naming both parameters.
+    """
+    if l1_ratio is not None:
+        l1_ratio = check_fraction(l1_ratio, ratio_name)
+    if penalty is None:
+        return default if l1_ratio is None else l1_ratio
+    kind = parse_kind(penalty, kind_name)
+    if kind.rho is not None and l1_ratio is not None and l1_ratio != kind.rho:
+        free = " or ".join(repr(k.name) for k in KINDS.values() if k.rho is None)
+        raise InvalidValue(ratio_name, f"{ratio_name} {l1_ratio:g} disagrees with {kind_name} "
+                                       f"{kind.name!r} (whose l1_ratio is {kind.rho:g}); an "
+                                       f"l1_ratio of your choice needs {kind_name} {free}")
+    return kind.share(l1_ratio)
 
 
 def penalty_rho(kind: str, l1_ratio: float | None = None, *, kind_name: str = "penalty",
                 ratio_name: str = "l1_ratio") -> float:
-    """The L1 share ``rho`` of a penalty kind: 1 (L1), 0 (L2), ``l1_ratio`` (elastic net).
+    """The L1 share ``rho`` of a penalty kind as a user face takes it: 1 (L1), 0 (L2),
+    ``l1_ratio`` (elastic net, strictly between 0 and 1).
 
-    Raises ValueError naming the parameters as the caller knows them (``kind_name``,
-    ``ratio_name``: e.g. ``--penalty`` and ``--l1-ratio`` on the command line).
+    Stricter than :func:`resolve_l1_ratio`: an ``l1_ratio`` with a fixed kind is an error even
+    if it agrees, and an elastic net of share 0 or 1 is refused in favour of its kind. Raises
+    InvalidValue naming the parameters as the caller knows them (``kind_name``, ``ratio_name``:
+    e.g. ``--penalty`` and ``--l1-ratio`` on the command line).
     """
-    if kind not in KINDS:
-        raise ValueError(f"{kind_name} must be one of {', '.join(KINDS)}, got {kind!r}")
-    fixed = KINDS[kind].rho
+    fixed = parse_kind(kind, kind_name).rho
     if fixed is None:
         rho = DEFAULT_L1_RATIO if l1_ratio is None else check_fraction(l1_ratio, ratio_name)
-        if rho in (0.0, 1.0):
-            other = next(k.name for k in KINDS.values() if k.rho == rho)
-            raise ValueError(f"{ratio_name} {rho:g} is not an elastic net; use {kind_name} {other}")
+        if kind_of(rho).rho is not None:
+            raise InvalidValue(ratio_name, f"{ratio_name} {rho:g} is not an elastic net; use "
+                                           f"{kind_name} {kind_of(rho).name}")
         return rho
     if l1_ratio is not None:
-        raise ValueError(f"{ratio_name} applies to {kind_name} elasticnet only (got {kind_name} "
-                         f"{kind})")
+        raise InvalidValue(ratio_name, f"{ratio_name} applies to {kind_name} "
+                                       f"{kind_of(None).name} only (got {kind_name} {kind})")
     return fixed
 
 
@@ -277,13 +344,10 @@ def penalty_label(kind: str, rho: float | None = None) -> str:
 
 
 def make_penalty(name: str | None, lam: float = 1.0, l1_ratio: float = 0.5) -> Penalty | None:
-    """Build a penalty from its name (``'l1'``, ``'l2'``, ``'elasticnet'`` or ``None``)."""
+    """Build a penalty from its kind's name (``'l1'``, ``'L2'``, ``'elastic_net'``...) or
+    ``None``/``'none'`` (no penalty); ``l1_ratio`` is used by a kind whose share the user picks."""
     if name is None or name == "none":
         return None
     key = str(name).lower().replace("_", "").replace("-", "")
-    if key not in PENALTIES:
-        valid = ", ".join(sorted(PENALTIES)) + ", none"
-        raise ValueError(f"unknown penalty {name!r}; valid choices: {valid}")
-    if key == "elasticnet":
-        return ElasticNet(lam, l1_ratio)
-    return PENALTIES[key](lam)
+    check_choice(key, (*KINDS, "none"), "penalty")
+    return None if key == "none" else KINDS[key].penalty(lam, l1_ratio)

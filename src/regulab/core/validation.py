@@ -1,34 +1,143 @@
-"""Small input checks shared by the library, each raising a ValueError that names the value."""
+"""Input checks, one module for the whole package.
+
+Every check takes the value and the parameter's name **as the caller knows it**: the argument
+name in the library (``l1_ratio``), the flag on the command line (``--l1-ratio``), the estimator
+and its parameter in the scikit-learn faces (``RegulabRegressor: l1_ratio``). It returns the value
+in its canonical type or raises :class:`InvalidValue` (a ValueError) whose message starts with that
+name and ends with the offending value::
+
+    l1_ratio must be a finite real number, got 'half'
+    l1_ratio must lie in [0, 1], got 1.5
+    --cv must be an integer >= 2, got 1
+    rule must be one of 'min', '1se', got 'max'
+
+A real number is an ``int``, ``float`` or NumPy scalar (``numbers.Real``), never a ``bool`` and
+never a string: strings are parsed at the edge (:func:`parse_number`), where the caller knows they
+came from text.
+"""
 
 from __future__ import annotations
 
 import math
-from numbers import Real
+import reprlib
+from numbers import Integral, Real
 
 import numpy as np
 
+__all__ = [
+    "InvalidValue",
+    "check_bool",
+    "check_choice",
+    "check_fraction",
+    "check_int",
+    "check_nonneg",
+    "check_positive",
+    "check_real",
+    "interval",
+    "parse_number",
+    "shown",
+]
+
+
+class InvalidValue(ValueError):
+    """A parameter's value is not allowed; ``name`` is the parameter as the caller knows it."""
+
+    def __init__(self, name: str, message: str):
+        super().__init__(message)
+        self.name = name
+
+
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = 40
+
+
+def shown(value) -> str:
+    """``repr`` of a value for a one-line message: NumPy scalars as Python ones, long text cut."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    return _REPR.repr(value)
+
+
+def _is_real(value) -> bool:
+    return isinstance(value, Real) and not isinstance(value, (bool, np.bool_))
+
+
+def interval(low=None, high=None, low_open: bool = False, high_open: bool = False) -> str:
+    """``[0, inf)``, ``(0, 1)``, ``(-inf, 2]``: the set a bounded number must lie in."""
+    lo = "(-inf" if low is None else ("(" if low_open else "[") + f"{low:g}"
+    hi = "inf)" if high is None else f"{high:g}" + (")" if high_open else "]")
+    return f"{lo}, {hi}"
+
+
+def check_real(value, name: str, *, low=None, high=None, low_open: bool = False,
+               high_open: bool = False) -> float:
+    """``value`` as a float: a finite real number within the bounds (closed unless ``*_open``)."""
+    if not _is_real(value) or not math.isfinite(value):
+        raise InvalidValue(name, f"{name} must be a finite real number, got {shown(value)}")
+    below = low is not None and (value <= low if low_open else value < low)
+    above = high is not None and (value >= high if high_open else value > high)
+    if below or above:
+        raise InvalidValue(name, f"{name} must lie in "
+                                 f"{interval(low, high, low_open, high_open)}, got {shown(value)}")
+    return float(value)
+
 
 def check_nonneg(value, name: str) -> float:
-    """Return ``value`` as a float, or raise ValueError if it is not a finite number >= 0."""
-    if isinstance(value, bool) or not isinstance(value, (Real, np.floating, np.integer)):
-        raise ValueError(f"{name} must be a number >= 0, got {value!r}")
-    value = float(value)
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    return value
+    """``value`` as a float, a finite number ``>= 0``."""
+    return check_real(value, name, low=0.0)
 
 
 def check_positive(value, name: str) -> float:
-    """Return ``value`` as a float, or raise ValueError if it is not a finite number > 0."""
-    value = check_nonneg(value, name)
-    if value == 0:
-        raise ValueError(f"{name} must be > 0, got 0")
-    return value
+    """``value`` as a float, a finite number ``> 0``."""
+    return check_real(value, name, low=0.0, low_open=True)
 
 
 def check_fraction(value, name: str) -> float:
-    """Return ``value`` as a float in [0, 1], or raise ValueError."""
-    value = check_nonneg(value, name)
-    if value > 1:
-        raise ValueError(f"{name} must lie in [0, 1], got {value!r}")
+    """``value`` as a float in ``[0, 1]``."""
+    return check_real(value, name, low=0.0, high=1.0)
+
+
+def check_int(value, name: str, low=None, high=None) -> int:
+    """``value`` as an int: an integer (Python or NumPy; not a bool, not a float) in
+    ``[low, high]``."""
+    ok = isinstance(value, Integral) and not isinstance(value, (bool, np.bool_))
+    if ok and (low is None or value >= low) and (high is None or value <= high):
+        return int(value)
+    if low is not None and high is None:
+        rule = f">= {low}"
+    elif low is None and high is not None:
+        rule = f"<= {high}"
+    else:
+        rule = "" if low is None else f"in [{low}, {high}]"
+    raise InvalidValue(name, f"{name} must be an integer{' ' + rule if rule else ''}, "
+                             f"got {shown(value)}")
+
+
+def check_choice(value, choices, name: str):
+    """The choice ``value`` equals, of the choice's type (``True`` is not ``1``; a NumPy string
+    is a string and comes back as the choice itself)."""
+    choices = tuple(choices)
+    for c in choices:
+        same_kind = isinstance(value, type(c)) and isinstance(value, bool) == isinstance(c, bool)
+        if value is c or (same_kind and value == c):
+            return c
+    raise InvalidValue(name, f"{name} must be one of {', '.join(map(repr, choices))}, "
+                             f"got {shown(value)}")
+
+
+def check_bool(value, name: str) -> bool:
+    """``value`` as a bool; only ``True``/``False`` (Python or NumPy) are accepted."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise InvalidValue(name, f"{name} must be True or False, got {shown(value)}")
+    return bool(value)
+
+
+def parse_number(value):
+    """A numeric string (typed on a command line or in a form) as a float; anything else is
+    returned unchanged, for the checks above to judge."""
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
     return value

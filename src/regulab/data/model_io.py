@@ -25,7 +25,6 @@ standardized coefficients on the standardized design, exactly as the fit compute
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +32,7 @@ import numpy as np
 from scipy.special import expit
 
 from regulab import __version__
+from regulab.core.validation import InvalidValue, check_real
 from regulab.data.checks import stat_input
 from regulab.data.errors import DataError
 from regulab.data.messages import show
@@ -164,12 +164,11 @@ def _reject_constant(token):
 
 
 def _number(doc, key, bad, *, low=None, high=None) -> float:
-    v = doc.get(key)
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-        raise bad(f"{key!r} is {show(v)}, not a finite number")
-    if (low is not None and v < low) or (high is not None and v > high):
-        raise bad(f"{key!r} is {v!r}, outside [{low}, {high}]")
-    return float(v)
+    """``doc[key]`` as a float within ``[low, high]``; ``bad(why)`` (a DataError) otherwise."""
+    try:
+        return check_real(doc.get(key), repr(key), low=low, high=high)
+    except InvalidValue as exc:
+        raise bad(str(exc)) from None
 
 
 def _numbers(doc, key, n, bad) -> np.ndarray:

@@ -28,14 +28,14 @@ import torch
 from torch import nn
 
 from regulab.core.conventions import Setting, get_convention
-from regulab.core.penalties import make_penalty
-from regulab.core.validation import check_fraction, check_nonneg
+from regulab.core.penalties import KINDS, kind_of, parse_kind
+from regulab.core.validation import check_nonneg
 
 __all__ = ["PENALTIES", "NNPenalty", "decoupled_weight_decay_", "param_groups", "prox_l1_",
            "select_parameters", "soft_threshold_"]
 
-#: penalty names :class:`NNPenalty` accepts
-PENALTIES = ("l1", "l2", "elasticnet")
+#: the penalty kinds :class:`NNPenalty` accepts: regulab's one table of kinds
+PENALTIES = KINDS
 
 
 def _is_weight(name: str, p: torch.Tensor) -> bool:
@@ -153,6 +153,7 @@ class NNPenalty:
     Parameters
     ----------
     penalty : {'l1', 'l2', 'elasticnet'}
+        A kind of :data:`regulab.core.penalties.KINDS` (any case; ``_`` and ``-`` ignored).
     lam : float or torch.Tensor
         Strength ``>= 0``; a tensor gives per-member strengths of a stacked ensemble.
     l1_ratio : float
@@ -163,20 +164,16 @@ class NNPenalty:
 
     def __init__(self, penalty: str = "l2", lam=1e-4, l1_ratio: float = 0.5, *,
                  weights: bool = True, biases: bool = False):
-        key = str(penalty).lower().replace("_", "").replace("-", "")
-        if key not in PENALTIES:
-            raise ValueError(f"unknown penalty {penalty!r}; valid choices: "
-                             f"{', '.join(map(repr, PENALTIES))}")
+        kind = parse_kind(str(penalty).lower().replace("_", "").replace("-", ""), "penalty")
         if not weights and not biases:
             select_parameters(nn.Linear(1, 1), weights, biases)  # raises the selection error
-        self.penalty, self.weights, self.biases = key, bool(weights), bool(biases)
-        rho = {"l1": 1.0, "l2": 0.0}.get(key)
-        rho = check_fraction(l1_ratio, "l1_ratio") if rho is None else rho
+        self.penalty, self.weights, self.biases = kind.name, bool(weights), bool(biases)
+        rho = kind.share(l1_ratio)
         if isinstance(lam, torch.Tensor):
             lam = _check_lam(lam)
             self.l1, self.l2 = lam * rho, lam * (1.0 - rho)
         else:  # regulab's own penalty validates lam and splits it: one definition of the parts
-            self.l1, self.l2 = make_penalty(key, check_nonneg(lam, "lam"), rho).l1_l2_parts()
+            self.l1, self.l2 = kind.penalty(check_nonneg(lam, "lam"), rho).l1_l2_parts()
         self.lam, self.l1_ratio = lam, rho
 
     # -- other conventions -----------------------------------------------------------------
@@ -187,8 +184,9 @@ class NNPenalty:
         l1, l2 = _check_lam(l1, "l1"), _check_lam(l2, "l2")
         out = cls("elasticnet", 0.0, weights=weights, biases=biases)
         out.l1, out.l2, out.lam = l1, l2, l1 + l2
-        out.penalty = "l1" if _is_zero(l2) else "l2" if _is_zero(l1) else "elasticnet"
-        out.l1_ratio = (1.0 if out.penalty == "l1" else 0.0 if out.penalty == "l2" else None)
+        # the share where one number holds (else None: it may differ per member)
+        out.l1_ratio = 1.0 if _is_zero(l2) else 0.0 if _is_zero(l1) else None
+        out.penalty = kind_of(out.l1_ratio).name
         return out
 
     @classmethod

@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from regulab.core.validation import check_nonneg, check_positive
+from regulab.core.validation import check_int, check_nonneg, check_positive
 from regulab.nn.penalties import (
     NNPenalty,
     _check_lam,
@@ -252,9 +252,35 @@ def fit(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, epochs: int = 10,
     TrainingDiverged
         When an epoch's loss is NaN or infinite (too large a step or lam), naming the epoch.
     """
-    epochs, batch_size = int(epochs), int(batch_size)
-    if epochs < 0 or batch_size < 1:
-        raise ValueError(f"need epochs >= 0 and batch_size >= 1, got {epochs}, {batch_size}")
+    epochs, batch_size, lr, decoupled_decay, seeds = _check_fit(
+        model, X, y, epochs, batch_size, lr, weight_decay, decoupled_decay, seed)
+    ensemble = getattr(model, "n_members", None) is not None
+    loss_fn = loss_fn or (model.loss if ensemble else F.cross_entropy)
+    opt = _make_optimizer(model, optimizer, lr, weight_decay)
+    order = _EpochOrder(X, seed, seeds)
+    history = History()
+    if on_epoch:
+        on_epoch(0, model)
+    for epoch in range(1, epochs + 1):
+        Xe, ye = order.epoch_data(X, y)
+        losses = _train_epoch(model, opt, loss_fn, Xe, ye, batch_size, lr, penalty, prox,
+                              decoupled_decay)
+        history.steps += len(losses)
+        mean_loss = _mean_loss(losses, X.shape[-2], batch_size, X.device)
+        if not math.isfinite(mean_loss) or not _parameters_finite(model):
+            raise TrainingDiverged(_diverged(epoch, epochs, mean_loss, optimizer, lr, penalty,
+                                             prox))
+        history.loss.append(mean_loss)
+        history.epochs = epoch
+        if on_epoch:
+            on_epoch(epoch, model)
+    return history
+
+
+def _check_fit(model, X, y, epochs, batch_size, lr, weight_decay, decoupled_decay, seed):
+    """The checked settings of :func:`fit`: ``(epochs, batch_size, lr, decoupled_decay, seeds)``,
+    ``seeds`` the per-member seeds of an ensemble (None for one seed)."""
+    epochs, batch_size = check_int(epochs, "epochs", 0), check_int(batch_size, "batch_size", 1)
     lr = check_positive(lr, "lr")
     check_nonneg(weight_decay, "weight_decay")
     if decoupled_decay is not None:
@@ -269,57 +295,69 @@ def fit(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, epochs: int = 10,
     if seeds is not None and (k is None or len(seeds) != k):
         raise ValueError(f"a sequence of seeds needs an ensemble with one member per seed, got "
                          f"{len(seeds)} seeds for {k or 'a single'} network")
-    loss_fn = loss_fn or (model.loss if k is not None else F.cross_entropy)
-    opt = _make_optimizer(model, optimizer, lr, weight_decay)
-    distinct = sorted(set(seeds)) if seeds is not None else [int(seed)]
-    gens = {s: torch.Generator().manual_seed(s) for s in distinct}
-    rows = None if seeds is None else torch.arange(k, device=X.device)[:, None]
-    history = History()
-    if on_epoch:
-        on_epoch(0, model)
-    for epoch in range(1, epochs + 1):
-        perms = {s: torch.randperm(n, generator=g) for s, g in gens.items()}
-        if seeds is None:
-            order = perms[distinct[0]].to(X.device)
+    return epochs, batch_size, lr, decoupled_decay, seeds
+
+
+class _EpochOrder:
+    """The minibatch order of every epoch: one permutation per distinct seed per epoch, drawn
+    from a generator per seed (members with equal seeds see the same order)."""
+
+    def __init__(self, X, seed, seeds):
+        self.seeds = seeds
+        self.distinct = sorted(set(seeds)) if seeds is not None else [int(seed)]
+        self.gens = {s: torch.Generator().manual_seed(s) for s in self.distinct}
+        self.rows = None if seeds is None else torch.arange(len(seeds), device=X.device)[:, None]
+
+    def epoch_data(self, X, y):
+        """The epoch's data in minibatch order, once; each minibatch is then a slice (a view)."""
+        n = X.shape[-2]
+        perms = {s: torch.randperm(n, generator=g) for s, g in self.gens.items()}
+        if self.seeds is None:
+            order = perms[self.distinct[0]].to(X.device)
         else:
-            order = torch.stack([perms[s] for s in seeds]).to(X.device)
-        # the epoch's data in minibatch order, once; each minibatch is then a slice (a view)
-        if seeds is not None and X.ndim == 3:
-            Xe, ye = X[rows, order], y[rows, order]
-        elif seeds is None and X.ndim == 3:
-            Xe, ye = X[:, order], (y[:, order] if y.ndim == 2 else y[order])
-        else:
-            Xe, ye = X[order], y[order]
-        losses = []
-        for start in range(0, n, batch_size):
-            xb, yb = Xe[..., start:start + batch_size, :], ye[..., start:start + batch_size]
-            opt.zero_grad(set_to_none=True)
-            data_loss = loss_fn(model(xb), yb)
-            data_loss.backward()
-            if penalty is not None:  # = backward of loss + penalty(model), without its graph
-                penalty.add_gradient_(model)
-            if decoupled_decay is not None:
-                decoupled_weight_decay_(model, lr, decoupled_decay)
-            opt.step()
-            if prox is not None:
-                prox.prox_(model, lr)
-            losses.append(data_loss.detach())
-            history.steps += 1
-        sizes = torch.full((len(losses),), float(batch_size), device=X.device)
-        sizes[-1] = n - batch_size * (len(losses) - 1)
-        mean_loss = float(torch.stack(losses).float() @ sizes) / n
-        if not math.isfinite(mean_loss) or not _parameters_finite(model):
-            what = (f"the mean training loss became {mean_loss}" if not math.isfinite(mean_loss)
-                    else f"the weights overflowed to inf/nan (mean loss {mean_loss:.3g})")
-            raise TrainingDiverged(
-                f"training stopped at epoch {epoch} of {epochs}: {what} (optimizer="
-                f"{optimizer if isinstance(optimizer, str) else 'custom'}, lr={lr:g}, "
-                f"penalty={penalty!r}, prox={prox!r}); {_why(optimizer, lr, penalty)}")
-        history.loss.append(mean_loss)
-        history.epochs = epoch
-        if on_epoch:
-            on_epoch(epoch, model)
-    return history
+            order = torch.stack([perms[s] for s in self.seeds]).to(X.device)
+        if self.seeds is not None and X.ndim == 3:
+            return X[self.rows, order], y[self.rows, order]
+        if self.seeds is None and X.ndim == 3:
+            return X[:, order], (y[:, order] if y.ndim == 2 else y[order])
+        return X[order], y[order]
+
+
+def _train_epoch(model, opt, loss_fn, Xe, ye, batch_size, lr, penalty, prox,
+                 decoupled_decay) -> list:
+    """One pass over the epoch's minibatches; the detached data loss of each."""
+    losses = []
+    for start in range(0, Xe.shape[-2], batch_size):
+        xb, yb = Xe[..., start:start + batch_size, :], ye[..., start:start + batch_size]
+        opt.zero_grad(set_to_none=True)
+        data_loss = loss_fn(model(xb), yb)
+        data_loss.backward()
+        if penalty is not None:  # = backward of loss + penalty(model), without its graph
+            penalty.add_gradient_(model)
+        if decoupled_decay is not None:
+            decoupled_weight_decay_(model, lr, decoupled_decay)
+        opt.step()
+        if prox is not None:
+            prox.prox_(model, lr)
+        losses.append(data_loss.detach())
+    return losses
+
+
+def _mean_loss(losses, n: int, batch_size: int, device) -> float:
+    """The epoch's mean data loss: minibatch means weighted by minibatch sizes (the last may be
+    short)."""
+    sizes = torch.full((len(losses),), float(batch_size), device=device)
+    sizes[-1] = n - batch_size * (len(losses) - 1)
+    return float(torch.stack(losses).float() @ sizes) / n
+
+
+def _diverged(epoch, epochs, mean_loss, optimizer, lr, penalty, prox) -> str:
+    """The message of :class:`TrainingDiverged`: where it stopped, what went wrong, and why."""
+    what = (f"the mean training loss became {mean_loss}" if not math.isfinite(mean_loss)
+            else f"the weights overflowed to inf/nan (mean loss {mean_loss:.3g})")
+    return (f"training stopped at epoch {epoch} of {epochs}: {what} (optimizer="
+            f"{optimizer if isinstance(optimizer, str) else 'custom'}, lr={lr:g}, "
+            f"penalty={penalty!r}, prox={prox!r}); {_why(optimizer, lr, penalty)}")
 
 
 def _why(optimizer, lr: float, penalty) -> str:

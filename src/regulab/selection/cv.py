@@ -21,9 +21,13 @@ from sklearn.model_selection import RepeatedKFold, RepeatedStratifiedKFold
 
 from regulab.core.execution import run_tasks
 from regulab.core.losses import normalized_weights
+from regulab.core.penalties import resolve_l1_ratio
+from regulab.core.validation import check_choice, check_int
 from regulab.selection.path import lam_grid, regularization_path
 
 SCORINGS = {"squared": ("mse",), "logistic": ("log_loss", "misclassification")}
+#: how a lam is chosen from the CV curve: ``lam_min`` or ``lam_1se`` (see the module docstring)
+RULES = ("min", "1se")
 
 
 @dataclass
@@ -52,9 +56,8 @@ class CVResult:
         return float(self.lams[self.idx_1se])
 
     def chosen(self, rule: str) -> int:
-        """Index of the lam picked by ``rule`` (``'min'`` or ``'1se'``)."""
-        if rule not in ("min", "1se"):
-            raise ValueError(f"rule must be 'min' or '1se', got {rule!r}")
+        """Index of the lam picked by ``rule`` (one of :data:`RULES`)."""
+        check_choice(rule, RULES, "rule")
         return self.idx_min if rule == "min" else self.idx_1se
 
 
@@ -83,12 +86,15 @@ def held_out_error(loss: str, scoring: str, y, z, sample_weight=None) -> np.ndar
     raise ValueError(f"unknown scoring {scoring!r}")  # pragma: no cover
 
 
-def cross_validate_path(X, y, *, loss="squared", l1_ratio=1.0, lams=None, n_lams=100, eps=None,
+def cross_validate_path(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lams=100, eps=None,
                         cv=5, n_repeats=1, seed=0, fit_intercept=True, sample_weight=None,
                         tol=1e-6, max_iter=10_000, scoring=None, n_jobs=None,
-                        on_fold=None, backend=None) -> CVResult:
+                        on_fold=None, backend=None, penalty=None) -> CVResult:
     """K-fold (``n_repeats`` > 1: repeated K-fold) cross-validation of the path.
 
+    The penalty is ``l1_ratio`` (the L1 share rho, default 1) or ``penalty``, a kind name of
+    :data:`regulab.core.penalties.KINDS` (``'l1'``, ``'l2'``, ``'elasticnet'`` with ``l1_ratio``
+    or its default); both may be given only if they agree.
     ``cv`` is a number of folds (stratified by class for the logistic loss), a scikit-learn
     splitter (anything with ``split(X, y)``), or an iterable of ``(train, test)`` index arrays. ``scoring`` defaults to ``'mse'``
     (squared) or ``'log_loss'`` (logistic; also ``'misclassification'``). ``on_fold(k)`` is
@@ -96,13 +102,13 @@ def cross_validate_path(X, y, *, loss="squared", l1_ratio=1.0, lams=None, n_lams
     ``backend`` (``'dask'``, a scheduler address, a Dask client; see
     :func:`regulab.core.execution.run_tasks`), X shipped to the workers once.
     """
+    l1_ratio = resolve_l1_ratio(penalty, l1_ratio)
     scoring = scoring or SCORINGS[loss][0]
     if scoring not in SCORINGS[loss]:
         raise ValueError(f"scoring {scoring!r} does not fit the {loss} loss; valid: "
                          f"{', '.join(SCORINGS[loss])}")
     n = X.shape[0]
-    if isinstance(n_repeats, bool) or not isinstance(n_repeats, (int, np.integer)) or n_repeats < 1:
-        raise ValueError(f"n_repeats must be an integer >= 1, got {n_repeats!r}")
+    check_int(n_repeats, "n_repeats", 1)
     if lams is None:
         lams = lam_grid(X, y, loss=loss, l1_ratio=l1_ratio, n_lams=n_lams, eps=eps,
                         fit_intercept=fit_intercept, sample_weight=sample_weight)
@@ -183,10 +189,16 @@ class CVFit:
         return int(np.count_nonzero(self.coef))
 
 
-def fit_cv(X, y, *, loss="squared", l1_ratio=1.0, rule="min", lams=None, n_lams=100, eps=None,
+def fit_cv(X, y, *, loss="squared", l1_ratio=None, rule="min", lams=None, n_lams=100, eps=None,
            cv=5, n_repeats=1, seed=0, fit_intercept=True, sample_weight=None, tol=1e-6,
-           max_iter=10_000, scoring=None, n_jobs=None, on_fold=None, backend=None) -> CVFit:
-    """Cross-validate the path, then take the all-data path's solution at the ``rule``'s lam."""
+           max_iter=10_000, scoring=None, n_jobs=None, on_fold=None, backend=None,
+           penalty=None) -> CVFit:
+    """Cross-validate the path, then take the all-data path's solution at the ``rule``'s lam.
+
+    ``penalty`` and ``l1_ratio`` as in :func:`cross_validate_path`.
+    """
+    l1_ratio = resolve_l1_ratio(penalty, l1_ratio)
+    check_choice(rule, RULES, "rule")
     res = cross_validate_path(X, y, loss=loss, l1_ratio=l1_ratio, lams=lams, n_lams=n_lams,
                               eps=eps, cv=cv, n_repeats=n_repeats, seed=seed,
                               fit_intercept=fit_intercept, sample_weight=sample_weight, tol=tol,

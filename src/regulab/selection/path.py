@@ -25,8 +25,8 @@ import numpy as np
 from scipy import sparse
 
 from regulab.core.losses import make_loss
-from regulab.core.penalties import ElasticNet
-from regulab.core.validation import check_fraction, check_positive
+from regulab.core.penalties import ElasticNet, resolve_l1_ratio
+from regulab.core.validation import check_fraction, check_int, check_real
 from regulab.solvers.design import as_design
 from regulab.solvers.exact import solve
 
@@ -61,12 +61,10 @@ def default_eps(n_samples: int, n_features: int, l1_ratio: float = 1.0) -> float
 def lam_grid(X, y, *, loss="squared", l1_ratio=1.0, n_lams=100, eps=None, fit_intercept=True,
              sample_weight=None) -> np.ndarray:
     """``n_lams`` lams, geometric and decreasing, from :func:`lam_max` to ``lam_max * eps``."""
-    if isinstance(n_lams, bool) or not isinstance(n_lams, (int, np.integer)) or n_lams < 1:
-        raise ValueError(f"n_lams must be an integer >= 1, got {n_lams!r}")
+    n_lams = check_int(n_lams, "n_lams", 1)
     n, p = X.shape
-    eps = default_eps(n, p, l1_ratio) if eps is None else check_positive(eps, "eps")
-    if eps >= 1:
-        raise ValueError(f"eps must be < 1, got {eps!r}")
+    eps = default_eps(n, p, l1_ratio) if eps is None else check_real(
+        eps, "eps", low=0.0, high=1.0, low_open=True, high_open=True)
     top = lam_max(X, y, loss=loss, l1_ratio=l1_ratio, fit_intercept=fit_intercept,
                   sample_weight=sample_weight)
     if top == 0.0:  # y constant (or X zero): every lam gives w = 0; keep a usable grid
@@ -110,15 +108,18 @@ def _check_lams(lams) -> np.ndarray:
     return np.sort(lams)[::-1]
 
 
-def regularization_path(X, y, *, loss="squared", l1_ratio=1.0, lams=None, n_lams=100, eps=None,
+def regularization_path(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lams=100, eps=None,
                         fit_intercept=True, sample_weight=None, tol=1e-6, max_iter=10_000,
-                        feature_names=None) -> PathResult:
+                        feature_names=None, penalty=None) -> PathResult:
     """Solve along a decreasing lam grid, each fit warm-started from the previous one.
 
-    ``lams`` (sorted decreasing here) overrides the default grid of :func:`lam_grid`. A pure L2
-    path on the squared loss with dense X uses one SVD for the whole grid.
+    The penalty is ``l1_ratio`` (the L1 share rho, default 1) or ``penalty``, a kind name of
+    :data:`regulab.core.penalties.KINDS` (``'l1'``, ``'l2'``, ``'elasticnet'`` with ``l1_ratio``
+    or its default); both may be given only if they agree. ``lams`` (sorted decreasing here)
+    overrides the default grid of :func:`lam_grid`. A pure L2 path on the squared loss with dense
+    X uses one SVD for the whole grid.
     """
-    rho = check_fraction(l1_ratio, "l1_ratio")
+    rho = resolve_l1_ratio(penalty, l1_ratio)
     lams = (lam_grid(X, y, loss=loss, l1_ratio=rho, n_lams=n_lams, eps=eps,
                      fit_intercept=fit_intercept, sample_weight=sample_weight)
             if lams is None else _check_lams(lams))

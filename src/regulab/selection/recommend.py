@@ -24,8 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-METHODS = ("l1", "elasticnet", "l2")
-NAMES = {"l1": "L1", "elasticnet": "elastic net", "l2": "L2"}
+from regulab.core.penalties import KINDS, kind_of, sparsest_first
 
 
 @dataclass(frozen=True)
@@ -54,23 +53,27 @@ class Recommendation:
 
 def recommend(summaries: dict[str, MethodSummary], *, stable_jaccard: float = 0.7,
               dense_share: float = 0.9) -> Recommendation:
-    """Apply the rules of the module docstring to ``{'l1': ..., 'l2': ..., 'elasticnet': ...}``."""
-    unknown = set(summaries) - set(METHODS)
+    """Apply the rules of the module docstring to ``{'l1': ..., 'l2': ..., 'elasticnet': ...}``
+    (keyed by kinds of :data:`regulab.core.penalties.KINDS`)."""
+    methods = sparsest_first()
+    unknown = set(summaries) - set(methods)
     if unknown or not summaries:
-        raise ValueError(f"summaries must be keyed by {', '.join(METHODS)}; got "
+        raise ValueError(f"summaries must be keyed by {', '.join(methods)}; got "
                          f"{', '.join(map(repr, summaries)) or 'nothing'}")
+    # the rules' roles: the pure L1 kind, the mixed kind (user-picked share), the pure L2 kind
+    l1, en, l2 = kind_of(1.0).name, kind_of(None).name, kind_of(0.0).name
     best = min(summaries, key=lambda m: summaries[m].cv_error)
     b = summaries[best]
     bound = b.cv_error + b.cv_se
-    left = [m for m in METHODS if m in summaries and summaries[m].cv_error <= bound]
+    left = [m for m in methods if m in summaries and summaries[m].cv_error <= bound]
     rec = Recommendation(penalty=best)
     rec.reasons.append(
-        f"lowest CV error: {NAMES[best]} {b.cv_error:.4g} +- {b.cv_se:.2g} (SE)")
-    for m in METHODS:
+        f"lowest CV error: {_name(best)} {b.cv_error:.4g} +- {b.cv_se:.2g} (SE)")
+    for m in methods:
         if m in summaries and m not in left:
             s = summaries[m]
             rec.reasons.append(
-                f"{NAMES[m]} is clearly worse: CV error {s.cv_error:.4g} exceeds "
+                f"{_name(m)} is clearly worse: CV error {s.cv_error:.4g} exceeds "
                 f"{b.cv_error:.4g} + {b.cv_se:.2g} (one SE of the best)")
     rec.rules.append("1-accuracy")
 
@@ -83,39 +86,39 @@ def recommend(summaries: dict[str, MethodSummary], *, stable_jaccard: float = 0.
         return s.stability is None or s.stability >= stable_jaccard
 
     choice = best
-    sparse_left = [m for m in ("l1", "elasticnet") if m in left and sparse(m)]
+    sparse_left = [m for m in (l1, en) if m in left and sparse(m)]
     if sparse_left:
         rec.rules.append("2-prefer-sparse")
-        if "l1" in sparse_left and stable("l1"):
-            choice = "l1"
-        elif "elasticnet" in sparse_left:
-            choice = "elasticnet"
-            if "l1" in sparse_left:
+        if l1 in sparse_left and stable(l1):
+            choice = l1
+        elif en in sparse_left:
+            choice = en
+            if l1 in sparse_left:
                 rec.rules.append("3-unstable-l1")
                 rec.reasons.append(
-                    f"L1's kept set is unstable across resamples (Jaccard "
-                    f"{summaries['l1'].stability:.2f} < {stable_jaccard:g}); elastic net's is "
-                    f"{_fmt_stab(summaries['elasticnet'].stability)}")
+                    f"{_name(l1)}'s kept set is unstable across resamples (Jaccard "
+                    f"{summaries[l1].stability:.2f} < {stable_jaccard:g}); {_name(en)}'s is "
+                    f"{_fmt_stab(summaries[en].stability)}")
         else:
-            choice = "l1"
+            choice = l1
         s = summaries[choice]
-        if s.n_kept > dense_share * s.n_features and "l2" in left:
+        if s.n_kept > dense_share * s.n_features and l2 in left:
             rec.rules.append("4-no-selection")
             rec.reasons.append(
-                f"{NAMES[choice]} keeps {s.n_kept} of {s.n_features} features (> "
-                f"{dense_share:.0%}): no selection to gain, and L2 is as accurate")
-            choice = "l2"
+                f"{_name(choice)} keeps {s.n_kept} of {s.n_features} features (> "
+                f"{dense_share:.0%}): no selection to gain, and {_name(l2)} is as accurate")
+            choice = l2
         elif choice != best:
             rec.reasons.append(
-                f"{NAMES[choice]} is within one SE of the best ({s.cv_error:.4g}) and keeps "
+                f"{_name(choice)} is within one SE of the best ({s.cv_error:.4g}) and keeps "
                 f"{s.n_kept} of {s.n_features} features")
         else:
             rec.reasons.append(f"it keeps {s.n_kept} of {s.n_features} features")
-        if choice in ("l1", "elasticnet") and s.stability is not None:
-            rec.reasons.append(f"{NAMES[choice]}'s kept set has Jaccard stability "
+        if choice in (l1, en) and s.stability is not None:
+            rec.reasons.append(f"{_name(choice)}'s kept set has Jaccard stability "
                                f"{s.stability:.2f} across resamples")
-    elif best == "l2" or "l2" in left:
-        choice = "l2"
+    elif best == l2 or l2 in left:
+        choice = l2
         rec.reasons.append("the sparse penalties keep every feature or are clearly worse: "
                            "nothing to select")
     rec.penalty = choice
@@ -125,6 +128,11 @@ def recommend(summaries: dict[str, MethodSummary], *, stable_jaccard: float = 0.
             f"calibration slope {slope:.2f} on held-out data (1 is ideal): predictions are "
             f"{'too extreme' if slope < 1 else 'too timid'}")
     return rec
+
+
+def _name(kind: str) -> str:
+    """How the reasons name a kind: ``'L1'``, ``'elastic net'``, ``'L2'``."""
+    return KINDS[kind].short
 
 
 def _fmt_stab(value) -> str:

@@ -21,7 +21,8 @@ from functools import partial
 import numpy as np
 
 from regulab.core.execution import iter_tasks, task_seeds
-from regulab.core.validation import check_fraction
+from regulab.core.penalties import resolve_l1_ratio
+from regulab.core.validation import check_fraction, check_int
 from regulab.selection.path import lam_grid, regularization_path
 
 
@@ -58,21 +59,22 @@ def complementary_halves(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return np.sort(perm[:half]), np.sort(perm[half:2 * half])
 
 
-def stability_selection(X, y, *, loss="squared", l1_ratio=1.0, lams=None, n_lams=30, eps=None,
+def stability_selection(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lams=30, eps=None,
                         n_pairs=50, threshold=0.6, seed=0, fit_intercept=True, tol=1e-6,
                         max_iter=10_000, n_jobs=None, on_pair=None,
-                        backend=None) -> StabilityResult:
+                        backend=None, penalty=None) -> StabilityResult:
     """Selection frequencies of every feature along a lam grid; see the module docstring.
 
     The default grid (``n_lams`` values from ``lam_max`` of the whole data, ``eps`` as in
     :func:`regulab.selection.path.lam_grid`) is shared by every half-sample. Half-sample seeds are derived
     from ``seed`` per pair, so the result does not depend on how the pairs are executed:
     ``n_jobs`` local processes, or ``backend`` (``'dask'``, a scheduler address, a Dask client;
-    see :func:`regulab.core.execution.run_tasks`), X shipped to the workers once.
+    see :func:`regulab.core.execution.run_tasks`), X shipped to the workers once. The penalty is
+    ``l1_ratio`` (default 1) or ``penalty``, as in :func:`regulab.selection.path.regularization_path`.
     """
+    l1_ratio = resolve_l1_ratio(penalty, l1_ratio)
     threshold = check_fraction(threshold, "threshold")
-    if isinstance(n_pairs, bool) or not isinstance(n_pairs, (int, np.integer)) or n_pairs < 1:
-        raise ValueError(f"n_pairs must be an integer >= 1, got {n_pairs!r}")
+    check_int(n_pairs, "n_pairs", 1)
     if l1_ratio == 0:
         raise ValueError("stability selection needs an L1 part (l1_ratio > 0): ridge selects "
                          "every feature")

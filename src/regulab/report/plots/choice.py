@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.ticker import NullFormatter
 
+from regulab.core.penalties import KINDS
 from regulab.report.plots.style import (
     EN_COLOR,
     L1_COLOR,
@@ -13,8 +14,8 @@ from regulab.report.plots.style import (
     new_figure,
 )
 
+#: the colour of each penalty kind, in the order the bars are drawn (names: KINDS' ``short``)
 COLORS = {"l1": L1_COLOR, "elasticnet": EN_COLOR, "l2": L2_COLOR}
-LABELS = {"l1": "L1", "elasticnet": "elastic net", "l2": "L2"}
 
 
 def plot_when_to_use(result) -> dict:
@@ -27,7 +28,7 @@ def plot_when_to_use(result) -> dict:
         vals = [np.asarray(d["errors"][r][meth]) for r in regimes]
         means = [v.mean() for v in vals]
         ax.bar(x + (i - 1) * width, means, width, color=COLORS[meth], alpha=0.85,
-               label=LABELS[meth])
+               label=KINDS[meth].short)
         for j, v in enumerate(vals):
             ax.plot(np.full(v.size, x[j] + (i - 1) * width), v, "o", ms=3, color="k", alpha=0.6)
     ax.set_xticks(x, [f"{r} truth" for r in regimes])
@@ -42,7 +43,7 @@ def plot_when_to_use(result) -> dict:
     block = d["block"]
     mat = np.vstack([d["freq"]["l1"][block], d["freq"]["elasticnet"][block]])
     im = ax.imshow(mat, vmin=0, vmax=1, cmap="viridis", aspect="auto")
-    ax.set_yticks([0, 1], ["L1", "elastic net"])
+    ax.set_yticks([0, 1], [KINDS["l1"].short, KINDS["elasticnet"].short])
     ax.set_xticks(range(block.size), [f"x{j}" for j in block])
     for (i, j), v in np.ndenumerate(mat):
         ax.text(j, i, f"{v:.0%}", ha="center", va="center",

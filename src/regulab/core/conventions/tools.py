@@ -1,0 +1,361 @@
+"""The table of tools: how scikit-learn, glmnet, Nielsen, PyTorch and Keras write their
+regularized objectives, each as a :class:`~regulab.core.conventions.convention.Convention` (see the
+table in :mod:`regulab.core.conventions`). The tool-specific maps and checks live here beside their
+entries; the generic building blocks in :mod:`~regulab.core.conventions.convention`."""
+
+from __future__ import annotations
+
+import math
+from numbers import Real
+
+from regulab.core.conventions.convention import (
+    Convention,
+    fraction,
+    fraction_or_none,
+    half_l1_mix,
+    l1_only,
+    l2_only,
+)
+from regulab.core.conventions.setting import NotRepresentable
+from regulab.core.validation import (
+    InvalidValue,
+    check_choice,
+    check_positive,
+    parse_number,
+    shown,
+)
+
+#: scikit-learn's ``penalty`` names and their L1 share (None: ``l1_ratio`` decides). They are
+#: scikit-learn's vocabulary, not regulab's kinds: the two coincide today, but a kind added to
+#: regulab's table is no new scikit-learn penalty.
+SKLEARN_PENALTIES = {"l1": 1.0, "l2": 0.0, "elasticnet": None}
+
+
+# -- checks of scikit-learn's LogisticRegression parameters --------------------------------------
+def inverse_strength(value, label: str) -> float:
+    """sklearn's ``C``: a number > 0; ``inf`` means no penalty, as in scikit-learn."""
+    value = parse_number(value)
+    if isinstance(value, Real) and not isinstance(value, bool) and value == math.inf:
+        return math.inf
+    try:
+        return check_positive(value, label)
+    except InvalidValue:
+        raise InvalidValue(label, f"{label} must be a number > 0 (inf for no penalty), got "
+                                  f"{shown(value)}") from None
+
+
+def sklearn_penalty(value, label: str) -> str:
+    """sklearn's ``penalty``: one of :data:`SKLEARN_PENALTIES` or ``'none'`` (None), any case."""
+    name = "none" if value is None else value
+    name = name.lower() if isinstance(name, str) else name
+    return check_choice(name, (*SKLEARN_PENALTIES, "none"), label)
+
+
+# -- the maps of single tools ---------------------------------------------------------------------
+def _regulab_forward(p, n):
+    return p["lam"] * p["l1_ratio"], p["lam"] * (1.0 - p["l1_ratio"])
+
+
+def _regulab_backward(l1, l2, n):
+    lam = l1 + l2
+    return {"lam": lam, "l1_ratio": l1 / lam if lam > 0 else 1.0}
+
+
+def _logistic_ratio(p) -> float:
+    """The L1 share ``r`` sklearn's LogisticRegression uses, from ``penalty`` and ``l1_ratio``."""
+    penalty, r = p.get("penalty"), p.get("l1_ratio")
+    if penalty is None:  # not given: l1_ratio decides, as in scikit-learn >= 1.8 (default 0.0)
+        return 0.0 if r is None else r
+    fixed = SKLEARN_PENALTIES[penalty]
+    if fixed is None:
+        if r is None:
+            raise ValueError(
+                f"sklearn-logistic with penalty={penalty!r} needs parameter 'l1_ratio'"
+            )
+        return r
+    if r is not None and r != fixed:
+        raise ValueError(
+            f"sklearn-logistic: penalty={penalty!r} contradicts l1_ratio={r!r} "
+            f"(penalty={penalty!r} means l1_ratio={fixed:g})"
+        )
+    return fixed
+
+
+def _logistic_forward(p, n):
+    if p.get("penalty") == "none":
+        return 0.0, 0.0
+    r, cn = _logistic_ratio(p), p["C"] * n
+    return r / cn, (1.0 - r) / (2.0 * cn)
+
+
+def _logistic_backward(l1, l2, n):
+    s = l1 + 2.0 * l2  # = 1 / (C * n)
+    if s == 0:
+        return {"C": math.inf, "penalty": "l2", "l1_ratio": 0.0}
+    r = l1 / s
+    fixed = [k for k, share in SKLEARN_PENALTIES.items() if share == r]
+    penalty = fixed[0] if fixed else "elasticnet"
+    return {"C": 1.0 / (s * n), "penalty": penalty, "l1_ratio": r}
+
+
+_ADAMW_WHY = (
+    "AdamW's weight_decay is decoupled: each step shrinks w <- w - lr*weight_decay*w outside "
+    "Adam's adaptive scaling m/(sqrt(v)+eps), while an L2 term's gradient would be divided by "
+    "sqrt(v)+eps; at a fixed point grad L = -weight_decay*(sqrt(v)+eps)*w, a pull whose strength "
+    "differs per weight with its gradient history, so no L2 penalty on the loss equals it; for a "
+    "true L2 penalty use torch-adam or torch-sgd (weight_decay = 2*l2)"
+)
+
+
+def _adamw_forward(p, n):
+    if p["weight_decay"] > 0:
+        raise NotRepresentable(_ADAMW_WHY)
+    return 0.0, 0.0
+
+
+def _adamw_backward(l1, l2, n):
+    if l1 + l2 > 0:
+        raise NotRepresentable(_ADAMW_WHY)
+    return {"weight_decay": 0.0}
+
+
+# -- the table ------------------------------------------------------------------------------------
+_MEAN_LOSS_NOTE = "holds for any mean loss (MSE or mean log-loss, regulab's scales)"
+_REGULAB_PENALTY = "lam*l1_ratio*sum|w_j| + lam*(1-l1_ratio)*sum w_j^2"
+_NIELSEN_NOTE = (
+    "C0 taken on regulab's scale (mean cross-entropy or MSE): {rule}; with his quadratic cost "
+    "(1/2n)*sum||y-a||^2, which is half an MSE, double the result"
+)
+_KERAS_NOTE = _MEAN_LOSS_NOTE + " (Keras losses reduce by the mean by default): "
+_TORCH_INSTEAD = "an L1 term added to the loss (as keras-l1l2 does)"
+
+_sk_en_fwd, _sk_en_back = half_l1_mix("alpha", "l1_ratio", 0.5)
+_glmnet_fwd, _glmnet_back = half_l1_mix("lambda", "alpha", 1.0)
+
+_TABLE = [
+    Convention(
+        name="regulab",
+        tool="regulab (squared loss)",
+        objective="(1/n)*||y - Xw - b||^2 + " + _REGULAB_PENALTY,
+        params=("lam", "l1_ratio"),
+        needs_n=False,
+        loss="squared",
+        scale_note="regulab's own scale: mean squared error",
+        forward=_regulab_forward,
+        backward=_regulab_backward,
+        checks={"l1_ratio": fraction},
+    ),
+    Convention(
+        name="regulab-logistic",
+        tool="regulab (logistic loss)",
+        objective="(1/n)*sum_i log(1 + exp(-t_i*(x_i.w + b))) + " + _REGULAB_PENALTY,
+        params=("lam", "l1_ratio"),
+        needs_n=False,
+        loss="logistic",
+        scale_note="regulab's own scale: mean log-loss, t_i = 2*y_i - 1",
+        forward=_regulab_forward,
+        backward=_regulab_backward,
+        checks={"l1_ratio": fraction},
+    ),
+    Convention(
+        name="sklearn-lasso",
+        tool="scikit-learn Lasso",
+        objective="(1/(2n))*||y - Xw - b||^2 + alpha*||w||_1",
+        params=("alpha",),
+        needs_n=False,
+        loss="squared",
+        scale_note="half a mean squared error: regulab's objective is twice Lasso's, l1 = 2*alpha",
+        forward=lambda p, n: (2.0 * p["alpha"], 0.0),
+        backward=l1_only(
+            lambda l1, n: {"alpha": l1 / 2.0}, "scikit-learn Lasso", "sklearn-elasticnet"
+        ),
+    ),
+    Convention(
+        name="sklearn-ridge",
+        tool="scikit-learn Ridge",
+        objective="||y - Xw - b||^2 + alpha*||w||_2^2",
+        params=("alpha",),
+        needs_n=True,
+        loss="squared",
+        scale_note="a *sum* of squared errors, n times regulab's mean: l2 = alpha/n "
+        "(with sample_weight, n is the sum of the weights)",
+        forward=lambda p, n: (0.0, p["alpha"] / n),
+        backward=l2_only(
+            lambda l2, n: {"alpha": l2 * n}, "scikit-learn Ridge", "sklearn-elasticnet"
+        ),
+    ),
+    Convention(
+        name="sklearn-elasticnet",
+        tool="scikit-learn ElasticNet",
+        objective="(1/(2n))*||y - Xw - b||^2 + alpha*l1_ratio*||w||_1 "
+        "+ (alpha*(1-l1_ratio)/2)*||w||_2^2",
+        params=("alpha", "l1_ratio"),
+        needs_n=False,
+        loss="squared",
+        scale_note="half a mean squared error: l1 = 2*alpha*l1_ratio, l2 = alpha*(1-l1_ratio); "
+        "l1_ratio defaults to 0.5",
+        forward=_sk_en_fwd,
+        backward=_sk_en_back,
+        optional=("l1_ratio",),
+        checks={"l1_ratio": fraction},
+    ),
+    Convention(
+        name="sklearn-logistic",
+        tool="scikit-learn LogisticRegression",
+        objective="C*sum_i log(1 + exp(-t_i*(x_i.w + b))) + l1_ratio*||w||_1 "
+        "+ ((1-l1_ratio)/2)*||w||_2^2",
+        params=("C", "penalty", "l1_ratio"),
+        needs_n=True,
+        loss="logistic",
+        scale_note="a *sum* of log-losses times C: divide by C*n (n = sum of sample weights "
+        "when given); penalty 'l1'/'l2' fix l1_ratio to 1/0, if omitted l1_ratio decides "
+        "(default 0, L2); C=inf means no penalty; solver 'liblinear' also penalizes the "
+        "intercept, regulab never does",
+        forward=_logistic_forward,
+        backward=_logistic_backward,
+        optional=("penalty", "l1_ratio"),
+        checks={"C": inverse_strength, "penalty": sklearn_penalty, "l1_ratio": fraction_or_none},
+    ),
+    Convention(
+        name="glmnet",
+        tool="glmnet (R), family='gaussian'",
+        objective="(1/(2n))*||y - b0 - X beta||^2 "
+        "+ lambda*((1-alpha)/2*||beta||_2^2 + alpha*||beta||_1)",
+        params=("lambda", "alpha"),
+        needs_n=False,
+        loss="squared",
+        scale_note="half a mean squared error: l1 = 2*lambda*alpha, l2 = lambda*(1-alpha); "
+        "alpha defaults to 1. glmnet standardizes x by default and, for gaussian, y too "
+        "(1/n variance) before applying lambda, so this holds for x and y passed already "
+        "standardized (or standardize=FALSE with unit-variance y)",
+        forward=_glmnet_fwd,
+        backward=_glmnet_back,
+        optional=("alpha",),
+        checks={"alpha": fraction},
+    ),
+    Convention(
+        name="nielsen-l1",
+        tool="Nielsen, Neural Networks and Deep Learning (L1)",
+        objective="C0 + (lam/n)*sum_w |w|",
+        params=("lam",),
+        needs_n=True,
+        loss="squared",
+        scale_note=_NIELSEN_NOTE.format(rule="l1 = lam/n"),
+        forward=lambda p, n: (p["lam"] / n, 0.0),
+        backward=l1_only(
+            lambda l1, n: {"lam": l1 * n}, "Nielsen's L1 regularization", "nielsen-l2 for L2"
+        ),
+        any_loss=True,
+    ),
+    Convention(
+        name="nielsen-l2",
+        tool="Nielsen, Neural Networks and Deep Learning (L2)",
+        objective="C0 + (lam/(2n))*sum_w w^2",
+        params=("lam",),
+        needs_n=True,
+        loss="squared",
+        scale_note=_NIELSEN_NOTE.format(rule="l2 = lam/(2n)"),
+        forward=lambda p, n: (0.0, p["lam"] / (2.0 * n)),
+        backward=l2_only(
+            lambda l2, n: {"lam": 2.0 * l2 * n}, "Nielsen's L2 regularization", "nielsen-l1 for L1"
+        ),
+        any_loss=True,
+    ),
+    Convention(
+        name="torch-sgd",
+        tool="PyTorch torch.optim.SGD(weight_decay)",
+        objective="w <- w - lr*(grad L(w) + weight_decay*w): "
+        "gradient descent on L(w) + (weight_decay/2)*||w||_2^2",
+        params=("weight_decay",),
+        needs_n=False,
+        loss="squared",
+        scale_note=_MEAN_LOSS_NOTE + " (reduction='mean', PyTorch's default); "
+        "l2 = weight_decay/2; it decays every parameter of the group, biases too unless "
+        "given weight_decay=0",
+        forward=lambda p, n: (0.0, p["weight_decay"] / 2.0),
+        backward=l2_only(
+            lambda l2, n: {"weight_decay": 2.0 * l2},
+            "torch.optim.SGD's weight_decay",
+            _TORCH_INSTEAD,
+        ),
+        any_loss=True,
+    ),
+    Convention(
+        name="torch-adam",
+        tool="PyTorch torch.optim.Adam(weight_decay) (coupled)",
+        objective="Adam on g = grad L(w) + weight_decay*w: Adam on L(w) + (weight_decay/2)*||w||^2",
+        params=("weight_decay",),
+        needs_n=False,
+        loss="squared",
+        scale_note=_MEAN_LOSS_NOTE + " (reduction='mean'); l2 = weight_decay/2; unlike AdamW "
+        "the decay goes through Adam's adaptive scaling, exactly like the gradient of an L2 term",
+        forward=lambda p, n: (0.0, p["weight_decay"] / 2.0),
+        backward=l2_only(
+            lambda l2, n: {"weight_decay": 2.0 * l2},
+            "torch.optim.Adam's weight_decay",
+            _TORCH_INSTEAD,
+        ),
+        any_loss=True,
+    ),
+    Convention(
+        name="torch-adamw",
+        tool="PyTorch torch.optim.AdamW(weight_decay) (decoupled)",
+        objective="w <- w - lr*weight_decay*w, then w <- w - lr*m_hat/(sqrt(v_hat)+eps) "
+        "with m, v from grad L(w) alone",
+        params=("weight_decay",),
+        needs_n=False,
+        loss="squared",
+        scale_note="no loss scale makes it a penalty: decoupled decay is not an L2 term on the "
+        "loss (only weight_decay=0, no regularization, converts)",
+        forward=_adamw_forward,
+        backward=_adamw_backward,
+        any_loss=True,
+    ),
+    Convention(
+        name="keras-l1",
+        tool="Keras regularizers.L1(l1)",
+        objective="L(w) + l1*sum|w|",
+        params=("l1",),
+        needs_n=False,
+        loss="squared",
+        scale_note=_KERAS_NOTE + "l1 = l1",
+        forward=lambda p, n: (p["l1"], 0.0),
+        backward=l1_only(lambda l1, n: {"l1": l1}, "Keras L1", "keras-l1l2"),
+        any_loss=True,
+    ),
+    Convention(
+        name="keras-l2",
+        tool="Keras regularizers.L2(l2)",
+        objective="L(w) + l2*sum w^2",
+        params=("l2",),
+        needs_n=False,
+        loss="squared",
+        scale_note=_KERAS_NOTE + "l2 = l2, no factor 1/2",
+        forward=lambda p, n: (0.0, p["l2"]),
+        backward=l2_only(lambda l2, n: {"l2": l2}, "Keras L2", "keras-l1l2"),
+        any_loss=True,
+    ),
+    Convention(
+        name="keras-l1l2",
+        tool="Keras regularizers.L1L2(l1, l2)",
+        objective="L(w) + l1*sum|w| + l2*sum w^2",
+        params=("l1", "l2"),
+        needs_n=False,
+        loss="squared",
+        scale_note=_KERAS_NOTE + "the same numbers",
+        forward=lambda p, n: (p["l1"], p["l2"]),
+        backward=lambda l1, l2, n: {"l1": l1, "l2": l2},
+        any_loss=True,
+    ),
+]
+
+
+#: Every convention, by id, in display order.
+CONVENTIONS: dict[str, Convention] = {c.name: c for c in _TABLE}
+
+
+def get_convention(name: str) -> Convention:
+    """The :class:`Convention` called ``name``; ValueError listing the valid ids otherwise."""
+    if name not in CONVENTIONS:
+        raise ValueError(f"unknown convention {name!r}; valid ids: {', '.join(CONVENTIONS)}")
+    return CONVENTIONS[name]
