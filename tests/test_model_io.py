@@ -164,12 +164,12 @@ def tampered(doc, key, value):
     ("task", "multiclass", "task 'multiclass'"),
     ("task", "binary", "task 'binary' but the preparation's task is 'regression'"),
     ("penalty", "l0", "penalty 'l0', expected one of l1, l2, elasticnet"),
-    ("lam", -1.0, "'lam' is -1.0, outside [0.0, None]"),
-    ("lam", "2", "'lam' is '2', not a finite number"),
-    ("lam", True, "'lam' is True, not a finite number"),
-    ("lam", None, "'lam' is None, not a finite number"),
-    ("l1_ratio", 1.5, "'l1_ratio' is 1.5, outside [0.0, 1.0]"),
-    ("intercept_standardized", "0", "'intercept_standardized' is '0', not a finite number"),
+    ("lam", -1.0, "'lam' must lie in [0, inf), got -1.0"),
+    ("lam", "2", "'lam' must be a finite real number, got '2'"),
+    ("lam", True, "'lam' must be a finite real number, got True"),
+    ("lam", None, "'lam' must be a finite real number, got None"),
+    ("l1_ratio", 1.5, "'l1_ratio' must lie in [0, 1], got 1.5"),
+    ("intercept_standardized", "0", "'intercept_standardized' must be a finite real number, got '0'"),
     ("coef_standardized", [0.0], "'coef_standardized' must be a list of 10 numbers"),
     ("coef_standardized", ["0"] * 10, "'coef_standardized' must be a list of 10 numbers"),
     ("coef_standardized", [True] * 10, "'coef_standardized' must be a list of 10 numbers"),
@@ -197,7 +197,7 @@ def test_non_finite_numbers_are_refused(regression, tmp_path):
     assert "Infinity is not a JSON number" in msg
     msg = refused(write_doc(tmp_path, text.replace('"intercept_standardized": ',
                                                    '"intercept_standardized": 1e999, "x": ')))
-    assert "'intercept_standardized' is inf, not a finite number" in msg
+    assert "'intercept_standardized' must be a finite real number, got inf" in msg
     coef = json.dumps(doc["coef_standardized"])                 # its first value -> 1e999
     msg = refused(write_doc(tmp_path, text.replace(coef, "[1e999," + coef[coef.index(",") + 1:])))
     assert "'coef_standardized' holds a value that is not finite" in msg

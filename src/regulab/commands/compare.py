@@ -47,6 +47,7 @@ from regulab.commands.common import (
     truth_summary,
 )
 from regulab.core.penalties import KINDS, sparsest_first
+from regulab.selection.cv import RULES
 
 #: the penalties compared, sparsest first, each at its L1 share (elastic net at its default)
 METHODS = {k: KINDS[k].share() for k in sparsest_first()}
@@ -82,7 +83,7 @@ def run(source, opts: DataOptions, *, folds=5, rule="min", n_boot=30, n_lams=100
     from regulab.report.claims.when_to_use import jaccard_stability
     from regulab.selection.recommend import MethodSummary, recommend
 
-    rule = check_choice(rule, ("min", "1se"), "--rule")
+    rule = check_choice(rule, RULES, "--rule")
     n_boot = check_int(n_boot, "--n-boot", 2)
     n_lams = check_int(n_lams, "--n-lams", 3)
     loaded = load(source, opts)

@@ -41,6 +41,7 @@ from regulab.commands.common import (
     training_error,
     truth_summary,
 )
+from regulab.selection.cv import RULES
 
 STABILITY_THRESHOLD = 0.6
 
@@ -83,7 +84,7 @@ def _check_options(penalty, l1_ratio, lam, rule, n_lams, n_pairs, stability):
         lam = check_float(lam, "--lam", 0.0)
         if rule is not None:
             raise OptionError("--rule chooses lam by cross-validation; it cannot go with --lam")
-    rule = check_choice(rule or "1se", ("min", "1se"), "--rule")
+    rule = check_choice(rule or "1se", RULES, "--rule")
     n_lams = check_int(n_lams, "--n-lams", 3)
     n_pairs = check_int(n_pairs, "--n-pairs", 1)
     if stability and rho == 0.0:

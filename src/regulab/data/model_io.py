@@ -32,6 +32,7 @@ import numpy as np
 from scipy.special import expit
 
 from regulab import __version__
+from regulab.core.penalties import KINDS
 from regulab.core.validation import InvalidValue, check_real
 from regulab.data.checks import stat_input
 from regulab.data.errors import DataError
@@ -40,7 +41,7 @@ from regulab.data.prepared import Prepared
 
 MODEL_FORMAT = "regulab-model"
 MODEL_VERSION = 1
-PENALTIES = ("l1", "l2", "elasticnet")
+PENALTIES = tuple(KINDS)  # the kinds a model file may name
 LOSSES = {"regression": "squared", "binary": "logistic"}
 #: a model file larger than this is refused before it is parsed (a real one is a few KiB per
 #: hundred features)
