@@ -59,7 +59,8 @@ DEFAULTS = {"lam": 0.5, "n_points": 2000, "h": 1e-6, "l1_ratio": 0.5,
 
 
 def finite_difference(f, w, h):
-    """Central differences ``(f(w + h e_j) - f(w - h e_j)) / 2h`` of a separable penalty, per entry."""
+    """Central differences ``(f(w + h e_j) - f(w - h e_j)) / 2h`` of a separable penalty, per
+    entry."""
     w = np.asarray(w, dtype=float)
     return np.array([(f(np.array([wj + h])) - f(np.array([wj - h]))) / (2 * h) for wj in w])
 
@@ -150,7 +151,8 @@ def _descents(lam: float, step: float, p: dict, rng) -> tuple[dict, dict]:
     closer = closest["l1"] < closest["l2"]
     # the pushes the steps applied are the penalties' gradients at the iterates (a check)
     with np.errstate(over="ignore", invalid="ignore"):
-        pen = {"l1": lam * np.abs(np.sign(runs["l1"][:-1])), "l2": 2 * lam * np.abs(runs["l2"][:-1])}
+        pen = {"l1": lam * np.abs(np.sign(runs["l1"][:-1])),
+               "l2": 2 * lam * np.abs(runs["l2"][:-1])}
         ok = {k: np.isfinite(push[k]) & np.isfinite(pen[k]) for k in runs}
         gap = max(float(np.max(np.abs(push[k] - pen[k])[ok[k]] / np.maximum(1.0, pen[k][ok[k]]),
                             initial=0.0)) for k in runs)
@@ -169,7 +171,7 @@ def _descents(lam: float, step: float, p: dict, rng) -> tuple[dict, dict]:
          "closest_abs_w_l2_median": float(np.median(closest["l2"])),
          "draws_below_lam_threshold": int(np.sum(lam < 2 * a * np.abs(w_hat))),
          "push_minus_penalty_gradient_max": gap}
-    data = {"push_l1": push["l1"], "push_l2": push["l2"], "w_hat_draws": w_hat}
+    data = {"push_l1": push["l1"], "push_l2": push["l2"], "w_hat_draws": w_hat, "a_draws": a}
     return m, data
 
 
@@ -217,7 +219,7 @@ def verify(m: dict) -> list[Verification]:
     """The formulas of the row (identities of the code, not evidence)."""
     lam, tol = m["lam"], m["fd_tolerance"]
     r, l_ = m["l1_right_derivative_at_0"], m["l1_left_derivative_at_0"]
-    slopes = (f"one-sided slopes of lam|w| at 0 are +lam and -lam (a kink of size 2 lam)"
+    slopes = ("one-sided slopes of lam|w| at 0 are +lam and -lam (a kink of size 2 lam)"
               if lam > 0 else "at lam = 0 the penalties are 0: both one-sided slopes are 0")
     return [
         Verification("analytic_equals_finite_difference", "each penalty's (sub)gradient equals "
@@ -234,7 +236,8 @@ def verify(m: dict) -> list[Verification]:
         Verification("l2_gradient_is_2_lam_w", "L2 gradient / w = 2 lam at every sampled w",
                      max(abs(m["l2_gradient_over_w_min"] - 2 * lam),
                          abs(m["l2_gradient_over_w_max"] - 2 * lam)) <= 1e-4 * max(lam, 1),
-                     f"range [{m['l2_gradient_over_w_min']:.6g}, {m['l2_gradient_over_w_max']:.6g}]"),
+                     f"range [{m['l2_gradient_over_w_min']:.6g}, "
+                     f"{m['l2_gradient_over_w_max']:.6g}]"),
         Verification("l1_slopes_at_zero", slopes, abs(r - lam) <= tol and abs(l_ + lam) <= tol,
                      f"right {r:+.6g}, left {l_:+.6g}"),
         Verification("l2_smooth_at_zero", "L2's one-sided slopes at 0 agree (gradient 0)",

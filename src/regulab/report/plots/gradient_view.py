@@ -32,7 +32,8 @@ def plot_gradient_view(result) -> dict:
     d, m = result.data, result.metrics
     series = [
         (_label("subgradient (constant step)", m, "subgradient"), d["subgradient"], L1_COLOR),
-        (_label("subgradient (step/√k)", m, "subgradient_sqrt"), d["subgradient_sqrt"], "#6fa0e8"),
+        (_label("subgradient (step/√k)", m, "subgradient_sqrt"), d["subgradient_sqrt"],
+         "#6fa0e8"),
         (_label("ISTA (prox of L1)", m, "ista"), d["ista"], ACCENT),
         (_label("gradient descent, L2", m, "l2"), d["l2"], L2_COLOR),
     ]
