@@ -207,36 +207,50 @@ def ridge_matching_norm(H, b, target):
 
     The length falls from ``||b||`` (mu = 0) to 0, so a target ``>= ||b||`` cannot be matched
     (a lasso solution can be longer than ``b`` when features are correlated): there ``mu = 0``,
-    ``W = b`` and ``matched`` is False.
+    ``W = b`` and ``matched`` is False. A target of 0 (an all-zero lasso solution) is the limit
+    ``mu = inf``: ``W = 0`` exactly.
     """
+    target = np.asarray(target, dtype=float)
     matched = target < np.linalg.norm(b, axis=1)
+    zero = target <= 0.0
     e, Q = np.linalg.eigh(H)
     q = np.einsum("tji,tj->ti", Q, b)
     c = np.einsum("tij,tj->ti", H, b)
     lo = np.zeros(len(b))
-    hi = np.linalg.norm(c, axis=1) / target
+    hi = np.linalg.norm(c, axis=1) / np.where(zero, 1.0, target)
     for _ in range(200):
         mid = 0.5 * (lo + hi)
         norm = np.sqrt(np.sum((e * q / (e + mid[:, None])) ** 2, axis=1))
         too_long = norm > target
         lo = np.where(too_long, mid, lo)
         hi = np.where(too_long, hi, mid)
-    mu = np.where(matched, 0.5 * (lo + hi), 0.0)
+    mu = np.where(matched & ~zero, 0.5 * (lo + hi), 0.0)
     W = np.linalg.solve(H + mu[:, None, None] * np.eye(b.shape[1]), c[:, :, None])[:, :, 0]
-    return W, mu, matched
+    W[zero] = 0.0
+    return W, np.where(zero, np.inf, mu), matched
 
 
 def monte_carlo(rng, p, trials, fractions, extra_rows=20):
     """L1 vs equally-shrunk L2 on ``trials`` random quadratics of dimension ``p``, for each lam
-    fraction. Returns a dict of per-fraction arrays (fraction keys as given)."""
+    fraction ``f`` (L1's lam is ``f * lam_max``). Returns a dict of per-fraction arrays
+    (fraction keys as given).
+
+    The ends need no solver: at ``f <= 0`` there is no penalty (both solutions are ``b``), at
+    ``f >= 1`` the lasso solution is 0 by the definition of ``lam_max`` (and so is the ridge
+    solution of the same length).
+    """
     H, b = random_quadratics(rng, p, trials, extra_rows)
     lam_max = 2.0 * np.abs(np.einsum("tij,tj->ti", H, b)).max(axis=1)
     res = {}
     for f in fractions:
-        W1, cert, viol, sweeps = lasso_quadratic(H, b, f * lam_max)
+        if 0.0 < f < 1.0:
+            W1, cert, viol, sweeps = lasso_quadratic(H, b, f * lam_max)
+        else:
+            W1 = b.copy() if f <= 0.0 else np.zeros_like(b)
+            cert, viol, sweeps = np.ones(trials, bool), np.zeros(trials), np.zeros(trials, int)
         target = np.linalg.norm(W1, axis=1)
         W2, mu, matched = ridge_matching_norm(H, b, target)
-        rel = np.abs(np.linalg.norm(W2, axis=1) - target) / target
+        rel = np.abs(np.linalg.norm(W2, axis=1) - target) / np.where(target > 0, target, 1.0)
         res[f] = {"W1": W1, "W2": W2, "certified": cert, "violation": viol, "sweeps": sweeps,
                   "norm_match": float(np.max(rel[matched], initial=0.0)),
                   "unmatched": int(np.sum(~matched)), "lam_l1": f * lam_max, "lam_l2": mu}

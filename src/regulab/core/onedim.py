@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from regulab.core.penalties import soft_threshold
 from regulab.core.validation import check_nonneg, check_positive
 
 
@@ -90,3 +91,41 @@ def symmetric_grid(lo: float, hi: float, spacing: float) -> np.ndarray:
     k0 = int(np.floor(lo / spacing))
     k1 = int(np.ceil(hi / spacing))
     return np.arange(k0, k1 + 1) * spacing
+
+
+#: the three descents of the gradient-view argument, one update each (``g = 2 a (w - w_hat)``)
+DESCENTS = ("subgradient_l1", "ista_l1", "gradient_l2")
+
+
+def descend_parabola(a, w_hat, lam, step, w0, n_iter: int, method: str) -> np.ndarray:
+    """Iterates of one descent on ``a (w - w_hat)**2 + penalty``, for many problems at once.
+
+    With ``g(w) = 2 a (w - w_hat)`` the derivative of the parabola (the MSE of the one-weight
+    problem, up to a constant), the updates are those of :mod:`regulab.solvers.first_order`::
+
+        subgradient_l1   w <- w - step * (g(w) + lam * sign(w))
+        ista_l1          w <- soft_threshold(w - step * g(w), step * lam)
+        gradient_l2      w <- w - step * (g(w) + 2 * lam * w)
+
+    ``a``, ``w_hat``, ``lam``, ``step`` and ``w0`` broadcast to one shape (one entry per
+    problem). Returns the ``(n_iter + 1, ...)`` array of iterates, row 0 the start. A descent
+    that diverges is recorded as it goes (``inf`` / ``nan`` once it overflows), never raised:
+    divergence is something to measure here.
+    """
+    if method not in DESCENTS:
+        raise ValueError(f"method must be one of {', '.join(DESCENTS)}, got {method!r}")
+    a, w_hat, lam, step, w = np.broadcast_arrays(*(np.asarray(v, dtype=float)
+                                                   for v in (a, w_hat, lam, step, w0)))
+    out = np.empty((int(n_iter) + 1,) + w.shape)
+    out[0] = w
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k in range(1, int(n_iter) + 1):
+            g = 2.0 * a * (w - w_hat)
+            if method == "subgradient_l1":
+                w = w - step * (g + lam * np.sign(w))
+            elif method == "ista_l1":
+                w = soft_threshold(w - step * g, step * lam)
+            else:
+                w = w - step * (g + 2.0 * lam * w)
+            out[k] = w
+    return out
