@@ -50,7 +50,7 @@ from regulab.report.claims.base import (
 )
 from regulab.report.claims.draws import draw_problem, mean_se, missed_text, span
 from regulab.report.claims.sparsity import load_diabetes_standardized, null_loss
-from regulab.selection.cv import cross_validate_path
+from regulab.selection.cv import cross_validate_path, make_folds
 from regulab.selection.path import regularization_path
 
 ID = "choose-lambda"
@@ -102,15 +102,6 @@ def monotone_slack(lams, gaps_abs) -> tuple[np.ndarray, np.ndarray]:
     slack_c = (ga + gb) / (la - lb)
     slack_e = lb * slack_c + gb
     return slack_e, slack_c
-
-
-def same_folds(n: int, folds: int, seed: int) -> list:
-    """The (train, test) folds :func:`regulab.selection.cv.cross_validate_path` draws for
-    ``cv=folds, seed=seed`` (scikit-learn's RepeatedKFold, one repeat), for an outside check."""
-    from sklearn.model_selection import RepeatedKFold
-
-    return list(RepeatedKFold(n_splits=folds, n_repeats=1, random_state=seed)
-                .split(np.zeros((n, 1))))
 
 
 def measure_path(X, y, names, *, seed: int, n_lams: int, folds: int, tol: float,
@@ -226,8 +217,8 @@ def _lassocv_check(X, y, lams, folds: int, seed: int, cv_mean) -> dict:
     regulab's mean squared error): its CV curve and its lam_min and lam_1se."""
     from sklearn.linear_model import LassoCV
 
-    sk = LassoCV(alphas=np.asarray(lams) / 2.0, cv=same_folds(X.shape[0], folds, seed),
-                 tol=1e-8, max_iter=200_000).fit(X, y)
+    same, _ = make_folds(folds, X.shape[0], 1, seed, "squared", y)   # cross_validate_path's folds
+    sk = LassoCV(alphas=np.asarray(lams) / 2.0, cv=same, tol=1e-8, max_iter=200_000).fit(X, y)
     lams_sk = 2.0 * np.asarray(sk.alphas_)
     rule = one_se_rule_numpy(lams_sk, np.asarray(sk.mse_path_).T)
     return {"lam_min": 2.0 * float(sk.alpha_), "rule_lam_min": rule["lam_min"],
