@@ -47,3 +47,20 @@ def missed_text(predictions) -> str:
             val = "undefined" if math.isnan(float(p.value)) else f"{float(p.value):.3g}"
             out.append(f"{p.text} (measured {val}{se}{' ' + p.unit if p.unit else ''})")
     return (" Missed: " + "; ".join(out) + ".") if out else ""
+
+
+def pct(x) -> str:
+    """``0.62`` -> ``'62 %'`` (``'undefined'`` for None)."""
+    return "undefined" if x is None else f"{100 * x:.0f} %"
+
+
+def mean_pct(stat: dict) -> str:
+    """``'62 % ± 4 %'`` from ``{"mean", "se"}`` (``'undefined'`` without a mean)."""
+    if stat["mean"] is None:
+        return "undefined"
+    return pct(stat["mean"]) + ("" if stat["se"] is None else f" ± {100 * stat['se']:.0f} %")
+
+
+def fmt2(x) -> str:
+    """Two decimals, ``'-'`` for None (table cells)."""
+    return "-" if x is None else f"{x:.2f}"

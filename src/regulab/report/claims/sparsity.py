@@ -59,7 +59,16 @@ from regulab.report.claims.base import (
     Verification,
     tally,
 )
-from regulab.report.claims.draws import draw_problem, finite, mean_se, missed_text, span
+from regulab.report.claims.draws import (
+    draw_problem,
+    finite,
+    fmt2,
+    mean_pct,
+    mean_se,
+    missed_text,
+    pct,
+    span,
+)
 from regulab.selection.cv import cross_validate_path
 from regulab.selection.path import lam_grid, regularization_path
 
@@ -385,17 +394,6 @@ def verify(m: dict) -> list[Verification]:
     ]
 
 
-def _pct(x) -> str:
-    return "undefined" if x is None else f"{100 * x:.0f} %"
-
-
-def _mean_pct(stat: dict) -> str:
-    """``'62 % ± 4 %'`` from ``{"mean", "se"}`` (``'undefined'`` without a mean)."""
-    if stat["mean"] is None:
-        return "undefined"
-    return _pct(stat["mean"]) + ("" if stat["se"] is None else f" ± {100 * stat['se']:.0f} %")
-
-
 def words(m: dict, predictions: list[Prediction], outcome: str) -> tuple[str, str]:
     """The verdict and nuance, from the numbers, for whichever outcome came out."""
     o, d, rows, s = m["over_draws"], m["diabetes"], m["draws"], m["synthetic"]
@@ -408,13 +406,13 @@ def words(m: dict, predictions: list[Prediction], outcome: str) -> tuple[str, st
         f"Over {m['n_draws']} drawn {m['truth']} truths (p = {s['p']}; n {span(rows, 'n')}, "
         f"{span(rows, 'k')} true features, neighbour correlation {span(rows, 'rho', '{:.2f}')}, "
         f"SNR {span(rows, 'snr', '{:.2g}')}), L1 at its CV lam_1se set "
-        f"{_mean_pct(o['zero_share'])} of the weights exactly 0 (it kept "
+        f"{mean_pct(o['zero_share'])} of the weights exactly 0 (it kept "
         f"{o['nnz_at_1se']['mean']:.1f} features on average for {o['k']['mean']:.1f} true), with "
-        f"recall {_mean_pct(o['recall'])} and precision {_mean_pct(o['precision'])}"
+        f"recall {mean_pct(o['recall'])} and precision {mean_pct(o['precision'])}"
         + (f" (L1 kept nothing in {empty} draw{'s' if empty != 1 else ''}: no precision)"
            if empty else "")
-        + f"; its {top} of weights carried {_mean_pct(o['top_share_l1'])} of its L1 norm, "
-        f"L2's {top} {_mean_pct(o['top_share_l2'])} of L2's.")
+        + f"; its {top} of weights carried {mean_pct(o['top_share_l1'])} of its L1 norm, "
+        f"L2's {top} {mean_pct(o['top_share_l2'])} of L2's.")
     z, total = m["l2_exact_zeros_total"], m["l2_coefficients_total"]
     l2 = (f"L2 had no exact 0 among the {total} coefficients of its paths (smallest |w| "
           f"{m['l2_min_abs_anywhere']:.1e})." if z == 0 else
@@ -424,8 +422,8 @@ def words(m: dict, predictions: list[Prediction], outcome: str) -> tuple[str, st
     dia = (f"On diabetes ({d['n']} x {d['p']}, standardized) L1 at lam_1se = {d['l1_lam_1se']:.3g} "
            f"kept {d['l1_nnz_at_1se']} of {d['p']} features "
            f"({', '.join(d['l1_kept_at_1se']) or 'none'}) and set {d1['exact_zeros']} exactly 0; "
-           f"its largest {n_top} carried {_pct(d1['top_share'])} of its L1 norm, against "
-           f"{_pct(d2['top_share'])} for L2 at its lam_1se, which set {d2['exact_zeros']} "
+           f"its largest {n_top} carried {pct(d1['top_share'])} of its L1 norm, against "
+           f"{pct(d2['top_share'])} for L2 at its lam_1se, which set {d2['exact_zeros']} "
            "exactly 0.")
     verdict = f"{head} {drawn} {l2} {dia}" + missed_text(predictions)
     flips = d["l1_sign_changes"]
@@ -435,14 +433,14 @@ def words(m: dict, predictions: list[Prediction], outcome: str) -> tuple[str, st
     nuance = (
         f"L1's zeros are exact zeros of the solution, not small numbers: the soft-threshold puts "
         f"them there. In the first draw ({s['k_true']} true of {s['p']}), CV's lam_min kept "
-        f"{s['l1_nnz_at_min']} features (precision {_pct(s['precision_at_min'])}) and lam_1se "
-        f"{s['l1_nnz_at_1se']} (precision {_pct(s['precision_at_1se'])}); the exact true support "
+        f"{s['l1_nnz_at_min']} features (precision {pct(s['precision_at_min'])}) and lam_1se "
+        f"{s['l1_nnz_at_1se']} (precision {pct(s['precision_at_1se'])}); the exact true support "
         f"appeared at {s['lams_with_exact_support']} of the {m['draw_n_lams']} lams. On diabetes, "
         f"where {pair[0]} and {pair[1]} are correlated at r = {pair[2]:.2f}, the last features to "
         f"enter the L1 path are {', '.join(d['l1_entry_order'][-3:])}, and "
         f"{', '.join(flips) or 'none'} change{'s' if len(flips) == 1 else ''} sign along it: which "
         f"features L1 keeps, and their signs, depend on lam and on the correlations. L2 at its "
-        f"lam_1se left {_mean_pct(o['l2_below_small_share'])} of its weights below 1e-3 max|w| "
+        f"lam_1se left {mean_pct(o['l2_below_small_share'])} of its weights below 1e-3 max|w| "
         f"(mean over draws): small is not zero, and {selects}.")
     return verdict, nuance
 
@@ -464,21 +462,21 @@ def _tables(m: dict, dfit: dict, fit0: dict) -> list[Table]:
                        "recall", "precision", f"L1 top {100 * m['top_frac']:.0f} % share",
                        "L2 share", "L2 exact zeros"],
               rows=[[str(i), str(r["n"]), str(r["k"]), f"{r['rho']:.2f}", f"{r['snr']:.2g}",
-                     str(r["nnz_at_1se"]), _pct(r["zero_share"]), f"{r['recall']:.2f}",
-                     _fmt2(r["precision"]), _pct(r["top_share_l1"]), _pct(r["top_share_l2"]),
+                     str(r["nnz_at_1se"]), pct(r["zero_share"]), f"{r['recall']:.2f}",
+                     fmt2(r["precision"]), pct(r["top_share_l1"]), pct(r["top_share_l2"]),
                      str(r["l2_exact_zeros_on_path"])] for i, r in enumerate(m["draws"])]),
         Table(caption="First draw: the weight vector at each penalty's lam_1se (and lam_min)",
               columns=["fit", "lam", "non-zeros", "exactly 0", "< 1e-3 max|w|",
                        f"top {100 * m['top_frac']:.0f} % share of |w|", "Gini", "max |w|"],
               rows=[[name, f"{lam:.4g}", str(pr["p"] - pr["exact_zeros"]),
-                     _pct(pr["frac_exact_zero"]), _pct(pr["frac_below_small"]),
-                     _pct(pr["top_share"]), _fmt2(pr["gini"]), f"{pr['max_abs']:.3g}"]
+                     pct(pr["frac_exact_zero"]), pct(pr["frac_below_small"]),
+                     pct(pr["top_share"]), fmt2(pr["gini"]), f"{pr['max_abs']:.3g}"]
                     for name, lam, pr in prof_rows]),
         Table(caption=f"First draw: support recovery of L1 (true features "
                       f"{', '.join(f'x{j}' for j in s['true_support'])})",
               columns=["lam", "rule", "selected", "true positives", "precision", "recall"],
               rows=[[f"{sl1.lams[i]:.4g}", rule, str(int(sl1.nnz[i])),
-                     str(round(rec[i] * k_true)), _fmt2(finite(prec[i])), f"{rec[i]:.2f}"]
+                     str(round(rec[i] * k_true)), fmt2(finite(prec[i])), f"{rec[i]:.2f}"]
                     for rule, i in [("CV min", cv1.idx_min), ("CV 1se", cv1.idx_1se)]]),
         Table(caption="Diabetes: order in which features enter the L1 path (largest lam first)",
               columns=["feature", "enters at lam", f"L1 at lam = {dl1.lams[-1]:.3g}",
@@ -487,10 +485,6 @@ def _tables(m: dict, dfit: dict, fit0: dict) -> list[Table]:
                      f"{ols_d[j]:.4g}"]
                     for f, lam, j in _entry_rows(dl1, dfit["names"])]),
     ]
-
-
-def _fmt2(x) -> str:
-    return "-" if x is None else f"{x:.2f}"
 
 
 def _path_data(path) -> dict:
