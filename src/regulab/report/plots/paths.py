@@ -22,6 +22,7 @@ from regulab.report.plots.style import (
 LAM_LABEL = "log(lam)   (decreasing to the right: weaker penalty →)"
 MIN_COLOR = "#2a9d4b"
 SE_COLOR = ACCENT
+FRESH_COLOR = "#2a7f8f"
 
 
 # ---------------------------------------------------------------- shared helpers
@@ -128,10 +129,15 @@ def mark_lams(ax, lams_marks: dict) -> None:
 def plot_sparsity(result) -> dict:
     """``{name: (figure, caption)}`` for the sparsity claim."""
     d, m = result.data, result.metrics
-    figs = {}
-    names = d["names_diabetes"]
+    return {"sparsity_paths_diabetes": _diabetes_paths_figure(d, m),
+            "sparsity_support_recovery": _support_figure(d, m),
+            "sparsity_histograms": _histograms_figure(d, m),
+            "sparsity_draws": draws_figure(m)}
 
-    # 1. glmnet-style paths on diabetes, L1 | L2
+
+def _diabetes_paths_figure(d: dict, m: dict):
+    """glmnet-style paths on diabetes, L1 | L2."""
+    names = d["names_diabetes"]
     fig, (a1, a2) = new_figure(13.0, 5.0, ncols=2)
     for ax, key, pen, color in ((a1, "diabetes_l1", "L1 (lasso)", L1_COLOR),
                                 (a2, "diabetes_l2", "L2 (ridge)", L2_COLOR)):
@@ -141,14 +147,19 @@ def plot_sparsity(result) -> dict:
         ax.set_ylabel("coefficient (standardized features)")
         ax.set_title(f"{pen} path on diabetes", color=color, fontsize=11, loc="left")
     dm = m["diabetes"]
-    figs["sparsity_paths_diabetes"] = (
-        fig, f"Coefficient paths on diabetes (standardized), x = log(lam) decreasing to the right, "
+    l2_zeros = dm["l2_exact_zeros_on_path"]
+    l2_txt = (f"all {dm['p']} non-zero at every lam (smallest |w| on the path "
+              f"{dm['l2_min_abs_on_path']:.1e})" if l2_zeros == 0 else
+              f"{l2_zeros} exact zeros on the path")
+    return (
+        fig, (f"Coefficient paths on diabetes (standardized), x = log(lam) decreasing to the right, "
         f"top axis = number of non-zero coefficients. L1: all {dm['p']} exactly 0 at lam_max = "
-        f"{dm['l1_lam_max']:.4g}; features enter one by one ({', '.join(dm['l1_entry_order'][:3])} "
-        f"first). L2: all {dm['p']} non-zero at every lam (smallest |w| on the path "
-        f"{dm['l2_min_abs_on_path']:.1e}); they shrink together, none is ever 0.")
+        f"{dm['l1_lam_max']:.4g}, then features enter ({', '.join(dm['l1_entry_order'][:3])} "
+        f"first). L2: {l2_txt}."))
 
-    # 2. support recovery on the synthetic data
+
+def _support_figure(d: dict, m: dict):
+    """The L1 path of the first drawn problem and its support recovery."""
     s = m["synthetic"]
     pl = d["synthetic_l1"]
     support = np.asarray(d["support"])
@@ -172,8 +183,8 @@ def plot_sparsity(result) -> dict:
                     tcolors)
     add_nnz_axis(a1, pl["lams"], pl["nnz"])
     a1.set(ylabel="L1 coefficient")
-    a1.set_title(f"L1 path, synthetic data (n = {s['n']}, p = {s['p']}, {s['k_true']} true)",
-                 fontsize=11, loc="left")
+    a1.set_title(f"L1 path, first drawn problem (n = {s['n']}, p = {s['p']}, "
+                 f"{s['k_true']} true)", fontsize=11, loc="left")
     a1.legend(fontsize=8, loc="upper left")
 
     a2.plot(x, d["recall"], color=L1_COLOR, lw=2, label="recall (true features kept)")
@@ -186,18 +197,22 @@ def plot_sparsity(result) -> dict:
     a2.set(ylabel="share")
     a2.set_title("Support recovery of L1 along the path", fontsize=11, loc="left")
     for i, (lbl, col) in ((d["idx_min"], ("min", MIN_COLOR)), (d["idx_1se"], ("1se", SE_COLOR))):
-        a2.annotate(f"{lbl}: P = {d['precision'][i]:.2f}, R = {d['recall'][i]:.2f}",
-                    xy=(x[i], d["precision"][i]), xytext=(6, 8),
+        prec_i = d["precision"][i]   # NaN where L1 kept nothing: annotate at the recall instead
+        a2.annotate(f"{lbl}: P = {_f2(prec_i)}, R = {d['recall'][i]:.2f}",
+                    xy=(x[i], prec_i if np.isfinite(prec_i) else d["recall"][i]), xytext=(6, 8),
                     textcoords="offset points", fontsize=8, color=col)
     a2.legend(fontsize=8, loc="center right")
-    figs["sparsity_support_recovery"] = (
-        fig, f"Left: the L1 path on seeded synthetic data, true features coloured, "
+    return (
+        fig, (f"Left: the L1 path of the first drawn problem, true features coloured, "
         f"{p - len(support)} irrelevant ones grey. Right: precision and recall of the selected "
         f"set along the path. At lam_1se L1 keeps {s['l1_nnz_at_1se']} features: recall "
-        f"{s['recall_at_1se']:.2f}, precision {s['precision_at_1se']:.2f}; at lam_min "
-        f"{s['l1_nnz_at_min']} features, precision {s['precision_at_min']:.2f}.")
+        f"{s['recall_at_1se']:.2f}, precision {_f2(s['precision_at_1se'])}; at lam_min "
+        f"{s['l1_nnz_at_min']} features, precision {_f2(s['precision_at_min'])}."))
 
-    # 3. weight histograms: |w| on a log axis, with exact zeros in their own bar
+
+def _histograms_figure(d: dict, m: dict):
+    """|w| on a log axis, with exact zeros in their own bar."""
+    s = m["synthetic"]
     fig, axes = new_figure(12.0, 4.3, ncols=2)
     w1, w2 = np.asarray(d["w_l1_1se"]), np.asarray(d["w_l2_1se"])
     nz = np.concatenate([np.abs(w1[w1 != 0]), np.abs(w2[w2 != 0])])
@@ -228,12 +243,57 @@ def plot_sparsity(result) -> dict:
                      f"exactly 0, top 20 % carry {100 * prof['top_share']:.0f} % of Σ|w|",
                      fontsize=10, loc="left", color=color)
         ax.legend(fontsize=8, loc="upper center")
-    figs["sparsity_histograms"] = (
-        fig, f"The {s['p']} synthetic coefficients at each penalty's CV lam_1se. L1: "
-        f"{m['l1_at_1se']['exact_zeros']} exact zeros and a few large weights; L2: "
-        f"{m['l2_at_1se']['exact_zeros']} exact zeros, the irrelevant weights small but spread "
-        f"over decades down to {m['l2_at_1se']['min_abs_nonzero']:.1e}.")
-    return figs
+    p1, p2 = m["l1_at_1se"], m["l2_at_1se"]
+    return (
+        fig, (f"The {s['p']} coefficients of the first drawn problem at each penalty's CV lam_1se. "
+        f"L1: {p1['exact_zeros']} exact zeros, its top 20 % carry {_pct(p1['top_share'])} of "
+        f"Σ|w|; L2: {p2['exact_zeros']} exact zeros, top 20 % {_pct(p2['top_share'])}, the "
+        f"smallest |w| {_e1(p2['min_abs_nonzero'])}."))
+
+
+def _f2(x) -> str:
+    return "-" if x is None or not np.isfinite(x) else f"{x:.2f}"
+
+
+def _pct(x) -> str:
+    return "-" if x is None else f"{100 * x:.0f} %"
+
+
+def _e1(x) -> str:
+    return "-" if x is None else f"{x:.1e}"
+
+
+def draws_figure(m: dict):
+    """Every drawn problem's measures against the claim's thresholds, with mean ± SE."""
+    rows, o, P = m["draws"], m["over_draws"], m["thresholds"]
+    cols = [("zero_share", "L1: share\nexactly 0", P["min_zero_share"], L1_COLOR),
+            ("top_share_l1", "L1: top 20 %\nshare of Σ|w|", P["min_top_share"], L1_COLOR),
+            ("top_share_l2", "L2: top 20 %\nshare of Σ|w|", None, L2_COLOR),
+            ("recall", "L1: recall", P["min_recall"], L1_COLOR),
+            ("precision", "L1: precision", P["min_precision"], L1_COLOR)]
+    fig, ax = new_figure(8.5, 4.2)
+    jitter = np.linspace(-0.12, 0.12, max(len(rows), 1))
+    for c, (key, _, thr, color) in enumerate(cols):
+        vals = np.array([np.nan if r[key] is None else r[key] for r in rows], dtype=float)
+        ax.plot(c + jitter[:vals.size], vals, "o", color=color, alpha=0.55, ms=5)
+        mu, se = o[key]["mean"], o[key]["se"]
+        if mu is not None:
+            ax.errorbar([c + 0.25], [mu], yerr=[se or 0.0], fmt="D", color="k", ms=5, capsize=3)
+        if thr is not None:
+            ax.plot([c - 0.3, c + 0.35], [thr, thr], color=ACCENT, lw=2)
+    ax.plot([], [], color=ACCENT, lw=2, label="threshold (from the seed's words)")
+    ax.errorbar([], [], yerr=[], fmt="D", color="k", label="mean ± SE over draws")
+    ax.set_xticks(range(len(cols)), labels=[c[1] for c in cols], fontsize=8)
+    ax.set_ylim(-0.03, 1.05)
+    ax.set(ylabel="share")
+    ax.set_title(f"{m['n_draws']} drawn {m['truth']} truths: L1 and L2 at their CV lam_1se",
+                 fontsize=11, loc="left")
+    ax.legend(fontsize=8, loc="lower left")
+    return fig, (f"One dot per drawn problem (n, number of true features, correlation and SNR "
+                 f"drawn from the seed), each penalty at its own CV lam_1se; black: mean ± SE; "
+                 f"orange: the prediction's threshold. Mean share exactly 0: "
+                 f"{_pct(o['zero_share']['mean'])}; recall {_pct(o['recall']['mean'])}, "
+                 f"precision {_pct(o['precision']['mean'])}.")
 
 
 # ---------------------------------------------------------------- choose-lambda
@@ -272,14 +332,22 @@ def plot_choose_lambda(result) -> dict:
 
     fig, (a1, a2) = new_figure(14.0, 5.2, ncols=2)
     cv_curve(a1, dd, folds, f"L1 on diabetes (n = {md['n']}, p = {md['p']})")
-    cv_curve(a2, ds, folds, f"L1 on synthetic data (n = p = {ms['n']}, {ms['k_true']} true)")
+    cv_curve(a2, ds, m["draw_folds"], f"L1 on the first drawn problem (n = {ms['n']}, p = {ms['p']}, "
+             f"{ms['k_true']} true)")
+    if "test_mse" in ds:   # the same fits scored on fresh rows from the same law
+        a2.plot(lam_x(ds["lams"]), ds["test_mse"], color=FRESH_COLOR, lw=2,
+                label=f"test error on {ms['n_test']} fresh rows")
+        a2.legend(fontsize=8, loc="upper right")
     figs["choose_lambda_cv_curve"] = (
-        fig, f"glmnet-style CV curves, x = log(lam) decreasing to the right, top axis = number of "
-        f"non-zeros. Training error only falls as lam decreases; CV error falls, bottoms out at "
-        f"lam_min and (clearly where p = n) rises again. lam_1se is the largest lam whose CV error "
-        f"is within one SE of the minimum: diabetes {md['lam_1se']:.3g} ({md['nnz_at_1se']} "
-        f"non-zeros) vs lam_min {md['lam_min']:.3g} ({md['nnz_at_min']}); synthetic "
-        f"{ms['lam_1se']:.3g} ({ms['nnz_at_1se']}) vs {ms['lam_min']:.3g} ({ms['nnz_at_min']}).")
+        fig, (f"glmnet-style CV curves, x = log(lam) decreasing to the right, top axis = number of "
+        f"non-zeros. Training error falls as lam decreases; the CV error at lam_max and at the "
+        f"smallest lam lies {md['cv_excess_at_lam_max_in_se']:.1f} and "
+        f"{md['cv_excess_at_smallest_lam_in_se']:.2f} SE above its minimum on diabetes, "
+        f"{ms['cv_excess_at_lam_max_in_se']:.1f} and {ms['cv_excess_at_smallest_lam_in_se']:.2f} "
+        f"SE in the first drawn problem. lam_1se is the largest lam whose CV error is within one "
+        f"SE of the minimum: diabetes {md['lam_1se']:.3g} ({md['nnz_at_1se']} non-zeros) vs "
+        f"lam_min {md['lam_min']:.3g} ({md['nnz_at_min']}); drawn problem {ms['lam_1se']:.3g} "
+        f"({ms['nnz_at_1se']}) vs {ms['lam_min']:.3g} ({ms['nnz_at_min']})."))
 
     # the trade-off itself: EmpLoss against Complexity, one point per lam, slope -lam
     d = dd
@@ -302,8 +370,12 @@ def plot_choose_lambda(result) -> dict:
     ax.set_title("Diabetes: what lam buys (one dot per lam)", fontsize=11, loc="left")
     ax.legend(fontsize=8)
     figs["choose_lambda_tradeoff"] = (
-        fig, f"Each dot is the L1 solution at one lam on diabetes: its training MSE against its "
+        fig, (f"Each dot is the L1 solution at one lam on diabetes: its training MSE against its "
         f"Σ|w|. Minimizing EmpLoss + lam·Complexity picks the point where the frontier's slope "
         f"is −lam (measured slope/−lam between neighbouring lams: "
-        f"{md['frontier_slope_ratio_min']:.3f} to {md['frontier_slope_ratio_max']:.3f}).")
+        f"{_f3(md['frontier_slope_ratio_min'])} to {_f3(md['frontier_slope_ratio_max'])})."))
     return figs
+
+
+def _f3(x) -> str:
+    return "-" if x is None else f"{x:.3f}"
