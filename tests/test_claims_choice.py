@@ -136,6 +136,8 @@ def _cal_metrics(slopes: dict, bias: dict, corrected=(0.95, 0.01)) -> dict:
     return {
         "n_draws": len(slopes["ols"]), "n_fixed": None, "p_fixed": None, "n_test": 2000,
         "cv": 5, "n_range": [40, 150], "p_range": [3, 90], "snr_range": [0.5, 4.0],
+        "settings": [{"n": 40 + 10 * i, "p": 5 + i, "snr": 1.0, "seed": i}
+                     for i in range(len(slopes["ols"]))],
         "ols_slope_train": [1.0] * len(slopes["ols"]), "polyfit_gap": 0.0,
         "slope_test": slopes, "slope_test_mean": sm, "slope_test_se": sse,
         "slope_distance": dist, "slope_distance_mean": dm, "slope_distance_se": dse,
@@ -169,9 +171,10 @@ def test_calibration_over_shrinking_lasso_fails_its_own_predictions():
     truth. Signed bias (-0.4 < +0.31) would call that a cure; the absolute bias does not."""
     slopes = dict(GOOD_SLOPES, l1=[1.9, 1.7, 1.8, 1.95])
     bias = dict(GOOD_BIAS, l1=[-0.4, -0.45, -0.38, -0.42])
-    preds, outcome, verdict, _ = _run_words(calibration, _cal_metrics(slopes, bias))
+    preds, outcome, verdict, nuance = _run_words(calibration, _cal_metrics(slopes, bias))
     by = {p.name: p for p in preds}
     assert outcome == PART
+    assert "lasso 1.95 (n = 70, p = 8, SNR 1.0)" in nuance  # its worst draw, the 4th
     assert not by["l1_slope_closer_to_1_than_ols"].held
     assert not by["winners_curse_l1_smaller_than_ols"].held
     assert by["l2_slope_closer_to_1_than_ols"].held and by["winners_curse_l2_smaller_than_ols"].held

@@ -357,6 +357,23 @@ def words(m: dict, predictions: list[Prediction], outcome: str) -> tuple[str, st
         "shrinkage can correct is least squares' overfitting, which grows with p/n and falls "
         f"with the SNR: across the draws its slope ranged {np.nanmin(ols_slopes):.2f}-"
         f"{np.nanmax(ols_slopes):.2f}; on diabetes (n = 442, p = 10) its optimism is "
-        f"{h['ols']['optimism']:.3f}. The winner's curse is judged by the absolute bias: pulling "
-        "the highlighted estimate below its true value is a bias too.")
+        f"{h['ols']['optimism']:.3f}. {_worst_draws(m)} The winner's curse is judged by the "
+        "absolute bias: pulling the highlighted estimate below its true value is a bias too.")
     return verdict, nuance
+
+
+def _worst_draws(m: dict) -> str:
+    """Each shrinkage method's draw farthest from slope 1, with its setting."""
+    parts = []
+    for k in SHRINKERS:
+        dist = np.asarray(m["slope_distance"][k], dtype=float)
+        if not np.isfinite(dist).any():
+            continue
+        i = int(np.nanargmax(dist))
+        s = m["settings"][i]
+        parts.append(f"{NAMES[k]} {m['slope_test'][k][i]:.2f} (n = {s['n']}, p = {s['p']}, "
+                     f"SNR {s['snr']:.1f})")
+    if not parts:
+        return ""
+    return ("The draw farthest from 1 for each method (above 1: over-shrunk, below 1: "
+            "under-shrunk): " + "; ".join(parts) + ".")
