@@ -16,7 +16,13 @@ from regulab.report.claims import (
     sparsity,
     when_to_use,
 )
-from regulab.report.claims.base import Claim, ClaimResult, ExplainConfig, Table, run_claim
+from regulab.report.claims.base import (
+    Claim,
+    ClaimResult,
+    ExplainConfig,
+    Table,
+    run_claim,
+)
 from regulab.report.plots.choice import plot_calibration, plot_when_to_use
 from regulab.report.plots.geometry import plot_geometry
 from regulab.report.plots.gradient_table import plot_gradient_table

@@ -48,7 +48,7 @@ from regulab.report.claims.base import (
     Verification,
     tally,
 )
-from regulab.report.claims.draws import draw_problem, mean_se, missed_text, span
+from regulab.report.claims.draws import draw_problem, mean_se_or_none, missed_text, span
 from regulab.report.claims.sparsity import load_diabetes_standardized, null_loss
 from regulab.selection.cv import cross_validate_path, make_folds
 from regulab.selection.path import regularization_path
@@ -238,7 +238,7 @@ def measure(config: ExplainConfig) -> Measured:
                                             dd["cv_mean"])
     draws = [measure_draw(config, i, p) for i in range(int(p["n_draws"]))]
     rows = [m for m, _ in draws]
-    over = {key: mean_se([r[key] for r in rows]) for key in ("fresh_gain_min", "fresh_gain_1se")}
+    over = {key: mean_se_or_none([r[key] for r in rows]) for key in ("fresh_gain_min", "fresh_gain_1se")}
     u = float(p["u_se"])
     metrics = {
         "n_lams": kw["n_lams"], "cv_folds": kw["folds"], "tol": kw["tol"], "u_se": u,

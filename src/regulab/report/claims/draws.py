@@ -1,11 +1,82 @@
-"""Drawn problems and what is said about them: the settings of one draw, mean ± SE over draws,
-and the sentence that names the predictions that failed. Shared by the claims that draw."""
+"""Drawn problems and what is said about them: the settings of one draw, mean +/- SE over draws,
+the rule that decides when one mean beats another, and the sentences that report them. Shared
+by the claims that draw.
+
+A claim that repeats its experiment over drawn settings reports each quantity as mean +/- SE over
+the draws (``SE = sd / sqrt(k)``, ``ddof = 1``). Every method is measured on the same draws (same
+data, same test rows), so two methods are compared by their per-draw differences ``d_i``: one
+*beats* the other when ``mean(d) > WIN_SE * SE(d)``, i.e. the advantage is larger than the noise
+of the draws. A difference the draws do not resolve is not a win. Draws where either value is
+not finite (e.g. an undefined calibration slope) are left out of the comparison.
+"""
 
 from __future__ import annotations
 
 import math
 
 import numpy as np
+
+from regulab.report.claims.base import Prediction
+
+#: a win is a difference of means larger than this many standard errors of the difference
+WIN_SE = 2.0
+
+
+def mean_se(values) -> tuple[float, float]:
+    """Mean and standard error of the finite values (``nan`` mean when none, ``nan`` SE when
+    fewer than two)."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return float("nan"), float("nan")
+    se = float(np.std(v, ddof=1) / np.sqrt(v.size)) if v.size > 1 else float("nan")
+    return float(v.mean()), se
+
+
+def gap(lower, higher) -> tuple[float, float]:
+    """Mean and SE of the per-draw differences ``higher_i - lower_i`` (paired draws)."""
+    return mean_se(np.asarray(higher, dtype=float) - np.asarray(lower, dtype=float))
+
+
+def beats(name: str, text: str, lower, higher, unit: str = "") -> Prediction:
+    """The prediction "``lower`` is below ``higher`` by more than WIN_SE standard errors", on
+    paired draws: value the mean difference ``mean(higher_i - lower_i)``, threshold
+    ``WIN_SE * SE`` of that difference."""
+    diff, se = gap(lower, higher)
+    return Prediction(name, text, diff, ">", WIN_SE * se, unit=unit, se=se)
+
+
+def pm(mean: float, se: float, digits: int = 3) -> str:
+    """``'0.163 +- 0.023'`` (the SE left out when it is not a number; a value too small for
+    ``digits`` decimals in two significant digits, so it never reads 0.000 when it is not 0)."""
+    def num(v):
+        small = math.isfinite(v) and v != 0 and abs(v) < 0.5 * 10.0 ** -digits
+        return f"{v:.2g}" if small else f"{v:.{digits}f}"
+    return num(mean) if not math.isfinite(se) else f"{num(mean)} +- {num(se)}"
+
+
+def in_se(value: float, se: float | None) -> str:
+    """``value`` in standard errors, in words: ``'4.62 SE'``, ``'SE 0'``, ``'no SE'``."""
+    if se is None or not math.isfinite(se):
+        return "no SE: under 2 draws"
+    return "SE 0" if se == 0 else f"{value / se:.2f} SE"
+
+
+def gap_words(pred: Prediction, lower: str, higher: str) -> str:
+    """How a :func:`beats` prediction came out, in words true for every outcome, e.g.
+    ``"L1's error is below L2's by 0.212 +- 0.046 (4.6 SE: a win by the 2-SE rule)"``
+    (``lower`` and ``higher`` are noun phrases)."""
+    diff, se = float(pred.value), pred.se if pred.se is not None else float("nan")
+    if math.isnan(diff):
+        return f"{lower} vs {higher}: not measurable (no finite value)"
+    size = pm(abs(diff), se)
+    if diff <= 0:
+        return (f"{lower} is not below {higher}: "
+                f"{'they are equal' if diff == 0 else f'it is above by {size}'}")
+    z_txt = in_se(diff, se)
+    verdict = (f"a win by the {WIN_SE:g}-SE rule" if pred.held else
+               f"within noise: not a win by the {WIN_SE:g}-SE rule")
+    return f"{lower} is below {higher} by {size} ({z_txt}: {verdict})"
 
 
 def draw_problem(key, *, n, k, rho, snr) -> dict:
@@ -16,14 +87,11 @@ def draw_problem(key, *, n, k, rho, snr) -> dict:
             "rho": float(rng.uniform(*rho)), "snr": float(np.exp(rng.uniform(*np.log(snr))))}
 
 
-def mean_se(values) -> tuple[float | None, float | None]:
-    """Mean and standard error (``std(ddof=1) / sqrt(m)``) of the finite values; None where
-    undefined (no finite value; one value has no SE)."""
-    v = np.asarray([x for x in values if x is not None and math.isfinite(x)], dtype=float)
-    if v.size == 0:
-        return None, None
-    se = float(v.std(ddof=1) / math.sqrt(v.size)) if v.size > 1 else None
-    return float(v.mean()), se
+def mean_se_or_none(values) -> tuple[float | None, float | None]:
+    """:func:`mean_se` with None where it is undefined (no finite value; one value has no SE),
+    for metrics that stay plain JSON."""
+    mean, se = mean_se(values)
+    return finite(mean), finite(se)
 
 
 def finite(x) -> float | None:

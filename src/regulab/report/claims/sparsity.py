@@ -64,7 +64,7 @@ from regulab.report.claims.draws import (
     finite,
     fmt2,
     mean_pct,
-    mean_se,
+    mean_se_or_none,
     missed_text,
     pct,
     span,
@@ -277,7 +277,7 @@ def measure(config: ExplainConfig) -> Measured:
     cv1, cv2, sl1, sl2 = fit0["cv1"], fit0["cv2"], fit0["l1"], fit0["l2"]
     i_min, i_1se = cv1.idx_min, cv1.idx_1se
     prec, rec, support = fit0["precision"], fit0["recall"], fit0["truth"].support
-    over = {key: mean_se([r[key] for r in rows])
+    over = {key: mean_se_or_none([r[key] for r in rows])
             for key in ("zero_share", "recall", "precision", "top_share_l1", "top_share_l2",
                         "top_share_diff", "nnz_at_1se", "nnz_at_min", "k", "n", "snr", "rho",
                         "l2_below_small_share")}
