@@ -270,12 +270,14 @@ def as_design(X) -> Design:
     return D
 
 
-def _drop(key, ref):
-    if not _CACHE_LOCK.acquire(blocking=False):  # another thread holds it: entry goes stale,
-        return                                   # and is replaced on its next lookup
+def _drop(key, ref, cache=_CACHE, lock=_CACHE_LOCK):
+    # cache and lock bound at definition: at interpreter exit the module's globals are already
+    # None when the last arrays are collected
+    if not lock.acquire(blocking=False):  # another thread holds it: the entry goes stale,
+        return                            # and is replaced on its next lookup
     try:
-        hit = _CACHE.get(key)
+        hit = cache.get(key)
         if hit is not None and hit[0] is ref:
-            del _CACHE[key]
+            del cache[key]
     finally:
-        _CACHE_LOCK.release()
+        lock.release()
