@@ -9,6 +9,9 @@ from sklearn.linear_model import ElasticNet as SkElasticNet
 from sklearn.linear_model import Lasso, LogisticRegression, Ridge
 
 from regulab.core.certificates import duality_gap_squared
+from regulab.core.penalties import L1 as L1Pen
+from regulab.core.penalties import L2 as L2Pen
+from regulab.core.penalties import ElasticNet as ElasticNetPen
 from regulab.solvers.design import as_design
 from regulab.solvers.exact import ExactResult, solve, squared_gap
 from regulab.solvers.ridge import RidgeSVD, ridge_svd
@@ -513,3 +516,31 @@ def test_ridge_svd_matches_sklearn_several_lams():
         assert intercepts[k] == pytest.approx(sk.intercept_, abs=1e-8)
     with pytest.raises(TypeError):
         RidgeSVD(sparse.csc_matrix(X))
+
+
+# ---------------------------------------------------------------------------------------------
+# the penalty as one value: penalty= a Penalty object, or l1=/l2=, never both
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("loss", ["squared", "logistic"])
+@pytest.mark.parametrize("pen", [L1Pen(0.03), L2Pen(0.05), ElasticNetPen(0.04, 0.3)],
+                         ids=["l1", "l2", "elasticnet"])
+def test_penalty_object_equals_its_l1_l2_parts(pen, loss):
+    X, y = _problem(30, n=50, p=8)
+    if loss == "logistic":
+        y = (y > np.median(y)).astype(float)
+    l1, l2 = pen.l1_l2_parts()
+    a = solve(X, y, loss=loss, penalty=pen)
+    b = solve(X, y, loss=loss, l1=l1, l2=l2)
+    np.testing.assert_array_equal(a.w, b.w)
+    assert (a.intercept, a.gap, a.solver) == (b.intercept, b.gap, b.solver)
+
+
+def test_penalty_and_l1_l2_together_refused():
+    X, y = _problem(31, n=20, p=4)
+    for kw in ({"l1": 0.1}, {"l2": 0.1}, {"l1": 0.0}, {"l1": 0.1, "l2": 0.1}):
+        with pytest.raises(ValueError, match="not both"):
+            solve(X, y, penalty=L1Pen(0.1), **kw)
+    with pytest.raises(ValueError, match="Penalty"):
+        solve(X, y, penalty="l1")
+    # no penalty at all is least squares, as before
+    assert solve(X, y).criterion == "kkt"

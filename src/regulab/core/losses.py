@@ -32,12 +32,21 @@ def normalized_weights(n: int, sample_weight=None) -> np.ndarray:
     return s / total
 
 
+def check_labels(y) -> np.ndarray:
+    """``y`` as a 1-D float array of labels 0 and 1, or a ValueError naming the first other."""
+    y = np.asarray(y, dtype=float).ravel()
+    bad = (y != 0.0) & (y != 1.0)
+    if bad.any():
+        raise ValueError(f"logistic loss needs labels 0 or 1, got {float(y[bad][0])!r}")
+    return y
+
+
 def _linear(X, w, b):
     return np.asarray(X @ w, dtype=float).ravel() + b
 
 
-def _spectral_norm_sq(X, s) -> float:
-    """Largest eigenvalue of ``X^T diag(s) X``."""
+def spectral_norm_sq(X, s) -> float:
+    """Largest eigenvalue of ``X^T diag(s) X`` (``||diag(sqrt(s)) X||_2**2``), dense or sparse X."""
     Xs = X.multiply(np.sqrt(s)[:, None]).tocsr() if sparse.issparse(X) else X * np.sqrt(s)[:, None]
     if min(Xs.shape) == 0:
         return 0.0
@@ -88,7 +97,7 @@ class SquaredLoss:
         n = X.shape[0]
         s = normalized_weights(n, sample_weight)
         Xa = _augment(X) if fit_intercept else X
-        return 2.0 * _spectral_norm_sq(Xa, s)
+        return 2.0 * spectral_norm_sq(Xa, s)
 
     def null_intercept(self, y, sample_weight=None) -> float:
         """Intercept minimizing the loss at ``w = 0``: the weighted mean of ``y``."""
@@ -108,22 +117,14 @@ class LogisticLoss:
 
     name = "logistic"
 
-    @staticmethod
-    def _labels(y) -> np.ndarray:
-        y = np.asarray(y, dtype=float).ravel()
-        if not np.all((y == 0) | (y == 1)):
-            bad = y[(y != 0) & (y != 1)][0]
-            raise ValueError(f"logistic loss needs labels 0 or 1, got {bad!r}")
-        return y
-
     def value(self, X, y, w, b=0.0, sample_weight=None) -> float:
-        y = self._labels(y)
+        y = check_labels(y)
         s = normalized_weights(y.shape[0], sample_weight)
         z = _linear(X, w, b)
         return float(-np.dot(s, log_expit((2.0 * y - 1.0) * z)))
 
     def gradient(self, X, y, w, b=0.0, sample_weight=None):
-        y = self._labels(y)
+        y = check_labels(y)
         s = normalized_weights(y.shape[0], sample_weight)
         d = s * (expit(_linear(X, w, b)) - y)
         return np.asarray(X.T @ d, dtype=float).ravel(), float(d.sum())
@@ -132,11 +133,11 @@ class LogisticLoss:
         n = X.shape[0]
         s = normalized_weights(n, sample_weight)
         Xa = _augment(X) if fit_intercept else X
-        return 0.25 * _spectral_norm_sq(Xa, s)
+        return 0.25 * spectral_norm_sq(Xa, s)
 
     def null_intercept(self, y, sample_weight=None) -> float:
         """Intercept minimizing the loss at ``w = 0``: ``logit`` of the weighted mean of ``y``."""
-        y = self._labels(y)
+        y = check_labels(y)
         p = float(np.dot(normalized_weights(y.shape[0], sample_weight), y))
         if p in (0.0, 1.0):
             raise ValueError("logistic loss needs both classes 0 and 1 in y")

@@ -24,11 +24,13 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import sparse
 
-from regulab.core.losses import make_loss
+from regulab.core.certificates import duality_gap_squared
+from regulab.core.losses import SquaredLoss, make_loss, normalized_weights, spectral_norm_sq
 from regulab.core.penalties import ElasticNet, resolve_l1_ratio
-from regulab.core.validation import check_fraction, check_int, check_real
+from regulab.core.validation import check_fraction, check_int, check_positive, check_real
 from regulab.solvers.design import as_design
 from regulab.solvers.exact import solve
+from regulab.solvers.ridge import ridge_svd
 
 
 def lam_max(X, y, *, loss="squared", l1_ratio=1.0, fit_intercept=True, sample_weight=None) -> float:
@@ -43,12 +45,10 @@ def lam_max(X, y, *, loss="squared", l1_ratio=1.0, fit_intercept=True, sample_we
 def ridge_top(X, *, loss="squared", fit_intercept=True, sample_weight=None) -> float:
     """``100 * d_max``, ``d_max`` the largest eigenvalue of the curvature of the loss in ``w``
     (``X^T S X`` centered for the squared loss; a quarter of it for the logistic loss)."""
-    from regulab.core.losses import _spectral_norm_sq, normalized_weights
-
     s = normalized_weights(X.shape[0], sample_weight)
     if fit_intercept and not sparse.issparse(X):
         X = X - s @ X
-    d_max = _spectral_norm_sq(X, s) * (0.25 if loss == "logistic" else 1.0)
+    d_max = spectral_norm_sq(X, s) * (0.25 if loss == "logistic" else 1.0)
     return 100.0 * d_max
 
 
@@ -131,12 +131,10 @@ def regularization_path(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lam
     converged = np.zeros(lams.size, dtype=bool)
     criterion = "duality_gap"
     if rho == 0.0 and loss == "squared" and not sparse.issparse(X):
-        ridge = _ridge_path(X, y, lams, sample_weight, fit_intercept)
-        if ridge is not None:
-            coefs, intercepts, gaps = ridge
-            converged[:] = gaps <= tol
-            return PathResult(lams, coefs, intercepts, gaps, n_iter, converged, rho, loss,
-                              fit_intercept, criterion, feature_names)
+        coefs, intercepts, gaps = _ridge_path(X, y, lams, sample_weight, fit_intercept)
+        converged[:] = gaps <= tol
+        return PathResult(lams, coefs, intercepts, gaps, n_iter, converged, rho, loss,
+                          fit_intercept, criterion, feature_names)
     # validate and prepare X once for the whole grid (the design cache would find it again on
     # every call, at the cost of a checksum of X per lam)
     D = as_design(X)
@@ -155,13 +153,6 @@ def regularization_path(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lam
 
 def _ridge_path(X, y, lams, sample_weight, fit_intercept):
     """Closed-form ridge for every lam from one SVD, with each point's relative duality gap."""
-    try:
-        from regulab.solvers.ridge import ridge_svd
-    except ImportError:  # pragma: no cover - the fast solver module is optional at import
-        return None
-    from regulab.core.certificates import duality_gap_squared
-    from regulab.core.losses import SquaredLoss
-
     coefs, intercepts = ridge_svd(X, y, lams, sample_weight=sample_weight,
                                   fit_intercept=fit_intercept)
     loss = SquaredLoss()

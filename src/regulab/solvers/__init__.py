@@ -2,7 +2,8 @@
 
 Instrumented first-order methods (each returns a :class:`SolverResult` whose ``trace`` records
 every iteration): :func:`gradient_descent`, :func:`subgradient_descent`, :func:`ista`,
-:func:`fista`.
+:func:`fista`. The certified exact solvers, the engine of every fit, path and CV, are
+:func:`regulab.solvers.exact.solve`; every solver checks its arrays with :mod:`.checks`.
 """
 
 from regulab.solvers.first_order import (

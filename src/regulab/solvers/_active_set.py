@@ -21,7 +21,8 @@ leaves (Givens rotations, ``O(|S|^2)``), and it is kept on the design between ca
 warm-started path a new lam costs a few ``O(|S|^2)`` updates and one ``X^T r`` per round.
 
 The centered weighted columns ``A_j = sqrt(s) (x_j - xbar_j)`` (float64, dense X) and their Gram
-matrix are cached per design for the features seen so far (at most ``MAX_COLS``).
+matrix are cached per design for the features seen so far (at most ``GRAM_MAX_COLS`` of
+:mod:`regulab.core.memory`).
 """
 
 from __future__ import annotations
@@ -33,10 +34,8 @@ import scipy.linalg as sla
 from numba import njit
 from scipy import sparse
 
-from regulab.solvers._cd_kernels import FASTMATH
-
-MAX_A_BYTES = 100e6
-MAX_COLS = 3000
+from regulab.core.memory import GRAM_MAX_A_BYTES, GRAM_MAX_COLS
+from regulab.solvers._design_kernels import FASTMATH
 
 
 # ---------------------------------------------------------------------------------------------
@@ -119,6 +118,11 @@ def chol_lt(L, s, x):
 # ---------------------------------------------------------------------------------------------
 class GramCache:
     """``G_B = A_B^T A_B`` (centered, weighted) for a growing feature set B, and the active set.
+
+    Kept on the design (:attr:`Design.gram <regulab.solvers.design.Design>`) for one
+    ``key = (s, fit_intercept)``; ``active`` is the :class:`ActiveSet` of the last solve (for one
+    l2) and ``c_full`` the correlations ``X_c^T (s y_c)`` for the ``y_c`` whose bytes are
+    ``c_key`` (see :meth:`correlations`). ``lock``: one solve at a time uses the cache.
     """
 
     def __init__(self, D, s, fit_intercept, xbar):
@@ -128,18 +132,28 @@ class GramCache:
         self.s = s
         self.sqrt_s = np.sqrt(s)
         n, p = D.n, D.p
-        self.cap = int(max(0, min(p, MAX_COLS, MAX_A_BYTES // (8 * max(n, 1)))))
+        self.cap = int(max(0, min(p, GRAM_MAX_COLS, GRAM_MAX_A_BYTES // (8 * max(n, 1)))))
         self.pos = -np.ones(p, dtype=np.int64)
         self.m = 0
         self.A = np.empty((n, self.cap), order="F") if not D.is_sparse else None
         self.G = np.empty((self.cap, self.cap))
         self._csc = (sparse.csc_matrix((D.data, D.indices, D.indptr), shape=(n, p))
                      if D.is_sparse else None)
-        self.active = None  # ActiveSet, for one l2
+        self.active: ActiveSet | None = None
+        self.c_key: bytes | None = None
+        self.c_full: np.ndarray | None = None
         self.lock = threading.Lock()
 
+    def correlations(self, yc, compute):
+        """``X_c^T (s y_c)`` (``compute(yc)``), kept for the next call with the same ``yc``."""
+        key = yc.tobytes()
+        if self.c_key != key:
+            self.c_full = compute(yc)
+            self.c_key = key
+        return self.c_full
+
     def _columns(self, idx):
-        Xi = np.asarray(self.D._keep[:, idx], dtype=np.float64)
+        Xi = np.asarray(self.D.dense[:, idx], dtype=np.float64)
         return (Xi - self.xbar[idx]) * self.sqrt_s[:, None]
 
     def ensure(self, S) -> bool:
@@ -262,19 +276,20 @@ class ActiveSet:
 
 
 def get_cache(D, s, fit_intercept, xbar) -> GramCache:
+    """The design's :class:`GramCache` for these weights, made anew if it was for others."""
     key = (s.tobytes(), bool(fit_intercept))
-    cache = getattr(D, "_gram", None)
+    cache = D.gram
     if cache is None or cache.key != key:
         cache = GramCache(D, s, fit_intercept, xbar)
-        D._gram = cache
+        D.gram = cache
     return cache
 
 
-def _segment_min(wS, d, sigma, a, b, l1):
+def _segment_min(wS, d, a, b, l1):
     """Minimizer ``t`` in [0, 1] of ``2 b t + a t**2 + l1 sum_j |w_j + t d_j|`` (a > 0).
 
-    ``sigma`` gives the sign a zero coordinate takes for small ``t > 0`` when ``d_j`` agrees with
-    it. Returns ``(t, idx)`` with ``idx`` the coordinate that sits exactly at 0 there (or -1).
+    A zero coordinate takes the sign of ``d_j`` for small ``t > 0``. Returns ``(t, idx)`` with
+    ``idx`` the coordinate that sits exactly at 0 there (or -1).
     """
     with np.errstate(divide="ignore", invalid="ignore"):
         tb = -wS / d
@@ -364,7 +379,7 @@ class ActiveSetSolver:
             b = -float(self.c_full[S] @ d) + float(Lw @ Ld)
             if not a > 0.0:
                 return -1
-            t, idx = _segment_min(wS, d, sigma, a, b, l1)
+            t, idx = _segment_min(wS, d, a, b, l1)
             new = wS + t * d
             if idx >= 0:
                 new[idx] = 0.0
@@ -383,7 +398,7 @@ class ActiveSetSolver:
         if not self.cache.ensure(np.concatenate([self.AS.features(), js])):
             return 0
         added = 0
-        for j, sg in zip(js, signs):
+        for j, sg in zip(js, signs, strict=True):
             if self.AS.add(int(j)):
                 sigma_new[int(j)] = float(sg)
                 added += 1

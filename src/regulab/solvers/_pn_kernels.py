@@ -1,6 +1,6 @@
 """Compiled (numba) kernels of the logistic-loss proximal Newton solver.
 
-Same design representation as :mod:`regulab.solvers._cd_kernels` (dense X flattened in Fortran
+Same design representation as :mod:`regulab.solvers._design_kernels` (dense X flattened in Fortran
 order, or CSC arrays; ``data`` keeps its dtype, arithmetic in float64).
 
 On a working set ``ws`` each Newton step builds the quadratic model of the mean log-loss at the
@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from regulab.solvers._cd_kernels import FASTMATH, col_axpy, col_dot, col_wdot, col_wsq
+from regulab.solvers._design_kernels import FASTMATH, col_axpy, col_dot, col_wdot, col_wsq
 
 
 @njit(cache=True)
@@ -75,13 +75,109 @@ def _viol(g, w, l1):
 
 
 @njit(cache=True, fastmath=FASTMATH)
+def _gradient_ws(data, indices, indptr, n, is_sparse, ws, w, d, l1, l2, gl):
+    """``gl_k = x_j^T d`` for ``j = ws[k]`` (in place) and the largest KKT violation there."""
+    kkt = 0.0
+    for k in range(ws.size):
+        j = ws[k]
+        gl[k] = col_dot(data, indices, indptr, n, is_sparse, j, d)
+        vk = _viol(gl[k] + 2.0 * l2 * w[j], w[j], l1)
+        if vk > kkt:
+            kkt = vk
+    return kkt
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _model_cd(data, indices, indptr, n, is_sparse, ws, gl, H, v, h, u, gb, Hb, fit_intercept, l1,
+              l2, tol_cd, max_cd):
+    """Coordinate descent on the quadratic model ``Q`` of the module docstring, from ``dw = 0``:
+    ``v = w + dw`` on ``ws`` and ``u = X dw + db`` in place, until the largest KKT violation of
+    ``Q`` is ``<= tol_cd`` or ``max_cd`` passes. Returns ``db``."""
+    u[:] = 0.0
+    db = 0.0
+    for _ in range(max_cd):
+        vmax = 0.0
+        for k in range(ws.size):
+            j = ws[k]
+            den = H[k] + 2.0 * l2
+            if not (den > 1e-300):
+                continue
+            G = gl[k] + col_wdot(data, indices, indptr, n, is_sparse, j, h, u)
+            old = v[k]
+            vk = _viol(G + 2.0 * l2 * old, old, l1)
+            if vk > vmax:
+                vmax = vk
+            zz = H[k] * old - G
+            if zz > l1:
+                new = (zz - l1) / den
+            elif zz < -l1:
+                new = (zz + l1) / den
+            else:
+                new = 0.0
+            if new != old and np.isfinite(new):
+                col_axpy(data, indices, indptr, n, is_sparse, j, new - old, u)
+                v[k] = new
+        if fit_intercept and Hb > 1e-300:
+            Gb = gb
+            for i in range(n):
+                Gb += h[i] * u[i]
+            step = -Gb / Hb
+            if np.isfinite(step):
+                db += step
+                for i in range(n):
+                    u[i] += step
+            if abs(Gb) > vmax:
+                vmax = abs(Gb)
+        if vmax <= tol_cd:
+            break
+    return db
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _penalty_at(ws, w, v, t, l1, l2):
+    """``l1 |w_t|_1 + l2 |w_t|^2`` on ``ws`` at ``w_t = w + t (v - w)``."""
+    pen = 0.0
+    for k in range(ws.size):
+        j = ws[k]
+        wt = w[j] + t * (v[k] - w[j])
+        pen += l1 * abs(wt) + l2 * wt * wt
+    return pen
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _line_search(z, u, z_new, y, s, ws, w, v, l1, l2, F0, Delta):
+    """The step ``t`` in ``1, 1/2, 1/4, ...`` with ``F(w + t dw) <= F0 + 1e-4 t Delta`` (up to
+    rounding), ``z_new = z + t u`` in place. Returns ``(accepted, t)``."""
+    slack = 1e-15 * abs(F0)
+    t = 1.0
+    for _ in range(50 if Delta < 0.0 else 0):
+        for i in range(z.size):
+            z_new[i] = z[i] + t * u[i]
+        Ft = logistic_value(z_new, y, s) + _penalty_at(ws, w, v, t, l1, l2)
+        if np.isfinite(Ft) and Ft <= F0 + 1e-4 * t * Delta + slack:
+            return True, t
+        t *= 0.5
+    # in the rounding regime of F (|Delta| at the level of its last bits) the Newton step cannot
+    # be judged by F; a full step is then taken if it keeps F within noise
+    if abs(Delta) <= 1e-12 * abs(F0):
+        for i in range(z.size):
+            z_new[i] = z[i] + u[i]
+        pen_t = 0.0
+        for k in range(ws.size):
+            pen_t += l1 * abs(v[k]) + l2 * v[k] * v[k]
+        Ft = logistic_value(z_new, y, s) + pen_t
+        return np.isfinite(Ft) and Ft <= F0 + 1e-13 * abs(F0), 1.0
+    return False, t
+
+
+@njit(cache=True, fastmath=FASTMATH)
 def prox_newton_ws(data, indices, indptr, n, is_sparse, s, y, ws, w, z, b, fit_intercept, l1,
                    l2, tol_in, max_newton, max_cd):
     """Proximal Newton steps on the coordinates ``ws`` (and the intercept) until their largest
     KKT violation is ``<= tol_in`` or ``max_newton`` steps. ``w`` and ``z`` change in place.
 
-    Returns ``(steps, b, status, kkt)``: ``status`` 0 = done, 1 = step budget used,
-    2 = stalled (no decrease possible in floating point, e.g. separable data without penalty).
+    Returns ``(steps, b, status)``: ``status`` 0 = done, 1 = step budget used, 2 = stalled (no
+    decrease possible in floating point, e.g. separable data without penalty).
     """
     m = ws.size
     d = np.empty(n)
@@ -92,17 +188,9 @@ def prox_newton_ws(data, indices, indptr, n, is_sparse, s, y, ws, w, z, b, fit_i
     H = np.empty(m)
     v = np.empty(m)
     it = 0
-    status = 1
-    kkt = np.inf
     while True:
         logistic_derivs(z, y, s, d, h)
-        kkt = 0.0
-        for k in range(m):
-            j = ws[k]
-            gl[k] = col_dot(data, indices, indptr, n, is_sparse, j, d)
-            vk = _viol(gl[k] + 2.0 * l2 * w[j], w[j], l1)
-            if vk > kkt:
-                kkt = vk
+        kkt = _gradient_ws(data, indices, indptr, n, is_sparse, ws, w, d, l1, l2, gl)
         gb = 0.0
         Hb = 0.0
         if fit_intercept:
@@ -112,54 +200,16 @@ def prox_newton_ws(data, indices, indptr, n, is_sparse, s, y, ws, w, z, b, fit_i
             if abs(gb) > kkt:
                 kkt = abs(gb)
         if kkt <= tol_in:
-            status = 0
-            break
+            return it, b, 0
         if it >= max_newton:
-            status = 1
-            break
+            return it, b, 1
         it += 1
         for k in range(m):
             H[k] = col_wsq(data, indices, indptr, n, is_sparse, ws[k], h)
             v[k] = w[ws[k]]
-        # --- coordinate descent on the quadratic model ---------------------------------------
-        u[:] = 0.0
-        db = 0.0
-        for _ in range(max_cd):
-            vmax = 0.0
-            for k in range(m):
-                j = ws[k]
-                den = H[k] + 2.0 * l2
-                if not (den > 1e-300):
-                    continue
-                G = gl[k] + col_wdot(data, indices, indptr, n, is_sparse, j, h, u)
-                old = v[k]
-                vk = _viol(G + 2.0 * l2 * old, old, l1)
-                if vk > vmax:
-                    vmax = vk
-                zz = H[k] * old - G
-                if zz > l1:
-                    new = (zz - l1) / den
-                elif zz < -l1:
-                    new = (zz + l1) / den
-                else:
-                    new = 0.0
-                if new != old and np.isfinite(new):
-                    col_axpy(data, indices, indptr, n, is_sparse, j, new - old, u)
-                    v[k] = new
-            if fit_intercept and Hb > 1e-300:
-                Gb = gb
-                for i in range(n):
-                    Gb += h[i] * u[i]
-                step = -Gb / Hb
-                if np.isfinite(step):
-                    db += step
-                    for i in range(n):
-                        u[i] += step
-                if abs(Gb) > vmax:
-                    vmax = abs(Gb)
-            if vmax <= 0.1 * kkt:
-                break
-        # --- line search -----------------------------------------------------------------
+        db = _model_cd(data, indices, indptr, n, is_sparse, ws, gl, H, v, h, u, gb, Hb,
+                       fit_intercept, l1, l2, 0.1 * kkt, max_cd)
+        # --- line search on F(w + t dw), Delta = grad^T dw + pen(w + dw) - pen(w) ---------
         pen0 = 0.0
         Delta = gb * db
         for k in range(m):
@@ -170,39 +220,10 @@ def prox_newton_ws(data, indices, indptr, n, is_sparse, s, y, ws, w, z, b, fit_i
             Delta += gl[k] * dk + l1 * (abs(v[k]) - abs(w[j])) + l2 * dk * (v[k] + w[j])
         F0 = logistic_value(z, y, s) + pen0
         if not np.isfinite(Delta) or (Delta >= 0.0 and Delta > 1e-12 * abs(F0)):
-            status = 2
-            break
-        slack = 1e-15 * abs(F0)
-        t = 1.0
-        accepted = False
-        for _ in range(50 if Delta < 0.0 else 0):
-            for i in range(n):
-                z_new[i] = z[i] + t * u[i]
-            pen_t = 0.0
-            for k in range(m):
-                j = ws[k]
-                wt = w[j] + t * (v[k] - w[j])
-                pen_t += l1 * abs(wt) + l2 * wt * wt
-            Ft = logistic_value(z_new, y, s) + pen_t
-            if np.isfinite(Ft) and Ft <= F0 + 1e-4 * t * Delta + slack:
-                accepted = True
-                break
-            t *= 0.5
+            return it, b, 2
+        accepted, t = _line_search(z, u, z_new, y, s, ws, w, v, l1, l2, F0, Delta)
         if not accepted:
-            # in the rounding regime of F (|Delta| at the level of its last bits) the Newton
-            # step cannot be judged by F; a full step is then taken if it keeps F within noise
-            if abs(Delta) <= 1e-12 * abs(F0):
-                for i in range(n):
-                    z_new[i] = z[i] + u[i]
-                t = 1.0
-                pen_t = 0.0
-                for k in range(m):
-                    pen_t += l1 * abs(v[k]) + l2 * v[k] * v[k]
-                Ft = logistic_value(z_new, y, s) + pen_t
-                accepted = np.isfinite(Ft) and Ft <= F0 + 1e-13 * abs(F0)
-        if not accepted:
-            status = 2
-            break
+            return it, b, 2
         moved = False
         for k in range(m):
             j = ws[k]
@@ -216,6 +237,4 @@ def prox_newton_ws(data, indices, indptr, n, is_sparse, s, y, ws, w, z, b, fit_i
         b = bt
         z[:] = z_new
         if not moved:
-            status = 2
-            break
-    return it, b, status, kkt
+            return it, b, 2

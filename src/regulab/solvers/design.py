@@ -16,27 +16,81 @@ from __future__ import annotations
 import threading
 import weakref
 from collections import OrderedDict
+from collections.abc import Callable
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from scipy import sparse
 
-from regulab.solvers import _cd_kernels as K
+from regulab.solvers import _design_kernels as K
+
+if TYPE_CHECKING:
+    from regulab.solvers._active_set import GramCache
+    from regulab.solvers.ridge import RidgeSVD
 
 _INT_DUMMY = np.zeros(1, dtype=np.int32)
+#: at most this many ``(weights, fit_intercept)`` entries in :attr:`Design.stats_cache`
+_MAX_STATS = 8
+
+
+class LastGradient(NamedTuple):
+    """The full centered gradient ``g = X_c^T (s r)`` where the last coordinate descent stopped,
+    and what it depends on: a call warm-started at ``w`` with the same ``y_c``, ``s`` and
+    ``fit_intercept`` (a path) starts from it instead of recomputing it."""
+
+    w: np.ndarray
+    yc: np.ndarray
+    s: np.ndarray
+    fit_intercept: bool
+    g: np.ndarray
+
+    def matches(self, w, yc, s, fit_intercept) -> bool:
+        return (self.fit_intercept == fit_intercept and np.array_equal(self.w, w)
+                and np.array_equal(self.yc, yc) and np.array_equal(self.s, s))
 
 
 class Design:
-    """X prepared for the kernels: ``(data, indices, indptr, n, p, is_sparse)``."""
+    """X prepared for the kernels, and what the solvers cache about it between calls.
 
-    def __init__(self, data, indices, indptr, n, p, is_sparse):
+    The matrix: ``data, indices, indptr, n, p, is_sparse`` (see :mod:`._design_kernels`) and
+    ``dense``, the Fortran-order 2-D array behind ``data`` (None for sparse X).
+
+    The caches, each valid for the key it is stored with (``s`` the normalized sample weights,
+    compared by their bytes); :meth:`clear_caches` empties them all:
+
+    * ``stats_cache``: ``{(s, fit_intercept): (xbar, L)}``, the column statistics of
+      :meth:`stats` (at most ``_MAX_STATS`` entries);
+    * ``ridge``: ``((s, fit_intercept), RidgeSVD)``, the SVD behind ridge and least squares;
+    * ``small_gram``: ``((s, fit_intercept, ws), G)``, the centered Gram matrix of a small
+      working set ``ws``;
+    * ``gram``: the active-set Newton's :class:`~regulab.solvers._active_set.GramCache` (keyed
+      by ``(s, fit_intercept)`` itself);
+    * ``last_grad``: the :class:`LastGradient` of the last coordinate descent.
+
+    ``__slots__``: nothing else can be attached to a design.
+    """
+
+    __slots__ = ("data", "indices", "indptr", "n", "p", "is_sparse", "dense", "lock",
+                 "stats_cache", "ridge", "small_gram", "gram", "last_grad")
+
+    def __init__(self, data, indices, indptr, n, p, is_sparse, dense=None):
         self.data = data
         self.indices = indices
         self.indptr = indptr
         self.n = int(n)
         self.p = int(p)
         self.is_sparse = bool(is_sparse)
-        self._stats = {}
-        self._lock = threading.Lock()
+        self.dense: np.ndarray | None = dense
+        self.lock = threading.Lock()
+        self.clear_caches()
+
+    def clear_caches(self) -> None:
+        """Forget everything computed about this design (the matrix itself stays)."""
+        self.stats_cache: dict = {}
+        self.ridge: tuple[tuple, RidgeSVD] | None = None
+        self.small_gram: tuple[tuple, np.ndarray] | None = None
+        self.gram: GramCache | None = None
+        self.last_grad: LastGradient | None = None
 
     @property
     def dtype(self):
@@ -47,18 +101,30 @@ class Design:
         """Leading arguments of every column kernel."""
         return self.data, self.indices, self.indptr, self.n, self.is_sparse
 
+    def cached(self, name: str, key: tuple, build: Callable[[], object]):
+        """The value kept in the cache ``name`` (``'ridge'`` or ``'small_gram'``) for ``key``,
+        else ``build()`` (computed outside the lock), kept for the next call."""
+        with self.lock:
+            hit = getattr(self, name)
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        value = build()
+        with self.lock:
+            setattr(self, name, (key, value))
+        return value
+
     def stats(self, s, fit_intercept: bool):
-        """``(xbar, L)`` for normalized weights ``s`` (see :func:`_cd_kernels.column_stats`)."""
+        """``(xbar, L)`` for normalized weights ``s`` (see :func:`_design_kernels.column_stats`)."""
         key = (s.tobytes(), bool(fit_intercept))
-        with self._lock:
-            hit = self._stats.get(key)
+        with self.lock:
+            hit = self.stats_cache.get(key)
         if hit is None:
             hit = K.column_stats(self.data, self.indices, self.indptr, self.n, self.p,
                                  self.is_sparse, s, bool(fit_intercept))
-            with self._lock:
-                if len(self._stats) > 8:
-                    self._stats.clear()
-                self._stats[key] = hit
+            with self.lock:
+                if len(self.stats_cache) > _MAX_STATS:
+                    self.stats_cache.clear()
+                self.stats_cache[key] = hit
         return hit
 
     def xt_dot(self, v):
@@ -115,8 +181,7 @@ def _build(X) -> Design:
         n, p = X.shape
         Xf = np.asfortranarray(X, dtype=dt)
         data = Xf.ravel(order="F")  # a view of the Fortran array
-        D = Design(data, _INT_DUMMY, _INT_DUMMY, n, p, False)
-        D._keep = Xf
+        D = Design(data, _INT_DUMMY, _INT_DUMMY, n, p, False, dense=Xf)
     bad = K.first_nonfinite(D.data, D.indices, D.indptr, D.n, D.p, D.is_sparse)
     if bad >= 0:
         raise ValueError(f"X has a NaN or infinite value in column {bad}")
@@ -205,18 +270,14 @@ def as_design(X) -> Design:
     return D
 
 
-def _drop(key, ref):
-    if not _CACHE_LOCK.acquire(blocking=False):  # another thread holds it: entry goes stale,
-        return                                   # and is replaced on its next lookup
+def _drop(key, ref, cache=_CACHE, lock=_CACHE_LOCK):
+    # cache and lock bound at definition: at interpreter exit the module's globals are already
+    # None when the last arrays are collected
+    if not lock.acquire(blocking=False):  # another thread holds it: the entry goes stale,
+        return                            # and is replaced on its next lookup
     try:
-        hit = _CACHE.get(key)
+        hit = cache.get(key)
         if hit is not None and hit[0] is ref:
-            del _CACHE[key]
+            del cache[key]
     finally:
-        _CACHE_LOCK.release()
-
-
-def clear_cache() -> None:
-    """Forget every cached design."""
-    with _CACHE_LOCK:
-        _CACHE.clear()
+        lock.release()

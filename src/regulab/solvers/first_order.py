@@ -1,4 +1,5 @@
-"""Instrumented first-order solvers: every iteration is recorded in a :class:`~regulab.core.trace.Trace`.
+"""Instrumented first-order solvers: every iteration is recorded in a
+:class:`~regulab.core.trace.Trace`.
 
 All four minimize ``loss(X w + b; y) + penalty(w)`` (intercept ``b`` unpenalized, only fitted
 when ``fit_intercept``) and take the same step by default, ``1 / L`` with ``L`` the Lipschitz
@@ -21,19 +22,14 @@ import numpy as np
 
 from regulab.core.losses import SquaredLoss, make_loss
 from regulab.core.trace import Trace
-from regulab.core.validation import check_positive
+from regulab.core.validation import check_nonneg, check_positive
+from regulab.solvers.checks import check_max_iter
 from regulab.solvers.problem import Problem, SolverResult
 
 
 def _setup(X, y, loss, penalty, fit_intercept, sample_weight):
     loss = make_loss(loss) if isinstance(loss, str) else (SquaredLoss() if loss is None else loss)
     return Problem(X, y, loss, penalty, fit_intercept, sample_weight)
-
-
-def _check_iter(max_iter) -> int:
-    if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
-        raise ValueError(f"max_iter must be an integer >= 1, got {max_iter!r}")
-    return int(max_iter)
 
 
 def _null_loss(prob: Problem) -> float:
@@ -49,9 +45,8 @@ def _run(prob: Problem, update, step: float, max_iter: int, tol: float, w0, b0, 
     (squared loss with a penalty), otherwise ``max |change of (w, b)| <= tol``. ``tol = 0`` runs
     exactly ``max_iter`` iterations (what the claims use to draw whole trajectories).
     """
-    max_iter = _check_iter(max_iter)
-    if tol < 0 or not math.isfinite(tol):
-        raise ValueError(f"tol must be a finite number >= 0, got {tol!r}")
+    max_iter = check_max_iter(max_iter)
+    tol = check_nonneg(tol, "tol")
     w, b = prob.start(w0, b0)
     trace = Trace(record_w=record_w)
     scale = _null_loss(prob) or 1.0

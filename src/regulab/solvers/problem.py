@@ -11,6 +11,7 @@ from regulab.core.certificates import duality_gap_squared
 from regulab.core.losses import SquaredLoss, normalized_weights
 from regulab.core.penalties import Penalty
 from regulab.core.trace import Trace
+from regulab.solvers.checks import check_finite_columns, check_start, check_y
 
 
 @dataclass
@@ -29,14 +30,8 @@ class Problem:
             self.X = np.asarray(self.X, dtype=float)
             if self.X.ndim == 1:
                 self.X = self.X[:, None]
-            if not np.all(np.isfinite(self.X)):
-                col = int(np.argwhere(~np.isfinite(self.X))[0, 1])
-                raise ValueError(f"X has a NaN or infinite value in column {col}")
-        self.y = np.asarray(self.y, dtype=float).ravel()
-        if self.y.shape[0] != self.X.shape[0]:
-            raise ValueError(f"X has {self.X.shape[0]} rows but y has {self.y.shape[0]} values")
-        if not np.all(np.isfinite(self.y)):
-            raise ValueError("y has a NaN or infinite value")
+            check_finite_columns(self.X)
+        self.y = check_y(self.y, self.X.shape[0])
         # validate once
         normalized_weights(self.y.shape[0], self.sample_weight)
 
@@ -66,15 +61,11 @@ class Problem:
                                    self.fit_intercept)
 
     def start(self, w0=None, b0=None):
-        w = np.zeros(self.n_features) if w0 is None else np.array(w0, dtype=float).ravel()
-        if w.shape[0] != self.n_features:
-            raise ValueError(f"w0 has {w.shape[0]} entries for {self.n_features} features")
-        if b0 is not None:
-            b = float(b0)
-        elif self.fit_intercept:
-            b = self.loss.null_intercept(self.y, self.sample_weight)
-        else:
-            b = 0.0
+        """The start point: ``(w0, b0)`` checked, ``w = 0`` and the null model's intercept (0
+        without one) where not given."""
+        w, b = check_start(w0, b0, self.n_features)
+        if b is None:
+            b = self.loss.null_intercept(self.y, self.sample_weight) if self.fit_intercept else 0.0
         return w, b
 
 

@@ -26,6 +26,7 @@ import numpy as np
 from scipy import sparse
 
 from regulab.core.losses import normalized_weights
+from regulab.solvers.checks import check_finite_columns, check_y
 
 
 class RidgeSVD:
@@ -42,9 +43,7 @@ class RidgeSVD:
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2:
             raise ValueError(f"X must be 2-D, got an array with {X.ndim} dimension(s)")
-        if not np.all(np.isfinite(X)):
-            col = int(np.argwhere(~np.isfinite(X))[0, 1])
-            raise ValueError(f"X has a NaN or infinite value in column {col}")
+        check_finite_columns(X)
         n, p = X.shape
         s = normalized_weights(n, sample_weight)
         self.n_samples, self.n_features = n, p
@@ -74,11 +73,7 @@ class RidgeSVD:
         self.rcond_cut = max(Xc.shape) * np.finfo(float).eps * dmax
 
     def _prepare_y(self, y):
-        y = np.asarray(y, dtype=np.float64).ravel()
-        if y.shape[0] != self.n_samples:
-            raise ValueError(f"X has {self.n_samples} rows but y has {y.shape[0]} values")
-        if not np.all(np.isfinite(y)):
-            raise ValueError("y has a NaN or infinite value")
+        y = check_y(y, self.n_samples)
         yk = y if self._keep is None else y[self._keep]
         sk = self.s if self._keep is None else self.s[self._keep]
         ybar = float(sk @ yk) if self.fit_intercept else 0.0

@@ -1,0 +1,236 @@
+"""Compiled (numba) primitives on the design matrix, shared by every solver kernel.
+
+One design representation serves dense and sparse X, so that each kernel has one compiled
+specialization per dtype of X (float32 or float64), not one per storage:
+
+* dense:  ``data`` is X flattened in Fortran order (column ``j`` is ``data[j*n:(j+1)*n]``),
+  ``indices``/``indptr`` are unused dummies and ``is_sparse`` is False;
+* sparse: ``(data, indices, indptr)`` are the arrays of a CSC matrix and ``is_sparse`` is True.
+
+``data`` keeps the caller's dtype (float32 stays float32); every product is taken in float64.
+Every kernel takes the same leading arguments (:attr:`regulab.solvers.design.Design.args`), used
+or not.
+
+Compiled with ``cache=True``: the machine code is written next to this file (or to numba's user
+cache), so the compile cost is paid once per install and dtype.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+# reassociation lets LLVM vectorize the dot products; no 'nnan'/'ninf': non-finite values are
+# checked for and must keep their IEEE meaning.
+FASTMATH = {"reassoc", "contract", "nsz", "arcp"}
+
+# --------------------------------------------------------------------------------------------
+# column primitives (inlined by LLVM into their callers)
+# --------------------------------------------------------------------------------------------
+@njit(cache=True, fastmath=FASTMATH)
+def col_dot(data, indices, indptr, n, is_sparse, j, v):
+    """``sum_i x_ij v_i``."""
+    acc = 0.0
+    if is_sparse:
+        for k in range(indptr[j], indptr[j + 1]):
+            acc += data[k] * v[indices[k]]
+    else:
+        off = j * n
+        for i in range(n):
+            acc += data[off + i] * v[i]
+    return acc
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def col_wdot(data, indices, indptr, n, is_sparse, j, s, v):
+    """``sum_i s_i x_ij v_i``."""
+    acc = 0.0
+    if is_sparse:
+        for k in range(indptr[j], indptr[j + 1]):
+            i = indices[k]
+            acc += data[k] * s[i] * v[i]
+    else:
+        off = j * n
+        for i in range(n):
+            acc += data[off + i] * s[i] * v[i]
+    return acc
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def col_wsq(data, indices, indptr, n, is_sparse, j, h):
+    """``sum_i h_i x_ij**2``."""
+    acc = 0.0
+    if is_sparse:
+        for k in range(indptr[j], indptr[j + 1]):
+            x = data[k] * 1.0
+            acc += h[indices[k]] * x * x
+    else:
+        off = j * n
+        for i in range(n):
+            x = data[off + i] * 1.0
+            acc += h[i] * x * x
+    return acc
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def col_axpy(data, indices, indptr, n, is_sparse, j, a, v):
+    """``v += a * x_j``."""
+    if is_sparse:
+        for k in range(indptr[j], indptr[j + 1]):
+            v[indices[k]] += a * data[k]
+    else:
+        off = j * n
+        for i in range(n):
+            v[i] += a * data[off + i]
+
+
+# --------------------------------------------------------------------------------------------
+# whole-design kernels
+# --------------------------------------------------------------------------------------------
+@njit(cache=True)
+def first_nonfinite(data, indices, indptr, n, p, is_sparse):
+    """Column index of the first NaN/inf in X, or -1."""
+    for j in range(p):
+        if is_sparse:
+            for k in range(indptr[j], indptr[j + 1]):
+                if not np.isfinite(data[k]):
+                    return j
+        else:
+            off = j * n
+            for i in range(n):
+                if not np.isfinite(data[off + i]):
+                    return j
+    return -1
+
+
+@njit(cache=True, fastmath={"contract"})
+def column_stats(data, indices, indptr, n, p, is_sparse, s, fit_intercept):
+    """Weighted column means ``xbar`` (0 without intercept) and centered squared norms ``L``.
+
+    ``L_j = sum_i s_i (x_ij - xbar_j)**2`` by a two-pass formula (no cancellation); a column that
+    is constant over the rows of positive weight gets ``L_j = 0`` *exactly* when an intercept is
+    fitted (it carries no information beyond the intercept), as does an all-zero column.
+    """
+    xbar = np.zeros(p)
+    L = np.zeros(p)
+    n_pos = 0
+    for i in range(n):
+        if s[i] > 0.0:
+            n_pos += 1
+    for j in range(p):
+        # constant over positive-weight rows?
+        const = True
+        first = 0.0
+        seen = False
+        if is_sparse:
+            cnt = 0
+            for k in range(indptr[j], indptr[j + 1]):
+                if s[indices[k]] > 0.0:
+                    cnt += 1
+                    x = data[k] * 1.0
+                    if not seen:
+                        first = x
+                        seen = True
+                    elif x != first:
+                        const = False
+            if cnt < n_pos:  # implicit zeros among the weighted rows
+                if seen and first != 0.0:
+                    const = False
+                first = 0.0 if const else first
+        else:
+            off = j * n
+            for i in range(n):
+                if s[i] > 0.0:
+                    x = data[off + i] * 1.0
+                    if not seen:
+                        first = x
+                        seen = True
+                    elif x != first:
+                        const = False
+                        break
+        if const and (fit_intercept or first == 0.0):
+            xbar[j] = first if fit_intercept else 0.0
+            L[j] = 0.0
+            continue
+        m = 0.0
+        if fit_intercept:
+            if is_sparse:
+                for k in range(indptr[j], indptr[j + 1]):
+                    m += s[indices[k]] * data[k]
+            else:
+                off = j * n
+                for i in range(n):
+                    m += s[i] * data[off + i]
+        acc = 0.0
+        if is_sparse:
+            sw = 0.0
+            for k in range(indptr[j], indptr[j + 1]):
+                si = s[indices[k]]
+                dx = data[k] - m
+                acc += si * dx * dx
+                sw += si
+            rest = 1.0 - sw
+            if rest > 0.0:
+                acc += rest * m * m
+        else:
+            off = j * n
+            for i in range(n):
+                dx = data[off + i] - m
+                acc += s[i] * dx * dx
+        xbar[j] = m
+        L[j] = acc
+    return xbar, L
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def xt_dot(data, indices, indptr, n, p, is_sparse, v):
+    """``X^T v`` (float64)."""
+    out = np.empty(p)
+    for j in range(p):
+        out[j] = col_dot(data, indices, indptr, n, is_sparse, j, v)
+    return out
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def x_dot(data, indices, indptr, n, p, is_sparse, w):
+    """``X w`` (float64), touching only the non-zero coefficients."""
+    out = np.zeros(n)
+    for j in range(p):
+        if w[j] != 0.0:
+            col_axpy(data, indices, indptr, n, is_sparse, j, w[j], out)
+    return out
+
+
+@njit(cache=True)
+def xt_dot_sparse(data, indices, indptr, p, v):
+    """``X^T v`` (float64) for CSC X. No fastmath: reassociation makes LLVM vectorize the
+    gather badly, measured twice as slow as this plain loop."""
+    out = np.empty(p)
+    for j in range(p):
+        acc = 0.0
+        for k in range(indptr[j], indptr[j + 1]):
+            acc += data[k] * v[indices[k]]
+        out[j] = acc
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# vector reductions (compiled: a BLAS dot may wake a thread pool, which costs milliseconds on a
+# busy machine, many times per solve)
+# --------------------------------------------------------------------------------------------
+@njit(cache=True, fastmath=FASTMATH)
+def vdot(a, b):
+    """``sum_i a_i b_i``."""
+    acc = 0.0
+    for i in range(a.size):
+        acc += a[i] * b[i]
+    return acc
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def wdot(s, a, b):
+    """``sum_i s_i a_i b_i``."""
+    acc = 0.0
+    for i in range(a.size):
+        acc += s[i] * a[i] * b[i]
+    return acc

@@ -1,0 +1,177 @@
+"""Exact solvers with optimality certificates: the engine every fit, path and CV goes through.
+
+Minimizes regulab's objective (README, "The objective, and other tools' lambdas")::
+
+    P(w, b) = sum_i s_i * loss(y_i, x_i.w + b) + l1 * ||w||_1 + l2 * ||w||_2**2
+
+(``s`` the sample weights normalized to sum to 1; ``b`` unpenalized, fitted when
+``fit_intercept``; the penalty given as ``l1=``, ``l2=`` or as one ``penalty=`` object), and stops
+on a certificate. :func:`solve` dispatches:
+
+===========================  ===============================================  ===============
+problem                      method                                           ``criterion``
+===========================  ===============================================  ===============
+squared, l1 > 0 (L1, EN)     coordinate descent on working sets (numba,       duality_gap
+                             Anderson extrapolation); when CD stalls on a
+                             large ill-conditioned support (p >> n near the
+                             end of a path): active-set Newton
+                             (:mod:`.newton`), kept along a warm path
+squared, l1 = 0, l2 > 0      dense: closed form by SVD                        duality_gap
+                             (:mod:`regulab.solvers.ridge`), cached per X;
+                             sparse: coordinate descent
+squared, l1 = l2 = 0         minimum-norm least squares (SVD or LSQR)         kkt
+logistic, any penalty        proximal Newton on working sets                  kkt
+===========================  ===============================================  ===============
+
+Certificates (``ExactResult.gap``):
+
+* ``duality_gap``: ``gap / null_loss`` with ``gap`` the duality gap of
+  :func:`regulab.core.certificates.duality_gap_squared` (dual point from the residual) and
+  ``null_loss`` the loss of the null model (``w = 0``, ``b`` the weighted mean of ``y`` when the
+  intercept is fitted, else ``b = 0``). It bounds the relative suboptimality
+  ``(P(w, b) - min P) / null_loss``.
+* ``kkt``: ``max(max_j dist(-grad_j, l1 * d|w_j|), |grad_b|) / scale`` with ``grad`` the gradient
+  of the smooth part (loss + l2 term) and ``scale = max_j |grad_j|`` of the loss at the null model
+  (the ``lam_max`` of the pure-L1 problem, so ``tol`` is relative to the largest penalty that
+  matters). It is 0 exactly at the optimum.
+
+``converged`` is ``gap <= tol`` for the iterative methods; the direct methods (SVD, dense least
+squares) report ``converged=True`` and their gap (rounding level). Non-convergence is never an
+error: ``converged=False`` with the gap reached (the estimators warn).
+
+The methods live in :mod:`.squared` (centering, gap, direct methods), :mod:`.squared_cd`
+(working-set coordinate descent), :mod:`.newton` (active-set Newton) and :mod:`.logistic`.
+
+Repeated calls on the same X object (a path, a CV fold) reuse its validated Fortran/CSC copy,
+column statistics, SVD and Gram columns (:class:`regulab.solvers.design.Design`); an in-place
+edit of X is detected.
+
+Degenerate inputs: a response constant over the rows of positive weight gives ``w = 0`` and
+``b = y`` at once; a column constant over those rows (with an intercept; an all-zero column
+without one) gets a coefficient exactly 0; zero-weight rows are removed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from regulab.core.losses import check_labels, normalized_weights
+from regulab.core.penalties import Penalty
+from regulab.core.validation import check_nonneg
+from regulab.solvers import _design_kernels as DK
+from regulab.solvers.checks import check_max_iter, check_start, check_y
+from regulab.solvers.design import Design, as_design
+from regulab.solvers.exact.logistic import solve_logistic
+from regulab.solvers.exact.result import ExactResult, zero_result
+from regulab.solvers.exact.squared import (
+    SquaredProblem,
+    least_squares,
+    solve_ridge_svd,
+    squared_gap,
+)
+from regulab.solvers.exact.squared_cd import CDSettings, cd_squared
+
+__all__ = ["ExactResult", "solve", "squared_gap"]
+
+#: beyond this ``min(n, p)**2 * max(n, p)`` a ridge problem is solved by CD, not by SVD
+SVD_MAX_FLOPS = 3e10
+
+
+def solve(X, y, *, loss="squared", l1=None, l2=None, penalty=None, fit_intercept=True,
+          sample_weight=None, w0=None, b0=None, tol=1e-6, max_iter=10_000, anderson=5,
+          ws_start=10) -> ExactResult:
+    """Minimize ``P(w, b)`` above to ``gap <= tol``; see :class:`ExactResult`.
+
+    Parameters
+    ----------
+    X : array of shape (n, p) or scipy.sparse matrix
+        Dense (any order, float32 kept in float32) or sparse (worked on as CSC, never
+        densified).
+    y : array of shape (n,)
+        Response; labels 0/1 for the logistic loss.
+    loss : {'squared', 'logistic'}
+    l1, l2 : float >= 0, optional
+        The penalty ``l1 ||w||_1 + l2 ||w||_2**2`` (each 0 when not given).
+    penalty : regulab.core.penalties.Penalty, optional
+        The same penalty as an object (:class:`~regulab.core.penalties.L1`, ``L2``,
+        ``ElasticNet``: its ``l1_l2_parts()``); not together with ``l1``/``l2``.
+    fit_intercept : bool
+    sample_weight : array of shape (n,), optional
+    w0, b0 : warm start of the iterative methods.
+    tol : float
+        The certificate's threshold (module docstring).
+    max_iter : int
+        Bound on the epochs (CD), Newton steps or LSQR iterations.
+    anderson : int
+        Iterates combined by Anderson extrapolation in CD (0 = off).
+    ws_start : int
+        The first working-set size.
+    """
+    l1, l2 = _penalty_parts(l1, l2, penalty)
+    tol = check_nonneg(tol, "tol")
+    max_iter = check_max_iter(max_iter)
+    name = _loss_name(loss)
+    D = as_design(X)
+    n, p = D.n, D.p
+    if n == 0:
+        raise ValueError("X has no rows")
+    y = check_y(y, n)
+    s = normalized_weights(n, sample_weight)
+    weighted = not bool(np.all(s == s[0]))
+    w, b = check_start(w0, b0, p)
+    fit_intercept = bool(fit_intercept)
+    if name == "logistic":
+        check_labels(y)
+        return solve_logistic(D, y, s, fit_intercept, l1, l2, w, b, tol, max_iter,
+                              int(ws_start))
+    return _solve_squared(D, y, s, weighted, fit_intercept, l1, l2, w,
+                          CDSettings(tol, max_iter, int(anderson), int(ws_start)))
+
+
+def _penalty_parts(l1, l2, penalty) -> tuple[float, float]:
+    """``(l1, l2)`` from the floats or from a :class:`Penalty`, never both."""
+    if penalty is None:
+        return (check_nonneg(0.0 if l1 is None else l1, "l1"),
+                check_nonneg(0.0 if l2 is None else l2, "l2"))
+    if l1 is not None or l2 is not None:
+        raise ValueError(f"give the penalty once: penalty={penalty!r} or l1=/l2=, not both")
+    if not isinstance(penalty, Penalty):
+        raise ValueError("penalty must be a regulab.core.penalties.Penalty (L1, L2, "
+                         f"ElasticNet), got {penalty!r}")
+    l1, l2 = penalty.l1_l2_parts()
+    return check_nonneg(l1, "l1"), check_nonneg(l2, "l2")
+
+
+def _loss_name(loss):
+    name = loss if isinstance(loss, str) else getattr(loss, "name", None)
+    if name not in ("squared", "logistic"):
+        raise ValueError(f"unknown loss {loss!r}; valid choices: squared, logistic")
+    return name
+
+
+def _solve_squared(D: Design, y, s, weighted, fit_intercept, l1, l2, w,
+                   opts: CDSettings) -> ExactResult:
+    """The squared-loss rows of the table above."""
+    p, tol = D.p, opts.tol
+    pos = s > 0
+    ypos = y[pos]
+    crit = "kkt" if l1 == 0.0 and l2 == 0.0 else "duality_gap"
+    if fit_intercept and np.all(ypos == ypos[0]):
+        return zero_result(p, ypos[0], crit, tol, 0.0, "constant")
+    if not fit_intercept and not np.any(ypos):
+        return zero_result(p, 0.0, crit, tol, 0.0, "constant")
+    ybar = float(DK.vdot(s, y)) if fit_intercept else 0.0
+    yc = y - ybar
+    null_loss = float(DK.wdot(s, yc, yc))
+    if p == 0:
+        return zero_result(0, ybar, crit, tol, null_loss, "constant")
+    xbar, L = D.stats(s, fit_intercept)
+    n_pos = int(pos.sum())
+    P = SquaredProblem(D, y, yc, s, weighted, fit_intercept, ybar, xbar, L, L > 0, null_loss,
+                       n_pos - (1 if fit_intercept else 0), l1, l2)
+    small = min(n_pos, p) ** 2 * max(n_pos, p) <= SVD_MAX_FLOPS
+    if l1 == 0.0 and l2 == 0.0:
+        return least_squares(P, tol, opts.max_iter, small)
+    if l1 == 0.0 and not D.is_sparse and small:
+        return solve_ridge_svd(P, tol)
+    return cd_squared(P, w, opts)

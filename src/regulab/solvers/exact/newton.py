@@ -1,0 +1,102 @@
+"""Active-set Newton rounds for the squared loss with an L1 part, certified by the duality gap.
+
+The method (Newton on the support, then the features that violate the optimality conditions
+most enter) is :mod:`regulab.solvers._active_set`; here each round is followed by the full
+gradient and the duality gap of :class:`~regulab.solvers.exact.squared.SquaredProblem`, and the
+rounds stop on the gap, a right support that rounding keeps from the gap, or a stall.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from regulab.solvers._active_set import ActiveSetSolver, get_cache
+from regulab.solvers.exact.squared import SquaredProblem
+
+
+class NewtonOutcome(NamedTuple):
+    """``n_iter`` Newton steps; ``converged``: the gap reached the threshold; ``(primal, gap)``
+    at the last iterate."""
+
+    n_iter: int
+    converged: bool
+    primal: float
+    gap: float
+
+
+def kept_active_set(P: SquaredProblem, w) -> bool:
+    """Whether the design keeps an active set from the previous solve of this problem (same
+    weights, intercept and l2): a warm-started path then goes on with Newton at once."""
+    cache = P.D.gram
+    return (cache is not None and cache.key == (P.s.tobytes(), P.fit_intercept)
+            and cache.active is not None and cache.active.l2 == P.l2 and cache.active.s > 0
+            and np.count_nonzero(w) > 0)
+
+
+def active_set_newton(P: SquaredProblem, w, threshold, max_rounds,
+                      add_max=10) -> NewtonOutcome | None:
+    """Active-set Newton from ``w`` (modified in place) until the gap is ``<= threshold``.
+
+    Returns None if it cannot start (more non-zeros than the rank allows, another thread on this
+    design, a singular start), else a :class:`NewtonOutcome`.
+    """
+    if np.count_nonzero(w) > P.rank_bound:  # more features than the rank allows: G_S singular
+        return None
+    cache = get_cache(P.D, P.s, P.fit_intercept, P.xbar)
+    if not cache.lock.acquire(blocking=False):  # another thread works on this design: use CD
+        return None
+    try:
+        c_full = cache.correlations(P.yc, P.masked_grad)
+        solver = ActiveSetSolver(cache, c_full, P.l1, P.l2)
+        if not solver.start(w):
+            cache.active = None
+            return None
+        return _rounds(P, solver, w, threshold, max_rounds, add_max)
+    finally:
+        cache.lock.release()
+
+
+def _rounds(P: SquaredProblem, solver: ActiveSetSolver, w, threshold, max_rounds, add_max):
+    sigma_new = {}
+    it = 0
+    refined = 0
+    stall = 0
+    last = float("inf")
+    primal = gap = float("inf")
+    while it < max_rounds:
+        st = solver.newton(w, sigma_new)
+        if st < 0:
+            solver.cache.active = None
+            break
+        it += max(st, 1)
+        r = P.residual(w)
+        g = P.masked_grad(r)
+        primal, gap = P.gap(r, g, w)
+        if gap <= threshold:
+            return NewtonOutcome(it, True, primal, gap)
+        S = solver.AS.features()
+        h = g - P.l2 * w
+        viol = np.where(P.active, np.abs(h) - 0.5 * P.l1, -np.inf)
+        viol[S] = -np.inf
+        n_viol = int(np.count_nonzero(viol > 0.0))
+        if n_viol == 0:
+            # the support is right: the gap is rounding error in the normal equations
+            if refined >= 2 or not solver.AS.refactor():
+                break
+            refined += 1
+            continue
+        if primal >= last - 1e-15 * abs(last):
+            stall += 1
+            if stall > 3:
+                break
+        else:
+            stall = 0
+        last = primal
+        k = min(n_viol, add_max)
+        top = np.argpartition(-viol, k - 1)[:k]
+        top = top[np.argsort(-viol[top])]
+        if solver.add(top, np.sign(h[top]), sigma_new) == 0:
+            break
+    return NewtonOutcome(it, False, primal, gap)

@@ -1,0 +1,162 @@
+"""Working-set coordinate descent for the squared loss (lasso, elastic net; sparse ridge).
+
+Working sets (celer/skglm style): each outer iteration recomputes the residual from scratch,
+the full gradient and the duality gap (the stopping test, on the *whole* problem), then ranks the
+features by their distance to the dual constraint ``(|g_j| - l1/2) / ||x_j||`` (the current
+support always in), takes the top ``max(ws_start, 2 * nnz)`` (never shrinking within a call) and
+runs CD epochs on them (:func:`regulab.solvers._cd_kernels.cd_squared_ws`) until their largest
+KKT violation is below ``INNER`` times the full one.
+
+Problems with at most ``SMALL_WS`` informative features run that loop in one compiled call
+(dense X with n > p: on the centered Gram matrix), to a gap ``SMALL_MARGIN`` times the threshold,
+then are re-certified by the general loop. A call warm-started from the previous call's solution
+on the same design (a path) reuses that call's last full gradient instead of recomputing it.
+
+When CD stalls on a large ill-conditioned support (p >> n near the end of a path) the solver
+switches to active-set Newton (:mod:`.newton`), and stays with it along a warm-started path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from regulab.solvers import _cd_kernels as CDK
+from regulab.solvers import _design_kernels as DK
+from regulab.solvers.design import LastGradient
+from regulab.solvers.exact.newton import active_set_newton, kept_active_set
+from regulab.solvers.exact.result import ExactResult
+from regulab.solvers.exact.squared import SquaredProblem, centered_grad, kkt_squared
+from regulab.solvers.exact.working_set import select_ws
+
+#: CD epochs on a working set without reaching its tolerance before Newton steps on the support
+NEWTON_AFTER = 20
+MAX_ASM_TRIES = 3
+#: the CD pass on a working set stops when its largest KKT violation is below INNER times the
+#: full problem's (tighter than 0.3: fewer full-gradient passes, which dominate on large sparse X)
+INNER = 0.1
+#: at most this many features with L > 0: the working-set loop runs compiled in one call ...
+SMALL_WS = 64
+#: ... for at most this many epochs before the general loop (active-set switch included) goes on
+SMALL_MAX_EPOCHS = 200
+#: ... to a gap this fraction of the threshold (the general loop's last CD pass usually lands far
+#: below it too; solutions from equivalent inputs, e.g. weights vs repeated rows, then agree)
+SMALL_MARGIN = 1e-4
+
+
+@dataclass(frozen=True)
+class CDSettings:
+    """How far and how: stop at relative gap ``tol`` or after ``max_iter`` epochs plus Newton
+    steps; ``anderson`` iterates combined by Anderson extrapolation (0 = off); ``ws_start`` the
+    first working-set size."""
+
+    tol: float
+    max_iter: int
+    anderson: int
+    ws_start: int
+
+
+def cd_squared(P: SquaredProblem, w, opts: CDSettings) -> ExactResult:
+    """Minimize the squared-loss objective from ``w`` (modified in place) to relative gap
+    ``opts.tol`` (module docstring)."""
+    w[~P.active] = 0.0
+    threshold = opts.tol * P.null_loss
+    n_iter = 0
+    asm_tries = 0  # active-set attempts (each after CD stalled for NEWTON_AFTER epochs)
+    w_start = w.copy()
+    if P.l1 > 0.0 and kept_active_set(P, w):
+        out = active_set_newton(P, w, threshold, opts.max_iter)
+        if out is not None:
+            asm_tries += 1
+            n_iter += out.n_iter
+            if out.converged:
+                return _result(P, w, out.gap, n_iter, True, opts.tol, out.primal, "active_set")
+    if int(np.count_nonzero(P.active)) <= SMALL_WS:
+        n_iter += _small_pass(P, w, threshold, opts)
+    return _working_sets(P, w, w_start, threshold, opts, n_iter, asm_tries)
+
+
+def _small_pass(P: SquaredProblem, w, threshold, opts: CDSettings) -> int:
+    """The whole working-set loop of a small problem in one compiled call (no per-iteration
+    Python), to ``SMALL_MARGIN * threshold``; the general loop re-certifies ``w``. Returns the
+    epochs."""
+    D = P.D
+    ws = np.flatnonzero(P.active).astype(np.int64)
+    if not D.is_sparse and P.rank_bound >= ws.size and D.dtype == np.float64:
+        # n > p: epochs on the Gram matrix cost O(p^2), not O(n p)
+        G = D.cached("small_gram", (P.s.tobytes(), P.fit_intercept, ws.tobytes()),
+                     lambda: CDK.centered_gram(D.data, D.n, P.s, P.xbar, ws))
+        b = centered_grad(D, P.s, P.yc, P.xbar)[ws]
+        wv = w[ws]
+        ep, _ = CDK.cd_squared_gram(G, b, wv, P.null_loss, P.l1, P.l2, SMALL_MARGIN * threshold,
+                                    min(opts.max_iter, 20 * SMALL_MAX_EPOCHS), opts.anderson)
+        w[ws] = wv
+    else:
+        ep, _ = CDK.cd_squared_full(*D.args, P.s, P.weighted, 1.0 / D.n, P.xbar, P.L, ws, w, P.yc,
+                                    P.l1, P.l2, SMALL_MARGIN * threshold,
+                                    min(opts.max_iter, SMALL_MAX_EPOCHS), opts.anderson)
+    return int(ep)
+
+
+def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_iter,
+                  asm_tries) -> ExactResult:
+    """The general loop: gap on the whole problem, then CD on a working set; Newton when CD
+    stalls (at most ``MAX_ASM_TRIES`` times)."""
+    D, s, xbar, l1, l2 = P.D, P.s, P.xbar, P.l1, P.l2
+    use_newton = l1 > 0.0
+    sqrtL = np.sqrt(np.where(P.active, P.L, 1.0))
+    ws_size = max(1, opts.ws_start)
+    last = D.last_grad
+    reuse = last is not None and last.matches(w, P.yc, s, P.fit_intercept)
+    while True:
+        q = P.yc - D.x_dot(w)
+        c = float(DK.vdot(xbar, w))
+        r = q + c
+        if reuse:  # warm start from the previous solution on this design: same residual
+            g = last.g.copy()
+            reuse = False
+        else:
+            g = P.masked_grad(r)
+        primal, gap = P.gap(r, g, w)
+        if gap <= threshold or n_iter >= opts.max_iter:
+            D.last_grad = LastGradient(w.copy(), P.yc, s, P.fit_intercept, g.copy())
+            break
+        kkt = kkt_squared(g, w, l1, l2)
+        if l1 == 0.0:
+            ws = np.flatnonzero(P.active).astype(np.int64)
+        else:
+            ws_size = max(ws_size, 2 * int(np.count_nonzero(w)))
+            base = (np.abs(g - l2 * w) - 0.5 * l1) / sqrtL
+            ws = select_ws(base, w, P.active, ws_size)
+        newton_next = use_newton and asm_tries < MAX_ASM_TRIES
+        budget = opts.max_iter - n_iter
+        if newton_next:
+            budget = min(budget, NEWTON_AFTER)
+        ep, _, kin = CDK.cd_squared_ws(*D.args, s, P.weighted, 1.0 / D.n, xbar, P.L, ws, w, q, c,
+                                       l1, l2, INNER * kkt, budget, opts.anderson)
+        n_iter += int(ep)
+        if newton_next and ep >= NEWTON_AFTER and kin > INNER * kkt:
+            # CD is slow here: active-set Newton, from the start point if its support is small
+            asm_tries += 1
+            n_iter += _newton_instead(P, w, w_start, threshold, opts.max_iter - n_iter)
+    return _result(P, w, gap, n_iter, gap <= threshold, opts.tol, primal, "cd")
+
+
+def _newton_instead(P: SquaredProblem, w, w_start, threshold, max_rounds) -> int:
+    """Active-set Newton from ``w_start`` (if its support is smaller) or ``w``; its result
+    replaces ``w`` if it converged or lowered the objective. Returns its steps."""
+    cand = w_start if np.count_nonzero(w_start) < np.count_nonzero(w) else w
+    w_try = cand.copy()
+    out = active_set_newton(P, w_try, threshold, max_rounds)
+    if out is None:
+        return 0
+    if out.converged or out.primal < P.objective(w):
+        w[:] = w_try
+    return out.n_iter
+
+
+def _result(P: SquaredProblem, w, gap, n_iter, converged, tol, primal, solver) -> ExactResult:
+    return ExactResult(w=w, intercept=P.intercept(w), gap=gap / P.null_loss, n_iter=n_iter,
+                       converged=bool(converged), tol=tol, criterion="duality_gap",
+                       objective=primal, solver=solver)
