@@ -61,7 +61,6 @@ def optimism_corrected_slope(fit: Callable, X, y, *, n_boot: int = 100, seed: in
     ``corrected``, and the per-resample values.
     """
     y = np.asarray(y, dtype=float)
-    n = y.shape[0]
     predict = fit(X, y)
     apparent = slope(y, predict(X))
     # one task per resample, through the execution layer (a Dask cluster when one is active)

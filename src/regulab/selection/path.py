@@ -27,7 +27,7 @@ from scipy import sparse
 from regulab.core.certificates import duality_gap_squared
 from regulab.core.losses import SquaredLoss, make_loss, normalized_weights, spectral_norm_sq
 from regulab.core.penalties import ElasticNet, resolve_l1_ratio
-from regulab.core.validation import check_fraction, check_int, check_positive, check_real
+from regulab.core.validation import check_fraction, check_int, check_real
 from regulab.solvers.design import as_design
 from regulab.solvers.exact import solve
 from regulab.solvers.ridge import ridge_svd
