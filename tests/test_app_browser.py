@@ -187,9 +187,9 @@ def test_geometry(page, base_url, tmp_path):
 
 def test_your_data(page, base_url, tmp_path):
     from regulab.commands.common import grid_for
-    from regulab.selection.cv import fit_cv
     from regulab.data.datasets import load_builtin
     from regulab.data.prepare import prepare
+    from regulab.selection.cv import fit_cv
 
     open_view(page, base_url, "/your-data", "#data-kept")
     df, target, _ = load_builtin("diabetes")

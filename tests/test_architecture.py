@@ -64,9 +64,10 @@ def test_old_import_paths_are_the_same_modules(old):
 
 
 def test_readme_api_still_imports():
-    from regulab import L1, L2  # noqa: F401
     from regulab.certificates import duality_gap_squared
     from regulab.claims.base import ClaimResult
+
+    from regulab import L1, L2  # noqa: F401
     from regulab.core.certificates import duality_gap_squared as gap2
     from regulab.report.claims.base import ClaimResult as CR2
     from regulab.solvers import ista, subgradient_descent  # noqa: F401

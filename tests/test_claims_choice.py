@@ -87,7 +87,7 @@ def test_when_to_use_words_when_it_holds():
     preds, outcome, verdict, _ = _run_words(when_to_use, m)
     assert outcome == HOLDS
     assert verdict.startswith("As the seed advises")
-    assert verdict.count("a win by the 2-SE rule") == 3 and "Not borne out" not in verdict
+    assert verdict.count("a win by the 2-SE rule") == 3 and "Missed" not in verdict
     assert "L1 0.250 +- 0.029" in verdict  # sparse L1: mean 0.25, SE 0.05 / sqrt(3)
     assert "L1's error is below L2's by 0.450" in verdict
 
@@ -105,7 +105,7 @@ def test_when_to_use_words_when_a_gap_is_within_noise():
     assert "L2's error is below L1's by 0.133" in verdict
     assert "within noise: not a win by the 2-SE rule" in verdict
     assert "holds only in part (2 of 3 predictions held" in verdict
-    assert "Not borne out: Dense truths" in verdict
+    assert "Missed: Dense truths" in verdict
 
 
 def test_when_to_use_words_when_it_does_not_hold():
@@ -162,7 +162,7 @@ def test_calibration_words_when_it_holds():
     assert verdict.startswith("As Harrell says")
     assert "least squares 0.675 +- 0.032" in verdict
     assert "least squares' slope is below 1 by 0.325" in verdict
-    assert "biased upwards by the 2-SE rule" in verdict and "Not borne out" not in verdict
+    assert "biased upwards by the 2-SE rule" in verdict and "Missed" not in verdict
     assert "from 0.70 at the smallest lam to 50.00 at the largest" in nuance
 
 

@@ -9,9 +9,8 @@ import math
 
 import pytest
 
-from regulab.report.claims import REGISTRY
+from regulab.report.claims import REGISTRY, one_weight
 from regulab.report.claims import base as B
-from regulab.report.claims import one_weight
 from regulab.report.claims.base import (
     FAILS,
     HOLDS,
@@ -25,7 +24,6 @@ from regulab.report.claims.base import (
     outcome_of,
 )
 from regulab.report.explain import explain, parse_seeds, robustness
-
 
 # ------------------------------------------------------------------------------- Prediction
 

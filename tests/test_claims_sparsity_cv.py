@@ -21,9 +21,10 @@ from regulab.report.claims.base import (
     PART,
     ExplainConfig,
     Prediction,
+    missed_text,
     outcome_of,
 )
-from regulab.report.claims.draws import draw_problem, mean_se, missed_text
+from regulab.report.claims.draws import draw_problem, mean_se, mean_se_or_none
 from regulab.report.plots.paths import (
     plot_choose_lambda,
     plot_sparsity,
@@ -126,10 +127,13 @@ def test_draw_problem_stays_in_its_ranges_and_follows_the_key():
 
 def test_mean_se_against_numpy():
     v = [0.2, 0.5, None, float("nan"), 0.9]
-    m, se = mean_se(v)
+    m, se = mean_se_or_none(v)
     ok = np.array([0.2, 0.5, 0.9])
     assert m == pytest.approx(ok.mean()) and se == pytest.approx(ok.std(ddof=1) / np.sqrt(3))
-    assert mean_se([0.3]) == (0.3, None) and mean_se([None, float("nan")]) == (None, None)
+    assert mean_se(v) == (m, se)
+    assert mean_se_or_none([0.3]) == (0.3, None)
+    assert mean_se_or_none([None, float("nan")]) == (None, None)
+    assert all(np.isnan(x) for x in mean_se([None, float("nan")]))
 
 
 # ---------------------------------------------------------------- sparsity: oracles

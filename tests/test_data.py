@@ -18,7 +18,12 @@ from regulab.core import memory
 from regulab.data import scanning
 from regulab.data.checks import check_rows_for_cv
 from regulab.data.csv_output import safe_csv_cell, write_csv_safely
-from regulab.data.datasets import BUILTIN_DATASETS, list_datasets, load_builtin, true_coefficients
+from regulab.data.datasets import (
+    BUILTIN_DATASETS,
+    list_datasets,
+    load_builtin,
+    true_coefficients,
+)
 from regulab.data.errors import DataError
 from regulab.data.prepare import prepare
 from regulab.data.prepared import Prepared

@@ -16,9 +16,14 @@ import numpy as np
 import pytest
 from scipy import sparse
 
+from regulab.core.execution import (
+    SchedulerUnavailable,
+    connect,
+    dask_available,
+    run_tasks,
+    use_scheduler,
+)
 from regulab.selection.cv import cross_validate_path
-from regulab.core.execution import (SchedulerUnavailable, connect, dask_available, run_tasks,
-                               use_scheduler)
 from regulab.selection.stability import stability_selection
 
 needs_dask = pytest.mark.skipif(not dask_available(), reason="dask.distributed not installed")

@@ -2,16 +2,16 @@
 
 import json
 import re
-from markupsafe import escape as markupsafe_escape
 from pathlib import Path
 
 import numpy as np
 import pytest
+from markupsafe import escape as markupsafe_escape
 
+from regulab.core.onedim import make_one_weight_data
 from regulab.report.claims import REGISTRY, ExplainConfig
 from regulab.report.claims.base import Prediction, outcome_of
 from regulab.report.explain import explain
-from regulab.core.onedim import make_one_weight_data
 
 
 @pytest.fixture(scope="module")

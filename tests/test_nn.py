@@ -25,10 +25,22 @@ import torch.nn.functional as F  # noqa: E402
 from torch import nn  # noqa: E402
 
 from regulab.core.conventions import NotRepresentable  # noqa: E402
-from regulab.nn import (MLPEnsemble, NNPenalty, TrainingDiverged,  # noqa: E402
-                        decoupled_weight_decay_, deterministic, fit, nielsen_mlp, param_groups,
-                        prox_l1_, saturation, select_parameters, sparsity, weight_histograms)
 from regulab.core.penalties import ElasticNet  # noqa: E402
+from regulab.nn import (  # noqa: E402
+    MLPEnsemble,
+    NNPenalty,
+    TrainingDiverged,
+    decoupled_weight_decay_,
+    deterministic,
+    fit,
+    nielsen_mlp,
+    param_groups,
+    prox_l1_,
+    saturation,
+    select_parameters,
+    sparsity,
+    weight_histograms,
+)
 
 
 def small_net(seed=0, dtype=torch.float64):

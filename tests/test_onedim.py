@@ -6,8 +6,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import minimize_scalar
 
-from regulab.core.onedim import (lam_threshold, make_one_weight_data, mse_curve, symmetric_grid, w_l1,
-                            w_l2)
+from regulab.core.onedim import (
+    lam_threshold,
+    make_one_weight_data,
+    mse_curve,
+    symmetric_grid,
+    w_l1,
+    w_l2,
+)
 from regulab.core.penalties import L1, L2
 from regulab.solvers import gradient_descent, ista
 

@@ -6,8 +6,8 @@ from scipy import sparse
 
 from regulab.selection.cv import cross_validate_path, held_out_error, one_se_rule
 from regulab.selection.path import lam_grid, lam_max, regularization_path
-from regulab.solvers.exact import solve
 from regulab.selection.stability import complementary_halves, stability_selection
+from regulab.solvers.exact import solve
 
 
 def _data(seed=0, n=80, p=15, k=3, noise=0.5):

@@ -11,7 +11,12 @@ import pytest
 from matplotlib.figure import Figure
 
 from regulab.core.io import atomic_write, jsonable
-from regulab.report.claims.base import ClaimResult, ExplainConfig, Prediction, Verification
+from regulab.report.claims.base import (
+    ClaimResult,
+    ExplainConfig,
+    Prediction,
+    Verification,
+)
 from regulab.report.writer import (
     ReportError,
     prepare_out_dir,

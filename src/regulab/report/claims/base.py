@@ -140,6 +140,29 @@ def tally(predictions) -> str:
             f"tightest margin {tight.margin:+.3g}{unit} ({tight.name})")
 
 
+def headline(outcome: str, predictions, holds: str = "As the seed says.",
+             subject: str = "the seed") -> str:
+    """The verdict's first sentence for each outcome: ``holds`` when all held; otherwise what
+    contradicted ``subject`` or held only in part, with :func:`tally`."""
+    if outcome == HOLDS:
+        return holds
+    if outcome == FAILS:
+        return f"The measurements contradict {subject}: {tally(predictions)}."
+    return f"{subject[0].upper()}{subject[1:]}'s statement holds only in part: {tally(predictions)}."
+
+
+def missed_text(predictions) -> str:
+    """``' Missed: <text> (measured <value> ± <se>); ...'`` for the counted predictions that
+    failed, or ``''``."""
+    out = []
+    for p in predictions:
+        if p.applies and not p.held:
+            se = f" ± {p.se:.2g}" if p.se is not None and math.isfinite(p.se) else ""
+            val = "undefined" if math.isnan(float(p.value)) else f"{float(p.value):.3g}"
+            out.append(f"{p.text} (measured {val}{se}{' ' + p.unit if p.unit else ''})")
+    return (" Missed: " + "; ".join(out) + ".") if out else ""
+
+
 @dataclass
 class Table:
     """A small table for the report: a caption, column names and rows of already-formatted cells."""

@@ -47,6 +47,7 @@ from regulab.report.claims.base import (
     Prediction,
     Table,
     Verification,
+    missed_text,
     tally,
 )
 from regulab.report.claims.draws import WIN_SE, beats, gap_words, in_se, mean_se, pm
@@ -346,9 +347,7 @@ def words(m: dict, predictions: list[Prediction], outcome: str) -> tuple[str, st
         f"{diabetes}; "
         f"{diabetes_below}. "
         f"{_curse_words(m, by)}")
-    missed = [p.text for p in predictions if p.applies and not p.held]
-    if missed:
-        verdict += " Not borne out: " + "; ".join(missed) + "."
+    verdict += missed_text(predictions)
     ols_slopes = np.asarray(m["slope_test"]["ols"], dtype=float)
     nuance = (
         "A slope near 1 is a property of the lam, not of the penalty: along the ridge path of "

@@ -39,16 +39,15 @@ import numpy as np
 from regulab.core.certificates import duality_gap_squared
 from regulab.data.simulate import make_truth
 from regulab.report.claims.base import (
-    FAILS,
-    HOLDS,
     ExplainConfig,
     Measured,
     Prediction,
     Table,
     Verification,
-    tally,
+    headline,
+    missed_text,
 )
-from regulab.report.claims.draws import draw_problem, mean_se_or_none, missed_text, span
+from regulab.report.claims.draws import draw_problem, mean_se_or_none, span
 from regulab.report.claims.sparsity import load_diabetes_standardized, null_loss
 from regulab.selection.cv import cross_validate_path, make_folds
 from regulab.selection.path import regularization_path
@@ -347,9 +346,7 @@ def words(m: dict, predictions: list[Prediction], outcome: str) -> tuple[str, st
     """The verdict and nuance, from the numbers, for whichever outcome came out."""
     d, rows, o, u, nd = m["diabetes"], m["draws"], m["over_draws"], m["u_se"], m["n_draws"]
     at = d["at"]
-    head = {HOLDS: "As the seed says.",
-            FAILS: f"The measurements contradict the seed: {tally(predictions)}."}.get(
-        outcome, f"The seed's statement holds only in part: {tally(predictions)}.")
+    head = headline(outcome, predictions, holds="As the seed says.")
     dia = (
         f"L1 on diabetes ({d['n']} x {d['p']}, standardized), {m['n_lams']} lams: training MSE "
         f"{d['train_error_at_smallest_lam']:.1f} at the smallest lam and "

@@ -105,18 +105,6 @@ def span(rows, key, fmt="{:g}") -> str:
     return fmt.format(lo) if lo == hi else f"{fmt.format(lo)} to {fmt.format(hi)}"
 
 
-def missed_text(predictions) -> str:
-    """``' Missed: <text> (measured <value> ± <se>); ...'`` for the counted predictions that
-    failed, or ``''``."""
-    out = []
-    for p in predictions:
-        if p.applies and not p.held:
-            se = f" ± {p.se:.2g}" if p.se is not None else ""
-            val = "undefined" if math.isnan(float(p.value)) else f"{float(p.value):.3g}"
-            out.append(f"{p.text} (measured {val}{se}{' ' + p.unit if p.unit else ''})")
-    return (" Missed: " + "; ".join(out) + ".") if out else ""
-
-
 def pct(x) -> str:
     """``0.62`` -> ``'62 %'`` (``'undefined'`` for None)."""
     return "undefined" if x is None else f"{100 * x:.0f} %"

@@ -58,14 +58,13 @@ from regulab.core.geometry import (
     quad_loss,
 )
 from regulab.report.claims.base import (
-    FAILS,
-    HOLDS,
     ExplainConfig,
     Measured,
     Prediction,
     Table,
     Verification,
-    tally,
+    headline,
+    missed_text,
 )
 
 ID = "geometry"
@@ -394,10 +393,8 @@ def _mc_text(m: dict) -> str:
 
 def words(m: dict, predictions: list[Prediction], outcome: str) -> tuple[str, str]:
     """The verdict and nuance, from the numbers, for whichever outcome came out."""
-    head = {HOLDS: "As the seed says: L1's optimum lands on an axis in most problems, L2's "
-                   "rarely.",
-            FAILS: f"The measurements contradict the seed: {tally(predictions)}."}.get(
-        outcome, f"The seed's statement holds only in part: {tally(predictions)}.")
+    head = headline(outcome, predictions, holds="As the seed says: L1's optimum lands on an axis in most problems, L2's "
+                   "rarely.")
     lo, hi = m["beta_norm_range"]
     r0, r1 = m["rho_range"]
     draws = (f"Over {m['n_draws_2d']} drawn 2-D least-squares problems (beta_hat in a random "
@@ -406,9 +403,7 @@ def words(m: dict, predictions: list[Prediction], outcome: str) -> tuple[str, st
              f"in {_pct(m['draws_l1_on_axis_share'])} +/- {100 * m['draws_l1_on_axis_se']:.1f}% "
              f"of them, the L2-constrained one in {_pct(m['draws_l2_on_axis_share'])}.")
     verdict = " ".join([head, draws, _picture_text(m), _mc_text(m)])
-    missed = [p.text for p in predictions if p.applies and not p.held]
-    if missed:
-        verdict += " Missed: " + "; ".join(missed) + "."
+    verdict += missed_text(predictions)
     by = m["l1_fraction_with_zero_by_lam_fraction"]
     fr = [f for f in m["lam_fractions"] if 0 < f < 1]
     sweep = "; ".join(f"p = {q}: " + ", ".join(_pct(by[str(f)][str(q)]) for f in fr)

@@ -43,6 +43,7 @@ from regulab.report.claims.base import (
     Prediction,
     Table,
     Verification,
+    missed_text,
     tally,
 )
 
@@ -289,9 +290,7 @@ def words(m: dict, predictions: list[Prediction], outcome: str) -> tuple[str, st
         f"{m['l1_gradient_magnitude_max']:.9f}], L2 gradient / w in "
         f"[{m['l2_gradient_over_w_min']:.6f}, {m['l2_gradient_over_w_max']:.6f}].")
     verdict = " ".join([head, _descent_text(m), formulas])
-    missed = [p.text for p in predictions if p.applies and not p.held]
-    if missed:
-        verdict += " Missed: " + "; ".join(missed) + "."
+    verdict += missed_text(predictions)
     below = m["draws_below_lam_threshold"]
     if lam > 0:
         nuance = (f"'±lam except at 0' is exact: at w = 1e-6 the L1 gradient is still "

@@ -34,14 +34,13 @@ import numpy as np
 from regulab.core.onedim import lam_threshold, make_one_weight_data, w_l1, w_l2
 from regulab.core.penalties import L1, L2
 from regulab.report.claims.base import (
-    FAILS,
-    HOLDS,
     ExplainConfig,
     Measured,
     Prediction,
     Table,
     Verification,
-    tally,
+    headline,
+    missed_text,
 )
 from regulab.solvers import gradient_descent, ista, subgradient_descent
 
@@ -302,17 +301,13 @@ def words(m: dict, predictions: list[Prediction], outcome: str) -> tuple[str, st
     """The verdict and nuance, from the numbers, for whichever outcome came out."""
     lam, lam_star = m["lam"], m["lam_threshold"]
     side = "at or above" if lam >= lam_star else "below"
-    head = {HOLDS: "As the seed says: L1's constant push takes w to 0 (ISTA exactly, subgradient "
-                   "descent around it), L2's fading push only approaches w_L2.",
-            FAILS: f"The measurements contradict the seed: {tally(predictions)}."}.get(
-        outcome, f"The seed's statement holds only in part: {tally(predictions)}.")
+    head = headline(outcome, predictions, holds="As the seed says: L1's constant push takes w to 0 (ISTA exactly, subgradient "
+                   "descent around it), L2's fading push only approaches w_L2.")
     setting = (f"Same start w0 = {m['w0']:g}, same step {m['step']:g}, lam = {lam:g} ({side} "
                f"lam* = 2 a |w_hat| = {lam_star:.4f}), {m['n_iter']} iterations.")
     verdict = " ".join([head, setting, _subgradient_text(m) + ".", _ista_text(m) + ".",
                         _l2_text(m) + "."])
-    missed = [p.text for p in predictions if p.applies and not p.held]
-    if missed:
-        verdict += " Missed: " + "; ".join(missed) + "."
+    verdict += missed_text(predictions)
     nuance = (
         "An exact zero comes from the prox step (soft-thresholding), not from the L1 gradient: "
         "plain subgradient descent on the same objective lands on 0.0 only by a floating-point "

@@ -45,14 +45,13 @@ import numpy as np
 
 from regulab.report.claims import neural_net_runs as R
 from regulab.report.claims.base import (
-    FAILS,
-    HOLDS,
     ExplainConfig,
     Measured,
     Prediction,
     Table,
     Verification,
-    tally,
+    headline,
+    missed_text,
 )
 from regulab.report.plots.neural_net import VARIANTS
 
@@ -322,13 +321,9 @@ def words(m: dict, predictions: list[Prediction], outcome: str) -> tuple[str, st
              f"than 2 SE: {100 * flip.value:+.2f} ± {100 * _finite(flip.se):.2f} points).")
     adam = (f"Adam + L2 ended {tiny['adam_l2_max_error_vs_ridge']:.1e} from the ridge solution, "
             f"AdamW up to {tiny['adamw_max_difference_vs_ridge']:.2f} away.")
-    missed = [p.text for p in predictions if p.applies and not p.held]
-    head = {HOLDS: "As the seed says.",
-            FAILS: f"The measurements contradict the seed: {tally(predictions)}."}.get(
-        outcome, f"The seed's statement holds only in part: {tally(predictions)}.")
+    head = headline(outcome, predictions, holds="As the seed says.")
     verdict = " ".join([head, setup, l1, l2_txt, inert, adam])
-    if missed:
-        verdict += " Missed: " + "; ".join(missed) + "."
+    verdict += missed_text(predictions)
     a0, a1 = inertia["abs_change_mean"][0], _at(inertia, "abs_change_mean")
     nuance = (
         "Exact zeros come from the prox step, not from the L1 penalty: the subgradient "

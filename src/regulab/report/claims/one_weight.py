@@ -32,14 +32,13 @@ from regulab.core.onedim import (
 )
 from regulab.core.penalties import L1, L2
 from regulab.report.claims.base import (
-    FAILS,
-    HOLDS,
     ExplainConfig,
     Measured,
     Prediction,
     Table,
     Verification,
-    tally,
+    headline,
+    missed_text,
 )
 from regulab.solvers import gradient_descent, ista
 
@@ -182,13 +181,9 @@ def words(m: dict, predictions: list[Prediction], outcome: str) -> tuple[str, st
                  f"{m['ista_sweep_wrong']} of them")
     far = (f"L2 was still {m['w_l2_at_100x_threshold']:.2e} at lam = 100 lam*"
            if by["l2_not_zero_at_100_lam_star"].held else "L2 reached exactly 0 at lam = 100 lam*")
-    missed = [p.text for p in predictions if p.applies and not p.held]
-    head = {HOLDS: "As the seed says (with its condition lam >= lam*).",
-            FAILS: f"The measurements contradict the seed: {tally(predictions)}."}.get(
-        outcome, f"The seed's statement holds only in part: {tally(predictions)}.")
+    head = headline(outcome, predictions, holds="As the seed says (with its condition lam >= lam*).")
     verdict = f"{head} {at_lam} {sweep_txt}; {far}."
-    if missed:
-        verdict += " Missed: " + "; ".join(missed) + "."
+    verdict += missed_text(predictions)
     nuance = (f"L1's zero is not automatic: it needs lam >= lam* = {lam_star:.4f}. Just below it "
               f"ISTA gives w = {m['w_l1_ista_just_below_threshold']:.2e}, not 0. L2 multiplies "
               "by a/(a+lam), which tends to 0 only as lam goes to infinity.")

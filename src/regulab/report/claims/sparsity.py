@@ -50,14 +50,13 @@ import numpy as np
 from regulab.core.certificates import duality_gap_squared
 from regulab.data.simulate import make_truth
 from regulab.report.claims.base import (
-    FAILS,
-    HOLDS,
     ExplainConfig,
     Measured,
     Prediction,
     Table,
     Verification,
-    tally,
+    headline,
+    missed_text,
 )
 from regulab.report.claims.draws import (
     draw_problem,
@@ -65,7 +64,6 @@ from regulab.report.claims.draws import (
     fmt2,
     mean_pct,
     mean_se_or_none,
-    missed_text,
     pct,
     span,
 )
@@ -399,9 +397,7 @@ def words(m: dict, predictions: list[Prediction], outcome: str) -> tuple[str, st
     o, d, rows, s = m["over_draws"], m["diabetes"], m["draws"], m["synthetic"]
     top = f"top {100 * m['top_frac']:.0f} %"
     empty = sum(r["precision"] is None for r in rows)
-    head = {HOLDS: "As the seed says.",
-            FAILS: f"The measurements contradict the seed: {tally(predictions)}."}.get(
-        outcome, f"The seed's statement holds only in part: {tally(predictions)}.")
+    head = headline(outcome, predictions, holds="As the seed says.")
     drawn = (
         f"Over {m['n_draws']} drawn {m['truth']} truths (p = {s['p']}; n {span(rows, 'n')}, "
         f"{span(rows, 'k')} true features, neighbour correlation {span(rows, 'rho', '{:.2f}')}, "

@@ -51,6 +51,7 @@ from regulab.report.claims.base import (
     Prediction,
     Table,
     Verification,
+    missed_text,
     tally,
 )
 from regulab.report.claims.draws import beats, gap_words, mean_se, pm
@@ -298,9 +299,7 @@ def words(m: dict, predictions: list[Prediction], outcome: str) -> tuple[str, st
         f"features): block Jaccard over {m['n_boot']} bootstrap resamples L1 "
         f"{pm(jac['l1'], jse['l1'], 2)}, elastic net {pm(jac['elasticnet'], jse['elasticnet'], 2)}"
         f"; {block}.")
-    missed = [p.text for p in predictions if p.applies and not p.held]
-    if missed:
-        verdict += " Not borne out: " + "; ".join(missed) + "."
+    verdict += missed_text(predictions)
     kept_all = m["groups_kept_set_jaccard"]
     nuance = (
         "The advice is about the truth, which real data do not reveal: the regimes here are known "
