@@ -260,7 +260,7 @@ def as_design(X) -> Design:
             del _CACHE[key]
     D = _build(X)
     try:
-        ref = weakref.ref(X, lambda _r, k=key: _drop(k, _r))
+        ref = weakref.ref(X, lambda _r, k=key, drop=_drop: drop(k, _r))  # bound: see _drop
     except TypeError:
         return D
     with _CACHE_LOCK:
