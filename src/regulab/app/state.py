@@ -170,7 +170,8 @@ class NNRun:
         import torch
 
         from regulab.nn import nielsen_mlp
-        from regulab.report.claims.neural_net import DEFAULTS, digits_split
+        from regulab.report.claims.neural_net import DEFAULTS
+        from regulab.report.claims.neural_net_runs import digits_split
 
         Xtr, ytr, Xte, yte, _, _ = digits_split(DEFAULTS, np.random.default_rng(NN["seed"]))
         self.X = torch.tensor(Xtr, dtype=torch.float32)
