@@ -7,7 +7,8 @@ and moves one slider with the keyboard, one step at a time, alternating right an
 move it records, inside the page, the time from the ``keydown`` event to the moment *every*
 figure of the view has been redrawn (plotly's ``plotly_afterplot`` event) -- the whole round trip:
 Dash's request, the callback (library maths + figure building), the response, and plotly's
-drawing. Moves are spaced out so each is measured on its own.
+drawing. Moves are spaced out so each is measured on its own: the next key is pressed once the
+previous move is drawn and no callback is pending (waits on conditions, never fixed sleeps).
 
 Run::
 
@@ -66,23 +67,34 @@ def serve():
     return srv
 
 
+#: the page's callbacks have all answered (Dash marks a component waiting for one)
+SETTLED = "() => !document.querySelector('[data-dash-is-loading=\"true\"]')"
+#: deadline of every wait, ms (generous: a loaded machine is slow, a met condition ends it)
+TIMEOUT = 90_000
+
+
+def move(page, key):
+    """Press ``key`` on the focused slider and wait until every figure is redrawn and nothing
+    is pending."""
+    n = page.evaluate("() => window.__bench.lat.length")
+    page.keyboard.press(key)
+    page.wait_for_function(f"() => window.__bench.lat.length > {n}", timeout=TIMEOUT)
+    page.wait_for_function(SETTLED, timeout=TIMEOUT)
+
+
 def measure(page, base, path, slider, graphs, moves):
     page.goto(base + path)
     for g in graphs:
-        page.wait_for_selector(f"#{g} .js-plotly-plot .main-svg")
-    page.wait_for_timeout(800)                 # initial callbacks settle
+        page.wait_for_selector(f"#{g} .js-plotly-plot .main-svg", timeout=TIMEOUT)
+    page.wait_for_function(SETTLED, timeout=TIMEOUT)    # the first callbacks have answered
     page.evaluate(INSTALL, graphs)
     thumb = page.locator(f"#{slider} [role=slider]")
     thumb.focus()
     for _ in range(3):                         # warm-up moves, not counted
-        page.keyboard.press("ArrowRight")
-        page.wait_for_timeout(150)
+        move(page, "ArrowRight")
     page.evaluate("() => { window.__bench.lat = []; }")
     for i in range(moves):
-        n = page.evaluate("() => window.__bench.lat.length")
-        page.keyboard.press("ArrowRight" if (i // 10) % 2 == 0 else "ArrowLeft")
-        page.wait_for_function(f"() => window.__bench.lat.length > {n}", timeout=10_000)
-        page.wait_for_timeout(60)
+        move(page, "ArrowRight" if (i // 10) % 2 == 0 else "ArrowLeft")
     return np.array(page.evaluate("() => window.__bench.lat"))
 
 

@@ -4,15 +4,22 @@ on a free loopback port.
 For each view: it loads with no console error, and moving a slider (with the keyboard) changes
 the read-out to the value the library computes here. The data view also takes an uploaded CSV
 (its feature names appear on the chart, a ``<script>`` header is shown as text and never runs)
-and refuses an oversized one with a message. A screenshot of each view is saved under the test's
-tmp dir; with ``REGULAB_UPDATE_SCREENSHOT=1`` the one-weight view's also goes to
-``docs/images/app-one-weight.png`` (the README shows it).
+and refuses an oversized one with a message. Every slider shows its value as a number at every
+width, a typed value out of range is clamped and the read-outs follow it; the geometry plot
+stays square and filled; the λ slider's marks never overlap. A screenshot of each view is saved
+under the test's tmp dir; with ``REGULAB_UPDATE_SCREENSHOT=1`` the one-weight view's also goes
+to ``docs/images/app-one-weight.png`` (the README shows it).
+
+Every wait is on a condition (``expect``, ``wait_for_function``), never a fixed sleep, with a
+generous deadline: on a machine with a load of 8-10, plotly's first chart, the first fit of a
+dataset and torch's first epoch each took over 15 s.
 
 Skipped, with the reason, when dash, Playwright's Python package or /usr/bin/chromium is missing.
 Playwright never downloads a browser here.
 """
 
 import importlib.util
+import itertools
 import os
 import re
 import threading
@@ -37,9 +44,15 @@ if not os.path.exists(CHROMIUM):
     pytest.skip(f"no chromium at {CHROMIUM} (Debian: apt-get install chromium)",
                 allow_module_level=True)
 
-TIMEOUT = 30_000          # a loaded machine: plotly.js alone can take 10 s to draw the first chart
+#: every wait's deadline: a loaded machine (load 8-10 on 2 cores) took over 15 s to draw plotly's
+#: first chart; a condition met early ends the wait early, so a generous deadline costs nothing
+TIMEOUT = 90_000
+#: the deadline of what runs the library at length: a dataset's first fit, torch's first epochs
+SLOW = 180_000
 expect = sync_api.expect
 expect.set_options(timeout=TIMEOUT)   # ctx.set_default_timeout does not reach expect()
+#: the page's callbacks have all answered (Dash marks a component waiting for one)
+SETTLED = "() => !document.querySelector('[data-dash-is-loading=\"true\"]')"
 
 
 @pytest.fixture(scope="module")
@@ -86,19 +99,36 @@ def page(browser):
         pg.close()
 
 
-def open_view(page, base_url, path, ready):
+def open_view(page, base_url, path, ready, timeout=TIMEOUT):
     page.goto(base_url + path)
-    expect(page.locator(ready)).not_to_have_text("-", timeout=TIMEOUT)
-    expect(page.locator(ready)).not_to_have_text("", timeout=TIMEOUT)
+    expect(page.locator(ready)).not_to_have_text("-", timeout=timeout)
+    expect(page.locator(ready)).not_to_have_text("", timeout=timeout)
 
 
 def press(page, slider_id, *keys) -> float:
-    """Focus a slider's thumb, press keys, return its new value (aria-valuenow)."""
+    """Focus a slider's thumb, press keys, return its new value (aria-valuenow) once its number
+    box shows it too (the data view's slider has the lam there as a read-out instead)."""
     thumb = page.locator(f"#{slider_id} [role=slider]")
     thumb.focus()
     for key in keys:
         page.keyboard.press(key)
-    return float(thumb.get_attribute("aria-valuenow"))
+    value = thumb.get_attribute("aria-valuenow")
+    if page.locator(f"#{slider_id}-box").count():
+        expect(page.locator(f"#{slider_id}-box")).to_have_value(re.compile(
+            rf"^{re.escape(fmt_js(float(value)))}$"))
+    return float(value)
+
+
+def fmt_js(x: float) -> str:
+    """A number as JavaScript writes it (what a number box shows): ``1`` for 1.0."""
+    return str(int(x)) if float(x).is_integer() else repr(float(x))
+
+
+def type_into(page, slider_id, text):
+    """Type ``text`` into a slider's number box and press Enter (the box sends on Enter)."""
+    box = page.locator(f"#{slider_id}-box")
+    box.fill(text)
+    box.press("Enter")
 
 
 def no_errors(page):
@@ -117,7 +147,8 @@ def test_one_weight(page, base_url, tmp_path):
     expect(page.locator("#ow-fig-loss .main-svg").first).to_be_visible()
     expect(page.locator("#ow-w-l1")).to_have_text("0 (exactly)")      # lam = 0.5 > lam*
     if os.environ.get("REGULAB_UPDATE_SCREENSHOT") == "1":
-        page.wait_for_timeout(300)
+        expect(page.locator("#ow-fig-lam .main-svg").first).to_be_visible()
+        page.wait_for_function(SETTLED)
         DOCS_SHOT.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(DOCS_SHOT), clip={"x": 0, "y": 0, "width": 1400,
                                                    "height": 800})
@@ -169,6 +200,7 @@ def test_gradient_descent(page, base_url, tmp_path):
 
 def test_geometry(page, base_url, tmp_path):
     from regulab.app.figures import fmt_w
+    from regulab.app.views.geometry import geometry_result
     from regulab.core.geometry import l1_constrained, l2_constrained, make_2d_problem
 
     open_view(page, base_url, "/geometry", "#geo-w-l1")
@@ -181,7 +213,119 @@ def test_geometry(page, base_url, tmp_path):
     assert w1[1] == 0.0
     expect(page.locator("#geo-zero-l1")).to_have_text("w₂ exactly 0")
     expect(page.locator("#geo-zero-l2")).to_have_text("no coordinate is 0")
+    # beta-hat moves (a smaller window, then a larger one): the plot stays square, shows the
+    # window computed for it, and the contours fill it; -0 is never shown
+    for keys, b1 in ((["Home"], -2.0), (["PageUp"] * 4, 0.0)):
+        assert press(page, "geo-b1", *keys) == b1
+        _, _, H, b = make_2d_problem(np.random.default_rng(0), (b1, 0.6), 0.5, 100, 0.5)
+        lim = geometry_result(b1, 0.6, 0.5, t)["limit"]       # the window it computes
+        w1, _ = l1_constrained(H, b, t)
+        expect(page.locator("#geo-w-l1")).to_have_text(
+            "(" + ", ".join(fmt_w(v) for v in w1) + ")")
+        page.wait_for_function(SETTLED)
+        page.wait_for_function(                     # the figure drawn is this beta-hat's
+            """(b) => { const g = document.querySelector('#geo-fig .js-plotly-plot');
+                const dot = (g.data || []).find(t => t.name === 'unregularized optimum');
+                return dot && Math.abs(dot.x[0] - b[0]) < 1e-9 && Math.abs(dot.y[0] - b[1]) < 1e-9
+                    && g._fullLayout.xaxis._length > 0; }""", arg=[float(b[0]), float(b[1])])
+        geo = page.evaluate(GEO_LAYOUT)
+        assert geo["x_px"] == pytest.approx(geo["y_px"], abs=1), geo           # square
+        assert geo["x_range"] == pytest.approx([-lim, lim]) == geo["y_range"], geo
+        assert geo["reach"] > lim, geo              # the contours run past the window's edge
+    for sel in ("#geo-w-l1", "#geo-w-l2", "#geo-lam-l1", "#geo-lam-l2", "#geo-corr"):
+        assert not re.search(r"-0\.0+(?!\d*[1-9])", page.inner_text(sel)), sel
+    expect(page.locator("#geo-rho-hint")).to_have_text(re.compile(r"^measured on the data: "))
     shot(page, tmp_path, "geometry")
+    no_errors(page)
+
+
+#: the geometry plot as drawn: its axes' ranges and lengths in px, and how far the grey
+#: contour lines reach (the largest |coordinate| of their points)
+GEO_LAYOUT = """() => { const g = document.querySelector('#geo-fig .js-plotly-plot');
+    const L = g._fullLayout, c = g.data[0];
+    const pts = c.x.concat(c.y).filter(v => v !== null).map(Math.abs);
+    return {x_range: L.xaxis.range, y_range: L.yaxis.range, x_px: L.xaxis._length,
+            y_px: L.yaxis._length, reach: Math.max(...pts)}; }"""
+
+
+#: each view's path, a read-out that is filled once it is drawn, and its sliders
+SLIDER_VIEWS = [("/", "#ow-lam-star", ["ow-lam", "ow-w", "ow-spread"]),
+                ("/gradient-descent", "#gd-target", ["gd-lam", "gd-step"]),
+                ("/geometry", "#geo-w-l1", ["geo-b1", "geo-b2", "geo-rho", "geo-t"])]
+
+
+@pytest.mark.parametrize("width", [1400, 900])
+def test_every_slider_shows_its_value_and_a_typed_value_is_clamped(page, base_url, width):
+    """Over ~1100 px Dash hid its number box in the 320 px panel (no slider's value appeared as
+    a number); under it, typing 99 moved the box to the maximum while the read-outs stayed."""
+    from regulab.app.figures import fmt_w
+    from regulab.core.geometry import l1_constrained, make_2d_problem
+    from regulab.core.onedim import lam_threshold, make_one_weight_data
+
+    page.set_viewport_size({"width": width, "height": 1000})
+    views = SLIDER_VIEWS + ([("/neural-net", "#nn-l1", ["nn-lam"])] if HAS_TORCH else [])
+    for path, ready, sliders in views:
+        open_view(page, base_url, path, ready)
+        for sid in sliders:
+            box = page.locator(f"#{sid}-box")
+            expect(box).to_be_visible()
+            value = page.locator(f"#{sid} [role=slider]").get_attribute("aria-valuenow")
+            expect(box).to_have_value(fmt_js(float(value)))
+            assert box.bounding_box()["width"] >= 40, sid
+    # typed values out of range: the slider and the box go to the bound, the read-outs follow
+    open_view(page, base_url, "/", "#ow-lam-star")
+    type_into(page, "ow-w", "99")
+    expect(page.locator("#ow-w [role=slider]")).to_have_attribute("aria-valuenow", "1")
+    expect(page.locator("#ow-w-box")).to_have_value("1")
+    d = make_one_weight_data(100, 1.0, 1.0, 0.0, 0)
+    expect(page.locator("#ow-lam-star")).to_have_text(f"{lam_threshold(d.a, d.w_hat):.4f}")
+    type_into(page, "ow-spread", "-7")
+    expect(page.locator("#ow-spread-box")).to_have_value("0.2")
+    d = make_one_weight_data(100, 1.0, 0.2, 0.0, 0)
+    expect(page.locator("#ow-lam-star")).to_have_text(f"{lam_threshold(d.a, d.w_hat):.4f}")
+    type_into(page, "ow-lam", "0.333")                       # in range: onto the step grid
+    expect(page.locator("#ow-lam-box")).to_have_value("0.33")
+    expect(page.locator("#ow-lam [role=slider]")).to_have_attribute("aria-valuenow", "0.33")
+    type_into(page, "ow-lam", "")                            # emptied: the slider's value again
+    expect(page.locator("#ow-lam-box")).to_have_value("0.33")
+    open_view(page, base_url, "/geometry", "#geo-w-l1")
+    type_into(page, "geo-t", "99")
+    expect(page.locator("#geo-t-box")).to_have_value("2.5")
+    _, _, H, b = make_2d_problem(np.random.default_rng(0), (1.6, 0.6), 0.5, 100, 0.5)
+    w1, _ = l1_constrained(H, b, 2.5)
+    expect(page.locator("#geo-w-l1")).to_have_text("(" + ", ".join(fmt_w(v) for v in w1) + ")")
+    open_view(page, base_url, "/your-data", "#data-kept", timeout=SLOW)
+    expect(page.locator("#data-lam-shown")).to_be_visible()
+    expect(page.locator("#data-lam-shown")).to_have_text(
+        "λ = " + page.inner_text("#data-lam-value"))
+    no_errors(page)
+
+
+def mark_boxes(page):
+    """The λ slider's marks as drawn: ``[(text, left, right)]`` in px, left to right."""
+    marks = []
+    for m in page.locator("#data-lam .dash-slider-mark").all():
+        box = m.bounding_box()
+        marks.append((m.inner_text(), box["x"], box["x"] + box["width"]))
+    return sorted(marks, key=lambda m: m[1])
+
+
+def test_lam_marks_never_overlap(page, base_url):
+    """"m1se" and "0.0035min": the CV choices' marks on each other or on an end's number
+    (breast_cancer with L2: lam_min is the 10th of 100 lams)."""
+    open_view(page, base_url, "/your-data", "#data-kept", timeout=SLOW)
+    page.click("#data-source")
+    page.get_by_role("option", name="breast_cancer").click()
+    expect(page.locator("#data-status")).to_contain_text("breast_cancer", timeout=SLOW)
+    for kind, name in (("l2", "L2"), ("elasticnet", "elastic net"), ("l1", "L1")):
+        page.locator(f"#data-penalty input[value={kind}]").check()
+        expect(page.locator("#data-status")).to_contain_text(name, timeout=SLOW)
+        page.wait_for_function(SETTLED)
+        marks = mark_boxes(page)
+        texts = " ".join(m[0] for m in marks)
+        assert "min" in texts and "1se" in texts, marks
+        for a, b in itertools.pairwise(marks):
+            assert a[2] <= b[1], (kind, marks)
     no_errors(page)
 
 
@@ -191,7 +335,7 @@ def test_your_data(page, base_url, tmp_path):
     from regulab.data.prepare import prepare
     from regulab.selection.cv import fit_cv
 
-    open_view(page, base_url, "/your-data", "#data-kept")
+    open_view(page, base_url, "/your-data", "#data-kept", timeout=SLOW)
     df, target, _ = load_builtin("diabetes")
     prep = prepare(df, target)
     res = fit_cv(prep.X, prep.y, loss="squared", l1_ratio=1.0, rule="1se",
@@ -217,7 +361,7 @@ def test_your_data(page, base_url, tmp_path):
     page.set_input_files("#data-upload input[type=file]", str(csv))
     expect(page.locator("#data-upload-msg")).to_contain_text("read mine.csv: 80 rows")
     coef = page.locator("#data-fig-coef")
-    expect(coef).to_contain_text("alpha_feature", timeout=30_000)
+    expect(coef).to_contain_text("alpha_feature", timeout=SLOW)
     expect(coef).to_contain_text("beta & gamma")
     expect(coef).to_contain_text(evil)                      # the characters, shown as text
     expect(coef).to_contain_text(img)
@@ -243,15 +387,16 @@ def test_your_data(page, base_url, tmp_path):
 def test_neural_net(page, base_url, tmp_path):
     open_view(page, base_url, "/neural-net", "#nn-l1")
     lam = press(page, "nn-lam", "ArrowRight")
-    expect(page.locator("#nn-l1")).to_have_text(f"{lam / 1200:.4g}")        # Nielsen: lam/n
+    expect(page.locator("#nn-l1")).to_have_text(f"{lam / 1200:.4g}",       # Nielsen: lam/n
+                                                timeout=SLOW)               # torch loads here
     page.click("#nn-run")
     epoch = "() => parseInt(document.querySelector('#nn-epoch').innerText)"
-    page.wait_for_function(f"{epoch} >= 2", timeout=30_000)
+    page.wait_for_function(f"{epoch} >= 2", timeout=SLOW)
     before = int(page.inner_text("#nn-epoch"))
     lam = press(page, "nn-lam", "ArrowRight", "ArrowRight")
     expect(page.locator("#nn-l1")).to_have_text(f"{lam / 1200:.4g}")
     assert int(page.inner_text("#nn-epoch")) >= before                     # not reset
-    page.wait_for_function(f"{epoch} >= {before + 2}", timeout=30_000)     # still training
+    page.wait_for_function(f"{epoch} >= {before + 2}", timeout=SLOW)       # still training
     expect(page.locator("#nn-note")).to_contain_text("changed at epoch")
     assert re.match(r"\d+(\.\d)?% \(\d+ of \d+\)", page.inner_text("#nn-zero"))
     page.click("#nn-run")                                                   # pause

@@ -12,7 +12,9 @@ and callbacks; every number comes from the library), one module each in :mod:`re
 * **Neural net** (``neural_net``) - :mod:`regulab.nn` training the digits MLP live (needs torch).
 
 Beside them: :mod:`~regulab.app.server` (``create_app()`` builds the Dash app, ``run()`` serves it
-on 127.0.0.1, with the security measures), :mod:`~regulab.app.layout` (the page and its tabs),
+on 127.0.0.1, with the security measures), :mod:`~regulab.app.checks` (what every request is
+checked for: Host, Origin, a callback body's shape), :mod:`~regulab.app.layout` (the page and
+its tabs),
 :mod:`~regulab.app.widgets` (sliders, cards, graphs), :mod:`~regulab.app.state` (server-side
 state, sessions, the training thread), :mod:`~regulab.app.uploads` (the upload cap, decoding,
 reading) and :mod:`~regulab.app.figures` (plotly figures). Importing this package imports neither

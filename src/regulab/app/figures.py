@@ -74,14 +74,26 @@ def _hline(y, color="#222", dash="solid", width=1.0):
             "line": {"color": color, "width": width, "dash": dash}}
 
 
+def num(x: float, spec: str = ".4f") -> str:
+    """``x`` formatted by ``spec``, never as a negative zero: a value that rounds to zero shows
+    no sign (``-0.00001`` with ``.4f`` is ``0.0000``, not ``-0.0000``). Every number the app
+    shows as text goes through here."""
+    text = format(x, spec)
+    mantissa = text.split("e")[0].split("E")[0]
+    if text.startswith("-") and not any(c in "123456789" for c in mantissa):
+        text = text[1:]
+    return text
+
+
 def fmt_w(w: float, digits: int = 4) -> str:
     """A weight for display: exact zeros say so."""
-    return "0 (exactly)" if w == 0.0 else f"{w:.{digits}f}"
+    return "0 (exactly)" if w == 0.0 else num(w, f".{digits}f")
 
 
 def _r(a, decimals: int = 5):
-    """Rounded for the wire (a slider move must stay small and fast to draw)."""
-    return np.round(np.asarray(a, dtype=float), decimals).tolist()
+    """Rounded for the wire (a slider move must stay small and fast to draw); ``+ 0.0`` turns
+    the negative zeros that rounding leaves into zeros (plotly would print them as -0)."""
+    return (np.round(np.asarray(a, dtype=float), decimals) + 0.0).tolist()
 
 
 def _line(x, y, color, width=2.0, dash="solid", name=""):
@@ -162,19 +174,21 @@ def one_weight_minimizers(r: dict) -> dict:
 
 # ----------------------------------------------------------------------------- gradient descent
 
-METHOD_COLORS = {"subgradient": L1_COLOR, "ista": ZERO_COLOR, "l2": L2_COLOR}
+#: the iterates of every method (the view's key says so): not a penalty's colour, not the
+#: objective's grey, and never green, which is kept for exact zeros
+GD_PATH_COLOR = "#9b3fb5"
 
 
 def gd_loss(r: dict, k: int) -> dict:
     """The objective over w, the iterates w_0..w_k on it, and the minimizer (closed form)."""
-    color = METHOD_COLORS[r["method"]]
+    color = GD_PATH_COLOR
     w, obj = r["w"][: k + 1], r["objective"][: k + 1]
     last = max(0, k + 1 - 30)            # markers on the latest 30 iterates only: cheap to draw
     recent = _line(_r(w[last:]), _r(obj[last:]), rgba(color, 0.6), 1, name="iterates")
     recent.update({"mode": "markers", "marker": {"color": rgba(color, 0.6), "size": 6}})
     data = [
         _line(_r(r["grid"]), _r(r["curve"]), LOSS_COLOR, 2, name=r["objective_name"]),
-        _line(_r(w), _r(obj), rgba(color, 0.35), 1, name="path"),
+        _line(_r(w), _r(obj), rgba(color, 0.5), 1, name="path"),
         recent,
         _dot(r["target"], r["target_objective"], ACCENT, "star", 16, "minimum (closed form)"),
         _dot(w[-1], obj[-1], ZERO_COLOR if w[-1] == 0.0 else color, "circle", 14, f"w_{k}"),
@@ -188,9 +202,8 @@ def gd_loss(r: dict, k: int) -> dict:
 
 def gd_iterations(r: dict, k: int) -> dict:
     """w against iteration up to k, with 0 and the closed-form minimizer as reference lines."""
-    color = METHOD_COLORS[r["method"]]
     w = r["w"][: k + 1]
-    path = _line(list(range(k + 1)), _r(w, 7), color, 2, name="w_k")
+    path = _line(list(range(k + 1)), _r(w, 7), GD_PATH_COLOR, 2, name="w_k")
     # exact zeros: a thick green line along 0 wherever w_k == 0.0 (one path, not k markers)
     zero = _line(list(range(k + 1)), [0.0 if v == 0.0 else None for v in w], ZERO_COLOR, 6,
                  name="exactly 0")
@@ -208,9 +221,18 @@ def gd_iterations(r: dict, k: int) -> dict:
 
 # ----------------------------------------------------------------------------- geometry
 
+#: the geometry figure's size and margins: its plot area is a square (l + r == t + b), so equal
+#: ranges on both axes draw circles round. plotly's own ``scaleanchor`` is not used: on an
+#: update to a smaller window it widened the x range instead of narrowing the plot, so the
+#: figure lost its square and the contours stopped short of the window.
+GEO_SIZE = 560
+GEO_MARGIN = {"l": 62, "r": 24, "t": 40, "b": 46}
+
+
 def geometry(r: dict) -> dict:
     """Loss contours around the unregularized optimum, the L1 diamond and the L2 circle of
-    budget t, and the two constrained optima with the contour each one touches.
+    budget t, and the two constrained optima with the contour each one touches, on a square
+    plot over the window ``[-limit, limit]^2``.
 
     The contour lines come as polylines (``r["contours"]``, traced by contourpy on the
     library's loss over a grid), so the browser draws lines instead of contouring a grid."""
@@ -236,12 +258,13 @@ def geometry(r: dict) -> dict:
     ]
     for trace in data[:5]:
         trace["hoverinfo"] = "skip"
-    layout = _lean("Loss contours, the L1 diamond and the L2 circle", "w₁", "w₂", "geo",
-                   height=560)
-    layout["xaxis"].update({"range": [-lim, lim], "zeroline": True, "zerolinecolor": "#444",
-                            "constrain": "domain"})
-    layout["yaxis"].update({"range": [-lim, lim], "zeroline": True, "zerolinecolor": "#444",
-                            "scaleanchor": "x", "scaleratio": 1})
+    # a new window resets a zoom (uirevision), so the window drawn is always the one computed
+    layout = _lean("Loss contours, the L1 diamond and the L2 circle", "w₁", "w₂",
+                   f"geo:{lim:.6g}", height=GEO_SIZE)
+    layout.update({"width": GEO_SIZE, "autosize": False, "margin": dict(GEO_MARGIN)})
+    for axis in ("xaxis", "yaxis"):
+        layout[axis].update({"range": [-lim, lim], "zeroline": True, "zerolinecolor": "#444",
+                             "automargin": False})
     return {"data": data, "layout": layout}
 
 
@@ -359,7 +382,7 @@ def empty(title: str, message: str, height: int = 380) -> dict:
 def nn_histogram(s: dict) -> dict:
     """Histogram of the network's weights (both layers stacked), exact zeros counted apart."""
     edges = s["edges"]
-    centers = _list((edges[:-1] + edges[1:]) / 2)
+    centers = _r((edges[:-1] + edges[1:]) / 2, 9)
     width = float(edges[1] - edges[0])
     colors = {0: "#4c72b0", 1: "#dd8452"}
     data = []

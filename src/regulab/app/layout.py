@@ -26,11 +26,25 @@ body { margin: 0; background: var(--bg); color: var(--ink);
 .panel { background: #fff; border: 1px solid var(--line); border-radius: 10px; padding: 14px; }
 .controls .control { margin-bottom: 16px; }
 .control > label { display: block; font-size: 13px; font-weight: 600; margin-bottom: 4px; }
+.control-head { display: flex; align-items: center; justify-content: space-between; gap: 8px;
+                margin-bottom: 2px; }
+.control-head > label { font-size: 13px; font-weight: 600; }
+.control-head .num { flex: none; width: 76px; }
+.control-head .num input { width: 100%; font: inherit; font-size: 14px; text-align: right;
+                           font-variant-numeric: tabular-nums; padding: 2px 6px; height: 26px;
+                           -moz-appearance: textfield; appearance: textfield; }
+.control-head .num .dash-input-stepper { display: none; }
+.control-head .num input::-webkit-inner-spin-button,
+.control-head .num input::-webkit-outer-spin-button { -webkit-appearance: none; margin: 0; }
+.control-head .readout { font-size: 14px; font-weight: 600; font-variant-numeric: tabular-nums;
+                         white-space: nowrap; }
 .control .dash-options-list-option, .control input[type=radio] + label { font-size: 14px; }
 .control .hint { font-size: 12px; color: var(--muted); margin-top: 2px; }
 .figs { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; }
 .figs.one { grid-template-columns: 1fr; }
 .figs .panel { padding: 6px; }
+.panel.square { overflow-x: auto; }
+.panel.square .svg-container { margin: 0 auto; }
 .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(150px, 1fr));
          gap: 10px; margin-bottom: 12px; }
 .card { background: #fff; border: 1px solid var(--line); border-radius: 10px;

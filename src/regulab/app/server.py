@@ -5,10 +5,13 @@ Security measures (the app has no login; it is meant for one person on one machi
 * **Loopback only by default.** :func:`run` binds 127.0.0.1; another host only when asked, with a
   warning that anyone who can reach the port can use the app.
 * **DNS rebinding.** Every request's ``Host`` header must name the bound host or localhost
-  (``localhost``, ``127.0.0.1``, ``::1``; for a wildcard bind, this machine's own names and
-  addresses): anything else gets 403, a missing or malformed one 400, before Dash sees it. A
-  request carrying an ``Origin`` header must come from an allowed host too (a page elsewhere
-  cannot drive the callbacks).
+  (``localhost``, ``127.0.0.1``, ``::1``; for a wildcard bind, this machine's own names and the
+  addresses of all its interfaces, :func:`regulab.app.checks.allowed_hosts`): anything else gets
+  403, a missing or malformed one 400, before Dash sees it. A request carrying an ``Origin``
+  header must come from an allowed host too (a page elsewhere cannot drive the callbacks).
+* **Callback requests** must be well formed (:func:`regulab.app.checks.callback_problem`: JSON,
+  not deeply nested, naming one of the app's callbacks with its inputs): anything else gets 400
+  and one line, and one line in the server's log, never a traceback.
 * **Uploads** are capped (5 MiB by default): the browser refuses a larger file before sending it,
   the server refuses it again before decoding, and Flask's ``MAX_CONTENT_LENGTH`` bounds every
   request body. Uploads are parsed as data only (:func:`regulab.data.read_table`); the client's
@@ -24,12 +27,20 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
-import ipaddress
 import socket
 import sys
 import threading
 
 from regulab.app import layout
+from regulab.app.checks import (  # noqa: F401 - host_name, is_loopback: the server's API too
+    LOCAL_NAMES,
+    WILDCARDS,
+    allowed_hosts,
+    callback_problem,
+    host_name,
+    is_loopback,
+    origin_host,
+)
 from regulab.app.state import LabState, new_session_id
 from regulab.app.uploads import MAX_UPLOAD_BYTES
 from regulab.app.views import geometry, gradient, neural_net, one_weight, your_data
@@ -40,71 +51,13 @@ VIEWS = [one_weight, gradient, geometry, your_data, neural_net]
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8050
-LOCAL_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
-WILDCARDS = frozenset({"0.0.0.0", "::", ""})
 
 
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` (a name or an address) only reaches this machine."""
-    h = str(host).strip().strip("[]").lower().rstrip(".")
-    if h == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(h).is_loopback
-    except ValueError:
-        return False
+def _refusal(status: int, text: str):
+    """A one-line plain-text answer."""
+    import flask
 
-
-def host_name(header) -> str | None:
-    """The host name of a ``Host`` header, lower-case, without port; None when malformed."""
-    if not header or not isinstance(header, str):
-        return None
-    header = header.strip().lower()
-    if header.startswith("["):                      # [IPv6]:port
-        end = header.find("]")
-        if end < 0:
-            return None
-        name, rest = header[1:end], header[end + 1:]
-        if rest and not (rest.startswith(":") and rest[1:].isdigit()):
-            return None
-    else:
-        name, sep, port = header.partition(":")
-        if sep and not port.isdigit():
-            return None
-    name = name.rstrip(".")
-    if not name or any(c.isspace() or c in "/\\@?#%" for c in name):
-        return None
-    return name
-
-
-def allowed_hosts(bound_host: str) -> frozenset:
-    """Host names a request may carry: localhost's, the bound host's and, for a wildcard bind
-    (0.0.0.0, ::), this machine's own names and addresses."""
-    names = set(LOCAL_NAMES)
-    h = str(bound_host).strip().strip("[]").lower().rstrip(".")
-    if h not in WILDCARDS:
-        names.add(h)
-        return frozenset(names)
-    try:
-        for name in {socket.gethostname(), socket.getfqdn()}:
-            names.add(name.lower())
-            for info in socket.getaddrinfo(name, None):
-                names.add(str(info[4][0]).split("%")[0].lower())
-    except OSError:
-        pass
-    return frozenset(names)
-
-
-def _origin_host(origin: str) -> str | None:
-    from urllib.parse import urlsplit
-
-    try:
-        parts = urlsplit(origin)
-    except ValueError:
-        return None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return None
-    return parts.hostname.lower().rstrip(".")
+    return flask.Response(text.rstrip("\n") + "\n", status=status, mimetype="text/plain")
 
 
 def _csp(hashes) -> str:
@@ -135,16 +88,23 @@ def create_app(*, host: str = DEFAULT_HOST, max_upload_bytes: int = MAX_UPLOAD_B
 
     @server.before_request
     def _check_request():  # registered before Dash's own hooks, so it runs first
-        name = host_name(flask.request.headers.get("Host"))
+        request = flask.request
+        name = host_name(request.headers.get("Host"))
         if name is None:
-            return flask.Response("bad Host header\n", status=400, mimetype="text/plain")
+            return _refusal(400, "bad Host header")
         if name not in allowed:
-            return flask.Response("refused: this server answers only to the host it is bound "
-                                  "to and to localhost\n", status=403, mimetype="text/plain")
-        origin = flask.request.headers.get("Origin")
-        if origin and origin != "null" and _origin_host(origin) not in allowed:
-            return flask.Response("refused: cross-origin request\n", status=403,
-                                  mimetype="text/plain")
+            return _refusal(403, f"refused: this server answers only to the host it is bound to "
+                                 f"and to localhost, not to {name!r} (to be reached by another "
+                                 f"address, start it with --host <that address>)")
+        origin = request.headers.get("Origin")
+        if origin and origin != "null" and origin_host(origin) not in allowed:
+            return _refusal(403, "refused: cross-origin request")
+        if request.method == "POST" and request.path == callback_path:
+            problem = ("not JSON (Content-Type)" if not request.is_json else
+                       callback_problem(request.get_data(cache=True), app.callback_map))
+            if problem:
+                server.logger.warning("refused a malformed callback request: %s", problem)
+                return _refusal(400, f"bad callback request: {problem}")
         return None
 
     csp = {"value": None}
@@ -171,6 +131,7 @@ def create_app(*, host: str = DEFAULT_HOST, max_upload_bytes: int = MAX_UPLOAD_B
         if key in accepted:
             options[key] = value
     app = dash.Dash("regulab.app", **options)
+    callback_path = app.config.routes_pathname_prefix + "_dash-update-component"
     app.index_string = layout.INDEX
     app.layout = lambda: layout.build_layout(VIEWS, state, new_session_id())
     layout.register(app, VIEWS)

@@ -71,12 +71,14 @@ class LabState:
             return value
         raise KeyError(key)
 
-    def add_upload(self, contents: str, filename) -> tuple[str, str, int, int]:
-        """Decode, size-check and parse an upload; returns ``(key, name, rows, columns)``."""
+    def add_upload(self, contents: str, filename,
+                   max_columns: int | None = None) -> tuple[str, str, int, int]:
+        """Decode, size-check, parse and shape-check an upload (``max_columns``: see
+        :func:`regulab.app.uploads.check_shape`); returns ``(key, name, rows, columns)``."""
         raw = decode_upload(contents, filename, self.max_upload_bytes)
         key = "upload:" + hashlib.sha256(raw).hexdigest()[:24]
         name = display_name(filename)
-        df = read_upload(raw, filename, self.max_upload_bytes)
+        df = read_upload(raw, filename, self.max_upload_bytes, max_columns)
         target = str(df.columns[-1])
         _remember(self.lock, self.tables, key, (df, name, target), self.max_tables)
         return key, name, int(df.shape[0]), int(df.shape[1])

@@ -3,6 +3,8 @@
 An upload reaches the server as a ``data:...;base64,...`` URL. Its size is checked before it is
 decoded, it is parsed as data only (:func:`regulab.data.reading.read_table`, in a private
 temporary directory under a fixed name) and the client's file name is only ever shown as text.
+Its shape is checked as soon as it is read (:func:`check_shape`), before anything is prepared or
+fitted, and refused in one line that speaks of the app (not of the command line's options).
 """
 
 from __future__ import annotations
@@ -69,8 +71,10 @@ def decode_upload(contents: str, filename, max_bytes: int = MAX_UPLOAD_BYTES) ->
     return raw
 
 
-def read_upload(raw: bytes, filename, max_bytes: int = MAX_UPLOAD_BYTES):
-    """Parse uploaded bytes with :func:`regulab.data.reading.read_table`.
+def read_upload(raw: bytes, filename, max_bytes: int = MAX_UPLOAD_BYTES,
+                max_columns: int | None = None):
+    """Parse uploaded bytes with :func:`regulab.data.reading.read_table`, then
+    :func:`check_shape` (``max_columns``: the most columns the app takes, None: any).
 
     ``read_table`` reads paths, so the bytes go to a fixed name (``upload.csv``, ``.tsv`` or
     ``.parquet``, chosen from a whitelist of extensions) in a private temporary directory that
@@ -87,11 +91,41 @@ def read_upload(raw: bytes, filename, max_bytes: int = MAX_UPLOAD_BYTES):
         with open(path, "xb") as fh:
             fh.write(raw)
         try:
-            df = read_table(path, max_rows=UPLOAD_MAX_ROWS, max_bytes=max_bytes)
+            # one column and too many rows are the app's to refuse (check_shape): read_table's
+            # messages for them name the command line's --sep and --max-rows
+            df = read_table(path, max_rows=None, max_bytes=max_bytes, min_columns=1)
         except DataError as exc:
             raise DataError(str(exc).replace(path, name)) from None
     df.attrs["regulab_source"] = dict(df.attrs.get("regulab_source", {}), path=name)
+    check_shape(df, name, max_columns)
     return df
+
+
+def check_shape(df, name: str, max_columns: int | None = None) -> None:
+    """Refuse, with :class:`UploadRefused` and one line, a table the app cannot use: a single
+    column (no delimiter found), more than :data:`UPLOAD_MAX_ROWS` rows or more than
+    ``max_columns`` columns."""
+    from regulab.data.reading import show
+
+    rows, cols = df.shape
+    if cols < 2:
+        source = df.attrs.get("regulab_source", {})
+        if source.get("format") in ("csv", "tsv"):
+            found = (f"no ',', ';', tab or '|' separates the names in its header line "
+                     f"{show(str(df.columns[0]), 50)}")
+            todo = ("save it with commas, semicolons or tabs between the columns and upload it "
+                    "again")
+        else:
+            found, todo = "the file holds one column", "add the features and upload it again"
+        raise UploadRefused(f"{name} was read as a single column ({found}); the app needs a "
+                            f"target and at least one feature: {todo}")
+    if rows > UPLOAD_MAX_ROWS:
+        raise UploadRefused(f"{name} has {rows:,} rows; the app reads at most "
+                            f"{UPLOAD_MAX_ROWS:,}: upload a sample of the rows")
+    if max_columns is not None and cols > max_columns:
+        raise UploadRefused(f"{name} has {cols:,} columns; the app draws at most "
+                            f"{max_columns - 1} features and the target: refused before "
+                            f"preparing it (use `regulab path` on the command line)")
 
 
 def upload_gate_js(max_bytes: int) -> str:

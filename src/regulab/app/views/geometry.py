@@ -18,7 +18,7 @@ import numpy as np
 
 from regulab.app import figures as F
 from regulab.app.figures import L1_COLOR, L2_COLOR, ZERO_COLOR
-from regulab.app.widgets import card, clamp, graph, slider
+from regulab.app.widgets import card, clamp, graph, register_sliders, slider
 
 ID, LABEL, PATH = "geometry", "Geometry", "/geometry"
 
@@ -137,9 +137,15 @@ def _zero_text(zeros, inside) -> str:
     return "no coordinate is 0"
 
 
+def corr_hint(corr) -> str:
+    """The correlation slider's hint: the correlation the seeded data really have (None: not
+    computed yet)."""
+    return f"measured on the data: {'-' if corr is None else F.num(corr, '.3f')}"
+
+
 def update_geometry(b1, b2, rho, t):
     """``(w_L1, its zero text, its zero class, w_L2, its zero text, its zero class, lam_L1,
-    lam_L2, correlation, figure)``; the classes are ``"zero"`` or ``""``."""
+    lam_L2, correlation, figure, correlation hint)``; the classes are ``"zero"`` or ``""``."""
     b1, b2 = clamp(SLIDERS["geo-b1"], b1), clamp(SLIDERS["geo-b2"], b2)
     rho, t = clamp(SLIDERS["geo-rho"], rho), clamp(SLIDERS["geo-t"], t)
     r = geometry_result(b1, b2, rho, t)
@@ -148,8 +154,8 @@ def update_geometry(b1, b2, rho, t):
             "zero" if r["zero_l1"] and not in1 else "",
             _pair(r["w_l2"]), _zero_text(r["zero_l2"], in2),
             "zero" if r["zero_l2"] and not in2 else "",
-            f"{r['lam_l1']:.4f}", f"{r['lam_l2']:.4f}", f"{r['corr']:.3f}",
-            F.geometry(r))
+            F.num(r["lam_l1"]), F.num(r["lam_l2"]), F.num(r["corr"], ".3f"),
+            F.geometry(r), corr_hint(r["corr"]))
 
 
 # ----------------------------------------------------------------------------- layout and wiring
@@ -170,7 +176,8 @@ def layout(state, session_id: str):
                        marks={-2: "-2", 0: "0", 2: "2"}),
                 slider("geo-b2", SLIDERS["geo-b2"], "β̂₂", marks={-2: "-2", 0: "0", 2: "2"}),
                 slider("geo-rho", SLIDERS["geo-rho"], "correlation of the two features",
-                       "measured value below", marks={-0.9: "-0.9", 0: "0", 0.9: "0.9"}),
+                       corr_hint(None),
+                       marks={-0.9: "-0.9", 0: "0", 0.9: "0.9"}),
                 slider("geo-t", SLIDERS["geo-t"], "budget t", "|w₁|+|w₂| ≤ t and w₁²+w₂² ≤ t²",
                        marks={0.05: "0.05", 1: "1", 2: "2"}),
             ]),
@@ -185,7 +192,8 @@ def layout(state, session_id: str):
                     card("plain", "equivalent penalty λ: L2", "geo-lam-l2"),
                     card("plain", "feature correlation (measured)", "geo-corr"),
                 ]),
-                html.Div(className="figs one", children=[graph("geo-fig", KEYS["geo-fig"])]),
+                html.Div(className="figs one", children=[
+                    graph("geo-fig", KEYS["geo-fig"], square=True)]),
             ]),
         ]),
     ])
@@ -195,6 +203,8 @@ def register(app, state) -> None:
     from dash import Input, Output
     from dash.exceptions import PreventUpdate
 
+    register_sliders(app, SLIDERS)
+
     @app.callback(
         Output("geo-w-l1", "children"), Output("geo-zero-l1", "children"),
         Output("geo-zero-l1", "className"),
@@ -202,6 +212,7 @@ def register(app, state) -> None:
         Output("geo-zero-l2", "className"),
         Output("geo-lam-l1", "children"), Output("geo-lam-l2", "children"),
         Output("geo-corr", "children"), Output("geo-fig", "figure"),
+        Output("geo-rho-hint", "children"),
         Input("geo-b1", "value"), Input("geo-b2", "value"), Input("geo-rho", "value"),
         Input("geo-t", "value"))
     def _geometry(b1, b2, rho, t):

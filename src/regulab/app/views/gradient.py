@@ -19,7 +19,7 @@ import numpy as np
 from regulab.app import figures as F
 from regulab.app.figures import ACCENT, LOSS_COLOR, ZERO_COLOR
 from regulab.app.views.one_weight import one_weight_data, penalty_curve
-from regulab.app.widgets import card, clamp, graph, index, slider
+from regulab.app.widgets import card, clamp, graph, index, register_sliders, slider
 
 ID, LABEL, PATH = "gradient", "Gradient descent", "/gradient-descent"
 
@@ -37,12 +37,15 @@ GD_METHODS = {
     "l2": "Gradient descent on MSE + λw²",
 }
 
+#: the figures' keys: the colours are the ones :mod:`regulab.app.figures` draws with (every
+#: method's iterates in one grey; green only where w_k is exactly 0)
 KEYS = {
-    "gd-fig-loss": [("objective", LOSS_COLOR, "solid"), ("path of w₀…w_k", "#888", "solid"),
-                    ("latest 30 iterates", "#888", "●"),
+    "gd-fig-loss": [("objective", LOSS_COLOR, "solid"),
+                    ("path of w₀…w_k", F.GD_PATH_COLOR, "solid"),
+                    ("latest 30 iterates", F.GD_PATH_COLOR, "●"),
                     ("minimum (closed form)", ACCENT, "★"),
                     ("current iterate (green: exactly 0)", ZERO_COLOR, "●")],
-    "gd-fig-iter": [("w_k", "#888", "solid"), ("w_k exactly 0", ZERO_COLOR, "solid"),
+    "gd-fig-iter": [("w_k", F.GD_PATH_COLOR, "solid"), ("w_k exactly 0", ZERO_COLOR, "solid"),
                     ("closed form", ACCENT, "dash")],
 }
 
@@ -88,8 +91,8 @@ def gd_result(method: str, lam: float, step: float) -> dict:
         raise ValueError(f"unknown method {method!r}")
     data, penalty, target, trace = _solve(method, lam, step)
     out = {"method": method, "method_name": GD_METHODS[method], "lam": lam, "step": step,
-           "target": target, "objective_name": f"MSE + {lam:.2f}·" + ("w²" if method == "l2"
-                                                                       else "|w|"),
+           "target": target, "objective_name": f"MSE + {F.num(lam, '.2f')}·" + (
+               "w²" if method == "l2" else "|w|"),
            "error": trace if isinstance(trace, str) else None}
     if out["error"]:
         return out
@@ -137,7 +140,7 @@ def gd_readout(r: dict, k: int) -> tuple:
                 f"the constant push ±λ overshoots" if r["target"] == 0.0 else
                 f"{sign_changes} crossings of 0 so far; λ < λ*, the minimizer is not 0")
     else:
-        note = f"|w_k − w_L2| = {abs(wk - r['target']):.3g}: geometric approach, never 0"
+        note = f"|w_k − w_L2| = {F.num(abs(wk - r['target']), '.3g')}: geometric approach, never 0"
     return (f"{k} / {len(w) - 1}", F.fmt_w(wk, 6), zero, label, F.fmt_w(r["target"]), note)
 
 
@@ -267,6 +270,7 @@ def register(app, state) -> None:
     from dash import Input, Output, State
     from dash.exceptions import PreventUpdate
 
+    register_sliders(app, SLIDERS)
     app.clientside_callback(
         gd_clock_js(GD["n_iter"]),
         Output("gd-k", "data"), Output("gd-timer", "disabled"), Output("gd-play", "children"),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from regulab.app import figures as F
 from regulab.app.state import NN, nielsen_convention
-from regulab.app.widgets import card, clamp, graph, slider
+from regulab.app.widgets import card, clamp, graph, register_sliders, slider
 
 ID, LABEL, PATH = "neural-net", "Neural net", "/neural-net"
 
@@ -67,7 +67,7 @@ def nn_readout(run, snap: dict) -> tuple:
                 f"went on from the current weights")
     else:
         note = "the setting can change while it trains: the weights are kept"
-    return (str(snap["epoch"]), f"{l1:.4g}", f"{l2:.4g}",
+    return (str(snap["epoch"]), F.num(l1, ".4g"), F.num(l2, ".4g"),
             f"{sp['fraction_zero']:.1%} ({sp['exact_zeros']} of {sp['n']})",
             f"{sp['fraction_below_tol']:.1%}", f"{h['accuracy'][-1]:.1%}", note)
 
@@ -100,7 +100,7 @@ def idle_outputs(kind, lam) -> tuple:
     """The callback's outputs before anything is trained (the scale of lam already shown)."""
     l1, l2 = nn_scale(_kind(kind), clamp(SLIDERS["nn-lam"], lam), nn_n_train())
     msg = "press Start training: the digits MLP (64-30-10) trains here, live"
-    return (True, "Start training", "0", f"{l1:.4g}", f"{l2:.4g}", "-", "-", "-", msg,
+    return (True, "Start training", "0", F.num(l1, ".4g"), F.num(l2, ".4g"), "-", "-", "-", msg,
             F.empty("Weights", "not trained yet"), F.empty("Training so far", ""))
 
 
@@ -165,6 +165,7 @@ def register(app, state) -> None:
 
     if not state.nn_enabled:
         return
+    register_sliders(app, SLIDERS)
 
     @app.callback(
         Output("nn-timer", "disabled"), Output("nn-run", "children"),

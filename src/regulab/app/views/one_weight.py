@@ -17,7 +17,7 @@ import numpy as np
 
 from regulab.app import figures as F
 from regulab.app.figures import L1_COLOR, L2_COLOR, LOSS_COLOR, ZERO_COLOR
-from regulab.app.widgets import card, clamp, graph, slider
+from regulab.app.widgets import card, clamp, graph, register_sliders, slider
 
 ID, LABEL, PATH = "one-weight", "One weight", "/"
 
@@ -115,20 +115,21 @@ def update_one_weight(lam, w_true, spread):
     spread = clamp(SLIDERS["ow-spread"], spread)
     r = one_weight_result(lam, w_true, spread)
     w1, w2, lam_star = r["w_l1"], r["w_l2"], r["lam_star"]
+    n = F.num
     if w1 == 0.0:
-        status = (f"λ = {lam:.2f} ≥ λ* = {lam_star:.4f}: the L1 minimizer has snapped to exactly "
-                  f"0. L2 only shrinks: w_L2 = {w2:.4f}.")
+        status = (f"λ = {n(lam, '.2f')} ≥ λ* = {n(lam_star)}: the L1 minimizer has snapped to "
+                  f"exactly 0. L2 only shrinks: w_L2 = {n(w2)}.")
         cls = "status status-zero"
         note1 = "exactly 0: λ ≥ λ*"
     else:
-        status = (f"λ = {lam:.2f} < λ* = {lam_star:.4f}: L1 shrinks w by λ/(2·mean(x²)) = "
-                  f"{abs(r['w_hat']) - abs(w1):.4f}; it reaches exactly 0 at λ*. L2 multiplies it "
+        status = (f"λ = {n(lam, '.2f')} < λ* = {n(lam_star)}: L1 shrinks w by λ/(2·mean(x²)) = "
+                  f"{n(abs(r['w_hat']) - abs(w1))}; it reaches exactly 0 at λ*. L2 multiplies it "
                   f"by a factor in (0, 1) and never reaches 0.")
         cls = "status"
-        note1 = f"not 0 until λ* = {lam_star:.4f}"
+        note1 = f"not 0 until λ* = {n(lam_star)}"
     note2 = ("never 0 while ŵ ≠ 0" if r["w_hat"] != 0 else "ŵ = 0: the data say w = 0")
-    details = f"ŵ = {r['w_hat']:.4f}, mean(x²) = {r['a']:.4f}, n = {ONE_WEIGHT['n']}"
-    return (F.fmt_w(w1), note1, F.fmt_w(w2), note2, f"{lam_star:.4f}", details, status, cls,
+    details = f"ŵ = {n(r['w_hat'])}, mean(x²) = {n(r['a'])}, n = {ONE_WEIGHT['n']}"
+    return (F.fmt_w(w1), note1, F.fmt_w(w2), note2, n(lam_star), details, status, cls,
             F.one_weight_losses(r), F.one_weight_minimizers(r))
 
 
@@ -172,6 +173,8 @@ def layout(state, session_id: str):
 def register(app, state) -> None:
     from dash import Input, Output
     from dash.exceptions import PreventUpdate
+
+    register_sliders(app, SLIDERS)
 
     @app.callback(
         Output("ow-w-l1", "children"), Output("ow-w-l1-note", "children"),

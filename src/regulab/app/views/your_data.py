@@ -97,13 +97,15 @@ def path_view(state, key: str, target: str, penalty: str) -> dict:
 
 def data_readout(v: dict, k: int) -> tuple:
     """``(lam, kept, exact zeros, CV error, rule text)`` at slider position k."""
+    n = F.num
     coef = [c[k] for c in v["coefs"]]
     zeros = sum(1 for c in coef if c == 0.0)
     kept = len(coef) - zeros
-    rule = (f"λ_min = {v['lams'][v['idx_min']]:.4g} (CV error {v['cv_mean'][v['idx_min']]:.4g}), "
-            f"λ_1se = {v['lams'][v['idx_1se']]:.4g} (CV error {v['cv_mean'][v['idx_1se']]:.4g})")
-    return (f"{v['lams'][k]:.4g}", f"{kept} of {len(coef)}", str(zeros),
-            f"{v['cv_mean'][k]:.4g} ± {v['cv_se'][k]:.2g}", rule)
+    i0, i1 = v["idx_min"], v["idx_1se"]
+    rule = (f"λ_min = {n(v['lams'][i0], '.4g')} (CV error {n(v['cv_mean'][i0], '.4g')}), "
+            f"λ_1se = {n(v['lams'][i1], '.4g')} (CV error {n(v['cv_mean'][i1], '.4g')})")
+    return (n(v["lams"][k], ".4g"), f"{kept} of {len(coef)}", str(zeros),
+            f"{n(v['cv_mean'][k], '.4g')} ± {n(v['cv_se'][k], '.2g')}", rule)
 
 
 def update_data_figures(v: dict, k) -> tuple:
@@ -112,13 +114,45 @@ def update_data_figures(v: dict, k) -> tuple:
     return (data_readout(v, k), F.data_path(v, k), F.data_cv(v, k), F.data_coefficients(v, k))
 
 
+#: the narrowest the λ slider's track gets (the 320 px control panel) and the width of one
+#: character of its marks (12 px type), in px: what :func:`lam_marks` spaces the labels by
+MARK_TRACK_PX, MARK_CHAR_PX, MARK_GAP_PX = 280.0, 7.5, 8.0
+
+
+def lam_text(lam: float) -> str:
+    """A lam for a slider mark: two significant digits, without an exponent between 1e-4 and
+    1e5 (``'400'``, not ``'4e+02'``)."""
+    x = float(f"{lam:.2g}")
+    if x == 0 or not 1e-4 <= abs(x) < 1e5:
+        return F.num(x, ".1e")
+    return np.format_float_positional(x, trim="-")
+
+
 def lam_marks(v: dict) -> dict:
-    """Slider marks: the two CV choices and a few lams."""
+    """Slider marks that never overlap: the CV choices ``min`` and ``1se`` and the lams at both
+    ends, placed in that order of priority. A label is centred on its position and takes
+    ``MARK_CHAR_PX`` per character on a track of ``MARK_TRACK_PX``; one that would overlap a
+    label already placed is left out, except that ``min`` and ``1se`` too close to be told
+    apart (or equal) become one label ``min·1se`` half-way between them."""
     n = len(v["lams"])
-    marks = {i: f"{v['lams'][i]:.2g}" for i in (0, n - 1)}
-    marks[v["idx_min"]] = "min"
-    marks[v["idx_1se"]] = "1se"
-    return {int(k): str(val) for k, val in marks.items()}
+    px = MARK_TRACK_PX / max(n - 1, 1)
+
+    def half(text):
+        return len(text) * MARK_CHAR_PX / 2
+
+    def fits(pos, text, placed):
+        return all(abs(pos - p) * px >= half(text) + half(t) + MARK_GAP_PX for p, t in placed)
+
+    i0, i1 = v["idx_min"], v["idx_1se"]
+    if fits(i1, "1se", [(i0, "min")]):
+        placed = [(i1, "1se"), (i0, "min")]
+    else:                                   # too close to tell apart on the track
+        placed = [((i0 + i1) / 2, "min·1se")]
+    for pos in (0, n - 1):
+        text = lam_text(v["lams"][pos])
+        if fits(pos, text, placed):
+            placed.append((pos, text))
+    return {(int(p) if float(p).is_integer() else float(p)): t for p, t in placed}
 
 
 def handle_upload(state, payload: dict, options: list):
@@ -134,7 +168,10 @@ def handle_upload(state, payload: dict, options: list):
         size = float(payload.get("size") or 0)
         return None, None, over_cap(name, size, state.max_upload_bytes), "msg msg-error"
     try:
-        key, name, rows, cols = state.add_upload(payload.get("contents"), name)
+        # the shape is checked as soon as the table is read: a 10,000-column table is refused
+        # at once, not after minutes of preparing it
+        key, name, rows, cols = state.add_upload(payload.get("contents"), name,
+                                                 max_columns=MAX_FEATURES + 1)
     except (UploadRefused, DataError) as exc:
         return None, None, f"upload refused: {exc}", "msg msg-error"
     options = [o for o in options if o.get("value") != key]
@@ -152,7 +189,8 @@ def target_choices(state, key: str):
 def update_fit(state, key, target, penalty):
     """After a new table, target or penalty: ``(view store, slider max, slider value, slider
     marks, status, status class)``, None for a request that names no table and target of this
-    server, and None in the slider's places when the fit failed (its message says why)."""
+    server. When the fit failed (its message says why) the store and the marks are None (the
+    old path's marks are cleared) and the slider's max and value None (left as they are)."""
     from regulab.data.errors import DataError
 
     if not all(isinstance(v, str) and v for v in (key, target, penalty)) or \
@@ -196,9 +234,14 @@ def _controls(max_upload_bytes: int):
         control(html.Label("penalty", htmlFor="data-penalty"),
                 dcc.RadioItems(id="data-penalty", value="l1", options=[
                     {"label": penalty_name(k), "value": k} for k in KINDS])),
-        control(html.Label("λ along the path (left: small λ)", htmlFor="data-lam"),
-                dcc.Slider(id="data-lam", min=0, max=99, step=1, value=50, marks=None,
-                           updatemode="drag")),
+        # the slider moves along the path (positions): its value is shown as the λ there
+        html.Div(className="control", children=[
+            html.Div(className="control-head", children=[
+                html.Label("λ along the path", htmlFor="data-lam"),
+                html.Span("-", id="data-lam-shown", className="readout")]),
+            dcc.Slider(id="data-lam", min=0, max=99, step=1, value=50, marks=None,
+                       updatemode="drag", allow_direct_input=False),
+            html.Div("left: small λ; min and 1se: the CV choices", className="hint")]),
     ])
 
 
@@ -294,10 +337,12 @@ def register(app, state) -> None:
         out = update_fit(state, key, target, penalty)
         if out is None:
             raise PreventUpdate
-        return (out[0], *(no_update if o is None else o for o in out[1:4]), *out[4:])
+        # max and value stay as they are after a failure; marks None clears the old ones
+        return (out[0], *(no_update if o is None else o for o in out[1:3]), *out[3:])
 
     @app.callback(
-        Output("data-lam-value", "children"), Output("data-kept", "children"),
+        Output("data-lam-value", "children"), Output("data-lam-shown", "children"),
+        Output("data-kept", "children"),
         Output("data-zeros", "children"), Output("data-cv", "children"),
         Output("data-rule", "children"),
         Output("data-fig-path", "figure"), Output("data-fig-cv", "figure"),
@@ -306,7 +351,7 @@ def register(app, state) -> None:
     def _data(view, k):
         if not view:
             none = F.empty("", "no path to show")
-            return ("-", "-", "-", "-", "", none, none, none)
+            return ("-", "-", "-", "-", "-", "", none, none, none)
         if k is None:
             raise PreventUpdate
         try:
@@ -314,4 +359,4 @@ def register(app, state) -> None:
         except (KeyError, ValueError, TypeError):
             raise PreventUpdate from None
         readout, f1, f2, f3 = update_data_figures(v, k)
-        return (*readout, f1, f2, f3)
+        return (readout[0], f"λ = {readout[0]}", *readout[1:], f1, f2, f3)
