@@ -100,7 +100,10 @@ def measure(config: ExplainConfig) -> Measured:
         "ista_sweep_lams": len(ista_lams), "ista_sweep_zeros": int(np.sum(ista_ws == 0.0)),
         "ista_sweep_wrong": int(zero_wrong.sum()),
         "ista_sweep_lam_range": [float(ista_lams[0]), float(ista_lams[-1])],
-        "w_l1_ista_just_below_threshold": float(ista_ws[ista_lams < lam_star][-1]),
+        "w_l1_ista_just_below_threshold": (float(ista_ws[ista_lams < lam_star][-1])
+                                           if np.any(ista_lams < lam_star) else None),
+        "lam_just_below_threshold": (float(ista_lams[ista_lams < lam_star][-1])
+                                     if np.any(ista_lams < lam_star) else None),
         "w_l2_at_100x_threshold": l2_far,
     }
     tables = [Table(
@@ -184,7 +187,10 @@ def words(m: dict, predictions: list[Prediction], outcome: str) -> tuple[str, st
     head = headline(outcome, predictions, holds="As the seed says (with its condition lam >= lam*).")
     verdict = f"{head} {at_lam} {sweep_txt}; {far}."
     verdict += missed_text(predictions)
-    nuance = (f"L1's zero is not automatic: it needs lam >= lam* = {lam_star:.4f}. Just below it "
-              f"ISTA gives w = {m['w_l1_ista_just_below_threshold']:.2e}, not 0. L2 multiplies "
-              "by a/(a+lam), which tends to 0 only as lam goes to infinity.")
+    below = m.get("lam_just_below_threshold")
+    below_txt = ("" if below is None else
+                 f" At the largest drawn lam below it ({below / lam_star:.3f} lam*) ISTA gives "
+                 f"w = {m['w_l1_ista_just_below_threshold']:.2e}, not 0.")
+    nuance = (f"L1's zero is not automatic: it needs lam >= lam* = {lam_star:.4f}.{below_txt} L2 "
+              "multiplies by a/(a+lam), which tends to 0 only as lam goes to infinity.")
     return verdict, nuance
