@@ -15,12 +15,17 @@ import html
 
 import numpy as np
 
-from regulab.report.plots.style import ACCENT, EN_COLOR, L1_COLOR, L2_COLOR, LOSS_COLOR
+from regulab.report.plots.style import (
+    ACCENT,
+    KIND_COLORS,
+    L1_COLOR,
+    L2_COLOR,
+    LOSS_COLOR,
+)
 
 ZERO_COLOR = "#2e8b57"      # "exactly 0" highlights
 GRID_COLOR = "#e6e6e6"
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
-PENALTY_COLORS = {"l1": L1_COLOR, "l2": L2_COLOR, "elasticnet": EN_COLOR}
 
 
 def label(text, limit: int = 48) -> str:
@@ -273,7 +278,7 @@ def geometry(r: dict) -> dict:
 def data_path(v: dict, k: int) -> dict:
     """Coefficient paths over lam (log axis) with the selected lam and its coefficients marked."""
     lams, coefs, names = v["lams"], v["coefs"], v["names"]
-    color = PENALTY_COLORS.get(v["penalty"], L1_COLOR)
+    color = KIND_COLORS.get(v["penalty"], L1_COLOR)
     palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
                "#7f7f7f", "#bcbd22", "#17becf"]
     data = []
@@ -302,7 +307,7 @@ def data_path(v: dict, k: int) -> dict:
 def data_cv(v: dict, k: int) -> dict:
     """The CV curve (mean ± SE over folds), lam_min and lam_1se, and the selected lam."""
     lams = v["lams"]
-    color = PENALTY_COLORS.get(v["penalty"], L1_COLOR)
+    color = KIND_COLORS.get(v["penalty"], L1_COLOR)
     data = [
         {"type": "scatter", "mode": "markers+lines", "x": lams, "y": v["cv_mean"],
          "name": "CV error ± SE", "line": {"color": color, "width": 1.5},
@@ -335,7 +340,7 @@ def data_coefficients(v: dict, k: int) -> dict:
     """Bar chart of every coefficient at the selected lam; exact zeros shown apart, in green."""
     names = v["names"]
     coef = [float(c[k]) for c in v["coefs"]]
-    color = PENALTY_COLORS.get(v["penalty"], L1_COLOR)
+    color = KIND_COLORS.get(v["penalty"], L1_COLOR)
     shown = [label(n, 40) for n in names]
     nz = [i for i, c in enumerate(coef) if c != 0.0]
     zero = [i for i, c in enumerate(coef) if c == 0.0]

@@ -105,7 +105,7 @@ def check_shape(df, name: str, max_columns: int | None = None) -> None:
     """Refuse, with :class:`UploadRefused` and one line, a table the app cannot use: a single
     column (no delimiter found), more than :data:`UPLOAD_MAX_ROWS` rows or more than
     ``max_columns`` columns."""
-    from regulab.data.reading import show
+    from regulab.data.messages import show
 
     rows, cols = df.shape
     if cols < 2:

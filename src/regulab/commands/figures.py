@@ -16,11 +16,13 @@ from regulab.report.plots.paths import (
     label_line_ends,
     mark_lams,
 )
-from regulab.report.plots.style import EN_COLOR, L1_COLOR, L2_COLOR, new_figure
+from regulab.report.plots.style import (
+    KIND_COLORS,
+    new_figure,
+)
 
 #: at most this many curves are labelled at the right edge (the largest at the weakest penalty)
 MAX_LABELS = 14
-METHOD_COLORS = {"l1": L1_COLOR, "elasticnet": EN_COLOR, "l2": L2_COLOR}
 
 
 def _short(name: str, limit: int = 22) -> str:
@@ -126,7 +128,7 @@ def compare_cv_figure(fits: dict, train_errors: dict, labels: dict):
         f = fits[k]
         cv_curve(ax, cv_dict(f, train_errors[k]), f.folds, labels[k], ylabel=ERROR_NAME[f.loss])
         ax.set_ylim(lo - 0.03 * (hi - lo), hi + 0.05 * (hi - lo))
-        ax.set_title(labels[k], fontsize=11, loc="left", color=METHOD_COLORS.get(k, "k"))
+        ax.set_title(labels[k], fontsize=11, loc="left", color=KIND_COLORS.get(k, "k"))
     return fig
 
 
@@ -149,7 +151,7 @@ def compare_coef_figure(coefs: dict, names, labels: dict, truth=None, max_featur
                    label="true coefficient (non-zero)", zorder=2)
     for off, k in zip(offsets, keys):
         c = coefs[k][order]
-        color = METHOD_COLORS.get(k, "k")
+        color = KIND_COLORS.get(k, "k")
         nz = c != 0.0
         ax.scatter(c[nz], ypos[nz] + off, marker=markers.get(k, "o"), s=22, color=color,
                    label=f"{labels[k]} ({int(np.count_nonzero(coefs[k]))} kept)", zorder=3)

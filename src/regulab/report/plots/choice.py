@@ -7,28 +7,23 @@ from matplotlib.ticker import NullFormatter
 
 from regulab.core.penalties import KINDS
 from regulab.report.plots.style import (
-    EN_COLOR,
-    L1_COLOR,
-    L2_COLOR,
+    KIND_COLORS,
     LOSS_COLOR,
     new_figure,
 )
-
-#: the colour of each penalty kind, in the order the bars are drawn (names: KINDS' ``short``)
-COLORS = {"l1": L1_COLOR, "elasticnet": EN_COLOR, "l2": L2_COLOR}
 
 
 def plot_when_to_use(result) -> dict:
     d, m = result.data, result.metrics
     regimes = list(d["errors"])
-    methods = [k for k in COLORS if k in d["errors"][regimes[0]]]
+    methods = [k for k in KIND_COLORS if k in d["errors"][regimes[0]]]
     mean, se = m["excess_test_error_mean"], m["excess_test_error_se"]
     fig, ax = new_figure(7.5, 4.2)
     width = 0.26
     x = np.arange(len(regimes))
     for i, meth in enumerate(methods):
         vals = [np.asarray(d["errors"][r][meth]) for r in regimes]
-        ax.bar(x + (i - 1) * width, [mean[r][meth] for r in regimes], width, color=COLORS[meth],
+        ax.bar(x + (i - 1) * width, [mean[r][meth] for r in regimes], width, color=KIND_COLORS[meth],
                alpha=0.85, label=KINDS[meth].short, yerr=[se[r][meth] for r in regimes], capsize=3)
         for j, v in enumerate(vals):
             ax.plot(np.full(v.size, x[j] + (i - 1) * width), v, "o", ms=3, color="k", alpha=0.6)
@@ -58,7 +53,7 @@ def plot_when_to_use(result) -> dict:
     jac = d["block_jaccard"]
     stab, stab_se = m["groups_block_jaccard"], m["groups_block_jaccard_se"]
     for i, meth in enumerate(("l1", "elasticnet")):
-        ax2.plot(np.full(jac[meth].size, i), jac[meth], "o", color=COLORS[meth], alpha=0.6)
+        ax2.plot(np.full(jac[meth].size, i), jac[meth], "o", color=KIND_COLORS[meth], alpha=0.6)
         ax2.errorbar([i + 0.15], [stab[meth]], yerr=[stab_se[meth]], fmt="s", color="k",
                      capsize=4)
     ax2.set_xticks([0, 1], [KINDS["l1"].short, KINDS["elasticnet"].short])
@@ -74,7 +69,7 @@ def plot_when_to_use(result) -> dict:
 
 
 def _fit_colors(names) -> dict:
-    return {k: LOSS_COLOR if k == "ols" else COLORS[k] for k in names}
+    return {k: LOSS_COLOR if k == "ols" else KIND_COLORS[k] for k in names}
 
 
 def plot_calibration(result) -> dict:

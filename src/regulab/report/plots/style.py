@@ -10,6 +10,8 @@ L2_COLOR = "#c8312b"
 EN_COLOR = "#7b3fa0"
 LOSS_COLOR = "#555555"
 ACCENT = "#e08a00"
+#: the colour of each penalty kind (keys: regulab.core.penalties.KINDS), for every figure and the app
+KIND_COLORS = {"l1": L1_COLOR, "elasticnet": EN_COLOR, "l2": L2_COLOR}
 
 
 def new_figure(width: float = 6.4, height: float = 4.0, ncols: int = 1):
