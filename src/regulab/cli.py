@@ -25,12 +25,15 @@ from rich.table import Table
 from regulab import __version__
 from regulab.commands import console as _consoles
 from regulab.commands.options import (
+    DEFAULT_MAX_CATEGORIES,
     DEFAULT_MAX_ROWS,
     REPORT_HELP,
     Encoding,
+    Exclude,
     Features,
     Json,
     L1Ratio,
+    MaxCategories,
     MaxRows,
     Missing,
     NaValues,
@@ -252,6 +255,7 @@ def fit_cmd(
     source: Source,
     target: Target = None,
     features: Features = None,
+    exclude: Exclude = None,
     task: Task = "auto",
     penalty: Penalty = "l1",
     l1_ratio: L1Ratio = None,
@@ -276,6 +280,7 @@ def fit_cmd(
     encoding: Encoding = None,
     na_values: NaValues = None,
     max_rows: MaxRows = DEFAULT_MAX_ROWS,
+    max_categories: MaxCategories = DEFAULT_MAX_CATEGORIES,
     save: Annotated[Path | None, typer.Option(
         "--save", help="Write the model as plain JSON (for regulab predict).",
         show_default=False)] = None,
@@ -289,7 +294,8 @@ def fit_cmd(
 
     fit.run(source, data_options(target=target, features=features, task=task, missing=missing,
                                  standardize=standardize, sep=sep, encoding=encoding,
-                                 na_values=na_values, max_rows=max_rows, seed=seed),
+                                 na_values=na_values, max_rows=max_rows, seed=seed,
+                                 exclude=exclude, max_categories=max_categories),
             penalty=penalty, l1_ratio=l1_ratio, lam=lam, folds=cv, rule=rule, n_lams=n_lams,
             stability=stability, n_pairs=n_pairs, save=save, as_json=as_json, out=out)
 
@@ -321,6 +327,7 @@ def path_cmd(
     source: Source,
     target: Target = None,
     features: Features = None,
+    exclude: Exclude = None,
     task: Task = "auto",
     penalty: Penalty = "l1",
     l1_ratio: L1Ratio = None,
@@ -333,6 +340,7 @@ def path_cmd(
     encoding: Encoding = None,
     na_values: NaValues = None,
     max_rows: MaxRows = DEFAULT_MAX_ROWS,
+    max_categories: MaxCategories = DEFAULT_MAX_CATEGORIES,
     as_json: Json = False,
     out: Annotated[Path | None, typer.Option(
         "--out", "-o", help=f"{REPORT_HELP}, plus path.csv: one row per lam.",
@@ -343,7 +351,8 @@ def path_cmd(
 
     path.run(source, data_options(target=target, features=features, task=task, missing=missing,
                                   standardize=standardize, sep=sep, encoding=encoding,
-                                  na_values=na_values, max_rows=max_rows, seed=seed),
+                                  na_values=na_values, max_rows=max_rows, seed=seed,
+                                  exclude=exclude, max_categories=max_categories),
              penalty=penalty, l1_ratio=l1_ratio, n_lams=n_lams, folds=cv, as_json=as_json,
              out=out)
 
@@ -353,10 +362,12 @@ def compare_cmd(
     source: Source,
     target: Target = None,
     features: Features = None,
+    exclude: Exclude = None,
     task: Task = "auto",
     cv: Annotated[int, typer.Option("--cv", help="CV folds.")] = 5,
     rule: Annotated[str, typer.Option(
-        "--rule", help="min or 1se: how each penalty's lam is chosen.")] = "min",
+        "--rule", help="min or 1se: how each penalty's lam is chosen (1se, as in fit: the "
+        "largest lam within one SE of the best).")] = "1se",
     n_boot: Annotated[int, typer.Option(
         "--n-boot", help="Bootstrap resamples for the stability of the kept set.")] = 30,
     n_lams: NLams = 100,
@@ -367,6 +378,7 @@ def compare_cmd(
     encoding: Encoding = None,
     na_values: NaValues = None,
     max_rows: MaxRows = DEFAULT_MAX_ROWS,
+    max_categories: MaxCategories = DEFAULT_MAX_CATEGORIES,
     as_json: Json = False,
     out: ReportOut = None,
 ):
@@ -379,7 +391,8 @@ def compare_cmd(
     compare.run(source, data_options(target=target, features=features, task=task,
                                      missing=missing, standardize=standardize, sep=sep,
                                      encoding=encoding, na_values=na_values, max_rows=max_rows,
-                                     seed=seed),
+                                     seed=seed, exclude=exclude,
+                                     max_categories=max_categories),
                 folds=cv, rule=rule, n_boot=n_boot, n_lams=n_lams, as_json=as_json, out=out)
 
 

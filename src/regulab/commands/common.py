@@ -4,7 +4,8 @@ names every command imports from here (re-exported from the modules that hold th
 * :mod:`regulab.commands.fitting`: the lam grid, cross-validated fits (:class:`Fit`), out-of-fold
   calibration, training error, the kept set against a known truth;
 * :mod:`regulab.commands.output`: the consoles, progress bars, number formatting, JSON output;
-* :mod:`regulab.commands.guards`: output paths that must not replace an input.
+* :mod:`regulab.commands.guards`: output paths, checked before any data is read: writable, and
+  never an input.
 
 Conventions used by every command:
 
@@ -34,7 +35,13 @@ from regulab.commands.fitting import (  # noqa: F401  (re-exported to commands)
     training_error,
     truth_summary,
 )
-from regulab.commands.guards import guard_out_dir, guard_outputs, same_file  # noqa: F401
+from regulab.commands.guards import (  # noqa: F401  (re-exported to commands)
+    check_output_dir,
+    check_output_file,
+    guard_out_dir,
+    guard_outputs,
+    same_file,
+)
 from regulab.commands.output import Bars, console, emit_json, err_console, fmt, pm  # noqa: F401
 from regulab.core import validation
 from regulab.core.losses import ERROR_NAME, LOSS_OF_TASK  # noqa: F401  (re-exported to commands)
@@ -112,6 +119,8 @@ class DataOptions:
     na_values: list | None = None
     max_rows: int | None = DEFAULT_MAX_ROWS
     seed: int = 0
+    exclude: list | None = None
+    max_categories: int | None = None   # None: prepare()'s default
 
 
 @dataclass
@@ -153,6 +162,8 @@ def load(source, opts: DataOptions) -> Loaded:
     if opts.max_rows is not None:
         check_int(opts.max_rows, "--max-rows", 1)
     check_int(opts.seed, "--seed", 0)
+    categories = {} if opts.max_categories is None else {
+        "max_categories": check_int(opts.max_categories, "--max-categories", 2)}
     path = input_path(source)
     table = load_input(source, sep=opts.sep, encoding=opts.encoding, na_values=opts.na_values,
                        max_rows=opts.max_rows, seed=opts.seed)
@@ -161,8 +172,9 @@ def load(source, opts: DataOptions) -> Loaded:
         cols = [str(c) for c in table.frame.columns]
         raise OptionError(f"{table.name}: --target is required: name the column to predict "
                           f"(the columns are {show_list(cols, 8)})")
-    prep = prepare(table.frame, target, features=opts.features, task=opts.task,
-                   missing=opts.missing, standardize=opts.standardize, source_name=table.name)
+    prep = prepare(table.frame, target, features=opts.features, exclude=opts.exclude,
+                   task=opts.task, missing=opts.missing, standardize=opts.standardize,
+                   source_name=table.name, **categories)
     from regulab.core.memory import guard_path
 
     guard_path(prep.X, loss="logistic" if prep.task == "binary" else "squared")

@@ -2,8 +2,9 @@
 
 For each penalty, on the same prepared data and the same CV folds:
 
-* **lam** by K-fold CV over the penalty's grid (:func:`regulab.selection.path.lam_grid`), rule ``min`` by
-  default (``--rule 1se`` for the largest lam within one SE of the best);
+* **lam** by K-fold CV over the penalty's grid (:func:`regulab.selection.path.lam_grid`), rule ``1se`` by
+  default, as in ``regulab fit`` and glmnet (the largest lam within one SE of the best;
+  ``--rule min`` for the lam of smallest CV error);
 * **CV error ± SE** at that lam (mean squared error, or mean log-loss for a binary target);
 * **features kept**: coefficients not exactly 0 in the fit on all rows;
 * **stability of the kept set**: the penalty refitted at its chosen lam on ``--n-boot``
@@ -33,11 +34,12 @@ from regulab.commands.common import (
     check_choice,
     check_folds,
     check_int,
+    check_output_dir,
     console,
     emit_json,
     fit_with_cv,
     fmt,
-    guard_out_dir,
+    input_path,
     load,
     penalty_label,
     pm,
@@ -76,7 +78,7 @@ def bootstrap_kept_sets(X, y, *, loss, rho, lam, seeds, on_done=None) -> list[se
     return [s for s in run_tasks(one, seeds, on_done=on_done) if s is not None]
 
 
-def run(source, opts: DataOptions, *, folds=5, rule="min", n_boot=30, n_lams=100,
+def run(source, opts: DataOptions, *, folds=5, rule="1se", n_boot=30, n_lams=100,
         as_json=False, out=None) -> dict:
     from regulab import __version__
     from regulab.core.execution import task_seeds
@@ -86,8 +88,8 @@ def run(source, opts: DataOptions, *, folds=5, rule="min", n_boot=30, n_lams=100
     rule = check_choice(rule, RULES, "--rule")
     n_boot = check_int(n_boot, "--n-boot", 2)
     n_lams = check_int(n_lams, "--n-lams", 3)
+    check_output_dir(out, [input_path(source)], ["index.html", "results.json"])
     loaded = load(source, opts)
-    guard_out_dir([loaded.path], out, ["index.html", "results.json"])
     folds = check_folds(loaded, folds)
     prep = loaded.prep
     X, y, names, loss = prep.X, prep.y, prep.feature_names, loaded.loss

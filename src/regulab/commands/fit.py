@@ -24,14 +24,15 @@ from regulab.commands.common import (
     check_float,
     check_folds,
     check_int,
+    check_output_dir,
+    check_output_file,
     console,
     emit_json,
     fit_at_lam,
     fit_with_cv,
     fmt,
     grid_for,
-    guard_out_dir,
-    guard_outputs,
+    input_path,
     load,
     penalty_label,
     penalty_ratio,
@@ -54,11 +55,10 @@ def run(source, opts: DataOptions, *, penalty="l1", l1_ratio=None, lam=None, fol
 
     rho, lam, rule, n_lams, n_pairs = _check_options(penalty, l1_ratio, lam, rule, n_lams,
                                                      n_pairs, stability)
+    inputs = [input_path(source)]
+    check_output_file(save, "--save", inputs)
+    check_output_dir(out, inputs, ["index.html", "results.json"])
     loaded = load(source, opts)
-    inputs = [loaded.path]
-    if save is not None:
-        guard_outputs(inputs, [Path(save)], "--save")
-    guard_out_dir(inputs, out, ["index.html", "results.json"])
     folds = check_folds(loaded, DEFAULT_FOLDS if folds is None else folds)
     fit, stab = _fit(loaded, penalty=penalty, rho=rho, lam=lam, folds=folds, rule=rule,
                      n_lams=n_lams, stability=stability, n_pairs=n_pairs, seed=opts.seed)

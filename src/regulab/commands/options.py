@@ -16,6 +16,9 @@ import typer
 #: ``--max-rows``'s default. The same value as :data:`regulab.data.reading.DEFAULT_MAX_ROWS`,
 #: written out because importing that module loads pandas; tests/test_cli.py checks they agree.
 DEFAULT_MAX_ROWS = 5_000_000
+#: ``--max-categories``'s default: :func:`regulab.data.prepare.prepare`'s ``max_categories``
+#: (tests/test_cli_outputs.py checks they agree).
+DEFAULT_MAX_CATEGORIES = 50
 
 DATA_HELP = "A CSV/TSV or Parquet file, or a built-in dataset name (see `regulab datasets`)."
 
@@ -28,6 +31,11 @@ Target = Annotated[str | None, typer.Option(
 Features = Annotated[list[str] | None, typer.Option(
     "--features", help="Feature columns, comma-separated (repeatable; default: every column but "
     "the target).", show_default=False)]
+Exclude = Annotated[list[str] | None, typer.Option(
+    "--exclude", help="Columns to leave out, comma-separated (repeatable).", show_default=False)]
+MaxCategories = Annotated[int, typer.Option(
+    "--max-categories", help="Most distinct values of a text column that is one-hot encoded "
+    "(a text column with more is refused).")]
 Task = Annotated[str, typer.Option(
     "--task", help="auto, regression or binary (auto: 2 distinct values = binary, more numbers "
     "= regression).")]
@@ -61,11 +69,12 @@ ReportOut = Annotated[Path | None, typer.Option(
 
 
 def data_options(*, target, features, task, missing, standardize, sep, encoding, na_values,
-                 max_rows, seed):
+                 max_rows, seed, exclude=None, max_categories=DEFAULT_MAX_CATEGORIES):
     """The shared data options as :class:`regulab.commands.common.DataOptions` (the
     comma-separated lists split)."""
     from regulab.commands.common import DataOptions, split_list
 
     return DataOptions(target=target, features=split_list(features), task=task, missing=missing,
                        standardize=standardize, sep=sep, encoding=encoding,
-                       na_values=split_list(na_values), max_rows=max_rows, seed=seed)
+                       na_values=split_list(na_values), max_rows=max_rows, seed=seed,
+                       exclude=split_list(exclude), max_categories=max_categories)

@@ -21,11 +21,12 @@ from regulab.commands.common import (
     DataOptions,
     check_folds,
     check_int,
+    check_output_dir,
     console,
     emit_json,
     fit_with_cv,
     fmt,
-    guard_out_dir,
+    input_path,
     load,
     penalty_label,
     penalty_ratio,
@@ -45,8 +46,8 @@ def run(source, opts: DataOptions, *, penalty="l1", l1_ratio=None, n_lams=100, f
 
     rho = penalty_ratio(penalty, l1_ratio)
     n_lams = check_int(n_lams, "--n-lams", 3)
+    check_output_dir(out, [input_path(source)], ["index.html", "results.json", "path.csv"])
     loaded = load(source, opts)
-    guard_out_dir([loaded.path], out, ["index.html", "results.json", "path.csv"])
     folds = check_folds(loaded, folds)
     prep = loaded.prep
     X, y, names, loss = prep.X, prep.y, prep.feature_names, loaded.loss

@@ -19,13 +19,12 @@ import pandas as pd
 
 from regulab.commands.common import (
     check_int,
+    check_output_file,
     console,
     emit_json,
     fmt,
-    guard_outputs,
     input_path,
 )
-from regulab.data.errors import DataError
 from regulab.data.reading import DEFAULT_MAX_ROWS, load_input
 
 PREVIEW_ROWS = 20
@@ -33,20 +32,14 @@ PREVIEW_ROWS = 20
 
 def run(model_path, source, *, out=None, sep=None, encoding=None, na_values=None,
         max_rows=DEFAULT_MAX_ROWS, as_json=False) -> dict:
-    from regulab.data.model_io import load_model
     from regulab.data.csv_output import write_csv_safely
+    from regulab.data.model_io import load_model
 
     if max_rows is not None:
         check_int(max_rows, "--max-rows", 1)
+    check_output_file(out, "--out", [input_path(source)])
+    check_output_file(out, "--out", [Path(model_path)], "the model file")
     model = load_model(model_path)
-    inp = input_path(source)
-    if out is not None:
-        out = Path(out)
-        guard_outputs([inp], [out], "--out")
-        guard_outputs([Path(model_path)], [out], "--out", "the model file")
-        if out.is_dir():
-            raise DataError(f"{out}: --out is a folder; give a file name such as "
-                            f"{str(out / 'predictions.csv')!r}")
     table = load_input(source, sep=sep, encoding=encoding, na_values=na_values,
                        max_rows=max_rows, min_columns=1)
     prep = model.prep

@@ -18,8 +18,9 @@ No pickle: the file is a JSON object anyone can read, diff and load in another l
   values, means and scales are applied to new data.
 
 :func:`load_model` validates all of this and raises :class:`regulab.data.DataError` (one line
-naming the file and the fault) for a missing, corrupted or foreign file. Predictions use the
-standardized coefficients on the standardized design, exactly as the fit computed them in process.
+naming the file and the fault) for a missing, corrupted or foreign file, and for a file whose two
+copies of the coefficients disagree (one edited by hand). Predictions use the standardized
+coefficients on the standardized design, exactly as the fit computed them in process.
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ LOSSES = {"regression": "squared", "binary": "logistic"}
 #: a model file larger than this is refused before it is parsed (a real one is a few KiB per
 #: hundred features)
 MAX_MODEL_BYTES = 256 * 1024 * 1024
+#: how far the stored original-units coefficients may be from those recomputed from the
+#: standardized ones (JSON keeps every double exactly; this allows another writer's rounding)
+UNITS_RTOL = 1e-9
 #: the other tools whose parameters are written beside lam (where they can express it)
 CONVENTION_TARGETS = ("sklearn-lasso", "sklearn-ridge", "sklearn-elasticnet", "sklearn-logistic",
                       "glmnet")
@@ -183,6 +187,26 @@ def _numbers(doc, key, n, bad) -> np.ndarray:
     return arr
 
 
+def _check_units_agree(doc, prep: Prepared, coef_std, intercept_std, bad) -> None:
+    """Refuse a file whose original-units ``coef`` / ``intercept`` are not what the
+    standardized ones give with the stored means and scales (a hand edit of one copy: predictions
+    use the standardized copy, so an edited ``coef`` would be silently ignored)."""
+    names = prep.feature_names
+    coef = _numbers(doc, "coef", len(names), bad)
+    intercept = _number(doc, "intercept", bad)
+    want, want_b = prep.to_original_units(coef_std, intercept_std)
+    off = np.flatnonzero(np.abs(coef - want) > UNITS_RTOL * np.abs(want))
+    if off.size:
+        j = off[0]
+        raise bad(f"'coef' of {names[j]!r} is {coef[j]!r} but 'coef_standardized' with the "
+                  f"stored means and scales gives {float(want[j])!r}; the two copies must agree")
+    # the intercept is a difference of terms: its tolerance is relative to their size
+    terms = abs(intercept_std) + float(np.sum(np.abs(np.asarray(want) * prep.means)))
+    if abs(intercept - float(want_b)) > UNITS_RTOL * max(terms, abs(float(want_b))):
+        raise bad(f"'intercept' is {intercept!r} but 'intercept_standardized' with the stored "
+                  f"means and scales gives {float(want_b)!r}; the two copies must agree")
+
+
 def model_from_dict(doc, *, source_name: str = "model") -> Model:
     """Validate a parsed model document and rebuild the :class:`Model`; DataError if malformed."""
     def bad(why):
@@ -197,7 +221,7 @@ def model_from_dict(doc, *, source_name: str = "model") -> Model:
         raise bad(f"version {show(doc.get('version'))}; this regulab ({__version__}) reads version "
                   f"{MODEL_VERSION}")
     for key in ("task", "penalty", "lam", "l1_ratio", "feature_names", "coef_standardized",
-                "intercept_standardized", "preparation"):
+                "intercept_standardized", "coef", "intercept", "preparation"):
         if key not in doc:
             raise bad(f"no {key!r}")
     if doc["task"] not in LOSSES:
@@ -222,6 +246,7 @@ def model_from_dict(doc, *, source_name: str = "model") -> Model:
         raise bad("'feature_names' do not match the preparation's features")
     coef = _numbers(doc, "coef_standardized", len(names), bad)
     intercept = _number(doc, "intercept_standardized", bad)
+    _check_units_agree(doc, prep, coef, intercept, bad)
     lam_choice = doc.get("lam_choice") or {}
     if not isinstance(lam_choice, dict):
         raise bad("'lam_choice' is not an object")
