@@ -228,6 +228,16 @@ def test_tampered_preparation_is_refused(regression, tmp_path, key, value, fault
     assert fault in msg, msg
 
 
+@pytest.mark.parametrize("key, value", [("columns", 5), ("means", {"a": 1}), ("report", 7)])
+def test_wrong_types_in_the_preparation_are_said_in_words(regression, tmp_path, key, value):
+    _, _, model = regression
+    _, doc = saved_doc(model, tmp_path)
+    doc["preparation"][key] = value
+    msg = refused(write_doc(tmp_path, doc))
+    assert "not a valid regulab model file (preparation: " in msg, msg
+    assert "object is not" not in msg and "Error" not in msg, msg
+
+
 def test_binary_preparation_needs_two_classes(binary, tmp_path):
     _, model = binary
     _, doc = saved_doc(model, tmp_path)

@@ -237,8 +237,10 @@ def model_from_dict(doc, *, source_name: str = "model") -> Model:
         prep = Prepared.from_dict(prep_doc, source_name=source_name)
     except DataError as exc:
         raise bad(f"preparation: {str(exc).split(': ', 1)[-1]}") from None
-    except (TypeError, ValueError, KeyError, AttributeError) as exc:
-        raise bad(f"preparation: {exc}") from None
+    except (TypeError, ValueError, KeyError, AttributeError):
+        # a field of the wrong type deep inside: say so in words, not Python's
+        raise bad("preparation: a field has the wrong type or shape (the file was edited or "
+                  "damaged)") from None
     if prep.task != doc["task"]:
         raise bad(f"task {doc['task']!r} but the preparation's task is {prep.task!r}")
     names = doc["feature_names"]
