@@ -317,3 +317,14 @@ def test_readme_and_help_agree_on_only(capsys):
     code, _, err = run_cli(["explain", "--only", "one-weight", "geometry"], capsys)
     one_line(code, err, "geometry")
     assert code == 2
+
+
+def test_one_data_row_says_only_one_row(tmp_path, capsys):
+    """A file with one data row is refused for what it is, not as a 'constant target'."""
+    f = tmp_path / "one.csv"
+    f.write_text("x1,x2,y\n1.0,2.0,3.0\n")
+    with pytest.raises(SystemExit) as exc:
+        main(["fit", str(f), "--target", "y"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and "only 1 row" in err and "constant" not in err
+    assert len(err.strip().splitlines()) == 1

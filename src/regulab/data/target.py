@@ -35,6 +35,9 @@ def target_task(t: pd.Series, na, target, task, src):
     else:
         distinct = pd.unique(texts(tv))
     k = len(distinct)
+    if len(tv) == 1:  # one row says nothing about the target's spread: name the real problem
+        raise DataError(f"{src}: only 1 row has a value of target {show(target)}; a fit needs at "
+                        f"least 2 rows (and cross-validation more)")
     if k == 1:
         shown = fmt_num(distinct[0]) if kind == "numeric" else show(distinct[0])
         raise DataError(f"{src}: target {show(target)} is constant: all {len(tv):,} values are "
