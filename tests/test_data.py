@@ -133,6 +133,31 @@ def test_duplicate_column_names(tmp_path):
         msg.endswith("duplicate column name 'age' (columns 2 and 5)")
 
 
+def wide_csv(path, names, n_rows, seed=0):
+    """A p >> n table: header ``names`` + ``y``, ``n_rows`` rows of short numbers."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 10, size=(n_rows, len(names) + 1))
+    path.write_text(",".join(list(names) + ["y"]) + "\n"
+                    + "".join(",".join(map(str, row)) + "\n" for row in x))
+    return path
+
+
+@pytest.mark.parametrize("names", [[f"c{i}" for i in range(50_000)],
+                                   [f"feature_{i:06d}" for i in range(10_000)]])
+def test_wide_header_is_never_cut(tmp_path, names):
+    """A header line longer than the sniffing sample (64 KiB) reads whole: the sample size must
+    not apply to the header (it was cut: a false duplicate name, or 9363 header fields)."""
+    f = wide_csv(tmp_path / "wide.csv", names, 3)
+    assert f.read_text().index("\n") > 64 * 1024
+    df = read_table(f)
+    assert df.shape == (3, len(names) + 1)
+    assert list(df.columns[:2]) == names[:2] and df.columns[-1] == "y"
+    assert df.attrs["regulab_source"]["delimiter"] == ","
+    # a ragged row is still named against the full header
+    f.write_text(f.read_text() + "1,2\n")
+    assert f"but the header (line 1) has {len(names) + 1}" in error_of(read_table, f)
+
+
 def test_max_rows_and_byte_guard(tmp_path):
     f = write(tmp_path / "m.csv", "a,y\n" + "".join(f"{i},{i}\n" for i in range(10)))
     msg = error_of(read_table, f, max_rows=3)
