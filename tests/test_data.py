@@ -448,3 +448,19 @@ def test_write_csv_safely(tmp_path):
     back = pd.read_csv(out)
     assert back["coef"].tolist()[:2] == [-1.25, 0.0] and back["n"].tolist() == [-1, 2, 3]
     assert not [p for p in os.listdir(tmp_path) if p.startswith(".")]
+
+
+def test_overflowing_values_refused_in_prepare_and_apply():
+    """Finite values whose square overflows float64 are refused like inf, at fit and at apply;
+    1e100 (square 1e200) is a number like any other."""
+    df = table()
+    df.loc[3, "a"] = 1e100
+    p = prepare(df, "y")
+    assert np.all(np.isfinite(p.X)) and np.all(np.isfinite(p.scales))
+    new = table(seed=1)
+    new.loc[4, "b"] = -1e200
+    msg = error_of(p.apply, new, source_name="new.csv")
+    assert msg.startswith("new.csv: column 'b' holds -1e+200 at data row 5;") and "overflow" in msg
+    df.loc[3, "a"] = 1e200
+    msg = error_of(prepare, df, "y", source_name="d.csv")
+    assert msg.startswith("d.csv: column 'a' holds 1e+200 at data row 4;") and "overflow" in msg

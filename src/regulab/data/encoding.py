@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from regulab.data.checks import check_design_memory
+from regulab.data.checks import check_design_memory, check_magnitude
 from regulab.data.errors import DataError
 from regulab.data.messages import show, show_list, show_row
 from regulab.data.values import floats, fmt_num, sort_levels, texts
@@ -75,10 +75,7 @@ def _numeric_into(X, off, s, na, spec, missing, src) -> None:
     if bad.size:
         raise DataError(f"{src}: column {show(spec.name)} holds {show(s.iloc[bad[0]])} at "
                         f"{show_row(bad[0])}, but the model reads it as a number")
-    inf = np.flatnonzero(np.isinf(vals))
-    if inf.size:
-        raise DataError(f"{src}: column {show(spec.name)} holds {vals[inf[0]]} at "
-                        f"{show_row(inf[0])}; infinite values are not usable")
+    check_magnitude(vals, f"column {show(spec.name)}", src)
     if missing == "mean" and na.any():
         vals = np.where(na, spec.fill[0], vals)
     X[:, off] = vals
