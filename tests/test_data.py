@@ -321,14 +321,18 @@ def test_one_hot_names_and_dropped_columns():
     df["const"] = 3
     df["when"] = pd.Timestamp("2020-01-01")
     p = prepare(df, "y")
-    assert p.feature_names == ["a", "b", "color=blue", "color=green", "color=red"]
+    # k levels -> k-1 indicators; the reference is the most frequent level (green: 12 of 30)
+    assert p.feature_names == ["a", "b", "color=blue", "color=red"]
+    assert p.columns[2].reference == "green" and p.columns[2].levels == ["blue", "green", "red"]
+    assert any("'color'" in line and "reference level 'green'" in line for line in p.report)
     assert "constant" in p.dropped_columns["const"] and "date" in p.dropped_columns["when"]
     assert any("'const'" in line and "dropped" in line for line in p.report)
-    assert p.X.shape == (30, 5) and p.X.dtype == np.float64
+    assert p.X.shape == (30, 4) and p.X.dtype == np.float64
     assert np.allclose(p.X.mean(axis=0), 0) and np.allclose(p.X.std(axis=0), 1)
     p2 = prepare(df, "y", standardize=False)
     assert set(np.unique(p2.X[:, 2:])) == {0.0, 1.0}
-    assert np.array_equal(p2.X[:, 2:].sum(axis=1), np.ones(30))
+    green = (df["color"] == "green").to_numpy()
+    assert np.array_equal(p2.X[:, 2:].sum(axis=1), (~green).astype(float))
 
 
 def test_apply_reproduces_training_x_and_round_trip():
@@ -350,14 +354,15 @@ def test_apply_new_data_unseen_level_and_missing_column():
     new = pd.DataFrame({"a": [0.0, 1.0], "b": [1.0, 2.0], "color": ["red", "purple"],
                         "extra": [1, 2]})
     out = p.apply(new, source_name="new.csv")
-    assert out.y is None and out.X.shape == (2, 5)
+    assert out.y is None and out.X.shape == (2, 4)
     raw_zero = -p.means[2:] / p.scales[2:]
     assert np.allclose(out.X[1, 2:], raw_zero)
-    assert any("'purple'" in line for line in out.report)
+    assert any("'purple'" in line and "reference level 'green'" in line for line in out.report)
     p2 = prepare(table().assign(color=["1", "2", "x"] * 10), "y")
+    assert p2.columns[2].reference == "1"       # a three-way tie: the first in sorted order
     out2 = p2.apply(table(4).assign(color=[1, 2.0, "x", None]), source_name="new.csv")
     assert np.array_equal(out2.rows, [0, 1, 2])
-    assert np.array_equal(out2.X[:, 2:] > 0, np.eye(3, dtype=bool))
+    assert np.array_equal(out2.X[:, 2:] > 0, np.array([[0, 0], [1, 0], [0, 1]], dtype=bool))
     msg = error_of(p.apply, new.drop(columns="b"), source_name="new.csv")
     assert "new.csv" in msg and "'b'" in msg and "missing" in msg
     bad = new.assign(a=["1.0", "oops"])
