@@ -1,7 +1,10 @@
 """Data problems seen through the real command (``regulab fit FILE --target y``): a wide header,
 values that overflow float64, categorical encoding. Each bad input gets one line on stderr."""
 
+import json
+
 import numpy as np
+import pandas as pd
 import pytest
 
 from regulab.cli import main
@@ -51,3 +54,103 @@ def test_fit_refuses_values_that_overflow(tmp_path, capsys, recwarn, big, extra)
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert "target 'y'" in err and "data row 1" in err and "overflow" in err
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+def categorical_table(path, n=120, seed=0):
+    """A numeric target, a two-level and a three-level categorical column and two numbers."""
+    rng = np.random.default_rng(seed)
+    league = rng.permutation(["A"] * (n * 11 // 20) + ["N"] * (n - n * 11 // 20))
+    division = rng.permutation(["E"] * (n // 5) + ["W"] * (n // 2) + ["C"] * (n - n // 5 - n // 2))
+    x1, x2 = rng.standard_normal(n), rng.standard_normal(n)
+    y = 3 * x1 + 1.5 * (league == "N") - 2 * (division == "E") + rng.standard_normal(n)
+    pd.DataFrame({"x1": x1.round(4), "league": league, "division": division,
+                  "x2": x2.round(4), "y": y.round(4)}).to_csv(path, index=False)
+    return path
+
+
+def test_fit_one_indicator_per_non_reference_level(tmp_path, capsys):
+    """k levels -> k-1 indicators, the reference (most frequent) named in the preparation report;
+    the kept count is the exact non-zeros of the solver, with no residue of a collinear pair."""
+    f = categorical_table(tmp_path / "teams.csv")
+    model = tmp_path / "model.json"
+    code, out, err = run_cli(["fit", str(f), "--target", "y", "--json", "--save", str(model)],
+                             capsys)
+    assert code == 0, err
+    doc = json.loads(out)
+    names = [feat["name"] for feat in doc["features"]]
+    assert names == ["x1", "league=N", "division=C", "division=E", "x2"]
+    report = " ".join(doc["preparation"]["steps"])
+    assert "reference level 'A'" in report and "reference level 'W'" in report
+    kept = [feat for feat in doc["features"] if feat["kept"]]
+    assert doc["n_kept"] == len(kept)
+    assert all(abs(feat["coef_standardized"]) > 1e-6 for feat in kept)
+    assert {"x1", "league=N", "division=E"} <= {feat["name"] for feat in kept}
+    # the saved model predicts through the real command
+    code, out, err = run_cli(["predict", str(model), str(f), "--json"], capsys)
+    assert code == 0, err
+    pred = json.loads(out)
+    assert len(pred["predictions"]) == 120
+
+
+def as_format_1(doc):
+    """A model document as regulab wrote it before reference levels: preparation version 1, one
+    indicator per level. The reference level's indicator gets coefficient 0, so the model is the
+    same function of the table."""
+    doc = json.loads(json.dumps(doc))
+    prep = doc["preparation"]
+    prep["version"] = 1
+    names, means, scales = [], [], []
+    per_feature = {k: [] for k in ("coef", "coef_standardized")}
+    j = 0
+    for col in prep["columns"]:
+        if col["kind"] == "numeric":
+            pos = [(col["name"], j)]
+            j += 1
+        else:
+            ref = col.pop("reference")
+            freq = dict(zip([lv for lv in col["levels"] if lv != ref], col["fill"]))
+            freq[ref] = 1.0 - sum(col["fill"])
+            col["fill"] = [freq[lv] for lv in col["levels"]]
+            pos = []
+            for lv in col["levels"]:
+                pos.append((f"{col['name']}={lv}", None if lv == ref else j))
+                j += lv != ref
+        for name, k in pos:
+            names.append(name)
+            if k is None:
+                f = freq[name.split("=", 1)[1]]
+                means.append(f)
+                scales.append(float(np.sqrt(f * (1 - f))))
+                for key in per_feature:
+                    per_feature[key].append(0.0)
+            else:
+                means.append(prep["means"][k])
+                scales.append(prep["scales"][k])
+                for key in per_feature:
+                    per_feature[key].append(doc[key][k])
+    prep.update(feature_names=names, means=means, scales=scales)
+    doc.update(feature_names=names, **per_feature)
+    return doc
+
+
+def test_predict_reads_format_1_model_files(tmp_path, capsys):
+    """Model files written before reference levels (one indicator per level) still load and
+    predict as they were fitted."""
+    f = categorical_table(tmp_path / "teams.csv")
+    new = tmp_path / "new.json"
+    code, _, err = run_cli(["fit", str(f), "--target", "y", "--save", str(new)], capsys)
+    assert code == 0, err
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(as_format_1(json.loads(new.read_text()))))
+    preds = []
+    for model in (new, old):
+        code, out, err = run_cli(["predict", str(model), str(f), "--json"], capsys)
+        assert code == 0, err
+        preds.append([r["prediction"] for r in json.loads(out)["predictions"]])
+    assert np.allclose(preds[0], preds[1], rtol=1e-12, atol=1e-12)
+    doc = json.loads(old.read_text())
+    doc["preparation"]["version"] = 2      # format 2 must name its reference levels
+    old.write_text(json.dumps(doc))
+    code, out, err = run_cli(["predict", str(old), str(f)], capsys)
+    assert code != 0 and len(err.strip().splitlines()) == 1
+    assert "reference level None" in err
