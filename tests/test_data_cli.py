@@ -121,13 +121,13 @@ def as_format_1(doc):
                 f = freq[name.split("=", 1)[1]]
                 means.append(f)
                 scales.append(float(np.sqrt(f * (1 - f))))
-                for key in per_feature:
-                    per_feature[key].append(0.0)
+                for values in per_feature.values():
+                    values.append(0.0)
             else:
                 means.append(prep["means"][k])
                 scales.append(prep["scales"][k])
-                for key in per_feature:
-                    per_feature[key].append(doc[key][k])
+                for key, values in per_feature.items():
+                    values.append(doc[key][k])
     prep.update(feature_names=names, means=means, scales=scales)
     doc.update(feature_names=names, **per_feature)
     return doc
