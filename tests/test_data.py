@@ -133,6 +133,31 @@ def test_duplicate_column_names(tmp_path):
         msg.endswith("duplicate column name 'age' (columns 2 and 5)")
 
 
+def wide_csv(path, names, n_rows, seed=0):
+    """A p >> n table: header ``names`` + ``y``, ``n_rows`` rows of short numbers."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 10, size=(n_rows, len(names) + 1))
+    path.write_text(",".join(list(names) + ["y"]) + "\n"
+                    + "".join(",".join(map(str, row)) + "\n" for row in x))
+    return path
+
+
+@pytest.mark.parametrize("names", [[f"c{i}" for i in range(50_000)],
+                                   [f"feature_{i:06d}" for i in range(10_000)]])
+def test_wide_header_is_never_cut(tmp_path, names):
+    """A header line longer than the sniffing sample (64 KiB) reads whole: the sample size must
+    not apply to the header (it was cut: a false duplicate name, or 9363 header fields)."""
+    f = wide_csv(tmp_path / "wide.csv", names, 3)
+    assert f.read_text().index("\n") > 64 * 1024
+    df = read_table(f)
+    assert df.shape == (3, len(names) + 1)
+    assert list(df.columns[:2]) == names[:2] and df.columns[-1] == "y"
+    assert df.attrs["regulab_source"]["delimiter"] == ","
+    # a ragged row is still named against the full header
+    f.write_text(f.read_text() + "1,2\n")
+    assert f"but the header (line 1) has {len(names) + 1}" in error_of(read_table, f)
+
+
 def test_max_rows_and_byte_guard(tmp_path):
     f = write(tmp_path / "m.csv", "a,y\n" + "".join(f"{i},{i}\n" for i in range(10)))
     msg = error_of(read_table, f, max_rows=3)
@@ -296,14 +321,18 @@ def test_one_hot_names_and_dropped_columns():
     df["const"] = 3
     df["when"] = pd.Timestamp("2020-01-01")
     p = prepare(df, "y")
-    assert p.feature_names == ["a", "b", "color=blue", "color=green", "color=red"]
+    # k levels -> k-1 indicators; the reference is the most frequent level (green: 12 of 30)
+    assert p.feature_names == ["a", "b", "color=blue", "color=red"]
+    assert p.columns[2].reference == "green" and p.columns[2].levels == ["blue", "green", "red"]
+    assert any("'color'" in line and "reference level 'green'" in line for line in p.report)
     assert "constant" in p.dropped_columns["const"] and "date" in p.dropped_columns["when"]
     assert any("'const'" in line and "dropped" in line for line in p.report)
-    assert p.X.shape == (30, 5) and p.X.dtype == np.float64
+    assert p.X.shape == (30, 4) and p.X.dtype == np.float64
     assert np.allclose(p.X.mean(axis=0), 0) and np.allclose(p.X.std(axis=0), 1)
     p2 = prepare(df, "y", standardize=False)
     assert set(np.unique(p2.X[:, 2:])) == {0.0, 1.0}
-    assert np.array_equal(p2.X[:, 2:].sum(axis=1), np.ones(30))
+    green = (df["color"] == "green").to_numpy()
+    assert np.array_equal(p2.X[:, 2:].sum(axis=1), (~green).astype(float))
 
 
 def test_apply_reproduces_training_x_and_round_trip():
@@ -325,14 +354,15 @@ def test_apply_new_data_unseen_level_and_missing_column():
     new = pd.DataFrame({"a": [0.0, 1.0], "b": [1.0, 2.0], "color": ["red", "purple"],
                         "extra": [1, 2]})
     out = p.apply(new, source_name="new.csv")
-    assert out.y is None and out.X.shape == (2, 5)
+    assert out.y is None and out.X.shape == (2, 4)
     raw_zero = -p.means[2:] / p.scales[2:]
     assert np.allclose(out.X[1, 2:], raw_zero)
-    assert any("'purple'" in line for line in out.report)
+    assert any("'purple'" in line and "reference level 'green'" in line for line in out.report)
     p2 = prepare(table().assign(color=["1", "2", "x"] * 10), "y")
+    assert p2.columns[2].reference == "1"       # a three-way tie: the first in sorted order
     out2 = p2.apply(table(4).assign(color=[1, 2.0, "x", None]), source_name="new.csv")
     assert np.array_equal(out2.rows, [0, 1, 2])
-    assert np.array_equal(out2.X[:, 2:] > 0, np.eye(3, dtype=bool))
+    assert np.array_equal(out2.X[:, 2:] > 0, np.array([[0, 0], [1, 0], [0, 1]], dtype=bool))
     msg = error_of(p.apply, new.drop(columns="b"), source_name="new.csv")
     assert "new.csv" in msg and "'b'" in msg and "missing" in msg
     bad = new.assign(a=["1.0", "oops"])
@@ -423,3 +453,19 @@ def test_write_csv_safely(tmp_path):
     back = pd.read_csv(out)
     assert back["coef"].tolist()[:2] == [-1.25, 0.0] and back["n"].tolist() == [-1, 2, 3]
     assert not [p for p in os.listdir(tmp_path) if p.startswith(".")]
+
+
+def test_overflowing_values_refused_in_prepare_and_apply():
+    """Finite values whose square overflows float64 are refused like inf, at fit and at apply;
+    1e100 (square 1e200) is a number like any other."""
+    df = table()
+    df.loc[3, "a"] = 1e100
+    p = prepare(df, "y")
+    assert np.all(np.isfinite(p.X)) and np.all(np.isfinite(p.scales))
+    new = table(seed=1)
+    new.loc[4, "b"] = -1e200
+    msg = error_of(p.apply, new, source_name="new.csv")
+    assert msg.startswith("new.csv: column 'b' holds -1e+200 at data row 5;") and "overflow" in msg
+    df.loc[3, "a"] = 1e200
+    msg = error_of(prepare, df, "y", source_name="d.csv")
+    assert msg.startswith("d.csv: column 'a' holds 1e+200 at data row 4;") and "overflow" in msg

@@ -9,7 +9,7 @@ import numpy as np
 
 from regulab.core import memory
 from regulab.data.errors import DataError
-from regulab.data.messages import show, show_bytes
+from regulab.data.messages import show, show_bytes, show_row
 
 #: a data step (reading a file, building the design) may use at most this share of the memory
 #: available (:func:`regulab.core.memory.available_memory`, cgroup limits included)
@@ -21,6 +21,27 @@ READ_FACTOR = 4
 #: float64 designs held at once while one is built: the design, its row subset (missing='drop')
 #: and the temporaries of encoding
 DESIGN_COPIES = 3
+#: The largest magnitude of a number in a table. Beyond it a value is refused up front, like inf:
+#: the fit squares and sums the values (means, standard deviations, X'X, the loss), and 1e200
+#: is finite but its square is not in float64. 1e150 squared is 1e300, so sums of squares over
+#: up to 1e8 rows stay below float64's largest number (1.8e308).
+MAX_ABS_VALUE = 1e150
+
+
+def check_magnitude(vals: np.ndarray, what: str, src: str, positions=None, hint: str = "") -> None:
+    """DataError naming the first value of ``vals`` (float64, NaN = missing) that is infinite or
+    beyond ``±MAX_ABS_VALUE``, and its row (``positions[i]`` when given, else ``i``). ``what``:
+    ``"column 'x'"`` or ``"target 'y'"``; ``hint`` ends the message."""
+    with np.errstate(invalid="ignore"):
+        bad = np.flatnonzero(np.abs(vals) > MAX_ABS_VALUE)
+    if not bad.size:
+        return
+    i = bad[0]
+    row = show_row(i if positions is None else positions[i])
+    why = ("infinite values are not usable" if np.isinf(vals[i]) else
+           f"values beyond ±{MAX_ABS_VALUE:.0e} overflow float64 once squared or summed; rescale "
+           f"it")
+    raise DataError(f"{src}: {what} holds {vals[i]:.6g} at {row}; {why}{hint}")
 
 
 def stat_input(path, *, missing: str, kind: str, empty_note: str = ""):

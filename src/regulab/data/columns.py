@@ -13,9 +13,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from regulab.data.checks import check_magnitude
 from regulab.data.encoding import column_spec
 from regulab.data.errors import DataError
-from regulab.data.messages import close_matches, na_hint, show, show_list, show_row
+from regulab.data.messages import close_matches, na_hint, show, show_list
 from regulab.data.prep_report import PrepReport
 from regulab.data.values import floats, fmt_num, numeric_tokens, texts, value_kind
 
@@ -83,11 +84,8 @@ def classify_columns(dfa, lookup, names, rows, max_categories, report: PrepRepor
 
 def _numeric_verdict(name, s, na, rows, report: PrepReport, src) -> str | None:
     vals = floats(s)
-    inf = np.flatnonzero(np.isinf(vals))
-    if inf.size:
-        raise DataError(f"{src}: column {show(name)} holds {vals[inf[0]]} at "
-                        f"{show_row(rows[inf[0]])}; infinite values are not usable (leave "
-                        f"the column out with --features)")
+    check_magnitude(vals, f"column {show(name)}", src, rows,
+                    " (leave the column out with --features)")
     present = vals[~na]
     if present.min() == present.max():
         report.drop_column(name, f"constant (every value is {fmt_num(present[0])})")

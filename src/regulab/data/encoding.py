@@ -1,10 +1,18 @@
 """Source columns into columns of the design: numbers as they are, text one-hot encoded.
 
-Text columns are one-hot encoded with **one indicator per level and no reference level**
-(``color=blue``, ``color=red``, ...; glmnet's convention for penalized models: the penalty, not an
-arbitrary reference, decides which levels matter, and the result does not depend on the order of
-the levels). Levels are sorted (numerically when they all look like numbers). A level unseen in
-training gives all zeros in that column's indicators.
+Text columns are one-hot encoded with **one reference level dropped**: a column with k levels
+gives k-1 indicators (``color=green``, ``color=red`` with reference ``blue``). The reference is
+the most frequent level on the rows kept for the fit, ties broken by the sorted order. Why: with
+one indicator per level the indicators sum to 1 on every row, so after standardization they are
+exactly collinear (for two levels, one is minus the other); the lasso solution is then not unique
+and a level can come out "kept" with a coefficient of rounding size (-2.5e-13). With k-1
+indicators the support is well defined: an indicator's coefficient is the shift of its level
+against the reference level. Levels are sorted (numerically when they all look like numbers).
+A level unseen in training gives all zeros in that column's indicators, i.e. it is read as the
+reference level (reported).
+
+Preparations stored before this rule (format version 1) keep their one-indicator-per-level
+encoding (``reference`` is None): their models predict as they were fitted.
 
 Missing values follow the policy: ``'drop'`` leaves the row out, ``'mean'`` fills the training
 mean (for a categorical column, its indicators get the training level frequencies, i.e. 0 after
@@ -18,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from regulab.data.checks import check_design_memory
+from regulab.data.checks import check_design_memory, check_magnitude
 from regulab.data.errors import DataError
 from regulab.data.messages import show, show_list, show_row
 from regulab.data.values import floats, fmt_num, sort_levels, texts
@@ -30,17 +38,24 @@ class ColumnSpec:
 
     name: str
     kind: str                       # "numeric" or "categorical"
-    levels: list | None = None      # categorical: sorted level texts, one indicator each
+    levels: list | None = None      # categorical: every level text, sorted
     fill: list = field(default_factory=list)   # raw values used for missing ('mean' policy)
+    reference: str | None = None    # categorical: the level without an indicator (None: every
+    #                                 level has one, as in format-1 preparations)
+
+    @property
+    def indicator_levels(self) -> list[str]:
+        """The levels with an indicator column, in order (every level but the reference)."""
+        return [lv for lv in self.levels if lv != self.reference]
 
     @property
     def width(self) -> int:
-        return 1 if self.kind == "numeric" else len(self.levels)
+        return 1 if self.kind == "numeric" else len(self.indicator_levels)
 
     def output_names(self) -> list[str]:
         if self.kind == "numeric":
             return [self.name]
-        return [f"{self.name}={lv}" for lv in self.levels]
+        return [f"{self.name}={lv}" for lv in self.indicator_levels]
 
 
 def column_spec(s: pd.Series, name: str, kind: str, after_drop: str):
@@ -59,14 +74,21 @@ def column_spec(s: pd.Series, name: str, kind: str, after_drop: str):
         return None, (f"constant{after_drop} (every value is {show(levels[0])})"
                       if levels else "no values left")
     codes = pd.Index(levels).get_indexer(values)
-    freq = np.bincount(codes, minlength=len(levels)) / len(codes)
-    return ColumnSpec(name, "categorical", levels, [float(f) for f in freq]), None
+    counts = np.bincount(codes, minlength=len(levels))
+    reference = levels[int(np.argmax(counts))]  # the most frequent; argmax takes the first tie
+    freq = [float(c / len(codes)) for lv, c in zip(levels, counts) if lv != reference]
+    return ColumnSpec(name, "categorical", levels, freq, reference), None
 
 
 def one_hot_line(spec: ColumnSpec) -> str:
     """The report line of a one-hot encoded column."""
-    return (f"column {show(spec.name)}: one-hot encoded into {spec.width} indicator columns, one "
-            f"per level, no reference level ({show_list(spec.levels, 8)})")
+    if spec.reference is None:
+        return (f"column {show(spec.name)}: one-hot encoded into {spec.width} indicator columns, "
+                f"one per level, no reference level ({show_list(spec.levels, 8)})")
+    return (f"column {show(spec.name)}: one-hot encoded into {spec.width} indicator column"
+            f"{'s' if spec.width != 1 else ''} ({show_list(spec.indicator_levels, 8)}) against "
+            f"the reference level {show(spec.reference)} (the most frequent, ties by sorted "
+            f"order), which has none")
 
 
 def _numeric_into(X, off, s, na, spec, missing, src) -> None:
@@ -75,10 +97,7 @@ def _numeric_into(X, off, s, na, spec, missing, src) -> None:
     if bad.size:
         raise DataError(f"{src}: column {show(spec.name)} holds {show(s.iloc[bad[0]])} at "
                         f"{show_row(bad[0])}, but the model reads it as a number")
-    inf = np.flatnonzero(np.isinf(vals))
-    if inf.size:
-        raise DataError(f"{src}: column {show(spec.name)} holds {vals[inf[0]]} at "
-                        f"{show_row(inf[0])}; infinite values are not usable")
+    check_magnitude(vals, f"column {show(spec.name)}", src)
     if missing == "mean" and na.any():
         vals = np.where(na, spec.fill[0], vals)
     X[:, off] = vals
@@ -86,14 +105,16 @@ def _numeric_into(X, off, s, na, spec, missing, src) -> None:
 
 def _indicators_into(X, off, s, na, spec, missing, notes) -> None:
     values = texts(s)
-    codes = pd.Index(spec.levels).get_indexer(values)
-    unseen = (codes < 0) & ~na
+    codes = pd.Index(spec.indicator_levels).get_indexer(values)
+    unseen = (pd.Index(spec.levels).get_indexer(values) < 0) & ~na
     rows = np.flatnonzero(codes >= 0)
     X[rows, off + codes[rows]] = 1.0
     if unseen.any():
         new = list(dict.fromkeys(values[unseen].tolist()))
+        as_ref = (f", as for the reference level {show(spec.reference)}"
+                  if spec.reference is not None else "")
         notes.append(f"column {show(spec.name)}: {int(unseen.sum()):,} rows hold levels "
-                     f"unseen in training ({show_list(new, 4)}): all its indicators are 0")
+                     f"unseen in training ({show_list(new, 4)}): all its indicators are 0{as_ref}")
     if missing == "mean" and na.any():
         X[np.ix_(na, np.arange(off, off + spec.width))] = np.asarray(spec.fill)
 

@@ -8,7 +8,8 @@ names and a ``report`` of every step with its counts. The steps, each in its own
 2. **Rows** (:mod:`regulab.data.missing`): rows with a missing target are always dropped; missing
    feature values follow ``missing='drop'``, ``'mean'`` or ``'error'``.
 3. **Columns** (:mod:`regulab.data.columns`): numbers used as they are, text with at most
-   ``max_categories`` levels one-hot encoded (:mod:`regulab.data.encoding`), other text refused,
+   ``max_categories`` levels one-hot encoded with k-1 indicators against a reference level (the
+   most frequent; :mod:`regulab.data.encoding`), other text refused,
    constant, all-missing and date/time columns dropped with the reason.
 4. **Standardization** (:mod:`regulab.data.standardize`, default): every column of ``X``,
    indicators included, centred and divided by its population standard deviation.

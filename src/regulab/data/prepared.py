@@ -26,7 +26,10 @@ from regulab.data.target import encode_target
 TASKS = ("auto", "regression", "binary")
 MISSING = ("drop", "mean", "error")
 FORMAT = "regulab-preparation"
-FORMAT_VERSION = 1
+#: 2: a categorical column has a reference level without an indicator (``reference``).
+#: 1 (read, never written): one indicator per level; such a file keeps that encoding.
+FORMAT_VERSION = 2
+READ_VERSIONS = (1, 2)
 
 
 @dataclass
@@ -123,8 +126,7 @@ class Prepared:
             "classes": None if self.classes is None else [py(c) for c in self.classes],
             "standardize": bool(self.standardize), "missing": self.missing,
             "max_categories": int(self.max_categories),
-            "columns": [{"name": c.name, "kind": c.kind, "levels": c.levels,
-                         "fill": [float(f) for f in c.fill]} for c in self.columns],
+            "columns": [_column_doc(c) for c in self.columns],
             "feature_names": list(self.feature_names),
             "means": [float(v) for v in self.means], "scales": [float(v) for v in self.scales],
             "n_rows": int(self.n_rows), "source_name": self.source_name,
@@ -139,7 +141,7 @@ class Prepared:
         def bad(why):
             return DataError(f"{source_name}: not a regulab preparation ({why})")
         _check_header(doc, bad)
-        columns = _columns_from_doc(doc["columns"], bad)
+        columns = _columns_from_doc(doc["columns"], doc["version"], bad)
         names = [n for c in columns for n in c.output_names()]
         try:
             means = np.asarray(doc["means"], dtype=float)
@@ -169,9 +171,10 @@ def _check_header(doc, bad) -> None:
         raise bad("expected a JSON object")
     if doc.get("format") != FORMAT:
         raise bad(f"'format' is {show(doc.get('format'))}, expected {FORMAT!r}")
-    if doc.get("version") != FORMAT_VERSION:
-        raise bad(f"version {show(doc.get('version'))}; this regulab reads version "
-                  f"{FORMAT_VERSION}")
+    version = doc.get("version")
+    if isinstance(version, bool) or version not in READ_VERSIONS:
+        raise bad(f"version {show(version)}; this regulab reads versions "
+                  f"{' and '.join(map(str, READ_VERSIONS))}")
     for key in ("target", "task", "standardize", "missing", "columns", "feature_names",
                 "means", "scales"):
         if key not in doc:
@@ -185,9 +188,18 @@ def _check_header(doc, bad) -> None:
         raise bad("a binary task needs two classes")
 
 
-def _columns_from_doc(entries, bad) -> list[ColumnSpec]:
+def _column_doc(c: ColumnSpec) -> dict:
+    doc = {"name": c.name, "kind": c.kind, "levels": c.levels,
+           "fill": [float(f) for f in c.fill]}
+    if c.kind == "categorical":
+        doc["reference"] = c.reference
+    return doc
+
+
+def _columns_from_doc(entries, version, bad) -> list[ColumnSpec]:
     """The column entries of a stored preparation as :class:`ColumnSpec`; ``bad(why)`` if one is
-    malformed."""
+    malformed. Version 1 has no reference level (one indicator per level); from version 2 a
+    categorical column names its reference, one of its levels."""
     columns = []
     for c in entries:
         if not isinstance(c, dict) or c.get("kind") not in ("numeric", "categorical") \
@@ -196,8 +208,15 @@ def _columns_from_doc(entries, bad) -> list[ColumnSpec]:
         levels = c.get("levels")
         if c["kind"] == "categorical" and (not isinstance(levels, list) or not levels):
             raise bad(f"column {show(c['name'])} has no levels")
-        spec = ColumnSpec(c["name"], c["kind"], [str(v) for v in levels] if levels else None,
-                          [float(f) for f in c.get("fill") or []])
+        levels = [str(v) for v in levels] if levels else None
+        reference = None
+        if c["kind"] == "categorical" and version >= 2:
+            reference = c.get("reference")
+            if not isinstance(reference, str) or reference not in levels:
+                raise bad(f"column {show(c['name'])}: reference level {show(reference)} is not "
+                          f"one of its levels")
+        spec = ColumnSpec(c["name"], c["kind"], levels, [float(f) for f in c.get("fill") or []],
+                          reference)
         if len(spec.fill) not in (0, spec.width):
             raise bad(f"column {show(c['name'])} has {len(spec.fill)} fill values")
         columns.append(spec)

@@ -34,7 +34,7 @@ from regulab.data.checks import (
 from regulab.data.delimited import read_delimited
 from regulab.data.errors import DataError
 from regulab.data.parquet import PARQUET_EXTENSIONS, PARQUET_MAGIC, read_parquet
-from regulab.data.sniffing import SAMPLE_BYTES
+from regulab.data.sniffing import SAMPLE_BYTES, extend_head
 
 DEFAULT_MAX_ROWS = 5_000_000
 
@@ -62,18 +62,21 @@ def read_table(path, *, sep: str | None = None, encoding: str | None = None,
     extra_na = check_na_values(na_values)
     check_max_rows_option(max_rows)
     st = stat_input(path, missing="no such file", kind="a data file")
+    ext = "".join(path.suffixes[-1:]).lower()
     try:
         with open(path, "rb") as fh:  # read-only, always
             head = fh.read(SAMPLE_BYTES)
+            if not head.startswith(PARQUET_MAGIC) and ext not in PARQUET_EXTENSIONS:
+                check_byte_size(st.st_size, max_bytes, name, "file")
+                # the sample holds whole lines: its size must not cut a wide header
+                head = extend_head(fh, head)
     except OSError as exc:
         raise DataError(f"{name}: cannot be read ({exc.strerror or exc})") from None
 
-    ext = "".join(path.suffixes[-1:]).lower()
     if head.startswith(PARQUET_MAGIC) or ext in PARQUET_EXTENSIONS:
         if not head.startswith(PARQUET_MAGIC):
             raise DataError(f"{name}: not a Parquet file (it does not start with 'PAR1')")
         return read_parquet(path, name, st.st_size, extra_na, max_rows, max_bytes, min_columns)
-    check_byte_size(st.st_size, max_bytes, name, "file")
     return read_delimited(path, name, head, st.st_size, ext, sep, encoding, extra_na, max_rows,
                           decimal, min_columns)
 

@@ -7,6 +7,10 @@ signatures) is refused. The delimiter is sniffed among ``, tab ; |`` (:class:`cs
 restricted to them, checked against the field counts of the first lines); ``tab`` for ``.tsv`` and
 ``.tab`` files. A ``;``-separated file whose numbers all use a decimal comma reads ``,`` as the
 decimal mark.
+
+The sample is the first :data:`SAMPLE_BYTES` bytes, **extended to hold the first**
+:data:`SAMPLE_LINES` **line ends**: the sample size never cuts the header line, however wide the
+table (a 50,000-column header is several hundred KiB), and the delimiter is checked on whole lines.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from regulab.data.messages import show
 from regulab.data.scanning import locate_decode_error
 
 SAMPLE_BYTES = 64 * 1024
+SAMPLE_LINES = 3  # the header and two records: enough to check a delimiter on whole lines
 DELIMITERS = (",", "\t", ";", "|")
 DELIM_NAMES = {",": "','", "\t": "tab", ";": "';'", "|": "'|'"}
 SEP_ALIASES = {"\\t": "\t", "tab": "\t", "comma": ",", "semicolon": ";", "pipe": "|", "\\|": "|"}
@@ -63,6 +68,23 @@ def check_binary(head, codec, name):
         hint = " (UTF-16 text without a byte-order mark? pass --encoding utf-16)" if utf16 else ""
         raise DataError(f"{name}: binary content (a NUL byte at offset {nul:,}), not CSV/TSV "
                         f"text{hint}")
+
+
+def extend_head(fh, head: bytes) -> bytes:
+    """``head`` (the first bytes read from ``fh``) extended, in growing reads, until it holds
+    :data:`SAMPLE_LINES` line ends or the whole file. The caller has checked the file size
+    against the memory guard, so reading up to the whole file is safe."""
+    chunks = [head]
+    step = max(len(head), SAMPLE_BYTES)
+    ends = max(head.count(b"\n"), head.count(b"\r"))
+    while ends < SAMPLE_LINES:
+        more = fh.read(step)
+        if not more:
+            break
+        chunks.append(more)
+        ends += max(more.count(b"\n"), more.count(b"\r"))
+        step *= 2
+    return b"".join(chunks)
 
 
 def sample_text(path, head, size, codec, label, name):
@@ -120,7 +142,10 @@ def choose_delimiter(text: str, whole: bool, ext: str):
         if not whole and len(recs) > 2:
             recs = recs[:-1]  # the last record of a cut sample may be cut too
         if not recs:
-            return None
+            # csv could not split a line on ``d`` (e.g. a wide line read as one field longer
+            # than csv's field limit): ``d`` does not split the header
+            stats[d] = (1, False)
+            continue
         counts = [len(r) for _, r in recs]
         stats[d] = (counts[0], all(c == counts[0] for c in counts))
     if ext in TSV_EXTENSIONS and stats["\t"][0] > 1:

@@ -11,9 +11,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from regulab.data.checks import check_magnitude
 from regulab.data.errors import DataError
 from regulab.data.messages import na_hint, show, show_list, show_row
-from regulab.data.values import floats, fmt_num, level_text, numeric_tokens, texts, value_kind
+from regulab.data.values import (
+    floats,
+    fmt_num,
+    level_text,
+    numeric_tokens,
+    texts,
+    value_kind,
+)
 
 
 def target_task(t: pd.Series, na, target, task, src):
@@ -26,11 +34,7 @@ def target_task(t: pd.Series, na, target, task, src):
                         f"(regression) or two labels (binary)")
     if kind == "numeric":
         vals = floats(tv)
-        inf = np.flatnonzero(np.isinf(vals))
-        if inf.size:
-            raise DataError(f"{src}: target {show(target)} holds {vals[inf[0]]} at "
-                            f"{show_row(np.flatnonzero(~na)[inf[0]])}; infinite values are not "
-                            f"usable")
+        check_magnitude(vals, f"target {show(target)}", src, np.flatnonzero(~na))
         distinct = np.unique(vals)
     else:
         distinct = pd.unique(texts(tv))
@@ -110,6 +114,7 @@ def encode_target(s: pd.Series, task: str, classes, target: str, src: str) -> np
         if bad.size:
             raise DataError(f"{src}: target {show(target)} holds {show(s.iloc[bad[0]])} at "
                             f"{show_row(bad[0])}, not a number")
+        check_magnitude(vals, f"target {show(target)}", src)
         return vals
     values = texts(s)
     labels = [level_text(c) for c in classes]
