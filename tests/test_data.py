@@ -469,3 +469,17 @@ def test_overflowing_values_refused_in_prepare_and_apply():
     df.loc[3, "a"] = 1e200
     msg = error_of(prepare, df, "y", source_name="d.csv")
     assert msg.startswith("d.csv: column 'a' holds 1e+200 at data row 4;") and "overflow" in msg
+
+
+def test_counts_of_one_row_are_singular():
+    """Messages say '1 row', never '1 rows' (the reviewer found '(1 rows)')."""
+    import pandas as pd
+
+    from regulab.data.messages import plural
+    from regulab.data.prepare import prepare
+
+    assert plural(1) == "1 row" and plural(0) == "0 rows" and plural(1234) == "1,234 rows"
+    df = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "y": [1.0, None, 3.0, 5.0]})
+    prep = prepare(df, "y")
+    text = " ".join(prep.report)
+    assert "1 row " in text and "1 rows" not in text

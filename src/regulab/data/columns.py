@@ -16,7 +16,7 @@ import pandas as pd
 from regulab.data.checks import check_magnitude
 from regulab.data.encoding import column_spec
 from regulab.data.errors import DataError
-from regulab.data.messages import close_matches, na_hint, show, show_list
+from regulab.data.messages import close_matches, na_hint, plural, show, show_list
 from regulab.data.prep_report import PrepReport
 from regulab.data.values import floats, fmt_num, numeric_tokens, texts, value_kind
 
@@ -109,7 +109,7 @@ def _text_verdict(name, s, na, max_categories, report: PrepReport, src) -> str |
             tokens, count = hint
             raise DataError(
                 f"{src}: column {show(name)} holds numbers and the text "
-                f"{show_list(tokens)} ({count:,} rows), so it reads as text with "
+                f"{show_list(tokens)} ({plural(count)}), so it reads as text with "
                 f"{len(levels):,} distinct values; pass --na-values {na_hint(tokens)} to "
                 f"read them as missing, or leave the column out with --features")
         raise DataError(
@@ -119,7 +119,7 @@ def _text_verdict(name, s, na, max_categories, report: PrepReport, src) -> str |
     if hint:
         tokens, count = hint
         report.note(f"column {show(name)}: numbers and the text {show_list(tokens)} "
-                    f"({count:,} rows), so its values are categories; pass --na-values "
+                    f"({plural(count)}), so its values are categories; pass --na-values "
                     f"{na_hint(tokens)} if that text means missing")
     return "categorical"
 

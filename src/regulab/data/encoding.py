@@ -28,7 +28,7 @@ import pandas as pd
 
 from regulab.data.checks import check_design_memory, check_magnitude
 from regulab.data.errors import DataError
-from regulab.data.messages import show, show_list, show_row
+from regulab.data.messages import plural, show, show_list, show_row
 from regulab.data.values import floats, fmt_num, sort_levels, texts
 
 
@@ -113,7 +113,7 @@ def _indicators_into(X, off, s, na, spec, missing, notes) -> None:
         new = list(dict.fromkeys(values[unseen].tolist()))
         as_ref = (f", as for the reference level {show(spec.reference)}"
                   if spec.reference is not None else "")
-        notes.append(f"column {show(spec.name)}: {int(unseen.sum()):,} rows hold levels "
+        notes.append(f"column {show(spec.name)}: {plural(int(unseen.sum()))} hold levels "
                      f"unseen in training ({show_list(new, 4)}): all its indicators are 0{as_ref}")
     if missing == "mean" and na.any():
         X[np.ix_(na, np.arange(off, off + spec.width))] = np.asarray(spec.fill)
@@ -149,7 +149,7 @@ def encode_design(df, lookup, specs, missing, src):
     keep = np.arange(n)
     if missing == "drop" and miss_any.any():
         keep = np.flatnonzero(~miss_any)
-        notes.append(f"left out {int(miss_any.sum()):,} rows with a missing feature value "
+        notes.append(f"left out {plural(int(miss_any.sum()))} with a missing feature value "
                      f"(--missing drop)")
         X = X[keep]
     return X, keep, notes

@@ -26,6 +26,12 @@ def show_list(values, limit: int = 6) -> str:
     return shown + (f", ... ({len(values)} in all)" if len(values) > limit else "")
 
 
+def plural(n: int, word: str = "row") -> str:
+    """``'1 row'``, ``'1,234 rows'``: a count and its noun, singular for one."""
+    n = int(n)
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
 def show_bytes(nbytes: float) -> str:
     """A size in a message: ``400 bytes``, ``1.5 KiB``, ... ``2.0 TiB``."""
     return format_bytes(nbytes, 1, units=("bytes", "KiB", "MiB", "GiB", "TiB"))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from regulab.data.errors import DataError
-from regulab.data.messages import show, show_row
+from regulab.data.messages import plural, show, show_row
 from regulab.data.prep_report import PrepReport
 
 
@@ -18,11 +18,11 @@ def rows_with_target(t_na: np.ndarray, target: str, missing: str, report: PrepRe
     if t_na.any():
         n_na = int(t_na.sum())
         if missing == "error":
-            raise DataError(f"{src}: target {show(target)} is missing on {n_na:,} rows "
+            raise DataError(f"{src}: target {show(target)} is missing on {plural(n_na)} "
                             f"(first at {show_row(np.flatnonzero(t_na)[0])}) and --missing error "
                             f"refuses them")
         report.drop_rows("target missing", n_na,
-                         f"dropped {n_na:,} rows whose target {show(target)} is missing")
+                         f"dropped {plural(n_na)} whose target {show(target)} is missing")
     return np.flatnonzero(~t_na)
 
 
@@ -50,7 +50,7 @@ def rows_with_features(dfa, lookup, rows: np.ndarray, missing: str, report: Prep
         any_na |= dfa[lookup[name]].isna().to_numpy()
     kept = rows[~any_na]
     report.drop_rows("missing feature value", int(any_na.sum()),
-                     f"dropped {int(any_na.sum()):,} rows with a missing feature value "
+                     f"dropped {plural(int(any_na.sum()))} with a missing feature value "
                      f"(--missing drop)")
     if kept.size == 0:
         worst = sorted(counts.items(), key=lambda kv: -kv[1])[:3]

@@ -24,10 +24,15 @@ import numpy as np
 import pandas as pd
 
 from regulab.data.checks import check_rows_for_cv, check_unique_names
-from regulab.data.columns import classify_columns, final_specs, find_target, select_features
+from regulab.data.columns import (
+    classify_columns,
+    final_specs,
+    find_target,
+    select_features,
+)
 from regulab.data.encoding import ColumnSpec, encode_design, one_hot_line
 from regulab.data.errors import DataError
-from regulab.data.messages import show, table_name
+from regulab.data.messages import plural, show, table_name
 from regulab.data.missing import rows_with_features, rows_with_target
 from regulab.data.prep_report import PrepReport
 from regulab.data.prepared import (
@@ -68,7 +73,7 @@ def prepare(df: pd.DataFrame, target: str, *, features=None, exclude=None, task:
     t = df[lookup[target]]
     t_na = t.isna().to_numpy()
     if t_na.all():
-        raise DataError(f"{src}: target {show(target)} has no values (all {len(df):,} rows "
+        raise DataError(f"{src}: target {show(target)} has no values (all {plural(len(df))} "
                         f"missing)")
     task_, classes, note = target_task(t, t_na, target, task, src)
     report.note(note)

@@ -15,7 +15,7 @@ import pandas as pd
 from regulab.data.checks import check_unique_names
 from regulab.data.encoding import ColumnSpec, encode_design
 from regulab.data.errors import DataError
-from regulab.data.messages import close_matches, show, show_list, table_name
+from regulab.data.messages import close_matches, plural, show, show_list, table_name
 from regulab.data.standardize import (
     standardize_in_place,
     to_original_units,
@@ -112,7 +112,7 @@ class Prepared:
             y = encode_target(df[lookup[self.target]], self.task, self.classes, self.target,
                               src)[keep]
         report = list(notes)
-        report.append(f"prepared {len(keep):,} of {len(df):,} rows x {X.shape[1]} features")
+        report.append(f"prepared {len(keep):,} of {plural(len(df))} x {X.shape[1]} features")
         return Applied(X, keep, y, report)
 
     # -- JSON ----------------------------------------------------------------------------

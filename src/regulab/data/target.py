@@ -13,7 +13,7 @@ import pandas as pd
 
 from regulab.data.checks import check_magnitude
 from regulab.data.errors import DataError
-from regulab.data.messages import na_hint, show, show_list, show_row
+from regulab.data.messages import na_hint, plural, show, show_list, show_row
 from regulab.data.values import (
     floats,
     fmt_num,
@@ -53,8 +53,8 @@ def target_task(t: pd.Series, na, target, task, src):
                                     f"values){two}")
     classes = _binary_classes(tv, kind)
     n1 = int(np.sum(texts(tv) == level_text(classes[1])))
-    note = (f"target {show(target)}: binary, {show(classes[0])} -> 0 ({len(tv) - n1:,} rows), "
-            f"{show(classes[1])} -> 1 ({n1:,} rows); the model gives P({target} = "
+    note = (f"target {show(target)}: binary, {show(classes[0])} -> 0 ({plural(len(tv) - n1)}), "
+            f"{show(classes[1])} -> 1 ({plural(n1)}); the model gives P({target} = "
             f"{show(classes[1])})" + (" (2 distinct values; pass --task regression to fit it as a "
                                       "number)" if kind == "numeric" and task == "auto" else ""))
     return "binary", classes, note
@@ -75,14 +75,14 @@ def _check_task(tv, kind, distinct, task, target, src) -> None:
     if task == "regression" and kind != "numeric":
         if hint:
             raise DataError(f"{src}: target {show(target)} holds numbers and the text "
-                            f"{show_list(hint[0])} ({hint[1]:,} rows); pass --na-values "
+                            f"{show_list(hint[0])} ({plural(hint[1])}); pass --na-values "
                             f"{na_hint(hint[0])} to read them as missing")
         raise DataError(f"{src}: --task regression needs a numeric target; {show(target)} is text "
                         f"({few})")
     if task == "auto" and kind != "numeric" and k > 2:
         if hint:
             raise DataError(f"{src}: target {show(target)} holds numbers and the text "
-                            f"{show_list(hint[0])} ({hint[1]:,} rows), so it reads as text; pass "
+                            f"{show_list(hint[0])} ({plural(hint[1])}), so it reads as text; pass "
                             f"--na-values {na_hint(hint[0])} to read them as missing")
         raise DataError(f"{src}: target {show(target)} is text with {k:,} distinct values ({few}); "
                         f"multiclass classification is not supported: regulab fits a regression "
