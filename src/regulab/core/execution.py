@@ -18,7 +18,9 @@ gives the same numbers, bit for bit.
 
 Large inputs: ``run_tasks(fn, tasks, data=(X, y))`` calls ``fn(data, task)`` and ships ``data``
 once, not once per task: broadcast to every Dask worker with ``client.scatter`` (joblib's
-``scatter=``), memory-mapped by joblib for local processes. Sparse X stays sparse, float32 stays
+``scatter=``), memory-mapped by joblib for local processes. (Dask's Active Memory Manager may
+drop a worker's replica while no task there waits for it; that worker then fetches it again from
+a peer, never from the caller: docs/scaling.md.) Sparse X stays sparse, float32 stays
 float32. ``fn`` itself should then be small (a module-level function or a
 :func:`functools.partial` of one): a closure over X would ship X with every batch of tasks.
 """
