@@ -97,7 +97,8 @@ def test_design_of_prepare_is_x_bytes():
     df = pd.DataFrame({"a": rng.standard_normal(50), "c": rng.choice(list("uvw"), 50),
                        "y": rng.standard_normal(50)})
     X = prepare(df, "y").X
-    assert X.shape == (50, 4) and X.nbytes == memory.x_bytes(*X.shape)
+    # a numeric column and a three-level categorical: 1 + (3 - 1) indicators (k-1 encoding)
+    assert X.shape == (50, 3) and X.nbytes == memory.x_bytes(*X.shape)
 
 
 # ----------------------------------------------------------------------------- available memory
