@@ -157,6 +157,10 @@ _OUTCOME_STYLE = {"holds": "green", "holds in part": "yellow", "does not hold": 
 def _print_explain_table(results, timings, seed_list) -> None:
     from rich.markup import escape
 
+    from regulab.report.writer import summary
+
+    per_claim = summary(results, seed_list)["per_claim"]  # the counts the report shows
+
     title = "regulab explain: what was measured"
     if len(seed_list) > 1:
         title += f" (seeds {seed_list[0]}..{seed_list[-1]}, {len(seed_list)} runs per claim)"
@@ -169,11 +173,11 @@ def _print_explain_table(results, timings, seed_list) -> None:
         table.add_column("outcomes over seeds")
     table.add_column("s", justify="right")
     for r in results:
-        counted = [p for p in r.predictions if p.applies]
-        tight = min(counted, key=lambda p: p.margin) if counted else None
+        s = per_claim.get(r.id) or {}
+        tight = s.get("tightest")
         row = [r.id, f"[{_OUTCOME_STYLE.get(r.outcome, 'white')}]{r.outcome}[/]",
-               f"{sum(p.held for p in counted)} of {len(counted)}" if counted else "-",
-               f"{tight.name} {tight.margin:+.3g}" if tight else "-"]
+               f"{s['held']} of {s['predictions']}" if s.get("predictions") else "-",
+               f"{tight['name']} {tight['margin']:+.3g}" if tight else "-"]
         if len(seed_list) > 1:
             row.append(", ".join(f"{o} {n}" for o, n in (r.robustness or {}).get("outcomes", {}).items())
                        or "-")

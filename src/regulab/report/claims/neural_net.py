@@ -53,6 +53,7 @@ from regulab.report.claims.base import (
     headline,
     missed_text,
 )
+from regulab.report.claims.draws import gap
 from regulab.report.plots.neural_net import VARIANTS
 
 ID = "neural-net"
@@ -194,10 +195,8 @@ def _inertia(runs, p, to_l2) -> dict:
     # paired differences (no penalty minus L2 at the claim's lam), over member seeds
     j = lams.index(float(p["lam_l2"]))
     for key in ("rel_change", "prediction_change", "abs_change"):
-        diff = np.subtract(out[f"{key}_by_seed"][0], out[f"{key}_by_seed"][j])
-        out[f"{key}_reduction"] = float(diff.mean())
-        out[f"{key}_reduction_se"] = (float(diff.std(ddof=1) / np.sqrt(diff.size))
-                                      if diff.size > 1 else float("nan"))
+        out[f"{key}_reduction"], out[f"{key}_reduction_se"] = gap(
+            lower=out[f"{key}_by_seed"][j], higher=out[f"{key}_by_seed"][0])
     out["lam_compared"] = float(p["lam_l2"])
     return out
 
