@@ -27,10 +27,12 @@ import numpy as np
 __all__ = [
     "InvalidValue",
     "check_bool",
+    "check_bounds",
     "check_choice",
     "check_fraction",
     "check_int",
     "check_nonneg",
+    "check_penalty_factor",
     "check_positive",
     "check_real",
     "interval",
@@ -141,3 +143,74 @@ def parse_number(value):
         except ValueError:
             return value
     return value
+
+
+def _feature(names, j) -> str:
+    return repr(str(names[j])) if names is not None else f"feature {j}"
+
+
+def check_penalty_factor(value, p: int, name: str = "penalty_factor", names=None):
+    """Per-feature penalty factors as a float array of length ``p`` (None stays None).
+
+    Each factor is a real number ``>= 0``: 0 leaves the feature unpenalized, ``inf`` excludes it
+    (its coefficient is held at 0, glmnet's ``exclude``). ``names`` label the features in the
+    message."""
+    if value is None:
+        return None
+    try:
+        v = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise InvalidValue(name, f"{name} must be numbers >= 0, got {shown(value)}") from None
+    v = np.broadcast_to(v, (p,)).copy() if v.ndim == 0 else v.ravel()
+    if v.size != p:
+        raise InvalidValue(name, f"{name} must have one factor per feature ({p}), got {v.size}")
+    bad = np.flatnonzero(np.isnan(v) | (v < 0))
+    if bad.size:
+        j = int(bad[0])
+        raise InvalidValue(name, f"{name} must be >= 0 for every feature, got {shown(v[j])} for "
+                                 f"{_feature(names, j)}")
+    return v
+
+
+def _bound_array(value, p, name, fill):
+    if value is None:
+        return np.full(p, fill)
+    try:
+        v = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise InvalidValue(name, f"{name} must be numbers, got {shown(value)}") from None
+    v = np.broadcast_to(v, (p,)).copy() if v.ndim == 0 else v.ravel()
+    if v.size != p:
+        raise InvalidValue(name, f"{name} must have one bound per feature ({p}), got {v.size}")
+    if np.any(np.isnan(v)):
+        raise InvalidValue(name, f"{name} must not be NaN")
+    return v
+
+
+def check_bounds(lower, upper, p: int, factors=None, names=None, lower_name: str = "lower",
+                 upper_name: str = "upper"):
+    """``(lower, upper)`` as float arrays of length ``p`` (``-inf`` / ``inf`` where not given),
+    or ``(None, None)`` when neither is given.
+
+    ``lower <= upper`` everywhere, and on every penalized feature (factor > 0, or every feature
+    when ``factors`` is None) ``lower <= 0 <= upper`` (glmnet's rule: the penalty pulls towards
+    0, which must be allowed; an unpenalized feature may be bounded away from 0)."""
+    if lower is None and upper is None:
+        return None, None
+    lo = _bound_array(lower, p, lower_name, -np.inf)
+    hi = _bound_array(upper, p, upper_name, np.inf)
+    bad = np.flatnonzero(lo > hi)
+    if bad.size:
+        j = int(bad[0])
+        raise InvalidValue(lower_name, f"{lower_name} must be <= {upper_name}, got "
+                                       f"{shown(lo[j])} > {shown(hi[j])} for {_feature(names, j)}")
+    penalized = np.ones(p, bool) if factors is None else np.asarray(factors) > 0
+    bad = np.flatnonzero(penalized & ((lo > 0) | (hi < 0)))
+    if bad.size:
+        j = int(bad[0])
+        which, val = (lower_name, lo[j]) if lo[j] > 0 else (upper_name, hi[j])
+        raise InvalidValue(which, f"{which} = {shown(val)} excludes 0 for the penalized "
+                                  f"{_feature(names, j)}: a penalized coefficient needs "
+                                  f"lower <= 0 <= upper (give it penalty factor 0 to bound it "
+                                  f"away from 0)")
+    return lo, hi

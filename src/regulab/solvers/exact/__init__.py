@@ -21,6 +21,9 @@ squared, l1 = 0, l2 > 0      dense: closed form by SVD                        du
                              sparse: coordinate descent
 squared, l1 = l2 = 0         minimum-norm least squares (SVD or LSQR)         kkt
 logistic, any penalty        proximal Newton on working sets                  kkt
+penalty factors or bounds    :mod:`.box`: working-set CD (squared), proximal  duality_gap or
+                             Newton (logistic), per-feature thresholds and    kkt (see there)
+                             clipping to the bounds
 ===========================  ===============================================  ===============
 
 Certificates (``ExactResult.gap``):
@@ -61,6 +64,7 @@ from regulab.core.validation import check_nonneg
 from regulab.solvers import _design_kernels as DK
 from regulab.solvers.checks import check_max_iter, check_start, check_y
 from regulab.solvers.design import Design, as_design
+from regulab.solvers.exact.box import make_box, solve_box_logistic, solve_box_squared
 from regulab.solvers.exact.logistic import solve_logistic
 from regulab.solvers.exact.result import ExactResult, zero_result
 from regulab.solvers.exact.squared import (
@@ -79,7 +83,7 @@ SVD_MAX_FLOPS = 3e10
 
 def solve(X, y, *, loss="squared", l1=None, l2=None, penalty=None, fit_intercept=True,
           sample_weight=None, w0=None, b0=None, tol=1e-6, max_iter=10_000, anderson=5,
-          ws_start=10) -> ExactResult:
+          ws_start=10, penalty_factor=None, lower=None, upper=None) -> ExactResult:
     """Minimize ``P(w, b)`` above to ``gap <= tol``; see :class:`ExactResult`.
 
     Parameters
@@ -106,6 +110,15 @@ def solve(X, y, *, loss="squared", l1=None, l2=None, penalty=None, fit_intercept
         Iterates combined by Anderson extrapolation in CD (0 = off).
     ws_start : int
         The first working-set size.
+    penalty_factor : array of shape (p,) or float, optional
+        Per-feature factors ``v_j >= 0``: the penalty becomes
+        ``l1 * sum_j v_j |w_j| + l2 * sum_j v_j w_j**2``. Used as given (glmnet rescales its
+        ``penalty.factor`` to sum to p; regulab does not). ``v_j = 0``: unpenalized;
+        ``v_j = inf``: ``w_j`` held at 0.
+    lower, upper : float or array of shape (p,), optional
+        Bounds ``lower_j <= w_j <= upper_j``; a penalized feature needs ``lower_j <= 0 <=
+        upper_j``. With factors or bounds the problem is solved by :mod:`.box` (its
+        certificates there); without them (the default) nothing changes.
     """
     l1, l2 = _penalty_parts(l1, l2, penalty)
     tol = check_nonneg(tol, "tol")
@@ -120,6 +133,14 @@ def solve(X, y, *, loss="squared", l1=None, l2=None, penalty=None, fit_intercept
     weighted = not bool(np.all(s == s[0]))
     w, b = check_start(w0, b0, p)
     fit_intercept = bool(fit_intercept)
+    if penalty_factor is not None or lower is not None or upper is not None:
+        box = make_box(l1, l2, penalty_factor, lower, upper, p)
+        if name == "logistic":
+            check_labels(y)
+            return solve_box_logistic(D, y, s, fit_intercept, box, w, b, tol, max_iter,
+                                      ws_start)
+        return solve_box_squared(D, y, s, weighted, fit_intercept, box, w, tol, max_iter,
+                                 ws_start)
     if name == "logistic":
         check_labels(y)
         return solve_logistic(D, y, s, fit_intercept, l1, l2, w, b, tol, max_iter,
