@@ -127,7 +127,8 @@ def duality_gap_box(X, y, w, b, l1: float, l2: float, penalty_factor, lower=None
         return float("nan")
     e = y - X @ w - b
     wp = np.where(held, 0.0, w)
-    primal = float(s @ (e * e)) + float(np.sum(a[~held] * np.abs(wp[~held]) + c[~held] * wp[~held] ** 2))
+    k = ~held
+    primal = float(s @ (e * e)) + float(np.sum(a[k] * np.abs(wp[k]) + c[k] * wp[k] ** 2))
     if np.any(held & (w != 0)) or np.any((w < lo) | (w > hi)):
         return float("inf")  # infeasible point
     free = (v == 0) & np.isneginf(lo) & np.isposinf(hi)

@@ -23,23 +23,74 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import sparse
+from scipy.special import expit
 
 from regulab.core.certificates import duality_gap_squared
 from regulab.core.losses import SquaredLoss, make_loss, normalized_weights, spectral_norm_sq
 from regulab.core.penalties import ElasticNet, resolve_l1_ratio
-from regulab.core.validation import check_fraction, check_int, check_real
+from regulab.core.validation import (
+    check_bounds,
+    check_fraction,
+    check_int,
+    check_penalty_factor,
+    check_real,
+)
 from regulab.solvers.design import as_design
 from regulab.solvers.exact import solve
 from regulab.solvers.ridge import ridge_svd
 
 
-def lam_max(X, y, *, loss="squared", l1_ratio=1.0, fit_intercept=True, sample_weight=None) -> float:
+def lam_max(X, y, *, loss="squared", l1_ratio=1.0, fit_intercept=True, sample_weight=None,
+            penalty_factor=None, lower=None, upper=None) -> float:
     """Smallest lam with every coefficient exactly 0; for ``l1_ratio = 0`` (never all 0) the top
-    of the ridge grid, ``100 * d_max`` (see the module docstring)."""
+    of the ridge grid, ``100 * d_max`` (see the module docstring).
+
+    With penalty factors or bounds (:func:`regulab.solvers.exact.solve`): the smallest lam with
+    every *penalized* coefficient 0, the unpenalized ones (factor 0) fitted (the null model then
+    includes them): ``max_j allowed_j / (rho v_j)`` over the ``j`` with ``0 < v_j < inf``, where
+    ``allowed_j = max(-G_j if upper_j > 0, G_j if lower_j < 0, 0)`` and ``G`` the loss gradient
+    at that null model (a bound at 0 keeps the coefficient from moving to that side)."""
     rho = check_fraction(l1_ratio, "l1_ratio")
     if rho == 0.0:
         return ridge_top(X, loss=loss, fit_intercept=fit_intercept, sample_weight=sample_weight)
+    if penalty_factor is not None or lower is not None or upper is not None:
+        return _lam_max_box(X, y, loss, rho, fit_intercept, sample_weight, penalty_factor, lower,
+                            upper)
     return ElasticNet(1.0, rho).lam_max(X, y, make_loss(loss), fit_intercept, sample_weight)
+
+
+def null_with_unpenalized(X, y, loss, fit_intercept, sample_weight, v, lo, hi):
+    """``(w, b)``: penalized coefficients 0, unpenalized ones (``v_j = 0``) and the intercept
+    fitted (within their bounds)."""
+    p = X.shape[1]
+    U = np.flatnonzero(v == 0)
+    XU = X[:, U]
+    kw = {} if U.size == 0 else dict(penalty_factor=np.zeros(U.size), lower=lo[U], upper=hi[U])
+    res = solve(XU, y, loss=loss, fit_intercept=fit_intercept, sample_weight=sample_weight,
+                tol=1e-10, **kw)
+    w = np.zeros(p)
+    w[U] = res.w
+    return w, res.intercept
+
+
+def _lam_max_box(X, y, loss, rho, fit_intercept, sample_weight, penalty_factor, lower, upper):
+    p = X.shape[1]
+    v = check_penalty_factor(penalty_factor, p)
+    v = np.ones(p) if v is None else v
+    lo, hi = check_bounds(lower, upper, p, v)
+    if lo is None:
+        lo, hi = np.full(p, -np.inf), np.full(p, np.inf)
+    y = np.asarray(y, dtype=float).ravel()
+    w, b = null_with_unpenalized(X, y, loss, fit_intercept, sample_weight, v, lo, hi)
+    s = normalized_weights(X.shape[0], sample_weight)
+    z = np.asarray(X @ w).ravel() + b
+    d = s * (expit(z) - y) if loss == "logistic" else -2.0 * s * (y - z)
+    G = np.asarray(X.T @ d).ravel()
+    allowed = np.maximum(np.where(hi > 0, -G, 0.0), np.where(lo < 0, G, 0.0))
+    pen = (v > 0) & np.isfinite(v)
+    if not np.any(pen):
+        return 0.0
+    return float(np.max(np.maximum(allowed[pen], 0.0) / (rho * v[pen])))
 
 
 def ridge_top(X, *, loss="squared", fit_intercept=True, sample_weight=None) -> float:
@@ -59,14 +110,16 @@ def default_eps(n_samples: int, n_features: int, l1_ratio: float = 1.0) -> float
 
 
 def lam_grid(X, y, *, loss="squared", l1_ratio=1.0, n_lams=100, eps=None, fit_intercept=True,
-             sample_weight=None) -> np.ndarray:
-    """``n_lams`` lams, geometric and decreasing, from :func:`lam_max` to ``lam_max * eps``."""
+             sample_weight=None, penalty_factor=None, lower=None, upper=None) -> np.ndarray:
+    """``n_lams`` lams, geometric and decreasing, from :func:`lam_max` to ``lam_max * eps``
+    (penalty factors and bounds as there)."""
     n_lams = check_int(n_lams, "n_lams", 1)
     n, p = X.shape
     eps = default_eps(n, p, l1_ratio) if eps is None else check_real(
         eps, "eps", low=0.0, high=1.0, low_open=True, high_open=True)
     top = lam_max(X, y, loss=loss, l1_ratio=l1_ratio, fit_intercept=fit_intercept,
-                  sample_weight=sample_weight)
+                  sample_weight=sample_weight, penalty_factor=penalty_factor, lower=lower,
+                  upper=upper)
     if top == 0.0:  # y constant (or X zero): every lam gives w = 0; keep a usable grid
         top = 1.0
     return np.geomspace(top, top * eps, int(n_lams)) if n_lams > 1 else np.array([top])
@@ -87,6 +140,10 @@ class PathResult:
     fit_intercept: bool
     criterion: str = "duality_gap"
     feature_names: list | None = field(default=None)
+    #: per-feature penalty factors and bounds the path was fitted with (None: all 1, unbounded)
+    penalty_factor: np.ndarray | None = None
+    lower: np.ndarray | None = None
+    upper: np.ndarray | None = None
 
     @property
     def nnz(self) -> np.ndarray:
@@ -110,18 +167,23 @@ def _check_lams(lams) -> np.ndarray:
 
 def regularization_path(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lams=100, eps=None,
                         fit_intercept=True, sample_weight=None, tol=1e-6, max_iter=10_000,
-                        feature_names=None, penalty=None) -> PathResult:
+                        feature_names=None, penalty=None, penalty_factor=None, lower=None,
+                        upper=None) -> PathResult:
     """Solve along a decreasing lam grid, each fit warm-started from the previous one.
 
     The penalty is ``l1_ratio`` (the L1 share rho, default 1) or ``penalty``, a kind name of
     :data:`regulab.core.penalties.KINDS` (``'l1'``, ``'l2'``, ``'elasticnet'`` with ``l1_ratio``
     or its default); both may be given only if they agree. ``lams`` (sorted decreasing here)
     overrides the default grid of :func:`lam_grid`. A pure L2 path on the squared loss with dense
-    X uses one SVD for the whole grid.
+    X uses one SVD for the whole grid. ``penalty_factor``, ``lower``, ``upper``: per-feature
+    factors and bounds of :func:`regulab.solvers.exact.solve` (the grid's top then leaves the
+    unpenalized features fitted, see :func:`lam_max`).
     """
     rho = resolve_l1_ratio(penalty, l1_ratio)
+    box = dict(penalty_factor=penalty_factor, lower=lower, upper=upper)
+    boxed = any(x is not None for x in box.values())
     lams = (lam_grid(X, y, loss=loss, l1_ratio=rho, n_lams=n_lams, eps=eps,
-                     fit_intercept=fit_intercept, sample_weight=sample_weight)
+                     fit_intercept=fit_intercept, sample_weight=sample_weight, **box)
             if lams is None else _check_lams(lams))
     p = X.shape[1]
     coefs = np.zeros((p, lams.size))
@@ -130,7 +192,7 @@ def regularization_path(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lam
     n_iter = np.zeros(lams.size, dtype=int)
     converged = np.zeros(lams.size, dtype=bool)
     criterion = "duality_gap"
-    if rho == 0.0 and loss == "squared" and not sparse.issparse(X):
+    if rho == 0.0 and loss == "squared" and not sparse.issparse(X) and not boxed:
         coefs, intercepts, gaps = _ridge_path(X, y, lams, sample_weight, fit_intercept)
         converged[:] = gaps <= tol
         return PathResult(lams, coefs, intercepts, gaps, n_iter, converged, rho, loss,
@@ -138,17 +200,37 @@ def regularization_path(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lam
     # validate and prepare X once for the whole grid (the design cache would find it again on
     # every call, at the cost of a checksum of X per lam)
     D = as_design(X)
-    w0, b0 = None, None
+    w0, b0 = _null_start(X, y, loss, fit_intercept, sample_weight, box) if boxed else (None, None)
     for k, lam in enumerate(lams):
         res = solve(D, y, loss=loss, l1=lam * rho, l2=lam * (1.0 - rho),
                     fit_intercept=fit_intercept, sample_weight=sample_weight, w0=w0, b0=b0,
-                    tol=tol, max_iter=max_iter)
+                    tol=tol, max_iter=max_iter, **box)
         coefs[:, k], intercepts[k] = res.w, res.intercept
         gaps[k], n_iter[k], converged[k] = res.gap, res.n_iter, res.converged
         criterion = res.criterion
         w0, b0 = res.w, res.intercept
     return PathResult(lams, coefs, intercepts, gaps, n_iter, converged, rho, loss, fit_intercept,
-                      criterion, feature_names)
+                      criterion, feature_names, *_box_arrays(p, **box))
+
+
+def _null_start(X, y, loss, fit_intercept, sample_weight, box):
+    """The warm start of a path with unpenalized features: the null model of :func:`lam_max`
+    (its penalized coefficients stay exactly 0 down to lam_max)."""
+    p = X.shape[1]
+    v, lo, hi = _box_arrays(p, **box)
+    if v is None or not np.any(v == 0):
+        return None, None
+    if lo is None:
+        lo, hi = np.full(p, -np.inf), np.full(p, np.inf)
+    return null_with_unpenalized(X, np.asarray(y, dtype=float).ravel(), loss, fit_intercept,
+                                 sample_weight, v, lo, hi)
+
+
+def _box_arrays(p, penalty_factor, lower, upper):
+    """The factors and bounds as arrays for :class:`PathResult` (None when not given)."""
+    v = check_penalty_factor(penalty_factor, p)
+    lo, hi = check_bounds(lower, upper, p, np.ones(p) if v is None else v)
+    return v, lo, hi
 
 
 def _ridge_path(X, y, lams, sample_weight, fit_intercept):
