@@ -152,6 +152,11 @@ def duality_gap_box(X, y, w, b, l1: float, l2: float, penalty_factor, lower=None
     for m in (up, dn):
         if np.any(m):
             t = min(t, float(np.min(ak[m] / np.abs(uk[m]))))
+    tu = t * uk
+    # t makes t |u_j| <= a_j on the sides with an infinite bound (c_j = 0); the clip only undoes
+    # the rounding of t * u_j there
+    tu = np.where(lin_ & np.isposinf(hik), np.minimum(tu, ak), tu)
+    tu = np.where(lin_ & np.isneginf(lok), np.maximum(tu, -ak), tu)
     dual = (t * float(theta @ y) - t * t * float(s @ (r * r))
-            - float(np.sum(box_conjugate(t * uk, ak, ck, lok, hik))))
+            - float(np.sum(box_conjugate(tu, ak, ck, lok, hik))))
     return max(primal - dual, 0.0)

@@ -46,6 +46,18 @@ def conjugate(u, a, c, lo, hi):
 
 
 @njit(cache=True)
+def _capped(tu, a, c, lo, hi):
+    """``t u`` kept within ``[-a, a]`` on a side with an infinite bound and ``c = 0``: ``t`` was
+    chosen for exactly that, so this only undoes the rounding of ``t * u``."""
+    if c == 0.0 and a != np.inf:
+        if hi == np.inf and tu > a:
+            tu = a
+        if lo == -np.inf and tu < -a:
+            tu = -a
+    return tu
+
+
+@njit(cache=True)
 def box_gap(quad_p, quad, lin, u, w, a, c, lo, hi, free):
     """``(primal, gap)`` of :func:`regulab.core.certificates.duality_gap_box` from its sums.
 
@@ -68,7 +80,8 @@ def box_gap(quad_p, quad, lin, u, w, a, c, lo, hi, free):
     dual = t * lin - t * t * quad
     for j in range(w.size):
         if not free[j]:
-            dual -= conjugate(t * u[j], a[j], c[j], lo[j], hi[j])
+            dual -= conjugate(_capped(t * u[j], a[j], c[j], lo[j], hi[j]), a[j], c[j], lo[j],
+                              hi[j])
     return primal, max(primal - dual, 0.0)
 
 

@@ -31,11 +31,12 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit
 
+from regulab.core.losses import normalized_weights
 from regulab.core.validation import check_bounds, check_penalty_factor
 from regulab.solvers import _box_kernels as BK
 from regulab.solvers import _design_kernels as DK
 from regulab.solvers import _pn_kernels as PNK
-from regulab.solvers.design import Design
+from regulab.solvers.design import Design, as_design
 from regulab.solvers.exact.result import ExactResult, zero_result
 from regulab.solvers.exact.squared import centered_grad
 from regulab.solvers.exact.working_set import select_ws
@@ -235,3 +236,22 @@ def solve_box_logistic(D: Design, y, s, fit_intercept, box: Box, w, b, tol, max_
     return ExactResult(w=w, intercept=float(b), gap=crit, n_iter=n_newton,
                        converged=crit <= tol, tol=tol, criterion="kkt", objective=obj,
                        solver="prox_newton_box")
+
+
+def box_gap_at(X, y, w, l1, l2, penalty_factor=None, lower=None, upper=None,
+               sample_weight=None, fit_intercept=True):
+    """``(w_cert, b_cert, gap)``: the solvers' route to the duality gap of
+    :func:`regulab.core.certificates.duality_gap_box` at ``w`` with its unpenalized features and
+    intercept refitted (the point the squared-loss solver returns and certifies)."""
+    D = as_design(X)
+    y = np.asarray(y, dtype=float).ravel()
+    s = normalized_weights(D.n, sample_weight)
+    box = make_box(l1, l2, penalty_factor, lower, upper, D.p)
+    xbar, L = D.stats(s, bool(fit_intercept))
+    ybar = float(s @ y) if fit_intercept else 0.0
+    active = (L > 0) & ~box.held
+    prof = _Profile(D, s, xbar, np.flatnonzero(box.free & active))
+    w_cert, _, gap = box_squared_gap(D, s, y - ybar, xbar, active, box,
+                                     np.asarray(w, dtype=float).copy(), prof)
+    b = ybar - float(xbar @ w_cert) if fit_intercept else 0.0
+    return w_cert, b, gap

@@ -1,0 +1,376 @@
+"""Per-feature penalty factors, bounds and the adaptive lasso (regulab.solvers.exact.box,
+regulab.core.certificates.duality_gap_box, regulab.selection.path / adaptive).
+
+Oracles: the objective and the KKT conditions written out in this file, Fortran glmnet
+(python-glmnet; glmnet rescales ``relative_penalties`` to sum to p, regulab does not: converted
+here), glum (``P1``, ``P2``, ``lower_bounds``, ``upper_bounds``), scikit-learn's
+``Lasso(positive=True)``, and least squares on the unpenalized columns.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+from scipy import sparse
+from scipy.special import expit
+
+from regulab.core.certificates import duality_gap_box
+from regulab.core.losses import normalized_weights
+from regulab.core.validation import InvalidValue
+from regulab.selection.adaptive import adaptive_lasso, adaptive_weights
+from regulab.selection.path import lam_max, regularization_path
+from regulab.solvers import _box_kernels as BK
+from regulab.solvers.exact import solve
+from regulab.solvers.exact.box import box_gap_at
+
+SEEDS = range(5)
+
+
+def _data(seed, n=90, p=12, logistic=False):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p)) + rng.uniform(-1, 1, p)
+    beta = np.zeros(p)
+    beta[:5] = rng.uniform(0.5, 2.0, 5) * rng.choice([-1, 1], 5)
+    z = X @ beta + 0.3
+    y = (rng.uniform(size=n) < expit(z)).astype(float) if logistic else z + rng.standard_normal(n)
+    return rng, X, y
+
+
+def _factors_bounds(rng, p):
+    """Random factors (two unpenalized), a few features >= 0, a few capped above."""
+    v = rng.uniform(0.3, 2.0, p)
+    v[rng.choice(p, 2, replace=False)] = 0.0
+    lo = np.where(rng.uniform(size=p) < 0.3, 0.0, -np.inf)
+    hi = np.where(rng.uniform(size=p) < 0.3, rng.uniform(0.1, 1.0, p), np.inf)
+    lo[v == 0], hi[v == 0] = -np.inf, np.inf
+    return v, lo, hi
+
+
+def _objective(X, y, w, b, l1, l2, v, logistic=False, sw=None):
+    s = normalized_weights(len(y), sw)
+    z = X @ w + b
+    loss = np.logaddexp(0.0, -(2 * y - 1) * z) if logistic else (y - z) ** 2
+    return float(s @ loss) + l1 * float(v @ np.abs(w)) + l2 * float(v @ (w * w))
+
+
+def _kkt(X, y, w, b, l1, l2, v, lo, hi, logistic=False):
+    """Largest distance of -grad_j to l1 v_j d|w_j| + normal cone of [lo_j, hi_j], written out
+    here (and |d/db|), in true gradient units."""
+    n = len(y)
+    z = X @ w + b
+    d = (expit(z) - y) / n if logistic else -2.0 * (y - z) / n
+    grad = X.T @ d + 2 * l2 * v * w
+    a = l1 * v
+    low = np.where(w > 0, a, -a)
+    high = np.where(w < 0, -a, a)
+    high = np.where(w >= hi, np.inf, high)
+    low = np.where(w <= lo, -np.inf, low)
+    viol = np.maximum(np.maximum(low + grad, -grad - high), 0.0)
+    return max(float(viol.max()), abs(float(d.sum())))
+
+
+def _assert_same_optimum(X, y, w1, w2, gaps, l2=0.0):
+    """Two certified solutions of one strongly convex squared-loss problem: each lies within
+    ``sqrt(2 gap / mu)`` of the optimum, ``mu = 2 (lambda_min(cov X) + l2)`` (``gaps`` relative
+    to the null loss ``var(y)``)."""
+    mu = 2.0 * (np.linalg.eigvalsh(np.cov(X.T, bias=True))[0] + l2)
+    radius = sum(np.sqrt(2.0 * g * np.var(y) / mu) for g in gaps)
+    assert np.abs(w1 - w2).max() <= radius + 1e-12
+
+
+def _glmnet():
+    return pytest.importorskip("glmnet", reason="python-glmnet (Fortran glmnet) not installed")
+
+
+def _glum():
+    return pytest.importorskip("glum", reason="glum not installed")
+
+
+# ---------------------------------------------------------------------------------------------
+# the certificate: compiled == formula, and it bounds the suboptimality
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("l2", [0.0, 0.3])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_compiled_box_gap_equals_formula(seed, fit_intercept, l2, weighted):
+    rng, X, y = _data(seed)
+    p = X.shape[1]
+    v, lo, hi = _factors_bounds(rng, p)
+    v[p - 1] = np.inf
+    lo[np.flatnonzero(v == 0)[0]] = 0.0  # an unpenalized bounded feature (a loose, valid gap)
+    sw = rng.uniform(0.2, 3.0, len(y)) if weighted else None
+    s = normalized_weights(len(y), sw)
+    l1 = 0.2
+    a, c = np.where(np.isinf(v), np.inf, l1 * np.where(np.isinf(v), 0, v)), l2 * np.where(
+        np.isinf(v), 0, v)
+    free = (v == 0) & np.isneginf(lo) & np.isposinf(hi)
+    for scale in (1e-3, 0.3, 3.0):
+        w = np.clip(scale * rng.standard_normal(p), lo, hi)
+        w[np.isinf(v)] = 0.0
+        b = rng.standard_normal()
+        want = duality_gap_box(X, y, w, b, l1, l2, v, lo, hi, sw, fit_intercept)
+        # the kernel from sums taken here (profiled residual by least squares on [1, X_F])
+        Z = X[:, free]
+        if fit_intercept:
+            Z = np.column_stack([np.ones(len(y)), Z])
+        rest = y - X[:, ~free] @ w[~free]
+        coef = np.linalg.lstsq(np.sqrt(s)[:, None] * Z, np.sqrt(s) * rest, rcond=None)[0]
+        r = rest - Z @ coef
+        e = y - X @ w - b
+        primal, gap = BK.box_gap(float(s @ (e * e)), float(s @ (r * r)), 2 * float(s @ (r * y)),
+                                 X.T @ (2 * s * r), w, a, c, lo, hi, free)
+        assert gap == pytest.approx(want, rel=1e-10, abs=1e-13)
+        assert primal == pytest.approx(_objective(X, y, w, b, l1, l2, np.where(
+            np.isinf(v), 0, v), sw=sw), rel=1e-12)
+        # the solvers' route: the refitted point and its gap
+        w_c, b_c, gap_s = box_gap_at(X, y, w, l1, l2, v, lo, hi, sw, fit_intercept)
+        assert gap_s == pytest.approx(
+            duality_gap_box(X, y, w_c, b_c, l1, l2, v, lo, hi, sw, fit_intercept), rel=1e-10,
+            abs=1e-13)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_box_gap_bounds_suboptimality(seed):
+    rng, X, y = _data(seed)
+    p = X.shape[1]
+    v, lo, hi = _factors_bounds(rng, p)
+    l1, l2 = 0.15, 0.05
+    best = solve(X, y, l1=l1, l2=l2, penalty_factor=v, lower=lo, upper=hi, tol=1e-13)
+    assert best.criterion == "duality_gap" and best.converged
+    p_star = _objective(X, y, best.w, best.intercept, l1, l2, v)
+    assert duality_gap_box(X, y, best.w, best.intercept, l1, l2, v, lo, hi) <= 1e-10
+    for _ in range(5):
+        w = np.clip(best.w + 0.3 * rng.standard_normal(p), lo, hi)
+        b = best.intercept + 0.1 * rng.standard_normal()
+        gap = duality_gap_box(X, y, w, b, l1, l2, v, lo, hi)
+        assert gap >= _objective(X, y, w, b, l1, l2, v) - p_star - 1e-12
+        assert gap > 0
+
+
+# ---------------------------------------------------------------------------------------------
+# against glmnet, glum and scikit-learn
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("seed", SEEDS)
+def test_lasso_factors_bounds_vs_glmnet(seed):
+    glmnet = _glmnet()
+    rng, X, y = _data(seed)
+    p = X.shape[1]
+    v, lo, hi = _factors_bounds(rng, p)
+    l1 = rng.uniform(0.05, 0.4)
+    lam = l1 * v.sum() / (2 * p)  # glmnet: (1/2) mean sq + lam * sum_j (v_j p / sum v) |w_j|
+    m = glmnet.ElasticNet(alpha=1.0, lambda_path=np.geomspace(50 * lam, lam, 30),
+                          standardize=False, n_splits=0, tol=1e-14, max_iter=1_000_000,
+                          lower_limits=lo, upper_limits=hi)
+    m.fit(X, y, relative_penalties=v)
+    wg, bg = m.coef_path_[:, -1], m.intercept_path_[-1]
+    res = solve(X, y, l1=l1, penalty_factor=v, lower=lo, upper=hi, tol=1e-12)
+    assert res.converged and res.criterion == "duality_gap"
+    ours = _objective(X, y, res.w, res.intercept, l1, 0.0, v)
+    theirs = _objective(X, y, wg, bg, l1, 0.0, v)
+    assert ours <= theirs * (1 + 1e-9)
+    assert np.all(res.w >= lo) and np.all(res.w <= hi)
+    np.testing.assert_allclose(res.w, wg, atol=1e-6)  # n > p: the optimum is unique
+    assert _kkt(X, y, res.w, res.intercept, l1, 0.0, v, lo, hi) < 1e-8
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_logistic_factors_bounds_vs_glmnet(seed):
+    glmnet = _glmnet()
+    rng, X, y = _data(seed, n=150, logistic=True)
+    p = X.shape[1]
+    v, lo, hi = _factors_bounds(rng, p)
+    l1 = rng.uniform(0.01, 0.05)
+    lam = l1 * v.sum() / p  # glmnet binomial: mean log-loss + lam * sum_j (v_j p / sum v) |w_j|
+    m = glmnet.LogitNet(alpha=1.0, lambda_path=np.geomspace(50 * lam, lam, 30),
+                        standardize=False, n_splits=0, tol=1e-14, max_iter=1_000_000,
+                        lower_limits=lo, upper_limits=hi)
+    m.fit(X, y, relative_penalties=v)
+    wg, bg = m.coef_path_[0, :, -1], m.intercept_path_[0, -1]
+    res = solve(X, y, loss="logistic", l1=l1, penalty_factor=v, lower=lo, upper=hi, tol=1e-10)
+    assert res.converged and res.criterion == "kkt"
+    ours = _objective(X, y, res.w, res.intercept, l1, 0.0, v, logistic=True)
+    theirs = _objective(X, y, wg, bg, l1, 0.0, v, logistic=True)
+    assert ours <= theirs * (1 + 1e-9)
+    np.testing.assert_allclose(res.w, wg, atol=1e-4)
+    assert _kkt(X, y, res.w, res.intercept, l1, 0.0, v, lo, hi, logistic=True) < 1e-8
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("logistic", [False, True])
+def test_elastic_net_factors_bounds_vs_glum(seed, logistic):
+    glum = _glum()
+    rng, X, y = _data(seed, n=150, logistic=logistic)
+    p = X.shape[1]
+    v, lo, hi = _factors_bounds(rng, p)
+    l1, l2 = (0.03, 0.02) if logistic else (0.2, 0.1)
+    # glum: deviance / (2 sum s) + alpha r P1.|w| + alpha (1 - r) / 2 w.P2.w; the normal
+    # deviance is the squared error, the binomial one twice the log-loss
+    if logistic:
+        alpha = l1 + 2 * l2
+        ratio = l1 / alpha
+    else:
+        alpha = l1 / 2 + l2
+        ratio = (l1 / 2) / alpha
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        g = glum.GeneralizedLinearRegressor(
+            family="binomial" if logistic else "normal", alpha=alpha, l1_ratio=ratio, P1=v, P2=v,
+            lower_bounds=lo, upper_bounds=hi, gradient_tol=1e-12, max_iter=10_000).fit(X, y)
+    res = solve(X, y, loss="logistic" if logistic else "squared", l1=l1, l2=l2,
+                penalty_factor=v, lower=lo, upper=hi, tol=1e-11)
+    assert res.converged
+    ours = _objective(X, y, res.w, res.intercept, l1, l2, v, logistic)
+    theirs = _objective(X, y, g.coef_, g.intercept_, l1, l2, v, logistic)
+    assert ours <= theirs * (1 + 1e-9)
+    np.testing.assert_allclose(res.w, g.coef_, atol=1e-5)
+    # a relative gap ~1e-13 allows a gradient ~sqrt(gap) away from the KKT conditions
+    assert _kkt(X, y, res.w, res.intercept, l1, l2, v, lo, hi, logistic) < (
+        1e-8 if logistic else 1e-5)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_nonnegative_lasso_vs_sklearn(seed):
+    from sklearn.linear_model import Lasso
+
+    _, X, y = _data(seed, n=60, p=25)
+    l1 = 0.1
+    sk = Lasso(alpha=l1 / 2, positive=True, tol=1e-14, max_iter=1_000_000).fit(X, y)
+    res = solve(X, y, l1=l1, lower=0.0, tol=1e-12)
+    assert res.converged and res.criterion == "duality_gap" and np.all(res.w >= 0)
+    v = np.ones(X.shape[1])
+    assert (_objective(X, y, res.w, res.intercept, l1, 0, v)
+            <= _objective(X, y, sk.coef_, sk.intercept_, l1, 0, v) * (1 + 1e-9))
+    np.testing.assert_allclose(res.w, sk.coef_, atol=1e-6)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_sparse_equals_dense(seed):
+    rng, X, y = _data(seed)
+    v, lo, hi = _factors_bounds(rng, X.shape[1])
+    X[np.abs(X) < 0.8] = 0.0
+    kw = dict(l1=0.1, l2=0.05, penalty_factor=v, lower=lo, upper=hi, tol=1e-12)
+    a = solve(X, y, **kw)
+    b = solve(sparse.csc_matrix(X), y, **kw)
+    _assert_same_optimum(X, y, a.w, b.w, [a.gap, b.gap], l2=0.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# unpenalized features, excluded features, lam_max
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("loss", ["squared", "logistic"])
+def test_unpenalized_features_are_not_shrunk(seed, loss):
+    rng, X, y = _data(seed, n=150, logistic=loss == "logistic")
+    p = X.shape[1]
+    U = np.sort(rng.choice(p, 3, replace=False))
+    v = np.ones(p)
+    v[U] = 0.0
+    top = lam_max(X, y, loss=loss, penalty_factor=v)
+    # above lam_max: the penalized coefficients vanish, the unpenalized ones are the unpenalized
+    # fit on [1, X_U] alone (least squares / logistic regression by Newton, written here)
+    res = solve(X, y, loss=loss, l1=1.01 * top, penalty_factor=v, tol=1e-12)
+    assert np.all(res.w[v > 0] == 0.0)
+    Z = np.column_stack([np.ones(len(y)), X[:, U]])
+    if loss == "squared":
+        beta = np.linalg.lstsq(Z, y, rcond=None)[0]
+    else:
+        beta = np.zeros(Z.shape[1])
+        for _ in range(50):
+            mu = expit(Z @ beta)
+            beta += np.linalg.solve(Z.T @ (Z * (mu * (1 - mu))[:, None]), Z.T @ (y - mu))
+    np.testing.assert_allclose(np.r_[res.intercept, res.w[U]], beta, atol=1e-6)
+    # just below lam_max a penalized coefficient enters
+    assert np.any(solve(X, y, loss=loss, l1=0.97 * top, penalty_factor=v, tol=1e-12).w[v > 0])
+    if loss == "squared":
+        # at any lam the unpenalized coefficients are least squares on the partial residual
+        res = solve(X, y, l1=0.3 * top, penalty_factor=v, tol=1e-13)
+        P = v > 0
+        beta = np.linalg.lstsq(Z, y - X[:, P] @ res.w[P], rcond=None)[0]
+        np.testing.assert_allclose(np.r_[res.intercept, res.w[U]], beta, atol=1e-8)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_lam_max_with_a_bound_looks_one_way(seed):
+    _, X, y = _data(seed)
+    top = lam_max(X, y, lower=0.0)
+    assert top <= lam_max(X, y) * (1 + 1e-12)
+    assert np.all(solve(X, y, l1=top * 1.001, lower=0.0, tol=1e-12).w == 0.0)
+    assert np.any(solve(X, y, l1=top * 0.98, lower=0.0, tol=1e-12).w > 0.0)
+    path = regularization_path(X, y, lower=0.0, n_lams=15)
+    assert path.coefs.min() >= 0.0 and np.all(path.coefs[:, 0] == 0) and path.converged.all()
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_infinite_factor_excludes_the_feature(seed):
+    _, X, y = _data(seed)
+    v = np.ones(X.shape[1])
+    v[[1, 4]] = np.inf
+    res = solve(X, y, l1=0.1, penalty_factor=v, tol=1e-12)
+    keep = np.isfinite(v)
+    alone = solve(X[:, keep], y, l1=0.1, tol=1e-12)
+    assert np.all(res.w[~keep] == 0.0)
+    _assert_same_optimum(X[:, keep], y, res.w[keep], alone.w, [res.gap, alone.gap])
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_factors_all_one_equal_default(seed):
+    """Factors of 1 and no bounds: the same problem as the default solver's."""
+    _, X, y = _data(seed)
+    a = solve(X, y, l1=0.1, l2=0.05, tol=1e-12)
+    b = solve(X, y, l1=0.1, l2=0.05, penalty_factor=np.ones(X.shape[1]), tol=1e-12)
+    _assert_same_optimum(X, y, a.w, b.w, [a.gap, b.gap], l2=0.05)
+
+
+def test_factor_scaling_is_not_rescaled():
+    """regulab uses the factors as given: doubling them equals doubling lam."""
+    _, X, y = _data(0)
+    v = np.linspace(0.5, 1.5, X.shape[1])
+    a = solve(X, y, l1=0.2, penalty_factor=2 * v, tol=1e-12)
+    b = solve(X, y, l1=0.4, penalty_factor=v, tol=1e-12)
+    _assert_same_optimum(X, y, a.w, b.w, [a.gap, b.gap])
+
+
+# ---------------------------------------------------------------------------------------------
+# adaptive lasso
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("seed", range(3))
+def test_adaptive_lasso_weights_and_fit(seed):
+    _, X, y = _data(seed, n=200)
+    w_ols = np.linalg.lstsq(np.column_stack([np.ones(len(y)), X]), y, rcond=None)[0][1:]
+    np.testing.assert_allclose(adaptive_weights(X, y, init="ols", gamma=2.0),
+                               1 / np.abs(w_ols) ** 2, rtol=1e-6)
+    fit = adaptive_lasso(X, y, n_lams=30)
+    v = fit.penalty_factor
+    assert np.all(v > 0)
+    # the CV fit solves the weighted problem at its lam, to the default tol 1e-6 (the gap of the
+    # documented formula over the null model's loss)
+    gap = duality_gap_box(X, y, fit.fit.coef, fit.fit.intercept, fit.fit.lam, 0.0, v)
+    assert gap / np.var(y) <= 1e-6
+    assert fit.fit.n_kept >= 1
+
+
+# ---------------------------------------------------------------------------------------------
+# refusals, in one line
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("kw, text", [
+    (dict(penalty_factor=[1, -1, 1]), "penalty_factor must be >= 0"),
+    (dict(penalty_factor=[1, 1]), "one factor per feature"),
+    (dict(lower=0.5), "excludes 0 for the penalized"),
+    (dict(upper=[1, -0.1, 1]), "excludes 0 for the penalized"),
+    (dict(lower=[0, 0, 2], upper=[1, 1, 1]), "must be <= upper"),
+])
+def test_bad_factors_and_bounds_are_refused(kw, text):
+    X = np.random.default_rng(0).standard_normal((10, 3))
+    with pytest.raises(InvalidValue, match=text) as exc:
+        solve(X, X[:, 0], l1=0.1, **kw)
+    assert "\n" not in str(exc.value)
+
+
+def test_unpenalized_feature_may_be_bounded_away_from_zero():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((50, 3))
+    y = X @ np.array([0.2, 1.0, -1.0]) + 0.1 * rng.standard_normal(50)
+    res = solve(X, y, l1=0.01, penalty_factor=[0, 1, 1], lower=[0.5, -np.inf, -np.inf],
+                tol=1e-10)
+    assert res.converged and res.criterion == "kkt" and res.w[0] == pytest.approx(0.5)
