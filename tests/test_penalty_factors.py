@@ -374,3 +374,51 @@ def test_unpenalized_feature_may_be_bounded_away_from_zero():
     res = solve(X, y, l1=0.01, penalty_factor=[0, 1, 1], lower=[0.5, -np.inf, -np.inf],
                 tol=1e-10)
     assert res.converged and res.criterion == "kkt" and res.w[0] == pytest.approx(0.5)
+
+
+# ---------------------------------------------------------------------------------------------
+# estimators
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("seed", range(3))
+def test_estimators_take_factors_bounds_and_adaptive(seed):
+    from regulab.estimators import (
+        RegulabClassifier,
+        RegulabRegressor,
+        RegulabRegressorCV,
+    )
+
+    rng, X, y = _data(seed)
+    p = X.shape[1]
+    m = RegulabRegressor(lam=0.1, positive=True, tol=1e-12).fit(X, y)
+    ref = solve(X, y, l1=0.1, lower=0.0, tol=1e-12)
+    _assert_same_optimum(X, y, m.coef_, ref.w, [m.dual_gap_, ref.gap])
+    assert m.coef_.min() >= 0.0
+    v = np.ones(p)
+    v[[0, 7]] = 0.0
+    cv = RegulabRegressorCV(penalty_factor=v, n_lams=20, rule="1se").fit(X, y)
+    assert cv.coef_[0] != 0.0 and cv.coef_[7] != 0.0
+    assert duality_gap_box(X, y, cv.coef_, cv.intercept_, cv.lam_, 0.0, v) / np.var(y) <= 1e-6
+    ad = RegulabRegressor(lam=0.05, adaptive="ols", tol=1e-10).fit(X, y)
+    w_ols = np.linalg.lstsq(np.column_stack([np.ones(len(y)), X]), y, rcond=None)[0][1:]
+    np.testing.assert_allclose(ad.penalty_factor_, 1 / np.abs(w_ols), rtol=1e-6)
+    _, Xc, yc = _data(seed, logistic=True)
+    clf = RegulabClassifier(lam=0.02, upper_bounds=0.5, penalty_factor=v, tol=1e-10).fit(Xc, yc)
+    assert clf.coef_.max() <= 0.5 and clf.converged_.all()
+    assert _kkt(Xc, yc, clf.coef_[0], clf.intercept_[0], 0.02, 0.0, v, np.full(p, -np.inf),
+                np.full(p, 0.5), logistic=True) < 1e-8
+
+
+def test_estimator_refusals_name_the_parameter_and_feature():
+    pd = pytest.importorskip("pandas")
+    from regulab.estimators import RegulabRegressor
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.standard_normal((20, 3)), columns=["age", "sex", "bmi"])
+    y = rng.standard_normal(20)
+    name = "RegulabRegressor: "
+    with pytest.raises(InvalidValue, match=name + r"penalty_factor must be >= 0 .*'sex'"):
+        RegulabRegressor(penalty_factor=[1, -2, 1]).fit(X, y)
+    with pytest.raises(InvalidValue, match=name + r"lower_bounds = 1.0 excludes 0 .*'bmi'"):
+        RegulabRegressor(lower_bounds=[0, 0, 1]).fit(X, y)
+    with pytest.raises(InvalidValue, match="RegulabRegressor: adaptive must be one of"):
+        RegulabRegressor(adaptive="lasso").fit(X, y)

@@ -15,13 +15,35 @@ from regulab.core.penalties import KINDS, resolve_l1_ratio
 from regulab.core.validation import (
     InvalidValue,
     check_bool,
+    check_bounds,
     check_choice,
     check_int,
     check_nonneg,
+    check_penalty_factor,
     check_real,
 )
+from regulab.selection.adaptive import adaptive_weights, combine_factors
 from regulab.selection.cv import RULES, cross_validate_path
 from regulab.solvers.exact import solve
+
+#: the estimators' ``adaptive`` choices: off, or the first fit of the adaptive lasso
+ADAPTIVE = (False, True, "ridge", "ols")
+
+#: the parameters every estimator shares for per-feature penalties and bounds (docstrings)
+BOX_PARAMS = """    penalty_factor : array-like of shape (n_features,) of float >= 0, default=None
+        Per-feature factors ``v_j``: the penalty becomes ``lam * (rho * sum_j v_j |w_j| +
+        (1 - rho) * sum_j v_j w_j**2)``; 0 leaves a feature unpenalized (always kept), inf
+        drops it. Used as given (glmnet's ``penalty.factor`` is rescaled to sum to
+        n_features; regulab's is not).
+    lower_bounds, upper_bounds : float or array-like of shape (n_features,), default=None
+        Bounds on the coefficients; a penalized feature needs ``lower <= 0 <= upper``.
+    positive : bool, default=False
+        Coefficients >= 0 (scikit-learn's ``positive=True``; glmnet's ``lower.limits = 0``).
+    adaptive : {False, True, 'ridge', 'ols'}, default=False
+        The adaptive lasso (Zou 2006, :mod:`regulab.selection.adaptive`): factors
+        ``1 / |w_init_j|`` from a ridge fit with lam chosen by CV (True, 'ridge') or an
+        unpenalized fit ('ols'), multiplied into ``penalty_factor``.
+"""
 
 _CRITERION_TEXT = {"duality_gap": "relative duality gap", "kkt": "largest KKT violation"}
 
@@ -145,16 +167,39 @@ class _RegulabBase(BaseEstimator):
         sw = _check_sample_weight(sample_weight, X.shape[0])
         return X, y, sw
 
-    def _solve(self, X, y, l1, l2, sw):
+    def _solve(self, X, y, l1, l2, sw, box=None):
         return solve(X, y, loss=self._loss, l1=l1, l2=l2, fit_intercept=bool(self.fit_intercept),
-                     sample_weight=sw, tol=float(self.tol), max_iter=int(self.max_iter))
+                     sample_weight=sw, tol=float(self.tol), max_iter=int(self.max_iter),
+                     **(box or {}))
 
-    def _cross_validate(self, X, y, rho, sw):
+    def _cross_validate(self, X, y, rho, sw, box=None):
         return cross_validate_path(
             X, y, loss=self._loss, l1_ratio=rho, lams=self.lams, n_lams=int(self.n_lams),
             eps=self.eps, cv=self._cv_arg(), n_repeats=int(self.n_repeats), seed=int(self.seed),
             fit_intercept=bool(self.fit_intercept), sample_weight=sw, tol=float(self.tol),
-            max_iter=int(self.max_iter), n_jobs=self.n_jobs)
+            max_iter=int(self.max_iter), n_jobs=self.n_jobs, **(box or {}))
+
+    def _box(self, X, y, sw) -> dict:
+        """The solver's ``penalty_factor``, ``lower``, ``upper`` from :data:`BOX_PARAMS` (an
+        empty dict when none is set: the default problem)."""
+        p = X.shape[1]
+        names = getattr(self, "feature_names_in_", None)
+        positive = check_bool(self.positive, self._name("positive"))
+        adaptive = check_choice(self.adaptive, ADAPTIVE, self._name("adaptive"))
+        v = check_penalty_factor(self.penalty_factor, p, self._name("penalty_factor"), names)
+        lower = self.lower_bounds
+        if positive:
+            lower = 0.0 if lower is None else np.maximum(np.asarray(lower, dtype=float), 0.0)
+        lo, hi = check_bounds(lower, self.upper_bounds, p, np.ones(p) if v is None else v,
+                              names, self._name("lower_bounds"), self._name("upper_bounds"))
+        if adaptive is not False:
+            init = "ridge" if adaptive is True else adaptive
+            v = combine_factors(v, adaptive_weights(
+                X, y, loss=self._loss, init=init, fit_intercept=bool(self.fit_intercept),
+                sample_weight=sw, seed=int(getattr(self, "seed", 0)), lower=lo, upper=hi))
+        if v is None and lo is None:
+            return {}
+        return dict(penalty_factor=v, lower=lo, upper=hi)
 
     def _cv_arg(self):
         """``cv`` as cross_validate_path takes it: folds, a splitter, or a list of splits."""

@@ -9,7 +9,12 @@ from scipy.special import expit
 from sklearn.base import ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 
-from regulab.estimators.base import _drop_zero_weight, _RegulabBase, _warn_not_converged
+from regulab.estimators.base import (
+    BOX_PARAMS,
+    _drop_zero_weight,
+    _RegulabBase,
+    _warn_not_converged,
+)
 
 
 class _ClassifierMixinBase(ClassifierMixin, _RegulabBase):
@@ -130,7 +135,7 @@ class RegulabClassifier(_ClassifierMixinBase):
     fit_intercept : bool, default=True
     tol : float >= 0, default=1e-6
     max_iter : int >= 1, default=10000
-
+""" + BOX_PARAMS + """
     Attributes
     ----------""" + _CLF_ATTRIBUTES + """
     See Also
@@ -139,13 +144,19 @@ class RegulabClassifier(_ClassifierMixinBase):
     """ + _OBJECTIVE_NOTES_CLF
 
     def __init__(self, penalty="l1", lam=1.0, l1_ratio=None, fit_intercept=True, tol=1e-6,
-                 max_iter=10_000):
+                 max_iter=10_000, penalty_factor=None, lower_bounds=None, upper_bounds=None,
+                 positive=False, adaptive=False):
         self.penalty = penalty
         self.lam = lam
         self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
         self.tol = tol
         self.max_iter = max_iter
+        self.penalty_factor = penalty_factor
+        self.lower_bounds = lower_bounds
+        self.upper_bounds = upper_bounds
+        self.positive = positive
+        self.adaptive = adaptive
 
     def fit(self, X, y, sample_weight=None):
         """Fit the model (one binary problem, or one per class for more than two classes).
@@ -166,7 +177,8 @@ class RegulabClassifier(_ClassifierMixinBase):
         X, y, sw = _drop_zero_weight(X, y, sw)
         targets = self._encode(y)
         l1, l2 = self._l1_l2(float(self.lam), rho)
-        return self._store([self._solve(X, t, l1, l2, sw) for t in targets])
+        return self._store([self._solve(X, t, l1, l2, sw, self._box(X, t, sw))
+                            for t in targets])
 
 
 class RegulabClassifierCV(_ClassifierMixinBase):
@@ -191,7 +203,7 @@ class RegulabClassifierCV(_ClassifierMixinBase):
     tol : float >= 0, default=1e-6
     max_iter : int >= 1, default=10000
     n_jobs : int, default=None
-
+""" + BOX_PARAMS + """
     Attributes
     ----------
     lam_ : float for two classes, else ndarray of shape (n_classes,)
@@ -203,7 +215,8 @@ class RegulabClassifierCV(_ClassifierMixinBase):
 
     def __init__(self, penalty="l1", l1_ratio=None, lams=None, n_lams=100, eps=None, cv=5,
                  n_repeats=1, rule="min", seed=0, fit_intercept=True, tol=1e-6, max_iter=10_000,
-                 n_jobs=None):
+                 n_jobs=None, penalty_factor=None, lower_bounds=None, upper_bounds=None,
+                 positive=False, adaptive=False):
         self.penalty = penalty
         self.l1_ratio = l1_ratio
         self.lams = lams
@@ -216,6 +229,11 @@ class RegulabClassifierCV(_ClassifierMixinBase):
         self.fit_intercept = fit_intercept
         self.tol = tol
         self.max_iter = max_iter
+        self.penalty_factor = penalty_factor
+        self.lower_bounds = lower_bounds
+        self.upper_bounds = upper_bounds
+        self.positive = positive
+        self.adaptive = adaptive
         self.n_jobs = n_jobs
 
     def fit(self, X, y, sample_weight=None):
@@ -238,11 +256,12 @@ class RegulabClassifierCV(_ClassifierMixinBase):
         targets = self._encode(y)
         paths, lams, results = [], [], []
         for t in targets:
-            path = self._cross_validate(X, t, rho, sw)
+            box = self._box(X, t, sw)
+            path = self._cross_validate(X, t, rho, sw, box)
             lam = float(path.lams[path.chosen(self.rule)])
             paths.append(path)
             lams.append(lam)
-            results.append(self._solve(X, t, *self._l1_l2(lam, rho), sw))
+            results.append(self._solve(X, t, *self._l1_l2(lam, rho), sw, box))
         if len(targets) == 1:
             self.path_, self.lam_ = paths[0], lams[0]
         else:

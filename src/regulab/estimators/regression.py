@@ -6,14 +6,20 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import RegressorMixin
 
-from regulab.estimators.base import _drop_zero_weight, _RegulabBase, _warn_not_converged
+from regulab.estimators.base import (
+    BOX_PARAMS,
+    _drop_zero_weight,
+    _RegulabBase,
+    _warn_not_converged,
+)
 
 
 class _RegressorMixinBase(RegressorMixin, _RegulabBase):
     _loss = "squared"
 
-    def _fit_at(self, X, y, l1, l2, sw):
-        res = self._solve(X, y, l1, l2, sw)
+    def _fit_at(self, X, y, l1, l2, sw, box):
+        res = self._solve(X, y, l1, l2, sw, box)
+        self.penalty_factor_ = box.get("penalty_factor")
         self.coef_ = np.asarray(res.w, dtype=np.float64).ravel()
         self.intercept_ = float(res.intercept)
         self.n_iter_ = int(res.n_iter)
@@ -83,7 +89,7 @@ class RegulabRegressor(_RegressorMixinBase):
         Stop when the relative duality gap is at most ``tol``.
     max_iter : int >= 1, default=10000
         Largest number of solver iterations.
-
+""" + BOX_PARAMS + """
     Attributes
     ----------
     coef_ : ndarray of shape (n_features,)
@@ -94,6 +100,8 @@ class RegulabRegressor(_RegressorMixinBase):
         The stopping criterion's value at the solution (relative duality gap).
     converged_ : bool
         Whether ``dual_gap_ <= tol``.
+    penalty_factor_ : ndarray of shape (n_features,) or None
+        The factors used (the adaptive ones included); None without factors.
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Only when ``X`` has feature names (a pandas DataFrame).
@@ -115,13 +123,19 @@ class RegulabRegressor(_RegressorMixinBase):
     """
 
     def __init__(self, penalty="l1", lam=1.0, l1_ratio=None, fit_intercept=True, tol=1e-6,
-                 max_iter=10_000):
+                 max_iter=10_000, penalty_factor=None, lower_bounds=None, upper_bounds=None,
+                 positive=False, adaptive=False):
         self.penalty = penalty
         self.lam = lam
         self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
         self.tol = tol
         self.max_iter = max_iter
+        self.penalty_factor = penalty_factor
+        self.lower_bounds = lower_bounds
+        self.upper_bounds = upper_bounds
+        self.positive = positive
+        self.adaptive = adaptive
 
     def fit(self, X, y, sample_weight=None):
         """Fit the model.
@@ -142,7 +156,8 @@ class RegulabRegressor(_RegressorMixinBase):
         X, y, sw = self._validate_fit_data(X, y, sample_weight, y_numeric=True)
         X, y, sw = _drop_zero_weight(X, y, sw)
         l1, l2 = self._l1_l2(float(self.lam), rho)
-        return self._fit_at(X, np.asarray(y, dtype=np.float64), l1, l2, sw)
+        y = np.asarray(y, dtype=np.float64)
+        return self._fit_at(X, y, l1, l2, sw, self._box(X, y, sw))
 
 
 class RegulabRegressorCV(_RegressorMixinBase):
@@ -179,7 +194,7 @@ class RegulabRegressorCV(_RegressorMixinBase):
     max_iter : int >= 1, default=10000
     n_jobs : int, default=None
         Folds run in parallel through joblib when not None or 1.
-
+""" + BOX_PARAMS + """
     Attributes
     ----------
     lam_ : float
@@ -195,7 +210,8 @@ class RegulabRegressorCV(_RegressorMixinBase):
 
     def __init__(self, penalty="l1", l1_ratio=None, lams=None, n_lams=100, eps=None, cv=5,
                  n_repeats=1, rule="min", seed=0, fit_intercept=True, tol=1e-6, max_iter=10_000,
-                 n_jobs=None):
+                 n_jobs=None, penalty_factor=None, lower_bounds=None, upper_bounds=None,
+                 positive=False, adaptive=False):
         self.penalty = penalty
         self.l1_ratio = l1_ratio
         self.lams = lams
@@ -208,6 +224,11 @@ class RegulabRegressorCV(_RegressorMixinBase):
         self.fit_intercept = fit_intercept
         self.tol = tol
         self.max_iter = max_iter
+        self.penalty_factor = penalty_factor
+        self.lower_bounds = lower_bounds
+        self.upper_bounds = upper_bounds
+        self.positive = positive
+        self.adaptive = adaptive
         self.n_jobs = n_jobs
 
     def fit(self, X, y, sample_weight=None):
@@ -229,6 +250,7 @@ class RegulabRegressorCV(_RegressorMixinBase):
         X, y, sw = self._validate_fit_data(X, y, sample_weight, y_numeric=True)
         X, y, sw = _drop_zero_weight(X, y, sw)
         y = np.asarray(y, dtype=np.float64)
-        self.path_ = self._cross_validate(X, y, rho, sw)
+        box = self._box(X, y, sw)
+        self.path_ = self._cross_validate(X, y, rho, sw, box)
         self.lam_ = float(self.path_.lams[self.path_.chosen(self.rule)])
-        return self._fit_at(X, y, *self._l1_l2(self.lam_, rho), sw)
+        return self._fit_at(X, y, *self._l1_l2(self.lam_, rho), sw, box)
