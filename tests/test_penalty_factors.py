@@ -422,3 +422,104 @@ def test_estimator_refusals_name_the_parameter_and_feature():
         RegulabRegressor(lower_bounds=[0, 0, 1]).fit(X, y)
     with pytest.raises(InvalidValue, match="RegulabRegressor: adaptive must be one of"):
         RegulabRegressor(adaptive="lasso").fit(X, y)
+
+
+# ---------------------------------------------------------------------------------------------
+# the command line
+# ---------------------------------------------------------------------------------------------
+def _run_cli(args, capsys):
+    from regulab.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    cap = capsys.readouterr()
+    return exc.value.code, cap.out, cap.err
+
+
+@pytest.fixture
+def table(tmp_path):
+    """A small table with a categorical column (three levels: two indicators)."""
+    rng = np.random.default_rng(4)
+    n = 80
+    region = rng.choice(["north", "south", "west"], n)
+    age = rng.uniform(20, 70, n)
+    x1, x2 = rng.standard_normal(n), rng.standard_normal(n)
+    y = 0.05 * age + 2.0 * x1 + (region == "west") * 1.5 + rng.standard_normal(n)
+    lines = ["age,region,x1,x2,y"] + [f"{a:.3f},{r},{u:.4f},{v:.4f},{t:.4f}"
+                                      for a, r, u, v, t in zip(age, region, x1, x2, y)]
+    path = tmp_path / "d.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_cli_unpenalized_categorical_and_nonnegative(table, capsys):
+    import json
+
+    code, out, err = _run_cli(["fit", str(table), "--target", "y", "--unpenalized",
+                               "region,x2", "--nonnegative", "--lam", "50", "--json"], capsys)
+    assert code == 0, err
+    doc = json.loads(out)
+    feats = {f["name"]: f for f in doc["features"]}
+    unpen = [n for n in feats if n.startswith("region=")] + ["x2"]
+    assert len(unpen) == 3 and sorted(doc["per_feature_penalty"]["unpenalized"]) == sorted(unpen)
+    for name, f in feats.items():
+        assert f["coef_standardized"] >= 0.0
+        assert f["penalty_factor"] == (0.0 if name in unpen else 1.0)
+    # lam = 50 is far above lam_max (|grad| <= 2 sd(y) on standardized features): the penalized
+    # coefficients are 0
+    assert feats["age"]["coef_standardized"] == 0.0 and feats["x1"]["coef_standardized"] == 0.0
+    code, out, _ = _run_cli(["fit", str(table), "--target", "y", "--unpenalized", "region",
+                             "--lam", "0.01"], capsys)
+    assert code == 0 and "(unpenalized)" in out
+
+
+def test_cli_penalty_factor_file(table, tmp_path, capsys):
+    import json
+
+    f = tmp_path / "pf.csv"
+    f.write_text("feature,factor\nage,0\nx1,2.5\nregion,0.5\n")
+    code, out, err = _run_cli(["fit", str(table), "--target", "y", "--penalty-factor", str(f),
+                               "--json", "--n-lams", "15"], capsys)
+    assert code == 0, err
+    feats = {g["name"]: g for g in json.loads(out)["features"]}
+    assert feats["age"]["penalty_factor"] == 0.0 and feats["x1"]["penalty_factor"] == 2.5
+    regions = [g for n, g in feats.items() if n.startswith("region=")]
+    assert len(regions) == 2 and all(g["penalty_factor"] == 0.5 for g in regions)
+    assert feats["x2"]["penalty_factor"] == 1
+    assert feats["age"]["kept"]
+
+
+@pytest.mark.parametrize("content, text", [
+    ("feature,factor\nage,-1\n", "must be >= 0"),
+    ("feature,factor\nweight,1\n", "unknown feature 'weight'"),
+    ("feature,factor\nage,abc\n", "must be a number"),
+    ("feature,factor\nage,1,2\n", "expected 2 fields"),
+    ("name,value\nage,1\n", "the first line must be the header"),
+    ("feature,factor,lower\nx1,1,0.5\n", "excludes 0 for the penalized 'x1'"),
+])
+def test_cli_bad_factor_file_one_line(table, tmp_path, capsys, content, text):
+    f = tmp_path / "pf.csv"
+    f.write_text(content)
+    code, _, err = _run_cli(["fit", str(table), "--target", "y", "--penalty-factor", str(f)],
+                            capsys)
+    lines = [ln for ln in err.strip().splitlines() if ln]
+    assert code == 2 and len(lines) == 1 and text in lines[0], err
+    assert "Traceback" not in err
+
+
+def test_cli_unknown_unpenalized_one_line(table, capsys):
+    code, _, err = _run_cli(["fit", str(table), "--target", "y", "--unpenalized", "agee"],
+                            capsys)
+    lines = [ln for ln in err.strip().splitlines() if ln]
+    assert code == 2 and len(lines) == 1 and "unknown feature 'agee'" in lines[0]
+
+
+def test_cli_adaptive(table, capsys):
+    import json
+
+    code, out, err = _run_cli(["fit", str(table), "--target", "y", "--adaptive", "--json",
+                               "--n-lams", "15"], capsys)
+    assert code == 0, err
+    doc = json.loads(out)
+    factors = [f["penalty_factor"] for f in doc["features"]]
+    assert all(f is None or f > 0 for f in factors) and len(set(factors)) > 1

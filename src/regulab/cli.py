@@ -28,6 +28,7 @@ from regulab.commands.options import (
     DEFAULT_MAX_CATEGORIES,
     DEFAULT_MAX_ROWS,
     REPORT_HELP,
+    Adaptive,
     Encoding,
     Exclude,
     Features,
@@ -38,7 +39,9 @@ from regulab.commands.options import (
     Missing,
     NaValues,
     NLams,
+    Nonnegative,
     Penalty,
+    PenaltyFactorFile,
     ReportOut,
     Seed,
     Sep,
@@ -46,6 +49,7 @@ from regulab.commands.options import (
     Standardize,
     Target,
     Task,
+    Unpenalized,
     data_options,
 )
 
@@ -290,6 +294,10 @@ def fit_cmd(
         show_default=False)] = None,
     as_json: Json = False,
     out: ReportOut = None,
+    unpenalized: Unpenalized = None,
+    penalty_factor: PenaltyFactorFile = None,
+    nonnegative: Nonnegative = False,
+    adaptive: Adaptive = False,
 ):
     """Fit one penalized model: every coefficient, kept or exactly 0, and how lam was chosen.
 
@@ -301,7 +309,9 @@ def fit_cmd(
                                  na_values=na_values, max_rows=max_rows, seed=seed,
                                  exclude=exclude, max_categories=max_categories),
             penalty=penalty, l1_ratio=l1_ratio, lam=lam, folds=cv, rule=rule, n_lams=n_lams,
-            stability=stability, n_pairs=n_pairs, save=save, as_json=as_json, out=out)
+            stability=stability, n_pairs=n_pairs, save=save, as_json=as_json, out=out,
+            unpenalized=unpenalized, penalty_factor=penalty_factor,
+            nonnegative=nonnegative, adaptive=adaptive)
 
 
 @app.command("predict")

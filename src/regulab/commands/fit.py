@@ -38,6 +38,7 @@ from regulab.commands.common import (
     penalty_ratio,
     pm,
     preparation_doc,
+    split_list,
     source_doc,
     training_error,
     truth_summary,
@@ -49,8 +50,13 @@ STABILITY_THRESHOLD = 0.6
 
 def run(source, opts: DataOptions, *, penalty="l1", l1_ratio=None, lam=None, folds=None,
         rule=None, n_lams=100, stability=False, n_pairs=50, save=None, as_json=False,
-        out=None) -> dict:
-    """Fit, then print the table (or the JSON document); ``--save`` and ``--out`` write files."""
+        out=None, unpenalized=None, penalty_factor=None, nonnegative=False,
+        adaptive=False) -> dict:
+    """Fit, then print the table (or the JSON document); ``--save`` and ``--out`` write files.
+
+    ``unpenalized``, ``penalty_factor`` (a CSV file), ``nonnegative``, ``adaptive``: per-feature
+    penalties and bounds (:mod:`regulab.commands.factors`)."""
+    from regulab.commands.factors import box_options
     from regulab.data.model_io import save_model
 
     rho, lam, rule, n_lams, n_pairs = _check_options(penalty, l1_ratio, lam, rule, n_lams,
@@ -60,8 +66,12 @@ def run(source, opts: DataOptions, *, penalty="l1", l1_ratio=None, lam=None, fol
     check_output_dir(out, inputs, ["index.html", "results.json"])
     loaded = load(source, opts)
     folds = check_folds(loaded, DEFAULT_FOLDS if folds is None else folds)
+    box = box_options(loaded.prep, unpenalized=split_list(unpenalized),
+                      factor_file=penalty_factor, nonnegative=nonnegative, adaptive=adaptive,
+                      loss=loaded.loss, seed=opts.seed)
     fit, stab = _fit(loaded, penalty=penalty, rho=rho, lam=lam, folds=folds, rule=rule,
-                     n_lams=n_lams, stability=stability, n_pairs=n_pairs, seed=opts.seed)
+                     n_lams=n_lams, stability=stability, n_pairs=n_pairs, seed=opts.seed,
+                     box=box)
     model = _model(loaded, fit, penalty)
     doc = _document(loaded, fit, model, stab, penalty)
     if save is not None:
@@ -93,7 +103,7 @@ def _check_options(penalty, l1_ratio, lam, rule, n_lams, n_pairs, stability):
     return rho, lam, rule, n_lams, n_pairs
 
 
-def _fit(loaded, *, penalty, rho, lam, folds, rule, n_lams, stability, n_pairs, seed):
+def _fit(loaded, *, penalty, rho, lam, folds, rule, n_lams, stability, n_pairs, seed, box):
     """The fit (lam by CV, or the given lam with its CV error) and, with ``--stability``, the
     selection frequencies; progress bars on a terminal."""
     X, y, loss = loaded.prep.X, loaded.prep.y, loaded.loss
@@ -101,10 +111,10 @@ def _fit(loaded, *, penalty, rho, lam, folds, rule, n_lams, stability, n_pairs, 
         cb = bars.callback(f"{folds}-fold CV ({penalty})", folds)
         if lam is None:
             fit = fit_with_cv(X, y, loss=loss, rho=rho, folds=folds, rule=rule, n_lams=n_lams,
-                              seed=seed, on_fold=cb)
+                              seed=seed, on_fold=cb, box=box)
         else:
             fit = fit_at_lam(X, y, loss=loss, rho=rho, lam=lam, folds=folds, seed=seed,
-                             on_fold=cb)
+                             on_fold=cb, box=box)
         stab = None
         if stability:
             stab = _stability(X, y, loss, rho, fit, n_lams, n_pairs, seed,
@@ -122,12 +132,16 @@ def _model(loaded, fit, penalty):
 
 
 def _feature_docs(names, coef, fit, stab, truth) -> list[dict]:
-    """One entry per feature: coefficient in original and standardized units, kept or not,
-    stability frequencies and true coefficient where measured or known."""
+    """One entry per feature: coefficient in original and standardized units, kept or not, its
+    penalty factor (1 unless set), stability frequencies and true coefficient where measured or
+    known."""
     features = []
+    factors = (fit.box or {}).get("penalty_factor")
     for j, name in enumerate(names):
         row = {"name": name, "coef": float(coef[j]), "coef_standardized": float(fit.coef[j]),
-               "kept": bool(fit.coef[j] != 0.0)}
+               "kept": bool(fit.coef[j] != 0.0),
+               "penalty_factor": 1.0 if factors is None else (
+                   None if np.isinf(factors[j]) else float(factors[j]))}
         if stab is not None:
             row["stability_frequency"] = float(stab["frequency"][j])
             row["stability_max_frequency"] = float(stab["max_frequency"][j])
@@ -141,6 +155,7 @@ def _feature_docs(names, coef, fit, stab, truth) -> list[dict]:
 def _document(loaded, fit, model, stab, penalty) -> dict:
     """The ``--json`` document (also ``results.json`` of ``--out``)."""
     from regulab import __version__
+    from regulab.commands.factors import describe
     from regulab.data.model_io import convention_equivalents, objective_text
 
     prep, loss, rho = loaded.prep, loaded.loss, fit.rho
@@ -156,6 +171,7 @@ def _document(loaded, fit, model, stab, penalty) -> dict:
         "n_features": len(names), "n_kept": fit.n_kept,
         "features": _feature_docs(names, coef, fit, stab, truth),
         "truth": truth_summary(truth, names, fit.coef),
+        "per_feature_penalty": describe(fit.box, names),
         "stability": None if stab is None else {k: v for k, v in stab.items()
                                                if k not in ("frequency", "max_frequency")},
         "conventions": {"objective": objective_text(loss, fit.lam, rho),
@@ -171,10 +187,11 @@ def _stability(X, y, loss, rho, fit, n_lams, n_pairs, seed, cb) -> dict:
     stability-selection score, whose false-selection bound then uses the q of that range)."""
     from regulab.selection.stability import stability_selection
 
-    grid = fit.cv.lams if fit.how == "cv" else grid_for(X, y, loss, rho, n_lams)
+    grid = fit.cv.lams if fit.how == "cv" else grid_for(X, y, loss, rho, n_lams, fit.box)
     lams = np.append(grid[grid > fit.lam], fit.lam)
     res = stability_selection(X, y, loss=loss, l1_ratio=rho, lams=lams, n_pairs=n_pairs,
-                              threshold=STABILITY_THRESHOLD, seed=seed, on_pair=cb)
+                              threshold=STABILITY_THRESHOLD, seed=seed, on_pair=cb,
+                              **(fit.box or {}))
     return {"frequency": res.frequencies[:, -1], "max_frequency": res.max_frequency,
             "n_pairs": n_pairs, "half_samples": 2 * n_pairs, "threshold": STABILITY_THRESHOLD,
             "lam_range": [float(lams[0]), float(lams[-1])],
@@ -228,6 +245,8 @@ def _print(doc, loaded, fit) -> None:
 
 def feature_columns(doc) -> list[str]:
     cols = ["feature", "coef", "std coef", "kept"]
+    if doc.get("per_feature_penalty"):
+        cols += ["factor"]
     if doc["stability"]:
         cols += ["freq", "max freq"]
     if doc["truth"]:
@@ -238,8 +257,13 @@ def feature_columns(doc) -> list[str]:
 def feature_rows(doc) -> list[list[str]]:
     rows = []
     for f in doc["features"]:
-        row = [f["name"], fmt(f["coef"]), fmt(f["coef_standardized"]),
-               "kept" if f["kept"] else "0 exactly"]
+        kept = "kept" if f["kept"] else "0 exactly"
+        if f.get("penalty_factor") == 0.0:
+            kept += " (unpenalized)"
+        row = [f["name"], fmt(f["coef"]), fmt(f["coef_standardized"]), kept]
+        if doc.get("per_feature_penalty"):
+            factor = f.get("penalty_factor")
+            row += ["inf (dropped)" if factor is None else fmt(factor, 3)]
         if doc["stability"]:
             row += [fmt(f["stability_frequency"], 3), fmt(f["stability_max_frequency"], 3)]
         if doc["truth"]:

@@ -19,11 +19,12 @@ from regulab.commands.output import fmt, pm
 from regulab.core.losses import ERROR_NAME
 
 
-def grid_for(X, y, loss: str, rho: float, n_lams: int) -> np.ndarray:
-    """The lam grid of every command: :func:`regulab.selection.path.lam_grid` with its defaults."""
+def grid_for(X, y, loss: str, rho: float, n_lams: int, box=None) -> np.ndarray:
+    """The lam grid of every command: :func:`regulab.selection.path.lam_grid` with its defaults
+    (``box``: per-feature factors and bounds, :mod:`regulab.commands.factors`)."""
     from regulab.selection.path import lam_grid
 
-    return lam_grid(X, y, loss=loss, l1_ratio=rho, n_lams=n_lams)
+    return lam_grid(X, y, loss=loss, l1_ratio=rho, n_lams=n_lams, **(box or {}))
 
 
 @dataclass
@@ -42,6 +43,7 @@ class Fit:
     index: int                     # index of lam in cv.lams
     path: object | None            # PathResult on all the data over cv.lams (CV only)
     seed: int = 0
+    box: dict | None = None        # per-feature factors and bounds (None: the default problem)
 
     @property
     def n_kept(self) -> int:
@@ -106,29 +108,31 @@ class Fit:
         return base + "; rule min: the lam of smallest CV error"
 
 
-def fit_with_cv(X, y, *, loss, rho, folds, rule, n_lams, seed, lams=None, on_fold=None) -> Fit:
+def fit_with_cv(X, y, *, loss, rho, folds, rule, n_lams, seed, lams=None, on_fold=None,
+                box=None) -> Fit:
     """Fit on all rows at the lam that ``folds``-fold CV chooses by ``rule`` (``min`` or ``1se``)
     over ``lams`` (default: :func:`grid_for` with ``n_lams`` values)."""
     from regulab.selection.cv import fit_cv
 
-    grid = grid_for(X, y, loss, rho, n_lams) if lams is None else lams
+    grid = grid_for(X, y, loss, rho, n_lams, box) if lams is None else lams
     res = fit_cv(X, y, loss=loss, l1_ratio=rho, rule=rule, lams=grid, cv=folds, seed=seed,
-                 on_fold=on_fold)
+                 on_fold=on_fold, **(box or {}))
     return Fit(coef=res.coef, intercept=res.intercept, lam=res.lam, rho=rho, loss=loss, how="cv",
-               rule=rule, folds=folds, cv=res.cv, index=res.index, path=res.path, seed=seed)
+               rule=rule, folds=folds, cv=res.cv, index=res.index, path=res.path, seed=seed,
+               box=box or None)
 
 
-def fit_at_lam(X, y, *, loss, rho, lam, folds, seed, on_fold=None) -> Fit:
+def fit_at_lam(X, y, *, loss, rho, lam, folds, seed, on_fold=None, box=None) -> Fit:
     """Fit at a given lam; its CV error is measured at that lam with ``folds`` folds."""
     from regulab.selection.cv import cross_validate_path
     from regulab.selection.path import regularization_path
 
     cvres = cross_validate_path(X, y, loss=loss, l1_ratio=rho, lams=[lam], cv=folds, seed=seed,
-                                on_fold=on_fold)
-    path = regularization_path(X, y, loss=loss, l1_ratio=rho, lams=[lam])
+                                on_fold=on_fold, **(box or {}))
+    path = regularization_path(X, y, loss=loss, l1_ratio=rho, lams=[lam], **(box or {}))
     return Fit(coef=path.coefs[:, 0].copy(), intercept=float(path.intercepts[0]), lam=float(lam),
                rho=rho, loss=loss, how="given", rule=None, folds=folds, cv=cvres, index=0,
-               path=None, seed=seed)
+               path=None, seed=seed, box=box or None)
 
 
 def cv_folds(n: int, y, loss: str, folds: int, seed: int, n_repeats: int = 1):

@@ -62,6 +62,18 @@ Penalty = Annotated[str, typer.Option("--penalty", help="l1, l2 or elasticnet.")
 L1Ratio = Annotated[float | None, typer.Option(
     "--l1-ratio", help="Elastic net's L1 share (default 0.5).", show_default=False)]
 NLams = Annotated[int, typer.Option("--n-lams", help="Number of lams on the grid.")]
+Unpenalized = Annotated[list[str] | None, typer.Option(
+    "--unpenalized", help="Features (or categorical columns: all their indicators) left "
+    "unpenalized, always kept; comma-separated (repeatable).", show_default=False)]
+PenaltyFactorFile = Annotated[Path | None, typer.Option(
+    "--penalty-factor", help="CSV with header feature,factor (optionally ,lower,upper): a "
+    "factor per feature multiplying its penalty (0 = unpenalized; others 1; not rescaled).",
+    show_default=False)]
+Nonnegative = Annotated[bool, typer.Option(
+    "--nonnegative", help="Every coefficient >= 0 (glmnet's lower.limits = 0).")]
+Adaptive = Annotated[bool, typer.Option(
+    "--adaptive", help="Adaptive lasso (Zou 2006): factors 1/|w_ridge| from a ridge fit with "
+    "lam by CV.")]
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of tables.")]
 REPORT_HELP = "Folder for an HTML report (index.html, figures/, results.json)"
 ReportOut = Annotated[Path | None, typer.Option(

@@ -62,7 +62,8 @@ def complementary_halves(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 def stability_selection(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lams=30, eps=None,
                         n_pairs=50, threshold=0.6, seed=0, fit_intercept=True, tol=1e-6,
                         max_iter=10_000, n_jobs=None, on_pair=None,
-                        backend=None, penalty=None) -> StabilityResult:
+                        backend=None, penalty=None, penalty_factor=None, lower=None,
+                        upper=None) -> StabilityResult:
     """Selection frequencies of every feature along a lam grid; see the module docstring.
 
     The default grid (``n_lams`` values from ``lam_max`` of the whole data, ``eps`` as in
@@ -70,9 +71,11 @@ def stability_selection(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lam
     from ``seed`` per pair, so the result does not depend on how the pairs are executed:
     ``n_jobs`` local processes, or ``backend`` (``'dask'``, a scheduler address, a Dask client;
     see :func:`regulab.core.execution.run_tasks`), X shipped to the workers once. The penalty is
-    ``l1_ratio`` (default 1) or ``penalty``, as in :func:`regulab.selection.path.regularization_path`.
+    ``l1_ratio`` (default 1) or ``penalty``, as in :func:`regulab.selection.path.regularization_path`;
+    so are ``penalty_factor``, ``lower``, ``upper`` (an unpenalized feature is always selected).
     """
     l1_ratio = resolve_l1_ratio(penalty, l1_ratio)
+    box = dict(penalty_factor=penalty_factor, lower=lower, upper=upper)
     threshold = check_fraction(threshold, "threshold")
     check_int(n_pairs, "n_pairs", 1)
     if l1_ratio == 0:
@@ -84,11 +87,11 @@ def stability_selection(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lam
     y = np.asarray(y, dtype=float).ravel()
     if lams is None:
         lams = lam_grid(X, y, loss=loss, l1_ratio=l1_ratio, n_lams=n_lams, eps=eps,
-                        fit_intercept=fit_intercept)
+                        fit_intercept=fit_intercept, **box)
     lams = np.sort(np.asarray(lams, dtype=float))[::-1]
 
     fit_pair = partial(_fit_pair, loss=loss, l1_ratio=l1_ratio, lams=lams,
-                       fit_intercept=fit_intercept, tol=tol, max_iter=max_iter)
+                       fit_intercept=fit_intercept, tol=tol, max_iter=max_iter, box=box)
     # reduced as the pairs arrive (in pair order): the main process holds one count matrix,
     # not one per pair
     counts = np.zeros((X.shape[1], lams.size), dtype=np.int64)
@@ -105,7 +108,7 @@ def stability_selection(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lam
                            n_pairs=int(n_pairs), q=float(np.mean(sizes)))
 
 
-def _fit_pair(data, pair_seed, *, loss, l1_ratio, lams, fit_intercept, tol, max_iter):
+def _fit_pair(data, pair_seed, *, loss, l1_ratio, lams, fit_intercept, tol, max_iter, box=None):
     """Selection counts ``[n_features, n_lams]`` (0, 1 or 2, as uint8: the result travels back
     from a worker) of the two halves of one pair, and the number of features each half selected
     anywhere on the grid (one task; ``data = (X, y)``)."""
@@ -116,7 +119,8 @@ def _fit_pair(data, pair_seed, *, loss, l1_ratio, lams, fit_intercept, tol, max_
         if loss == "logistic" and np.unique(y[half]).size < 2:
             continue  # a half with one class selects nothing and says nothing
         path = regularization_path(X[half], y[half], loss=loss, l1_ratio=l1_ratio, lams=lams,
-                                   fit_intercept=fit_intercept, tol=tol, max_iter=max_iter)
+                                   fit_intercept=fit_intercept, tol=tol, max_iter=max_iter,
+                                   **(box or {}))
         sel = path.coefs != 0.0
         counts += sel
         union_sizes.append(int(sel.any(axis=1).sum()))
