@@ -523,3 +523,23 @@ def test_cli_adaptive(table, capsys):
     doc = json.loads(out)
     factors = [f["penalty_factor"] for f in doc["features"]]
     assert all(f is None or f > 0 for f in factors) and len(set(factors)) > 1
+
+
+def test_cli_path_and_compare_take_the_options(table, capsys):
+    import json
+
+    code, out, err = _run_cli(["path", str(table), "--target", "y", "--nonnegative",
+                               "--unpenalized", "x1", "--n-lams", "10", "--json"], capsys)
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["per_feature_penalty"]["unpenalized"] == ["x1"]
+    assert min(min(c) for c in doc["coefs"].values()) >= 0.0
+    # x1 (true effect 2 sd(x1)) is fitted at every lam, the top one included; nothing else there
+    assert all(c > 0.0 for c in doc["coefs"]["x1"])
+    assert all(c[0] == 0.0 for n, c in doc["coefs"].items() if n != "x1")
+    code, out, err = _run_cli(["compare", str(table), "--target", "y", "--unpenalized", "x2",
+                               "--n-boot", "2", "--n-lams", "8", "--cv", "3", "--json"], capsys)
+    assert code == 0, err
+    doc = json.loads(out)
+    for m in doc["methods"].values():
+        assert "x2" in m["kept"]

@@ -359,6 +359,10 @@ def path_cmd(
     out: Annotated[Path | None, typer.Option(
         "--out", "-o", help=f"{REPORT_HELP}, plus path.csv: one row per lam.",
         show_default=False)] = None,
+    unpenalized: Unpenalized = None,
+    penalty_factor: PenaltyFactorFile = None,
+    nonnegative: Nonnegative = False,
+    adaptive: Adaptive = False,
 ):
     """The coefficient path and the CV curve over a lam grid (figures and path.csv with --out)."""
     from regulab.commands import path
@@ -368,7 +372,8 @@ def path_cmd(
                                   na_values=na_values, max_rows=max_rows, seed=seed,
                                   exclude=exclude, max_categories=max_categories),
              penalty=penalty, l1_ratio=l1_ratio, n_lams=n_lams, folds=cv, as_json=as_json,
-             out=out)
+             out=out, unpenalized=unpenalized, penalty_factor=penalty_factor,
+             nonnegative=nonnegative, adaptive=adaptive)
 
 
 @app.command("compare")
@@ -395,6 +400,9 @@ def compare_cmd(
     max_categories: MaxCategories = DEFAULT_MAX_CATEGORIES,
     as_json: Json = False,
     out: ReportOut = None,
+    unpenalized: Unpenalized = None,
+    penalty_factor: PenaltyFactorFile = None,
+    nonnegative: Nonnegative = False,
 ):
     """L1, L2 and elastic net side by side, and which to use, with the measured reasons.
 
@@ -407,7 +415,9 @@ def compare_cmd(
                                      encoding=encoding, na_values=na_values, max_rows=max_rows,
                                      seed=seed, exclude=exclude,
                                      max_categories=max_categories),
-                folds=cv, rule=rule, n_boot=n_boot, n_lams=n_lams, as_json=as_json, out=out)
+                folds=cv, rule=rule, n_boot=n_boot, n_lams=n_lams, as_json=as_json, out=out,
+                unpenalized=unpenalized, penalty_factor=penalty_factor,
+                nonnegative=nonnegative)
 
 
 @app.command("app")

@@ -45,6 +45,7 @@ from regulab.commands.common import (
     pm,
     preparation_doc,
     source_doc,
+    split_list,
     training_error,
     truth_summary,
 )
@@ -60,7 +61,7 @@ CALIBRATION_METHOD = ("out-of-fold predictions of the CV at the chosen lam: slop
                       "prediction (least squares; logistic on the log-odds for a binary target)")
 
 
-def bootstrap_kept_sets(X, y, *, loss, rho, lam, seeds, on_done=None) -> list[set]:
+def bootstrap_kept_sets(X, y, *, loss, rho, lam, seeds, on_done=None, box=None) -> list[set]:
     """Kept set (indices of non-zero coefficients) of the fit at ``lam`` on each bootstrap
     resample ``rng(seed).integers(0, n, n)``; resamples with a single class are skipped."""
     from regulab.core.execution import run_tasks
@@ -72,15 +73,20 @@ def bootstrap_kept_sets(X, y, *, loss, rho, lam, seeds, on_done=None) -> list[se
         idx = np.random.default_rng(seed).integers(0, n, n)
         if loss == "logistic" and np.unique(y[idx]).size < 2:
             return None
-        path = regularization_path(X[idx], y[idx], loss=loss, l1_ratio=rho, lams=[lam])
+        path = regularization_path(X[idx], y[idx], loss=loss, l1_ratio=rho, lams=[lam],
+                                   **(box or {}))
         return set(np.flatnonzero(path.coefs[:, 0] != 0.0).tolist())
 
     return [s for s in run_tasks(one, seeds, on_done=on_done) if s is not None]
 
 
 def run(source, opts: DataOptions, *, folds=5, rule="1se", n_boot=30, n_lams=100,
-        as_json=False, out=None) -> dict:
+        as_json=False, out=None, unpenalized=None, penalty_factor=None,
+        nonnegative=False) -> dict:
+    """Compare; ``unpenalized``, ``penalty_factor``, ``nonnegative`` (as in ``regulab fit``)
+    apply to every penalty."""
     from regulab import __version__
+    from regulab.commands.factors import box_options, describe
     from regulab.core.execution import task_seeds
     from regulab.report.claims.when_to_use import jaccard_stability
     from regulab.selection.recommend import MethodSummary, recommend
@@ -94,17 +100,21 @@ def run(source, opts: DataOptions, *, folds=5, rule="1se", n_boot=30, n_lams=100
     prep = loaded.prep
     X, y, names, loss = prep.X, prep.y, prep.feature_names, loaded.loss
     p = len(names)
+    box = box_options(prep, unpenalized=split_list(unpenalized), factor_file=penalty_factor,
+                      nonnegative=nonnegative, loss=loss, seed=opts.seed)
     seeds = task_seeds(opts.seed, n_boot)
     fits, stab, slopes, boots = {}, {}, {}, {}
     with Bars() as bars:
         for m, rho in METHODS.items():
             fits[m] = fit_with_cv(X, y, loss=loss, rho=rho, folds=folds, rule=rule,
                                   n_lams=n_lams, seed=opts.seed,
-                                  on_fold=bars.callback(f"{SHORT[m]}: {folds}-fold CV", folds))
+                                  on_fold=bars.callback(f"{SHORT[m]}: {folds}-fold CV", folds),
+                                  box=box)
             slopes[m] = calibration_slope_oof(X, y, fits[m])
             sets = bootstrap_kept_sets(X, y, loss=loss, rho=rho, lam=fits[m].lam, seeds=seeds,
                                        on_done=bars.callback(f"{SHORT[m]}: {n_boot} bootstrap "
-                                                             f"resamples", n_boot))
+                                                             f"resamples", n_boot),
+                                       box=box)
             boots[m] = len(sets)
             stab[m] = jaccard_stability(sets) if len(sets) >= 2 else None
     summaries = {m: MethodSummary(cv_error=fits[m].cv_error, cv_se=fits[m].cv_se,
@@ -138,6 +148,7 @@ def run(source, opts: DataOptions, *, folds=5, rule="1se", n_boot=30, n_lams=100
         "preparation": preparation_doc(prep), "task": prep.task, "loss": loss,
         "scoring": ERROR_NAME[loss], "folds": folds, "rule": rule, "n_boot": n_boot,
         "seed": opts.seed, "n_lams": n_lams, "methods": methods,
+        "per_feature_penalty": describe(box, names),
         "recommendation": {**rec.as_dict(), "label": LABELS[rec.penalty]},
         "stability_method": (f"mean pairwise Jaccard index of the kept sets over {n_boot} "
                              f"bootstrap resamples, each penalty refitted at its chosen lam"),

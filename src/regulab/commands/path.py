@@ -33,6 +33,7 @@ from regulab.commands.common import (
     pm,
     preparation_doc,
     source_doc,
+    split_list,
     training_error,
 )
 
@@ -41,8 +42,12 @@ SHOWN_LAMS = 12
 
 
 def run(source, opts: DataOptions, *, penalty="l1", l1_ratio=None, n_lams=100, folds=5,
-        as_json=False, out=None) -> dict:
+        as_json=False, out=None, unpenalized=None, penalty_factor=None, nonnegative=False,
+        adaptive=False) -> dict:
+    """The path and CV curve; ``unpenalized``, ``penalty_factor``, ``nonnegative``,
+    ``adaptive`` as in ``regulab fit`` (:mod:`regulab.commands.factors`)."""
     from regulab import __version__
+    from regulab.commands.factors import box_options, describe
 
     rho = penalty_ratio(penalty, l1_ratio)
     n_lams = check_int(n_lams, "--n-lams", 3)
@@ -51,9 +56,12 @@ def run(source, opts: DataOptions, *, penalty="l1", l1_ratio=None, n_lams=100, f
     folds = check_folds(loaded, folds)
     prep = loaded.prep
     X, y, names, loss = prep.X, prep.y, prep.feature_names, loaded.loss
+    box = box_options(prep, unpenalized=split_list(unpenalized), factor_file=penalty_factor,
+                      nonnegative=nonnegative, adaptive=adaptive, loss=loss, seed=opts.seed)
     with Bars() as bars:
         fit = fit_with_cv(X, y, loss=loss, rho=rho, folds=folds, rule="1se", n_lams=n_lams,
-                          seed=opts.seed, on_fold=bars.callback(f"{folds}-fold CV", folds))
+                          seed=opts.seed, on_fold=bars.callback(f"{folds}-fold CV", folds),
+                          box=box)
     cv, path = fit.cv, fit.path
     terr = training_error(X, y, loss, path.coefs, path.intercepts)
     nnz = path.nnz
@@ -70,7 +78,7 @@ def run(source, opts: DataOptions, *, penalty="l1", l1_ratio=None, n_lams=100, f
         "lams": cv.lams, "log_lams": np.log(cv.lams), "nnz": nnz, "cv_mean": cv.mean_error,
         "cv_se": cv.se_error, "train_error": terr,
         "coefs": {n: path.coefs[j] for j, n in enumerate(names)},
-        "entry": entry, "shown": shown,
+        "entry": entry, "shown": shown, "per_feature_penalty": describe(box, names),
         "warnings": [w for w in [fit.at_edge()] if w], "csv": None, "report": None,
     }
     if out is not None:
