@@ -109,38 +109,42 @@ def _start(w, box: Box, active):
 # squared loss
 # ---------------------------------------------------------------------------------------------
 class _Profile:
-    """Least squares of a residual on the centered, weighted unpenalized columns ``F``."""
+    """Least squares of a residual on the centered, weighted unpenalized columns ``F``, and
+    ``C = X_c^T S X_F,c`` (the gradient's change per unit of their coefficients)."""
 
-    def __init__(self, D: Design, s, xbar, F):
+    def __init__(self, D: Design, s, xbar, F, active):
         self.F = F
         E = np.zeros((D.p, F.size))
         E[F, np.arange(F.size)] = 1.0
         cols = [D.x_dot(E[:, k]) for k in range(F.size)]
         self.XF = (np.column_stack(cols) if cols else np.zeros((D.n, 0))) - xbar[F]
+        self.C = np.zeros((D.p, F.size))
+        for k in range(F.size):
+            self.C[:, k] = centered_grad(D, s, self.XF[:, k], xbar)
+        self.C[~active] = 0.0
         self.sq = np.sqrt(s)
 
-    def refit(self, r):
-        """``(r - X_F delta, delta)``, ``delta`` the weighted least-squares fit of ``r``."""
+    def refit(self, r, g):
+        """``(r - X_F delta, g - C delta, delta)``, ``delta`` the weighted least-squares fit of
+        the residual ``r`` on ``X_F`` (``g`` its centered gradient)."""
         if self.F.size == 0:
-            return r, np.zeros(0)
+            return r, g, np.zeros(0)
         delta = np.linalg.lstsq(self.sq[:, None] * self.XF, self.sq * r, rcond=None)[0]
-        return r - self.XF @ delta, delta
+        return r - self.XF @ delta, g - self.C @ delta, delta
 
 
-def box_squared_gap(D: Design, s, yc, xbar, active, box: Box, w, prof: _Profile):
+def box_squared_gap(s, yc, box: Box, w, r, g, prof: _Profile, inactive):
     """``(w_cert, primal, gap)``: the point with its unpenalized features refitted, and the
     compiled :func:`regulab.solvers._box_kernels.box_gap` there (sums of
-    :func:`regulab.core.certificates.duality_gap_box`)."""
-    r = yc - D.x_dot(w) + float(xbar @ w)
-    r, delta = prof.refit(r)
+    :func:`regulab.core.certificates.duality_gap_box`), from the residual ``r`` at the best
+    intercept and its centered gradient ``g`` (0 on the features without information)."""
+    r, g, delta = prof.refit(r, g)
     w_cert = w.copy()
     w_cert[prof.F] += delta
-    g = centered_grad(D, s, r, xbar)
-    g[~active] = 0.0
     quad = float(DK.wdot(s, r, r))
     lin = 2.0 * float(DK.wdot(s, r, yc))
     primal, gap = BK.box_gap(quad, quad, lin, 2.0 * g, w_cert, box.a, box.c, box.lo, box.hi,
-                             box.free | ~active)
+                             box.free | inactive)
     return w_cert, float(primal), float(gap)
 
 
@@ -158,7 +162,8 @@ def solve_box_squared(D: Design, y, s, weighted, fit_intercept, box: Box, w, tol
         return zero_result(D.p, ybar, crit_name, tol, box.penalty(w), "constant")
     g0 = centered_grad(D, s, yc, xbar)
     scale = 2.0 * float(np.abs(g0[active]).max(initial=0.0)) or 1.0
-    prof = _Profile(D, s, xbar, np.flatnonzero(box.free & active)) if box.gap_ok else None
+    prof = (_Profile(D, s, xbar, np.flatnonzero(box.free & active), active) if box.gap_ok
+            else None)
     sqrtL = np.sqrt(np.where(active, L, 1.0))
     force = active & (box.v == 0)
     ws_size = max(1, int(ws_start))
@@ -166,11 +171,12 @@ def solve_box_squared(D: Design, y, s, weighted, fit_intercept, box: Box, w, tol
     while True:
         q = yc - D.x_dot(w)
         c = float(xbar @ w)
-        g = centered_grad(D, s, q + c, xbar)
+        r = q + c
+        g = centered_grad(D, s, r, xbar)
         g[~active] = 0.0
         viol = _violations(-2.0 * g + 2.0 * box.c * w, w, box, active)
         if prof is not None:
-            w_out, primal, gap = box_squared_gap(D, s, yc, xbar, active, box, w, prof)
+            w_out, primal, gap = box_squared_gap(s, yc, box, w, r, g, prof, ~active)
             crit = gap / null_loss if null_loss > 0 else 0.0
         else:
             w_out, primal = w, float(DK.wdot(s, q + c, q + c)) + box.penalty(w)
@@ -250,8 +256,11 @@ def box_gap_at(X, y, w, l1, l2, penalty_factor=None, lower=None, upper=None,
     xbar, L = D.stats(s, bool(fit_intercept))
     ybar = float(s @ y) if fit_intercept else 0.0
     active = (L > 0) & ~box.held
-    prof = _Profile(D, s, xbar, np.flatnonzero(box.free & active))
-    w_cert, _, gap = box_squared_gap(D, s, y - ybar, xbar, active, box,
-                                     np.asarray(w, dtype=float).copy(), prof)
+    prof = _Profile(D, s, xbar, np.flatnonzero(box.free & active), active)
+    w = np.asarray(w, dtype=float).copy()
+    r = y - ybar - D.x_dot(w) + float(xbar @ w)
+    g = centered_grad(D, s, r, xbar)
+    g[~active] = 0.0
+    w_cert, _, gap = box_squared_gap(s, y - ybar, box, w, r, g, prof, ~active)
     b = ybar - float(xbar @ w_cert) if fit_intercept else 0.0
     return w_cert, b, gap
