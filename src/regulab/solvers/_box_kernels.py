@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from regulab.solvers._cd_kernels import _wmean_sq, anderson_weights
 from regulab.solvers._design_kernels import FASTMATH, col_axpy, col_dot, col_wdot, col_wsq
 from regulab.solvers._pn_kernels import logistic_derivs, logistic_value
 
@@ -121,15 +122,61 @@ def _step(zz, thr, den, lo, hi):
 # squared loss: coordinate descent on a working set
 # --------------------------------------------------------------------------------------------
 @njit(cache=True, fastmath=FASTMATH)
+def _anderson_box(data, indices, indptr, n, is_sparse, s, weighted, inv_n, xbar, ws, w, q, c,
+                  a, cc, lo, hi, hist, cw, w_acc, q_acc):
+    """Anderson extrapolation of the iterates in ``hist`` (:func:`._cd_kernels.anderson_weights`)
+    projected on the bounds, kept (``w``, ``q`` in place) if it lowers the objective. Returns
+    ``c``."""
+    if not anderson_weights(hist, cw):
+        return c
+    m = ws.size
+    K = hist.shape[0] - 1
+    for k in range(m):
+        acc = 0.0
+        for b in range(K):
+            acc += cw[b] * hist[b + 1, k]
+        j = ws[k]
+        w_acc[k] = 0.0 if a[j] == np.inf else min(max(acc, lo[j]), hi[j])
+    q_acc[:] = q
+    c_acc = c
+    pen_cur = 0.0
+    pen_acc = 0.0
+    for k in range(m):
+        j = ws[k]
+        d = w_acc[k] - w[j]
+        if d != 0.0:
+            col_axpy(data, indices, indptr, n, is_sparse, j, -d, q_acc)
+            c_acc += xbar[j] * d
+        if a[j] != np.inf:
+            pen_cur += a[j] * abs(w[j]) + cc[j] * w[j] * w[j]
+            pen_acc += a[j] * abs(w_acc[k]) + cc[j] * w_acc[k] * w_acc[k]
+    f_cur = _wmean_sq(q, c, s, weighted, inv_n) + pen_cur
+    f_acc = _wmean_sq(q_acc, c_acc, s, weighted, inv_n) + pen_acc
+    if f_acc < f_cur:
+        for k in range(m):
+            w[ws[k]] = w_acc[k]
+        q[:] = q_acc
+        c = c_acc
+    return c
+
+
+@njit(cache=True, fastmath=FASTMATH)
 def cd_box_ws(data, indices, indptr, n, is_sparse, s, weighted, inv_n, xbar, L, ws, w, q, c, a,
-              cc, lo, hi, tol_in, max_epochs):
+              cc, lo, hi, tol_in, max_epochs, K):
     """Coordinate descent epochs over ``ws`` for
     ``sum_i s_i r_i**2 + sum_j (a_j |w_j| + cc_j w_j**2)`` subject to ``lo <= w <= hi``.
 
     ``r = q + c`` as in :mod:`._cd_kernels` (``q = y_c - X w``, ``c = xbar.w``); the step is
-    ``w_j = clip(ST(g_j + L_j w_j, a_j / 2) / (L_j + cc_j), lo_j, hi_j)``. Modifies ``w``, ``q``
-    in place; returns ``(epochs, c, kkt)``, ``kkt`` the largest violation (true gradient units)
-    met in the last epoch."""
+    ``w_j = clip(ST(g_j + L_j w_j, a_j / 2) / (L_j + cc_j), lo_j, hi_j)``. Every ``K + 1``
+    epochs (``K > 0``) an Anderson extrapolation, projected on the bounds, is kept if it lowers
+    the objective. Modifies ``w``, ``q`` in place; returns ``(epochs, c, kkt)``, ``kkt`` the
+    largest violation (true gradient units) met in the last epoch."""
+    m = ws.size
+    hist = np.empty((K + 1, m))
+    cw = np.empty(max(K, 1))
+    w_acc = np.empty(m)
+    q_acc = np.empty(n) if K > 0 else np.empty(0)
+    n_hist = 0
     epoch = 0
     kkt = np.inf
     while epoch < max_epochs:
@@ -156,6 +203,14 @@ def cd_box_ws(data, indices, indptr, n, is_sparse, s, weighted, inv_n, xbar, L, 
                 w[j] = new
         if kkt <= tol_in:
             break
+        if K > 0:
+            for k in range(m):
+                hist[n_hist, k] = w[ws[k]]
+            n_hist += 1
+            if n_hist == K + 1:
+                n_hist = 0
+                c = _anderson_box(data, indices, indptr, n, is_sparse, s, weighted, inv_n, xbar,
+                                  ws, w, q, c, a, cc, lo, hi, hist, cw, w_acc, q_acc)
     return epoch, c, kkt
 
 

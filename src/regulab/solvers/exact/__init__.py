@@ -140,7 +140,7 @@ def solve(X, y, *, loss="squared", l1=None, l2=None, penalty=None, fit_intercept
             return solve_box_logistic(D, y, s, fit_intercept, box, w, b, tol, max_iter,
                                       ws_start)
         return solve_box_squared(D, y, s, weighted, fit_intercept, box, w, tol, max_iter,
-                                 ws_start)
+                                 ws_start, int(anderson))
     if name == "logistic":
         check_labels(y)
         return solve_logistic(D, y, s, fit_intercept, l1, l2, w, b, tol, max_iter,

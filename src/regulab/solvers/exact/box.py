@@ -149,8 +149,9 @@ def box_squared_gap(s, yc, box: Box, w, r, g, prof: _Profile, inactive):
 
 
 def solve_box_squared(D: Design, y, s, weighted, fit_intercept, box: Box, w, tol, max_iter,
-                      ws_start) -> ExactResult:
-    """The squared loss with factors and bounds, from ``w`` (module docstring)."""
+                      ws_start, anderson=5) -> ExactResult:
+    """The squared loss with factors and bounds, from ``w`` (module docstring); ``anderson``
+    iterates combined by Anderson extrapolation in CD (0 = off)."""
     ybar = float(DK.vdot(s, y)) if fit_intercept else 0.0
     yc = y - ybar
     null_loss = float(DK.wdot(s, yc, yc))
@@ -189,7 +190,7 @@ def solve_box_squared(D: Design, y, s, weighted, fit_intercept, box: Box, w, tol
         ws = select_ws(score, w, active, ws_size)
         ep, _, _ = BK.cd_box_ws(*D.args, s, weighted, 1.0 / D.n, xbar, L, ws, w, q, c, box.a,
                                 box.c, box.lo, box.hi, INNER * float(viol.max()),
-                                max_iter - n_iter)
+                                max_iter - n_iter, anderson)
         n_iter += int(ep)
     b = ybar - float(xbar @ w_out) if fit_intercept else 0.0
     return ExactResult(w=w_out, intercept=b, gap=crit, n_iter=n_iter, converged=crit <= tol,
