@@ -253,6 +253,42 @@ def test_sparse_equals_dense(seed):
     a = solve(X, y, **kw)
     b = solve(sparse.csc_matrix(X), y, **kw)
     _assert_same_optimum(X, y, a.w, b.w, [a.gap, b.gap], l2=0.0)
+    yb = (y > np.median(y)).astype(float)
+    kw.update(l1=0.01, tol=1e-10)
+    a = solve(X, yb, loss="logistic", **kw)
+    b = solve(sparse.csc_matrix(X), yb, loss="logistic", **kw)
+    assert a.converged and b.converged
+    for res in (a, b):
+        assert _kkt(X, yb, res.w, res.intercept, 0.01, 0.05, v, lo, hi, logistic=True) < 1e-8
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_ridge_with_factors_closed_form(seed):
+    """l1 = 0: the minimizer solves (X_c^T X_c / n + l2 diag(v)) w = X_c^T y_c / n (the SVD
+    route is not taken; unpenalized features included)."""
+    rng, X, y = _data(seed)
+    p = X.shape[1]
+    v = rng.uniform(0.2, 3.0, p)
+    v[rng.choice(p, 2, replace=False)] = 0.0
+    l2 = 0.3
+    Xc, yc = X - X.mean(0), y - y.mean()
+    want = np.linalg.solve(Xc.T @ Xc / len(y) + l2 * np.diag(v), Xc.T @ yc / len(y))
+    res = solve(X, y, l2=l2, penalty_factor=v, tol=1e-13)
+    assert res.criterion == "duality_gap" and res.converged
+    np.testing.assert_allclose(res.w, want, atol=1e-6)
+    assert _objective(X, y, res.w, res.intercept, 0, l2, v) <= _objective(
+        X, y, want, y.mean() - X.mean(0) @ want, 0, l2, v) * (1 + 1e-12)
+
+
+def test_stability_keeps_unpenalized_features():
+    from regulab.selection.stability import stability_selection
+
+    _, X, y = _data(0)
+    v = np.ones(X.shape[1])
+    v[[3, 9]] = 0.0
+    res = stability_selection(X, y, n_pairs=4, n_lams=8, penalty_factor=v)
+    assert np.all(res.frequencies[[3, 9]] == 1.0)
+    assert res.frequencies[np.flatnonzero(v)].min() < 1.0
 
 
 # ---------------------------------------------------------------------------------------------
