@@ -34,11 +34,12 @@ def feature_groups(prep) -> dict[str, list[int]]:
     """Every name a user may give -> the design columns it stands for: each design column by
     its own name, each source column by all of its columns (a categorical's indicators)."""
     groups = {name: [j] for j, name in enumerate(prep.feature_names)}
+    if sum(spec.width for spec in prep.columns) != len(prep.feature_names):
+        return groups  # a design not laid out column by column: its own names only
     off = 0
     for spec in prep.columns:
-        width = spec.width
-        groups.setdefault(spec.name, list(range(off, off + width)))
-        off += width
+        groups.setdefault(spec.name, list(range(off, off + spec.width)))
+        off += spec.width
     return groups
 
 
