@@ -38,10 +38,15 @@ def box_id(sid: str) -> str:
     return f"{sid}-box"
 
 
+def step_decimals(spec: dict) -> int:
+    """Decimals of a slider's step (0.05: 2): a value on its grid is written with that many."""
+    return max(0, -Decimal(repr(float(spec["step"]))).normalize().as_tuple().exponent)
+
+
 def clamp_js(spec: dict) -> str:
     """:func:`clamp` in JavaScript, for ``spec``: ``function(x)`` -> the clamped number, or null
     for an empty or non-numeric entry (then the box shows the slider's value again)."""
-    decimals = max(0, -Decimal(repr(float(spec["step"]))).normalize().as_tuple().exponent)
+    decimals = step_decimals(spec)
     return f"""function(x) {{
         if (x === null || x === undefined || x === "") {{ return null; }}
         x = Number(x);
