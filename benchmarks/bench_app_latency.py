@@ -10,7 +10,8 @@ Playwright; no browser download) through the lab:
   plotly's drawing. Moves are spaced out so each is measured on its own: the next key is pressed
   once the previous move is drawn and no callback is pending (waits on conditions, never fixed
   sleeps). Per view it also counts the bytes of callback responses per move and, on the server,
-  the time each callback took (a Flask hook around ``_dash-update-component``).
+  the time each callback took (a Flask hook around ``_dash-update-component``), and splits
+  the latency into the wait for the last callback answer and the browser's drawing after it.
 * **page load to interactive**: a fresh server each time (nothing computed yet), then the time
   from navigation start until the home page's figures are drawn and no callback is pending
   (``performance.now()`` in the page; ``--loads`` of them), plus how many path fits (calls of
@@ -54,7 +55,7 @@ CASES = [
 ]
 
 INSTALL = """(graphs) => {
-    window.__bench = {t0: null, done: {}, lat: []};
+    window.__bench = {t0: null, done: {}, lat: [], wire: []};
     const b = window.__bench;
     document.addEventListener('keydown', () => { b.t0 = performance.now(); b.done = {}; }, true);
     for (const id of graphs) {
@@ -63,6 +64,11 @@ INSTALL = """(graphs) => {
             if (b.t0 === null) return;
             b.done[id] = performance.now();
             if (graphs.every((g) => b.done[g] !== undefined)) {
+                // the last callback answer of this move: the rest of the time is the browser's
+                const answers = performance.getEntriesByType('resource').filter((e) =>
+                    e.name.includes('_dash-update-component') && e.startTime >= b.t0);
+                b.wire.push(answers.length ?
+                    Math.max(...answers.map((e) => e.responseEnd)) - b.t0 : 0);
                 b.lat.push(Math.max(...graphs.map((g) => b.done[g])) - b.t0);
                 b.t0 = null;
             }
@@ -157,15 +163,19 @@ def measure(page, base, clock, case, moves):
     thumb.focus()
     for _ in range(3):                         # warm-up moves, not counted
         move(page, "ArrowRight")
-    page.evaluate("() => { window.__bench.lat = []; }")
+    page.evaluate("() => { window.__bench.lat = []; window.__bench.wire = [];"
+                  " performance.setResourceTimingBufferSize(100000); }")
     clock.reset()
     for i in range(moves):
         move(page, "ArrowRight" if (i // 10) % 2 == 0 else "ArrowLeft")
     lat = np.array(page.evaluate("() => window.__bench.lat"))
+    wire = np.array(page.evaluate("() => window.__bench.wire"))
     server = {k: {"calls": len(v), "p50_ms": float(np.percentile(v, 50)),
                   "p95_ms": float(np.percentile(v, 95))} for k, v in clock.ms.items()}
     return {"slider": slider, "moves": int(lat.size), "p50_ms": float(np.percentile(lat, 50)),
             "p95_ms": float(np.percentile(lat, 95)), "max_ms": float(lat.max()),
+            "answered_p50_ms": float(np.percentile(wire, 50)),
+            "drawing_p50_ms": float(np.percentile(lat - wire, 50)),
             "bytes_per_move": clock.bytes / max(lat.size, 1), "server": server}
 
 
@@ -238,13 +248,17 @@ def main(argv=None) -> int:
               f"{load['median_ms']:.0f} ms, max {load['max_ms']:.0f} ms over {load['loads']}; "
               f"path fits per load {load['fits_per_load']}")
         print(f"{'view':<18}{'slider':<10}{'moves':>6}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}"
-              f"{'budget':>8}{'bytes/move':>12}  server ms per callback (p50/p95)")
+              f"{'budget':>8}{'answer':>8}{'draw':>7}{'bytes/move':>12}"
+              f"  server ms per callback (p50/p95)")
         for name, r in results.items():
             srv_ms = ", ".join(f"{k} {v['p50_ms']:.1f}/{v['p95_ms']:.1f}"
                                for k, v in r["server"].items()) or "none (client-side)"
             print(f"{name:<18}{r['slider']:<10}{r['moves']:>6}{r['p50_ms']:>9.1f}"
                   f"{r['p95_ms']:>9.1f}{r['max_ms']:>9.1f}{r['budget_ms']:>8.0f}"
+                  f"{r['answered_p50_ms']:>8.1f}{r['drawing_p50_ms']:>7.1f}"
                   f"{r['bytes_per_move']:>12.0f}  {srv_ms}")
+        print("answer: p50 ms from the key to the last callback answer (0: no request); draw: "
+              "p50 ms from there to every figure redrawn")
     over = [n for n, r in results.items() if r["p95_ms"] > r["budget_ms"]]
     if load["median_ms"] > args.load_budget:
         over.append("page load")

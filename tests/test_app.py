@@ -4,6 +4,7 @@ requests with a foreign Host are refused, uploads are capped and never rendered 
 import base64
 import importlib.util
 import io
+import json
 
 import numpy as np
 import pandas as pd
@@ -29,7 +30,7 @@ from regulab.app.views import gradient as gd  # noqa: E402
 from regulab.app.views import neural_net as nn  # noqa: E402
 from regulab.app.views import one_weight as ow  # noqa: E402
 from regulab.app.views import your_data as yd  # noqa: E402
-from regulab.app.widgets import clamp  # noqa: E402
+from regulab.app.widgets import clamp, figure_parts  # noqa: E402
 from regulab.core.onedim import lam_threshold, make_one_weight_data, w_l1, w_l2  # noqa: E402
 from regulab.core.penalties import KINDS  # noqa: E402
 
@@ -608,3 +609,72 @@ def test_the_data_path_is_fit_when_its_view_opens_not_at_page_load(monkeypatch):
     assert post("data-target.options", page, ["tabs.value"])[0] == 204
     assert post("data-view.data", page, ["tabs.value"])[0] == 204
     assert len(fits) == 1
+
+
+def _on_grid(rng, spec) -> float:
+    return clamp(spec, spec["min"] + spec["step"] * rng.integers(
+        0, round((spec["max"] - spec["min"]) / spec["step"]) + 1))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_an_animation_tick_changes_only_the_k_parts(seed):
+    """Gradient descent: from the figures at any iteration, a tick's assignments give the
+    figures drawn from scratch at the new iteration (random methods, lams, steps)."""
+    rng = np.random.default_rng(seed)
+    for _ in range(4):
+        method = str(rng.choice(list(gd.GD_METHODS)))
+        lam, step = _on_grid(rng, gd.SLIDERS["gd-lam"]), _on_grid(rng, gd.SLIDERS["gd-step"])
+        k0, k1 = (int(k) for k in rng.integers(0, gd.GD_ITERATIONS + 1, size=2))
+        tick = gd.gd_tick_updates(k1, method, lam, step)
+        full = gd.update_gd_figures(k1, method, lam, step)
+        if tick is None:                    # diverged: the figures do not depend on k
+            assert full[0][0] == "-"
+            continue
+        start = gd.update_gd_figures(k0, method, lam, step)
+        assert tick[0] == full[0]
+        for fig0, assignments, fig1 in zip(start[1:], tick[1:], full[1:]):
+            assert apply_assignments(fig0, assignments) == fig1
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_budget_move_in_the_same_window_changes_only_the_t_parts(seed):
+    """Geometry: a move of t that keeps the window keeps the grey contour lines, and the other
+    traces, sent alone, give the figure drawn from scratch."""
+    rng = np.random.default_rng(seed)
+    specs = geo.SLIDERS
+    for _ in range(4):
+        b1, b2, rho = (_on_grid(rng, specs[s]) for s in ("geo-b1", "geo-b2", "geo-rho"))
+        widest = max(abs(b1), abs(b2), specs["geo-t"]["min"])
+        t0, t1 = (clamp(specs["geo-t"], t) for t in rng.uniform(specs["geo-t"]["min"], widest,
+                                                                 size=2))
+        assert geo.window_key(b1, b2, rho, t0) == geo.window_key(b1, b2, rho, t1)
+        fig0, fig1 = (geo.update_geometry(b1, b2, rho, t)[9] for t in (t0, t1))
+        assert apply_assignments(fig0, figure_parts(fig1, geo.T_PARTS)) == fig1
+
+
+def test_a_budget_move_sends_a_patch_through_the_server(client):
+    deps = client.get("/_dash-dependencies").get_json()
+    dep = next(d for d in deps if "geo-fig.figure" in d["output"])
+    outs = [o.rsplit(".", 1) for o in dep["output"].strip(".").split("...")]
+
+    def post(t, drawn):
+        values = {"geo-b1": 1.6, "geo-b2": 0.6, "geo-rho": 0.5, "geo-t": t}
+        body = {"output": dep["output"], "outputs": [{"id": i, "property": p} for i, p in outs],
+                "inputs": [dict(i, value=values[i["id"]]) for i in dep["inputs"]],
+                "state": [dict(dep["state"][0], value=drawn)],
+                "changedPropIds": ["geo-t.value"]}
+        r = client.post("/_dash-update-component", json=body)
+        assert r.status_code == 200
+        return r.get_json()["response"]
+
+    first = post(0.8, None)                                    # nothing drawn: everything
+    key = first["geo-drawn"]["data"]
+    assert key == geo.window_key(1.6, 0.6, 0.5, 0.8)
+    moved = post(0.9, key)
+    assert "geo-drawn" not in moved                            # same window
+    ref = geo.update_geometry(1.6, 0.6, 0.5, 0.9)[9]
+    fig = apply_assignments(first["geo-fig"]["figure"],
+                            patch_assignments(moved["geo-fig"]["figure"]))
+    assert fig == json.loads(json.dumps(ref))
+    wider = post(2.5, key)                                     # t widens the window
+    assert wider["geo-drawn"]["data"] != key and "data" in wider["geo-fig"]["figure"]

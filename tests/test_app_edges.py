@@ -247,7 +247,8 @@ def test_gradient_key_and_drawing_agree_and_green_means_exactly_0(client, deps, 
     for k in (5, 26, 200):
         out = call(client, deps, "gd-fig-iter.figure", {"gd-k.data": k, "gd-method.value": method,
                                                         "gd-lam.value": 0.5,
-                                                        "gd-step.value": 0.1})
+                                                        "gd-step.value": 0.1},
+                   "gd-method.value")
         w = gd.gd_result(method, 0.5, 0.1)["w"][: k + 1]
         loss = {t["name"]: t for t in out["gd-fig-loss"]["figure"]["data"]}
         it = {t["name"]: t for t in out["gd-fig-iter"]["figure"]["data"]}
@@ -477,14 +478,14 @@ def test_a_malformed_callback_body_is_400_and_one_log_line(serve, capfd, what):
 
 
 def test_a_callback_body_not_matching_its_callback_is_400(client, deps):
-    dep = next(d for d in deps if "geo-w-l1.children" in d["output"])
+    dep = next(d for d in deps if "gd-w.children" in d["output"])
     outs = [{"id": i, "property": p} for i, p in _outputs(dep)]
-    base = {"output": dep["output"], "outputs": outs, "changedPropIds": ["geo-t.value"],
+    base = {"output": dep["output"], "outputs": outs, "changedPropIds": ["gd-lam.value"],
             "inputs": [dict(i, value=0.5) for i in dep["inputs"]]}
     assert client.post("/_dash-update-component", json=base).status_code == 200
     for bad in ({"inputs": base["inputs"][:2]}, {"inputs": [1, 2, 3]},
                 {"inputs": [dict(i, id="other") for i in base["inputs"]]},
-                {"state": 7}, {"changedPropIds": "geo-t.value"}, {"outputs": 5}):
+                {"state": 7}, {"changedPropIds": "gd-lam.value"}, {"outputs": 5}):
         r = client.post("/_dash-update-component", json=dict(base, **bad))
         assert r.status_code == 400 and r.data.count(b"\n") == 1, (bad, r.data[:200])
     r = client.post("/_dash-update-component", data=json.dumps(base),

@@ -164,3 +164,32 @@ def graph(gid: str, key=(), square: bool = False):
     return html.Div(className="panel square" if square else "panel", children=[dcc.Graph(
         id=gid, config=GRAPH_CONFIG,
         figure={"data": [], "layout": {"height": 380}}), _key(key)])
+
+
+# ----------------------------------------------------------------------------- sending less
+
+def figure_parts(fig: dict, parts) -> list:
+    """``[(where, value)]``: the value of ``fig`` at each path of ``parts`` (a path is a tuple of
+    keys and list indices into the figure dict, such as ``("data", 3, "x")``)."""
+    out = []
+    for where in parts:
+        value = fig
+        for key in where:
+            value = value[key]
+        out.append((where, value))
+    return out
+
+
+def as_patch(assignments):
+    """A Dash ``Patch`` making the ``(where, value)`` assignments of :func:`figure_parts` in
+    the browser's copy of a figure: a move that changes a few parts of a figure sends those
+    parts, not the figure."""
+    from dash import Patch
+
+    patch = Patch()
+    for where, value in assignments:
+        target = patch
+        for key in where[:-1]:
+            target = target[key]
+        target[where[-1]] = value
+    return patch

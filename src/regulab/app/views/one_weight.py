@@ -6,7 +6,10 @@ least-squares weight ``w_hat``::
     argmin_w  MSE(w) + lam |w|   =  sign(w_hat) max(|w_hat| - lam / (2a), 0)
     argmin_w  MSE(w) + lam w**2  =  w_hat a / (a + lam)
 
-and the L1 one is exactly 0 from ``lam* = 2 a |w_hat|`` on.
+and the L1 one is exactly 0 from ``lam* = 2 a |w_hat|`` on. The server computes what does not
+depend on lam (:func:`one_weight_base`, once per true w and spread); a lam move is redrawn in the
+browser by ``assets/one_weight.js`` with the same closed forms (:func:`update_one_weight` is its
+reference, compared with it in ``tests/test_app_browser.py``).
 """
 
 from __future__ import annotations

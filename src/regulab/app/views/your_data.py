@@ -7,7 +7,9 @@ kind of :data:`regulab.core.penalties.KINDS`, the path of::
 
 over the CLI's lam grid, cross-validated (:func:`regulab.selection.cv.fit_cv`, 5 folds, standardized
 features), is computed once per (table, target, penalty) and cached in the
-:class:`~regulab.app.state.LabState`; the lam slider then moves along it.
+:class:`~regulab.app.state.LabState`, when the view is first opened (not at page load); the lam
+slider then moves along it, each move sending only the parts of the figures that move
+(:func:`lam_parts`, as a Dash ``Patch``).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from regulab.app.uploads import (
     over_cap,
     upload_gate_js,
 )
-from regulab.app.widgets import card, graph, index
+from regulab.app.widgets import as_patch, card, figure_parts, graph, index
 from regulab.core.penalties import KINDS, penalty_label, penalty_rho
 
 ID, LABEL, PATH = "data", "Your data", "/your-data"
@@ -133,20 +135,13 @@ def lam_parts(v: dict) -> tuple:
     return path, cv, coef
 
 
-def _at(obj, where):
-    for key in where:
-        obj = obj[key]
-    return obj
-
-
 def lam_move_updates(v: dict, k) -> tuple:
     """``(readout, path, CV, coefficients)`` at slider position k, each figure as the list of
     ``(where, value)`` assignments that turn that figure, drawn for the same path at any other
     position, into :func:`update_data_figures`' figure at k (values taken from those very
     figures: one way to draw them). A few hundred bytes instead of the whole figures."""
     readout, *figs = update_data_figures(v, k)
-    return (readout, *([(where, _at(fig, where)) for where in parts]
-                       for fig, parts in zip(figs, lam_parts(v))))
+    return (readout, *(figure_parts(fig, parts) for fig, parts in zip(figs, lam_parts(v))))
 
 
 #: the narrowest the λ slider's track gets (the 320 px control panel) and the width of one
@@ -362,16 +357,6 @@ def _register_upload(app, state) -> None:
             raise PreventUpdate from None
 
 
-def _patch(assignments):
-    """A Dash ``Patch`` making the :func:`lam_move_updates` assignments."""
-    from dash import Patch
-
-    patch = Patch()
-    for where, value in assignments:
-        _at(patch, where[:-1])[where[-1]] = value
-    return patch
-
-
 def register(app, state) -> None:
     from dash import Input, Output, State, ctx, no_update
     from dash.exceptions import PreventUpdate
@@ -417,7 +402,7 @@ def register(app, state) -> None:
         if set(ctx.triggered_prop_ids) == {"data-lam.value"}:
             # the same path at another lam: send only what moves (a marker, a line, the bars)
             readout, *figs = lam_move_updates(v, k)
-            figs = [_patch(f) for f in figs]
+            figs = [as_patch(f) for f in figs]
         else:
             readout, *figs = update_data_figures(v, k)
         return (readout[0], f"λ = {readout[0]}", *readout[1:], *figs)
