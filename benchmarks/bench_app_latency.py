@@ -11,7 +11,9 @@ Playwright; no browser download) through the lab:
   once the previous move is drawn and no callback is pending (waits on conditions, never fixed
   sleeps). Per view it also counts the bytes of callback responses per move and, on the server,
   the time each callback took (a Flask hook around ``_dash-update-component``), and splits
-  the latency into the wait for the last callback answer and the browser's drawing after it.
+  the latency into the wait for the last callback answer and the browser's drawing after it,
+  and reads the CPU time the page's main thread spent per move (Chrome's ``ThreadTime``
+  metric): unlike the latency, it barely depends on what else the machine is running.
 * **page load to interactive**: a fresh server each time (nothing computed yet), then the time
   from navigation start until the home page's figures are drawn and no callback is pending
   (``performance.now()`` in the page; ``--loads`` of them), plus how many path fits (calls of
@@ -149,7 +151,14 @@ def move(page, key):
     page.wait_for_function(SETTLED, timeout=TIMEOUT)
 
 
-def measure(page, base, clock, case, moves):
+def main_thread_cpu(cdp) -> float:
+    """CPU ms the page's main thread has used so far (Chrome's ``ThreadTime`` metric): what a
+    move costs the browser, whatever else the machine runs."""
+    metrics = cdp.send("Performance.getMetrics")["metrics"]
+    return 1e3 * next(m["value"] for m in metrics if m["name"] == "ThreadTime")
+
+
+def measure(page, cdp, base, clock, case, moves):
     name, path, slider, graphs, ready, _ = case
     page.goto(base + path)
     page.wait_for_function(f"() => {{ const e = document.querySelector('{ready}');"
@@ -166,15 +175,17 @@ def measure(page, base, clock, case, moves):
     page.evaluate("() => { window.__bench.lat = []; window.__bench.wire = [];"
                   " performance.setResourceTimingBufferSize(100000); }")
     clock.reset()
+    cpu0 = main_thread_cpu(cdp)
     for i in range(moves):
         move(page, "ArrowRight" if (i // 10) % 2 == 0 else "ArrowLeft")
+    cpu = (main_thread_cpu(cdp) - cpu0) / moves
     lat = np.array(page.evaluate("() => window.__bench.lat"))
     wire = np.array(page.evaluate("() => window.__bench.wire"))
     server = {k: {"calls": len(v), "p50_ms": float(np.percentile(v, 50)),
                   "p95_ms": float(np.percentile(v, 95))} for k, v in clock.ms.items()}
     return {"slider": slider, "moves": int(lat.size), "p50_ms": float(np.percentile(lat, 50)),
             "p95_ms": float(np.percentile(lat, 95)), "max_ms": float(lat.max()),
-            "answered_p50_ms": float(np.percentile(wire, 50)),
+            "answered_p50_ms": float(np.percentile(wire, 50)), "browser_cpu_ms": cpu,
             "drawing_p50_ms": float(np.percentile(lat - wire, 50)),
             "bytes_per_move": clock.bytes / max(lat.size, 1), "server": server}
 
@@ -182,12 +193,15 @@ def measure(page, base, clock, case, moves):
 def page_load(ctx, loads: int) -> dict:
     """Fresh server, fresh page: ms from navigation start to the home view drawn and settled."""
     case = CASES[0]
-    times, fits = [], []
+    times, fits, cpus = [], [], []
     for _ in range(loads):
         calls = count_fits()
         srv = serve()
         try:
             page = ctx.new_page()
+            cdp = ctx.new_cdp_session(page)
+            cdp.send("Performance.enable", {"timeDomain": "threadTicks"})
+            cpu0 = main_thread_cpu(cdp)
             page.goto(f"http://127.0.0.1:{srv.port}{case[1]}")
             for g in case[3]:
                 page.wait_for_selector(f"#{g} .js-plotly-plot .main-svg", timeout=TIMEOUT)
@@ -195,6 +209,7 @@ def page_load(ctx, loads: int) -> dict:
                                    " !== '-'", timeout=TIMEOUT)
             page.wait_for_function(SETTLED, timeout=TIMEOUT)
             times.append(page.evaluate("() => performance.now()"))
+            cpus.append(main_thread_cpu(cdp) - cpu0)
             page.close()
         finally:
             srv.shutdown()
@@ -202,7 +217,8 @@ def page_load(ctx, loads: int) -> dict:
         fits.append(len(calls))
     t = np.array(times)
     return {"loads": loads, "median_ms": float(np.median(t)), "max_ms": float(t.max()),
-            "first_ms": float(t[0]), "fits_per_load": fits}
+            "first_ms": float(t[0]), "fits_per_load": fits,
+            "browser_cpu_median_ms": float(np.median(cpus))}
 
 
 def main(argv=None) -> int:
@@ -229,9 +245,11 @@ def main(argv=None) -> int:
         srv = serve(clock)
         try:
             page = ctx.new_page()
+            cdp = ctx.new_cdp_session(page)
+            cdp.send("Performance.enable", {"timeDomain": "threadTicks"})
             base = f"http://127.0.0.1:{srv.port}"
             for case in CASES:
-                results[case[0]] = measure(page, base, clock, case, args.moves)
+                results[case[0]] = measure(page, cdp, base, clock, case, args.moves)
                 results[case[0]]["budget_ms"] = args.budget * case[5]
         finally:
             srv.shutdown()
@@ -245,10 +263,11 @@ def main(argv=None) -> int:
         print(f"regulab app in chromium ({doc['machine']}, load average "
               f"{doc['load_average'][0]:.1f})")
         print(f"page load to interactive (fresh server, home view): median "
-              f"{load['median_ms']:.0f} ms, max {load['max_ms']:.0f} ms over {load['loads']}; "
-              f"path fits per load {load['fits_per_load']}")
+              f"{load['median_ms']:.0f} ms, max {load['max_ms']:.0f} ms over {load['loads']} "
+              f"(main thread CPU {load['browser_cpu_median_ms']:.0f} ms); path fits per load "
+              f"{load['fits_per_load']}")
         print(f"{'view':<18}{'slider':<10}{'moves':>6}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}"
-              f"{'budget':>8}{'answer':>8}{'draw':>7}{'bytes/move':>12}"
+              f"{'budget':>8}{'answer':>8}{'draw':>7}{'cpu':>6}{'bytes/move':>12}"
               f"  server ms per callback (p50/p95)")
         for name, r in results.items():
             srv_ms = ", ".join(f"{k} {v['p50_ms']:.1f}/{v['p95_ms']:.1f}"
@@ -256,9 +275,11 @@ def main(argv=None) -> int:
             print(f"{name:<18}{r['slider']:<10}{r['moves']:>6}{r['p50_ms']:>9.1f}"
                   f"{r['p95_ms']:>9.1f}{r['max_ms']:>9.1f}{r['budget_ms']:>8.0f}"
                   f"{r['answered_p50_ms']:>8.1f}{r['drawing_p50_ms']:>7.1f}"
+                  f"{r['browser_cpu_ms']:>6.1f}"
                   f"{r['bytes_per_move']:>12.0f}  {srv_ms}")
         print("answer: p50 ms from the key to the last callback answer (0: no request); draw: "
-              "p50 ms from there to every figure redrawn")
+              "p50 ms from there to every figure redrawn; cpu: mean CPU ms of the page's main "
+              "thread per move")
     over = [n for n, r in results.items() if r["p95_ms"] > r["budget_ms"]]
     if load["median_ms"] > args.load_budget:
         over.append("page load")

@@ -534,7 +534,7 @@ def test_a_lam_move_changes_only_the_lam_parts(seed):
 
 
 def test_a_lam_move_sends_a_patch_not_the_figures(client):
-    """Through the server: a lam move answers with Dash patches (a few hundred bytes) that
+    """Through the server: a lam move answers with Dash patches (a few kilobytes) that
     turn the figures shown into the ones a full redraw gives; a new path sends whole figures."""
     deps = client.get("/_dash-dependencies").get_json()
     dep = next(d for d in deps if "data-fig-path.figure" in d["output"])

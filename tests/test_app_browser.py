@@ -484,7 +484,7 @@ DATA_FIGURES = """() => Object.fromEntries(['data-fig-path', 'data-fig-cv', 'dat
 
 
 def test_your_data_lam_moves_send_patches_and_draw_the_full_figures(page, base_url):
-    """A lam move sends a patch of a few hundred bytes, and the figures drawn from it are the
+    """A lam move sends a patch of a few kilobytes, and the figures drawn from it are the
     ones Python draws from scratch at that position."""
     from regulab.app.views import your_data as yd
 

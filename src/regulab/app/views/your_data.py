@@ -139,7 +139,7 @@ def lam_move_updates(v: dict, k) -> tuple:
     """``(readout, path, CV, coefficients)`` at slider position k, each figure as the list of
     ``(where, value)`` assignments that turn that figure, drawn for the same path at any other
     position, into :func:`update_data_figures`' figure at k (values taken from those very
-    figures: one way to draw them). A few hundred bytes instead of the whole figures."""
+    figures: one way to draw them). A few kilobytes instead of the whole figures."""
     readout, *figs = update_data_figures(v, k)
     return (readout, *(figure_parts(fig, parts) for fig, parts in zip(figs, lam_parts(v))))
 
