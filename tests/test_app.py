@@ -4,8 +4,10 @@ requests with a foreign Host are refused, uploads are capped and never rendered 
 import base64
 import importlib.util
 import io
+import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 pytest.importorskip("dash", reason="the app extra is not installed: pip install 'regulab[app]'")
@@ -28,8 +30,9 @@ from regulab.app.views import gradient as gd  # noqa: E402
 from regulab.app.views import neural_net as nn  # noqa: E402
 from regulab.app.views import one_weight as ow  # noqa: E402
 from regulab.app.views import your_data as yd  # noqa: E402
-from regulab.app.widgets import clamp  # noqa: E402
+from regulab.app.widgets import clamp, figure_parts  # noqa: E402
 from regulab.core.onedim import lam_threshold, make_one_weight_data, w_l1, w_l2  # noqa: E402
+from regulab.core.penalties import KINDS  # noqa: E402
 
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 
@@ -383,12 +386,14 @@ def test_nn_trains_and_keeps_training_when_lam_changes():
     # the button starts the background thread; it trains on while lam changes
     out = nn.update_nn(state, sid, "nn-run", "l1-prox", 3.0)[1]
     assert out[0] is True and out[1] == "Pause"
-    deadline = time.time() + 60
+    deadline = time.time() + 180
     while run.epoch < 5 and time.time() < deadline:
+        run.poll()                                    # the page's timer: still looking
         time.sleep(0.05)
     nn.update_nn(state, sid, "nn-lam", "l2", 2.0)
     before = run.epoch
     while run.epoch < before + 2 and time.time() < deadline:
+        run.poll()
         time.sleep(0.05)
     out = nn.update_nn(state, sid, "nn-run", "l2", 2.0)[1]          # pause
     assert out[0] is False and out[1] == "Resume training" and run.epoch >= before + 2
@@ -431,3 +436,245 @@ def test_callbacks_survive_garbage_from_the_browser(client, garbage):
         assert r.status_code in (200, 204), (dep["output"], r.status_code, r.data[:300])
         served += 1
     assert served >= 7
+
+
+class FakeClock:
+    """A clock the test moves by hand (what :class:`regulab.app.state.NNRun` reads)."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def wait_until(condition, seconds=180.0):
+    """Wait for ``condition()`` (a generous deadline; a met condition ends the wait)."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met before the deadline"
+        time.sleep(0.02)
+
+
+@pytest.mark.skipif(not HAS_TORCH, reason="torch is not installed")
+def test_nn_training_stops_when_the_page_stops_polling():
+    clock = FakeClock()
+    run = st.NNRun(clock=clock)
+    run.start()
+    thread = run._thread
+    wait_until(lambda: run.epoch >= 1)
+    # polled within the grace: it trains on
+    clock.now += 0.9 * st.NN["poll_grace_s"]
+    run.poll()
+    clock.now += 0.9 * st.NN["poll_grace_s"]
+    wait_until(lambda: run.epoch >= 3)
+    assert run.running and not run.idle and thread.is_alive()
+    # no poll for longer than the grace: the thread ends by itself, training stops
+    clock.now += 1.1 * st.NN["poll_grace_s"]
+    thread.join(timeout=180)
+    assert not thread.is_alive() and not run.running and run.idle
+    epoch = run.epoch
+    assert epoch < st.NN["max_epochs"]
+    note = nn.nn_readout(run, run.snapshot())[6]
+    assert note.startswith("paused: this page stopped asking")
+    # Resume (the page is back): a new thread trains on from the same weights
+    run.start()
+    wait_until(lambda: run.epoch > epoch)
+    assert run.running and not run.idle
+    run.pause()
+    wait_until(lambda: run._thread is None)
+    assert not run.running
+
+
+# ----------------------------------------------------------------------------- what travels
+
+def apply_assignments(fig: dict, assignments) -> dict:
+    """``fig`` (a deep copy) after the ``(where, value)`` assignments."""
+    import copy
+
+    fig = copy.deepcopy(fig)
+    for where, value in assignments:
+        obj = fig
+        for key in where[:-1]:
+            obj = obj[key]
+        obj[where[-1]] = copy.deepcopy(value)
+    return fig
+
+
+def patch_assignments(patch: dict):
+    """The assignments of a Dash patch as the server sends it (only ``Assign`` is expected)."""
+    assert patch["__dash_patch_update"] == "__dash_patch_update"
+    out = []
+    for op in patch["operations"]:
+        assert op["operation"] == "Assign", op
+        out.append((op["location"], op["params"]["value"]))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_lam_move_changes_only_the_lam_parts(seed):
+    """Starting from the figures at any position, the assignments of a move give exactly the
+    figures drawn from scratch at the new position (random tables, kinds and positions)."""
+    rng = np.random.default_rng(seed)
+    n, p = int(rng.integers(40, 90)), int(rng.integers(2, 9))
+    X = rng.standard_normal((n, p))
+    y = X @ (rng.standard_normal(p) * (rng.random(p) < 0.5)) + rng.standard_normal(n)
+    df = pd.DataFrame(X, columns=[f"x{j}" for j in range(p)]).assign(y=y)
+    kind = list(KINDS)[seed % len(KINDS)]
+    v = yd.compute_path_view(df, "t", "y", "y", kind)
+    for k0, k1 in rng.integers(0, len(v["lams"]), size=(6, 2)):
+        start = yd.update_data_figures(v, k0)
+        readout, *moves = yd.lam_move_updates(v, k1)
+        full = yd.update_data_figures(v, k1)
+        assert readout == full[0]
+        for fig0, assignments, fig1 in zip(start[1:], moves, full[1:]):
+            assert apply_assignments(fig0, assignments) == fig1
+
+
+def test_a_lam_move_sends_a_patch_not_the_figures(client):
+    """Through the server: a lam move answers with Dash patches (a few kilobytes) that
+    turn the figures shown into the ones a full redraw gives; a new path sends whole figures."""
+    deps = client.get("/_dash-dependencies").get_json()
+    dep = next(d for d in deps if "data-fig-path.figure" in d["output"])
+    outs = [o.rsplit(".", 1) for o in dep["output"].strip(".").split("...")]
+    view = {"key": ["diabetes", "progression", "l1"]}
+
+    def post(k, changed):
+        body = {"output": dep["output"], "outputs": [{"id": i, "property": p} for i, p in outs],
+                "inputs": [dict(dep["inputs"][0], value=view), dict(dep["inputs"][1], value=k)],
+                "state": [], "changedPropIds": changed}
+        r = client.post("/_dash-update-component", json=body)
+        assert r.status_code == 200
+        return r.get_data(), r.get_json()["response"]
+
+    rng = np.random.default_rng(0)
+    k0, k1 = (int(k) for k in rng.integers(0, 100, size=2))
+    full_bytes, full = post(k0, ["data-view.data", "data-lam.value"])
+    patch_bytes, moved = post(k1, ["data-lam.value"])
+    _, ref = post(k1, ["data-view.data"])
+    for gid in ("data-fig-path", "data-fig-cv", "data-fig-coef"):
+        assert "data" in full[gid]["figure"]                          # whole figures
+        patch = moved[gid]["figure"]
+        assert "data" not in patch
+        assert apply_assignments(full[gid]["figure"], patch_assignments(patch)) == \
+            ref[gid]["figure"]
+    for rid in ("data-lam-value", "data-kept", "data-zeros", "data-cv"):
+        assert moved[rid] == ref[rid]
+    assert len(patch_bytes) < len(full_bytes) / 10, (len(patch_bytes), len(full_bytes))
+
+
+def test_the_data_path_is_fit_when_its_view_opens_not_at_page_load(monkeypatch):
+    """Every page load fitted diabetes' path with 5-fold CV, even on the One weight tab: now
+    the fit waits for the view to be opened, and opening it again refits nothing."""
+    import regulab.selection.cv as cv
+
+    fits = []
+    original = cv.fit_cv
+    monkeypatch.setattr(cv, "fit_cv", lambda *a, **k: fits.append(1) or original(*a, **k))
+    app = create_app()
+    client = app.server.test_client()
+    deps = client.get("/_dash-dependencies").get_json()
+
+    def post(output, values, changed):
+        dep = next(d for d in deps if output in d["output"] and not d.get("clientside_function"))
+        outs = [o.rsplit(".", 1) for o in dep["output"].strip(".").split("...")]
+        body = {"output": dep["output"], "outputs": [{"id": i, "property": p} for i, p in outs],
+                "inputs": [dict(i, value=values.get(f"{i['id']}.{i['property']}"))
+                           for i in dep["inputs"]],
+                "state": [dict(i, value=values.get(f"{i['id']}.{i['property']}"))
+                          for i in dep["state"]], "changedPropIds": changed}
+        r = client.post("/_dash-update-component", json=body)
+        return r.status_code, (r.get_json() or {}).get("response") if r.status_code == 200 \
+            else None
+
+    assert client.get("/").status_code == 200 and client.get("/_dash-layout").status_code == 200
+    page = {"data-source.value": "diabetes", "data-target.value": None,
+            "data-penalty.value": "l1", "tabs.value": ow.ID, "data-view.data": None}
+    # the page's first callbacks, on the home tab: nothing is read, nothing is fitted
+    assert post("data-target.options", page, [])[0] == 204
+    assert post("data-view.data", page, [])[0] == 204
+    assert fits == [] and not app.regulab_state.paths and not app.regulab_state.tables
+    # the data view opens: its table is read, the path fitted once
+    page["tabs.value"] = yd.ID
+    status, out = post("data-target.options", page, ["tabs.value"])
+    assert status == 200 and out["data-target"]["value"] == "progression"
+    page["data-target.value"] = "progression"
+    status, out = post("data-view.data", page, ["tabs.value", "data-target.value"])
+    assert status == 200 and len(fits) == 1
+    # away and back again: the path shown stays, the slider where it was, nothing refitted
+    page["data-view.data"] = out["data-view"]["data"]
+    page["data-target.options"] = [{"label": "progression", "value": "progression"}]
+    assert post("data-target.options", page, ["tabs.value"])[0] == 204
+    assert post("data-view.data", page, ["tabs.value"])[0] == 204
+    assert len(fits) == 1
+
+
+def _on_grid(rng, spec) -> float:
+    return clamp(spec, spec["min"] + spec["step"] * rng.integers(
+        0, round((spec["max"] - spec["min"]) / spec["step"]) + 1))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_an_animation_tick_changes_only_the_k_parts(seed):
+    """Gradient descent: from the figures at any iteration, a tick's assignments give the
+    figures drawn from scratch at the new iteration (random methods, lams, steps)."""
+    rng = np.random.default_rng(seed)
+    for _ in range(4):
+        method = str(rng.choice(list(gd.GD_METHODS)))
+        lam, step = _on_grid(rng, gd.SLIDERS["gd-lam"]), _on_grid(rng, gd.SLIDERS["gd-step"])
+        k0, k1 = (int(k) for k in rng.integers(0, gd.GD_ITERATIONS + 1, size=2))
+        tick = gd.gd_tick_updates(k1, method, lam, step)
+        full = gd.update_gd_figures(k1, method, lam, step)
+        if tick is None:                    # diverged: the figures do not depend on k
+            assert full[0][0] == "-"
+            continue
+        start = gd.update_gd_figures(k0, method, lam, step)
+        assert tick[0] == full[0]
+        for fig0, assignments, fig1 in zip(start[1:], tick[1:], full[1:]):
+            assert apply_assignments(fig0, assignments) == fig1
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_budget_move_in_the_same_window_changes_only_the_t_parts(seed):
+    """Geometry: a move of t that keeps the window keeps the grey contour lines, and the other
+    traces, sent alone, give the figure drawn from scratch."""
+    rng = np.random.default_rng(seed)
+    specs = geo.SLIDERS
+    for _ in range(4):
+        b1, b2, rho = (_on_grid(rng, specs[s]) for s in ("geo-b1", "geo-b2", "geo-rho"))
+        widest = max(abs(b1), abs(b2), specs["geo-t"]["min"])
+        t0, t1 = (clamp(specs["geo-t"], t) for t in rng.uniform(specs["geo-t"]["min"], widest,
+                                                                 size=2))
+        assert geo.window_key(b1, b2, rho, t0) == geo.window_key(b1, b2, rho, t1)
+        fig0, fig1 = (geo.update_geometry(b1, b2, rho, t)[9] for t in (t0, t1))
+        assert apply_assignments(fig0, figure_parts(fig1, geo.T_PARTS)) == fig1
+
+
+def test_a_budget_move_sends_a_patch_through_the_server(client):
+    deps = client.get("/_dash-dependencies").get_json()
+    dep = next(d for d in deps if "geo-fig.figure" in d["output"])
+    outs = [o.rsplit(".", 1) for o in dep["output"].strip(".").split("...")]
+
+    def post(t, drawn):
+        values = {"geo-b1": 1.6, "geo-b2": 0.6, "geo-rho": 0.5, "geo-t": t}
+        body = {"output": dep["output"], "outputs": [{"id": i, "property": p} for i, p in outs],
+                "inputs": [dict(i, value=values[i["id"]]) for i in dep["inputs"]],
+                "state": [dict(dep["state"][0], value=drawn)],
+                "changedPropIds": ["geo-t.value"]}
+        r = client.post("/_dash-update-component", json=body)
+        assert r.status_code == 200
+        return r.get_json()["response"]
+
+    first = post(0.8, None)                                    # nothing drawn: everything
+    key = first["geo-drawn"]["data"]
+    assert key == geo.window_key(1.6, 0.6, 0.5, 0.8)
+    moved = post(0.9, key)
+    assert "geo-drawn" not in moved                            # same window
+    ref = geo.update_geometry(1.6, 0.6, 0.5, 0.9)[9]
+    fig = apply_assignments(first["geo-fig"]["figure"],
+                            patch_assignments(moved["geo-fig"]["figure"]))
+    assert fig == json.loads(json.dumps(ref))
+    wider = post(2.5, key)                                     # t widens the window
+    assert wider["geo-drawn"]["data"] != key and "data" in wider["geo-fig"]["figure"]

@@ -55,11 +55,16 @@ expect.set_options(timeout=TIMEOUT)   # ctx.set_default_timeout does not reach e
 SETTLED = "() => !document.querySelector('[data-dash-is-loading=\"true\"]')"
 
 
+#: the app the module's server serves (its state, for the tests that look inside)
+SERVED = {}
+
+
 @pytest.fixture(scope="module")
 def base_url():
     from regulab.app.server import create_app, make_server
 
     app = create_app(max_upload_bytes=CAP)
+    SERVED["app"] = app
     srv = make_server("127.0.0.1", 0, app.server)
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()
@@ -401,4 +406,141 @@ def test_neural_net(page, base_url, tmp_path):
     assert re.match(r"\d+(\.\d)?% \(\d+ of \d+\)", page.inner_text("#nn-zero"))
     page.click("#nn-run")                                                   # pause
     shot(page, tmp_path, "neural-net")
+    no_errors(page)
+
+
+# ----------------------------------------------------------------------------- what travels
+
+def close_to(got, want, where="fig"):
+    """``got`` (from the page) equals ``want`` (Python's) wherever ``want`` has a value:
+    strings and flags exactly, numbers to 1e-12 (the browser sums the 100 squared residuals
+    in another order than numpy)."""
+    if isinstance(want, dict):
+        assert isinstance(got, dict), where
+        for key, value in want.items():
+            close_to(got.get(key), value, f"{where}.{key}")
+    elif isinstance(want, list):
+        assert isinstance(got, list) and len(got) == len(want), where
+        for i, (g, w) in enumerate(zip(got, want)):
+            close_to(g, w, f"{where}[{i}]")
+    elif isinstance(want, float) or (isinstance(want, int) and not isinstance(want, bool)):
+        assert got == pytest.approx(want, rel=1e-12, abs=1e-14), (where, got, want)
+    else:
+        assert got == want, (where, got, want)
+
+
+#: callback requests the page has sent so far, with the bytes of each answer
+CALLBACKS = """() => performance.getEntriesByType('resource')
+    .filter(e => e.name.includes('_dash-update-component')).map(e => e.encodedBodySize)"""
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_one_weight_in_the_browser_is_the_python_closed_form(page, base_url, seed):
+    """The lam slider never leaves the browser (assets/one_weight.js): at random settings its
+    read-outs are Python's text for text, its figures Python's number for number."""
+    from regulab.app.views import one_weight as ow
+
+    open_view(page, base_url, "/", "#ow-lam-star")
+    rng = np.random.default_rng(seed)
+    specs = ow.SLIDERS
+    for _ in range(8):
+        lam, w, s = (float(sp["min"] + sp["step"] * rng.integers(
+            0, round((sp["max"] - sp["min"]) / sp["step"]) + 1)) for sp in
+            (specs["ow-lam"], specs["ow-w"], specs["ow-spread"]))
+        got = page.evaluate("([lam, base]) => window.dash_clientside.regulab.oneWeight(lam, "
+                            "base)", [lam, ow.one_weight_base(w, s)])
+        want = ow.update_one_weight(lam, w, s)
+        assert got[:8] == list(want[:8]), (lam, w, s)
+        close_to(got[8], want[8], "loss")
+        close_to(got[9], want[9], "lam")
+    # moved in the page: no request, and what is drawn is the closed form at the slider's lam
+    page.wait_for_function(SETTLED)
+    sent = len(page.evaluate(CALLBACKS))
+    lam = press(page, "ow-lam", "Home", *["ArrowRight"] * int(rng.integers(1, 60)))
+    d = make_one_weight_data_default()
+    from regulab.core.onedim import w_l1, w_l2
+
+    expect(page.locator("#ow-w-l2")).to_have_text(f"{w_l2(d.a, d.w_hat, lam):.4f}")
+    drawn = page.evaluate("""() => { const g = document.querySelector('#ow-fig-lam .js-plotly-plot');
+        return [g.data[3].x[0], g.data[3].y[0], g.data[4].y[0]]; }""")
+    assert drawn == pytest.approx([lam, w_l1(d.a, d.w_hat, lam), w_l2(d.a, d.w_hat, lam)],
+                                  rel=1e-12, abs=1e-15)
+    assert len(page.evaluate(CALLBACKS)) == sent
+    no_errors(page)
+
+
+def make_one_weight_data_default():
+    from regulab.app.views import one_weight as ow
+    from regulab.core.onedim import make_one_weight_data
+
+    return make_one_weight_data(100, ow.SLIDERS["ow-w"]["value"],
+                                ow.SLIDERS["ow-spread"]["value"], 0.0, 0)
+
+
+#: each data-view figure as the page holds it (what plotly draws)
+DATA_FIGURES = """() => Object.fromEntries(['data-fig-path', 'data-fig-cv', 'data-fig-coef']
+    .map(id => { const g = document.querySelector('#' + id + ' .js-plotly-plot');
+                 return [id, {data: g.data, layout: g.layout}]; }))"""
+
+
+def test_your_data_lam_moves_send_patches_and_draw_the_full_figures(page, base_url):
+    """A lam move sends a patch of a few kilobytes, and the figures drawn from it are the
+    ones Python draws from scratch at that position."""
+    from regulab.app.views import your_data as yd
+
+    open_view(page, base_url, "/your-data", "#data-kept", timeout=SLOW)
+    page.wait_for_function(SETTLED)
+    rng = np.random.default_rng(0)
+    state = SERVED["app"].regulab_state
+    v = yd.path_view(state, "diabetes", "progression", "l1")
+    for _ in range(3):
+        sent = len(page.evaluate(CALLBACKS))
+        k = int(press(page, "data-lam", *["ArrowLeft"] * int(rng.integers(1, 30))))
+        expect(page.locator("#data-lam-value")).to_have_text(f"{v['lams'][k]:.4g}")
+        page.wait_for_function(SETTLED)
+        page.wait_for_function(f"() => document.querySelector('#data-fig-coef .js-plotly-plot')"
+                               f".layout.title.text.endsWith('{v['lams'][k]:.4g}')")
+        drawn = page.evaluate(DATA_FIGURES)
+        want = yd.update_data_figures(v, k)[1:]
+        for gid, fig in zip(("data-fig-path", "data-fig-cv", "data-fig-coef"), want):
+            close_to(drawn[gid]["data"], fig["data"], gid)
+            close_to(drawn[gid]["layout"]["shapes"], fig["layout"]["shapes"], gid)
+            close_to(drawn[gid]["layout"]["title"], fig["layout"]["title"], gid)
+        sizes = page.evaluate(CALLBACKS)[sent:]
+        assert sizes and max(sizes) < 5_000, sizes        # the whole figures: over 50 KB
+    no_errors(page)
+
+
+def test_page_load_fits_nothing_until_the_data_view_opens(page, monkeypatch):
+    import regulab.selection.cv as cv
+    from regulab.app.server import create_app, make_server
+
+    fits = []
+    original = cv.fit_cv
+    monkeypatch.setattr(cv, "fit_cv", lambda *a, **k: fits.append(1) or original(*a, **k))
+    app = create_app()
+    srv = make_server("127.0.0.1", 0, app.server)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{srv.port}"
+        for path, ready in (("/", "#ow-lam-star"), ("/geometry", "#geo-w-l1")):
+            open_view(page, url, path, ready)
+            page.wait_for_function(SETTLED)
+        assert fits == [] and not app.regulab_state.paths
+        page.click("#tab-data")
+        expect(page.locator("#data-kept")).not_to_have_text("-", timeout=SLOW)
+        assert len(fits) == 1
+        k = press(page, "data-lam", "Home", "ArrowRight")
+        page.click("#tab-one-weight")
+        expect(page.locator("#ow-lam-star")).not_to_have_text("-")
+        page.click("#tab-data")                  # back: same path, same position, no refit
+        page.wait_for_function(SETTLED)
+        expect(page.locator("#data-lam [role=slider]")).to_have_attribute(
+            "aria-valuenow", str(int(k)))
+        assert len(fits) == 1
+    finally:
+        srv.shutdown()
+        srv.server_close()
+        thread.join(timeout=10)
     no_errors(page)

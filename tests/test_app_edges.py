@@ -162,8 +162,11 @@ def test_no_negative_zero_is_shown(client, deps, b1, b2, rho, t):
 def test_no_negative_zero_in_the_other_views(client, deps):
     shown = []
     for w in (0.0, -0.05, 0.05):
-        shown += texts(call(client, deps, "ow-w-l1.children",
-                            {"ow-lam.value": 0.0, "ow-w.value": w, "ow-spread.value": 1.0}))
+        # one weight: the browser draws lam moves (assets/one_weight.js); its reference,
+        # checked against it in tests/test_app_browser.py, and the texts the server sends
+        shown += texts(list(ow.update_one_weight(0.0, w, 1.0)))
+        shown += texts(call(client, deps, "ow-base.data",
+                            {"ow-w.value": w, "ow-spread.value": 1.0}, "ow-w.value"))
     for method in gd.GD_METHODS:
         for k in (0, 30, 200):
             shown += texts(call(client, deps, "gd-w.children",
@@ -244,7 +247,8 @@ def test_gradient_key_and_drawing_agree_and_green_means_exactly_0(client, deps, 
     for k in (5, 26, 200):
         out = call(client, deps, "gd-fig-iter.figure", {"gd-k.data": k, "gd-method.value": method,
                                                         "gd-lam.value": 0.5,
-                                                        "gd-step.value": 0.1})
+                                                        "gd-step.value": 0.1},
+                   "gd-method.value")
         w = gd.gd_result(method, 0.5, 0.1)["w"][: k + 1]
         loss = {t["name"]: t for t in out["gd-fig-loss"]["figure"]["data"]}
         it = {t["name"]: t for t in out["gd-fig-iter"]["figure"]["data"]}
@@ -326,13 +330,14 @@ def test_a_failed_fit_clears_the_old_marks(client, deps):
     """After a failed fit the previous path's marks stayed on the slider."""
     good = call(client, deps, "data-lam.marks", {"data-source.value": "diabetes",
                                                  "data-target.value": "progression",
-                                                 "data-penalty.value": "l1"})
+                                                 "data-penalty.value": "l1",
+                                                 "tabs.value": yd.ID})
     assert good["data-lam"]["marks"]
     text = "a,b,target\n" + "".join(f"{i},{i % 2},{i * 0.5}\n" for i in range(4))
     key = upload(client, deps, text, "tiny.csv")["data-source"]["value"]
     bad = call(client, deps, "data-lam.marks", {"data-source.value": key,
                                                 "data-target.value": "target",
-                                                "data-penalty.value": "l1"})
+                                                "data-penalty.value": "l1", "tabs.value": yd.ID})
     assert bad["data-status"]["className"] == "msg msg-error"
     assert bad["data-status"]["children"].startswith("cannot fit")
     assert "marks" in bad["data-lam"] and bad["data-lam"]["marks"] is None
@@ -473,14 +478,14 @@ def test_a_malformed_callback_body_is_400_and_one_log_line(serve, capfd, what):
 
 
 def test_a_callback_body_not_matching_its_callback_is_400(client, deps):
-    dep = next(d for d in deps if "ow-w-l1.children" in d["output"])
+    dep = next(d for d in deps if "gd-w.children" in d["output"])
     outs = [{"id": i, "property": p} for i, p in _outputs(dep)]
-    base = {"output": dep["output"], "outputs": outs, "changedPropIds": ["ow-lam.value"],
+    base = {"output": dep["output"], "outputs": outs, "changedPropIds": ["gd-lam.value"],
             "inputs": [dict(i, value=0.5) for i in dep["inputs"]]}
     assert client.post("/_dash-update-component", json=base).status_code == 200
     for bad in ({"inputs": base["inputs"][:2]}, {"inputs": [1, 2, 3]},
                 {"inputs": [dict(i, id="other") for i in base["inputs"]]},
-                {"state": 7}, {"changedPropIds": "ow-lam.value"}, {"outputs": 5}):
+                {"state": 7}, {"changedPropIds": "gd-lam.value"}, {"outputs": 5}):
         r = client.post("/_dash-update-component", json=dict(base, **bad))
         assert r.status_code == 400 and r.data.count(b"\n") == 1, (bad, r.data[:200])
     r = client.post("/_dash-update-component", data=json.dumps(base),

@@ -19,6 +19,11 @@ its tabs),
 state, sessions, the training thread), :mod:`~regulab.app.uploads` (the upload cap, decoding,
 reading) and :mod:`~regulab.app.figures` (plotly figures). Importing this package imports neither
 dash nor torch.
+
+What travels on a slider move is kept small: the One weight view's lam is redrawn in the browser
+(``assets/one_weight.js``, the closed forms; no request), the other views send a Dash ``Patch``
+of the parts of a figure that move (Your data's lam, the gradient animation's iteration,
+geometry's budget within the same window) instead of whole figures.
 """
 
 from __future__ import annotations

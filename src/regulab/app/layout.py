@@ -1,5 +1,6 @@
 """The page of the lab: a header, one tab per view (each with its own URL) and the page's style
-sheet (inline, so the app needs no asset files and loads nothing from the network).
+sheet (inline; the app's only asset file is the One weight view's script, ``assets/``, served by
+the app itself: nothing is loaded from the network).
 
 The views themselves are modules of :mod:`regulab.app.views`; :func:`build_layout` and
 :func:`register` take the list of them (see :mod:`regulab.app.server`).
@@ -73,6 +74,7 @@ button.btn.primary { background: #1d2330; color: #fff; border-color: #1d2330; }
 .msg { font-size: 13px; margin: 8px 0; padding: 7px 10px; border-radius: 7px; }
 .msg:empty { display: none; }
 .msg-ok { background: #e6f4ec; color: #1e5e3b; }
+.msg-busy { background: #eef2f8; color: var(--ink); }
 .msg-error { background: #fdecea; color: #8a1c12; font-weight: 600; }
 .wide { grid-column: 1 / -1; }
 .key { display: flex; flex-wrap: wrap; gap: 4px 14px; padding: 2px 10px 8px; font-size: 12px;

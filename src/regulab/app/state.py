@@ -114,8 +114,11 @@ class LabState:
 # ----------------------------------------------------------------------------- the training thread
 
 #: the neural-net view's network and training (Nielsen's digits MLP, see its layout text)
+#: ``poll_grace_s``: training pauses when the page has not asked for news for that long (it
+#: asks every 400 ms while training; a busy machine delays a tick by seconds, a closed tab or
+#: another view stops them): no thread trains for a page nobody looks at
 NN = {"sizes": (64, 30, 10), "batch_size": 10, "lr": 0.5, "max_epochs": 150, "tol": 1e-3,
-      "bins": 61, "seed": 0, "pause_s": 0.08}
+      "bins": 61, "seed": 0, "pause_s": 0.08, "poll_grace_s": 8.0}
 
 
 def nielsen_convention(kind: str) -> str | None:
@@ -166,9 +169,11 @@ class NNRun:
 
     After each epoch the thread stores a :meth:`snapshot` (histograms, sparsity, history); the
     page's timer only reads the latest one, so drawing never waits for training. A new penalty
-    or lam applies from the next epoch on: the weights are kept."""
+    or lam applies from the next epoch on: the weights are kept. Every request of the page
+    calls :meth:`poll`; the thread pauses itself (``idle`` set) once ``NN["poll_grace_s"]``
+    seconds of ``clock`` pass without one."""
 
-    def __init__(self):
+    def __init__(self, clock=time.monotonic):
         import torch
 
         from regulab.nn import nielsen_mlp
@@ -191,6 +196,10 @@ class NNRun:
         self.error = None
         self.running = False
         self.closed = False
+        self.idle = False                     # paused because the page stopped polling
+        self.clock = clock
+        self.last_poll = clock()
+        self._control = threading.Lock()      # start() and the thread's decision to end
         self._thread = None
         with self.lock:
             self._record()
@@ -210,13 +219,21 @@ class NNRun:
                 self.changes.append(self.epoch)
             self.kind, self.lam = kind, lam
 
+    def poll(self) -> None:
+        """The page asked for news: it is still there."""
+        self.last_poll = self.clock()
+
     def start(self) -> None:
-        if self.finished or self.closed:
-            return
-        self.running = True
-        if self._thread is None or not self._thread.is_alive():
-            self._thread = threading.Thread(target=self._loop, name="regulab-nn", daemon=True)
-            self._thread.start()
+        with self._control:
+            if self.finished or self.closed:
+                return
+            self.poll()
+            self.idle = False
+            self.running = True
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name="regulab-nn",
+                                                daemon=True)
+                self._thread.start()
 
     def pause(self) -> None:
         self.running = False
@@ -225,10 +242,15 @@ class NNRun:
         self.closed, self.running = True, False
 
     def _loop(self) -> None:
-        while self.running and not self.closed and not self.finished:
+        while True:
+            with self._control:            # decided with start(): a start is never lost
+                if self.running and self.clock() - self.last_poll > NN["poll_grace_s"]:
+                    self.idle = True       # nobody is looking: stop, Resume starts again
+                if not self.running or self.idle or self.closed or self.finished:
+                    self.running, self._thread = False, None
+                    return
             self.step()
             time.sleep(NN["pause_s"])      # leave the CPU to the page and the other views
-        self.running = False
 
     def step(self) -> None:
         """Train one epoch with the current setting (minibatch order seeded by the epoch)."""

@@ -38,10 +38,15 @@ def box_id(sid: str) -> str:
     return f"{sid}-box"
 
 
+def step_decimals(spec: dict) -> int:
+    """Decimals of a slider's step (0.05: 2): a value on its grid is written with that many."""
+    return max(0, -Decimal(repr(float(spec["step"]))).normalize().as_tuple().exponent)
+
+
 def clamp_js(spec: dict) -> str:
     """:func:`clamp` in JavaScript, for ``spec``: ``function(x)`` -> the clamped number, or null
     for an empty or non-numeric entry (then the box shows the slider's value again)."""
-    decimals = max(0, -Decimal(repr(float(spec["step"]))).normalize().as_tuple().exponent)
+    decimals = step_decimals(spec)
     return f"""function(x) {{
         if (x === null || x === undefined || x === "") {{ return null; }}
         x = Number(x);
@@ -159,3 +164,32 @@ def graph(gid: str, key=(), square: bool = False):
     return html.Div(className="panel square" if square else "panel", children=[dcc.Graph(
         id=gid, config=GRAPH_CONFIG,
         figure={"data": [], "layout": {"height": 380}}), _key(key)])
+
+
+# ----------------------------------------------------------------------------- sending less
+
+def figure_parts(fig: dict, parts) -> list:
+    """``[(where, value)]``: the value of ``fig`` at each path of ``parts`` (a path is a tuple of
+    keys and list indices into the figure dict, such as ``("data", 3, "x")``)."""
+    out = []
+    for where in parts:
+        value = fig
+        for key in where:
+            value = value[key]
+        out.append((where, value))
+    return out
+
+
+def as_patch(assignments):
+    """A Dash ``Patch`` making the ``(where, value)`` assignments of :func:`figure_parts` in
+    the browser's copy of a figure: a move that changes a few parts of a figure sends those
+    parts, not the figure."""
+    from dash import Patch
+
+    patch = Patch()
+    for where, value in assignments:
+        target = patch
+        for key in where[:-1]:
+            target = target[key]
+        target[where[-1]] = value
+    return patch

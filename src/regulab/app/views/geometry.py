@@ -18,7 +18,15 @@ import numpy as np
 
 from regulab.app import figures as F
 from regulab.app.figures import L1_COLOR, L2_COLOR, ZERO_COLOR
-from regulab.app.widgets import card, clamp, graph, register_sliders, slider
+from regulab.app.widgets import (
+    as_patch,
+    card,
+    clamp,
+    figure_parts,
+    graph,
+    register_sliders,
+    slider,
+)
 
 ID, LABEL, PATH = "geometry", "Geometry", "/geometry"
 
@@ -158,10 +166,23 @@ def update_geometry(b1, b2, rho, t):
             F.geometry(r), corr_hint(r["corr"]))
 
 
+def window_key(b1, b2, rho, t) -> list:
+    """What the grey contour lines depend on: beta-hat, the correlation and the window (which
+    follows t only when t is the widest of the three); the same key, the same grey lines."""
+    b1, b2 = clamp(SLIDERS["geo-b1"], b1), clamp(SLIDERS["geo-b2"], b2)
+    rho, t = clamp(SLIDERS["geo-rho"], rho), clamp(SLIDERS["geo-t"], t)
+    return [b1, b2, rho, geometry_result(b1, b2, rho, t)["limit"]]
+
+
+#: the figure's parts a budget move changes when the window stays (every trace but the grey
+#: contour lines, three quarters of the figure's bytes)
+T_PARTS = [("data", i) for i in range(1, 8)]
+
+
 # ----------------------------------------------------------------------------- layout and wiring
 
 def layout(state, session_id: str):
-    from dash import html
+    from dash import dcc, html
 
     return html.Div(className="view", children=[
         html.P(className="intro", children=(
@@ -194,13 +215,14 @@ def layout(state, session_id: str):
                 ]),
                 html.Div(className="figs one", children=[
                     graph("geo-fig", KEYS["geo-fig"], square=True)]),
+                dcc.Store(id="geo-drawn"),            # window_key of the figure drawn
             ]),
         ]),
     ])
 
 
 def register(app, state) -> None:
-    from dash import Input, Output
+    from dash import Input, Output, State, no_update
     from dash.exceptions import PreventUpdate
 
     register_sliders(app, SLIDERS)
@@ -212,13 +234,16 @@ def register(app, state) -> None:
         Output("geo-zero-l2", "className"),
         Output("geo-lam-l1", "children"), Output("geo-lam-l2", "children"),
         Output("geo-corr", "children"), Output("geo-fig", "figure"),
-        Output("geo-rho-hint", "children"),
+        Output("geo-rho-hint", "children"), Output("geo-drawn", "data"),
         Input("geo-b1", "value"), Input("geo-b2", "value"), Input("geo-rho", "value"),
-        Input("geo-t", "value"))
-    def _geometry(b1, b2, rho, t):
+        Input("geo-t", "value"), State("geo-drawn", "data"))
+    def _geometry(b1, b2, rho, t, drawn):
         if None in (b1, b2, rho, t):
             raise PreventUpdate
         out = list(update_geometry(b1, b2, rho, t))
         out[2] = "note " + out[2]
         out[5] = "note " + out[5]
-        return tuple(out)
+        key = window_key(b1, b2, rho, t)
+        if drawn == key:               # same grey contour lines: send the rest only
+            return (*out[:9], as_patch(figure_parts(out[9], T_PARTS)), out[10], no_update)
+        return (*out, key)

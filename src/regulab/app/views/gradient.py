@@ -19,7 +19,16 @@ import numpy as np
 from regulab.app import figures as F
 from regulab.app.figures import ACCENT, LOSS_COLOR, ZERO_COLOR
 from regulab.app.views.one_weight import one_weight_data, penalty_curve
-from regulab.app.widgets import card, clamp, graph, index, register_sliders, slider
+from regulab.app.widgets import (
+    as_patch,
+    card,
+    clamp,
+    figure_parts,
+    graph,
+    index,
+    register_sliders,
+    slider,
+)
 
 ID, LABEL, PATH = "gradient", "Gradient descent", "/gradient-descent"
 
@@ -160,6 +169,25 @@ def update_gd_figures(k, method, lam, step):
     return gd_readout(r, k), F.gd_loss(r, k), F.gd_iterations(r, k)
 
 
+#: where the figures of :func:`update_gd_figures` depend on the iteration k (loss figure,
+#: iterations figure): an animation tick sends these parts only (a Dash patch)
+K_PARTS = ([("data", 1, "x"), ("data", 1, "y"), ("data", 2, "x"), ("data", 2, "y"),
+            ("data", 4, "x"), ("data", 4, "y"), ("data", 4, "marker", "color"),
+            ("data", 4, "name")],
+           [("data", 1, "x"), ("data", 1, "y"), ("data", 2, "x"), ("data", 2, "y"),
+            ("data", 2, "mode")])
+
+
+def gd_tick_updates(k, method, lam, step):
+    """:func:`update_gd_figures` at iteration k, each figure as its :data:`K_PARTS`
+    assignments (see :func:`regulab.app.widgets.figure_parts`); None when the run diverged
+    (its figures do not depend on k)."""
+    readout, *figs = update_gd_figures(k, method, lam, step)
+    if readout[0] == "-":
+        return None
+    return (readout, *(figure_parts(fig, parts) for fig, parts in zip(figs, K_PARTS)))
+
+
 def gd_next_k(trigger, k, playing):
     """The animation's iteration counter: ``(k, timer disabled, play-button label)``.
 
@@ -267,7 +295,7 @@ def layout(state, session_id: str):
 
 
 def register(app, state) -> None:
-    from dash import Input, Output, State
+    from dash import Input, Output, State, ctx
     from dash.exceptions import PreventUpdate
 
     register_sliders(app, SLIDERS)
@@ -288,5 +316,11 @@ def register(app, state) -> None:
     def _gd(k, method, lam, step):
         if lam is None or step is None:
             raise PreventUpdate
+        # a tick of the animation (or Step) moves along the same run: send what moves only
+        tick = (gd_tick_updates(k, method, lam, step)
+                if set(ctx.triggered_prop_ids) == {"gd-k.data"} else None)
+        if tick is not None:
+            readout, *figs = tick
+            return (*readout, *(as_patch(f) for f in figs))
         readout, f1, f2 = update_gd_figures(k, method, lam, step)
         return (*readout, f1, f2)

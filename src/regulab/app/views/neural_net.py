@@ -62,6 +62,9 @@ def nn_readout(run, snap: dict) -> tuple:
         note = f"training stopped: {run.error}"
     elif run.epoch >= NN["max_epochs"]:
         note = f"stopped after {NN['max_epochs']} epochs (Reset to start again)"
+    elif run.idle and not run.running:
+        note = ("paused: this page stopped asking for news (another view or tab); "
+                "Resume training goes on from here")
     elif run.changes:
         note = (f"setting changed at epoch {', '.join(map(str, run.changes[-3:]))}: training "
                 f"went on from the current weights")
@@ -88,6 +91,7 @@ def update_nn(state, sid: str, trigger, kind, lam):
     if trigger in (None, "nn-timer") and state.nn.get(sid, create=False) is None:
         return "idle", None  # first paint: do not load torch before anyone asks for it
     run = state.nn.reset(sid) if trigger == "nn-reset" else state.nn.get(sid)
+    run.poll()
     run.set(kind, lam)
     if trigger == "nn-run":
         run.pause() if run.running else run.start()

@@ -6,7 +6,10 @@ least-squares weight ``w_hat``::
     argmin_w  MSE(w) + lam |w|   =  sign(w_hat) max(|w_hat| - lam / (2a), 0)
     argmin_w  MSE(w) + lam w**2  =  w_hat a / (a + lam)
 
-and the L1 one is exactly 0 from ``lam* = 2 a |w_hat|`` on.
+and the L1 one is exactly 0 from ``lam* = 2 a |w_hat|`` on. The server computes what does not
+depend on lam (:func:`one_weight_base`, once per true w and spread); a lam move is redrawn in the
+browser by ``assets/one_weight.js`` with the same closed forms (:func:`update_one_weight` is its
+reference, compared with it in ``tests/test_app_browser.py``).
 """
 
 from __future__ import annotations
@@ -17,7 +20,14 @@ import numpy as np
 
 from regulab.app import figures as F
 from regulab.app.figures import L1_COLOR, L2_COLOR, LOSS_COLOR, ZERO_COLOR
-from regulab.app.widgets import card, clamp, graph, register_sliders, slider
+from regulab.app.widgets import (
+    card,
+    clamp,
+    graph,
+    register_sliders,
+    slider,
+    step_decimals,
+)
 
 ID, LABEL, PATH = "one-weight", "One weight", "/"
 
@@ -116,27 +126,67 @@ def update_one_weight(lam, w_true, spread):
     r = one_weight_result(lam, w_true, spread)
     w1, w2, lam_star = r["w_l1"], r["w_l2"], r["lam_star"]
     n = F.num
+    t = one_weight_texts(r)
     if w1 == 0.0:
         status = (f"λ = {n(lam, '.2f')} ≥ λ* = {n(lam_star)}: the L1 minimizer has snapped to "
                   f"exactly 0. L2 only shrinks: w_L2 = {n(w2)}.")
         cls = "status status-zero"
-        note1 = "exactly 0: λ ≥ λ*"
+        note1 = t["note1_zero"]
     else:
         status = (f"λ = {n(lam, '.2f')} < λ* = {n(lam_star)}: L1 shrinks w by λ/(2·mean(x²)) = "
                   f"{n(abs(r['w_hat']) - abs(w1))}; it reaches exactly 0 at λ*. L2 multiplies it "
                   f"by a factor in (0, 1) and never reaches 0.")
         cls = "status"
-        note1 = f"not 0 until λ* = {n(lam_star)}"
-    note2 = ("never 0 while ŵ ≠ 0" if r["w_hat"] != 0 else "ŵ = 0: the data say w = 0")
-    details = f"ŵ = {n(r['w_hat'])}, mean(x²) = {n(r['a'])}, n = {ONE_WEIGHT['n']}"
-    return (F.fmt_w(w1), note1, F.fmt_w(w2), note2, n(lam_star), details, status, cls,
-            F.one_weight_losses(r), F.one_weight_minimizers(r))
+        note1 = t["note1"]
+    return (F.fmt_w(w1), note1, F.fmt_w(w2), t["note2"], t["lam_star"], t["details"], status,
+            cls, F.one_weight_losses(r), F.one_weight_minimizers(r))
+
+
+def one_weight_texts(r: dict) -> dict:
+    """The view's texts that do not depend on lam (the browser gets them with the data)."""
+    n = F.num
+    return {"note1_zero": "exactly 0: λ ≥ λ*", "note1": f"not 0 until λ* = {n(r['lam_star'])}",
+            "note2": "never 0 while ŵ ≠ 0" if r["w_hat"] != 0 else "ŵ = 0: the data say w = 0",
+            "lam_star": n(r["lam_star"]),
+            "details": f"ŵ = {n(r['w_hat'])}, mean(x²) = {n(r['a'])}, n = {ONE_WEIGHT['n']}"}
+
+
+# ----------------------------------------------------------------------------- in the browser
+
+#: where the view's figures depend on lam (paths into :func:`update_one_weight`'s figures):
+#: the browser redraws these for a lam move (``assets/one_weight.js``); everything else is
+#: drawn here, for the data, once
+LAM_PARTS = {
+    "loss": [("data", i, "y") for i in (1, 2, 3, 4)]
+    + [("data", i, part) for i in (5, 6) for part in ("x", "y")]
+    + [("data", 5, "marker", "color"), ("layout", "yaxis", "range")],
+    "lam": [("data", 2, "x")] + [("data", i, part) for i in (3, 4) for part in ("x", "y")]
+    + [("data", 3, "marker", "color")],
+}
+
+
+def one_weight_base(w_true, spread) -> dict:
+    """What the browser needs to redraw the view at any lam without asking the server: the
+    slider's spec, the samples ``x``, ``y`` (their MSE at the minimizers), ``a``, ``w_hat``,
+    ``lam_star``, the w grid and the MSE on it, and both figures drawn here at the slider's
+    default lam (their :data:`LAM_PARTS` are redrawn there). Same clamping as
+    :func:`update_one_weight`."""
+    w_true = clamp(SLIDERS["ow-w"], w_true)
+    spread = clamp(SLIDERS["ow-spread"], spread)
+    lam = SLIDERS["ow-lam"]["value"]
+    data = one_weight_data(w_true, spread)
+    r = one_weight_result(lam, w_true, spread)
+    spec = dict(SLIDERS["ow-lam"], decimals=step_decimals(SLIDERS["ow-lam"]))
+    return {"lam_spec": spec, "x": data.x.tolist(), "y": data.y.tolist(), "a": r["a"],
+            "w_hat": r["w_hat"], "lam_star": r["lam_star"], "grid": r["grid"], "mse": r["mse"],
+            "texts": one_weight_texts(r), "colors": {"l1": L1_COLOR, "zero": ZERO_COLOR},
+            "loss": F.one_weight_losses(r), "lam": F.one_weight_minimizers(r)}
 
 
 # ----------------------------------------------------------------------------- layout and wiring
 
 def layout(state, session_id: str):
-    from dash import html
+    from dash import dcc, html
 
     return html.Div(className="view", children=[
         html.P(className="intro", children=(
@@ -153,6 +203,9 @@ def layout(state, session_id: str):
                 slider("ow-spread", SLIDERS["ow-spread"], "spread of x",
                        "x ~ Uniform(-s, s), 100 samples", marks={0.2: "0.2", 1: "1", 2: "2"}),
                 html.Div(id="ow-details", className="details"),
+                # drawn with the page: the first figures need no round trip either
+                dcc.Store(id="ow-base", data=one_weight_base(SLIDERS["ow-w"]["value"],
+                                                             SLIDERS["ow-spread"]["value"])),
             ]),
             html.Div(children=[
                 html.Div(id="ow-status", className="status"),
@@ -171,19 +224,25 @@ def layout(state, session_id: str):
 
 
 def register(app, state) -> None:
-    from dash import Input, Output
+    from dash import ClientsideFunction, Input, Output
     from dash.exceptions import PreventUpdate
 
     register_sliders(app, SLIDERS)
 
-    @app.callback(
+    @app.callback(Output("ow-base", "data"), Input("ow-w", "value"),
+                  Input("ow-spread", "value"), prevent_initial_call=True)
+    def _one_weight_base(w_true, spread):
+        if w_true is None or spread is None:
+            raise PreventUpdate
+        return one_weight_base(w_true, spread)
+
+    # lam moves never leave the browser: the closed forms are a few lines of JavaScript
+    # (assets/one_weight.js, served by the app itself, so the CSP's script-src 'self' allows it)
+    app.clientside_callback(
+        ClientsideFunction(namespace="regulab", function_name="oneWeight"),
         Output("ow-w-l1", "children"), Output("ow-w-l1-note", "children"),
         Output("ow-w-l2", "children"), Output("ow-w-l2-note", "children"),
         Output("ow-lam-star", "children"), Output("ow-details", "children"),
         Output("ow-status", "children"), Output("ow-status", "className"),
         Output("ow-fig-loss", "figure"), Output("ow-fig-lam", "figure"),
-        Input("ow-lam", "value"), Input("ow-w", "value"), Input("ow-spread", "value"))
-    def _one_weight(lam, w_true, spread):
-        if lam is None or w_true is None or spread is None:
-            raise PreventUpdate
-        return update_one_weight(lam, w_true, spread)
+        Input("ow-lam", "value"), Input("ow-base", "data"))

@@ -7,7 +7,9 @@ kind of :data:`regulab.core.penalties.KINDS`, the path of::
 
 over the CLI's lam grid, cross-validated (:func:`regulab.selection.cv.fit_cv`, 5 folds, standardized
 features), is computed once per (table, target, penalty) and cached in the
-:class:`~regulab.app.state.LabState`; the lam slider then moves along it.
+:class:`~regulab.app.state.LabState`, when the view is first opened (not at page load); the lam
+slider then moves along it, each move sending only the parts of the figures that move
+(:func:`lam_parts`, as a Dash ``Patch``).
 """
 
 from __future__ import annotations
@@ -24,11 +26,15 @@ from regulab.app.uploads import (
     over_cap,
     upload_gate_js,
 )
-from regulab.app.widgets import card, graph, index
+from regulab.app.widgets import as_patch, card, figure_parts, graph, index
 from regulab.core.penalties import KINDS, penalty_label, penalty_rho
 
 ID, LABEL, PATH = "data", "Your data", "/your-data"
 SLIDERS: dict = {}                   # the lam slider moves along the path: positions, not values
+
+#: what the page says while a path and its CV are computed
+FITTING = ("computing the path (100 λ) and its 5-fold cross-validation, once per dataset, "
+           "target and penalty…")
 
 MAX_FEATURES = 200
 N_LAMS = 100
@@ -112,6 +118,30 @@ def update_data_figures(v: dict, k) -> tuple:
     """``(readout, path figure, CV figure, coefficients figure)`` at slider position k."""
     k = index(k, len(v["lams"]))
     return (data_readout(v, k), F.data_path(v, k), F.data_cv(v, k), F.data_coefficients(v, k))
+
+
+def lam_parts(v: dict) -> tuple:
+    """Where each figure of :func:`update_data_figures` depends on the slider position, as
+    paths into the figure dict (path, CV, coefficients figure, in that order): a move of λ
+    along the same path changes those parts and nothing else (``tests/test_app.py`` checks
+    it at random positions)."""
+    marker = len(v["names"])                 # data_path: one trace per feature, then the marker
+    path = [("data", marker, "x"), ("data", marker, "y"), ("data", marker, "marker", "color"),
+            ("layout", "shapes", 0)]
+    cv = [("data", 1, "x"), ("data", 1, "y"), ("layout", "shapes", 2)]
+    coef = [("data", i, part) for i, parts in ((0, ("x", "y", "name")),
+                                               (1, ("x", "y", "text", "name")))
+            for part in parts] + [("layout", "title", "text"), ("layout", "xaxis", "range")]
+    return path, cv, coef
+
+
+def lam_move_updates(v: dict, k) -> tuple:
+    """``(readout, path, CV, coefficients)`` at slider position k, each figure as the list of
+    ``(where, value)`` assignments that turn that figure, drawn for the same path at any other
+    position, into :func:`update_data_figures`' figure at k (values taken from those very
+    figures: one way to draw them). A few kilobytes instead of the whole figures."""
+    readout, *figs = update_data_figures(v, k)
+    return (readout, *(figure_parts(fig, parts) for fig, parts in zip(figs, lam_parts(v))))
 
 
 #: the narrowest the λ slider's track gets (the 320 px control panel) and the width of one
@@ -271,7 +301,10 @@ def layout(state, session_id: str):
         html.Div(className="grid", children=[
             _controls(state.max_upload_bytes),
             html.Div(children=[
-                dcc.Loading(type="dot", children=html.Div(id="data-status", className="msg")),
+                # a first fit takes a while (seconds on a busy machine): say what is going on
+                dcc.Loading(target_components={"data-status": "children"},
+                            custom_spinner=html.Div(FITTING, className="msg msg-busy"),
+                            children=html.Div(id="data-status", className="msg")),
                 dcc.Store(id="data-view"),
                 html.Div(className="cards", children=[
                     card("plain", "λ", "data-lam-value"),
@@ -289,7 +322,7 @@ def layout(state, session_id: str):
 
 
 def _register_upload(app, state) -> None:
-    from dash import Input, Output, State, no_update
+    from dash import Input, Output, State, ctx, no_update
     from dash.exceptions import PreventUpdate
 
     app.clientside_callback(upload_gate_js(state.max_upload_bytes),
@@ -311,9 +344,12 @@ def _register_upload(app, state) -> None:
                 msg, cls)
 
     @app.callback(Output("data-target", "options"), Output("data-target", "value"),
-                  Input("data-source", "value"))
-    def _targets(key):
-        if not isinstance(key, str) or not key:
+                  Input("data-source", "value"), Input("tabs", "value"),
+                  State("data-target", "options"))
+    def _targets(key, tab, shown):
+        # nothing is read before the view is first opened; opening it again changes nothing
+        if tab != ID or not isinstance(key, str) or not key or \
+                (ctx.triggered_id == "tabs" and shown):
             raise PreventUpdate
         try:
             return target_choices(state, key)
@@ -322,7 +358,7 @@ def _register_upload(app, state) -> None:
 
 
 def register(app, state) -> None:
-    from dash import Input, Output, no_update
+    from dash import Input, Output, State, ctx, no_update
     from dash.exceptions import PreventUpdate
 
     _register_upload(app, state)
@@ -332,8 +368,13 @@ def register(app, state) -> None:
         Output("data-lam", "marks"), Output("data-status", "children"),
         Output("data-status", "className"),
         Input("data-source", "value"), Input("data-target", "value"),
-        Input("data-penalty", "value"))
-    def _fit(key, target, penalty):
+        Input("data-penalty", "value"), Input("tabs", "value"), State("data-view", "data"))
+    def _fit(key, target, penalty, tab, shown):
+        # the path and its CV are computed when the view is first opened, not at page load;
+        # coming back to the view keeps the path shown and the slider where it was
+        if tab != ID or (ctx.triggered_id == "tabs" and isinstance(shown, dict)
+                         and shown.get("key") == [key, target, penalty]):
+            raise PreventUpdate
         out = update_fit(state, key, target, penalty)
         if out is None:
             raise PreventUpdate
@@ -358,5 +399,10 @@ def register(app, state) -> None:
             v = path_view(state, *view["key"])
         except (KeyError, ValueError, TypeError):
             raise PreventUpdate from None
-        readout, f1, f2, f3 = update_data_figures(v, k)
-        return (readout[0], f"λ = {readout[0]}", *readout[1:], f1, f2, f3)
+        if set(ctx.triggered_prop_ids) == {"data-lam.value"}:
+            # the same path at another lam: send only what moves (a marker, a line, the bars)
+            readout, *figs = lam_move_updates(v, k)
+            figs = [as_patch(f) for f in figs]
+        else:
+            readout, *figs = update_data_figures(v, k)
+        return (readout[0], f"λ = {readout[0]}", *readout[1:], *figs)

@@ -1,0 +1,135 @@
+/* regulab lab, view "One weight": a move of the lam slider is redrawn here, in the browser, with
+ * no round trip to the server.
+ *
+ * The server sends, once per (true w, spread of x), what does not depend on lam (the store
+ * "ow-base", built by regulab.app.views.one_weight.one_weight_base): a = mean(x^2), the
+ * least-squares weight w_hat, the samples, the MSE on a grid of w, the lam-free texts and both
+ * figures drawn at one lam. This file applies the closed forms of regulab.core.onedim
+ *
+ *     w_L1(lam) = sign(w_hat) max(|w_hat| - lam / (2a), 0)      w_L2(lam) = w_hat a / (a + lam)
+ *
+ * and redraws the parts of the figures that depend on lam (one_weight.LAM_PARTS), with the
+ * same arithmetic and the same number formatting as regulab.app.views.one_weight.
+ * update_one_weight, its reference: tests/test_app_browser.py compares the two at random
+ * settings. Served by the app itself from /assets, so the page's CSP (script-src 'self')
+ * allows it: no inline script, no eval.
+ */
+(function () {
+    "use strict";
+
+    /* Python's format(x, ".<d>f"): correctly rounded like toFixed, except that an exact tie
+     * (a number like 0.03125 at 4 decimals) goes to the even digit, as Python does. */
+    function fixed(x, d) {
+        var scale = Math.pow(10, d), scaled = Math.abs(x) * scale;
+        if (scaled % 1 === 0.5) {
+            var down = Math.floor(scaled);
+            return (x < 0 ? "-" : "") + ((down % 2 === 0 ? down : down + 1) / scale).toFixed(d);
+        }
+        return x.toFixed(d);
+    }
+
+    /* regulab.app.figures.num for ".<d>f": never a negative zero */
+    function num(x, d) {
+        var text = fixed(x, d === undefined ? 4 : d);
+        if (text.charAt(0) === "-" && !/[1-9]/.test(text)) { text = text.slice(1); }
+        return text;
+    }
+
+    /* regulab.app.figures.fmt_w */
+    function fmtW(w) { return w === 0 ? "0 (exactly)" : num(w, 4); }
+
+    /* regulab.app.figures._r: rounded to 5 decimals like numpy (ties to even), no -0 */
+    function round5(v) {
+        var y = v * 1e5, r = Math.round(y);
+        if (Math.abs(y % 1) === 0.5) { r = 2 * Math.round(y / 2); }
+        return r / 1e5 + 0;
+    }
+
+    /* regulab.app.widgets.clamp: onto the slider's range and step grid */
+    function clamp(spec, value) {
+        var v = Number(value);
+        if (value === null || value === undefined || value === "" || !isFinite(v)) {
+            v = spec.value;
+        }
+        v = Math.min(Math.max(v, spec.min), spec.max);
+        var steps = Math.round((v - spec.min) / spec.step);
+        return Number((spec.min + steps * spec.step).toFixed(10)) + 0;
+    }
+
+    /* regulab.core.onedim.mse_curve at one w: mean((y - w x)^2) over the samples */
+    function mseAt(base, w) {
+        var s = 0, x = base.x, y = base.y;
+        for (var i = 0; i < x.length; i++) { var r = y[i] - w * x[i]; s += r * r; }
+        return s / x.length;
+    }
+
+    /* trace i of a figure with some properties replaced (the others shared, not copied) */
+    function trace(fig, i, props) { return Object.assign({}, fig.data[i], props); }
+
+    function losses(base, lam, w1, w2) {
+        var fig = base.loss, grid = base.grid, mse = base.mse, n = grid.length;
+        var pen1 = new Array(n), pen2 = new Array(n), reg1 = new Array(n), reg2 = new Array(n);
+        for (var i = 0; i < n; i++) {
+            var g = grid[i];
+            pen1[i] = lam * Math.abs(g);
+            pen2[i] = lam * (g * g);
+            reg1[i] = mse[i] + pen1[i];
+            reg2[i] = mse[i] + pen2[i];
+        }
+        var top = Math.max(reg1[0], reg1[n - 1], reg2[0], reg2[n - 1]);
+        var data = fig.data.slice();
+        data[1] = trace(fig, 1, {y: pen1.map(round5)});
+        data[2] = trace(fig, 2, {y: pen2.map(round5)});
+        data[3] = trace(fig, 3, {y: reg1.map(round5)});
+        data[4] = trace(fig, 4, {y: reg2.map(round5)});
+        data[5] = trace(fig, 5, {
+            x: [w1], y: [mseAt(base, w1) + lam * Math.abs(w1)],
+            marker: Object.assign({}, fig.data[5].marker,
+                                  {color: w1 === 0 ? base.colors.zero : base.colors.l1})});
+        data[6] = trace(fig, 6, {x: [w2], y: [mseAt(base, w2) + lam * (w2 * w2)]});
+        var layout = JSON.parse(JSON.stringify(fig.layout));
+        layout.yaxis.range = [-0.03 * top, top * 1.02];
+        return {data: data, layout: layout};
+    }
+
+    function minimizers(base, lam, w1, w2) {
+        var fig = base.lam, data = fig.data.slice();
+        data[2] = trace(fig, 2, {x: [lam, lam]});
+        data[3] = trace(fig, 3, {
+            x: [lam], y: [w1],
+            marker: Object.assign({}, fig.data[3].marker,
+                                  {color: w1 === 0 ? base.colors.zero : base.colors.l1})});
+        data[4] = trace(fig, 4, {x: [lam], y: [w2]});
+        return {data: data, layout: JSON.parse(JSON.stringify(fig.layout))};
+    }
+
+    /* the outputs of update_one_weight at the slider's lam */
+    function oneWeight(lamValue, base) {
+        var dc = window.dash_clientside;
+        if (!base || lamValue === null || lamValue === undefined) {
+            return Array(10).fill(dc.no_update);
+        }
+        var lam = clamp(base.lam_spec, lamValue), a = base.a, wHat = base.w_hat;
+        var w1 = Math.sign(wHat) * Math.max(Math.abs(wHat) - lam / (2.0 * a), 0.0);
+        var w2 = wHat * a / (a + lam);
+        var t = base.texts, status, cls, note1;
+        if (w1 === 0) {
+            status = "λ = " + num(lam, 2) + " ≥ λ* = " + num(base.lam_star) + ": the L1 " +
+                "minimizer has snapped to exactly 0. L2 only shrinks: w_L2 = " + num(w2) + ".";
+            cls = "status status-zero";
+            note1 = t.note1_zero;
+        } else {
+            status = "λ = " + num(lam, 2) + " < λ* = " + num(base.lam_star) + ": L1 shrinks w " +
+                "by λ/(2·mean(x²)) = " + num(Math.abs(wHat) - Math.abs(w1)) + "; it reaches " +
+                "exactly 0 at λ*. L2 multiplies it by a factor in (0, 1) and never reaches 0.";
+            cls = "status";
+            note1 = t.note1;
+        }
+        return [fmtW(w1), note1, fmtW(w2), t.note2, t.lam_star, t.details, status, cls,
+                losses(base, lam, w1, w2), minimizers(base, lam, w1, w2)];
+    }
+
+    window.dash_clientside = window.dash_clientside || {};
+    window.dash_clientside.regulab = Object.assign(window.dash_clientside.regulab || {},
+                                                   {oneWeight: oneWeight});
+}());
