@@ -89,7 +89,7 @@ def held_out_error(loss: str, scoring: str, y, z, sample_weight=None) -> np.ndar
 def cross_validate_path(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lams=100, eps=None,
                         cv=5, n_repeats=1, seed=0, fit_intercept=True, sample_weight=None,
                         tol=1e-6, max_iter=10_000, scoring=None, n_jobs=None,
-                        on_fold=None, backend=None, penalty=None) -> CVResult:
+                        on_fold=None, backend=None, penalty=None, groups=None) -> CVResult:
     """K-fold (``n_repeats`` > 1: repeated K-fold) cross-validation of the path.
 
     The penalty is ``l1_ratio`` (the L1 share rho, default 1) or ``penalty``, a kind name of
@@ -100,7 +100,8 @@ def cross_validate_path(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lam
     (squared) or ``'log_loss'`` (logistic; also ``'misclassification'``). ``on_fold(k)`` is
     called after each fold, for progress bars. Folds run in ``n_jobs`` local processes or on
     ``backend`` (``'dask'``, a scheduler address, a Dask client; see
-    :func:`regulab.core.execution.run_tasks`), X shipped to the workers once.
+    :func:`regulab.core.execution.run_tasks`), X shipped to the workers once. ``groups``: the
+    group lasso (:func:`regulab.selection.path.regularization_path`).
     """
     l1_ratio = resolve_l1_ratio(penalty, l1_ratio)
     scoring = scoring or SCORINGS[loss][0]
@@ -111,7 +112,7 @@ def cross_validate_path(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lam
     check_int(n_repeats, "n_repeats", 1)
     if lams is None:
         lams = lam_grid(X, y, loss=loss, l1_ratio=l1_ratio, n_lams=n_lams, eps=eps,
-                        fit_intercept=fit_intercept, sample_weight=sample_weight)
+                        fit_intercept=fit_intercept, sample_weight=sample_weight, groups=groups)
     lams = np.sort(np.asarray(lams, dtype=float))[::-1]
     y = np.asarray(y, dtype=float).ravel()
     sw = None if sample_weight is None else np.asarray(sample_weight, dtype=float).ravel()
@@ -120,7 +121,8 @@ def cross_validate_path(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lam
         raise ValueError(f"cv must give at least 2 folds, got {len(folds)}")
 
     fit_fold = partial(_fit_fold, loss=loss, l1_ratio=l1_ratio, lams=lams,
-                       fit_intercept=fit_intercept, tol=tol, max_iter=max_iter, scoring=scoring)
+                       fit_intercept=fit_intercept, tol=tol, max_iter=max_iter, scoring=scoring,
+                       groups=groups)
     out = run_tasks(fit_fold, folds, n_jobs=n_jobs, on_done=on_fold, data=(X, y, sw),
                     backend=backend)
     fold_errors = np.array([o[0] for o in out])
@@ -135,14 +137,15 @@ def cross_validate_path(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lam
                     n_repeats=int(n_repeats))
 
 
-def _fit_fold(data, fold, *, loss, l1_ratio, lams, fit_intercept, tol, max_iter, scoring):
+def _fit_fold(data, fold, *, loss, l1_ratio, lams, fit_intercept, tol, max_iter, scoring,
+              groups=None):
     """One fold (one task; ``data = (X, y, sample_weight)``, shipped to the workers once)."""
     X, y, sw = data
     train, test = fold
     path = regularization_path(
         X[train], y[train], loss=loss, l1_ratio=l1_ratio, lams=lams,
         fit_intercept=fit_intercept, sample_weight=None if sw is None else sw[train],
-        tol=tol, max_iter=max_iter)
+        tol=tol, max_iter=max_iter, groups=groups)
     z = np.asarray(X[test] @ path.coefs) + path.intercepts[None, :]
     err = held_out_error(loss, scoring, y[test], z, None if sw is None else sw[test])
     return err, path.coefs, path.intercepts, path.converged
@@ -192,7 +195,7 @@ class CVFit:
 def fit_cv(X, y, *, loss="squared", l1_ratio=None, rule="min", lams=None, n_lams=100, eps=None,
            cv=5, n_repeats=1, seed=0, fit_intercept=True, sample_weight=None, tol=1e-6,
            max_iter=10_000, scoring=None, n_jobs=None, on_fold=None, backend=None,
-           penalty=None) -> CVFit:
+           penalty=None, groups=None) -> CVFit:
     """Cross-validate the path, then take the all-data path's solution at the ``rule``'s lam.
 
     ``penalty`` and ``l1_ratio`` as in :func:`cross_validate_path`.
@@ -203,10 +206,10 @@ def fit_cv(X, y, *, loss="squared", l1_ratio=None, rule="min", lams=None, n_lams
                               eps=eps, cv=cv, n_repeats=n_repeats, seed=seed,
                               fit_intercept=fit_intercept, sample_weight=sample_weight, tol=tol,
                               max_iter=max_iter, scoring=scoring, n_jobs=n_jobs, on_fold=on_fold,
-                              backend=backend)
+                              backend=backend, groups=groups)
     k = res.chosen(rule)
     path = regularization_path(X, y, loss=loss, l1_ratio=l1_ratio, lams=res.lams,
                                fit_intercept=fit_intercept, sample_weight=sample_weight, tol=tol,
-                               max_iter=max_iter)
+                               max_iter=max_iter, groups=groups)
     return CVFit(coef=path.coefs[:, k].copy(), intercept=float(path.intercepts[k]),
                  lam=float(res.lams[k]), index=k, cv=res, path=path)

@@ -25,6 +25,7 @@ import numpy as np
 from scipy import sparse
 
 from regulab.core.certificates import duality_gap_squared
+from regulab.core.groups import as_groups
 from regulab.core.losses import SquaredLoss, make_loss, normalized_weights, spectral_norm_sq
 from regulab.core.penalties import ElasticNet, resolve_l1_ratio
 from regulab.core.validation import check_fraction, check_int, check_real
@@ -33,12 +34,20 @@ from regulab.solvers.exact import solve
 from regulab.solvers.ridge import ridge_svd
 
 
-def lam_max(X, y, *, loss="squared", l1_ratio=1.0, fit_intercept=True, sample_weight=None) -> float:
+def lam_max(X, y, *, loss="squared", l1_ratio=1.0, fit_intercept=True, sample_weight=None,
+            groups=None) -> float:
     """Smallest lam with every coefficient exactly 0; for ``l1_ratio = 0`` (never all 0) the top
-    of the ridge grid, ``100 * d_max`` (see the module docstring)."""
+    of the ridge grid, ``100 * d_max`` (see the module docstring). With ``groups`` (group lasso,
+    :mod:`regulab.core.groups`): ``max_g ||grad_g||_2 / sqrt(|g|) / rho``, ``grad`` the loss
+    gradient at the null model."""
     rho = check_fraction(l1_ratio, "l1_ratio")
     if rho == 0.0:
         return ridge_top(X, loss=loss, fit_intercept=fit_intercept, sample_weight=sample_weight)
+    if groups is not None:
+        lf = make_loss(loss)
+        b0 = lf.null_intercept(y, sample_weight) if fit_intercept else 0.0
+        grad, _ = lf.gradient(X, y, np.zeros(X.shape[1]), b0, sample_weight)
+        return as_groups(groups, X.shape[1]).dual_norm(grad) / rho
     return ElasticNet(1.0, rho).lam_max(X, y, make_loss(loss), fit_intercept, sample_weight)
 
 
@@ -59,14 +68,14 @@ def default_eps(n_samples: int, n_features: int, l1_ratio: float = 1.0) -> float
 
 
 def lam_grid(X, y, *, loss="squared", l1_ratio=1.0, n_lams=100, eps=None, fit_intercept=True,
-             sample_weight=None) -> np.ndarray:
+             sample_weight=None, groups=None) -> np.ndarray:
     """``n_lams`` lams, geometric and decreasing, from :func:`lam_max` to ``lam_max * eps``."""
     n_lams = check_int(n_lams, "n_lams", 1)
     n, p = X.shape
     eps = default_eps(n, p, l1_ratio) if eps is None else check_real(
         eps, "eps", low=0.0, high=1.0, low_open=True, high_open=True)
     top = lam_max(X, y, loss=loss, l1_ratio=l1_ratio, fit_intercept=fit_intercept,
-                  sample_weight=sample_weight)
+                  sample_weight=sample_weight, groups=groups)
     if top == 0.0:  # y constant (or X zero): every lam gives w = 0; keep a usable grid
         top = 1.0
     return np.geomspace(top, top * eps, int(n_lams)) if n_lams > 1 else np.array([top])
@@ -87,6 +96,7 @@ class PathResult:
     fit_intercept: bool
     criterion: str = "duality_gap"
     feature_names: list | None = field(default=None)
+    groups: object = None  # the Groups of a group-lasso path, else None
 
     @property
     def nnz(self) -> np.ndarray:
@@ -110,18 +120,22 @@ def _check_lams(lams) -> np.ndarray:
 
 def regularization_path(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lams=100, eps=None,
                         fit_intercept=True, sample_weight=None, tol=1e-6, max_iter=10_000,
-                        feature_names=None, penalty=None) -> PathResult:
+                        feature_names=None, penalty=None, groups=None) -> PathResult:
     """Solve along a decreasing lam grid, each fit warm-started from the previous one.
 
     The penalty is ``l1_ratio`` (the L1 share rho, default 1) or ``penalty``, a kind name of
     :data:`regulab.core.penalties.KINDS` (``'l1'``, ``'l2'``, ``'elasticnet'`` with ``l1_ratio``
     or its default); both may be given only if they agree. ``lams`` (sorted decreasing here)
     overrides the default grid of :func:`lam_grid`. A pure L2 path on the squared loss with dense
-    X uses one SVD for the whole grid.
+    X uses one SVD for the whole grid. ``groups`` (a partition of the features,
+    :mod:`regulab.core.groups`) makes the L1 part the group lasso's
+    ``sum_g sqrt(|g|) ||w_g||_2``: groups enter or leave the path whole.
     """
     rho = resolve_l1_ratio(penalty, l1_ratio)
+    if groups is not None:
+        groups = as_groups(groups, X.shape[1])
     lams = (lam_grid(X, y, loss=loss, l1_ratio=rho, n_lams=n_lams, eps=eps,
-                     fit_intercept=fit_intercept, sample_weight=sample_weight)
+                     fit_intercept=fit_intercept, sample_weight=sample_weight, groups=groups)
             if lams is None else _check_lams(lams))
     p = X.shape[1]
     coefs = np.zeros((p, lams.size))
@@ -134,7 +148,7 @@ def regularization_path(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lam
         coefs, intercepts, gaps = _ridge_path(X, y, lams, sample_weight, fit_intercept)
         converged[:] = gaps <= tol
         return PathResult(lams, coefs, intercepts, gaps, n_iter, converged, rho, loss,
-                          fit_intercept, criterion, feature_names)
+                          fit_intercept, criterion, feature_names, groups)
     # validate and prepare X once for the whole grid (the design cache would find it again on
     # every call, at the cost of a checksum of X per lam)
     D = as_design(X)
@@ -142,13 +156,13 @@ def regularization_path(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lam
     for k, lam in enumerate(lams):
         res = solve(D, y, loss=loss, l1=lam * rho, l2=lam * (1.0 - rho),
                     fit_intercept=fit_intercept, sample_weight=sample_weight, w0=w0, b0=b0,
-                    tol=tol, max_iter=max_iter)
+                    tol=tol, max_iter=max_iter, groups=groups)
         coefs[:, k], intercepts[k] = res.w, res.intercept
         gaps[k], n_iter[k], converged[k] = res.gap, res.n_iter, res.converged
         criterion = res.criterion
         w0, b0 = res.w, res.intercept
     return PathResult(lams, coefs, intercepts, gaps, n_iter, converged, rho, loss, fit_intercept,
-                      criterion, feature_names)
+                      criterion, feature_names, groups)
 
 
 def _ridge_path(X, y, lams, sample_weight, fit_intercept):

@@ -21,6 +21,8 @@ squared, l1 = 0, l2 > 0      dense: closed form by SVD                        du
                              sparse: coordinate descent
 squared, l1 = l2 = 0         minimum-norm least squares (SVD or LSQR)         kkt
 logistic, any penalty        proximal Newton on working sets                  kkt
+``groups=`` given, l1 > 0    block coordinate descent on working sets         duality_gap
+                             (:mod:`.group`, group lasso)                     (squared), kkt
 ===========================  ===============================================  ===============
 
 Certificates (``ExactResult.gap``):
@@ -61,6 +63,7 @@ from regulab.core.validation import check_nonneg
 from regulab.solvers import _design_kernels as DK
 from regulab.solvers.checks import check_max_iter, check_start, check_y
 from regulab.solvers.design import Design, as_design
+from regulab.solvers.exact.group import solve_group
 from regulab.solvers.exact.logistic import solve_logistic
 from regulab.solvers.exact.result import ExactResult, zero_result
 from regulab.solvers.exact.squared import (
@@ -79,7 +82,7 @@ SVD_MAX_FLOPS = 3e10
 
 def solve(X, y, *, loss="squared", l1=None, l2=None, penalty=None, fit_intercept=True,
           sample_weight=None, w0=None, b0=None, tol=1e-6, max_iter=10_000, anderson=5,
-          ws_start=10) -> ExactResult:
+          ws_start=10, groups=None) -> ExactResult:
     """Minimize ``P(w, b)`` above to ``gap <= tol``; see :class:`ExactResult`.
 
     Parameters
@@ -106,6 +109,10 @@ def solve(X, y, *, loss="squared", l1=None, l2=None, penalty=None, fit_intercept
         Iterates combined by Anderson extrapolation in CD (0 = off).
     ws_start : int
         The first working-set size.
+    groups : array of p labels or list of index lists, optional
+        A partition of the features penalized as groups (group lasso, :mod:`.group`):
+        ``l1 * ||w||_1`` becomes ``l1 * sum_g sqrt(|g|) ||w_g||_2`` (dense X only). Not a
+        multinomial model's grouping across classes.
     """
     l1, l2 = _penalty_parts(l1, l2, penalty)
     tol = check_nonneg(tol, "tol")
@@ -120,6 +127,11 @@ def solve(X, y, *, loss="squared", l1=None, l2=None, penalty=None, fit_intercept
     weighted = not bool(np.all(s == s[0]))
     w, b = check_start(w0, b0, p)
     fit_intercept = bool(fit_intercept)
+    if groups is not None and l1 > 0.0:
+        if D.is_sparse:
+            raise ValueError("groups= needs a dense X (no group lasso on a sparse X)")
+        return solve_group(D.dense, y, s, groups, name, fit_intercept,
+                           l1, l2, w, b, tol, max_iter, int(ws_start))
     if name == "logistic":
         check_labels(y)
         return solve_logistic(D, y, s, fit_intercept, l1, l2, w, b, tol, max_iter,
