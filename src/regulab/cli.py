@@ -31,6 +31,7 @@ from regulab.commands.options import (
     Encoding,
     Exclude,
     Features,
+    Grouped,
     Json,
     L1Ratio,
     MaxCategories,
@@ -272,6 +273,7 @@ def fit_cmd(
         "--rule", help="min or 1se (default 1se: the largest lam within one SE of the best).",
         show_default=False)] = None,
     n_lams: NLams = 100,
+    grouped: Grouped = False,
     seed: Seed = 0,
     stability: Annotated[bool, typer.Option(
         "--stability", help="Selection frequency of each feature over complementary "
@@ -301,7 +303,8 @@ def fit_cmd(
                                  na_values=na_values, max_rows=max_rows, seed=seed,
                                  exclude=exclude, max_categories=max_categories),
             penalty=penalty, l1_ratio=l1_ratio, lam=lam, folds=cv, rule=rule, n_lams=n_lams,
-            stability=stability, n_pairs=n_pairs, save=save, as_json=as_json, out=out)
+            stability=stability, n_pairs=n_pairs, save=save, as_json=as_json, out=out,
+            grouped=grouped)
 
 
 @app.command("predict")
@@ -337,6 +340,7 @@ def path_cmd(
     l1_ratio: L1Ratio = None,
     n_lams: NLams = 100,
     cv: Annotated[int, typer.Option("--cv", help="CV folds for the CV curve.")] = 5,
+    grouped: Grouped = False,
     seed: Seed = 0,
     missing: Missing = "drop",
     standardize: Standardize = True,
@@ -358,7 +362,7 @@ def path_cmd(
                                   na_values=na_values, max_rows=max_rows, seed=seed,
                                   exclude=exclude, max_categories=max_categories),
              penalty=penalty, l1_ratio=l1_ratio, n_lams=n_lams, folds=cv, as_json=as_json,
-             out=out)
+             out=out, grouped=grouped)
 
 
 @app.command("compare")
@@ -375,6 +379,7 @@ def compare_cmd(
     n_boot: Annotated[int, typer.Option(
         "--n-boot", help="Bootstrap resamples for the stability of the kept set.")] = 30,
     n_lams: NLams = 100,
+    grouped: Grouped = False,
     seed: Seed = 0,
     missing: Missing = "drop",
     standardize: Standardize = True,
@@ -397,7 +402,8 @@ def compare_cmd(
                                      encoding=encoding, na_values=na_values, max_rows=max_rows,
                                      seed=seed, exclude=exclude,
                                      max_categories=max_categories),
-                folds=cv, rule=rule, n_boot=n_boot, n_lams=n_lams, as_json=as_json, out=out)
+                folds=cv, rule=rule, n_boot=n_boot, n_lams=n_lams, as_json=as_json, out=out,
+                grouped=grouped)
 
 
 @app.command("app")

@@ -32,6 +32,8 @@ from regulab.commands.common import (
     DataOptions,
     calibration_slope_oof,
     check_choice,
+    check_grouped,
+    column_verdicts,
     check_folds,
     check_int,
     check_output_dir,
@@ -47,6 +49,7 @@ from regulab.commands.common import (
     source_doc,
     training_error,
     truth_summary,
+    verdict_line,
 )
 from regulab.core.penalties import KINDS, sparsest_first
 from regulab.selection.cv import RULES
@@ -60,7 +63,7 @@ CALIBRATION_METHOD = ("out-of-fold predictions of the CV at the chosen lam: slop
                       "prediction (least squares; logistic on the log-odds for a binary target)")
 
 
-def bootstrap_kept_sets(X, y, *, loss, rho, lam, seeds, on_done=None) -> list[set]:
+def bootstrap_kept_sets(X, y, *, loss, rho, lam, seeds, on_done=None, groups=None) -> list[set]:
     """Kept set (indices of non-zero coefficients) of the fit at ``lam`` on each bootstrap
     resample ``rng(seed).integers(0, n, n)``; resamples with a single class are skipped."""
     from regulab.core.execution import run_tasks
@@ -72,14 +75,15 @@ def bootstrap_kept_sets(X, y, *, loss, rho, lam, seeds, on_done=None) -> list[se
         idx = np.random.default_rng(seed).integers(0, n, n)
         if loss == "logistic" and np.unique(y[idx]).size < 2:
             return None
-        path = regularization_path(X[idx], y[idx], loss=loss, l1_ratio=rho, lams=[lam])
+        path = regularization_path(X[idx], y[idx], loss=loss, l1_ratio=rho, lams=[lam],
+                                   groups=groups)
         return set(np.flatnonzero(path.coefs[:, 0] != 0.0).tolist())
 
     return [s for s in run_tasks(one, seeds, on_done=on_done) if s is not None]
 
 
 def run(source, opts: DataOptions, *, folds=5, rule="1se", n_boot=30, n_lams=100,
-        as_json=False, out=None) -> dict:
+        as_json=False, out=None, grouped=False) -> dict:
     from regulab import __version__
     from regulab.core.execution import task_seeds
     from regulab.report.claims.when_to_use import jaccard_stability
@@ -88,6 +92,7 @@ def run(source, opts: DataOptions, *, folds=5, rule="1se", n_boot=30, n_lams=100
     rule = check_choice(rule, RULES, "--rule")
     n_boot = check_int(n_boot, "--n-boot", 2)
     n_lams = check_int(n_lams, "--n-lams", 3)
+    grouped = check_grouped(grouped, 1.0)
     check_output_dir(out, [input_path(source)], ["index.html", "results.json"])
     loaded = load(source, opts)
     folds = check_folds(loaded, folds)
@@ -98,13 +103,16 @@ def run(source, opts: DataOptions, *, folds=5, rule="1se", n_boot=30, n_lams=100
     fits, stab, slopes, boots = {}, {}, {}, {}
     with Bars() as bars:
         for m, rho in METHODS.items():
+            groups = prep.groups if grouped and rho > 0 else None
             fits[m] = fit_with_cv(X, y, loss=loss, rho=rho, folds=folds, rule=rule,
                                   n_lams=n_lams, seed=opts.seed,
-                                  on_fold=bars.callback(f"{SHORT[m]}: {folds}-fold CV", folds))
+                                  on_fold=bars.callback(f"{SHORT[m]}: {folds}-fold CV", folds),
+                                  groups=groups)
             slopes[m] = calibration_slope_oof(X, y, fits[m])
             sets = bootstrap_kept_sets(X, y, loss=loss, rho=rho, lam=fits[m].lam, seeds=seeds,
                                        on_done=bars.callback(f"{SHORT[m]}: {n_boot} bootstrap "
-                                                             f"resamples", n_boot))
+                                                             f"resamples", n_boot),
+                                       groups=groups)
             boots[m] = len(sets)
             stab[m] = jaccard_stability(sets) if len(sets) >= 2 else None
     summaries = {m: MethodSummary(cv_error=fits[m].cv_error, cv_se=fits[m].cv_se,
@@ -129,6 +137,7 @@ def run(source, opts: DataOptions, *, folds=5, rule="1se", n_boot=30, n_lams=100
             "stability": stab[m], "bootstrap_resamples": boots[m],
             "calibration_slope": slopes[m],
             "kept": [n for n, c in zip(names, f.coef) if c != 0.0],
+            "grouped": f.groups is not None, "columns": column_verdicts(prep, f.coef),
             "coef_standardized": {n: float(c) for n, c in zip(names, f.coef)},
             "intercept_standardized": f.intercept,
             "truth": truth_summary(truth, names, f.coef),
@@ -137,7 +146,7 @@ def run(source, opts: DataOptions, *, folds=5, rule="1se", n_boot=30, n_lams=100
         "command": "compare", "regulab_version": __version__, "source": source_doc(loaded),
         "preparation": preparation_doc(prep), "task": prep.task, "loss": loss,
         "scoring": ERROR_NAME[loss], "folds": folds, "rule": rule, "n_boot": n_boot,
-        "seed": opts.seed, "n_lams": n_lams, "methods": methods,
+        "seed": opts.seed, "n_lams": n_lams, "methods": methods, "grouped": grouped,
         "recommendation": {**rec.as_dict(), "label": LABELS[rec.penalty]},
         "stability_method": (f"mean pairwise Jaccard index of the kept sets over {n_boot} "
                              f"bootstrap resamples, each penalty refitted at its chosen lam"),
@@ -206,6 +215,11 @@ def _print(doc) -> None:
     for row in method_rows(doc):
         table.add_row(*row)
     con.print(table)
+    if doc["grouped"]:
+        for d in doc["methods"].values():
+            if d["grouped"] and d["columns"]:
+                con.print(f"{d['label']} (--grouped): {verdict_line(d['columns'])}",
+                          highlight=False, soft_wrap=True)
     rec = doc["recommendation"]
     con.print(f"[bold green]recommendation: {rec['label']}[/]", highlight=False)
     for r in rec["reasons"]:
@@ -281,6 +295,10 @@ def _write(out, doc, loaded, fits) -> None:
                         + (" (the 40 largest features)" if len(names) > 40 else "")
                         + "; a hollow marker is an exact zero" + (
                             "; black bars: the true coefficients" if truth else "") + ".")
+    if doc["grouped"]:
+        coef_sec.paragraphs = [f"{d['label']} (--grouped, group lasso): "
+                               f"{verdict_line(d['columns'])}." for d in doc["methods"].values()
+                               if d["grouped"] and d["columns"]]
     if doc["truth"]:
         coef_sec.items = [f"{LABELS[m]}: keeps {d['truth']['kept_and_true']} of the "
                           f"{d['truth']['n_true_nonzero']} truly non-zero features and "
