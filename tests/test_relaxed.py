@@ -94,3 +94,25 @@ def test_cv_picks_from_the_grid(seed, rule):
     coefs, b = res.path.blend(res.gamma)
     np.testing.assert_array_equal(res.coef, coefs[:, res.index[1]])
     assert np.all(np.isfinite(res.oof))
+
+
+def test_compare_lists_relaxed(capsys):
+    import json
+
+    from regulab.cli import main
+
+    args = ["compare", "diabetes", "--n-lams", "15", "--cv", "3", "--n-boot", "3"]
+    with pytest.raises(SystemExit) as exc:
+        main(args + ["--json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert exc.value.code == 0
+    r = doc["relaxed"]
+    assert r["gamma"] in GAMMAS and r["lam"] == pytest.approx(r["lam"])
+    assert r["calibration_slope"] is not None and 0.2 < r["calibration_slope"] < 3
+    # the L1 fit is on the same grid and folds: the relaxed CV error at gamma = 1 is L1's curve
+    assert r["n_kept"] == sum(v != 0 for v in r["coef_standardized"].values())
+    with pytest.raises(SystemExit):
+        main(args)
+    out = capsys.readouterr().out
+    row = next(ln for ln in out.splitlines() if "relaxed L1" in ln and "│" in ln)
+    assert f"{r['n_kept']} of {r['n_features']}" in row

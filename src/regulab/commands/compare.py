@@ -1,4 +1,6 @@
-"""``regulab compare``: L1, L2 and elastic net (l1_ratio 0.5) side by side, and which to use.
+"""``regulab compare``: L1, L2 and elastic net (l1_ratio 0.5) side by side, and which to use;
+with the relaxed lasso (glmnet's ``relax = TRUE``, :mod:`regulab.selection.relaxed`) measured
+the same way beside them (``"relaxed"`` in the JSON; not part of the recommendation).
 
 For each penalty, on the same prepared data and the same CV folds:
 
@@ -59,6 +61,7 @@ METHODS = {k: KINDS[k].share() for k in sparsest_first()}
 LABELS = {k: penalty_label(k, rho) for k, rho in METHODS.items()}
 SHORT = {k: KINDS[k].abbrev for k in METHODS}
 SHORT_LABELS = {k: KINDS[k].short for k in METHODS}
+RELAXED_SHORT = "relaxed L1"
 CALIBRATION_METHOD = ("out-of-fold predictions of the CV at the chosen lam: slope of y on the "
                       "prediction (least squares; logistic on the log-odds for a binary target)")
 
@@ -115,6 +118,8 @@ def run(source, opts: DataOptions, *, folds=5, rule="1se", n_boot=30, n_lams=100
                                        groups=groups)
             boots[m] = len(sets)
             stab[m] = jaccard_stability(sets) if len(sets) >= 2 else None
+        relaxed = _relaxed(X, y, loss=loss, folds=folds, rule=rule, seed=opts.seed,
+                           lams=fits["l1"].cv.lams, seeds=seeds, bars=bars, n_boot=n_boot)
     summaries = {m: MethodSummary(cv_error=fits[m].cv_error, cv_se=fits[m].cv_se,
                                   n_kept=fits[m].n_kept, n_features=p, stability=stab[m],
                                   calibration_slope=slopes[m]) for m in METHODS}
@@ -147,6 +152,10 @@ def run(source, opts: DataOptions, *, folds=5, rule="1se", n_boot=30, n_lams=100
         "preparation": preparation_doc(prep), "task": prep.task, "loss": loss,
         "scoring": ERROR_NAME[loss], "folds": folds, "rule": rule, "n_boot": n_boot,
         "seed": opts.seed, "n_lams": n_lams, "methods": methods, "grouped": grouped,
+        "relaxed": {**{k: v for k, v in relaxed.items() if k != "coef"}, "kept": [n for n, c in zip(names, relaxed["coef"]) if c != 0.0],
+                    "coef_standardized": {n: float(c) for n, c in zip(names, relaxed["coef"])},
+                    "truth": truth_summary(truth, names, relaxed["coef"]),
+                    "n_features": p},
         "recommendation": {**rec.as_dict(), "label": LABELS[rec.penalty]},
         "stability_method": (f"mean pairwise Jaccard index of the kept sets over {n_boot} "
                              f"bootstrap resamples, each penalty refitted at its chosen lam"),
@@ -177,12 +186,49 @@ def method_rows(doc) -> list[list[str]]:
         rows.append([SHORT_LABELS[m], fmt(d["lam"]), pm(d["cv_error"], d["cv_se"]),
                      f"{d['n_kept']} of {d['n_features']}", fmt(d["stability"], 3),
                      fmt(d["calibration_slope"], 3)])
+    r = doc.get("relaxed")
+    if r:
+        rows.append([f"{RELAXED_SHORT} (gamma {r['gamma']:g})", fmt(r["lam"]),
+                     pm(r["cv_error"], r["cv_se"]), f"{r['n_kept']} of {r['n_features']}",
+                     fmt(r["stability"], 3), fmt(r["calibration_slope"], 3)])
     return rows
 
 
+def _relaxed(X, y, *, loss, folds, rule, seed, lams, seeds, bars, n_boot) -> dict:
+    """The relaxed lasso (:mod:`regulab.selection.relaxed`) on the L1 grid and the same folds:
+    ``(gamma, lam)`` by CV with ``rule``, its out-of-fold calibration slope, and the stability
+    of its kept set (the lasso's support at its lam) over the same bootstrap resamples."""
+    import math
+
+    from regulab.selection.calibration import calibration_slope, logistic_calibration_slope
+    from regulab.selection.relaxed import cv_relaxed
+
+    res = cv_relaxed(X, y, loss=loss, lams=lams, cv=folds, seed=seed, rule=rule,
+                     on_fold=bars.callback(f"{RELAXED_SHORT}: {folds}-fold CV", folds))
+    slope = (calibration_slope(y, res.oof) if loss == "squared"
+             else logistic_calibration_slope(y, res.oof))
+    sets = bootstrap_kept_sets(X, y, loss=loss, rho=1.0, lam=res.lam, seeds=seeds,
+                               on_done=bars.callback(f"{RELAXED_SHORT}: {n_boot} bootstrap "
+                                                     f"resamples", n_boot))
+    from regulab.report.claims.when_to_use import jaccard_stability
+
+    return {"label": f"relaxed lasso (gamma = {res.gamma:g})", "gamma": res.gamma,
+            "gammas": [float(g) for g in res.gammas], "lam": res.lam, "rule": rule,
+            "cv_error": res.cv_error, "cv_se": res.cv_se, "n_kept": res.n_kept,
+            "stability": jaccard_stability(sets) if len(sets) >= 2 else None,
+            "bootstrap_resamples": len(sets),
+            "calibration_slope": float(slope) if math.isfinite(slope) else None,
+            "coef": res.coef, "intercept_standardized": res.intercept,
+            "why": (f"glmnet's relax=TRUE: gamma * lasso + (1 - gamma) * unpenalized refit on "
+                    f"the lasso's support, (gamma, lam) by {folds}-fold CV (rule {rule}) over "
+                    f"gamma in {{{', '.join(f'{g:g}' for g in res.gammas)}}} and the L1 grid, "
+                    f"same folds; not part of the recommendation")}
+
+
 def feature_columns(doc) -> list[str]:
-    return ["feature"] + [SHORT[m] for m in doc["methods"]] + (["true w (std)"] if doc["truth"]
-                                                                else [])
+    return (["feature"] + [SHORT[m] for m in doc["methods"]]
+            + (["relaxed"] if doc.get("relaxed") else [])
+            + (["true w (std)"] if doc["truth"] else []))
 
 
 def feature_rows(doc) -> list[list[str]]:
@@ -190,6 +236,8 @@ def feature_rows(doc) -> list[list[str]]:
     rows = []
     for n in names:
         row = [n] + [fmt(d["coef_standardized"][n]) for d in doc["methods"].values()]
+        if doc.get("relaxed"):
+            row.append(fmt(doc["relaxed"]["coef_standardized"][n]))
         if doc["truth"]:
             row.append(fmt(doc["truth"]["true_coef_standardized"][n]))
         rows.append(row)
@@ -220,6 +268,8 @@ def _print(doc) -> None:
             if d["grouped"] and d["columns"]:
                 con.print(f"{d['label']} (--grouped): {verdict_line(d['columns'])}",
                           highlight=False, soft_wrap=True)
+    con.print(f"{RELAXED_SHORT}: {doc['relaxed']['why']}", highlight=False, soft_wrap=True,
+              style="dim")
     rec = doc["recommendation"]
     con.print(f"[bold green]recommendation: {rec['label']}[/]", highlight=False)
     for r in rec["reasons"]:
@@ -308,7 +358,8 @@ def _write(out, doc, loaded, fits) -> None:
                      items=[f"lam: {doc['folds']}-fold CV (rule {doc['rule']}) over "
                             f"{doc['n_lams']} lams per penalty, the same folds for all",
                             f"stability: {doc['stability_method']}",
-                            f"calibration: {doc['calibration_method']}"])
+                            f"calibration: {doc['calibration_method']}",
+                            f"{RELAXED_SHORT}: {doc['relaxed']['why']}"])
     prep_sec = Section("preparation", "Data and preparation", items=doc["preparation"]["steps"])
     write_analysis_report(out, title=f"regulab compare: {loaded.name}",
                           subtitle=f"L1, elastic net and L2 on {prep.target!r}.",
