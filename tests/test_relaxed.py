@@ -116,3 +116,21 @@ def test_compare_lists_relaxed(capsys):
     out = capsys.readouterr().out
     row = next(ln for ln in out.splitlines() if "relaxed L1" in ln and "│" in ln)
     assert f"{r['n_kept']} of {r['n_features']}" in row
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_estimator_relax_option(seed):
+    from sklearn.base import clone
+
+    from regulab.core.validation import InvalidValue
+    from regulab.estimators import RegulabRegressorCV
+
+    X, y = _problem(seed)
+    est = RegulabRegressorCV(relax=True, n_lams=12, cv=4, seed=seed).fit(X, y)
+    ref = cv_relaxed(X, y, n_lams=12, cv=4, seed=seed)
+    assert est.gamma_ == ref.gamma and est.lam_ == ref.lam
+    np.testing.assert_allclose(est.coef_, ref.coef)
+    np.testing.assert_allclose(est.predict(X), X @ ref.coef + ref.intercept)
+    assert clone(est).get_params()["relax"] is True
+    with pytest.raises(InvalidValue, match="relax"):
+        RegulabRegressorCV(relax=True, penalty="l2").fit(X, y)
