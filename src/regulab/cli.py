@@ -219,6 +219,14 @@ def convert(
     loss: Annotated[str | None, typer.Option(
         "--loss", help="Loss scale of a 'loss + penalty' source (Nielsen, PyTorch, Keras): "
         "squared or logistic.")] = None,
+    sd_y: Annotated[float | None, typer.Option(
+        "--sd-y", help="sd(y) (1/n variance) of the response: glmnet's gaussian family scales "
+        "y by it, which changes its elastic net's L2 term.", show_default=False)] = None,
+    data: Annotated[Path | None, typer.Option(
+        "--data", help="A data file whose --target column gives sd(y) (instead of --sd-y).",
+        show_default=False)] = None,
+    target: Annotated[str | None, typer.Option(
+        "--target", help="The response column of --data.", show_default=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ):
     """Print the same regularization setting in every tool's convention (lam, alpha, C, ...)."""
@@ -226,7 +234,8 @@ def convert(
 
     command.run(src, {"lam": lam, "alpha": alpha, "l1_ratio": l1_ratio, "lambda": lambda_, "C": c,
                       "penalty": penalty, "weight_decay": weight_decay, "l1": l1, "l2": l2},
-                to=to, n_samples=n_samples, loss=loss, as_json=as_json)
+                to=to, n_samples=n_samples, loss=loss, as_json=as_json, sd_y=sd_y,
+                data=None if data is None else str(data), target=target)
 
 
 @app.command()

@@ -168,7 +168,9 @@ def _document(loaded, fit, model, stab, penalty) -> dict:
         "stability": None if stab is None else {k: v for k, v in stab.items()
                                                if k not in ("frequency", "max_frequency")},
         "conventions": {"objective": objective_text(loss, fit.lam, rho),
-                        "equivalents": convention_equivalents(loss, fit.lam, rho, X.shape[0])},
+                        "equivalents": convention_equivalents(
+                            loss, fit.lam, rho, X.shape[0],
+                            sd_y=float(np.std(prep.y)) if loss == "squared" else None)},
         "warnings": [w for w in [fit.at_edge()] if w], "model_file": None, "report": None,
     }
 
