@@ -38,6 +38,10 @@ from regulab.core.penalties import ElasticNet as EN
 # ---------------------------------------------------------------------------------------------
 
 
+#: sd(y) given to the conventions that need it (glmnet gaussian); any value > 0 works
+SD_Y = 2.5
+
+
 def mse(X, y, w):
     r = y - X @ w
     return float(r @ r) / len(y)
@@ -118,13 +122,37 @@ TOOL = {
         lambda p, n: 1.0 / (p["C"] * n),
         {"C": 0.8, "penalty": "elasticnet", "l1_ratio": 0.4},
     ),
-    "glmnet": (
+    "glmnet": (  # in y's units: glmnet fits y / sd(y), so its L2 term is divided by sd(y)
         lambda X, y, w, p, L: (
             rss(X, y, w) / (2 * len(y))
-            + p["lambda"] * ((1 - p["alpha"]) / 2 * l2sq(w) + p["alpha"] * l1n(w))
+            + p["lambda"] * ((1 - p["alpha"]) / (2 * SD_Y) * l2sq(w) + p["alpha"] * l1n(w))
         ),
         lambda p, n: 2.0,
         {"lambda": 0.15, "alpha": 0.6},
+    ),
+    "glmnet-binomial": (
+        lambda X, y, w, p, L: (
+            mean_logloss(X, y, w)
+            + p["lambda"] * ((1 - p["alpha"]) / 2 * l2sq(w) + p["alpha"] * l1n(w))
+        ),
+        lambda p, n: 1.0,
+        {"lambda": 0.15, "alpha": 0.6},
+    ),
+    "glum-normal": (
+        lambda X, y, w, p, L: (
+            rss(X, y, w) / (2 * len(y))
+            + p["alpha"] * p["l1_ratio"] * l1n(w) + p["alpha"] * (1 - p["l1_ratio"]) / 2 * l2sq(w)
+        ),
+        lambda p, n: 2.0,
+        {"alpha": 0.2, "l1_ratio": 0.3},
+    ),
+    "glum-binomial": (  # 1/(2n) * deviance, the binomial deviance being 2 * log-loss
+        lambda X, y, w, p, L: (
+            2 * len(y) * mean_logloss(X, y, w) / (2 * len(y))
+            + p["alpha"] * p["l1_ratio"] * l1n(w) + p["alpha"] * (1 - p["l1_ratio"]) / 2 * l2sq(w)
+        ),
+        lambda p, n: 1.0,
+        {"alpha": 0.2, "l1_ratio": 0.3},
     ),
     "nielsen-l1": (
         lambda X, y, w, p, L: L + p["lam"] / len(y) * l1n(w),
@@ -166,6 +194,10 @@ CAN = {
     "sklearn-elasticnet": "both",
     "sklearn-logistic": "both",
     "glmnet": "both",
+    "glmnet-binomial": "both",
+    "glum-normal": "both",
+    "glum-binomial": "both",
+    "glum-poisson": "both",
     "nielsen-l1": "l1",
     "nielsen-l2": "l2",
     "torch-sgd": "l2",
@@ -239,7 +271,7 @@ def test_registry_has_every_row_of_the_design_table():
     for name, c in CONVENTIONS.items():
         assert c.name == name
         assert c.objective and c.scale_note and c.tool and c.params
-        assert c.loss in ("squared", "logistic")
+        assert c.loss in ("squared", "logistic", "poisson")
         assert re.search(rf"^{re.escape(name)}\s", conv_mod.__doc__, re.M), (
             f"{name} not in the module table"
         )
@@ -327,7 +359,11 @@ def _params_strategy(name):
         return st.fixed_dictionaries(
             {"alpha": pos, "l1_ratio": st.one_of(frac, st.sampled_from([0.0, 1.0]))}
         )
-    if name == "glmnet":
+    if name in ("glum-normal", "glum-binomial", "glum-poisson"):
+        return st.fixed_dictionaries(
+            {"alpha": pos, "l1_ratio": st.one_of(frac, st.sampled_from([0.0, 1.0]))}
+        )
+    if name in ("glmnet", "glmnet-binomial"):
         return st.fixed_dictionaries(
             {"lambda": pos, "alpha": st.one_of(frac, st.sampled_from([0.0, 1.0]))}
         )
@@ -351,7 +387,7 @@ def _close(a, b):
 def test_round_trip_params(name, data, n):
     c = CONVENTIONS[name]
     p = data.draw(_params_strategy(name))
-    back = c.from_regulab(c.to_regulab(p, n), n)
+    back = c.from_regulab(c.to_regulab(p, n, sd_y=SD_Y), n, sd_y=SD_Y)
     assert set(back) == set(p)
     assert all(_close(back[k], p[k]) for k in p), (p, back)
 
@@ -364,7 +400,7 @@ def test_round_trip_setting(name, l1, l2, n):
     l1 = 0.0 if CAN[name] == "l2" else l1
     l2 = 0.0 if CAN[name] == "l1" else l2
     s = Setting(l1, l2, c.loss)
-    back = c.to_regulab(c.from_regulab(s, n), n)
+    back = c.to_regulab(c.from_regulab(s, n, sd_y=SD_Y), n, sd_y=SD_Y)
     assert back.loss == s.loss
     # a (strength, ratio) pair carries the smaller part only to within rounding of the total
     tol = 1e-12 * s.lam
@@ -402,7 +438,7 @@ def test_objective_identity(name, scale, regression, classification):
     X, y = regression if scale == "squared" else classification
     n = len(y)
     tool_obj, factor, p = TOOL[name]
-    s = c.to_regulab(p, n, loss=scale if c.any_loss else None)
+    s = c.to_regulab(p, n, loss=scale if c.any_loss else None, sd_y=SD_Y)
     rng = np.random.default_rng(7)
     for _ in range(20):
         w = rng.normal(size=X.shape[1]) * rng.uniform(0.1, 3.0)
@@ -701,3 +737,233 @@ def test_lasso_to_ridge_is_a_reason_not_params():
     assert row.params is None and "no L1 term" in row.reason and "sklearn-elasticnet" in row.reason
     (row,) = convert("sklearn-ridge", {"alpha": 0.5}, n_samples=10, to=["sklearn-lasso"])
     assert row.params is None and "no L2 term" in row.reason
+
+
+# ---------------------------------------------------------------------------------------------
+# convert, then fit with the other tool (Fortran glmnet, glum, scikit-learn): the objectives
+# computed here from each answer's coefficients agree with regulab's fit
+# ---------------------------------------------------------------------------------------------
+
+
+def _random_problem(seed, binary=False, counts=False):
+    """Random sizes, correlated columns, a response on a random scale (so sd(y) != 1)."""
+    rng = np.random.default_rng(seed)
+    n, p = int(rng.integers(80, 200)), int(rng.integers(3, 12))
+    Z = rng.normal(size=(n, p))
+    X = Z + rng.uniform(0, 0.7) * Z[:, [0]]
+    X = (X - X.mean(0)) / X.std(0)  # regulab's commands fit standardized X; glmnet's default
+    w = rng.normal(0, 1, p) * (rng.uniform(size=p) < 0.6)
+    z = X @ w
+    if binary:
+        y = (rng.random(n) < expit(z)).astype(float)
+    elif counts:
+        y = rng.poisson(np.exp(0.3 * z + 0.5)).astype(float)
+    else:
+        y = rng.uniform(0.2, 30.0) * (z + rng.normal(size=n)) + rng.normal(0, 10)
+    lam_frac, rho = rng.uniform(0.02, 0.4), float(rng.choice([0.5, rng.uniform(0.05, 0.95)]))
+    return X, y, lam_frac, rho
+
+
+def _regulab_fit(X, y, loss, s: Setting):
+    from regulab.solvers.exact import solve
+
+    res = solve(X, y, loss=loss, l1=s.l1, l2=s.l2, tol=1e-14 if loss == "squared" else 1e-12)
+    return res.w, res.intercept
+
+
+def _objective(X, y, w, b, s: Setting):
+    z = X @ w + b
+    emp = np.mean((y - z) ** 2) if s.loss == "squared" else np.mean(np.logaddexp(0, -(2 * y - 1) * z))
+    return emp + s.l1 * np.abs(w).sum() + s.l2 * w @ w
+
+
+def _lam(X, y, rho, frac, loss):
+    from regulab.selection.path import lam_max
+
+    return frac * lam_max(X, y, loss=loss, l1_ratio=rho)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_glmnet_gaussian_with_sd_y_matches_regulab(seed):
+    glmnet = pytest.importorskip("glmnet")
+    X, y, frac, rho = _random_problem(seed)
+    lam = _lam(X, y, rho, frac, "squared")
+    s = Setting.from_penalty("elasticnet", lam, rho)
+    sd = float(np.std(y))
+    (row,) = convert("regulab", {"lam": lam, "l1_ratio": rho}, to=["glmnet"], sd_y=sd)
+    g = row.params
+    m = glmnet.ElasticNet(alpha=g["alpha"], lambda_path=np.array([2 * g["lambda"], g["lambda"]]),
+                          standardize=False, tol=1e-13, n_splits=0).fit(X, y)
+    wg, bg = m.coef_path_[:, -1], float(m.intercept_path_[-1])
+    wr, br = _regulab_fit(X, y, "squared", s)
+    ours, peer = _objective(X, y, wr, br, s), _objective(X, y, wg, bg, s)
+    assert ours <= peer * (1 + 1e-12)
+    assert abs(ours - peer) <= 1e-8 * ours
+    # y standardized first (sd 1): the same conversion with sd_y = 1 on y / sd gives the same
+    # model, coefficients scaled by sd
+    (row1,) = convert("regulab", {"lam": lam / sd, "l1_ratio": rho}, to=["glmnet"], sd_y=1.0)
+    s1 = CONVENTIONS["glmnet"].to_regulab(row1.params, sd_y=1.0)
+    m1 = glmnet.ElasticNet(alpha=row1.params["alpha"],
+                           lambda_path=np.array([2 * row1.params["lambda"], row1.params["lambda"]]),
+                           standardize=False, tol=1e-13, n_splits=0).fit(X, y / sd)
+    w1r, b1r = _regulab_fit(X, y / sd, "squared", s1)
+    o1, p1 = (_objective(X, y / sd, w1r, b1r, s1),
+              _objective(X, y / sd, m1.coef_path_[:, -1], float(m1.intercept_path_[-1]), s1))
+    assert abs(o1 - p1) <= 1e-8 * o1
+    # the conversion that forgets sd(y) (the old one, sd_y = 1 on raw y) is another objective
+    wrong = CONVENTIONS["glmnet"].to_regulab(g, sd_y=1.0)
+    if abs(sd - 1) > 0.1:
+        ww, bw = _regulab_fit(X, y, "squared", wrong)
+        assert _objective(X, y, ww, bw, s) > ours * (1 + 1e-6)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_glmnet_binomial_matches_regulab(seed):
+    glmnet = pytest.importorskip("glmnet")
+    X, y, frac, rho = _random_problem(seed, binary=True)
+    lam = _lam(X, y, rho, frac, "logistic")
+    s = Setting.from_penalty("elasticnet", lam, rho, loss="logistic")
+    (row,) = convert("regulab-logistic", {"lam": lam, "l1_ratio": rho}, to=["glmnet-binomial"])
+    g = row.params
+    m = glmnet.LogitNet(alpha=g["alpha"], lambda_path=np.array([2 * g["lambda"], g["lambda"]]),
+                        standardize=False, tol=1e-13, n_splits=0).fit(X, y)
+    wg, bg = m.coef_path_[0, :, -1], float(m.intercept_path_[0, -1])
+    wr, br = _regulab_fit(X, y, "logistic", s)
+    ours, peer = _objective(X, y, wr, br, s), _objective(X, y, wg, bg, s)
+    assert ours <= peer * (1 + 1e-12)
+    assert abs(ours - peer) <= 1e-8 * ours
+
+
+def _glum(X, y, params, family):
+    glum = pytest.importorskip("glum")
+    m = glum.GeneralizedLinearRegressor(alpha=params["alpha"], l1_ratio=params["l1_ratio"],
+                                        family=family, gradient_tol=1e-12, max_iter=10_000)
+    m.fit(X, y)
+    return np.asarray(m.coef_, dtype=float), float(m.intercept_)
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("family", ["normal", "binomial"])
+def test_glum_matches_regulab(seed, family):
+    loss = "squared" if family == "normal" else "logistic"
+    X, y, frac, rho = _random_problem(seed, binary=family == "binomial")
+    lam = _lam(X, y, rho, frac, loss)
+    s = Setting.from_penalty("elasticnet", lam, rho, loss=loss)
+    src = "regulab" if loss == "squared" else "regulab-logistic"
+    (row,) = convert(src, {"lam": lam, "l1_ratio": rho}, to=[f"glum-{family}"])
+    wg, bg = _glum(X, y, row.params, family)
+    wr, br = _regulab_fit(X, y, loss, s)
+    ours, peer = _objective(X, y, wr, br, s), _objective(X, y, wg, bg, s)
+    assert ours <= peer * (1 + 1e-12)
+    assert abs(ours - peer) <= 1e-8 * ours
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_glum_poisson_solution_satisfies_the_converted_kkt(seed):
+    """No regulab Poisson solver here: glum's answer must satisfy the KKT conditions, written
+    here, of mean(mu - y log mu) + l1 |w|_1 + l2 |w|^2 with the converted (l1, l2)."""
+    X, y, frac, rho = _random_problem(seed, counts=True)
+    rng = np.random.default_rng(seed)
+    params = {"alpha": rng.uniform(0.01, 0.2), "l1_ratio": rho / (2 - rho)}
+    s = CONVENTIONS["glum-poisson"].to_regulab(params)
+    assert s.loss == "poisson" and s.l1_ratio == pytest.approx(rho, rel=1e-12)
+    w, b = _glum(X, y, params, "poisson")
+    mu = np.exp(X @ w + b)
+    g = X.T @ (mu - y) / len(y) + 2 * s.l2 * w
+    on = w != 0
+    viol = np.concatenate([np.abs(g[on] + s.l1 * np.sign(w[on])),
+                           np.maximum(np.abs(g[~on]) - s.l1, 0), [abs(np.mean(mu - y))]])
+    assert viol.max() <= 1e-7 * max(1.0, np.abs(X.T @ (y.mean() - y)).max() / len(y))
+    # the naive reading (glum's alpha as regulab's lam, l1_ratio as rho) violates them
+    naive = Setting.from_penalty("elasticnet", params["alpha"], params["l1_ratio"], loss="poisson")
+    g2 = X.T @ (mu - y) / len(y) + 2 * naive.l2 * w
+    assert np.abs(g2[on] + naive.l1 * np.sign(w[on])).max() > 1e-4 or not on.any()
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_sklearn_elasticnet_matches_regulab(seed):
+    X, y, frac, rho = _random_problem(seed)
+    lam = _lam(X, y, rho, frac, "squared")
+    s = Setting.from_penalty("elasticnet", lam, rho)
+    (row,) = convert("regulab", {"lam": lam, "l1_ratio": rho}, to=["sklearn-elasticnet"])
+    m = ElasticNet(alpha=row.params["alpha"], l1_ratio=row.params["l1_ratio"], tol=1e-15,
+                   max_iter=1_000_000).fit(X, y)
+    wr, br = _regulab_fit(X, y, "squared", s)
+    ours, peer = _objective(X, y, wr, br, s), _objective(X, y, m.coef_, m.intercept_, s)
+    assert ours <= peer * (1 + 1e-12)
+    assert abs(ours - peer) <= 1e-8 * ours
+
+
+def test_mixing_parameter_in_every_tool():
+    """regulab's l1_ratio 0.5 is glmnet's alpha 1/3 (sd(y) = 1, and binomial), and scikit-learn's
+    and glum's l1_ratio 1/3 (DESIGN.md: these tools halve their L2 term)."""
+    sq = {r.name: r.params for r in convert("regulab", {"lam": 0.3, "l1_ratio": 0.5}, sd_y=1.0)}
+    lg = {r.name: r.params for r in convert("regulab-logistic", {"lam": 0.3, "l1_ratio": 0.5},
+                                            n_samples=10)}
+    third = pytest.approx(1 / 3, rel=1e-12)
+    assert sq["glmnet"]["alpha"] == third and sq["sklearn-elasticnet"]["l1_ratio"] == third
+    assert sq["glum-normal"]["l1_ratio"] == third
+    assert lg["glmnet-binomial"]["alpha"] == third and lg["glum-binomial"]["l1_ratio"] == third
+    assert lg["sklearn-logistic"]["l1_ratio"] == third
+    sd = 4.0  # with sd(y) = 4, glmnet's alpha moves: rho / (rho + 2 sd (1 - rho))
+    (row,) = convert("regulab", {"lam": 0.3, "l1_ratio": 0.5}, to=["glmnet"], sd_y=sd)
+    assert row.params["alpha"] == pytest.approx(0.5 / (0.5 + 2 * sd * 0.5), rel=1e-12)
+    for c in CONVENTIONS.values():
+        if set(c.params) & {"l1_ratio", "alpha"} and c.name not in (
+                "sklearn-lasso", "sklearn-ridge"):
+            assert c.mixing, c.name
+
+
+def test_glmnet_elastic_net_without_sd_y_says_why():
+    (row,) = convert("regulab", {"lam": 0.3, "l1_ratio": 0.5}, to=["glmnet"])
+    assert row.params is None and "sd(y)" in row.reason and "--sd-y" in row.reason
+    (row,) = convert("regulab", {"lam": 0.3, "l1_ratio": 1.0}, to=["glmnet"])  # lasso: cancels
+    assert row.params == pytest.approx({"lambda": 0.15, "alpha": 1.0})
+    with pytest.raises(ValueError, match="sd\\(y\\)") as info:
+        convert("glmnet", {"lambda": 0.1, "alpha": 0.5})
+    assert "\n" not in str(info.value)
+    with pytest.raises(ValueError, match="sd_y"):
+        convert("glmnet", {"lambda": 0.1, "alpha": 0.5}, sd_y=0.0)
+
+
+def _cli(args, capsys):
+    from regulab.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    cap = capsys.readouterr()
+    return exc.value.code, cap.out, cap.err
+
+
+def test_convert_cli_sd_y_from_option_or_data(tmp_path, capsys):
+    import json
+
+    rng = np.random.default_rng(0)
+    y = rng.normal(5, 3, 50)
+    f = tmp_path / "d.csv"
+    f.write_text("x,y\n" + "".join(f"{a},{b}\n" for a, b in zip(rng.normal(size=50), y)))
+    base = ["convert", "--from", "regulab", "--lam", "0.3", "--l1-ratio", "0.5", "--to", "glmnet",
+            "--json"]
+    code, out, err = _cli(base + ["--sd-y", str(np.std(y))], capsys)
+    assert code == 0, err
+    a = json.loads(out)
+    code, out, err = _cli(base + ["--data", str(f), "--target", "y"], capsys)
+    assert code == 0, err
+    b = json.loads(out)
+    assert b["sd_y"] == pytest.approx(np.std(y), rel=1e-12)
+    assert a["to"][0]["params"] == pytest.approx(b["to"][0]["params"], rel=1e-12)
+    code, out, err = _cli(base[:-1], capsys)  # no sd(y): the row says why, in one line
+    assert code == 0 and "sd(y)" in out
+
+
+@pytest.mark.parametrize("extra,words", [
+    (["--sd-y", "-1"], ["--sd-y", "> 0"]),
+    (["--sd-y", "2", "--data", "diabetes", "--target", "progression"], ["once"]),
+    (["--target", "y"], ["--data"]),
+])
+def test_convert_cli_refuses_bad_sd_y_in_one_line(capsys, extra, words):
+    code, out, err = _cli(["convert", "--from", "regulab", "--lam", "0.3", "--l1-ratio", "0.5",
+                           *extra], capsys)
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+    for w in words:
+        assert w in err

@@ -32,6 +32,7 @@ from regulab.commands.options import (
     Encoding,
     Exclude,
     Features,
+    Grouped,
     Json,
     L1Ratio,
     MaxCategories,
@@ -222,6 +223,14 @@ def convert(
     loss: Annotated[str | None, typer.Option(
         "--loss", help="Loss scale of a 'loss + penalty' source (Nielsen, PyTorch, Keras): "
         "squared or logistic.")] = None,
+    sd_y: Annotated[float | None, typer.Option(
+        "--sd-y", help="sd(y) (1/n variance) of the response: glmnet's gaussian family scales "
+        "y by it, which changes its elastic net's L2 term.", show_default=False)] = None,
+    data: Annotated[Path | None, typer.Option(
+        "--data", help="A data file whose --target column gives sd(y) (instead of --sd-y).",
+        show_default=False)] = None,
+    target: Annotated[str | None, typer.Option(
+        "--target", help="The response column of --data.", show_default=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ):
     """Print the same regularization setting in every tool's convention (lam, alpha, C, ...)."""
@@ -229,7 +238,8 @@ def convert(
 
     command.run(src, {"lam": lam, "alpha": alpha, "l1_ratio": l1_ratio, "lambda": lambda_, "C": c,
                       "penalty": penalty, "weight_decay": weight_decay, "l1": l1, "l2": l2},
-                to=to, n_samples=n_samples, loss=loss, as_json=as_json)
+                to=to, n_samples=n_samples, loss=loss, as_json=as_json, sd_y=sd_y,
+                data=None if data is None else str(data), target=target)
 
 
 @app.command()
@@ -276,6 +286,7 @@ def fit_cmd(
         "--rule", help="min or 1se (default 1se: the largest lam within one SE of the best).",
         show_default=False)] = None,
     n_lams: NLams = 100,
+    grouped: Grouped = False,
     seed: Seed = 0,
     stability: Annotated[bool, typer.Option(
         "--stability", help="Selection frequency of each feature over complementary "
@@ -311,7 +322,7 @@ def fit_cmd(
             penalty=penalty, l1_ratio=l1_ratio, lam=lam, folds=cv, rule=rule, n_lams=n_lams,
             stability=stability, n_pairs=n_pairs, save=save, as_json=as_json, out=out,
             unpenalized=unpenalized, penalty_factor=penalty_factor,
-            nonnegative=nonnegative, adaptive=adaptive)
+            nonnegative=nonnegative, adaptive=adaptive, grouped=grouped)
 
 
 @app.command("predict")
@@ -347,6 +358,7 @@ def path_cmd(
     l1_ratio: L1Ratio = None,
     n_lams: NLams = 100,
     cv: Annotated[int, typer.Option("--cv", help="CV folds for the CV curve.")] = 5,
+    grouped: Grouped = False,
     seed: Seed = 0,
     missing: Missing = "drop",
     standardize: Standardize = True,
@@ -373,7 +385,7 @@ def path_cmd(
                                   exclude=exclude, max_categories=max_categories),
              penalty=penalty, l1_ratio=l1_ratio, n_lams=n_lams, folds=cv, as_json=as_json,
              out=out, unpenalized=unpenalized, penalty_factor=penalty_factor,
-             nonnegative=nonnegative, adaptive=adaptive)
+             nonnegative=nonnegative, adaptive=adaptive, grouped=grouped)
 
 
 @app.command("compare")
@@ -390,6 +402,7 @@ def compare_cmd(
     n_boot: Annotated[int, typer.Option(
         "--n-boot", help="Bootstrap resamples for the stability of the kept set.")] = 30,
     n_lams: NLams = 100,
+    grouped: Grouped = False,
     seed: Seed = 0,
     missing: Missing = "drop",
     standardize: Standardize = True,
@@ -417,7 +430,7 @@ def compare_cmd(
                                      max_categories=max_categories),
                 folds=cv, rule=rule, n_boot=n_boot, n_lams=n_lams, as_json=as_json, out=out,
                 unpenalized=unpenalized, penalty_factor=penalty_factor,
-                nonnegative=nonnegative)
+                nonnegative=nonnegative, grouped=grouped)
 
 
 @app.command("app")

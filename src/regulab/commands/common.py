@@ -27,6 +27,7 @@ from pathlib import Path
 from regulab.commands.fitting import (  # noqa: F401  (re-exported to commands)
     Fit,
     calibration_slope_oof,
+    column_verdicts,
     cv_folds,
     fit_at_lam,
     fit_with_cv,
@@ -34,6 +35,7 @@ from regulab.commands.fitting import (  # noqa: F401  (re-exported to commands)
     out_of_fold,
     training_error,
     truth_summary,
+    verdict_line,
 )
 from regulab.commands.guards import (  # noqa: F401  (re-exported to commands)
     check_output_dir,
@@ -101,6 +103,22 @@ def check_float(value, flag, low=0.0, high=None, low_open=False) -> float:
 def penalty_ratio(penalty: str, l1_ratio: float | None) -> float:
     """``l1_ratio`` of a penalty name: 1 (L1), 0 (L2), ``--l1-ratio`` (elastic net, default 0.5)."""
     return _option(penalty_rho, penalty, l1_ratio, kind_name="--penalty", ratio_name="--l1-ratio")
+
+
+def check_grouped(grouped: bool, rho: float) -> bool:
+    """``--grouped`` needs an L1 part (the group penalty replaces it); OptionError otherwise."""
+    if grouped and rho == 0.0:
+        raise OptionError("--grouped makes the L1 part a group penalty (a categorical column kept "
+                          "or dropped whole): it needs --penalty l1 or elasticnet, not l2")
+    return bool(grouped)
+
+
+def check_grouped_box(grouped: bool, box) -> None:
+    """``--grouped`` has no per-feature factors or bounds (the group solver takes neither)."""
+    if grouped and box:
+        raise OptionError("--grouped cannot go with --unpenalized, --penalty-factor, "
+                          "--nonnegative or --adaptive (the group lasso here has no per-feature "
+                          "factors or bounds)")
 
 
 # ----------------------------------------------------------------------------- loading

@@ -1,4 +1,6 @@
-"""``regulab compare``: L1, L2 and elastic net (l1_ratio 0.5) side by side, and which to use.
+"""``regulab compare``: L1, L2 and elastic net (l1_ratio 0.5) side by side, and which to use;
+with the relaxed lasso (glmnet's ``relax = TRUE``, :mod:`regulab.selection.relaxed`) measured
+the same way beside them (``"relaxed"`` in the JSON; not part of the recommendation).
 
 For each penalty, on the same prepared data and the same CV folds:
 
@@ -32,6 +34,9 @@ from regulab.commands.common import (
     DataOptions,
     calibration_slope_oof,
     check_choice,
+    check_grouped,
+    check_grouped_box,
+    column_verdicts,
     check_folds,
     check_int,
     check_output_dir,
@@ -48,6 +53,7 @@ from regulab.commands.common import (
     split_list,
     training_error,
     truth_summary,
+    verdict_line,
 )
 from regulab.core.penalties import KINDS, sparsest_first
 from regulab.selection.cv import RULES
@@ -57,11 +63,13 @@ METHODS = {k: KINDS[k].share() for k in sparsest_first()}
 LABELS = {k: penalty_label(k, rho) for k, rho in METHODS.items()}
 SHORT = {k: KINDS[k].abbrev for k in METHODS}
 SHORT_LABELS = {k: KINDS[k].short for k in METHODS}
+RELAXED_SHORT = "relaxed L1"
 CALIBRATION_METHOD = ("out-of-fold predictions of the CV at the chosen lam: slope of y on the "
                       "prediction (least squares; logistic on the log-odds for a binary target)")
 
 
-def bootstrap_kept_sets(X, y, *, loss, rho, lam, seeds, on_done=None, box=None) -> list[set]:
+def bootstrap_kept_sets(X, y, *, loss, rho, lam, seeds, on_done=None, box=None,
+                        groups=None) -> list[set]:
     """Kept set (indices of non-zero coefficients) of the fit at ``lam`` on each bootstrap
     resample ``rng(seed).integers(0, n, n)``; resamples with a single class are skipped."""
     from regulab.core.execution import run_tasks
@@ -74,7 +82,7 @@ def bootstrap_kept_sets(X, y, *, loss, rho, lam, seeds, on_done=None, box=None) 
         if loss == "logistic" and np.unique(y[idx]).size < 2:
             return None
         path = regularization_path(X[idx], y[idx], loss=loss, l1_ratio=rho, lams=[lam],
-                                   **(box or {}))
+                                   groups=groups, **(box or {}))
         return set(np.flatnonzero(path.coefs[:, 0] != 0.0).tolist())
 
     return [s for s in run_tasks(one, seeds, on_done=on_done) if s is not None]
@@ -82,9 +90,10 @@ def bootstrap_kept_sets(X, y, *, loss, rho, lam, seeds, on_done=None, box=None) 
 
 def run(source, opts: DataOptions, *, folds=5, rule="1se", n_boot=30, n_lams=100,
         as_json=False, out=None, unpenalized=None, penalty_factor=None,
-        nonnegative=False) -> dict:
+        nonnegative=False, grouped=False) -> dict:
     """Compare; ``unpenalized``, ``penalty_factor``, ``nonnegative`` (as in ``regulab fit``)
-    apply to every penalty."""
+    apply to every penalty (the relaxed lasso is then left out: its refit has no factors);
+    ``grouped``: categorical columns as groups wherever there is an L1 part."""
     from regulab import __version__
     from regulab.commands.factors import box_options, describe
     from regulab.core.execution import task_seeds
@@ -94,6 +103,7 @@ def run(source, opts: DataOptions, *, folds=5, rule="1se", n_boot=30, n_lams=100
     rule = check_choice(rule, RULES, "--rule")
     n_boot = check_int(n_boot, "--n-boot", 2)
     n_lams = check_int(n_lams, "--n-lams", 3)
+    grouped = check_grouped(grouped, 1.0)
     check_output_dir(out, [input_path(source)], ["index.html", "results.json"])
     loaded = load(source, opts)
     folds = check_folds(loaded, folds)
@@ -102,21 +112,26 @@ def run(source, opts: DataOptions, *, folds=5, rule="1se", n_boot=30, n_lams=100
     p = len(names)
     box = box_options(prep, unpenalized=split_list(unpenalized), factor_file=penalty_factor,
                       nonnegative=nonnegative, loss=loss, seed=opts.seed)
+    check_grouped_box(grouped, box)
     seeds = task_seeds(opts.seed, n_boot)
     fits, stab, slopes, boots = {}, {}, {}, {}
     with Bars() as bars:
         for m, rho in METHODS.items():
+            groups = prep.groups if grouped and rho > 0 else None
             fits[m] = fit_with_cv(X, y, loss=loss, rho=rho, folds=folds, rule=rule,
                                   n_lams=n_lams, seed=opts.seed,
                                   on_fold=bars.callback(f"{SHORT[m]}: {folds}-fold CV", folds),
-                                  box=box)
+                                  box=box, groups=groups)
             slopes[m] = calibration_slope_oof(X, y, fits[m])
             sets = bootstrap_kept_sets(X, y, loss=loss, rho=rho, lam=fits[m].lam, seeds=seeds,
                                        on_done=bars.callback(f"{SHORT[m]}: {n_boot} bootstrap "
                                                              f"resamples", n_boot),
-                                       box=box)
+                                       box=box, groups=groups)
             boots[m] = len(sets)
             stab[m] = jaccard_stability(sets) if len(sets) >= 2 else None
+        relaxed = None if box else _relaxed(
+            X, y, loss=loss, folds=folds, rule=rule, seed=opts.seed, lams=fits["l1"].cv.lams,
+            seeds=seeds, bars=bars, n_boot=n_boot)
     summaries = {m: MethodSummary(cv_error=fits[m].cv_error, cv_se=fits[m].cv_se,
                                   n_kept=fits[m].n_kept, n_features=p, stability=stab[m],
                                   calibration_slope=slopes[m]) for m in METHODS}
@@ -139,6 +154,7 @@ def run(source, opts: DataOptions, *, folds=5, rule="1se", n_boot=30, n_lams=100
             "stability": stab[m], "bootstrap_resamples": boots[m],
             "calibration_slope": slopes[m],
             "kept": [n for n, c in zip(names, f.coef) if c != 0.0],
+            "grouped": f.groups is not None, "columns": column_verdicts(prep, f.coef),
             "coef_standardized": {n: float(c) for n, c in zip(names, f.coef)},
             "intercept_standardized": f.intercept,
             "truth": truth_summary(truth, names, f.coef),
@@ -147,8 +163,14 @@ def run(source, opts: DataOptions, *, folds=5, rule="1se", n_boot=30, n_lams=100
         "command": "compare", "regulab_version": __version__, "source": source_doc(loaded),
         "preparation": preparation_doc(prep), "task": prep.task, "loss": loss,
         "scoring": ERROR_NAME[loss], "folds": folds, "rule": rule, "n_boot": n_boot,
-        "seed": opts.seed, "n_lams": n_lams, "methods": methods,
+        "seed": opts.seed, "n_lams": n_lams, "methods": methods, "grouped": grouped,
         "per_feature_penalty": describe(box, names),
+        "relaxed": None if relaxed is None else {
+            **{k: v for k, v in relaxed.items() if k != "coef"},
+            "kept": [n for n, c in zip(names, relaxed["coef"]) if c != 0.0],
+            "coef_standardized": {n: float(c) for n, c in zip(names, relaxed["coef"])},
+            "truth": truth_summary(truth, names, relaxed["coef"]),
+            "n_features": p},
         "recommendation": {**rec.as_dict(), "label": LABELS[rec.penalty]},
         "stability_method": (f"mean pairwise Jaccard index of the kept sets over {n_boot} "
                              f"bootstrap resamples, each penalty refitted at its chosen lam"),
@@ -179,12 +201,57 @@ def method_rows(doc) -> list[list[str]]:
         rows.append([SHORT_LABELS[m], fmt(d["lam"]), pm(d["cv_error"], d["cv_se"]),
                      f"{d['n_kept']} of {d['n_features']}", fmt(d["stability"], 3),
                      fmt(d["calibration_slope"], 3)])
+    r = doc.get("relaxed")
+    if r:
+        rows.append([f"{RELAXED_SHORT} (gamma {r['gamma']:g})", fmt(r["lam"]),
+                     pm(r["cv_error"], r["cv_se"]), f"{r['n_kept']} of {r['n_features']}",
+                     fmt(r["stability"], 3), fmt(r["calibration_slope"], 3)])
     return rows
 
 
+def _relaxed_why(doc) -> str:
+    """How the relaxed lasso row was measured, or why there is none."""
+    if doc.get("relaxed"):
+        return doc["relaxed"]["why"]
+    return ("left out: per-feature factors or bounds were given, and the relaxed lasso's "
+            "unpenalized refit has none")
+
+
+def _relaxed(X, y, *, loss, folds, rule, seed, lams, seeds, bars, n_boot) -> dict:
+    """The relaxed lasso (:mod:`regulab.selection.relaxed`) on the L1 grid and the same folds:
+    ``(gamma, lam)`` by CV with ``rule``, its out-of-fold calibration slope, and the stability
+    of its kept set (the lasso's support at its lam) over the same bootstrap resamples."""
+    import math
+
+    from regulab.selection.calibration import calibration_slope, logistic_calibration_slope
+    from regulab.selection.relaxed import cv_relaxed
+
+    res = cv_relaxed(X, y, loss=loss, lams=lams, cv=folds, seed=seed, rule=rule,
+                     on_fold=bars.callback(f"{RELAXED_SHORT}: {folds}-fold CV", folds))
+    slope = (calibration_slope(y, res.oof) if loss == "squared"
+             else logistic_calibration_slope(y, res.oof))
+    sets = bootstrap_kept_sets(X, y, loss=loss, rho=1.0, lam=res.lam, seeds=seeds,
+                               on_done=bars.callback(f"{RELAXED_SHORT}: {n_boot} bootstrap "
+                                                     f"resamples", n_boot))
+    from regulab.report.claims.when_to_use import jaccard_stability
+
+    return {"label": f"relaxed lasso (gamma = {res.gamma:g})", "gamma": res.gamma,
+            "gammas": [float(g) for g in res.gammas], "lam": res.lam, "rule": rule,
+            "cv_error": res.cv_error, "cv_se": res.cv_se, "n_kept": res.n_kept,
+            "stability": jaccard_stability(sets) if len(sets) >= 2 else None,
+            "bootstrap_resamples": len(sets),
+            "calibration_slope": float(slope) if math.isfinite(slope) else None,
+            "coef": res.coef, "intercept_standardized": res.intercept,
+            "why": (f"glmnet's relax=TRUE: gamma * lasso + (1 - gamma) * unpenalized refit on "
+                    f"the lasso's support, (gamma, lam) by {folds}-fold CV (rule {rule}) over "
+                    f"gamma in {{{', '.join(f'{g:g}' for g in res.gammas)}}} and the L1 grid, "
+                    f"same folds; not part of the recommendation")}
+
+
 def feature_columns(doc) -> list[str]:
-    return ["feature"] + [SHORT[m] for m in doc["methods"]] + (["true w (std)"] if doc["truth"]
-                                                                else [])
+    return (["feature"] + [SHORT[m] for m in doc["methods"]]
+            + (["relaxed"] if doc.get("relaxed") else [])
+            + (["true w (std)"] if doc["truth"] else []))
 
 
 def feature_rows(doc) -> list[list[str]]:
@@ -192,6 +259,8 @@ def feature_rows(doc) -> list[list[str]]:
     rows = []
     for n in names:
         row = [n] + [fmt(d["coef_standardized"][n]) for d in doc["methods"].values()]
+        if doc.get("relaxed"):
+            row.append(fmt(doc["relaxed"]["coef_standardized"][n]))
         if doc["truth"]:
             row.append(fmt(doc["truth"]["true_coef_standardized"][n]))
         rows.append(row)
@@ -217,6 +286,13 @@ def _print(doc) -> None:
     for row in method_rows(doc):
         table.add_row(*row)
     con.print(table)
+    if doc["grouped"]:
+        for d in doc["methods"].values():
+            if d["grouped"] and d["columns"]:
+                con.print(f"{d['label']} (--grouped): {verdict_line(d['columns'])}",
+                          highlight=False, soft_wrap=True)
+    con.print(f"{RELAXED_SHORT}: {_relaxed_why(doc)}", highlight=False, soft_wrap=True,
+              style="dim")
     rec = doc["recommendation"]
     con.print(f"[bold green]recommendation: {rec['label']}[/]", highlight=False)
     for r in rec["reasons"]:
@@ -292,6 +368,10 @@ def _write(out, doc, loaded, fits) -> None:
                         + (" (the 40 largest features)" if len(names) > 40 else "")
                         + "; a hollow marker is an exact zero" + (
                             "; black bars: the true coefficients" if truth else "") + ".")
+    if doc["grouped"]:
+        coef_sec.paragraphs = [f"{d['label']} (--grouped, group lasso): "
+                               f"{verdict_line(d['columns'])}." for d in doc["methods"].values()
+                               if d["grouped"] and d["columns"]]
     if doc["truth"]:
         coef_sec.items = [f"{LABELS[m]}: keeps {d['truth']['kept_and_true']} of the "
                           f"{d['truth']['n_true_nonzero']} truly non-zero features and "
@@ -301,7 +381,8 @@ def _write(out, doc, loaded, fits) -> None:
                      items=[f"lam: {doc['folds']}-fold CV (rule {doc['rule']}) over "
                             f"{doc['n_lams']} lams per penalty, the same folds for all",
                             f"stability: {doc['stability_method']}",
-                            f"calibration: {doc['calibration_method']}"])
+                            f"calibration: {doc['calibration_method']}",
+                            f"{RELAXED_SHORT}: {_relaxed_why(doc)}"])
     prep_sec = Section("preparation", "Data and preparation", items=doc["preparation"]["steps"])
     write_analysis_report(out, title=f"regulab compare: {loaded.name}",
                           subtitle=f"L1, elastic net and L2 on {prep.target!r}.",

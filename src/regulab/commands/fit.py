@@ -21,6 +21,9 @@ from regulab.commands.common import (
     DataOptions,
     OptionError,
     check_choice,
+    check_grouped,
+    check_grouped_box,
+    column_verdicts,
     check_float,
     check_folds,
     check_int,
@@ -42,6 +45,7 @@ from regulab.commands.common import (
     source_doc,
     training_error,
     truth_summary,
+    verdict_line,
 )
 from regulab.selection.cv import RULES
 
@@ -51,16 +55,20 @@ STABILITY_THRESHOLD = 0.6
 def run(source, opts: DataOptions, *, penalty="l1", l1_ratio=None, lam=None, folds=None,
         rule=None, n_lams=100, stability=False, n_pairs=50, save=None, as_json=False,
         out=None, unpenalized=None, penalty_factor=None, nonnegative=False,
-        adaptive=False) -> dict:
+        adaptive=False, grouped=False) -> dict:
     """Fit, then print the table (or the JSON document); ``--save`` and ``--out`` write files.
 
     ``unpenalized``, ``penalty_factor`` (a CSV file), ``nonnegative``, ``adaptive``: per-feature
-    penalties and bounds (:mod:`regulab.commands.factors`)."""
+    penalties and bounds (:mod:`regulab.commands.factors`); ``grouped``: categorical columns
+    penalized as groups (group lasso)."""
     from regulab.commands.factors import box_options
     from regulab.data.model_io import save_model
 
     rho, lam, rule, n_lams, n_pairs = _check_options(penalty, l1_ratio, lam, rule, n_lams,
                                                      n_pairs, stability)
+    grouped = check_grouped(grouped, rho)
+    if grouped and stability:
+        raise OptionError("--stability counts features one by one; it cannot go with --grouped")
     inputs = [input_path(source)]
     check_output_file(save, "--save", inputs)
     check_output_dir(out, inputs, ["index.html", "results.json"])
@@ -69,9 +77,10 @@ def run(source, opts: DataOptions, *, penalty="l1", l1_ratio=None, lam=None, fol
     box = box_options(loaded.prep, unpenalized=split_list(unpenalized),
                       factor_file=penalty_factor, nonnegative=nonnegative, adaptive=adaptive,
                       loss=loaded.loss, seed=opts.seed)
+    check_grouped_box(grouped, box)
     fit, stab = _fit(loaded, penalty=penalty, rho=rho, lam=lam, folds=folds, rule=rule,
                      n_lams=n_lams, stability=stability, n_pairs=n_pairs, seed=opts.seed,
-                     box=box)
+                     box=box, groups=loaded.prep.groups if grouped else None)
     model = _model(loaded, fit, penalty)
     doc = _document(loaded, fit, model, stab, penalty)
     if save is not None:
@@ -103,7 +112,8 @@ def _check_options(penalty, l1_ratio, lam, rule, n_lams, n_pairs, stability):
     return rho, lam, rule, n_lams, n_pairs
 
 
-def _fit(loaded, *, penalty, rho, lam, folds, rule, n_lams, stability, n_pairs, seed, box):
+def _fit(loaded, *, penalty, rho, lam, folds, rule, n_lams, stability, n_pairs, seed, box,
+         groups=None):
     """The fit (lam by CV, or the given lam with its CV error) and, with ``--stability``, the
     selection frequencies; progress bars on a terminal."""
     X, y, loss = loaded.prep.X, loaded.prep.y, loaded.loss
@@ -111,10 +121,10 @@ def _fit(loaded, *, penalty, rho, lam, folds, rule, n_lams, stability, n_pairs, 
         cb = bars.callback(f"{folds}-fold CV ({penalty})", folds)
         if lam is None:
             fit = fit_with_cv(X, y, loss=loss, rho=rho, folds=folds, rule=rule, n_lams=n_lams,
-                              seed=seed, on_fold=cb, box=box)
+                              seed=seed, on_fold=cb, box=box, groups=groups)
         else:
             fit = fit_at_lam(X, y, loss=loss, rho=rho, lam=lam, folds=folds, seed=seed,
-                             on_fold=cb, box=box)
+                             on_fold=cb, box=box, groups=groups)
         stab = None
         if stability:
             stab = _stability(X, y, loss, rho, fit, n_lams, n_pairs, seed,
@@ -168,14 +178,17 @@ def _document(loaded, fit, model, stab, penalty) -> dict:
         "penalty": penalty, "l1_ratio": rho, "lam": fit.lam, "lam_choice": fit.lam_choice(),
         "cv_error": fit.cv_error, "cv_se": fit.cv_se, "scoring": ERROR_NAME[loss],
         "intercept": intercept, "intercept_standardized": fit.intercept,
-        "n_features": len(names), "n_kept": fit.n_kept,
+        "n_features": len(names), "n_kept": fit.n_kept, "grouped": fit.groups is not None,
+        "columns": column_verdicts(prep, fit.coef),
         "features": _feature_docs(names, coef, fit, stab, truth),
         "truth": truth_summary(truth, names, fit.coef),
         "per_feature_penalty": describe(fit.box, names),
         "stability": None if stab is None else {k: v for k, v in stab.items()
                                                if k not in ("frequency", "max_frequency")},
         "conventions": {"objective": objective_text(loss, fit.lam, rho),
-                        "equivalents": convention_equivalents(loss, fit.lam, rho, X.shape[0])},
+                        "equivalents": convention_equivalents(
+                            loss, fit.lam, rho, X.shape[0],
+                            sd_y=float(np.std(prep.y)) if loss == "squared" else None)},
         "warnings": [w for w in [fit.at_edge()] if w], "model_file": None, "report": None,
     }
 
@@ -217,6 +230,10 @@ def _print(doc, loaded, fit) -> None:
     for line in doc["preparation"]["steps"]:
         con.print(f"  - {line}", highlight=False, soft_wrap=True, markup=False)
     con.print(f"[bold]lam[/] {doc['lam_choice']['why']}", highlight=False, soft_wrap=True)
+    if doc["grouped"] and doc["columns"]:
+        con.print(f"[bold]categorical columns[/] (--grouped: each column's indicators kept or "
+                  f"dropped together): {verdict_line(doc['columns'])}", highlight=False,
+                  soft_wrap=True)
     for w in doc["warnings"]:
         con.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
     table = feature_table(doc)
@@ -323,6 +340,10 @@ def _result_section(out, doc, loaded, fit, label):
     result = Section("result", "Result", finding=headline(doc),
                      paragraphs=[f"How lam was chosen: {doc['lam_choice']['why']}."],
                      warnings=list(doc["warnings"]))
+    if doc["grouped"] and doc["columns"]:
+        result.paragraphs.append("Categorical columns (--grouped, group lasso: a column's "
+                                 f"indicators are kept or dropped together): "
+                                 f"{verdict_line(doc['columns'])}.")
     if fit.how == "cv":
         terr = training_error(prep.X, prep.y, fit.loss, fit.path.coefs, fit.path.intercepts)
         fig, _ = path_and_cv_figure(fit, names, train_error=terr, truth=truth,
@@ -336,12 +357,13 @@ def _result_section(out, doc, loaded, fit, label):
                           + f". Right: {fit.folds}-fold CV error (mean ± 1 SE) and training "
                           f"error per lam. The fit uses lam_{fit.rule} = {fmt(fit.lam)}.")
         return result
-    grid = grid_for(prep.X, prep.y, fit.loss, fit.rho, 50)
+    grid = grid_for(prep.X, prep.y, fit.loss, fit.rho, 50, fit.groups)
     marks = None
     if fit.lam > 0:  # lam = 0 has no place on a log axis
         grid = np.unique(np.append(grid, fit.lam))[::-1]
         marks = {f"--lam {fit.lam:.3g}": (fit.lam, "#e08a00", "-")}
-    path = regularization_path(prep.X, prep.y, loss=fit.loss, l1_ratio=fit.rho, lams=grid)
+    path = regularization_path(prep.X, prep.y, loss=fit.loss, l1_ratio=fit.rho, lams=grid,
+                               groups=fit.groups)
     fig, _ = path_figure(grid, path.coefs, names, truth=truth, marks=marks,
                          title=f"{label} on {loaded.name}")
     result.add_figure(fig, out, "fit_path",

@@ -19,12 +19,13 @@ from regulab.commands.output import fmt, pm
 from regulab.core.losses import ERROR_NAME
 
 
-def grid_for(X, y, loss: str, rho: float, n_lams: int, box=None) -> np.ndarray:
+def grid_for(X, y, loss: str, rho: float, n_lams: int, box=None, groups=None) -> np.ndarray:
     """The lam grid of every command: :func:`regulab.selection.path.lam_grid` with its defaults
-    (``box``: per-feature factors and bounds, :mod:`regulab.commands.factors`)."""
+    (``box``: per-feature factors and bounds, :mod:`regulab.commands.factors`; ``groups``: the
+    group lasso's, ``--grouped``)."""
     from regulab.selection.path import lam_grid
 
-    return lam_grid(X, y, loss=loss, l1_ratio=rho, n_lams=n_lams, **(box or {}))
+    return lam_grid(X, y, loss=loss, l1_ratio=rho, n_lams=n_lams, groups=groups, **(box or {}))
 
 
 @dataclass
@@ -44,6 +45,7 @@ class Fit:
     path: object | None            # PathResult on all the data over cv.lams (CV only)
     seed: int = 0
     box: dict | None = None        # per-feature factors and bounds (None: the default problem)
+    groups: list | None = None     # each feature's source column when --grouped, else None
 
     @property
     def n_kept(self) -> int:
@@ -109,30 +111,53 @@ class Fit:
 
 
 def fit_with_cv(X, y, *, loss, rho, folds, rule, n_lams, seed, lams=None, on_fold=None,
-                box=None) -> Fit:
+                box=None, groups=None) -> Fit:
     """Fit on all rows at the lam that ``folds``-fold CV chooses by ``rule`` (``min`` or ``1se``)
-    over ``lams`` (default: :func:`grid_for` with ``n_lams`` values)."""
+    over ``lams`` (default: :func:`grid_for` with ``n_lams`` values). ``groups``: each
+    feature's source column, penalized as groups (``--grouped``, group lasso)."""
     from regulab.selection.cv import fit_cv
 
-    grid = grid_for(X, y, loss, rho, n_lams, box) if lams is None else lams
+    grid = grid_for(X, y, loss, rho, n_lams, box, groups) if lams is None else lams
     res = fit_cv(X, y, loss=loss, l1_ratio=rho, rule=rule, lams=grid, cv=folds, seed=seed,
-                 on_fold=on_fold, **(box or {}))
+                 on_fold=on_fold, groups=groups, **(box or {}))
     return Fit(coef=res.coef, intercept=res.intercept, lam=res.lam, rho=rho, loss=loss, how="cv",
                rule=rule, folds=folds, cv=res.cv, index=res.index, path=res.path, seed=seed,
-               box=box or None)
+               box=box or None, groups=groups)
 
 
-def fit_at_lam(X, y, *, loss, rho, lam, folds, seed, on_fold=None, box=None) -> Fit:
+def fit_at_lam(X, y, *, loss, rho, lam, folds, seed, on_fold=None, box=None,
+               groups=None) -> Fit:
     """Fit at a given lam; its CV error is measured at that lam with ``folds`` folds."""
     from regulab.selection.cv import cross_validate_path
     from regulab.selection.path import regularization_path
 
     cvres = cross_validate_path(X, y, loss=loss, l1_ratio=rho, lams=[lam], cv=folds, seed=seed,
-                                on_fold=on_fold, **(box or {}))
-    path = regularization_path(X, y, loss=loss, l1_ratio=rho, lams=[lam], **(box or {}))
+                                on_fold=on_fold, groups=groups, **(box or {}))
+    path = regularization_path(X, y, loss=loss, l1_ratio=rho, lams=[lam], groups=groups,
+                               **(box or {}))
     return Fit(coef=path.coefs[:, 0].copy(), intercept=float(path.intercepts[0]), lam=float(lam),
                rho=rho, loss=loss, how="given", rule=None, folds=folds, cv=cvres, index=0,
-               path=None, seed=seed, box=box or None)
+               path=None, seed=seed, box=box or None, groups=groups)
+
+
+def column_verdicts(prep, coef) -> list[dict]:
+    """Per categorical column of the preparation: its indicators and whether the fit keeps the
+    column (some indicator non-zero; under ``--grouped`` all of them or none)."""
+    out, off = [], 0
+    for spec in prep.columns:
+        if spec.kind == "categorical":
+            block = np.asarray(coef[off:off + spec.width])
+            out.append({"column": spec.name, "indicators": int(spec.width),
+                        "kept": bool(np.any(block != 0.0)),
+                        "n_kept_indicators": int(np.count_nonzero(block))})
+        off += spec.width
+    return out
+
+
+def verdict_line(verdicts) -> str:
+    """``region kept (3 indicators), color dropped (2 indicators)``."""
+    return ", ".join(f"{v['column']} {'kept' if v['kept'] else 'dropped'} ({v['indicators']} "
+                     f"indicator{'s' if v['indicators'] != 1 else ''})" for v in verdicts)
 
 
 def cv_folds(n: int, y, loss: str, folds: int, seed: int, n_repeats: int = 1):

@@ -61,6 +61,10 @@ Seed = Annotated[int, typer.Option(
 Penalty = Annotated[str, typer.Option("--penalty", help="l1, l2 or elasticnet.")]
 L1Ratio = Annotated[float | None, typer.Option(
     "--l1-ratio", help="Elastic net's L1 share (default 0.5).", show_default=False)]
+Grouped = Annotated[bool, typer.Option(
+    "--grouped", help="Penalize each categorical column's indicators as one group (group lasso, "
+    "weight sqrt of the group size): a column is kept or dropped whole. (Not a multinomial "
+    "model's grouping across classes.)")]
 NLams = Annotated[int, typer.Option("--n-lams", help="Number of lams on the grid.")]
 Unpenalized = Annotated[list[str] | None, typer.Option(
     "--unpenalized", help="Features (or categorical columns: all their indicators) left "

@@ -20,6 +20,9 @@ from regulab.commands.common import (
     Bars,
     DataOptions,
     check_folds,
+    check_grouped,
+    check_grouped_box,
+    column_verdicts,
     check_int,
     check_output_dir,
     console,
@@ -35,6 +38,7 @@ from regulab.commands.common import (
     source_doc,
     split_list,
     training_error,
+    verdict_line,
 )
 
 FIXED_COLUMNS = ("lam", "log_lam", "nnz", "cv_mean", "cv_se", "train_error")
@@ -43,13 +47,14 @@ SHOWN_LAMS = 12
 
 def run(source, opts: DataOptions, *, penalty="l1", l1_ratio=None, n_lams=100, folds=5,
         as_json=False, out=None, unpenalized=None, penalty_factor=None, nonnegative=False,
-        adaptive=False) -> dict:
+        adaptive=False, grouped=False) -> dict:
     """The path and CV curve; ``unpenalized``, ``penalty_factor``, ``nonnegative``,
-    ``adaptive`` as in ``regulab fit`` (:mod:`regulab.commands.factors`)."""
+    ``adaptive``, ``grouped`` as in ``regulab fit`` (:mod:`regulab.commands.factors`)."""
     from regulab import __version__
     from regulab.commands.factors import box_options, describe
 
     rho = penalty_ratio(penalty, l1_ratio)
+    grouped = check_grouped(grouped, rho)
     n_lams = check_int(n_lams, "--n-lams", 3)
     check_output_dir(out, [input_path(source)], ["index.html", "results.json", "path.csv"])
     loaded = load(source, opts)
@@ -58,10 +63,11 @@ def run(source, opts: DataOptions, *, penalty="l1", l1_ratio=None, n_lams=100, f
     X, y, names, loss = prep.X, prep.y, prep.feature_names, loaded.loss
     box = box_options(prep, unpenalized=split_list(unpenalized), factor_file=penalty_factor,
                       nonnegative=nonnegative, adaptive=adaptive, loss=loss, seed=opts.seed)
+    check_grouped_box(grouped, box)
     with Bars() as bars:
         fit = fit_with_cv(X, y, loss=loss, rho=rho, folds=folds, rule="1se", n_lams=n_lams,
                           seed=opts.seed, on_fold=bars.callback(f"{folds}-fold CV", folds),
-                          box=box)
+                          box=box, groups=prep.groups if grouped else None)
     cv, path = fit.cv, fit.path
     terr = training_error(X, y, loss, path.coefs, path.intercepts)
     nnz = path.nnz
@@ -79,6 +85,9 @@ def run(source, opts: DataOptions, *, penalty="l1", l1_ratio=None, n_lams=100, f
         "cv_se": cv.se_error, "train_error": terr,
         "coefs": {n: path.coefs[j] for j, n in enumerate(names)},
         "entry": entry, "shown": shown, "per_feature_penalty": describe(box, names),
+        "grouped": grouped,
+        "columns_1se": column_verdicts(prep, path.coefs[:, cv.idx_1se]),
+        "column_entry": _column_entries(prep, cv.lams, path.coefs),
         "warnings": [w for w in [fit.at_edge()] if w], "csv": None, "report": None,
     }
     if out is not None:
@@ -88,6 +97,17 @@ def run(source, opts: DataOptions, *, penalty="l1", l1_ratio=None, n_lams=100, f
     else:
         _print(doc)
     return doc
+
+
+def _column_entries(prep, lams, coefs) -> list[dict]:
+    """Per categorical column: the largest lam of the grid where the column is kept (some
+    indicator non-zero; under --grouped all of them), None if never."""
+    out = []
+    for k, v in enumerate(column_verdicts(prep, coefs[:, 0])):
+        kept = [i for i in range(lams.size) if column_verdicts(prep, coefs[:, i])[k]["kept"]]
+        out.append({"column": v["column"], "indicators": v["indicators"],
+                    "lam": float(lams[kept[0]]) if kept else None})
+    return out
 
 
 def _entries(lams, coefs, names) -> list[dict]:
@@ -157,6 +177,11 @@ def _print(doc) -> None:
     con.print(f"order of entry: {', '.join(order[:20])}{', ...' if len(order) > 20 else ''}"
               + (f"; never non-zero on the grid: {', '.join(never)}" if never else ""),
               highlight=False, soft_wrap=True)
+    if doc["grouped"] and doc["columns_1se"]:
+        con.print(f"categorical columns at lam_1se (--grouped: indicators kept or dropped "
+                  f"together): {verdict_line(doc['columns_1se'])}; entering the path at lam = "
+                  + ", ".join(f"{e['column']} {fmt(e['lam']) if e['lam'] else 'never'}"
+                              for e in doc["column_entry"]), highlight=False, soft_wrap=True)
     if doc["csv"]:
         con.print(f"path.csv: {doc['csv']}", highlight=False, soft_wrap=True)
         con.print(f"report: {Path(doc['report']).resolve()}", highlight=False, soft_wrap=True)
@@ -198,6 +223,10 @@ def _write(out, doc, loaded, fit, terr) -> None:
                             f"{int(doc['nnz'][0])} to {int(doc['nnz'][-1])} non-zero "
                             f"coefficients of {len(names)}."),
                    warnings=list(doc["warnings"]))
+    if doc["grouped"] and doc["columns_1se"]:
+        main.paragraphs.append("Categorical columns at lam_1se (--grouped, group lasso: a "
+                               "column's indicators are kept or dropped together): "
+                               f"{verdict_line(doc['columns_1se'])}.")
     main.add_figure(fig, out, "path",
                     f"The {label} coefficient path (standardized features), x = log(lam) "
                     f"decreasing to the right, top axis = number of non-zero coefficients; "

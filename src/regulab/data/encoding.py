@@ -58,6 +58,13 @@ class ColumnSpec:
         return [f"{self.name}={lv}" for lv in self.indicator_levels]
 
 
+def feature_groups(specs) -> list[str]:
+    """The source column of each column of X, in order: a categorical column's indicators share
+    its name (one group of the group lasso, :mod:`regulab.core.groups`), a numeric column is a
+    group of its own."""
+    return [spec.name for spec in specs for _ in range(spec.width)]
+
+
 def column_spec(s: pd.Series, name: str, kind: str, after_drop: str):
     """``(ColumnSpec, None)`` for a column of the rows kept, or ``(None, why it is dropped)`` when
     it is constant there. Its fill: the mean (numeric) or the level frequencies (categorical)."""

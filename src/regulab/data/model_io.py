@@ -52,7 +52,7 @@ MAX_MODEL_BYTES = 256 * 1024 * 1024
 UNITS_RTOL = 1e-9
 #: the other tools whose parameters are written beside lam (where they can express it)
 CONVENTION_TARGETS = ("sklearn-lasso", "sklearn-ridge", "sklearn-elasticnet", "sklearn-logistic",
-                      "glmnet")
+                      "glmnet", "glmnet-binomial", "glum-normal", "glum-binomial")
 
 
 def objective_text(loss: str, lam: float, l1_ratio: float) -> str:
@@ -65,15 +65,24 @@ def objective_text(loss: str, lam: float, l1_ratio: float) -> str:
             f"standardized features (see preparation.means and preparation.scales)")
 
 
-def convention_equivalents(loss: str, lam: float, l1_ratio: float, n_samples: int) -> dict:
-    """``{tool id: parameters or {"not_representable": why}}`` for :data:`CONVENTION_TARGETS`."""
+def convention_equivalents(loss: str, lam: float, l1_ratio: float, n_samples: int,
+                           sd_y: float | None = None) -> dict:
+    """``{tool id: parameters or {"not_representable": why}}`` for :data:`CONVENTION_TARGETS`;
+    ``sd_y`` (the training response's sd, 1/n variance) for glmnet's gaussian family."""
     from regulab.core.conventions import convert
 
     src = "regulab" if loss == "squared" else "regulab-logistic"
     rows = convert(src, {"lam": float(lam), "l1_ratio": float(l1_ratio)},
-                   n_samples=int(n_samples), to=list(CONVENTION_TARGETS))
+                   n_samples=int(n_samples), to=list(CONVENTION_TARGETS), sd_y=sd_y)
     return {r.name: (dict(r.params) if r.params is not None else {"not_representable": r.reason})
             for r in rows}
+
+
+def _sd_y(prep, loss) -> float | None:
+    """sd(y) (1/n variance) of the training response of a regression, when it is at hand."""
+    if loss != "squared" or prep.y is None or len(prep.y) == 0 or not np.std(prep.y) > 0:
+        return None
+    return float(np.std(prep.y))
 
 
 @dataclass
@@ -139,7 +148,8 @@ class Model:
                 "objective": objective_text(self.loss, self.lam, self.l1_ratio),
                 "n_samples": int(self.n_train),
                 "equivalents": convention_equivalents(self.loss, self.lam, self.l1_ratio,
-                                                      max(int(self.n_train), 1)),
+                                                      max(int(self.n_train), 1),
+                                                      sd_y=_sd_y(self.prep, self.loss)),
                 "note": "the equivalents hold for a model fitted on the same standardized "
                         "features and the same n rows (regulab convert --help)"},
             "n_train": int(self.n_train), "source": self.source,

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from regulab.data.checks import check_unique_names
-from regulab.data.encoding import ColumnSpec, encode_design
+from regulab.data.encoding import ColumnSpec, encode_design, feature_groups
 from regulab.data.errors import DataError
 from regulab.data.messages import close_matches, plural, show, show_list, table_name
 from regulab.data.standardize import (
@@ -69,6 +69,12 @@ class Prepared:
     @property
     def n_features(self) -> int:
         return len(self.feature_names)
+
+    @property
+    def groups(self) -> list[str]:
+        """The source column of each feature (:func:`regulab.data.encoding.feature_groups`):
+        ``groups=`` of the group lasso, so a categorical column is kept or dropped whole."""
+        return feature_groups(self.columns)
 
     @property
     def class_mapping(self) -> dict | None:

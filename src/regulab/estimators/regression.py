@@ -195,15 +195,27 @@ class RegulabRegressorCV(_RegressorMixinBase):
     n_jobs : int, default=None
         Folds run in parallel through joblib when not None or 1.
 """ + BOX_PARAMS + """
+    relax : bool, default=False
+        The relaxed lasso (glmnet's ``relax=TRUE``, :mod:`regulab.selection.relaxed`): for each
+        lam the blend ``gamma * lasso + (1 - gamma) * least squares on the lasso's support``,
+        ``(gamma, lam)`` chosen by CV on the same folds, ``gamma`` in ``gammas``. Needs
+        ``penalty='l1'`` and ``n_repeats=1``.
+    gammas : sequence of float in [0, 1], default=(0, 0.25, 0.5, 0.75, 1)
+        The blends tried when ``relax=True``.
+
     Attributes
     ----------
     lam_ : float
         The chosen lam (one of ``path_.lams``).
-    path_ : regulab.selection.cv.CVResult
+    gamma_ : float
+        The chosen blend (``relax=True`` only; 1 is the lasso, 0 the refit).
+    path_ : regulab.selection.cv.CVResult or regulab.selection.relaxed.RelaxedCV
         The whole cross-validation: lams, mean and standard error per lam, fold errors and
-        coefficients, ``lam_min`` and ``lam_1se``.
+        coefficients, ``lam_min`` and ``lam_1se`` (``relax=True``: the errors per
+        ``(gamma, lam)``).
     coef_, intercept_, n_iter_, dual_gap_, converged_, n_features_in_, feature_names_in_
-        Those of the refit at ``lam_``, as in :class:`RegulabRegressor`.
+        Those of the refit at ``lam_``, as in :class:`RegulabRegressor` (``relax=True``:
+        ``coef_``, ``intercept_`` are the blend; the solver's attributes are the lasso's).
     """ + _OBJECTIVE_NOTES_REG
 
     _cv = True
@@ -211,7 +223,8 @@ class RegulabRegressorCV(_RegressorMixinBase):
     def __init__(self, penalty="l1", l1_ratio=None, lams=None, n_lams=100, eps=None, cv=5,
                  n_repeats=1, rule="min", seed=0, fit_intercept=True, tol=1e-6, max_iter=10_000,
                  n_jobs=None, penalty_factor=None, lower_bounds=None, upper_bounds=None,
-                 positive=False, adaptive=False):
+                 positive=False, adaptive=False, relax=False,
+                 gammas=(0.0, 0.25, 0.5, 0.75, 1.0)):
         self.penalty = penalty
         self.l1_ratio = l1_ratio
         self.lams = lams
@@ -230,6 +243,8 @@ class RegulabRegressorCV(_RegressorMixinBase):
         self.positive = positive
         self.adaptive = adaptive
         self.n_jobs = n_jobs
+        self.relax = relax
+        self.gammas = gammas
 
     def fit(self, X, y, sample_weight=None):
         """Cross-validate the lam grid, then refit on all the data at ``lam_``.
@@ -251,6 +266,29 @@ class RegulabRegressorCV(_RegressorMixinBase):
         X, y, sw = _drop_zero_weight(X, y, sw)
         y = np.asarray(y, dtype=np.float64)
         box = self._box(X, y, sw)
+        if self.relax:
+            return self._fit_relaxed(X, y, rho, sw, box)
         self.path_ = self._cross_validate(X, y, rho, sw, box)
         self.lam_ = float(self.path_.lams[self.path_.chosen(self.rule)])
         return self._fit_at(X, y, *self._l1_l2(self.lam_, rho), sw, box)
+
+    def _fit_relaxed(self, X, y, rho, sw, box):
+        """``relax=True``: (gamma, lam) by CV, the lasso at lam_ (its certificate), the blend."""
+        from regulab.core.validation import InvalidValue
+        from regulab.selection.relaxed import cv_relaxed
+
+        if rho != 1.0 or int(self.n_repeats) != 1:
+            raise InvalidValue(self._name("relax"), f"{self._name('relax')}=True needs "
+                               f"penalty='l1' and n_repeats=1")
+        if box:
+            raise InvalidValue(self._name("relax"), f"{self._name('relax')}=True does not "
+                               "combine with penalty factors, bounds, positive or adaptive")
+        res = cv_relaxed(X, y, loss="squared", gammas=self.gammas, lams=self.lams,
+                         n_lams=int(self.n_lams), eps=self.eps, cv=self._cv_arg(),
+                         seed=int(self.seed), rule=self.rule,
+                         fit_intercept=bool(self.fit_intercept), sample_weight=sw,
+                         tol=float(self.tol), max_iter=int(self.max_iter))
+        self.path_, self.lam_, self.gamma_ = res, res.lam, res.gamma
+        self._fit_at(X, y, *self._l1_l2(self.lam_, rho), sw, box)
+        self.coef_, self.intercept_ = np.asarray(res.coef, dtype=np.float64), res.intercept
+        return self

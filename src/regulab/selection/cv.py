@@ -90,7 +90,7 @@ def cross_validate_path(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lam
                         cv=5, n_repeats=1, seed=0, fit_intercept=True, sample_weight=None,
                         tol=1e-6, max_iter=10_000, scoring=None, n_jobs=None,
                         on_fold=None, backend=None, penalty=None, penalty_factor=None,
-                        lower=None, upper=None) -> CVResult:
+                        lower=None, upper=None, groups=None) -> CVResult:
     """K-fold (``n_repeats`` > 1: repeated K-fold) cross-validation of the path.
 
     The penalty is ``l1_ratio`` (the L1 share rho, default 1) or ``penalty``, a kind name of
@@ -103,7 +103,8 @@ def cross_validate_path(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lam
     ``backend`` (``'dask'``, a scheduler address, a Dask client; see
     :func:`regulab.core.execution.run_tasks`), X shipped to the workers once.
     ``penalty_factor``, ``lower``, ``upper``: per-feature penalty factors and bounds
-    (:func:`regulab.selection.path.regularization_path`), the same in every fold.
+    (:func:`regulab.selection.path.regularization_path`), the same in every fold. ``groups``: the
+    group lasso (:func:`regulab.selection.path.regularization_path`).
     """
     l1_ratio = resolve_l1_ratio(penalty, l1_ratio)
     box = dict(penalty_factor=penalty_factor, lower=lower, upper=upper)
@@ -115,7 +116,8 @@ def cross_validate_path(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lam
     check_int(n_repeats, "n_repeats", 1)
     if lams is None:
         lams = lam_grid(X, y, loss=loss, l1_ratio=l1_ratio, n_lams=n_lams, eps=eps,
-                        fit_intercept=fit_intercept, sample_weight=sample_weight, **box)
+                        fit_intercept=fit_intercept, sample_weight=sample_weight, groups=groups,
+                        **box)
     lams = np.sort(np.asarray(lams, dtype=float))[::-1]
     y = np.asarray(y, dtype=float).ravel()
     sw = None if sample_weight is None else np.asarray(sample_weight, dtype=float).ravel()
@@ -125,7 +127,7 @@ def cross_validate_path(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lam
 
     fit_fold = partial(_fit_fold, loss=loss, l1_ratio=l1_ratio, lams=lams,
                        fit_intercept=fit_intercept, tol=tol, max_iter=max_iter, scoring=scoring,
-                       box=box)
+                       box=box, groups=groups)
     out = run_tasks(fit_fold, folds, n_jobs=n_jobs, on_done=on_fold, data=(X, y, sw),
                     backend=backend)
     fold_errors = np.array([o[0] for o in out])
@@ -141,14 +143,14 @@ def cross_validate_path(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lam
 
 
 def _fit_fold(data, fold, *, loss, l1_ratio, lams, fit_intercept, tol, max_iter, scoring,
-              box=None):
+              box=None, groups=None):
     """One fold (one task; ``data = (X, y, sample_weight)``, shipped to the workers once)."""
     X, y, sw = data
     train, test = fold
     path = regularization_path(
         X[train], y[train], loss=loss, l1_ratio=l1_ratio, lams=lams,
         fit_intercept=fit_intercept, sample_weight=None if sw is None else sw[train],
-        tol=tol, max_iter=max_iter, **(box or {}))
+        tol=tol, max_iter=max_iter, groups=groups, **(box or {}))
     z = np.asarray(X[test] @ path.coefs) + path.intercepts[None, :]
     err = held_out_error(loss, scoring, y[test], z, None if sw is None else sw[test])
     return err, path.coefs, path.intercepts, path.converged
@@ -198,7 +200,7 @@ class CVFit:
 def fit_cv(X, y, *, loss="squared", l1_ratio=None, rule="min", lams=None, n_lams=100, eps=None,
            cv=5, n_repeats=1, seed=0, fit_intercept=True, sample_weight=None, tol=1e-6,
            max_iter=10_000, scoring=None, n_jobs=None, on_fold=None, backend=None,
-           penalty=None, penalty_factor=None, lower=None, upper=None) -> CVFit:
+           penalty=None, penalty_factor=None, lower=None, upper=None, groups=None) -> CVFit:
     """Cross-validate the path, then take the all-data path's solution at the ``rule``'s lam.
 
     ``penalty``, ``l1_ratio``, ``penalty_factor``, ``lower``, ``upper`` as in
@@ -211,10 +213,10 @@ def fit_cv(X, y, *, loss="squared", l1_ratio=None, rule="min", lams=None, n_lams
                               eps=eps, cv=cv, n_repeats=n_repeats, seed=seed,
                               fit_intercept=fit_intercept, sample_weight=sample_weight, tol=tol,
                               max_iter=max_iter, scoring=scoring, n_jobs=n_jobs, on_fold=on_fold,
-                              backend=backend, **box)
+                              backend=backend, groups=groups, **box)
     k = res.chosen(rule)
     path = regularization_path(X, y, loss=loss, l1_ratio=l1_ratio, lams=res.lams,
                                fit_intercept=fit_intercept, sample_weight=sample_weight, tol=tol,
-                               max_iter=max_iter, **box)
+                               max_iter=max_iter, groups=groups, **box)
     return CVFit(coef=path.coefs[:, k].copy(), intercept=float(path.intercepts[k]),
                  lam=float(res.lams[k]), index=k, cv=res, path=path)

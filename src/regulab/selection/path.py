@@ -26,6 +26,7 @@ from scipy import sparse
 from scipy.special import expit
 
 from regulab.core.certificates import duality_gap_squared
+from regulab.core.groups import as_groups
 from regulab.core.losses import SquaredLoss, make_loss, normalized_weights, spectral_norm_sq
 from regulab.core.penalties import ElasticNet, resolve_l1_ratio
 from regulab.core.validation import (
@@ -41,7 +42,7 @@ from regulab.solvers.ridge import ridge_svd
 
 
 def lam_max(X, y, *, loss="squared", l1_ratio=1.0, fit_intercept=True, sample_weight=None,
-            penalty_factor=None, lower=None, upper=None) -> float:
+            penalty_factor=None, lower=None, upper=None, groups=None) -> float:
     """Smallest lam with every coefficient exactly 0; for ``l1_ratio = 0`` (never all 0) the top
     of the ridge grid, ``100 * d_max`` (see the module docstring).
 
@@ -49,10 +50,19 @@ def lam_max(X, y, *, loss="squared", l1_ratio=1.0, fit_intercept=True, sample_we
     every *penalized* coefficient 0, the unpenalized ones (factor 0) fitted (the null model then
     includes them): ``max_j allowed_j / (rho v_j)`` over the ``j`` with ``0 < v_j < inf``, where
     ``allowed_j = max(-G_j if upper_j > 0, G_j if lower_j < 0, 0)`` and ``G`` the loss gradient
-    at that null model (a bound at 0 keeps the coefficient from moving to that side)."""
+    at that null model (a bound at 0 keeps the coefficient from moving to that side). With
+    ``groups`` (group lasso, :mod:`regulab.core.groups`): ``max_g ||grad_g||_2 / sqrt(|g|) /
+    rho``, ``grad`` the loss gradient at the null model."""
     rho = check_fraction(l1_ratio, "l1_ratio")
     if rho == 0.0:
         return ridge_top(X, loss=loss, fit_intercept=fit_intercept, sample_weight=sample_weight)
+    if groups is not None:
+        if penalty_factor is not None or lower is not None or upper is not None:
+            raise ValueError("groups= does not combine with penalty_factor=/lower=/upper=")
+        lf = make_loss(loss)
+        b0 = lf.null_intercept(y, sample_weight) if fit_intercept else 0.0
+        grad, _ = lf.gradient(X, y, np.zeros(X.shape[1]), b0, sample_weight)
+        return as_groups(groups, X.shape[1]).dual_norm(grad) / rho
     if penalty_factor is not None or lower is not None or upper is not None:
         return _lam_max_box(X, y, loss, rho, fit_intercept, sample_weight, penalty_factor, lower,
                             upper)
@@ -110,16 +120,17 @@ def default_eps(n_samples: int, n_features: int, l1_ratio: float = 1.0) -> float
 
 
 def lam_grid(X, y, *, loss="squared", l1_ratio=1.0, n_lams=100, eps=None, fit_intercept=True,
-             sample_weight=None, penalty_factor=None, lower=None, upper=None) -> np.ndarray:
+             sample_weight=None, penalty_factor=None, lower=None, upper=None,
+             groups=None) -> np.ndarray:
     """``n_lams`` lams, geometric and decreasing, from :func:`lam_max` to ``lam_max * eps``
-    (penalty factors and bounds as there)."""
+    (penalty factors, bounds and groups as there)."""
     n_lams = check_int(n_lams, "n_lams", 1)
     n, p = X.shape
     eps = default_eps(n, p, l1_ratio) if eps is None else check_real(
         eps, "eps", low=0.0, high=1.0, low_open=True, high_open=True)
     top = lam_max(X, y, loss=loss, l1_ratio=l1_ratio, fit_intercept=fit_intercept,
                   sample_weight=sample_weight, penalty_factor=penalty_factor, lower=lower,
-                  upper=upper)
+                  upper=upper, groups=groups)
     if top == 0.0:  # y constant (or X zero): every lam gives w = 0; keep a usable grid
         top = 1.0
     return np.geomspace(top, top * eps, int(n_lams)) if n_lams > 1 else np.array([top])
@@ -144,6 +155,7 @@ class PathResult:
     penalty_factor: np.ndarray | None = None
     lower: np.ndarray | None = None
     upper: np.ndarray | None = None
+    groups: object = None  # the Groups of a group-lasso path, else None
 
     @property
     def nnz(self) -> np.ndarray:
@@ -168,7 +180,7 @@ def _check_lams(lams) -> np.ndarray:
 def regularization_path(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lams=100, eps=None,
                         fit_intercept=True, sample_weight=None, tol=1e-6, max_iter=10_000,
                         feature_names=None, penalty=None, penalty_factor=None, lower=None,
-                        upper=None) -> PathResult:
+                        upper=None, groups=None) -> PathResult:
     """Solve along a decreasing lam grid, each fit warm-started from the previous one.
 
     The penalty is ``l1_ratio`` (the L1 share rho, default 1) or ``penalty``, a kind name of
@@ -177,13 +189,18 @@ def regularization_path(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lam
     overrides the default grid of :func:`lam_grid`. A pure L2 path on the squared loss with dense
     X uses one SVD for the whole grid. ``penalty_factor``, ``lower``, ``upper``: per-feature
     factors and bounds of :func:`regulab.solvers.exact.solve` (the grid's top then leaves the
-    unpenalized features fitted, see :func:`lam_max`).
+    unpenalized features fitted, see :func:`lam_max`). ``groups`` (a partition of the features,
+    :mod:`regulab.core.groups`) makes the L1 part the group lasso's
+    ``sum_g sqrt(|g|) ||w_g||_2``: groups enter or leave the path whole.
     """
     rho = resolve_l1_ratio(penalty, l1_ratio)
     box = dict(penalty_factor=penalty_factor, lower=lower, upper=upper)
     boxed = any(x is not None for x in box.values())
+    if groups is not None:
+        groups = as_groups(groups, X.shape[1])
     lams = (lam_grid(X, y, loss=loss, l1_ratio=rho, n_lams=n_lams, eps=eps,
-                     fit_intercept=fit_intercept, sample_weight=sample_weight, **box)
+                     fit_intercept=fit_intercept, sample_weight=sample_weight, groups=groups,
+                     **box)
             if lams is None else _check_lams(lams))
     p = X.shape[1]
     coefs = np.zeros((p, lams.size))
@@ -196,7 +213,7 @@ def regularization_path(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lam
         coefs, intercepts, gaps = _ridge_path(X, y, lams, sample_weight, fit_intercept)
         converged[:] = gaps <= tol
         return PathResult(lams, coefs, intercepts, gaps, n_iter, converged, rho, loss,
-                          fit_intercept, criterion, feature_names)
+                          fit_intercept, criterion, feature_names, groups=groups)
     # validate and prepare X once for the whole grid (the design cache would find it again on
     # every call, at the cost of a checksum of X per lam)
     D = as_design(X)
@@ -204,13 +221,13 @@ def regularization_path(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lam
     for k, lam in enumerate(lams):
         res = solve(D, y, loss=loss, l1=lam * rho, l2=lam * (1.0 - rho),
                     fit_intercept=fit_intercept, sample_weight=sample_weight, w0=w0, b0=b0,
-                    tol=tol, max_iter=max_iter, **box)
+                    tol=tol, max_iter=max_iter, groups=groups, **box)
         coefs[:, k], intercepts[k] = res.w, res.intercept
         gaps[k], n_iter[k], converged[k] = res.gap, res.n_iter, res.converged
         criterion = res.criterion
         w0, b0 = res.w, res.intercept
     return PathResult(lams, coefs, intercepts, gaps, n_iter, converged, rho, loss, fit_intercept,
-                      criterion, feature_names, *_box_arrays(p, **box))
+                      criterion, feature_names, *_box_arrays(p, **box), groups=groups)
 
 
 def _null_start(X, y, loss, fit_intercept, sample_weight, box):

@@ -20,7 +20,13 @@ sklearn-ridge       RSS + alpha*|w|_2^2                              (0, alpha/n
 sklearn-elasticnet  (1/2n) RSS + alpha*r*|w|_1                       (2*alpha*r, alpha*(1-r))
                     + alpha*(1-r)/2*|w|_2^2
 sklearn-logistic    C * sum log-loss + r*|w|_1 + (1-r)/2*|w|_2^2     (r/(C*n), (1-r)/(2*C*n))
-glmnet              (1/2n) RSS + lambda*((1-a)/2*|b|_2^2 + a*|b|_1)  (2*lambda*a, lambda*(1-a))
+glmnet              (1/2n) RSS + lambda*((1-a)/2*|b|_2^2 + a*|b|_1)  (2*lambda*a,
+                    on y/sd(y) (gaussian: glmnet scales y)           lambda*(1-a)/sd(y))
+glmnet-binomial     mean log-loss + lambda*((1-a)/2*|b|^2 + a*|b|_1) (lambda*a, lambda*(1-a)/2)
+glum-normal         (1/2n) RSS + alpha*r*|w|_1 + alpha*(1-r)/2*|w|^2 (2*alpha*r, alpha*(1-r))
+glum-binomial       (1/2n) deviance (= mean log-loss) + same penalty  (alpha*r, alpha*(1-r)/2)
+glum-poisson        (1/2n) deviance (= mean Poisson NLL + const)      (alpha*r, alpha*(1-r)/2)
+                    + same penalty
 nielsen-l1          C0 + (lam/n) * sum|w|                            (lam/n, 0)
 nielsen-l2          C0 + (lam/(2n)) * sum w^2                        (0, lam/(2n))
 torch-sgd           gradient + weight_decay*w                        (0, weight_decay/2)
@@ -31,7 +37,12 @@ keras-l2            mean loss + l2*sum w^2                           (0, l2)
 keras-l1l2          mean loss + l1*sum|w| + l2*sum w^2               (l1, l2)
 ==================  ===============================================  ==========================
 
-``RSS = ||y - X w - b||**2``. Conventions marked ``any_loss`` (Nielsen, PyTorch, Keras) are "mean
+``RSS = ||y - X w - b||**2``. glmnet's gaussian ``lambda`` acts on ``y / sd(y)`` (population
+sd): in y's units its L2 term is ``lambda*(1-a)/(2 sd(y))``, so converting an elastic net needs
+``sd(y)`` (``sd_y=``; the lasso does not). The mixing parameter in each tool's terms
+(``Convention.mixing``): regulab's ``l1_ratio = rho = 0.5`` is scikit-learn's and glum's
+``l1_ratio = 1/3`` and glmnet's ``alpha = 1/3`` (gaussian with sd(y) = 1, and binomial): these
+tools halve their L2 term, so ``r = rho / (2 - rho)``. Conventions marked ``any_loss`` (Nielsen, PyTorch, Keras) are "mean
 loss + penalty" whatever the loss is, so they convert on either scale. Each :class:`Convention`
 states in ``scale_note`` which loss scale it assumes.
 

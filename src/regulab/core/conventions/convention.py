@@ -16,6 +16,7 @@ from regulab.core.validation import (
     check_fraction,
     check_int,
     check_nonneg,
+    check_real,
     parse_number,
 )
 
@@ -50,6 +51,12 @@ class Convention:
         Parameters that may be omitted (``forward`` applies the tool's default).
     checks : mapping
         Per-parameter validators ``check(value, label) -> value``; default: finite and ``>= 0``.
+    needs_sd_y : bool
+        Whether the conversion depends on ``sd(y)`` (glmnet's gaussian family, which scales y
+        by it): ``forward(params, n, sd_y)`` and ``backward(l1, l2, n, sd_y)``, ``sd_y`` None
+        when not given (the map raises where it matters).
+    mixing : str
+        How the tool's L1/L2 mixing parameter relates to regulab's ``l1_ratio = rho``.
     """
 
     name: str
@@ -64,21 +71,30 @@ class Convention:
     any_loss: bool = False
     optional: tuple[str, ...] = ()
     checks: Mapping[str, Callable] = field(default_factory=dict, repr=False, compare=False)
+    needs_sd_y: bool = False
+    mixing: str = ""
 
     def to_regulab(
-        self, params: Mapping, n_samples: int | None = None, loss: str | None = None
+        self, params: Mapping, n_samples: int | None = None, loss: str | None = None,
+        sd_y: float | None = None,
     ) -> Setting:
         """The regulab :class:`Setting` equal to this tool's objective with ``params``.
 
-        ``loss`` picks the scale for ``any_loss`` conventions (default: :attr:`loss`).
-        Raises ValueError for unknown, missing or invalid parameters, or a missing ``n_samples``.
+        ``loss`` picks the scale for ``any_loss`` conventions (default: :attr:`loss`); ``sd_y``
+        is used by the conventions that need it (:attr:`needs_sd_y`), ignored by the others.
+        Raises ValueError for unknown, missing or invalid parameters, or a missing ``n_samples``
+        (or ``sd_y`` where it changes the answer).
         """
         checked = self._check_params(params)
         n = self._check_n(n_samples)
-        l1, l2 = self.forward(checked, n)
+        if self.needs_sd_y:
+            l1, l2 = self.forward(checked, n, check_sd_y(sd_y))
+        else:
+            l1, l2 = self.forward(checked, n)
         return Setting(l1, l2, self._scale(loss))
 
-    def from_regulab(self, setting: Setting, n_samples: int | None = None) -> dict:
+    def from_regulab(self, setting: Setting, n_samples: int | None = None,
+                     sd_y: float | None = None) -> dict:
         """This tool's parameters for a regulab :class:`Setting`.
 
         Raises :class:`NotRepresentable` when the tool cannot express the setting (a missing L1 or
@@ -92,6 +108,8 @@ class Convention:
                 f"but the setting is on the {setting.loss} scale ({LOSS_WORDS[setting.loss]})"
             )
         n = self._check_n(n_samples)
+        if self.needs_sd_y:
+            return self.backward(setting.l1, setting.l2, n, check_sd_y(sd_y))
         return self.backward(setting.l1, setting.l2, n)
 
     # -- validation ------------------------------------------------------------------------
@@ -162,6 +180,13 @@ def check_n_samples(n_samples) -> int:
     if isinstance(n, float) and n.is_integer():
         n = int(n)
     return check_int(n, "n_samples", 1)
+
+
+def check_sd_y(sd_y) -> float | None:
+    """None, or ``sd(y)`` as a finite number > 0."""
+    if sd_y is None:
+        return None
+    return check_real(parse_number(sd_y), "sd_y", low=0.0, low_open=True)
 
 
 def needs_n_message(conv: Convention) -> str:

@@ -8,9 +8,12 @@ from dataclasses import dataclass
 from regulab.core.penalties import Penalty, kind_of, resolve_l1_ratio
 from regulab.core.validation import InvalidValue, check_choice, check_nonneg
 
-#: the mean losses regulab's objective is written on
-LOSS_SCALES = ("squared", "logistic")
-LOSS_WORDS = {"squared": "mean squared error", "logistic": "mean log-loss"}
+#: the mean losses regulab's objective is written on ("poisson": the mean Poisson negative
+#: log-likelihood ``mean(mu - y log mu)``, which differs from half the mean Poisson deviance by a
+#: constant, so both give the same minimizer; glum's poisson family converts onto it)
+LOSS_SCALES = ("squared", "logistic", "poisson")
+LOSS_WORDS = {"squared": "mean squared error", "logistic": "mean log-loss",
+              "poisson": "mean Poisson deviance / 2"}
 
 
 class NotRepresentable(ValueError):

@@ -1,4 +1,4 @@
-"""The table of tools: how scikit-learn, glmnet, Nielsen, PyTorch and Keras write their
+"""The table of tools: how scikit-learn, glmnet, glum, Nielsen, PyTorch and Keras write their
 regularized objectives, each as a :class:`~regulab.core.conventions.convention.Convention` (see the
 table in :mod:`regulab.core.conventions`). The tool-specific maps and checks live here beside their
 entries; the generic building blocks in :mod:`~regulab.core.conventions.convention`."""
@@ -130,7 +130,70 @@ _KERAS_NOTE = _MEAN_LOSS_NOTE + " (Keras losses reduce by the mean by default): 
 _TORCH_INSTEAD = "an L1 term added to the loss (as keras-l1l2 does)"
 
 _sk_en_fwd, _sk_en_back = half_l1_mix("alpha", "l1_ratio", 0.5)
-_glmnet_fwd, _glmnet_back = half_l1_mix("lambda", "alpha", 1.0)
+_glum_fwd, _glum_back = half_l1_mix("alpha", "l1_ratio", 0.0)
+
+# -- glmnet, family = "gaussian": y is scaled by sd(y) before lambda applies -----------------------
+#: why glmnet's gaussian lambda needs sd(y), in one line
+SD_Y_WHY = (
+    "glmnet's gaussian family divides y by sd(y) (1/n variance) before applying lambda and "
+    "scales the coefficients back, so its L2 term is lambda*(1-alpha)/(2*sd(y))*||beta||^2 in "
+    "y's units: give sd(y) (--sd-y, or --data FILE --target Y to compute it); with alpha = 1 "
+    "(lasso) it cancels"
+)
+
+
+def _glmnet_forward(p, n, sd_y):
+    """glmnet gaussian fits ``y/sd`` with coefficients ``beta/sd``: in y's units its objective
+    divided by ``1/sd**2`` is ``(1/2n) RSS + lambda*alpha*|beta|_1
+    + lambda*(1-alpha)/(2 sd)*|beta|^2``; doubled: ``l1 = 2 lambda alpha``,
+    ``l2 = lambda (1-alpha) / sd``."""
+    lam, a = p["lambda"], p.get("alpha", 1.0)
+    if a < 1.0 and lam > 0.0:
+        if sd_y is None:
+            raise ValueError(SD_Y_WHY)
+        return 2.0 * lam * a, lam * (1.0 - a) / sd_y
+    return 2.0 * lam * a, 0.0
+
+
+def _glmnet_backward(l1, l2, n, sd_y):
+    """``lambda*alpha = l1/2``, ``lambda*(1-alpha) = l2*sd``."""
+    if l2 == 0.0:
+        return {"lambda": 0.5 * l1, "alpha": 1.0}
+    if sd_y is None:
+        raise NotRepresentable(SD_Y_WHY)
+    lam = 0.5 * l1 + l2 * sd_y
+    return {"lambda": lam, "alpha": 0.5 * l1 / lam}
+
+
+def _glmnet_binomial_forward(p, n):
+    """Mean log-loss + lambda*(alpha|b|_1 + (1-alpha)/2 |b|^2): ``l1 = lambda alpha``,
+    ``l2 = lambda (1-alpha)/2``."""
+    lam, a = p["lambda"], p.get("alpha", 1.0)
+    return lam * a, lam * (1.0 - a) / 2.0
+
+
+def _glmnet_binomial_backward(l1, l2, n):
+    lam = l1 + 2.0 * l2
+    return {"lambda": lam, "alpha": l1 / lam if lam > 0 else 1.0}
+
+
+def _glum_glm_forward(p, n):
+    """``1/(2 sum s) * deviance`` is the mean log-loss (binomial deviance = 2 log-loss) or the
+    mean Poisson negative log-likelihood up to a constant: ``l1 = alpha r``,
+    ``l2 = alpha (1-r)/2``."""
+    a, r = p["alpha"], p.get("l1_ratio", 0.0)
+    return a * r, a * (1.0 - r) / 2.0
+
+
+def _glum_glm_backward(l1, l2, n):
+    a = l1 + 2.0 * l2
+    return {"alpha": a, "l1_ratio": l1 / a if a > 0 else 0.0}
+
+
+_MIX_HALF = "l1_ratio = rho/(2 - rho) (rho = 0.5 -> 1/3)"
+_GLUM_NOTE = ("glum.GeneralizedLinearRegressor(alpha, l1_ratio, family={family}) minimizes "
+              "1/(2*sum(s))*deviance + alpha*l1_ratio*||w||_1 + alpha*(1-l1_ratio)/2*||w||^2 "
+              "(glum/_glm.py); {rule}; l1_ratio defaults to 0; P1 = P2 = identity assumed")
 
 _TABLE = [
     Convention(
@@ -144,6 +207,7 @@ _TABLE = [
         forward=_regulab_forward,
         backward=_regulab_backward,
         checks={"l1_ratio": fraction},
+        mixing="l1_ratio = rho",
     ),
     Convention(
         name="regulab-logistic",
@@ -156,6 +220,7 @@ _TABLE = [
         forward=_regulab_forward,
         backward=_regulab_backward,
         checks={"l1_ratio": fraction},
+        mixing="l1_ratio = rho",
     ),
     Convention(
         name="sklearn-lasso",
@@ -198,6 +263,7 @@ _TABLE = [
         backward=_sk_en_back,
         optional=("l1_ratio",),
         checks={"l1_ratio": fraction},
+        mixing=_MIX_HALF,
     ),
     Convention(
         name="sklearn-logistic",
@@ -215,23 +281,92 @@ _TABLE = [
         backward=_logistic_backward,
         optional=("penalty", "l1_ratio"),
         checks={"C": inverse_strength, "penalty": sklearn_penalty, "l1_ratio": fraction_or_none},
+        mixing="l1_ratio = rho/(2 - rho) (rho = 0.5 -> 1/3)",
     ),
     Convention(
         name="glmnet",
         tool="glmnet (R), family='gaussian'",
-        objective="(1/(2n))*||y - b0 - X beta||^2 "
-        "+ lambda*((1-alpha)/2*||beta||_2^2 + alpha*||beta||_1)",
+        objective="(1/(2n))*||y - b0 - X beta||^2 + lambda*alpha*||beta||_1 "
+        "+ lambda*(1-alpha)/(2*sd(y))*||beta||_2^2 (glmnet fits y/sd(y) with penalty "
+        "lambda/sd(y)*((1-alpha)/2*||beta/sd(y)||^2 + alpha*||beta/sd(y)||_1))",
         params=("lambda", "alpha"),
         needs_n=False,
         loss="squared",
-        scale_note="half a mean squared error: l1 = 2*lambda*alpha, l2 = lambda*(1-alpha); "
-        "alpha defaults to 1. glmnet standardizes x by default and, for gaussian, y too "
-        "(1/n variance) before applying lambda, so this holds for x and y passed already "
-        "standardized (or standardize=FALSE with unit-variance y)",
-        forward=_glmnet_fwd,
-        backward=_glmnet_back,
+        scale_note="half a mean squared error after dividing y by sd(y) (1/n variance), which "
+        "glmnet's gaussian family always does: l1 = 2*lambda*alpha, "
+        "l2 = lambda*(1-alpha)/sd(y); alpha defaults to 1 (then sd(y) cancels). x: glmnet "
+        "standardizes it by default (standardize=TRUE), as regulab's commands do",
+        forward=_glmnet_forward,
+        backward=_glmnet_backward,
         optional=("alpha",),
         checks={"alpha": fraction},
+        needs_sd_y=True,
+        mixing="alpha = rho/(rho + 2*sd(y)*(1 - rho)) (sd(y) = 1: rho = 0.5 -> alpha = 1/3)",
+    ),
+    Convention(
+        name="glmnet-binomial",
+        tool="glmnet (R), family='binomial'",
+        objective="-(1/n)*loglik(b0, beta) + lambda*((1-alpha)/2*||beta||_2^2 + alpha*||beta||_1)",
+        params=("lambda", "alpha"),
+        needs_n=False,
+        loss="logistic",
+        scale_note="the mean log-loss itself (no y scaling): l1 = lambda*alpha, "
+        "l2 = lambda*(1-alpha)/2; alpha defaults to 1; x standardized as for gaussian",
+        forward=_glmnet_binomial_forward,
+        backward=_glmnet_binomial_backward,
+        optional=("alpha",),
+        checks={"alpha": fraction},
+        mixing="alpha = rho/(2 - rho) (rho = 0.5 -> 1/3)",
+    ),
+    Convention(
+        name="glum-normal",
+        tool="glum GeneralizedLinearRegressor, family='normal'",
+        objective="1/(2n)*||y - Xw - b||^2 + alpha*l1_ratio*||w||_1 "
+        "+ alpha*(1-l1_ratio)/2*||w||_2^2",
+        params=("alpha", "l1_ratio"),
+        needs_n=False,
+        loss="squared",
+        scale_note=_GLUM_NOTE.format(family="'normal'", rule="half a mean squared error: "
+                                     "l1 = 2*alpha*l1_ratio, l2 = alpha*(1-l1_ratio)"),
+        forward=_glum_fwd,
+        backward=_glum_back,
+        optional=("l1_ratio",),
+        checks={"l1_ratio": fraction},
+        mixing=_MIX_HALF,
+    ),
+    Convention(
+        name="glum-binomial",
+        tool="glum GeneralizedLinearRegressor, family='binomial'",
+        objective="(1/n)*sum_i log(1 + exp(-t_i*(x_i.w + b))) + alpha*l1_ratio*||w||_1 "
+        "+ alpha*(1-l1_ratio)/2*||w||_2^2",
+        params=("alpha", "l1_ratio"),
+        needs_n=False,
+        loss="logistic",
+        scale_note=_GLUM_NOTE.format(family="'binomial'", rule="the deviance is twice the "
+                                     "log-loss, so the mean log-loss: l1 = alpha*l1_ratio, "
+                                     "l2 = alpha*(1-l1_ratio)/2"),
+        forward=_glum_glm_forward,
+        backward=_glum_glm_backward,
+        optional=("l1_ratio",),
+        checks={"l1_ratio": fraction},
+        mixing=_MIX_HALF,
+    ),
+    Convention(
+        name="glum-poisson",
+        tool="glum GeneralizedLinearRegressor, family='poisson'",
+        objective="(1/n)*sum_i (mu_i - y_i*log(mu_i)) + const + alpha*l1_ratio*||w||_1 "
+        "+ alpha*(1-l1_ratio)/2*||w||_2^2, mu_i = exp(x_i.w + b)",
+        params=("alpha", "l1_ratio"),
+        needs_n=False,
+        loss="poisson",
+        scale_note=_GLUM_NOTE.format(family="'poisson'", rule="half the mean deviance is the "
+                                     "mean negative log-likelihood plus a constant: "
+                                     "l1 = alpha*l1_ratio, l2 = alpha*(1-l1_ratio)/2"),
+        forward=_glum_glm_forward,
+        backward=_glum_glm_backward,
+        optional=("l1_ratio",),
+        checks={"l1_ratio": fraction},
+        mixing=_MIX_HALF,
     ),
     Convention(
         name="nielsen-l1",

@@ -24,6 +24,8 @@ logistic, any penalty        proximal Newton on working sets                  kk
 penalty factors or bounds    :mod:`.box`: working-set CD (squared), proximal  duality_gap or
                              Newton (logistic), per-feature thresholds and    kkt (see there)
                              clipping to the bounds
+``groups=`` given, l1 > 0    block coordinate descent on working sets         duality_gap
+                             (:mod:`.group`, group lasso)                     (squared), kkt
 ===========================  ===============================================  ===============
 
 Certificates (``ExactResult.gap``):
@@ -65,6 +67,7 @@ from regulab.solvers import _design_kernels as DK
 from regulab.solvers.checks import check_max_iter, check_start, check_y
 from regulab.solvers.design import Design, as_design
 from regulab.solvers.exact.box import make_box, solve_box_logistic, solve_box_squared
+from regulab.solvers.exact.group import solve_group
 from regulab.solvers.exact.logistic import solve_logistic
 from regulab.solvers.exact.result import ExactResult, zero_result
 from regulab.solvers.exact.squared import (
@@ -83,7 +86,8 @@ SVD_MAX_FLOPS = 3e10
 
 def solve(X, y, *, loss="squared", l1=None, l2=None, penalty=None, fit_intercept=True,
           sample_weight=None, w0=None, b0=None, tol=1e-6, max_iter=10_000, anderson=5,
-          ws_start=10, penalty_factor=None, lower=None, upper=None) -> ExactResult:
+          ws_start=10, penalty_factor=None, lower=None, upper=None,
+          groups=None) -> ExactResult:
     """Minimize ``P(w, b)`` above to ``gap <= tol``; see :class:`ExactResult`.
 
     Parameters
@@ -119,6 +123,10 @@ def solve(X, y, *, loss="squared", l1=None, l2=None, penalty=None, fit_intercept
         Bounds ``lower_j <= w_j <= upper_j``; a penalized feature needs ``lower_j <= 0 <=
         upper_j``. With factors or bounds the problem is solved by :mod:`.box` (its
         certificates there); without them (the default) nothing changes.
+    groups : array of p labels or list of index lists, optional
+        A partition of the features penalized as groups (group lasso, :mod:`.group`):
+        ``l1 * ||w||_1`` becomes ``l1 * sum_g sqrt(|g|) ||w_g||_2`` (dense X only). Not a
+        multinomial model's grouping across classes.
     """
     l1, l2 = _penalty_parts(l1, l2, penalty)
     tol = check_nonneg(tol, "tol")
@@ -133,7 +141,16 @@ def solve(X, y, *, loss="squared", l1=None, l2=None, penalty=None, fit_intercept
     weighted = not bool(np.all(s == s[0]))
     w, b = check_start(w0, b0, p)
     fit_intercept = bool(fit_intercept)
-    if penalty_factor is not None or lower is not None or upper is not None:
+    has_box = penalty_factor is not None or lower is not None or upper is not None
+    if groups is not None and l1 > 0.0:
+        if has_box:
+            raise ValueError("groups= does not combine with penalty_factor=/lower=/upper= "
+                             "(the group lasso has no per-feature factors or bounds here)")
+        if D.is_sparse:
+            raise ValueError("groups= needs a dense X (no group lasso on a sparse X)")
+        return solve_group(D.dense, y, s, groups, name, fit_intercept,
+                           l1, l2, w, b, tol, max_iter, int(ws_start))
+    if has_box:
         box = make_box(l1, l2, penalty_factor, lower, upper, p)
         if name == "logistic":
             check_labels(y)
