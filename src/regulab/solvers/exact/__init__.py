@@ -21,6 +21,9 @@ squared, l1 = 0, l2 > 0      dense: closed form by SVD                        du
                              sparse: coordinate descent
 squared, l1 = l2 = 0         minimum-norm least squares (SVD or LSQR)         kkt
 logistic, any penalty        proximal Newton on working sets                  kkt
+poisson (offset), any        damped proximal Newton on working sets           kkt
+penalty                      (:mod:`.poisson`; Armijo steps: no Lipschitz
+                             constant)
 ===========================  ===============================================  ===============
 
 Certificates (``ExactResult.gap``):
@@ -40,7 +43,8 @@ squares) report ``converged=True`` and their gap (rounding level). Non-convergen
 error: ``converged=False`` with the gap reached (the estimators warn).
 
 The methods live in :mod:`.squared` (centering, gap, direct methods), :mod:`.squared_cd`
-(working-set coordinate descent), :mod:`.newton` (active-set Newton) and :mod:`.logistic`.
+(working-set coordinate descent), :mod:`.newton` (active-set Newton), :mod:`.logistic` and
+:mod:`.poisson` (``loss(y_i, z_i) = exp(z_i + o_i) - y_i (z_i + o_i)``, offset ``o``).
 
 Repeated calls on the same X object (a path, a CV fold) reuse its validated Fortran/CSC copy,
 column statistics, SVD and Gram columns (:class:`regulab.solvers.design.Design`); an in-place
@@ -55,13 +59,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from regulab.core.losses import check_labels, normalized_weights
+from regulab.core.losses import check_counts, check_labels, check_offset, normalized_weights
 from regulab.core.penalties import Penalty
 from regulab.core.validation import check_nonneg
 from regulab.solvers import _design_kernels as DK
 from regulab.solvers.checks import check_max_iter, check_start, check_y
 from regulab.solvers.design import Design, as_design
 from regulab.solvers.exact.logistic import solve_logistic
+from regulab.solvers.exact.poisson import solve_poisson
 from regulab.solvers.exact.result import ExactResult, zero_result
 from regulab.solvers.exact.squared import (
     SquaredProblem,
@@ -79,7 +84,7 @@ SVD_MAX_FLOPS = 3e10
 
 def solve(X, y, *, loss="squared", l1=None, l2=None, penalty=None, fit_intercept=True,
           sample_weight=None, w0=None, b0=None, tol=1e-6, max_iter=10_000, anderson=5,
-          ws_start=10) -> ExactResult:
+          ws_start=10, offset=None) -> ExactResult:
     """Minimize ``P(w, b)`` above to ``gap <= tol``; see :class:`ExactResult`.
 
     Parameters
@@ -88,8 +93,9 @@ def solve(X, y, *, loss="squared", l1=None, l2=None, penalty=None, fit_intercept
         Dense (any order, float32 kept in float32) or sparse (worked on as CSC, never
         densified).
     y : array of shape (n,)
-        Response; labels 0/1 for the logistic loss.
-    loss : {'squared', 'logistic'}
+        Response; labels 0/1 for the logistic loss; values >= 0 (counts or rates) for the
+        Poisson loss.
+    loss : {'squared', 'logistic', 'poisson'}
     l1, l2 : float >= 0, optional
         The penalty ``l1 ||w||_1 + l2 ||w||_2**2`` (each 0 when not given).
     penalty : regulab.core.penalties.Penalty, optional
@@ -106,6 +112,8 @@ def solve(X, y, *, loss="squared", l1=None, l2=None, penalty=None, fit_intercept
         Iterates combined by Anderson extrapolation in CD (0 = off).
     ws_start : int
         The first working-set size.
+    offset : array of shape (n,), optional
+        Poisson loss only: ``o_i`` added to the linear predictor, ``log(exposure_i)``.
     """
     l1, l2 = _penalty_parts(l1, l2, penalty)
     tol = check_nonneg(tol, "tol")
@@ -120,6 +128,11 @@ def solve(X, y, *, loss="squared", l1=None, l2=None, penalty=None, fit_intercept
     weighted = not bool(np.all(s == s[0]))
     w, b = check_start(w0, b0, p)
     fit_intercept = bool(fit_intercept)
+    if offset is not None and name != "poisson":
+        raise ValueError(f"offset is used by the poisson loss only, not by the {name} loss")
+    if name == "poisson":
+        return solve_poisson(D, check_counts(y), s, check_offset(offset, n), fit_intercept, l1,
+                             l2, w, b, tol, max_iter, int(ws_start))
     if name == "logistic":
         check_labels(y)
         return solve_logistic(D, y, s, fit_intercept, l1, l2, w, b, tol, max_iter,
@@ -144,8 +157,8 @@ def _penalty_parts(l1, l2, penalty) -> tuple[float, float]:
 
 def _loss_name(loss):
     name = loss if isinstance(loss, str) else getattr(loss, "name", None)
-    if name not in ("squared", "logistic"):
-        raise ValueError(f"unknown loss {loss!r}; valid choices: squared, logistic")
+    if name not in ("squared", "logistic", "poisson"):
+        raise ValueError(f"unknown loss {loss!r}; valid choices: squared, logistic, poisson")
     return name
 
 
