@@ -25,7 +25,13 @@ import numpy as np
 from scipy import sparse
 
 from regulab.core.certificates import duality_gap_squared
-from regulab.core.losses import SquaredLoss, make_loss, normalized_weights, spectral_norm_sq
+from regulab.core.losses import (
+    PoissonLoss,
+    SquaredLoss,
+    make_loss,
+    normalized_weights,
+    spectral_norm_sq,
+)
 from regulab.core.penalties import ElasticNet, resolve_l1_ratio
 from regulab.core.validation import check_fraction, check_int, check_real
 from regulab.solvers.design import as_design
@@ -33,23 +39,42 @@ from regulab.solvers.exact import solve
 from regulab.solvers.ridge import ridge_svd
 
 
-def lam_max(X, y, *, loss="squared", l1_ratio=1.0, fit_intercept=True, sample_weight=None) -> float:
+def lam_max(X, y, *, loss="squared", l1_ratio=1.0, fit_intercept=True, sample_weight=None,
+            offset=None) -> float:
     """Smallest lam with every coefficient exactly 0; for ``l1_ratio = 0`` (never all 0) the top
-    of the ridge grid, ``100 * d_max`` (see the module docstring)."""
+    of the ridge grid, ``100 * d_max`` (see the module docstring). ``offset``: the Poisson
+    loss's ``log(exposure)`` (the null model, hence the gradient at ``w = 0``, depends on it)."""
     rho = check_fraction(l1_ratio, "l1_ratio")
     if rho == 0.0:
-        return ridge_top(X, loss=loss, fit_intercept=fit_intercept, sample_weight=sample_weight)
-    return ElasticNet(1.0, rho).lam_max(X, y, make_loss(loss), fit_intercept, sample_weight)
+        return ridge_top(X, loss=loss, fit_intercept=fit_intercept, sample_weight=sample_weight,
+                         y=y, offset=offset)
+    options = {"offset": offset} if loss == "poisson" else {}
+    return ElasticNet(1.0, rho).lam_max(X, y, make_loss(loss, **options), fit_intercept,
+                                        sample_weight)
 
 
-def ridge_top(X, *, loss="squared", fit_intercept=True, sample_weight=None) -> float:
+def ridge_top(X, *, loss="squared", fit_intercept=True, sample_weight=None, y=None,
+              offset=None) -> float:
     """``100 * d_max``, ``d_max`` the largest eigenvalue of the curvature of the loss in ``w``
-    (``X^T S X`` centered for the squared loss; a quarter of it for the logistic loss)."""
+    (``X^T S X`` centered for the squared loss; a quarter of it for the logistic loss;
+    ``X^T S M X`` for the Poisson loss, ``M`` the null model's means ``mu_i``, which need ``y``)."""
     s = normalized_weights(X.shape[0], sample_weight)
+    if loss == "poisson":
+        s = s * _poisson_null_mean(y, s, fit_intercept, offset)
+        if fit_intercept and not sparse.issparse(X):
+            X = X - (s / s.sum()) @ X
+        return 100.0 * spectral_norm_sq(X, s)
     if fit_intercept and not sparse.issparse(X):
         X = X - s @ X
     d_max = spectral_norm_sq(X, s) * (0.25 if loss == "logistic" else 1.0)
     return 100.0 * d_max
+
+
+def _poisson_null_mean(y, s, fit_intercept, offset) -> np.ndarray:
+    """``mu_i = exp(b_null + o_i)``: the means of the Poisson null model (``w = 0``)."""
+    o = np.zeros(s.shape[0]) if offset is None else np.asarray(offset, dtype=float).ravel()
+    b = PoissonLoss(offset).null_intercept(y, s) if fit_intercept else 0.0
+    return np.exp(b + o)
 
 
 def default_eps(n_samples: int, n_features: int, l1_ratio: float = 1.0) -> float:
@@ -59,14 +84,15 @@ def default_eps(n_samples: int, n_features: int, l1_ratio: float = 1.0) -> float
 
 
 def lam_grid(X, y, *, loss="squared", l1_ratio=1.0, n_lams=100, eps=None, fit_intercept=True,
-             sample_weight=None) -> np.ndarray:
-    """``n_lams`` lams, geometric and decreasing, from :func:`lam_max` to ``lam_max * eps``."""
+             sample_weight=None, offset=None) -> np.ndarray:
+    """``n_lams`` lams, geometric and decreasing, from :func:`lam_max` to ``lam_max * eps``
+    (``offset``: the Poisson loss's, see :func:`lam_max`)."""
     n_lams = check_int(n_lams, "n_lams", 1)
     n, p = X.shape
     eps = default_eps(n, p, l1_ratio) if eps is None else check_real(
         eps, "eps", low=0.0, high=1.0, low_open=True, high_open=True)
     top = lam_max(X, y, loss=loss, l1_ratio=l1_ratio, fit_intercept=fit_intercept,
-                  sample_weight=sample_weight)
+                  sample_weight=sample_weight, offset=offset)
     if top == 0.0:  # y constant (or X zero): every lam gives w = 0; keep a usable grid
         top = 1.0
     return np.geomspace(top, top * eps, int(n_lams)) if n_lams > 1 else np.array([top])
@@ -110,18 +136,19 @@ def _check_lams(lams) -> np.ndarray:
 
 def regularization_path(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lams=100, eps=None,
                         fit_intercept=True, sample_weight=None, tol=1e-6, max_iter=10_000,
-                        feature_names=None, penalty=None) -> PathResult:
+                        feature_names=None, penalty=None, offset=None) -> PathResult:
     """Solve along a decreasing lam grid, each fit warm-started from the previous one.
 
     The penalty is ``l1_ratio`` (the L1 share rho, default 1) or ``penalty``, a kind name of
     :data:`regulab.core.penalties.KINDS` (``'l1'``, ``'l2'``, ``'elasticnet'`` with ``l1_ratio``
     or its default); both may be given only if they agree. ``lams`` (sorted decreasing here)
     overrides the default grid of :func:`lam_grid`. A pure L2 path on the squared loss with dense
-    X uses one SVD for the whole grid.
+    X uses one SVD for the whole grid. ``offset`` (Poisson loss only) is ``log(exposure)``,
+    added to every linear predictor.
     """
     rho = resolve_l1_ratio(penalty, l1_ratio)
     lams = (lam_grid(X, y, loss=loss, l1_ratio=rho, n_lams=n_lams, eps=eps,
-                     fit_intercept=fit_intercept, sample_weight=sample_weight)
+                     fit_intercept=fit_intercept, sample_weight=sample_weight, offset=offset)
             if lams is None else _check_lams(lams))
     p = X.shape[1]
     coefs = np.zeros((p, lams.size))
@@ -139,10 +166,11 @@ def regularization_path(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lam
     # every call, at the cost of a checksum of X per lam)
     D = as_design(X)
     w0, b0 = None, None
+    options = {} if offset is None else {"offset": offset}
     for k, lam in enumerate(lams):
         res = solve(D, y, loss=loss, l1=lam * rho, l2=lam * (1.0 - rho),
                     fit_intercept=fit_intercept, sample_weight=sample_weight, w0=w0, b0=b0,
-                    tol=tol, max_iter=max_iter)
+                    tol=tol, max_iter=max_iter, **options)
         coefs[:, k], intercepts[k] = res.w, res.intercept
         gaps[k], n_iter[k], converged[k] = res.gap, res.n_iter, res.converged
         criterion = res.criterion
