@@ -30,6 +30,8 @@ from regulab.commands.options import (
     REPORT_HELP,
     Encoding,
     Exclude,
+    Exposure,
+    Family,
     Features,
     Json,
     L1Ratio,
@@ -38,6 +40,7 @@ from regulab.commands.options import (
     Missing,
     NaValues,
     NLams,
+    Offset,
     Penalty,
     ReportOut,
     Seed,
@@ -261,6 +264,9 @@ def fit_cmd(
     features: Features = None,
     exclude: Exclude = None,
     task: Task = "auto",
+    family: Family = "auto",
+    exposure: Exposure = None,
+    offset: Offset = None,
     penalty: Penalty = "l1",
     l1_ratio: L1Ratio = None,
     lam: Annotated[float | None, typer.Option(
@@ -299,7 +305,8 @@ def fit_cmd(
     fit.run(source, data_options(target=target, features=features, task=task, missing=missing,
                                  standardize=standardize, sep=sep, encoding=encoding,
                                  na_values=na_values, max_rows=max_rows, seed=seed,
-                                 exclude=exclude, max_categories=max_categories),
+                                 exclude=exclude, max_categories=max_categories,
+                                 family=family, exposure=exposure, offset=offset),
             penalty=penalty, l1_ratio=l1_ratio, lam=lam, folds=cv, rule=rule, n_lams=n_lams,
             stability=stability, n_pairs=n_pairs, save=save, as_json=as_json, out=out)
 
@@ -333,6 +340,9 @@ def path_cmd(
     features: Features = None,
     exclude: Exclude = None,
     task: Task = "auto",
+    family: Family = "auto",
+    exposure: Exposure = None,
+    offset: Offset = None,
     penalty: Penalty = "l1",
     l1_ratio: L1Ratio = None,
     n_lams: NLams = 100,
@@ -356,7 +366,8 @@ def path_cmd(
     path.run(source, data_options(target=target, features=features, task=task, missing=missing,
                                   standardize=standardize, sep=sep, encoding=encoding,
                                   na_values=na_values, max_rows=max_rows, seed=seed,
-                                  exclude=exclude, max_categories=max_categories),
+                                  exclude=exclude, max_categories=max_categories,
+                                 family=family, exposure=exposure, offset=offset),
              penalty=penalty, l1_ratio=l1_ratio, n_lams=n_lams, folds=cv, as_json=as_json,
              out=out)
 
@@ -368,6 +379,9 @@ def compare_cmd(
     features: Features = None,
     exclude: Exclude = None,
     task: Task = "auto",
+    family: Family = "auto",
+    exposure: Exposure = None,
+    offset: Offset = None,
     cv: Annotated[int, typer.Option("--cv", help="CV folds.")] = 5,
     rule: Annotated[str, typer.Option(
         "--rule", help="min or 1se: how each penalty's lam is chosen (1se, as in fit: the "
@@ -396,7 +410,8 @@ def compare_cmd(
                                      missing=missing, standardize=standardize, sep=sep,
                                      encoding=encoding, na_values=na_values, max_rows=max_rows,
                                      seed=seed, exclude=exclude,
-                                     max_categories=max_categories),
+                                     max_categories=max_categories, family=family,
+                                     exposure=exposure, offset=offset),
                 folds=cv, rule=rule, n_boot=n_boot, n_lams=n_lams, as_json=as_json, out=out)
 
 

@@ -37,6 +37,7 @@ from regulab.commands.common import (
     check_output_dir,
     console,
     emit_json,
+    family_line,
     fit_with_cv,
     fmt,
     input_path,
@@ -57,12 +58,14 @@ LABELS = {k: penalty_label(k, rho) for k, rho in METHODS.items()}
 SHORT = {k: KINDS[k].abbrev for k in METHODS}
 SHORT_LABELS = {k: KINDS[k].short for k in METHODS}
 CALIBRATION_METHOD = ("out-of-fold predictions of the CV at the chosen lam: slope of y on the "
-                      "prediction (least squares; logistic on the log-odds for a binary target)")
+                      "prediction (least squares; logistic on the log-odds for a binary target; "
+                      "Poisson on the log-mean for a count)")
 
 
-def bootstrap_kept_sets(X, y, *, loss, rho, lam, seeds, on_done=None) -> list[set]:
+def bootstrap_kept_sets(X, y, *, loss, rho, lam, seeds, on_done=None, offset=None) -> list[set]:
     """Kept set (indices of non-zero coefficients) of the fit at ``lam`` on each bootstrap
-    resample ``rng(seed).integers(0, n, n)``; resamples with a single class are skipped."""
+    resample ``rng(seed).integers(0, n, n)`` (the Poisson ``offset`` resampled with the rows);
+    resamples with a single class (or, for counts, only zeros) are skipped."""
     from regulab.core.execution import run_tasks
     from regulab.selection.path import regularization_path
 
@@ -72,7 +75,11 @@ def bootstrap_kept_sets(X, y, *, loss, rho, lam, seeds, on_done=None) -> list[se
         idx = np.random.default_rng(seed).integers(0, n, n)
         if loss == "logistic" and np.unique(y[idx]).size < 2:
             return None
-        path = regularization_path(X[idx], y[idx], loss=loss, l1_ratio=rho, lams=[lam])
+        if loss == "poisson" and not np.any(y[idx] > 0):
+            return None
+        options = {} if offset is None else {"offset": offset[idx]}
+        path = regularization_path(X[idx], y[idx], loss=loss, l1_ratio=rho, lams=[lam],
+                                   **options)
         return set(np.flatnonzero(path.coefs[:, 0] != 0.0).tolist())
 
     return [s for s in run_tasks(one, seeds, on_done=on_done) if s is not None]
@@ -100,11 +107,13 @@ def run(source, opts: DataOptions, *, folds=5, rule="1se", n_boot=30, n_lams=100
         for m, rho in METHODS.items():
             fits[m] = fit_with_cv(X, y, loss=loss, rho=rho, folds=folds, rule=rule,
                                   n_lams=n_lams, seed=opts.seed,
-                                  on_fold=bars.callback(f"{SHORT[m]}: {folds}-fold CV", folds))
+                                  on_fold=bars.callback(f"{SHORT[m]}: {folds}-fold CV", folds),
+                                  offset=loaded.offset)
             slopes[m] = calibration_slope_oof(X, y, fits[m])
             sets = bootstrap_kept_sets(X, y, loss=loss, rho=rho, lam=fits[m].lam, seeds=seeds,
                                        on_done=bars.callback(f"{SHORT[m]}: {n_boot} bootstrap "
-                                                             f"resamples", n_boot))
+                                                             f"resamples", n_boot),
+                                       offset=loaded.offset)
             boots[m] = len(sets)
             stab[m] = jaccard_stability(sets) if len(sets) >= 2 else None
     summaries = {m: MethodSummary(cv_error=fits[m].cv_error, cv_se=fits[m].cv_se,
@@ -136,7 +145,7 @@ def run(source, opts: DataOptions, *, folds=5, rule="1se", n_boot=30, n_lams=100
     doc = {
         "command": "compare", "regulab_version": __version__, "source": source_doc(loaded),
         "preparation": preparation_doc(prep), "task": prep.task, "loss": loss,
-        "scoring": ERROR_NAME[loss], "folds": folds, "rule": rule, "n_boot": n_boot,
+        "family": loaded.family_doc(), "scoring": ERROR_NAME[loss], "folds": folds, "rule": rule, "n_boot": n_boot,
         "seed": opts.seed, "n_lams": n_lams, "methods": methods,
         "recommendation": {**rec.as_dict(), "label": LABELS[rec.penalty]},
         "stability_method": (f"mean pairwise Jaccard index of the kept sets over {n_boot} "
@@ -196,6 +205,7 @@ def _print(doc) -> None:
               f"({prep['task']}), {prep['rows']:,} rows x {prep['features']} features; lam by "
               f"{doc['folds']}-fold CV (rule {doc['rule']}), CV {doc['scoring']}",
               highlight=False, soft_wrap=True)
+    con.print(family_line(doc), highlight=False, soft_wrap=True, markup=False)
     for line in prep["steps"]:
         con.print(f"  - {line}", highlight=False, soft_wrap=True, markup=False)
     table = Table(title=f"same CV folds; Jaccard stability of the kept set over {doc['n_boot']} "
@@ -260,7 +270,7 @@ def _write(out, doc, loaded, fits) -> None:
                                            f"{doc['n_boot']} bootstrap resamples; calibration "
                                            f"from the out-of-fold predictions",
                                    columns=METHOD_COLUMNS, rows=method_rows(doc))])
-    terr = {m: training_error(X, y, f.loss, f.path.coefs, f.path.intercepts)
+    terr = {m: training_error(X, y, f.loss, f.path.coefs, f.path.intercepts, f.offset)
             for m, f in fits.items()}
     curves = Section("cv", "Cross-validation curves")
     curves.add_figure(compare_cv_figure(fits, terr, LABELS), out, "compare_cv",
