@@ -20,8 +20,8 @@ Fortran glmnet is not a peer here: the python-glmnet wheel wraps only the gaussi
 (``ElasticNet``) and binomial (``LogitNet``) families, not Poisson.
 
 Cases: (a) dense n=5000, p=200, AR(1) correlation 0.5, 10 true non-zeros;
-       (b) dense n=20000, p=1000, independent, 20 true non-zeros;
-       (c) sparse n=20000, p=5000, density 1e-2 (0/1 indicators), 20 true non-zeros.
+       (b) dense n=10000, p=500, independent, 20 true non-zeros;
+       (c) sparse n=10000, p=1000, density 2e-2 (0/1 indicators), 20 true non-zeros.
 """
 
 from __future__ import annotations
@@ -61,21 +61,21 @@ def case_a(seed=0):
 
 def case_b(seed=0):
     rng = np.random.default_rng(seed)
-    n, p = 20000, 1000
+    n, p = 10000, 500
     X = rng.standard_normal((n, p))
     w = np.zeros(p)
     w[rng.choice(p, 20, replace=False)] = rng.uniform(-0.2, 0.2, 20)
-    return ("b: dense 20000x1000", np.asfortranarray(X), *_counts(X, w, rng))
+    return ("b: dense 10000x500", np.asfortranarray(X), *_counts(X, w, rng))
 
 
 def case_c(seed=0):
     rng = np.random.default_rng(seed)
-    n, p = 20000, 5000
-    X = sparse.random(n, p, density=1e-2, format="csc", random_state=rng,
+    n, p = 10000, 1000
+    X = sparse.random(n, p, density=2e-2, format="csc", random_state=rng,
                       data_rvs=np.ones)
     w = np.zeros(p)
     w[rng.choice(p, 20, replace=False)] = rng.uniform(-0.5, 0.5, 20)
-    return ("c: sparse 20000x5000, density 1e-2", X, *_counts(X, w, rng))
+    return ("c: sparse 10000x1000, density 2e-2", X, *_counts(X, w, rng))
 
 
 def worst_kkt(X, y, o, coefs, intercepts, lams):

@@ -65,6 +65,30 @@ def _glum(X, y, o, l1, l2, fit_intercept=True):
 
 
 @pytest.mark.parametrize("seed", SEEDS)
+def test_loss_value_gradient_and_null_intercept(seed):
+    from scipy.optimize import approx_fprime
+    from scipy.stats import poisson
+
+    from regulab.core.losses import PoissonLoss
+
+    X, y, o = _counts(seed, n=50, p=4)
+    s = np.random.default_rng(seed).uniform(0.5, 2, len(y))
+    loss = PoissonLoss(offset=o)
+    w, b = np.random.default_rng(seed + 10).normal(0, 0.3, 4), 0.2
+    # the negative log-likelihood, less the constant sum s log(y!)
+    nll = -np.sum(s * poisson.logpmf(y, np.exp(X @ w + b + o))) / s.sum()
+    const = np.sum(s * np.array([np.sum(np.log(np.arange(1, k + 1))) for k in y])) / s.sum()
+    assert loss.value(X, y, w, b, s) == pytest.approx(nll - const, rel=1e-12)
+    gw, gb = loss.gradient(X, y, w, b, s)
+    num = approx_fprime(np.append(w, b), lambda v: loss.value(X, y, v[:-1], v[-1], s), 1e-7)
+    np.testing.assert_allclose(np.append(gw, gb), num, rtol=1e-5, atol=1e-7)
+    b0 = loss.null_intercept(y, s)
+    assert loss.gradient(X, y, np.zeros(4), b0, s)[1] == pytest.approx(0.0, abs=1e-12)
+    with pytest.raises(ValueError, match="no global Lipschitz"):
+        loss.lipschitz(X)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("rho", [1.0, 0.5, 0.0])
 def test_matches_glum_with_offset(seed, rho):
     X, y, o = _counts(seed)
