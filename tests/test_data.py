@@ -253,8 +253,13 @@ def test_target_not_binary_and_multiclass(tmp_path):
     df = table()
     msg = error_of(prepare, df, "y", task="binary", source_name="data.csv")
     assert "data.csv" in msg and "'y'" in msg and "30" in msg and "2 distinct" in msg
-    msg = error_of(prepare, df, "color", source_name="data.csv")
-    assert "'color'" in msg and "3 distinct" in msg and "multiclass" in msg
+    prep = prepare(df, "color", source_name="data.csv")  # 3+ text labels: multinomial
+    assert prep.task == "multiclass" and prep.classes == sorted(set(df["color"]))
+    codes = {c: k for k, c in enumerate(prep.classes)}
+    assert np.array_equal(prep.y, df["color"].map(codes).to_numpy(float)[prep.rows])
+    msg = error_of(prepare, df.assign(two=np.where(df["a"] > 0, "p", "q")), "two",
+                   task="multiclass", source_name="data.csv")
+    assert "'two'" in msg and "3 or more labels" in msg and "2 (" in msg
     msg = error_of(prepare, df, "color", task="regression", source_name="data.csv")
     assert "'color'" in msg and "numeric" in msg
     df["label"] = np.where(df["a"] > 0, "yes", "no")

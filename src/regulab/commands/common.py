@@ -9,8 +9,13 @@ names every command imports from here (re-exported from the modules that hold th
 
 Conventions used by every command:
 
-* **Loss.** A regression is fitted on the mean squared error, a binary task on the mean log-loss;
-  the CV error is the held-out mean squared error or mean log-loss.
+* **Family and loss.** ``--family`` (default ``auto``: chosen from the target by
+  :func:`regulab.data.target.target_task`, the choice and its reason printed) picks the loss: a
+  regression (gaussian) is fitted on the mean squared error, a binary task (binomial) on the mean
+  log-loss, a count (poisson) on the mean Poisson negative log-likelihood with the offset
+  ``log(exposure)`` of ``--exposure`` or the ``--offset`` column; the CV error is the held-out
+  mean squared error, mean log-loss or mean Poisson deviance. A multiclass target (multinomial)
+  is routed to :func:`multinomial_fitter`.
 * **lam grid.** :func:`regulab.selection.path.lam_grid` with its defaults: ``n_lams`` values, geometric,
   from the penalty's ``lam_max`` down (for L2, anchored on the spectrum of the design), the same
   grid for the CV folds and the fit on all rows.
@@ -50,7 +55,7 @@ from regulab.core.losses import ERROR_NAME, LOSS_OF_TASK  # noqa: F401  (re-expo
 from regulab.core.penalties import penalty_label, penalty_rho  # noqa: F401
 from regulab.core.validation import InvalidValue
 from regulab.data.errors import DataError  # noqa: F401  (re-exported to commands)
-from regulab.data.messages import show_list
+from regulab.data.messages import show_list, show_row
 from regulab.data.reading import DEFAULT_MAX_ROWS, LoadedTable, load_input
 from regulab.selection.cv import RULES  # noqa: F401  (re-exported to commands)
 
@@ -113,6 +118,20 @@ def check_grouped(grouped: bool, rho: float) -> bool:
     return bool(grouped)
 
 
+def check_family_extras(loss: str, grouped=False, unpenalized=None, penalty_factor=None,
+                        nonnegative=False, adaptive=False) -> None:
+    """The Poisson solver has no groups, per-feature factors or bounds: refuse them in one line
+    before any work."""
+    given = [flag for flag, on in (("--grouped", grouped), ("--unpenalized", unpenalized),
+                                   ("--penalty-factor", penalty_factor),
+                                   ("--nonnegative", nonnegative), ("--adaptive", adaptive))
+             if on]
+    if loss == "poisson" and given:
+        raise OptionError(f"the poisson family takes no {', '.join(given)} (its solver has no "
+                          "groups, per-feature factors or bounds); leave them out or choose "
+                          "another --family")
+
+
 def check_grouped_box(grouped: bool, box) -> None:
     """``--grouped`` has no per-feature factors or bounds (the group solver takes neither)."""
     if grouped and box:
@@ -139,6 +158,9 @@ class DataOptions:
     seed: int = 0
     exclude: list | None = None
     max_categories: int | None = None   # None: prepare()'s default
+    family: str = "auto"
+    exposure: str | None = None         # a column > 0; its log is the Poisson offset
+    offset: str | None = None           # a column used as the Poisson offset as it is
 
 
 @dataclass
@@ -148,6 +170,23 @@ class Loaded:
     table: LoadedTable
     prep: object            # regulab.data.prepare.Prepared
     path: Path | None       # the input file (None for a built-in dataset)
+    offset: object = None   # np.ndarray: the Poisson offset per prepared row, or None
+    offset_doc: dict | None = None  # where the offset came from (column, exposure or offset)
+    family_reason: str = ""  # why the family, beyond the target's line (e.g. --exposure given)
+
+    @property
+    def family(self) -> str:
+        """glmnet's name of the fitted family: gaussian, binomial, poisson or multinomial."""
+        from regulab.data.target import FAMILY_OF_TASK
+
+        return FAMILY_OF_TASK[self.prep.task]
+
+    def family_doc(self) -> dict:
+        """The family, the loss and why (the target's line of the preparation report)."""
+        why = next((x for x in self.prep.report if x.startswith("target ")), "")
+        why = f"{self.family_reason}; {why}" if self.family_reason else why
+        return {"family": self.family, "loss": self.loss, "why": why,
+                "offset": self.offset_doc}
 
     @property
     def name(self) -> str:
@@ -171,11 +210,36 @@ def input_path(source) -> Path | None:
     return p if p.exists() else None
 
 
+FAMILIES = ("auto", "gaussian", "binomial", "poisson", "multinomial")
+
+
+def resolve_task(opts: DataOptions) -> str:
+    """The task ``prepare`` is asked for, from ``--family`` and ``--task`` (they must agree when
+    both are given); an exposure or offset column makes ``auto`` mean poisson."""
+    from regulab.data.target import FAMILY_OF_TASK, TASK_OF_FAMILY
+
+    family = check_choice(opts.family, FAMILIES, "--family")
+    task = check_choice(opts.task, ("auto", "regression", "binary"), "--task")
+    if opts.exposure is not None and opts.offset is not None:
+        raise OptionError("give --exposure (a column > 0, its log is taken) or --offset (a "
+                          "column used as it is), not both")
+    with_offset = opts.exposure is not None or opts.offset is not None
+    if family == "auto":
+        return "count" if with_offset and task == "auto" else task
+    if task != "auto" and TASK_OF_FAMILY[family] != task:
+        raise OptionError(f"--family {family} and --task {task} disagree ({task} is family "
+                          f"{FAMILY_OF_TASK[task]}); give one of them")
+    if with_offset and family != "poisson":
+        flag = "--exposure" if opts.exposure is not None else "--offset"
+        raise OptionError(f"{flag} is used by --family poisson only, not by {family}")
+    return TASK_OF_FAMILY[family]
+
+
 def load(source, opts: DataOptions) -> Loaded:
     """Read ``source`` (file or built-in name) and prepare it; DataError with one line if not."""
     from regulab.data.prepare import prepare
 
-    check_choice(opts.task, ("auto", "regression", "binary"), "--task")
+    task = resolve_task(opts)
     check_choice(opts.missing, ("drop", "mean", "error"), "--missing")
     if opts.max_rows is not None:
         check_int(opts.max_rows, "--max-rows", 1)
@@ -190,13 +254,72 @@ def load(source, opts: DataOptions) -> Loaded:
         cols = [str(c) for c in table.frame.columns]
         raise OptionError(f"{table.name}: --target is required: name the column to predict "
                           f"(the columns are {show_list(cols, 8)})")
-    prep = prepare(table.frame, target, features=opts.features, exclude=opts.exclude,
-                   task=opts.task, missing=opts.missing, standardize=opts.standardize,
+    column = opts.exposure if opts.exposure is not None else opts.offset
+    exclude = opts.exclude
+    if column is not None:
+        check_offset_column(table, column, target)
+        exclude = [*(exclude or []), column]
+    prep = prepare(table.frame, target, features=opts.features, exclude=exclude,
+                   task=task, missing=opts.missing, standardize=opts.standardize,
                    source_name=table.name, **categories)
     from regulab.core.memory import guard_path
 
     guard_path(prep.X, loss="logistic" if prep.task == "binary" else "squared")
-    return Loaded(table, prep, path)
+    loaded = Loaded(table, prep, path)
+    if column is not None:
+        loaded.offset = offset_values(table, prep, column, opts.exposure is not None)
+        kind = "exposure" if opts.exposure is not None else "offset"
+        loaded.offset_doc = {"column": column, "kind": kind}
+        if opts.family == "auto":
+            loaded.family_reason = f"--{kind} {column} given with --family auto"
+    if prep.task == "multiclass":
+        multinomial_fitter()  # refuses in one line until the multinomial fit is in this build
+    return loaded
+
+
+def check_offset_column(table, column: str, target: str) -> None:
+    """The exposure/offset column exists and is not the target."""
+    cols = [str(c) for c in table.frame.columns]
+    if column not in cols:
+        raise OptionError(f"{table.name}: no column {column!r} for the exposure/offset (the "
+                          f"columns are {show_list(cols, 8)})")
+    if column == target:
+        raise OptionError(f"{table.name}: the exposure/offset column {column!r} is the target")
+
+
+def offset_values(table, prep, column: str, exposure: bool):
+    """The offset per prepared row: ``log(exposure)`` (every exposure > 0) or the column itself
+    (finite); DataError naming the rows otherwise."""
+    import numpy as np
+    import pandas as pd
+
+    raw = pd.to_numeric(table.frame[column].iloc[prep.rows], errors="coerce").to_numpy(float)
+    what = f"{table.name}: {'exposure' if exposure else 'offset'} column {column!r}"
+    bad = ~np.isfinite(raw)
+    if bad.any():
+        raise DataError(f"{what} is missing or not a number in {int(bad.sum()):,} of the "
+                        f"{raw.size:,} rows fitted (first: {show_row(prep.rows[bad][0])})")
+    if not exposure:
+        return raw
+    bad = raw <= 0
+    if bad.any():
+        raise DataError(f"{what} must be > 0 (its log is the offset): {int(bad.sum()):,} of the "
+                        f"{raw.size:,} rows fitted are <= 0 (first: "
+                        f"{show_row(prep.rows[bad][0])}, value {raw[bad][0]:g})")
+    return np.log(raw)
+
+
+def multinomial_fitter():
+    """The fit of the multinomial family: ``regulab.selection.multinomial.fit_multinomial``
+    where this build has it (the multinomial solver comes from its own branch), else an
+    OptionError in one line. The commands that fit a multiclass target call it."""
+    try:
+        from regulab.selection.multinomial import fit_multinomial
+    except ImportError:
+        raise OptionError("family multinomial is not available in this build (a target with "
+                          "3 or more labels); fit one label against the rest with a 0/1 "
+                          "target and --family binomial") from None
+    return fit_multinomial
 
 
 def check_folds(loaded: Loaded, folds: int) -> int:
@@ -211,6 +334,15 @@ def check_folds(loaded: Loaded, folds: int) -> int:
 
 
 # ----------------------------------------------------------------------------- documents
+
+def family_line(doc) -> str:
+    """``family: poisson (why)`` and the offset column, as printed by fit, path and compare."""
+    fam = doc["family"]
+    off = fam["offset"]
+    extra = (f"; offset = log({off['column']!r})" if off and off["kind"] == "exposure" else
+             f"; offset = {off['column']!r}" if off else "")
+    return f"family: {fam['family']} ({fam['why']}){extra}"
+
 
 def source_doc(loaded: Loaded) -> dict:
     """Where the table came from, as written to ``--json`` and ``results.json``."""

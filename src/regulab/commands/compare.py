@@ -35,6 +35,7 @@ from regulab.commands.common import (
     calibration_slope_oof,
     check_choice,
     check_grouped,
+    check_family_extras,
     check_grouped_box,
     column_verdicts,
     check_folds,
@@ -42,6 +43,7 @@ from regulab.commands.common import (
     check_output_dir,
     console,
     emit_json,
+    family_line,
     fit_with_cv,
     fmt,
     input_path,
@@ -65,13 +67,15 @@ SHORT = {k: KINDS[k].abbrev for k in METHODS}
 SHORT_LABELS = {k: KINDS[k].short for k in METHODS}
 RELAXED_SHORT = "relaxed L1"
 CALIBRATION_METHOD = ("out-of-fold predictions of the CV at the chosen lam: slope of y on the "
-                      "prediction (least squares; logistic on the log-odds for a binary target)")
+                      "prediction (least squares; logistic on the log-odds for a binary target; "
+                      "Poisson on the log-mean for a count)")
 
 
 def bootstrap_kept_sets(X, y, *, loss, rho, lam, seeds, on_done=None, box=None,
-                        groups=None) -> list[set]:
+                        groups=None, offset=None) -> list[set]:
     """Kept set (indices of non-zero coefficients) of the fit at ``lam`` on each bootstrap
-    resample ``rng(seed).integers(0, n, n)``; resamples with a single class are skipped."""
+    resample ``rng(seed).integers(0, n, n)`` (the Poisson ``offset`` resampled with the rows);
+    resamples with a single class (or, for counts, only zeros) are skipped."""
     from regulab.core.execution import run_tasks
     from regulab.selection.path import regularization_path
 
@@ -81,8 +85,11 @@ def bootstrap_kept_sets(X, y, *, loss, rho, lam, seeds, on_done=None, box=None,
         idx = np.random.default_rng(seed).integers(0, n, n)
         if loss == "logistic" and np.unique(y[idx]).size < 2:
             return None
+        if loss == "poisson" and not np.any(y[idx] > 0):
+            return None
+        options = {} if offset is None else {"offset": offset[idx]}
         path = regularization_path(X[idx], y[idx], loss=loss, l1_ratio=rho, lams=[lam],
-                                   groups=groups, **(box or {}))
+                                   groups=groups, **(box or {}), **options)
         return set(np.flatnonzero(path.coefs[:, 0] != 0.0).tolist())
 
     return [s for s in run_tasks(one, seeds, on_done=on_done) if s is not None]
@@ -106,6 +113,7 @@ def run(source, opts: DataOptions, *, folds=5, rule="1se", n_boot=30, n_lams=100
     grouped = check_grouped(grouped, 1.0)
     check_output_dir(out, [input_path(source)], ["index.html", "results.json"])
     loaded = load(source, opts)
+    check_family_extras(loaded.loss, grouped, unpenalized, penalty_factor, nonnegative)
     folds = check_folds(loaded, folds)
     prep = loaded.prep
     X, y, names, loss = prep.X, prep.y, prep.feature_names, loaded.loss
@@ -121,15 +129,15 @@ def run(source, opts: DataOptions, *, folds=5, rule="1se", n_boot=30, n_lams=100
             fits[m] = fit_with_cv(X, y, loss=loss, rho=rho, folds=folds, rule=rule,
                                   n_lams=n_lams, seed=opts.seed,
                                   on_fold=bars.callback(f"{SHORT[m]}: {folds}-fold CV", folds),
-                                  box=box, groups=groups)
+                                  box=box, groups=groups, offset=loaded.offset)
             slopes[m] = calibration_slope_oof(X, y, fits[m])
             sets = bootstrap_kept_sets(X, y, loss=loss, rho=rho, lam=fits[m].lam, seeds=seeds,
                                        on_done=bars.callback(f"{SHORT[m]}: {n_boot} bootstrap "
                                                              f"resamples", n_boot),
-                                       box=box, groups=groups)
+                                       box=box, groups=groups, offset=loaded.offset)
             boots[m] = len(sets)
             stab[m] = jaccard_stability(sets) if len(sets) >= 2 else None
-        relaxed = None if box else _relaxed(
+        relaxed = None if (box or loss == "poisson") else _relaxed(
             X, y, loss=loss, folds=folds, rule=rule, seed=opts.seed, lams=fits["l1"].cv.lams,
             seeds=seeds, bars=bars, n_boot=n_boot)
     summaries = {m: MethodSummary(cv_error=fits[m].cv_error, cv_se=fits[m].cv_se,
@@ -162,7 +170,8 @@ def run(source, opts: DataOptions, *, folds=5, rule="1se", n_boot=30, n_lams=100
     doc = {
         "command": "compare", "regulab_version": __version__, "source": source_doc(loaded),
         "preparation": preparation_doc(prep), "task": prep.task, "loss": loss,
-        "scoring": ERROR_NAME[loss], "folds": folds, "rule": rule, "n_boot": n_boot,
+        "family": loaded.family_doc(), "scoring": ERROR_NAME[loss], "folds": folds,
+        "rule": rule, "n_boot": n_boot,
         "seed": opts.seed, "n_lams": n_lams, "methods": methods, "grouped": grouped,
         "per_feature_penalty": describe(box, names),
         "relaxed": None if relaxed is None else {
@@ -213,6 +222,8 @@ def _relaxed_why(doc) -> str:
     """How the relaxed lasso row was measured, or why there is none."""
     if doc.get("relaxed"):
         return doc["relaxed"]["why"]
+    if doc.get("loss") == "poisson":
+        return "left out: the relaxed lasso's refit is for the squared and logistic losses"
     return ("left out: per-feature factors or bounds were given, and the relaxed lasso's "
             "unpenalized refit has none")
 
@@ -276,6 +287,7 @@ def _print(doc) -> None:
               f"({prep['task']}), {prep['rows']:,} rows x {prep['features']} features; lam by "
               f"{doc['folds']}-fold CV (rule {doc['rule']}), CV {doc['scoring']}",
               highlight=False, soft_wrap=True)
+    con.print(family_line(doc), highlight=False, soft_wrap=True, markup=False)
     for line in prep["steps"]:
         con.print(f"  - {line}", highlight=False, soft_wrap=True, markup=False)
     table = Table(title=f"same CV folds; Jaccard stability of the kept set over {doc['n_boot']} "
@@ -347,7 +359,7 @@ def _write(out, doc, loaded, fits) -> None:
                                            f"{doc['n_boot']} bootstrap resamples; calibration "
                                            f"from the out-of-fold predictions",
                                    columns=METHOD_COLUMNS, rows=method_rows(doc))])
-    terr = {m: training_error(X, y, f.loss, f.path.coefs, f.path.intercepts)
+    terr = {m: training_error(X, y, f.loss, f.path.coefs, f.path.intercepts, f.offset)
             for m, f in fits.items()}
     curves = Section("cv", "Cross-validation curves")
     curves.add_figure(compare_cv_figure(fits, terr, LABELS), out, "compare_cv",

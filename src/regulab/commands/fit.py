@@ -22,6 +22,7 @@ from regulab.commands.common import (
     OptionError,
     check_choice,
     check_grouped,
+    check_family_extras,
     check_grouped_box,
     column_verdicts,
     check_float,
@@ -30,6 +31,7 @@ from regulab.commands.common import (
     check_output_dir,
     check_output_file,
     console,
+    family_line,
     emit_json,
     fit_at_lam,
     fit_with_cv,
@@ -73,6 +75,11 @@ def run(source, opts: DataOptions, *, penalty="l1", l1_ratio=None, lam=None, fol
     check_output_file(save, "--save", inputs)
     check_output_dir(out, inputs, ["index.html", "results.json"])
     loaded = load(source, opts)
+    check_family_extras(loaded.loss, grouped, unpenalized, penalty_factor, nonnegative,
+                        adaptive)
+    if stability and loaded.offset is not None:
+        raise OptionError("--stability refits on half-samples without the exposure/offset "
+                          "column; leave out --stability or --exposure/--offset")
     folds = check_folds(loaded, DEFAULT_FOLDS if folds is None else folds)
     box = box_options(loaded.prep, unpenalized=split_list(unpenalized),
                       factor_file=penalty_factor, nonnegative=nonnegative, adaptive=adaptive,
@@ -116,15 +123,15 @@ def _fit(loaded, *, penalty, rho, lam, folds, rule, n_lams, stability, n_pairs, 
          groups=None):
     """The fit (lam by CV, or the given lam with its CV error) and, with ``--stability``, the
     selection frequencies; progress bars on a terminal."""
-    X, y, loss = loaded.prep.X, loaded.prep.y, loaded.loss
+    X, y, loss, o = loaded.prep.X, loaded.prep.y, loaded.loss, loaded.offset
     with Bars() as bars:
         cb = bars.callback(f"{folds}-fold CV ({penalty})", folds)
         if lam is None:
             fit = fit_with_cv(X, y, loss=loss, rho=rho, folds=folds, rule=rule, n_lams=n_lams,
-                              seed=seed, on_fold=cb, box=box, groups=groups)
+                              seed=seed, on_fold=cb, box=box, groups=groups, offset=o)
         else:
             fit = fit_at_lam(X, y, loss=loss, rho=rho, lam=lam, folds=folds, seed=seed,
-                             on_fold=cb, box=box, groups=groups)
+                             on_fold=cb, box=box, groups=groups, offset=o)
         stab = None
         if stability:
             stab = _stability(X, y, loss, rho, fit, n_lams, n_pairs, seed,
@@ -175,7 +182,7 @@ def _document(loaded, fit, model, stab, penalty) -> dict:
     return {
         "command": "fit", "regulab_version": __version__, "source": source_doc(loaded),
         "preparation": preparation_doc(prep), "task": prep.task, "loss": loss,
-        "penalty": penalty, "l1_ratio": rho, "lam": fit.lam, "lam_choice": fit.lam_choice(),
+        "family": loaded.family_doc(), "penalty": penalty, "l1_ratio": rho, "lam": fit.lam, "lam_choice": fit.lam_choice(),
         "cv_error": fit.cv_error, "cv_se": fit.cv_se, "scoring": ERROR_NAME[loss],
         "intercept": intercept, "intercept_standardized": fit.intercept,
         "n_features": len(names), "n_kept": fit.n_kept, "grouped": fit.groups is not None,
@@ -226,6 +233,7 @@ def headline(doc) -> str:
 def _print(doc, loaded, fit) -> None:
     con = console()
     con.print(f"[bold]regulab fit[/] {headline(doc)}", highlight=False, soft_wrap=True)
+    con.print(family_line(doc), highlight=False, soft_wrap=True, markup=False)
     con.print("[bold]Preparation[/]")
     for line in doc["preparation"]["steps"]:
         con.print(f"  - {line}", highlight=False, soft_wrap=True, markup=False)
@@ -345,7 +353,8 @@ def _result_section(out, doc, loaded, fit, label):
                                  f"indicators are kept or dropped together): "
                                  f"{verdict_line(doc['columns'])}.")
     if fit.how == "cv":
-        terr = training_error(prep.X, prep.y, fit.loss, fit.path.coefs, fit.path.intercepts)
+        terr = training_error(prep.X, prep.y, fit.loss, fit.path.coefs, fit.path.intercepts,
+                              fit.offset)
         fig, _ = path_and_cv_figure(fit, names, train_error=terr, truth=truth,
                                     title=f"{label} on {loaded.name}")
         result.add_figure(fig, out, "fit_path_cv",
@@ -357,13 +366,14 @@ def _result_section(out, doc, loaded, fit, label):
                           + f". Right: {fit.folds}-fold CV error (mean ± 1 SE) and training "
                           f"error per lam. The fit uses lam_{fit.rule} = {fmt(fit.lam)}.")
         return result
-    grid = grid_for(prep.X, prep.y, fit.loss, fit.rho, 50, fit.groups)
+    grid = grid_for(prep.X, prep.y, fit.loss, fit.rho, 50, groups=fit.groups, offset=fit.offset)
     marks = None
     if fit.lam > 0:  # lam = 0 has no place on a log axis
         grid = np.unique(np.append(grid, fit.lam))[::-1]
         marks = {f"--lam {fit.lam:.3g}": (fit.lam, "#e08a00", "-")}
     path = regularization_path(prep.X, prep.y, loss=fit.loss, l1_ratio=fit.rho, lams=grid,
-                               groups=fit.groups)
+                               groups=fit.groups,
+                               **({} if fit.offset is None else {"offset": fit.offset}))
     fig, _ = path_figure(grid, path.coefs, names, truth=truth, marks=marks,
                          title=f"{label} on {loaded.name}")
     result.add_figure(fig, out, "fit_path",

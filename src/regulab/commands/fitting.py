@@ -2,7 +2,8 @@
 the fit on all rows with lam by K-fold CV (or given), out-of-fold predictions and their
 calibration slope, the training error along the path, and the kept set against a known truth.
 
-Every fit minimizes regulab's objective, the mean loss (squared error or log-loss) plus
+Every fit minimizes regulab's objective, the mean loss (squared error, log-loss or Poisson
+negative log-likelihood with the offset ``log(exposure)``) plus
 ``lam * (l1_ratio * sum|w_j| + (1 - l1_ratio) * sum w_j**2)`` on the standardized features, the
 intercept unpenalized (README, "The objective, and other tools' lambdas"), with
 ``l1_ratio`` 1 for L1, 0 for L2.
@@ -19,13 +20,20 @@ from regulab.commands.output import fmt, pm
 from regulab.core.losses import ERROR_NAME
 
 
-def grid_for(X, y, loss: str, rho: float, n_lams: int, box=None, groups=None) -> np.ndarray:
+def grid_for(X, y, loss: str, rho: float, n_lams: int, box=None, groups=None,
+             offset=None) -> np.ndarray:
     """The lam grid of every command: :func:`regulab.selection.path.lam_grid` with its defaults
     (``box``: per-feature factors and bounds, :mod:`regulab.commands.factors`; ``groups``: the
-    group lasso's, ``--grouped``)."""
+    group lasso's, ``--grouped``; ``offset``: the Poisson loss's)."""
     from regulab.selection.path import lam_grid
 
-    return lam_grid(X, y, loss=loss, l1_ratio=rho, n_lams=n_lams, groups=groups, **(box or {}))
+    return lam_grid(X, y, loss=loss, l1_ratio=rho, n_lams=n_lams, groups=groups,
+                    **(box or {}), **_offset(offset))
+
+
+def _offset(offset) -> dict:
+    """``{'offset': offset}`` for the Poisson calls, nothing otherwise."""
+    return {} if offset is None else {"offset": offset}
 
 
 @dataclass
@@ -46,6 +54,7 @@ class Fit:
     seed: int = 0
     box: dict | None = None        # per-feature factors and bounds (None: the default problem)
     groups: list | None = None     # each feature's source column when --grouped, else None
+    offset: np.ndarray | None = None  # the Poisson offset of the rows fitted
 
     @property
     def n_kept(self) -> int:
@@ -111,33 +120,36 @@ class Fit:
 
 
 def fit_with_cv(X, y, *, loss, rho, folds, rule, n_lams, seed, lams=None, on_fold=None,
-                box=None, groups=None) -> Fit:
+                box=None, groups=None, offset=None) -> Fit:
     """Fit on all rows at the lam that ``folds``-fold CV chooses by ``rule`` (``min`` or ``1se``)
     over ``lams`` (default: :func:`grid_for` with ``n_lams`` values). ``groups``: each
-    feature's source column, penalized as groups (``--grouped``, group lasso)."""
+    feature's source column, penalized as groups (``--grouped``, group lasso); ``offset``: the
+    Poisson loss's ``log(exposure)`` per row."""
     from regulab.selection.cv import fit_cv
 
-    grid = grid_for(X, y, loss, rho, n_lams, box, groups) if lams is None else lams
+    grid = (grid_for(X, y, loss, rho, n_lams, box=box, groups=groups, offset=offset)
+            if lams is None else lams)
     res = fit_cv(X, y, loss=loss, l1_ratio=rho, rule=rule, lams=grid, cv=folds, seed=seed,
-                 on_fold=on_fold, groups=groups, **(box or {}))
+                 on_fold=on_fold, groups=groups, **(box or {}), **_offset(offset))
     return Fit(coef=res.coef, intercept=res.intercept, lam=res.lam, rho=rho, loss=loss, how="cv",
                rule=rule, folds=folds, cv=res.cv, index=res.index, path=res.path, seed=seed,
-               box=box or None, groups=groups)
+               box=box or None, groups=groups, offset=offset)
 
 
 def fit_at_lam(X, y, *, loss, rho, lam, folds, seed, on_fold=None, box=None,
-               groups=None) -> Fit:
+               groups=None, offset=None) -> Fit:
     """Fit at a given lam; its CV error is measured at that lam with ``folds`` folds."""
     from regulab.selection.cv import cross_validate_path
     from regulab.selection.path import regularization_path
 
     cvres = cross_validate_path(X, y, loss=loss, l1_ratio=rho, lams=[lam], cv=folds, seed=seed,
-                                on_fold=on_fold, groups=groups, **(box or {}))
+                                on_fold=on_fold, groups=groups, **(box or {}),
+                                **_offset(offset))
     path = regularization_path(X, y, loss=loss, l1_ratio=rho, lams=[lam], groups=groups,
-                               **(box or {}))
+                               **(box or {}), **_offset(offset))
     return Fit(coef=path.coefs[:, 0].copy(), intercept=float(path.intercepts[0]), lam=float(lam),
                rho=rho, loss=loss, how="given", rule=None, folds=folds, cv=cvres, index=0,
-               path=None, seed=seed, box=box or None, groups=groups)
+               path=None, seed=seed, box=box or None, groups=groups, offset=offset)
 
 
 def column_verdicts(prep, coef) -> list[dict]:
@@ -169,9 +181,9 @@ def cv_folds(n: int, y, loss: str, folds: int, seed: int, n_repeats: int = 1):
 
 
 def out_of_fold(X, y, fit: Fit) -> np.ndarray | None:
-    """Out-of-fold linear predictions at the chosen lam: every row predicted by the fold model
-    that did not see it. None if the folds cannot be rebuilt exactly (checked against the
-    stored fold errors)."""
+    """Out-of-fold linear predictions at the chosen lam (the offset included): every row
+    predicted by the fold model that did not see it. None if the folds cannot be rebuilt
+    exactly (checked against the stored fold errors)."""
     from regulab.selection.cv import held_out_error
 
     cv = fit.cv
@@ -184,6 +196,8 @@ def out_of_fold(X, y, fit: Fit) -> np.ndarray | None:
     k = fit.index
     for f, (_, test) in enumerate(folds):
         zf = X[test] @ cv.fold_coefs[f][:, k] + cv.fold_intercepts[f, k]
+        if fit.offset is not None:
+            zf = zf + fit.offset[test]
         err = held_out_error(fit.loss, cv.scoring, y[test], zf[:, None])[0]
         if not np.isclose(err, cv.fold_errors[f, k], rtol=1e-8, atol=1e-12):
             return None
@@ -203,16 +217,30 @@ def calibration_slope_oof(X, y, fit: Fit) -> float | None:
     z = out_of_fold(X, y, fit)
     if z is None:
         return None
-    slope = (calibration_slope(y, z) if fit.loss == "squared"
-             else logistic_calibration_slope(y, z))
+    if fit.loss == "poisson":
+        slope = _poisson_calibration_slope(y, z)
+    else:
+        slope = (calibration_slope(y, z) if fit.loss == "squared"
+                 else logistic_calibration_slope(y, z))
     return None if not math.isfinite(slope) else float(slope)
 
 
-def training_error(X, y, loss: str, coefs, intercepts) -> np.ndarray:
+def _poisson_calibration_slope(y, z) -> float:
+    """Slope ``c`` of the unpenalized Poisson model ``log E[y] = a + c z`` (the GLM calibration
+    slope of the predicted log-means ``z``)."""
+    from regulab.solvers.exact import solve
+
+    res = solve(np.asarray(z, dtype=float)[:, None], y, loss="poisson", tol=1e-8)
+    return float(res.w[0]) if res.converged else float("nan")
+
+
+def training_error(X, y, loss: str, coefs, intercepts, offset=None) -> np.ndarray:
     """Error on the rows the path was fitted on, per lam (for the CV-curve figure)."""
     from regulab.selection.cv import SCORINGS, held_out_error
 
     z = np.asarray(X @ coefs) + np.asarray(intercepts)[None, :]
+    if offset is not None:
+        z = z + np.asarray(offset)[:, None]
     return held_out_error(loss, SCORINGS[loss][0], y, z)
 
 

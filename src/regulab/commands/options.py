@@ -39,6 +39,16 @@ MaxCategories = Annotated[int, typer.Option(
 Task = Annotated[str, typer.Option(
     "--task", help="auto, regression or binary (auto: 2 distinct values = binary, more numbers "
     "= regression).")]
+Family = Annotated[str, typer.Option(
+    "--family", help="auto, gaussian, binomial, poisson or multinomial (auto: 2 values = "
+    "binomial; whole numbers >= 0 with a 0 and 3+ values = poisson; other numbers = gaussian; "
+    "3+ text labels = multinomial; the choice is printed).")]
+Exposure = Annotated[str | None, typer.Option(
+    "--exposure", help="Poisson: a column > 0 (time at risk, population); its log is the "
+    "offset, so the model fits the rate per unit of it.", show_default=False)]
+Offset = Annotated[str | None, typer.Option(
+    "--offset", help="Poisson: a column added to the linear predictor as it is (glmnet's "
+    "offset).", show_default=False)]
 Missing = Annotated[str, typer.Option(
     "--missing", help="Missing feature values: drop the row, fill the training mean, or error.")]
 Standardize = Annotated[bool, typer.Option(
@@ -85,7 +95,8 @@ ReportOut = Annotated[Path | None, typer.Option(
 
 
 def data_options(*, target, features, task, missing, standardize, sep, encoding, na_values,
-                 max_rows, seed, exclude=None, max_categories=DEFAULT_MAX_CATEGORIES):
+                 max_rows, seed, exclude=None, max_categories=DEFAULT_MAX_CATEGORIES,
+                 family="auto", exposure=None, offset=None):
     """The shared data options as :class:`regulab.commands.common.DataOptions` (the
     comma-separated lists split)."""
     from regulab.commands.common import DataOptions, split_list
@@ -93,4 +104,5 @@ def data_options(*, target, features, task, missing, standardize, sep, encoding,
     return DataOptions(target=target, features=split_list(features), task=task, missing=missing,
                        standardize=standardize, sep=sep, encoding=encoding,
                        na_values=split_list(na_values), max_rows=max_rows, seed=seed,
-                       exclude=split_list(exclude), max_categories=max_categories)
+                       exclude=split_list(exclude), max_categories=max_categories,
+                       family=family, exposure=exposure, offset=offset)

@@ -21,12 +21,14 @@ from regulab.commands.common import (
     DataOptions,
     check_folds,
     check_grouped,
+    check_family_extras,
     check_grouped_box,
     column_verdicts,
     check_int,
     check_output_dir,
     console,
     emit_json,
+    family_line,
     fit_with_cv,
     fmt,
     input_path,
@@ -58,6 +60,8 @@ def run(source, opts: DataOptions, *, penalty="l1", l1_ratio=None, n_lams=100, f
     n_lams = check_int(n_lams, "--n-lams", 3)
     check_output_dir(out, [input_path(source)], ["index.html", "results.json", "path.csv"])
     loaded = load(source, opts)
+    check_family_extras(loaded.loss, grouped, unpenalized, penalty_factor, nonnegative,
+                        adaptive)
     folds = check_folds(loaded, folds)
     prep = loaded.prep
     X, y, names, loss = prep.X, prep.y, prep.feature_names, loaded.loss
@@ -67,16 +71,17 @@ def run(source, opts: DataOptions, *, penalty="l1", l1_ratio=None, n_lams=100, f
     with Bars() as bars:
         fit = fit_with_cv(X, y, loss=loss, rho=rho, folds=folds, rule="1se", n_lams=n_lams,
                           seed=opts.seed, on_fold=bars.callback(f"{folds}-fold CV", folds),
-                          box=box, groups=prep.groups if grouped else None)
+                          box=box, groups=prep.groups if grouped else None,
+                          offset=loaded.offset)
     cv, path = fit.cv, fit.path
-    terr = training_error(X, y, loss, path.coefs, path.intercepts)
+    terr = training_error(X, y, loss, path.coefs, path.intercepts, loaded.offset)
     nnz = path.nnz
     entry = _entries(cv.lams, path.coefs, names)
     shown = _shown(cv)
     doc = {
         "command": "path", "regulab_version": __version__, "source": source_doc(loaded),
         "preparation": preparation_doc(prep), "task": prep.task, "loss": loss,
-        "penalty": penalty, "l1_ratio": rho, "scoring": ERROR_NAME[loss], "folds": folds,
+        "family": loaded.family_doc(), "penalty": penalty, "l1_ratio": rho, "scoring": ERROR_NAME[loss], "folds": folds,
         "seed": opts.seed, "n_lams": int(cv.lams.size),
         "lam_min": cv.lam_min, "lam_1se": cv.lam_1se, "idx_min": int(cv.idx_min),
         "idx_1se": int(cv.idx_1se),
@@ -163,6 +168,7 @@ def _print(doc) -> None:
               f"({prep['task']}), {prep['rows']:,} rows x {prep['features']} features; "
               f"{penalty_label(doc['penalty'], doc['l1_ratio'])}, {doc['n_lams']} lams, "
               f"{doc['folds']}-fold CV ({doc['scoring']})", highlight=False, soft_wrap=True)
+    con.print(family_line(doc), highlight=False, soft_wrap=True, markup=False)
     for w in doc["warnings"]:
         con.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
     table = Table(title="the path at some lams (decreasing: weaker penalty downwards)",

@@ -50,9 +50,9 @@ def run(model_path, source, *, out=None, sep=None, encoding=None, na_values=None
     left_out = np.setdiff1d(np.arange(n), rows)
 
     frame = pd.DataFrame({"row": np.arange(1, n + 1)})
-    if model.task == "regression":
+    if model.task in ("regression", "count"):
         values = np.full(n, np.nan)
-        values[rows] = pred["linear"]
+        values[rows] = pred["linear"] if model.task == "regression" else pred["mean"]
         frame["prediction"] = values
     else:
         prob = np.full(n, np.nan)
@@ -103,6 +103,12 @@ def _metrics(model, y, pred) -> dict | None:
         r = y - pred["linear"][ok]
         return {"rows": int(ok.sum()), "mse": float(np.mean(r**2)),
                 "mae": float(np.mean(np.abs(r)))}
+    if model.task == "count":
+        from regulab.core.losses import poisson_deviance
+
+        mu = pred["mean"][ok]
+        return {"rows": int(ok.sum()), "deviance": float(np.mean(poisson_deviance(y, mu))),
+                "mae": float(np.mean(np.abs(y - mu)))}
     z = pred["linear"][ok]
     t = 2.0 * y - 1.0
     return {"rows": int(ok.sum()), "log_loss": float(np.mean(np.logaddexp(0.0, -t * z))),
@@ -142,6 +148,8 @@ def _print(doc, frame) -> None:
     m = doc["metrics"]
     if m:
         text = (f"MSE {fmt(m['mse'])}, MAE {fmt(m['mae'])}" if "mse" in m else
+                f"mean Poisson deviance {fmt(m['deviance'])}, MAE {fmt(m['mae'])} (per unit "
+                f"exposure)" if "deviance" in m else
                 f"log-loss {fmt(m['log_loss'])}, accuracy {fmt(m['accuracy'])}")
         con.print(f"on the {m['rows']:,} rows with a target: {text}", highlight=False)
     table = Table(title=f"predictions (first {min(PREVIEW_ROWS, len(frame))} of {len(frame):,} "

@@ -4,8 +4,10 @@ No pickle: the file is a JSON object anyone can read, diff and load in another l
 
 * ``format`` (``"regulab-model"``), ``version`` (this module's :data:`MODEL_VERSION`) and the
   ``regulab_version`` that wrote it;
-* the problem: ``task`` (regression or binary), ``loss``, ``target``, ``classes`` (binary: the label
-  coded 0, then the label coded 1; the model gives P(target = classes[1]));
+* the problem: ``task`` (regression, binary or count), ``loss``, ``target``, ``classes`` (binary:
+  the label coded 0, then the label coded 1; the model gives P(target = classes[1])); a count
+  model (Poisson, log link) gives the expected count per unit of exposure, ``exp(x.w + b)``
+  (a model fitted with ``--exposure`` predicts the rate; multiply by a row's exposure);
 * the penalty: ``penalty``, ``l1_ratio``, ``lam``, ``l1 = lam * l1_ratio``, ``l2 = lam * (1 -
   l1_ratio)`` and how lam was chosen (``lam_choice``: given, or CV with its rule, lam_min, lam_1se);
 * ``conventions``: what lam means - regulab's objective written out, on the standardized features
@@ -43,7 +45,7 @@ from regulab.data.prepared import Prepared
 MODEL_FORMAT = "regulab-model"
 MODEL_VERSION = 1
 PENALTIES = tuple(KINDS)  # the kinds a model file may name
-LOSSES = {"regression": "squared", "binary": "logistic"}
+LOSSES = {"regression": "squared", "binary": "logistic", "count": "poisson"}
 #: a model file larger than this is refused before it is parsed (a real one is a few KiB per
 #: hundred features)
 MAX_MODEL_BYTES = 256 * 1024 * 1024
@@ -57,9 +59,13 @@ CONVENTION_TARGETS = ("sklearn-lasso", "sklearn-ridge", "sklearn-elasticnet", "s
 
 def objective_text(loss: str, lam: float, l1_ratio: float) -> str:
     """regulab's objective with the numbers of this model, in one line."""
-    emp = ("(1/n)*sum_i (y_i - x_i.w - b)^2" if loss == "squared"
-           else "(1/n)*sum_i log(1 + exp(-t_i*(x_i.w + b)))")
-    coded = "" if loss == "squared" else "; t_i = 2*y_i - 1 (+1 for classes[1], -1 for classes[0])"
+    emp = {"squared": "(1/n)*sum_i (y_i - x_i.w - b)^2",
+           "logistic": "(1/n)*sum_i log(1 + exp(-t_i*(x_i.w + b)))",
+           "poisson": "(1/n)*sum_i (exp(x_i.w + b + o_i) - y_i*(x_i.w + b + o_i))"}[loss]
+    coded = {"squared": "",
+             "logistic": "; t_i = 2*y_i - 1 (+1 for classes[1], -1 for classes[0])",
+             "poisson": "; o_i = log(exposure_i) (0 without an exposure); the constant "
+                        "log(y_i!) dropped"}[loss]
     return (f"minimize over w, b: {emp} + lam*(l1_ratio*sum_j |w_j| + (1 - l1_ratio)*sum_j w_j^2)"
             f" with lam = {lam!r}, l1_ratio = {l1_ratio!r}{coded}; b is not penalized; x are the "
             f"standardized features (see preparation.means and preparation.scales)")
@@ -71,6 +77,8 @@ def convention_equivalents(loss: str, lam: float, l1_ratio: float, n_samples: in
     ``sd_y`` (the training response's sd, 1/n variance) for glmnet's gaussian family."""
     from regulab.core.conventions import convert
 
+    if loss == "poisson":  # the table of tools has no Poisson entries yet
+        return {}
     src = "regulab" if loss == "squared" else "regulab-logistic"
     rows = convert(src, {"lam": float(lam), "l1_ratio": float(l1_ratio)},
                    n_samples=int(n_samples), to=list(CONVENTION_TARGETS), sd_y=sd_y)
@@ -123,9 +131,11 @@ class Model:
     def predict_prepared(self, X_std) -> dict:
         """Predictions for rows of the prepared design: ``{"linear": z}`` and, for a binary
         task, ``"probability"`` (P(target = classes[1])) and ``"label"`` (classes[1] where
-        the probability is > 0.5)."""
+        the probability is > 0.5); for a count, ``"mean"``: ``exp(z)``, per unit exposure."""
         z = self.linear_predictor(X_std)
         out = {"linear": z}
+        if self.task == "count":
+            out["mean"] = np.exp(z)
         if self.task == "binary":
             c0, c1 = self.prep.classes
             out["probability"] = expit(z)

@@ -23,7 +23,7 @@ from regulab.data.standardize import (
 )
 from regulab.data.target import encode_target
 
-TASKS = ("auto", "regression", "binary")
+TASKS = ("auto", "regression", "binary", "count", "multiclass")
 MISSING = ("drop", "mean", "error")
 FORMAT = "regulab-preparation"
 #: 2: a categorical column has a reference level without an indicator (``reference``).
@@ -78,8 +78,9 @@ class Prepared:
 
     @property
     def class_mapping(self) -> dict | None:
-        """``{original label: 0 or 1}`` for a binary task."""
-        return None if self.classes is None else {self.classes[0]: 0, self.classes[1]: 1}
+        """``{original label: its code}``: 0 or 1 for a binary task, 0..K-1 for a multiclass
+        one."""
+        return None if self.classes is None else {c: k for k, c in enumerate(self.classes)}
 
     # -- units -------------------------------------------------------------------------
     def to_original_units(self, coef_std, intercept_std=0.0):
@@ -185,13 +186,15 @@ def _check_header(doc, bad) -> None:
                 "means", "scales"):
         if key not in doc:
             raise bad(f"no {key!r}")
-    if doc["task"] not in ("regression", "binary"):
+    if doc["task"] not in TASKS[1:]:
         raise bad(f"task {show(doc['task'])}")
     if doc["missing"] not in MISSING:
         raise bad(f"missing {show(doc['missing'])}")
     classes = doc.get("classes")
     if doc["task"] == "binary" and (not isinstance(classes, list) or len(classes) != 2):
         raise bad("a binary task needs two classes")
+    if doc["task"] == "multiclass" and (not isinstance(classes, list) or len(classes) < 3):
+        raise bad("a multiclass task needs three or more classes")
 
 
 def _column_doc(c: ColumnSpec) -> dict:

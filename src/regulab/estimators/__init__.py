@@ -19,10 +19,13 @@ or a KKT violation, reported as ``dual_gap_``); the CV variants choose ``lam`` w
 * :mod:`~regulab.estimators.base`: parameter checks, sample weights and the shared machinery;
 * :mod:`~regulab.estimators.regression`: :class:`RegulabRegressor`, :class:`RegulabRegressorCV`;
 * :mod:`~regulab.estimators.classification`: :class:`RegulabClassifier`,
-  :class:`RegulabClassifierCV`.
+  :class:`RegulabClassifierCV`;
+* :mod:`~regulab.estimators.poisson`: :class:`RegulabPoissonRegressor`,
+  :class:`RegulabPoissonRegressorCV` (mean Poisson negative log-likelihood, log link, offset).
 """
 
 from regulab.estimators.classification import RegulabClassifier, RegulabClassifierCV
+from regulab.estimators.poisson import RegulabPoissonRegressor, RegulabPoissonRegressorCV
 from regulab.estimators.regression import RegulabRegressor, RegulabRegressorCV
 
 __all__ = [
@@ -30,4 +33,6 @@ __all__ = [
     "RegulabClassifier",
     "RegulabRegressorCV",
     "RegulabClassifierCV",
+    "RegulabPoissonRegressor",
+    "RegulabPoissonRegressorCV",
 ]

@@ -20,12 +20,13 @@ import numpy as np
 from sklearn.model_selection import RepeatedKFold, RepeatedStratifiedKFold
 
 from regulab.core.execution import run_tasks
-from regulab.core.losses import normalized_weights
+from regulab.core.losses import normalized_weights, poisson_deviance
 from regulab.core.penalties import resolve_l1_ratio
 from regulab.core.validation import check_choice, check_int
 from regulab.selection.path import lam_grid, regularization_path
 
-SCORINGS = {"squared": ("mse",), "logistic": ("log_loss", "misclassification")}
+SCORINGS = {"squared": ("mse",), "logistic": ("log_loss", "misclassification"),
+            "poisson": ("deviance",)}
 #: how a lam is chosen from the CV curve: ``lam_min`` or ``lam_1se`` (see the module docstring)
 RULES = ("min", "1se")
 
@@ -73,7 +74,11 @@ def one_se_rule(lams, mean, se) -> tuple[int, int]:
 
 
 def held_out_error(loss: str, scoring: str, y, z, sample_weight=None) -> np.ndarray:
-    """Error of linear predictors ``z`` ([n_test, n_lams]) on ``y``, one value per lam."""
+    """Error of linear predictors ``z`` ([n_test, n_lams]) on ``y``, one value per lam.
+
+    ``'deviance'`` (Poisson loss) is the weighted mean unit deviance
+    ``2 (y log(y / mu) - (y - mu))``, ``mu = exp(z)``: ``z`` must then include the offset.
+    """
     y = np.asarray(y, dtype=float)
     s = normalized_weights(y.shape[0], sample_weight)
     if scoring == "mse":
@@ -83,6 +88,8 @@ def held_out_error(loss: str, scoring: str, y, z, sample_weight=None) -> np.ndar
         return s @ np.logaddexp(0.0, -t * z)
     if scoring == "misclassification":
         return s @ ((z > 0).astype(float) != y[:, None])
+    if scoring == "deviance":
+        return s @ poisson_deviance(y[:, None], np.exp(z))
     raise ValueError(f"unknown scoring {scoring!r}")  # pragma: no cover
 
 
@@ -90,7 +97,7 @@ def cross_validate_path(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lam
                         cv=5, n_repeats=1, seed=0, fit_intercept=True, sample_weight=None,
                         tol=1e-6, max_iter=10_000, scoring=None, n_jobs=None,
                         on_fold=None, backend=None, penalty=None, penalty_factor=None,
-                        lower=None, upper=None, groups=None) -> CVResult:
+                        lower=None, upper=None, groups=None, offset=None) -> CVResult:
     """K-fold (``n_repeats`` > 1: repeated K-fold) cross-validation of the path.
 
     The penalty is ``l1_ratio`` (the L1 share rho, default 1) or ``penalty``, a kind name of
@@ -105,6 +112,8 @@ def cross_validate_path(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lam
     ``penalty_factor``, ``lower``, ``upper``: per-feature penalty factors and bounds
     (:func:`regulab.selection.path.regularization_path`), the same in every fold. ``groups``: the
     group lasso (:func:`regulab.selection.path.regularization_path`).
+    ``offset`` (Poisson loss, ``log(exposure)``) is split with the rows; the held-out mean
+    Poisson deviance (``scoring='deviance'``) compares ``y`` with ``exp(z + offset)``.
     """
     l1_ratio = resolve_l1_ratio(penalty, l1_ratio)
     box = dict(penalty_factor=penalty_factor, lower=lower, upper=upper)
@@ -117,7 +126,7 @@ def cross_validate_path(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lam
     if lams is None:
         lams = lam_grid(X, y, loss=loss, l1_ratio=l1_ratio, n_lams=n_lams, eps=eps,
                         fit_intercept=fit_intercept, sample_weight=sample_weight, groups=groups,
-                        **box)
+                        offset=offset, **box)
     lams = np.sort(np.asarray(lams, dtype=float))[::-1]
     y = np.asarray(y, dtype=float).ravel()
     sw = None if sample_weight is None else np.asarray(sample_weight, dtype=float).ravel()
@@ -128,7 +137,8 @@ def cross_validate_path(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lam
     fit_fold = partial(_fit_fold, loss=loss, l1_ratio=l1_ratio, lams=lams,
                        fit_intercept=fit_intercept, tol=tol, max_iter=max_iter, scoring=scoring,
                        box=box, groups=groups)
-    out = run_tasks(fit_fold, folds, n_jobs=n_jobs, on_done=on_fold, data=(X, y, sw),
+    data = (X, y, sw) if offset is None else (X, y, sw, np.asarray(offset, dtype=float).ravel())
+    out = run_tasks(fit_fold, folds, n_jobs=n_jobs, on_done=on_fold, data=data,
                     backend=backend)
     fold_errors = np.array([o[0] for o in out])
     mean = fold_errors.mean(axis=0)
@@ -144,14 +154,19 @@ def cross_validate_path(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lam
 
 def _fit_fold(data, fold, *, loss, l1_ratio, lams, fit_intercept, tol, max_iter, scoring,
               box=None, groups=None):
-    """One fold (one task; ``data = (X, y, sample_weight)``, shipped to the workers once)."""
-    X, y, sw = data
+    """One fold (one task; ``data = (X, y, sample_weight[, offset])``, shipped to the workers
+    once)."""
+    X, y, sw = data[:3]
+    o = data[3] if len(data) > 3 else None
     train, test = fold
+    options = {} if o is None else {"offset": o[train]}
     path = regularization_path(
         X[train], y[train], loss=loss, l1_ratio=l1_ratio, lams=lams,
         fit_intercept=fit_intercept, sample_weight=None if sw is None else sw[train],
-        tol=tol, max_iter=max_iter, groups=groups, **(box or {}))
+        tol=tol, max_iter=max_iter, groups=groups, **(box or {}), **options)
     z = np.asarray(X[test] @ path.coefs) + path.intercepts[None, :]
+    if o is not None:
+        z = z + o[test][:, None]
     err = held_out_error(loss, scoring, y[test], z, None if sw is None else sw[test])
     return err, path.coefs, path.intercepts, path.converged
 
@@ -200,11 +215,12 @@ class CVFit:
 def fit_cv(X, y, *, loss="squared", l1_ratio=None, rule="min", lams=None, n_lams=100, eps=None,
            cv=5, n_repeats=1, seed=0, fit_intercept=True, sample_weight=None, tol=1e-6,
            max_iter=10_000, scoring=None, n_jobs=None, on_fold=None, backend=None,
-           penalty=None, penalty_factor=None, lower=None, upper=None, groups=None) -> CVFit:
+           penalty=None, penalty_factor=None, lower=None, upper=None, groups=None,
+           offset=None) -> CVFit:
     """Cross-validate the path, then take the all-data path's solution at the ``rule``'s lam.
 
-    ``penalty``, ``l1_ratio``, ``penalty_factor``, ``lower``, ``upper`` as in
-    :func:`cross_validate_path`.
+    ``penalty``, ``l1_ratio``, ``penalty_factor``, ``lower``, ``upper``, ``groups`` and
+    ``offset`` as in :func:`cross_validate_path`.
     """
     box = dict(penalty_factor=penalty_factor, lower=lower, upper=upper)
     l1_ratio = resolve_l1_ratio(penalty, l1_ratio)
@@ -213,10 +229,11 @@ def fit_cv(X, y, *, loss="squared", l1_ratio=None, rule="min", lams=None, n_lams
                               eps=eps, cv=cv, n_repeats=n_repeats, seed=seed,
                               fit_intercept=fit_intercept, sample_weight=sample_weight, tol=tol,
                               max_iter=max_iter, scoring=scoring, n_jobs=n_jobs, on_fold=on_fold,
-                              backend=backend, groups=groups, **box)
+                              backend=backend, groups=groups, offset=offset, **box)
     k = res.chosen(rule)
+    options = {} if offset is None else {"offset": offset}
     path = regularization_path(X, y, loss=loss, l1_ratio=l1_ratio, lams=res.lams,
                                fit_intercept=fit_intercept, sample_weight=sample_weight, tol=tol,
-                               max_iter=max_iter, groups=groups, **box)
+                               max_iter=max_iter, groups=groups, **box, **options)
     return CVFit(coef=path.coefs[:, k].copy(), intercept=float(path.intercepts[k]),
                  lam=float(res.lams[k]), index=k, cv=res, path=path)

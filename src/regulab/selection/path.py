@@ -27,7 +27,13 @@ from scipy.special import expit
 
 from regulab.core.certificates import duality_gap_squared
 from regulab.core.groups import as_groups
-from regulab.core.losses import SquaredLoss, make_loss, normalized_weights, spectral_norm_sq
+from regulab.core.losses import (
+    PoissonLoss,
+    SquaredLoss,
+    make_loss,
+    normalized_weights,
+    spectral_norm_sq,
+)
 from regulab.core.penalties import ElasticNet, resolve_l1_ratio
 from regulab.core.validation import (
     check_bounds,
@@ -42,7 +48,8 @@ from regulab.solvers.ridge import ridge_svd
 
 
 def lam_max(X, y, *, loss="squared", l1_ratio=1.0, fit_intercept=True, sample_weight=None,
-            penalty_factor=None, lower=None, upper=None, groups=None) -> float:
+            penalty_factor=None, lower=None, upper=None, groups=None,
+            offset=None) -> float:
     """Smallest lam with every coefficient exactly 0; for ``l1_ratio = 0`` (never all 0) the top
     of the ridge grid, ``100 * d_max`` (see the module docstring).
 
@@ -52,10 +59,12 @@ def lam_max(X, y, *, loss="squared", l1_ratio=1.0, fit_intercept=True, sample_we
     ``allowed_j = max(-G_j if upper_j > 0, G_j if lower_j < 0, 0)`` and ``G`` the loss gradient
     at that null model (a bound at 0 keeps the coefficient from moving to that side). With
     ``groups`` (group lasso, :mod:`regulab.core.groups`): ``max_g ||grad_g||_2 / sqrt(|g|) /
-    rho``, ``grad`` the loss gradient at the null model."""
+    rho``, ``grad`` the loss gradient at the null model. ``offset``: the Poisson loss's
+    ``log(exposure)`` (the null model, hence the gradient at ``w = 0``, depends on it)."""
     rho = check_fraction(l1_ratio, "l1_ratio")
     if rho == 0.0:
-        return ridge_top(X, loss=loss, fit_intercept=fit_intercept, sample_weight=sample_weight)
+        return ridge_top(X, loss=loss, fit_intercept=fit_intercept, sample_weight=sample_weight,
+                         y=y, offset=offset)
     if groups is not None:
         if penalty_factor is not None or lower is not None or upper is not None:
             raise ValueError("groups= does not combine with penalty_factor=/lower=/upper=")
@@ -66,7 +75,9 @@ def lam_max(X, y, *, loss="squared", l1_ratio=1.0, fit_intercept=True, sample_we
     if penalty_factor is not None or lower is not None or upper is not None:
         return _lam_max_box(X, y, loss, rho, fit_intercept, sample_weight, penalty_factor, lower,
                             upper)
-    return ElasticNet(1.0, rho).lam_max(X, y, make_loss(loss), fit_intercept, sample_weight)
+    options = {"offset": offset} if loss == "poisson" else {}
+    return ElasticNet(1.0, rho).lam_max(X, y, make_loss(loss, **options), fit_intercept,
+                                        sample_weight)
 
 
 def null_with_unpenalized(X, y, loss, fit_intercept, sample_weight, v, lo, hi):
@@ -103,14 +114,28 @@ def _lam_max_box(X, y, loss, rho, fit_intercept, sample_weight, penalty_factor, 
     return float(np.max(np.maximum(allowed[pen], 0.0) / (rho * v[pen])))
 
 
-def ridge_top(X, *, loss="squared", fit_intercept=True, sample_weight=None) -> float:
+def ridge_top(X, *, loss="squared", fit_intercept=True, sample_weight=None, y=None,
+              offset=None) -> float:
     """``100 * d_max``, ``d_max`` the largest eigenvalue of the curvature of the loss in ``w``
-    (``X^T S X`` centered for the squared loss; a quarter of it for the logistic loss)."""
+    (``X^T S X`` centered for the squared loss; a quarter of it for the logistic loss;
+    ``X^T S M X`` for the Poisson loss, ``M`` the null model's means ``mu_i``, which need ``y``)."""
     s = normalized_weights(X.shape[0], sample_weight)
+    if loss == "poisson":
+        s = s * _poisson_null_mean(y, s, fit_intercept, offset)
+        if fit_intercept and not sparse.issparse(X):
+            X = X - (s / s.sum()) @ X
+        return 100.0 * spectral_norm_sq(X, s)
     if fit_intercept and not sparse.issparse(X):
         X = X - s @ X
     d_max = spectral_norm_sq(X, s) * (0.25 if loss == "logistic" else 1.0)
     return 100.0 * d_max
+
+
+def _poisson_null_mean(y, s, fit_intercept, offset) -> np.ndarray:
+    """``mu_i = exp(b_null + o_i)``: the means of the Poisson null model (``w = 0``)."""
+    o = np.zeros(s.shape[0]) if offset is None else np.asarray(offset, dtype=float).ravel()
+    b = PoissonLoss(offset).null_intercept(y, s) if fit_intercept else 0.0
+    return np.exp(b + o)
 
 
 def default_eps(n_samples: int, n_features: int, l1_ratio: float = 1.0) -> float:
@@ -121,16 +146,16 @@ def default_eps(n_samples: int, n_features: int, l1_ratio: float = 1.0) -> float
 
 def lam_grid(X, y, *, loss="squared", l1_ratio=1.0, n_lams=100, eps=None, fit_intercept=True,
              sample_weight=None, penalty_factor=None, lower=None, upper=None,
-             groups=None) -> np.ndarray:
+             groups=None, offset=None) -> np.ndarray:
     """``n_lams`` lams, geometric and decreasing, from :func:`lam_max` to ``lam_max * eps``
-    (penalty factors, bounds and groups as there)."""
+    (penalty factors, bounds, groups and the Poisson loss's ``offset`` as there)."""
     n_lams = check_int(n_lams, "n_lams", 1)
     n, p = X.shape
     eps = default_eps(n, p, l1_ratio) if eps is None else check_real(
         eps, "eps", low=0.0, high=1.0, low_open=True, high_open=True)
     top = lam_max(X, y, loss=loss, l1_ratio=l1_ratio, fit_intercept=fit_intercept,
                   sample_weight=sample_weight, penalty_factor=penalty_factor, lower=lower,
-                  upper=upper, groups=groups)
+                  upper=upper, groups=groups, offset=offset)
     if top == 0.0:  # y constant (or X zero): every lam gives w = 0; keep a usable grid
         top = 1.0
     return np.geomspace(top, top * eps, int(n_lams)) if n_lams > 1 else np.array([top])
@@ -180,7 +205,7 @@ def _check_lams(lams) -> np.ndarray:
 def regularization_path(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lams=100, eps=None,
                         fit_intercept=True, sample_weight=None, tol=1e-6, max_iter=10_000,
                         feature_names=None, penalty=None, penalty_factor=None, lower=None,
-                        upper=None, groups=None) -> PathResult:
+                        upper=None, groups=None, offset=None) -> PathResult:
     """Solve along a decreasing lam grid, each fit warm-started from the previous one.
 
     The penalty is ``l1_ratio`` (the L1 share rho, default 1) or ``penalty``, a kind name of
@@ -192,6 +217,7 @@ def regularization_path(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lam
     unpenalized features fitted, see :func:`lam_max`). ``groups`` (a partition of the features,
     :mod:`regulab.core.groups`) makes the L1 part the group lasso's
     ``sum_g sqrt(|g|) ||w_g||_2``: groups enter or leave the path whole.
+    ``offset`` (Poisson loss only) is ``log(exposure)``, added to every linear predictor.
     """
     rho = resolve_l1_ratio(penalty, l1_ratio)
     box = dict(penalty_factor=penalty_factor, lower=lower, upper=upper)
@@ -200,7 +226,7 @@ def regularization_path(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lam
         groups = as_groups(groups, X.shape[1])
     lams = (lam_grid(X, y, loss=loss, l1_ratio=rho, n_lams=n_lams, eps=eps,
                      fit_intercept=fit_intercept, sample_weight=sample_weight, groups=groups,
-                     **box)
+                     offset=offset, **box)
             if lams is None else _check_lams(lams))
     p = X.shape[1]
     coefs = np.zeros((p, lams.size))
@@ -218,10 +244,11 @@ def regularization_path(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lam
     # every call, at the cost of a checksum of X per lam)
     D = as_design(X)
     w0, b0 = _null_start(X, y, loss, fit_intercept, sample_weight, box) if boxed else (None, None)
+    options = {} if offset is None else {"offset": offset}
     for k, lam in enumerate(lams):
         res = solve(D, y, loss=loss, l1=lam * rho, l2=lam * (1.0 - rho),
                     fit_intercept=fit_intercept, sample_weight=sample_weight, w0=w0, b0=b0,
-                    tol=tol, max_iter=max_iter, groups=groups, **box)
+                    tol=tol, max_iter=max_iter, groups=groups, **box, **options)
         coefs[:, k], intercepts[k] = res.w, res.intercept
         gaps[k], n_iter[k], converged[k] = res.gap, res.n_iter, res.converged
         criterion = res.criterion

@@ -68,6 +68,10 @@ def compute_path_view(df, name, default_target, target, penalty, key=None) -> di
                         f"{MAX_FEATURES} (use `regulab path` on the command line)")
     check_rows_for_cv(prep.X.shape[0], FOLDS, y=prep.y, task=prep.task, classes=prep.classes,
                       source_name=name)
+    if prep.task not in LOSS_OF_TASK:  # multiclass: the view draws one coefficient per feature
+        raise DataError(f"{name}: target {target!r} has {len(prep.classes)} labels; this view "
+                        f"fits a number, a count or two classes (use `regulab fit --family "
+                        f"multinomial` on the command line)")
     loss = LOSS_OF_TASK[prep.task]
     rho = penalty_rho(penalty)
     grid = lam_grid(prep.X, prep.y, loss=loss, l1_ratio=rho, n_lams=N_LAMS)

@@ -26,6 +26,9 @@ penalty factors or bounds    :mod:`.box`: working-set CD (squared), proximal  du
                              clipping to the bounds
 ``groups=`` given, l1 > 0    block coordinate descent on working sets         duality_gap
                              (:mod:`.group`, group lasso)                     (squared), kkt
+poisson (offset), any        damped proximal Newton on working sets           kkt
+penalty                      (:mod:`.poisson`; Armijo steps: no Lipschitz
+                             constant)
 ===========================  ===============================================  ===============
 
 Certificates (``ExactResult.gap``):
@@ -45,7 +48,8 @@ squares) report ``converged=True`` and their gap (rounding level). Non-convergen
 error: ``converged=False`` with the gap reached (the estimators warn).
 
 The methods live in :mod:`.squared` (centering, gap, direct methods), :mod:`.squared_cd`
-(working-set coordinate descent), :mod:`.newton` (active-set Newton) and :mod:`.logistic`.
+(working-set coordinate descent), :mod:`.newton` (active-set Newton), :mod:`.logistic` and
+:mod:`.poisson` (``loss(y_i, z_i) = exp(z_i + o_i) - y_i (z_i + o_i)``, offset ``o``).
 
 Repeated calls on the same X object (a path, a CV fold) reuse its validated Fortran/CSC copy,
 column statistics, SVD and Gram columns (:class:`regulab.solvers.design.Design`); an in-place
@@ -60,7 +64,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from regulab.core.losses import check_labels, normalized_weights
+from regulab.core.losses import check_counts, check_labels, check_offset, normalized_weights
 from regulab.core.penalties import Penalty
 from regulab.core.validation import check_nonneg
 from regulab.solvers import _design_kernels as DK
@@ -69,6 +73,7 @@ from regulab.solvers.design import Design, as_design
 from regulab.solvers.exact.box import make_box, solve_box_logistic, solve_box_squared
 from regulab.solvers.exact.group import solve_group
 from regulab.solvers.exact.logistic import solve_logistic
+from regulab.solvers.exact.poisson import solve_poisson
 from regulab.solvers.exact.result import ExactResult, zero_result
 from regulab.solvers.exact.squared import (
     SquaredProblem,
@@ -87,7 +92,7 @@ SVD_MAX_FLOPS = 3e10
 def solve(X, y, *, loss="squared", l1=None, l2=None, penalty=None, fit_intercept=True,
           sample_weight=None, w0=None, b0=None, tol=1e-6, max_iter=10_000, anderson=5,
           ws_start=10, penalty_factor=None, lower=None, upper=None,
-          groups=None) -> ExactResult:
+          groups=None, offset=None) -> ExactResult:
     """Minimize ``P(w, b)`` above to ``gap <= tol``; see :class:`ExactResult`.
 
     Parameters
@@ -96,8 +101,9 @@ def solve(X, y, *, loss="squared", l1=None, l2=None, penalty=None, fit_intercept
         Dense (any order, float32 kept in float32) or sparse (worked on as CSC, never
         densified).
     y : array of shape (n,)
-        Response; labels 0/1 for the logistic loss.
-    loss : {'squared', 'logistic'}
+        Response; labels 0/1 for the logistic loss; values >= 0 (counts or rates) for the
+        Poisson loss.
+    loss : {'squared', 'logistic', 'poisson'}
     l1, l2 : float >= 0, optional
         The penalty ``l1 ||w||_1 + l2 ||w||_2**2`` (each 0 when not given).
     penalty : regulab.core.penalties.Penalty, optional
@@ -127,6 +133,8 @@ def solve(X, y, *, loss="squared", l1=None, l2=None, penalty=None, fit_intercept
         A partition of the features penalized as groups (group lasso, :mod:`.group`):
         ``l1 * ||w||_1`` becomes ``l1 * sum_g sqrt(|g|) ||w_g||_2`` (dense X only). Not a
         multinomial model's grouping across classes.
+    offset : array of shape (n,), optional
+        Poisson loss only: ``o_i`` added to the linear predictor, ``log(exposure_i)``.
     """
     l1, l2 = _penalty_parts(l1, l2, penalty)
     tol = check_nonneg(tol, "tol")
@@ -142,6 +150,14 @@ def solve(X, y, *, loss="squared", l1=None, l2=None, penalty=None, fit_intercept
     w, b = check_start(w0, b0, p)
     fit_intercept = bool(fit_intercept)
     has_box = penalty_factor is not None or lower is not None or upper is not None
+    if offset is not None and name != "poisson":
+        raise ValueError(f"offset is used by the poisson loss only, not by the {name} loss")
+    if name == "poisson":
+        if has_box or groups is not None:
+            raise ValueError("the poisson loss takes no penalty_factor=, lower=, upper= or "
+                             "groups= (yet)")
+        return solve_poisson(D, check_counts(y), s, check_offset(offset, n), fit_intercept, l1,
+                             l2, w, b, tol, max_iter, int(ws_start))
     if groups is not None and l1 > 0.0:
         if has_box:
             raise ValueError("groups= does not combine with penalty_factor=/lower=/upper= "
@@ -182,8 +198,8 @@ def _penalty_parts(l1, l2, penalty) -> tuple[float, float]:
 
 def _loss_name(loss):
     name = loss if isinstance(loss, str) else getattr(loss, "name", None)
-    if name not in ("squared", "logistic"):
-        raise ValueError(f"unknown loss {loss!r}; valid choices: squared, logistic")
+    if name not in ("squared", "logistic", "poisson"):
+        raise ValueError(f"unknown loss {loss!r}; valid choices: squared, logistic, poisson")
     return name
 
 
