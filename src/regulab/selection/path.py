@@ -27,9 +27,11 @@ from scipy import sparse
 from regulab.core.certificates import duality_gap_squared
 from regulab.core.losses import SquaredLoss, make_loss, normalized_weights, spectral_norm_sq
 from regulab.core.penalties import ElasticNet, resolve_l1_ratio
-from regulab.core.validation import check_fraction, check_int, check_real
+from regulab.core.validation import check_fraction, check_int, check_nonneg, check_real
+from regulab.solvers.checks import check_max_iter
 from regulab.solvers.design import as_design
 from regulab.solvers.exact import solve
+from regulab.solvers.exact.gram_path import gram_path
 from regulab.solvers.ridge import ridge_svd
 
 
@@ -117,7 +119,8 @@ def regularization_path(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lam
     :data:`regulab.core.penalties.KINDS` (``'l1'``, ``'l2'``, ``'elasticnet'`` with ``l1_ratio``
     or its default); both may be given only if they agree. ``lams`` (sorted decreasing here)
     overrides the default grid of :func:`lam_grid`. A pure L2 path on the squared loss with dense
-    X uses one SVD for the whole grid.
+    X uses one SVD for the whole grid; an L1 or elastic-net squared-loss path on a small dense X
+    (:mod:`regulab.solvers.exact.gram_path`) runs in one compiled call.
     """
     rho = resolve_l1_ratio(penalty, l1_ratio)
     lams = (lam_grid(X, y, loss=loss, l1_ratio=rho, n_lams=n_lams, eps=eps,
@@ -135,6 +138,16 @@ def regularization_path(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lam
         converged[:] = gaps <= tol
         return PathResult(lams, coefs, intercepts, gaps, n_iter, converged, rho, loss,
                           fit_intercept, criterion, feature_names)
+    if loss == "squared":
+        # the compiled small-problem route knows only the options of this signature: a new
+        # option (penalty factors, bounds, ...) must skip it
+        tol, max_iter = check_nonneg(tol, "tol"), check_max_iter(max_iter)
+        fast = gram_path(X, y, lams, rho, sample_weight=sample_weight,
+                         fit_intercept=fit_intercept, tol=tol, max_iter=max_iter)
+        if fast is not None:
+            coefs, intercepts, gaps, n_iter = fast
+            return PathResult(lams, coefs, intercepts, gaps, n_iter, gaps <= tol, rho, loss,
+                              fit_intercept, criterion, feature_names)
     # validate and prepare X once for the whole grid (the design cache would find it again on
     # every call, at the cost of a checksum of X per lam)
     D = as_design(X)
