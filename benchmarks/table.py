@@ -25,7 +25,7 @@ conversions (each peer's documented objective divided out):
 Certificates, computed here from each tool's coefficients at every lam: lasso, the relative
 duality gap :func:`regulab.core.certificates.duality_gap_squared` / null loss; logistic, the
 largest KKT violation ``max_j dist(-grad_j, l1 d|w_j|)`` over ``max_j |grad_j(0)|``. A tool above
-the row's target is rerun with a 10x tighter tolerance (up to 8 times); the time of the run that
+the row's target is rerun with a 10x tighter tolerance (up to 4 times, glmnet 8); the time of the run that
 met the target is kept (runs under 0.2 s: the fastest of up to 20), else the row says "not certified". Ratios are regulab / the fastest
 certified peer.
 """
@@ -271,9 +271,11 @@ def _pad(coefs, n_lams):
     return coefs
 
 
-#: reruns with a 10x tighter tolerance for a tool above the row's target (glmnet's criterion, a
-#: change in the objective relative to the null deviance, needs ~1e-16 for a gap of 1e-8)
-RETRIES = 8
+#: reruns with a 10x tighter tolerance for a tool above the row's target; glmnet gets more
+#: (its criterion, a change in the objective relative to the null deviance, needed tol ~1e-16
+#: for a gap of 1e-8 on diabetes)
+RETRIES = {"glmnet": 8}
+RETRIES_DEFAULT = 4
 #: peers left out of a row, and why (kept short so that the table finishes in minutes)
 SKIP = {("glum", "toeplitz"), ("glum", "cv"), ("glum", "sparse-few"), ("glum", "sparse-many"),
         ("glum", "sparse-lowsnr"), ("scikit-learn", "logistic")}
@@ -314,7 +316,8 @@ def run_tool(name, fn, case, X, y, lams, folds):
     """``(seconds, worst certificate, tol used)`` of the run that met the row's target."""
     check = worst_kkt if case.kind == "logistic" else worst_gap
     tol = case.target
-    for attempt in range(RETRIES + 1):
+    retries = RETRIES.get(name, RETRIES_DEFAULT)
+    for attempt in range(retries + 1):
         t0 = time.perf_counter()
         if case.kind != "cv":
             seconds, coefs = _timed(fn, X, y, lams, tol)
@@ -329,7 +332,7 @@ def run_tool(name, fn, case, X, y, lams, folds):
             fold_coefs = [fn(X[tr], y[tr], lams, tol) for tr, _ in folds]
             seconds = time.perf_counter() - t0
             cert = max(check(X[tr], y[tr], c, lams) for c, (tr, _) in zip(fold_coefs, folds))
-        if cert <= case.target or attempt == RETRIES:
+        if cert <= case.target or attempt == retries:
             return seconds, cert, tol
         tol /= 10
 
