@@ -15,7 +15,9 @@ rerun with a 10x tighter tolerance (up to 4 times), and the time of the run that
 Times are wall-clock seconds for the whole path; ratios are against the fastest peer of the same run.
 
 Cases: (a) dense n=1000, p=5000, Toeplitz correlation 0.6, 5% true non-zeros;
-       (b) sparse n=20000, p=50000, density 1e-3; (c) scikit-learn's diabetes.
+       (b) sparse n=20000, p=50000, density 1e-3; (b2) the same with 2500 true non-zeros and
+       SNR 3 (the hard case of issue 13); (c) scikit-learn's diabetes.
+The whole table of issue 13 (more cases and peers, one command): ``benchmarks/table.py``.
 """
 
 from __future__ import annotations
@@ -59,6 +61,20 @@ def case_b(seed=0):
     w[support] = rng.standard_normal(support.size)
     y = X @ w + 0.1 * rng.standard_normal(n)
     return "b: sparse 20000x50000, density 1e-3", X, y
+
+
+def case_b2(seed=0):
+    """Case (b) with many true non-zeros (2500) and a low signal-to-noise ratio (3)."""
+    rng = np.random.default_rng(seed)
+    n, p = 20000, 50000
+    X = sparse.random(n, p, density=1e-3, format="csc", random_state=rng,
+                      data_rvs=rng.standard_normal)
+    w = np.zeros(p)
+    support = rng.choice(p, size=2500, replace=False)
+    w[support] = rng.standard_normal(support.size)
+    Xw = X @ w
+    y = Xw + rng.standard_normal(n) * np.linalg.norm(Xw) / np.sqrt(n) / 3
+    return "b2: sparse 20000x50000, density 1e-3, 2500 true, SNR 3", X, y
 
 
 def case_c(seed=0):
@@ -162,7 +178,7 @@ def main():
     args = parser.parse_args()
     print(f"python {platform.python_version()}, {platform.machine()}, "
           f"numpy {np.__version__}")
-    makers = {"a": case_a, "b": case_b, "c": case_c}
+    makers = {"a": case_a, "b": case_b, "b2": case_b2, "c": case_c}
     for c in args.cases:
         bench(*makers[c](), args.tools, args.repeat)
 

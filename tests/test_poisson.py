@@ -302,6 +302,10 @@ def test_cli_offset_column_equals_log_exposure(tmp_path, capsys):
     (["--family", "gaussian", "--exposure", "years"], {}, ["--exposure", "poisson only"]),
     (["--family", "gamma"], {}, ["--family", "'poisson'"]),
     (["--exposure", "nope"], {}, ["no column 'nope'"]),
+    (["--exposure", "years", "--grouped"], {}, ["poisson family takes no --grouped"]),
+    (["--family", "poisson", "--unpenalized", "a", "--nonnegative"], {},
+     ["poisson family takes no --unpenalized, --nonnegative"]),
+    (["--exposure", "years", "--adaptive"], {}, ["poisson family takes no --adaptive"]),
 ])
 def test_cli_refuses_in_one_line(tmp_path, capsys, args, edits, words):
     path, df = _visits_csv(tmp_path, 0, **edits)

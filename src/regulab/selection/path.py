@@ -39,11 +39,14 @@ from regulab.core.validation import (
     check_bounds,
     check_fraction,
     check_int,
+    check_nonneg,
     check_penalty_factor,
     check_real,
 )
+from regulab.solvers.checks import check_max_iter
 from regulab.solvers.design import as_design
 from regulab.solvers.exact import solve
+from regulab.solvers.exact.gram_path import gram_path
 from regulab.solvers.ridge import ridge_svd
 
 
@@ -212,7 +215,9 @@ def regularization_path(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lam
     :data:`regulab.core.penalties.KINDS` (``'l1'``, ``'l2'``, ``'elasticnet'`` with ``l1_ratio``
     or its default); both may be given only if they agree. ``lams`` (sorted decreasing here)
     overrides the default grid of :func:`lam_grid`. A pure L2 path on the squared loss with dense
-    X uses one SVD for the whole grid. ``penalty_factor``, ``lower``, ``upper``: per-feature
+    X uses one SVD for the whole grid; an L1 or elastic-net squared-loss path on a small dense X
+    without the options below (:mod:`regulab.solvers.exact.gram_path`) runs in one compiled
+    call. ``penalty_factor``, ``lower``, ``upper``: per-feature
     factors and bounds of :func:`regulab.solvers.exact.solve` (the grid's top then leaves the
     unpenalized features fitted, see :func:`lam_max`). ``groups`` (a partition of the features,
     :mod:`regulab.core.groups`) makes the L1 part the group lasso's
@@ -240,6 +245,16 @@ def regularization_path(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lam
         converged[:] = gaps <= tol
         return PathResult(lams, coefs, intercepts, gaps, n_iter, converged, rho, loss,
                           fit_intercept, criterion, feature_names, groups=groups)
+    if loss == "squared" and not boxed and groups is None:
+        # the compiled small-problem route knows only the plain options: penalty factors,
+        # bounds and groups skip it (as must any new option)
+        tol, max_iter = check_nonneg(tol, "tol"), check_max_iter(max_iter)
+        fast = gram_path(X, y, lams, rho, sample_weight=sample_weight,
+                         fit_intercept=fit_intercept, tol=tol, max_iter=max_iter)
+        if fast is not None:
+            coefs, intercepts, gaps, n_iter = fast
+            return PathResult(lams, coefs, intercepts, gaps, n_iter, gaps <= tol, rho, loss,
+                              fit_intercept, criterion, feature_names)
     # validate and prepare X once for the whole grid (the design cache would find it again on
     # every call, at the cost of a checksum of X per lam)
     D = as_design(X)

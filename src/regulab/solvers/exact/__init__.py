@@ -50,6 +50,9 @@ error: ``converged=False`` with the gap reached (the estimators warn).
 The methods live in :mod:`.squared` (centering, gap, direct methods), :mod:`.squared_cd`
 (working-set coordinate descent), :mod:`.newton` (active-set Newton), :mod:`.logistic` and
 :mod:`.poisson` (``loss(y_i, z_i) = exp(z_i + o_i) - y_i (z_i + o_i)``, offset ``o``).
+A whole L1/elastic-net squared-loss path of a small dense problem (at most 128 features, no
+factors, bounds or groups) runs in one compiled call instead of one :func:`solve` per lam
+(:mod:`.gram_path`, used by :func:`regulab.selection.path.regularization_path`).
 
 Repeated calls on the same X object (a path, a CV fold) reuse its validated Fortran/CSC copy,
 column statistics, SVD and Gram columns (:class:`regulab.solvers.design.Design`); an in-place

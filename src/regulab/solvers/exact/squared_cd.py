@@ -3,9 +3,10 @@
 Working sets (celer/skglm style): each outer iteration recomputes the residual from scratch,
 the full gradient and the duality gap (the stopping test, on the *whole* problem), then ranks the
 features by their distance to the dual constraint ``(|g_j| - l1/2) / ||x_j||`` (the current
-support always in), takes the top ``max(ws_start, 2 * nnz)`` (never shrinking within a call) and
-runs CD epochs on them (:func:`regulab.solvers._cd_kernels.cd_squared_ws`) until their largest
-KKT violation is below ``INNER`` times the full one.
+support always in), takes the top ``nnz + max(ws_start, WS_GROW * nnz)`` (never shrinking within
+a call) and runs CD epochs on them (:func:`regulab.solvers._cd_kernels.cd_squared_ws`; on a large
+support, epochs on the support alone first) until their largest KKT violation is below ``INNER``
+times the full one.
 
 Problems with at most ``SMALL_WS`` informative features run that loop in one compiled call
 (dense X with n > p: on the centered Gram matrix), to a gap ``SMALL_MARGIN`` times the threshold,
@@ -43,6 +44,14 @@ SMALL_MAX_EPOCHS = 200
 #: ... to a gap this fraction of the threshold (the general loop's last CD pass usually lands far
 #: below it too; solutions from equivalent inputs, e.g. weights vs repeated rows, then agree)
 SMALL_MARGIN = 1e-4
+#: the working set holds the support and WS_GROW times as many other features (at least
+#: ``ws_start``): on large supports (many true non-zeros) a set of twice the support made every
+#: epoch visit ~2x the columns that matter (measured on the sparse benchmark with 2500 true
+#: non-zeros: 0.5 cut the column visits by 40 % at the same number of outer iterations)
+WS_GROW = 0.5
+#: from this many non-zeros on, each CD pass first runs epochs on the support alone (glmnet's
+#: active-set cycling) and then on the whole working set
+SUPPORT_FIRST = 256
 
 
 @dataclass(frozen=True)
@@ -126,21 +135,38 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
         if l1 == 0.0:
             ws = np.flatnonzero(P.active).astype(np.int64)
         else:
-            ws_size = max(ws_size, 2 * int(np.count_nonzero(w)))
+            nnz = int(np.count_nonzero(w))
+            ws_size = max(ws_size, nnz + max(opts.ws_start, int(WS_GROW * nnz)))
             base = (np.abs(g - l2 * w) - 0.5 * l1) / sqrtL
             ws = select_ws(base, w, P.active, ws_size)
         newton_next = use_newton and asm_tries < MAX_ASM_TRIES
         budget = opts.max_iter - n_iter
         if newton_next:
             budget = min(budget, NEWTON_AFTER)
-        ep, _, kin = CDK.cd_squared_ws(*D.args, s, P.weighted, 1.0 / D.n, xbar, P.L, ws, w, q, c,
-                                       l1, l2, INNER * kkt, budget, opts.anderson)
-        n_iter += int(ep)
+        ep, kin = _cd_pass(P, w, q, c, ws, INNER * kkt, budget, opts.anderson)
+        n_iter += ep
         if newton_next and ep >= NEWTON_AFTER and kin > INNER * kkt:
             # CD is slow here: active-set Newton, from the start point if its support is small
             asm_tries += 1
             n_iter += _newton_instead(P, w, w_start, threshold, opts.max_iter - n_iter)
     return _result(P, w, gap, n_iter, gap <= threshold, opts.tol, primal, "cd")
+
+
+def _cd_pass(P: SquaredProblem, w, q, c, ws, tol_in, budget, anderson) -> tuple[int, float]:
+    """CD epochs on ``ws`` (``w``, ``q`` in place) until the largest KKT violation met is below
+    ``tol_in``; with a support of at least ``SUPPORT_FIRST`` features, epochs on the support
+    alone first (cheap: most of a large working set stays at 0). Returns ``(epochs, kkt)``."""
+    D, s, xbar, l1, l2 = P.D, P.s, P.xbar, P.l1, P.l2
+    epochs = 0
+    if l1 > 0.0:
+        supp = ws[w[ws] != 0.0]
+        if supp.size >= SUPPORT_FIRST and supp.size < ws.size:
+            ep, c, _ = CDK.cd_squared_ws(*D.args, s, P.weighted, 1.0 / D.n, xbar, P.L, supp, w,
+                                         q, c, l1, l2, tol_in, budget, anderson)
+            epochs = int(ep)
+    ep, _, kin = CDK.cd_squared_ws(*D.args, s, P.weighted, 1.0 / D.n, xbar, P.L, ws, w, q, c,
+                                   l1, l2, tol_in, max(budget - epochs, 1), anderson)
+    return epochs + int(ep), float(kin)
 
 
 def _newton_instead(P: SquaredProblem, w, w_start, threshold, max_rounds) -> int:
