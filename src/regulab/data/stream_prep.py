@@ -136,7 +136,8 @@ def _target_step(tcol, distinct, overflow, target, task, n_with, src, report):
     :func:`regulab.data.target.target_task`, fed one row per distinct value)."""
     if n_with == 0:
         raise DataError(f"{src}: target {show(target)} has no values (all missing)")
-    values = pd.Series(list(distinct), dtype=object if tcol.kind != "numeric" else float)
+    values = pd.Series(list(distinct)) if tcol.kind == "numeric" else pd.Series(
+        list(distinct), dtype=object)
     if n_with == 1:
         raise DataError(f"{src}: only 1 row has a value of target {show(target)}; a fit needs at "
                         f"least 2 rows (and cross-validation more)")

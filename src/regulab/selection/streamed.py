@@ -134,8 +134,8 @@ def cv_logistic(irls, total, training, lams, rho: float, *, tol=1e-6, max_newton
                         test_err[m - 1, li] = st.test_loss / st.test_weight
                     continue
                 V, mean, M = st.moments.fold(0)
-                b, _, ep = newton_subproblem((V / st.S, mean, M / st.S), l1, l2, w, 1e-3 * tol,
-                                             max_epochs)
+                b, _, ep = newton_subproblem((V / st.S, mean, M / st.S), l1, l2, w,
+                                             1e-2 * tol * scale, max_epochs)
                 state[m][1] = b
                 n_iter[m, li] += 1
                 left.append(m)
