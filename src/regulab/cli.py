@@ -28,6 +28,7 @@ from regulab.commands.options import (
     DEFAULT_MAX_CATEGORIES,
     DEFAULT_MAX_ROWS,
     REPORT_HELP,
+    BatchRows,
     Encoding,
     Exclude,
     Features,
@@ -44,6 +45,7 @@ from regulab.commands.options import (
     Sep,
     Source,
     Standardize,
+    Stream,
     Target,
     Task,
     data_options,
@@ -290,6 +292,8 @@ def fit_cmd(
         show_default=False)] = None,
     as_json: Json = False,
     out: ReportOut = None,
+    stream: Stream = False,
+    batch_rows: BatchRows = None,
 ):
     """Fit one penalized model: every coefficient, kept or exactly 0, and how lam was chosen.
 
@@ -301,7 +305,8 @@ def fit_cmd(
                                  na_values=na_values, max_rows=max_rows, seed=seed,
                                  exclude=exclude, max_categories=max_categories),
             penalty=penalty, l1_ratio=l1_ratio, lam=lam, folds=cv, rule=rule, n_lams=n_lams,
-            stability=stability, n_pairs=n_pairs, save=save, as_json=as_json, out=out)
+            stability=stability, n_pairs=n_pairs, save=save, as_json=as_json, out=out,
+            stream=stream, batch_rows=batch_rows)
 
 
 @app.command("predict")

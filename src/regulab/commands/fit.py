@@ -49,8 +49,10 @@ STABILITY_THRESHOLD = 0.6
 
 def run(source, opts: DataOptions, *, penalty="l1", l1_ratio=None, lam=None, folds=None,
         rule=None, n_lams=100, stability=False, n_pairs=50, save=None, as_json=False,
-        out=None) -> dict:
-    """Fit, then print the table (or the JSON document); ``--save`` and ``--out`` write files."""
+        out=None, stream=False, batch_rows=None) -> dict:
+    """Fit, then print the table (or the JSON document); ``--save`` and ``--out`` write files.
+    ``stream`` (or a file too big for memory): the streamed route (:mod:`.streamed`)."""
+    from regulab.commands import streamed
     from regulab.data.model_io import save_model
 
     rho, lam, rule, n_lams, n_pairs = _check_options(penalty, l1_ratio, lam, rule, n_lams,
@@ -58,6 +60,14 @@ def run(source, opts: DataOptions, *, penalty="l1", l1_ratio=None, lam=None, fol
     inputs = [input_path(source)]
     check_output_file(save, "--save", inputs)
     check_output_dir(out, inputs, ["index.html", "results.json"])
+    if streamed.should_stream(source, stream):
+        batch_rows = streamed.check_stream_options(batch_rows, lam=lam, stability=stability,
+                                                   out=out)
+        return streamed.run_fit(source, opts, penalty=penalty, rho=rho, rule=rule,
+                                folds=check_int(DEFAULT_FOLDS if folds is None else folds,
+                                                "--cv", 2),
+                                n_lams=n_lams, batch_rows=batch_rows, save=save,
+                                as_json=as_json)
     loaded = load(source, opts)
     folds = check_folds(loaded, DEFAULT_FOLDS if folds is None else folds)
     fit, stab = _fit(loaded, penalty=penalty, rho=rho, lam=lam, folds=folds, rule=rule,

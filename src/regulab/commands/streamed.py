@@ -121,3 +121,84 @@ def stream_fit(path, target, *, rho=1.0, lams=None, n_lams=100, folds=10, seed=0
     info.update({"passes": log.passes, "rows_per_second": log.rows_per_second,
                  "batch_rows": int(batch_rows), "partitions": len(source.partitions())})
     return StreamedFit(prep, path_res, cv, cv.chosen(rule), rho, loss, log, info)
+
+
+# --------------------------------------------------------------------------------------------
+# the command line: `regulab fit --stream`
+# --------------------------------------------------------------------------------------------
+def check_stream_options(batch_rows, *, lam=None, stability=False, out=None) -> int:
+    """``--batch-rows`` a whole number >= 100; the options the streamed route cannot honour are
+    refused in one line each (OptionError, exit code 2)."""
+    from regulab.commands.common import OptionError, check_int
+
+    batch_rows = check_int(DEFAULT_BATCH_ROWS if batch_rows is None else batch_rows,
+                           "--batch-rows", 100)
+    for given, flag in ((lam is not None, "--lam"), (stability, "--stability"),
+                        (out is not None, "--out")):
+        if given:
+            raise OptionError(f"{flag} is not available with --stream (the streamed route fits "
+                              f"the path and CV from statistics, without the rows)")
+    return batch_rows
+
+
+def _loaded(source, sf: StreamedFit):
+    """A :class:`regulab.commands.common.Loaded` for the fit command's document: the prepared
+    rows are not in memory, so ``prep.X`` is a zero-width stand-in carrying the row count."""
+    import copy
+
+    import pandas as pd
+
+    from regulab.commands.common import Loaded, input_path
+    from regulab.data.reading import LoadedTable
+
+    src = StreamSource(str(source))
+    frame = pd.DataFrame()
+    frame.attrs["regulab_source"] = {"format": "parquet" if src.is_parquet else "csv",
+                                     "rows": int(sf.prep.n_rows), "columns": len(src.columns())}
+    prep = copy.copy(sf.prep)
+    prep.X = np.empty((int(sf.prep.n_rows), 0))
+    return Loaded(LoadedTable(frame, src.name), prep, input_path(source))
+
+
+def run_fit(source, opts, *, penalty, rho, rule, folds, n_lams, batch_rows, save=None,
+            as_json=False) -> dict:
+    """``regulab fit --stream``: the same document as the in-memory fit, plus ``stream`` (passes,
+    rows per second, partitions, batch size, workers)."""
+    from regulab.commands import fit as fit_cmd
+    from regulab.commands.common import console, emit_json
+    from regulab.commands.fitting import Fit
+    from regulab.core.execution import active_client
+    from regulab.data.model_io import save_model
+
+    if opts.target is None:
+        from regulab.commands.common import OptionError
+
+        raise OptionError("--target is required with --stream: name the column to predict")
+    client = active_client()
+    sf = stream_fit(source, opts.target, rho=rho, n_lams=n_lams, folds=folds, seed=opts.seed,
+                    rule=rule, features=opts.features, exclude=opts.exclude, task=opts.task,
+                    missing=opts.missing, standardize=opts.standardize,
+                    max_categories=opts.max_categories or 50, batch_rows=batch_rows,
+                    client=client, sep=opts.sep, na_values=opts.na_values)
+    fit = Fit(coef=sf.coef.copy(), intercept=sf.intercept, lam=sf.lam, rho=rho, loss=sf.loss,
+              how="cv", rule=rule, folds=folds, cv=sf.cv, index=sf.index, path=sf.path,
+              seed=opts.seed)
+    loaded = _loaded(source, sf)
+    model = fit_cmd._model(loaded, fit, penalty)
+    doc = fit_cmd._document(loaded, fit, model, None, penalty)
+    doc["stream"] = {**sf.info, "rows_read": sf.log.rows, "seconds": sf.log.seconds,
+                     "workers": 0 if client is None else len(client.scheduler_info()["workers"])}
+    if save is not None:
+        save_model(model, save)
+        doc["model_file"] = str(save)
+    if as_json:
+        emit_json(doc)
+    else:
+        fit_cmd._print(doc, loaded, fit)
+        s = doc["stream"]
+        bound = f" (at most {s['pass_bound']:,} IRLS passes)" if "pass_bound" in s else ""
+        console().print(f"[bold]streamed[/] {s['passes']} passes over the data{bound}, "
+                        f"{s['rows_per_second']:,.0f} rows/s in the statistics passes, "
+                        f"{s['partitions']} partitions, batches of {s['batch_rows']:,} rows",
+                        highlight=False, soft_wrap=True)
+    return doc

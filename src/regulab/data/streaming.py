@@ -28,7 +28,11 @@ import numpy as np
 import pandas as pd
 
 from regulab.data.errors import DataError
-from regulab.data.parquet import PARQUET_EXTENSIONS, PARQUET_MAGIC, _empty_text_to_missing
+from regulab.data.parquet import (
+    PARQUET_EXTENSIONS,
+    PARQUET_MAGIC,
+    _empty_text_to_missing,
+)
 
 #: rows decoded at once unless told otherwise (50 float64 columns: 20 MB)
 DEFAULT_BATCH_ROWS = 50_000

@@ -28,7 +28,12 @@ import numpy as np
 from regulab.selection.cv import CVResult, one_se_rule
 from regulab.selection.path import PathResult, default_eps
 from regulab.solvers.exact.working_set import kkt_violation
-from regulab.solvers.gram import gram_lam_max, gram_path, newton_subproblem, squared_held_out
+from regulab.solvers.gram import (
+    gram_lam_max,
+    gram_path,
+    newton_subproblem,
+    squared_held_out,
+)
 
 
 def stream_grid(total, rho: float, n_rows: int, loss: str = "squared", n_lams: int = 100,
