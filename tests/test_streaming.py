@@ -290,3 +290,117 @@ def test_cli_stream_document_and_refusals(tmp_path, capsys):
         code, out, err = _cli(["fit", str(f), "--target", "y", "--stream", *bad], capsys)
         assert code == 2 and word in err, err
         assert len(err.strip().splitlines()) == 1
+
+
+# ------------------------------------------------------------------------------------------
+# Dask: workers far smaller than the data (patterns of test_distributed.py: generous deadlines,
+# waits on conditions, never fixed sleeps)
+# ------------------------------------------------------------------------------------------
+#: deadline (s) for waits on the cluster (shared, loaded CI machines)
+WAIT = 180
+#: the dataset written by the test (MiB on disk) and each worker's memory limit. A worker process
+#: here starts at ~150-235 MiB (Python, Dask, pandas, pyarrow), so a limit "far below" the data
+#: would need a file too slow to write in a test on 2 loaded cores (~13 MB/s); the test checks
+#: instead that a worker's high-water mark rises by less than half the data during the pass
+#: (measured: 54-75 MiB for 200 MiB: batches, one row group, allocator slack; not the data); the benchmark streams 700 MiB through workers of
+#: 250 MiB (docs/scaling.md)
+DATA_MIB = 200
+WORKER_MIB = 400
+
+
+def _peak_mib():
+    """The process's resident high-water mark (VmHWM), MiB."""
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+@pytest.fixture(scope="module")
+def big_parquet(tmp_path_factory):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    p = 40
+    rows = DATA_MIB * 2**20 // (8 * (p + 1))
+    f = tmp_path_factory.mktemp("big") / "big.parquet"
+    rng = np.random.default_rng(7)
+    schema = pa.schema([(f"x{j}", pa.float64()) for j in range(p)] + [("y", pa.float64())])
+    with pq.ParquetWriter(f, schema) as w:
+        for chunk in np.array_split(np.arange(rows), 16):   # never the whole table in memory
+            X = rng.standard_normal((chunk.size, p)) + 1e3
+            y = X[:, :8].sum(axis=1) + rng.standard_normal(chunk.size)
+            w.write_table(pa.table({**{f"x{j}": X[:, j] for j in range(p)}, "y": y}),
+                          row_group_size=chunk.size // 2 + 1)
+    src = StreamSource(str(f), batch_rows=8192)
+    from regulab.data.stream_prep import scan_prepare
+
+    return src, scan_prepare(src, "y")
+
+
+def _same_bits(a: FoldMoments, b: FoldMoments):
+    for name in ("W", "n", "mean", "M", "raw_mean", "raw_m2"):
+        assert np.array_equal(getattr(a, name), getattr(b, name)), name
+
+
+def test_cluster_of_small_workers_gives_the_same_bits_and_survives_a_kill(big_parquet):
+    import os
+    import signal
+    import threading
+    import time
+
+    from regulab.core.execution import dask_available
+    from regulab.data.stream_pass import moments_pass
+
+    if not dask_available():
+        pytest.skip("dask.distributed not installed")
+    from distributed import Client, LocalCluster
+
+    import dask
+
+    src, sp = big_parquet
+    assert src.nbytes() > 0.9 * DATA_MIB * 2**20 and len(src.partitions()) == 32
+    ref = moments_pass(src, sp, 5, 3)
+    # no pausing at 80 %: the pass never holds more than a batch, and a paused worker whose
+    # allocator keeps freed pages would wait forever; the nanny still kills a worker at 95 %
+    with dask.config.set({"distributed.worker.memory.pause": False}):
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                               dashboard_address=None, memory_limit=f"{WORKER_MIB}MiB")
+    c = Client(cluster, timeout=WAIT, set_as_default=False)
+    try:
+        c.wait_for_workers(2, timeout=WAIT)
+        # warm-up: the modules a pass imports (pyarrow, pandas, regulab) before the baseline
+        from regulab.data.stream_pass import partition_moments
+
+        part = src.partitions()[0]
+        c.run(partition_moments, src, part, sp, 5, 3)
+        before = c.run(_peak_mib)
+        _same_bits(moments_pass(src, sp, 5, 3, client=c), ref)
+        after = c.run(_peak_mib)
+        assert max(after[w] - before[w] for w in after) < DATA_MIB / 2, (before, after)
+        pids = c.run(os.getpid)
+        box = {}
+
+        def work():
+            try:
+                box["res"] = moments_pass(src, sp, 5, 3, client=c)
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                box["err"] = exc
+
+        thread = threading.Thread(target=work, daemon=True)
+        thread.start()
+        victim, deadline = None, time.monotonic() + WAIT
+        while victim is None and time.monotonic() < deadline and thread.is_alive():
+            busy = [w for w, keys in c.processing().items() if keys and w in pids]
+            victim = busy[0] if busy else None
+            time.sleep(0.02)
+        assert victim is not None, "no partition was seen running"
+        os.kill(pids[victim], signal.SIGKILL)   # the worker dies with its partition half read
+        thread.join(WAIT)
+        assert not thread.is_alive(), "the pass did not finish after a worker was killed"
+        assert "err" not in box, box.get("err")
+        _same_bits(box["res"], ref)
+    finally:
+        c.close(timeout=30)
+        cluster.close(timeout=WAIT)

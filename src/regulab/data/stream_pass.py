@@ -46,6 +46,14 @@ class PassLog:
         return self.rows / self.seconds if self.seconds > 0 else float("nan")
 
 
+def _release_arrow_memory() -> None:
+    """Hand pyarrow's freed buffers back to the system: its pool (jemalloc/mimalloc) keeps
+    them otherwise, and a small Dask worker would pause at its memory limit."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+
+
 def run_partitions(fn, source: StreamSource, args: tuple, client=None) -> list:
     """``[fn(source, part, *args) for part in source.partitions()]``, on ``client`` when given
     (results in partition order either way)."""
@@ -70,6 +78,7 @@ def partition_moments(source: StreamSource, part, sp: StreamPrep, K: int, seed: 
                 X = X.astype(dtype).astype(np.float64)
             Z = np.column_stack([X, y])
             acc = acc.merged(batch_moments(Z, w, hash_folds(offset + keep, K, seed), K))
+    _release_arrow_memory()
     return acc
 
 
@@ -143,6 +152,7 @@ def partition_irls(source: StreamSource, part, sp: StreamPrep, K: int, seed: int
                 eta = X @ w + b
                 tr = np.ones(y.size, dtype=bool) if k < 0 else folds != k
                 out[i] = out[i].merged(_irls_sums(X, y, s, t, eta, tr, k >= 0, p))
+    _release_arrow_memory()
     return out
 
 
