@@ -100,8 +100,11 @@ def _cluster(src, sp, args) -> dict:
 
     from regulab.data.stream_pass import moments_pass
 
+    import dask
+
     res = {"workers": args.workers, "worker_memory": args.worker_memory}
-    with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
+    # no pausing at 80 % (a pass holds one batch; the nanny still kills at 95 %)
+    with dask.config.set({"distributed.worker.memory.pause": False}), LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
                       host="127.0.0.1", dashboard_address=None,
                       memory_limit=args.worker_memory) as cl, Client(cl) as c:
         c.wait_for_workers(args.workers)

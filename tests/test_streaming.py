@@ -404,3 +404,30 @@ def test_cluster_of_small_workers_gives_the_same_bits_and_survives_a_kill(big_pa
     finally:
         c.close(timeout=30)
         cluster.close(timeout=WAIT)
+
+
+def test_cli_path_stream(tmp_path, capsys):
+    from regulab.commands.fitting import training_error
+
+    df = _frame(8, 1200, 4, binary=True)
+    f = tmp_path / "d.parquet"
+    df.to_parquet(f, row_group_size=300)
+    code, out, err = _cli(["path", str(f), "--target", "y", "--stream", "--json", "--n-lams",
+                           "8", "--cv", "3"], capsys)
+    assert code == 0, err
+    doc = json.loads(out)
+    code, out, err = _cli(["path", str(f), "--target", "y", "--json", "--n-lams", "8", "--cv",
+                           "3"], capsys)
+    mem = json.loads(out)
+    assert set(doc) - set(mem) == {"stream"} and set(mem) <= set(doc)
+    assert doc["preparation"] == mem["preparation"]
+    np.testing.assert_allclose(doc["lams"], mem["lams"], rtol=1e-10)
+    prep = prepare(df, "y")
+    coefs = np.array([doc["coefs"][n] for n in prep.feature_names])
+    # the intercepts are not in the document: the training error is checked through the
+    # coefficients' in-memory fit at the same lams (the same certified solutions)
+    path = regularization_path(prep.X, prep.y, loss="logistic", lams=doc["lams"], tol=1e-10)
+    _close(coefs, path.coefs, rel=1e-6)
+    terr = training_error(prep.X, prep.y, "logistic", path.coefs, path.intercepts)
+    np.testing.assert_allclose(doc["train_error"], terr, rtol=1e-6)
+    assert doc["stream"]["passes"] <= doc["stream"]["pass_bound"] + 3

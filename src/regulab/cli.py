@@ -351,6 +351,8 @@ def path_cmd(
     max_rows: MaxRows = DEFAULT_MAX_ROWS,
     max_categories: MaxCategories = DEFAULT_MAX_CATEGORIES,
     as_json: Json = False,
+    stream: Stream = False,
+    batch_rows: BatchRows = None,
     out: Annotated[Path | None, typer.Option(
         "--out", "-o", help=f"{REPORT_HELP}, plus path.csv: one row per lam.",
         show_default=False)] = None,
@@ -363,7 +365,7 @@ def path_cmd(
                                   na_values=na_values, max_rows=max_rows, seed=seed,
                                   exclude=exclude, max_categories=max_categories),
              penalty=penalty, l1_ratio=l1_ratio, n_lams=n_lams, folds=cv, as_json=as_json,
-             out=out)
+             out=out, stream=stream, batch_rows=batch_rows)
 
 
 @app.command("compare")

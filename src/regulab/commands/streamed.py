@@ -37,6 +37,7 @@ from regulab.data.stream_prep import finish, scan_prepare
 from regulab.data.stream_stats import standardized
 from regulab.data.streaming import DEFAULT_BATCH_ROWS, StreamSource
 from regulab.selection.streamed import cv_from_moments, cv_logistic, stream_grid
+from regulab.solvers.gram import squared_held_out
 
 #: a source larger on disk than this share of the available memory is streamed without --stream
 AUTO_FRACTION = 0.5
@@ -110,6 +111,7 @@ def stream_fit(path, target, *, rho=1.0, lams=None, n_lams=100, folds=10, seed=0
     if loss == "squared":
         path_res, cv = cv_from_moments(total, training, tests, lams, rho, tol=tol,
                                        feature_names=prep.feature_names)
+        info["train_error"] = squared_held_out(*total, path_res.coefs, path_res.intercepts)
     else:
         def irls(models):
             return irls_pass(source, sp, int(folds), int(seed), prep.means, prep.scales, models,
@@ -160,19 +162,13 @@ def _loaded(source, sf: StreamedFit):
     return Loaded(LoadedTable(frame, src.name), prep, input_path(source))
 
 
-def run_fit(source, opts, *, penalty, rho, rule, folds, n_lams, batch_rows, save=None,
-            as_json=False) -> dict:
-    """``regulab fit --stream``: the same document as the in-memory fit, plus ``stream`` (passes,
-    rows per second, partitions, batch size, workers)."""
-    from regulab.commands import fit as fit_cmd
-    from regulab.commands.common import console, emit_json
+def _fit_of(source, opts, *, rho, rule, folds, n_lams, batch_rows):
+    """``(loaded, Fit, StreamedFit)``: the streamed pipeline as the commands' objects."""
+    from regulab.commands.common import OptionError
     from regulab.commands.fitting import Fit
     from regulab.core.execution import active_client
-    from regulab.data.model_io import save_model
 
     if opts.target is None:
-        from regulab.commands.common import OptionError
-
         raise OptionError("--target is required with --stream: name the column to predict")
     client = active_client()
     sf = stream_fit(source, opts.target, rho=rho, n_lams=n_lams, folds=folds, seed=opts.seed,
@@ -183,11 +179,46 @@ def run_fit(source, opts, *, penalty, rho, rule, folds, n_lams, batch_rows, save
     fit = Fit(coef=sf.coef.copy(), intercept=sf.intercept, lam=sf.lam, rho=rho, loss=sf.loss,
               how="cv", rule=rule, folds=folds, cv=sf.cv, index=sf.index, path=sf.path,
               seed=opts.seed)
-    loaded = _loaded(source, sf)
+    sf.info["workers"] = 0 if client is None else len(client.scheduler_info()["workers"])
+    return _loaded(source, sf), fit, sf
+
+
+def stream_doc(sf: StreamedFit) -> dict:
+    """The ``stream`` entry of a command's document: passes, rows/s, partitions, batch size."""
+    return {k: v for k, v in sf.info.items() if k != "train_error"} | {
+        "rows_read": sf.log.rows, "seconds": sf.log.seconds}
+
+
+def print_stream_line(s: dict) -> None:
+    from regulab.commands.common import console
+
+    bound = f" (at most {s['pass_bound']:,} IRLS passes)" if "pass_bound" in s else ""
+    console().print(f"[bold]streamed[/] {s['passes']} passes over the data{bound}, "
+                    f"{s['rows_per_second']:,.0f} rows/s in the statistics passes, "
+                    f"{s['partitions']} partitions, batches of {s['batch_rows']:,} rows",
+                    highlight=False, soft_wrap=True)
+
+
+def path_inputs(source, opts, *, rho, folds, n_lams, batch_rows):
+    """``regulab path --stream``: ``(loaded, fit, training error per lam, stream doc)``."""
+    loaded, fit, sf = _fit_of(source, opts, rho=rho, rule="1se", folds=folds, n_lams=n_lams,
+                              batch_rows=batch_rows)
+    return loaded, fit, np.asarray(sf.info["train_error"]), stream_doc(sf)
+
+
+def run_fit(source, opts, *, penalty, rho, rule, folds, n_lams, batch_rows, save=None,
+            as_json=False) -> dict:
+    """``regulab fit --stream``: the same document as the in-memory fit, plus ``stream`` (passes,
+    rows per second, partitions, batch size, workers)."""
+    from regulab.commands import fit as fit_cmd
+    from regulab.commands.common import emit_json
+    from regulab.data.model_io import save_model
+
+    loaded, fit, sf = _fit_of(source, opts, rho=rho, rule=rule, folds=folds, n_lams=n_lams,
+                              batch_rows=batch_rows)
     model = fit_cmd._model(loaded, fit, penalty)
     doc = fit_cmd._document(loaded, fit, model, None, penalty)
-    doc["stream"] = {**sf.info, "rows_read": sf.log.rows, "seconds": sf.log.seconds,
-                     "workers": 0 if client is None else len(client.scheduler_info()["workers"])}
+    doc["stream"] = stream_doc(sf)
     if save is not None:
         save_model(model, save)
         doc["model_file"] = str(save)
@@ -195,10 +226,5 @@ def run_fit(source, opts, *, penalty, rho, rule, folds, n_lams, batch_rows, save
         emit_json(doc)
     else:
         fit_cmd._print(doc, loaded, fit)
-        s = doc["stream"]
-        bound = f" (at most {s['pass_bound']:,} IRLS passes)" if "pass_bound" in s else ""
-        console().print(f"[bold]streamed[/] {s['passes']} passes over the data{bound}, "
-                        f"{s['rows_per_second']:,.0f} rows/s in the statistics passes, "
-                        f"{s['partitions']} partitions, batches of {s['batch_rows']:,} rows",
-                        highlight=False, soft_wrap=True)
+        print_stream_line(doc["stream"])
     return doc

@@ -315,9 +315,9 @@ def guard_resamples(X, *, n_lams: int = 30, fraction: float = 0.5, n_workers: in
 #: (p+1) x (p+1) float64 matrices a streamed fit holds per fold set: the K fold moments and the
 #: all-rows merge, the K training merges, their standardized copies and the pass's accumulators
 GRAM_COPIES = 4
-#: float64 values per row and column of a batch in flight (the encoded rows, their centred copy,
-#: the weighted copy)
-BATCH_COPIES = 4
+#: float64 values per row and column of a batch in flight (the decoded Arrow batch, the pandas
+#: frame, the encoded rows, their per-fold centred and weighted copies)
+BATCH_COPIES = 8
 
 
 def gram_memory(p: int, n_folds: int = 10, batch_rows: int = 50_000) -> int:

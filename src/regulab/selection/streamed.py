@@ -119,6 +119,7 @@ def cv_logistic(irls, total, training, lams, rho: float, *, tol=1e-6, max_newton
     conv = np.zeros((K + 1, L), dtype=bool)
     n_iter = np.zeros((K + 1, L), dtype=int)
     test_err = np.zeros((K, L))
+    train_loss = np.zeros(L)   # the all-rows model's mean log-loss at each lam
     passes = 0
     stats = irls([(f, s[0].copy(), s[1]) for f, s in zip(folds, state)])
     passes += 1
@@ -135,7 +136,9 @@ def cv_logistic(irls, total, training, lams, rho: float, *, tol=1e-6, max_newton
                 crit_at[m, li] = crit
                 if crit <= tol or step == max_newton:
                     coefs[m, :, li], ints[m, li], conv[m, li] = w, b, crit <= tol
-                    if m > 0:
+                    if m == 0:
+                        train_loss[li] = st.loss / st.S
+                    else:
                         test_err[m - 1, li] = st.test_loss / st.test_weight
                     continue
                 V, mean, M = st.moments.fold(0)
@@ -154,4 +157,5 @@ def cv_logistic(irls, total, training, lams, rho: float, *, tol=1e-6, max_newton
     path = PathResult(lams, coefs[0], ints[0], crit_at[0], n_iter[0], conv[0], rho, "logistic",
                       True, "kkt", feature_names)
     cv = _summary(lams, test_err, coefs[1:], ints[1:], conv[1:], "log_loss")
-    return path, cv, {"passes": passes, "pass_bound": L * max_newton + 1}
+    return path, cv, {"passes": passes, "pass_bound": L * max_newton + 1,
+                      "train_error": train_loss}
