@@ -26,6 +26,7 @@ import argparse
 import json
 import os
 import resource
+import sys
 import tempfile
 import time
 
@@ -33,6 +34,15 @@ import numpy as np
 
 
 def peak_rss_mib() -> float:
+    """This process's resident high-water mark (VmHWM; ru_maxrss of a Dask worker reports its
+    parent's peak), MiB."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -86,10 +96,10 @@ def bench(args) -> dict:
                         batch_rows=args.batch_rows)
         out["stream_fit_seconds"] = time.perf_counter() - t0
         out["stream_fit_pass_seconds"] = sf.log.seconds
-        out["path_cv_from_moments_seconds"] = out["stream_fit_seconds"] - sf.log.seconds - \
-            out["prep_passes_seconds"]
+        out["path_cv_from_moments_seconds"] = sf.info["solve_seconds"]
         out["lam_1se"] = sf.lam
         out["n_kept"] = int(np.count_nonzero(sf.coef))
+        print(json.dumps(out), file=sys.stderr, flush=True)   # partial results, in case
         if args.sk_rows:
             out.update(_sklearn(f, args))
     return out
@@ -127,8 +137,13 @@ def _sklearn(f, args) -> dict:
     y = df.pop("y").to_numpy()
     X = df.to_numpy()
     X = (X - X.mean(0)) / X.std(0)
+    import inspect
+
+    # scikit-learn >= 1.7 takes the number of alphas as ``alphas=int``
+    grid = ({"n_alphas": args.n_lams} if "n_alphas" in inspect.signature(LassoCV).parameters
+            else {"alphas": args.n_lams})
     t0 = time.perf_counter()
-    LassoCV(n_alphas=args.n_lams, cv=args.folds, n_jobs=1).fit(X, y)
+    LassoCV(cv=args.folds, n_jobs=1, **grid).fit(X, y)
     return {"sklearn_rows": args.sk_rows, "sklearn_lassocv_seconds": time.perf_counter() - t0}
 
 

@@ -22,6 +22,7 @@ too (a decoded table is larger than its file, so this is a lower bound on the ne
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -95,6 +96,7 @@ def stream_fit(path, target, *, rho=1.0, lams=None, n_lams=100, folds=10, seed=0
     guard_gram(sp.width, n_folds=int(folds), batch_rows=int(batch_rows))
     raw = moments_pass(source, sp, int(folds), int(seed), client, log,
                        dtype=np.float32 if float32 else np.float64)
+    pass_seconds = log.seconds
     means, scales = standardization(raw, sp.standardize)
     prep = finish(sp, means, scales)
 
@@ -108,6 +110,7 @@ def stream_fit(path, target, *, rho=1.0, lams=None, n_lams=100, folds=10, seed=0
     if lams is None:
         lams = stream_grid(total, rho, sp.n_kept, loss, n_lams)
     info = {}
+    t0 = time.perf_counter()
     if loss == "squared":
         path_res, cv = cv_from_moments(total, training, tests, lams, rho, tol=tol,
                                        feature_names=prep.feature_names)
@@ -120,6 +123,7 @@ def stream_fit(path, target, *, rho=1.0, lams=None, n_lams=100, folds=10, seed=0
         path_res, cv, info = cv_logistic(irls, total, training, lams, rho, tol=tol,
                                          max_newton=max_newton,
                                          feature_names=prep.feature_names)
+    info["solve_seconds"] = time.perf_counter() - t0 - (log.seconds - pass_seconds)
     info.update({"passes": log.passes, "rows_per_second": log.rows_per_second,
                  "batch_rows": int(batch_rows), "partitions": len(source.partitions())})
     return StreamedFit(prep, path_res, cv, cv.chosen(rule), rho, loss, log, info)
