@@ -63,7 +63,7 @@ def run(source, opts: DataOptions, *, penalty="l1", l1_ratio=None, lam=None, fol
     if streamed.should_stream(source, stream):
         batch_rows = streamed.check_stream_options(batch_rows, lam=lam, stability=stability,
                                                    out=out)
-        return streamed.run_fit(source, opts, penalty=penalty, rho=rho, rule=rule,
+        return _run_streamed(source, opts, penalty=penalty, rho=rho, rule=rule,
                                 folds=check_int(DEFAULT_FOLDS if folds is None else folds,
                                                 "--cv", 2),
                                 n_lams=n_lams, batch_rows=batch_rows, save=save,
@@ -84,6 +84,29 @@ def run(source, opts: DataOptions, *, penalty="l1", l1_ratio=None, lam=None, fol
         emit_json(doc)
     else:
         _print(doc, loaded, fit)
+    return doc
+
+
+def _run_streamed(source, opts, *, penalty, rho, rule, folds, n_lams, batch_rows, save=None,
+                  as_json=False) -> dict:
+    """``regulab fit --stream``: the same document as the in-memory fit, plus ``stream`` (passes,
+    rows per second, partitions, batch size, workers); see :mod:`.streamed`."""
+    from regulab.commands import streamed
+    from regulab.data.model_io import save_model
+
+    loaded, fit, sf = streamed.fit_of(source, opts, rho=rho, rule=rule, folds=folds,
+                                      n_lams=n_lams, batch_rows=batch_rows)
+    model = _model(loaded, fit, penalty)
+    doc = _document(loaded, fit, model, None, penalty)
+    doc["stream"] = streamed.stream_doc(sf)
+    if save is not None:
+        save_model(model, save)
+        doc["model_file"] = str(save)
+    if as_json:
+        emit_json(doc)
+    else:
+        _print(doc, loaded, fit)
+        streamed.print_stream_line(doc["stream"])
     return doc
 
 

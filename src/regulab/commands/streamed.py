@@ -166,7 +166,7 @@ def _loaded(source, sf: StreamedFit):
     return Loaded(LoadedTable(frame, src.name), prep, input_path(source))
 
 
-def _fit_of(source, opts, *, rho, rule, folds, n_lams, batch_rows):
+def fit_of(source, opts, *, rho, rule, folds, n_lams, batch_rows):
     """``(loaded, Fit, StreamedFit)``: the streamed pipeline as the commands' objects."""
     from regulab.commands.common import OptionError
     from regulab.commands.fitting import Fit
@@ -205,30 +205,6 @@ def print_stream_line(s: dict) -> None:
 
 def path_inputs(source, opts, *, rho, folds, n_lams, batch_rows):
     """``regulab path --stream``: ``(loaded, fit, training error per lam, stream doc)``."""
-    loaded, fit, sf = _fit_of(source, opts, rho=rho, rule="1se", folds=folds, n_lams=n_lams,
+    loaded, fit, sf = fit_of(source, opts, rho=rho, rule="1se", folds=folds, n_lams=n_lams,
                               batch_rows=batch_rows)
     return loaded, fit, np.asarray(sf.info["train_error"]), stream_doc(sf)
-
-
-def run_fit(source, opts, *, penalty, rho, rule, folds, n_lams, batch_rows, save=None,
-            as_json=False) -> dict:
-    """``regulab fit --stream``: the same document as the in-memory fit, plus ``stream`` (passes,
-    rows per second, partitions, batch size, workers)."""
-    from regulab.commands import fit as fit_cmd
-    from regulab.commands.common import emit_json
-    from regulab.data.model_io import save_model
-
-    loaded, fit, sf = _fit_of(source, opts, rho=rho, rule=rule, folds=folds, n_lams=n_lams,
-                              batch_rows=batch_rows)
-    model = fit_cmd._model(loaded, fit, penalty)
-    doc = fit_cmd._document(loaded, fit, model, None, penalty)
-    doc["stream"] = stream_doc(sf)
-    if save is not None:
-        save_model(model, save)
-        doc["model_file"] = str(save)
-    if as_json:
-        emit_json(doc)
-    else:
-        fit_cmd._print(doc, loaded, fit)
-        print_stream_line(doc["stream"])
-    return doc
