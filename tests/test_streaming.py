@@ -376,6 +376,10 @@ def test_cluster_of_small_workers_gives_the_same_bits_and_survives_a_kill(big_pa
         part = src.partitions()[0]
         c.run(partition_moments, src, part, sp, 5, 3)
         before = c.run(_peak_mib)
+        from regulab.data.stream_prep import scan_prepare
+
+        sp_cluster = scan_prepare(src, "y", client=c)   # the preparation passes on the cluster
+        assert sp_cluster.report.lines == sp.report.lines and sp_cluster.specs == sp.specs
         _same_bits(moments_pass(src, sp, 5, 3, client=c), ref)
         after = c.run(_peak_mib)
         assert max(after[w] - before[w] for w in after) < DATA_MIB / 2, (before, after)

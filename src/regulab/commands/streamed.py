@@ -3,7 +3,8 @@
 :func:`stream_fit` runs the whole pipeline on a Parquet file or folder, or a CSV file, never
 holding more than ``batch_rows`` rows:
 
-1. two preparation passes (:mod:`regulab.data.stream_prep`): task, columns, levels, rows kept;
+1. two preparation passes (:mod:`regulab.data.stream_prep`): task, columns, levels, rows kept
+   (counts per partition, merged in partition order);
 2. the memory guard for the ``p x p`` work (:func:`regulab.core.memory.guard_gram`);
 3. one statistics pass (:mod:`regulab.data.stream_pass`): every fold's moments of ``[x, y]``,
    folds by the seeded hash of the row position (:func:`regulab.data.streaming.hash_folds`);
@@ -91,8 +92,8 @@ def stream_fit(path, target, *, rho=1.0, lams=None, n_lams=100, folds=10, seed=0
     source = StreamSource(str(path), int(batch_rows), sep, tuple(na_values or ()))
     sp = scan_prepare(source, target, features=features, exclude=exclude, task=task,
                       missing=missing, standardize=standardize, max_categories=max_categories,
-                      weights=weights)
-    log = PassLog(passes=3 if sp.task == "binary" else 2, rows=2 * sp.n_in)
+                      weights=weights, client=client)
+    log = PassLog(passes=2, rows=2 * sp.n_in)
     guard_gram(sp.width, n_folds=int(folds), batch_rows=int(batch_rows))
     raw = moments_pass(source, sp, int(folds), int(seed), client, log,
                        dtype=np.float32 if float32 else np.float64)

@@ -25,7 +25,7 @@ from threadpoolctl import threadpool_limits
 
 from regulab.data.stream_prep import StreamPrep, encode_batch
 from regulab.data.stream_stats import FoldMoments, batch_moments
-from regulab.data.streaming import StreamSource, hash_folds
+from regulab.data.streaming import StreamSource, hash_folds, run_partitions
 
 
 @dataclass
@@ -52,16 +52,6 @@ def _release_arrow_memory() -> None:
     import pyarrow as pa
 
     pa.default_memory_pool().release_unused()
-
-
-def run_partitions(fn, source: StreamSource, args: tuple, client=None) -> list:
-    """``[fn(source, part, *args) for part in source.partitions()]``, on ``client`` when given
-    (results in partition order either way)."""
-    parts = source.partitions()
-    if client is None:
-        return [fn(source, part, *args) for part in parts]
-    futures = [client.submit(fn, source, part, *args, pure=False, retries=3) for part in parts]
-    return client.gather(futures)
 
 
 # --------------------------------------------------------------------------------------------

@@ -12,7 +12,8 @@ batch instead of a table in memory (:mod:`regulab.data.streaming`):
   fill), each categorical column's level counts (reference level = the most frequent, ties by
   sorted order; indicator frequencies as fill), as :func:`regulab.data.encoding.column_spec`.
 
-Standardization moments come from the statistics pass itself (means and population sds of the
+Each pass counts per partition (one task per Parquet row group on a Dask ``client``) and the
+counts are merged in partition order. Standardization moments come from the statistics pass itself (means and population sds of the
 raw encoded design, merged as in :mod:`regulab.data.stream_stats`); :func:`finish` writes them and
 the last report lines. A batch of rows becomes rows of the raw design with
 :func:`encode_batch`, which is :func:`regulab.data.encoding.encode_design` on that batch.
@@ -35,6 +36,7 @@ from regulab.data.errors import DataError
 from regulab.data.messages import plural, show
 from regulab.data.prep_report import PrepReport
 from regulab.data.prepared import MISSING, TASKS, Prepared
+from regulab.data.streaming import run_partitions
 from regulab.data.target import encode_target, target_task
 from regulab.data.values import floats, fmt_num, sort_levels, texts, value_kind
 
@@ -92,25 +94,22 @@ def _kind_of(cols, name, s, src):
                     f"{kind} later; fix its values or read it from Parquet")
 
 
-def _scan(source, target, names, weights, src):
-    """Pass 1: the target's distinct values and every column's kind, missing count and range or
-    levels on the rows with a target."""
+def _scan(source, part, target, names, weights, src):
+    """Pass 1 on one partition: the target's distinct values and every column's kind, missing
+    count and range or levels on the rows with a target."""
     tcol = _Col()
     distinct: dict = {}
-    overflow = False
     cols = {n: _Col() for n in names}
     n_in = 0
-    for _, df in source.all_frames([target] + names + ([weights] if weights else [])):
+    for _, df in source.frames(part, [target] + names + ([weights] if weights else [])):
         n_in += len(df)
         t = df[target]
         _kind_of({target: tcol}, target, t, src)
         t_na = t.isna().to_numpy()
         tcol.na += int(t_na.sum())
-        if not overflow:
-            for v in pd.unique(t[~t_na]):
-                distinct.setdefault(v, 0)
-            if len(distinct) > DISTINCT_CAP:
-                overflow = True
+        if len(distinct) <= DISTINCT_CAP:
+            for v, k in t[~t_na].value_counts(sort=False).items():
+                distinct[v] = distinct.get(v, 0) + int(k)
         dfa = df[~t_na]
         for n in names:
             s = dfa[n]
@@ -125,6 +124,32 @@ def _scan(source, target, names, weights, src):
             elif kind == "text" and len(c.levels) <= MAX_LEVELS_SEEN:
                 for lv in pd.unique(texts(s)[~na]):
                     c.levels.setdefault(lv, 0)
+    return tcol, distinct, cols, n_in
+
+
+def _merge_col(a: _Col, b: _Col, name, src) -> _Col:
+    """Two partitions' counts of one column, ``a`` first (levels in order of first sight)."""
+    if a.kind is not None and b.kind is not None and a.kind != b.kind:
+        raise DataError(f"{src}: column {show(name)} reads as {a.kind} in some rows and as "
+                        f"{b.kind} in others; fix its values or read it from Parquet")
+    levels = dict(a.levels)
+    for lv, k in b.levels.items():
+        levels[lv] = levels.get(lv, 0) + k
+    return _Col(a.kind or b.kind, a.na + b.na, min(a.lo, b.lo), max(a.hi, b.hi),
+                a.total + b.total, a.count + b.count, levels)
+
+
+def _scan_all(source, target, names, weights, src, client):
+    """Pass 1 over every partition (on ``client`` when given), merged in partition order."""
+    parts = run_partitions(_scan, source, (target, names, weights, src), client)
+    tcol, distinct, cols, n_in = _Col(), {}, {n: _Col() for n in names}, 0
+    for t, d, c, m in parts:
+        tcol = _merge_col(tcol, t, target, src)
+        for v, k in d.items():
+            distinct[v] = distinct.get(v, 0) + k
+        cols = {n: _merge_col(cols[n], c[n], n, src) for n in names}
+        n_in += m
+    overflow = len(distinct) > DISTINCT_CAP
     return tcol, distinct, overflow, cols, n_in
 
 
@@ -187,12 +212,12 @@ def kept_mask(df, target, candidates, missing) -> np.ndarray:
     return keep
 
 
-def _second_pass(source, target, candidates, missing, weights, src):
-    """Pass 2 on the rows kept: numeric range and sum, categorical level counts."""
+def _second(source, part, target, candidates, missing, weights):
+    """Pass 2 on one partition's rows kept: numeric range and sum, categorical level counts."""
     cols = {n: _Col(kind=k) for n, k in candidates}
     n_kept = 0
-    for _, df in source.all_frames([target] + [n for n, _ in candidates]
-                                   + ([weights] if weights else [])):
+    for _, df in source.frames(part, [target] + [n for n, _ in candidates]
+                               + ([weights] if weights else [])):
         dfb = df[kept_mask(df, target, candidates, missing)]
         n_kept += len(dfb)
         for n, k in candidates:
@@ -209,6 +234,17 @@ def _second_pass(source, target, candidates, missing, weights, src):
                 vc = pd.Series(texts(s)[~na], dtype=object).value_counts(sort=False)
                 for lv, cnt in vc.items():
                     c.levels[lv] = c.levels.get(lv, 0) + int(cnt)
+    return cols, n_kept
+
+
+def _second_pass(source, target, candidates, missing, weights, src, client):
+    """Pass 2 over every partition (on ``client`` when given), merged in partition order."""
+    parts = run_partitions(_second, source, (target, candidates, missing, weights), client)
+    cols = {n: _Col(kind=k) for n, k in candidates}
+    n_kept = 0
+    for c, m in parts:
+        cols = {n: _merge_col(cols[n], c[n], n, src) for n, _ in candidates}
+        n_kept += m
     return cols, n_kept
 
 
@@ -232,9 +268,10 @@ def _spec(name, c: _Col, after_drop):
 
 def scan_prepare(source, target: str, *, features=None, exclude=None, task: str = "auto",
                  missing: str = "drop", standardize: bool = True, max_categories: int = 50,
-                 weights: str | None = None) -> StreamPrep:
+                 weights: str | None = None, client=None) -> StreamPrep:
     """Passes 1 and 2 (module docstring): the preparation of ``source`` before its statistics
-    pass. ``weights``: a column of sample weights (left out of the features)."""
+    pass. ``weights``: a column of sample weights (left out of the features). ``client``: a
+    Dask client running one task per partition (counts merged in partition order)."""
     src = source.name
     if task not in TASKS:
         raise ValueError(f"task must be one of {', '.join(TASKS)}, got {task!r}")
@@ -246,7 +283,7 @@ def scan_prepare(source, target: str, *, features=None, exclude=None, task: str 
         find_target(lookup, weights, src)
     names = [n for n in select_features(lookup, target, features, exclude, src) if n != weights]
     report = PrepReport()
-    tcol, distinct, overflow, cols, n_in = _scan(source, target, names, weights, src)
+    tcol, distinct, overflow, cols, n_in = _scan_all(source, target, names, weights, src, client)
     task_, classes, note = _target_step(tcol, distinct, overflow, target, task,
                                         n_in - tcol.na, src, report)
     if tcol.na:
@@ -259,7 +296,7 @@ def scan_prepare(source, target: str, *, features=None, exclude=None, task: str 
         raise DataError(f"{src}: column {show(name)} has {report.missing_counts[name]:,} missing "
                         f"values and --missing error refuses them; use --missing drop or "
                         f"--missing mean")
-    c2, n_kept = _second_pass(source, target, candidates, missing, weights, src)
+    c2, n_kept = _second_pass(source, target, candidates, missing, weights, src, client)
     _report_rows(report, note, tcol.na, target, n_in - tcol.na - n_kept, missing)
     specs = []
     for n, _ in candidates:
@@ -272,7 +309,7 @@ def scan_prepare(source, target: str, *, features=None, exclude=None, task: str 
     if not specs:
         raise DataError(f"{src}: no usable feature column")
     if task_ == "binary":
-        report.lines[0] = _binary_note(source, target, classes, missing, candidates, note)
+        report.lines[0] = _binary_note(distinct, classes, note)
     for spec in specs:
         if spec.kind == "categorical":
             report.note(one_hot_line(spec))
@@ -298,14 +335,13 @@ def _report_rows(report, note, t_na, target, n_drop, missing):
                              f"(--missing drop)")
 
 
-def _binary_note(source, target, classes, missing, candidates, note):
-    """The binary target's line with its true class counts (one more pass over the target)."""
-    n0 = n1 = 0
-    lab = [texts(pd.Series([c], dtype=object))[0] for c in classes]
-    for _, df in source.all_frames([target]):
-        t = texts(df[target])
-        n0 += int(np.sum(t == lab[0]))
-        n1 += int(np.sum(t == lab[1]))
+def _binary_note(distinct, classes, note):
+    """The binary target's line with its true class counts (counted in pass 1)."""
+    def count(c):
+        return sum(k for v, k in distinct.items() if texts(pd.Series([v], dtype=object))[0]
+                   == texts(pd.Series([c], dtype=object))[0])
+
+    n0, n1 = count(classes[0]), count(classes[1])
     head, _, rest = note.partition(" -> 0 (")
     _, _, tail = rest.partition("); the model")
     return (f"{head} -> 0 ({plural(n0)}), {show(classes[1])} -> 1 ({plural(n1)}); the model"

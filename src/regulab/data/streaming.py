@@ -172,3 +172,13 @@ class StreamSource:
             return
         with reader:
             yield from reader
+
+
+def run_partitions(fn, source: "StreamSource", args: tuple, client=None) -> list:
+    """``[fn(source, part, *args) for part in source.partitions()]``, on ``client`` when given
+    (results in partition order either way)."""
+    parts = source.partitions()
+    if client is None:
+        return [fn(source, part, *args) for part in parts]
+    futures = [client.submit(fn, source, part, *args, pure=False, retries=3) for part in parts]
+    return client.gather(futures)
