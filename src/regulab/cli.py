@@ -29,6 +29,7 @@ from regulab.commands.options import (
     DEFAULT_MAX_ROWS,
     REPORT_HELP,
     Adaptive,
+    BatchRows,
     Encoding,
     Exclude,
     Exposure,
@@ -51,6 +52,7 @@ from regulab.commands.options import (
     Sep,
     Source,
     Standardize,
+    Stream,
     Target,
     Task,
     Unpenalized,
@@ -315,6 +317,8 @@ def fit_cmd(
     penalty_factor: PenaltyFactorFile = None,
     nonnegative: Nonnegative = False,
     adaptive: Adaptive = False,
+    stream: Stream = False,
+    batch_rows: BatchRows = None,
 ):
     """Fit one penalized model: every coefficient, kept or exactly 0, and how lam was chosen.
 
@@ -329,7 +333,8 @@ def fit_cmd(
             penalty=penalty, l1_ratio=l1_ratio, lam=lam, folds=cv, rule=rule, n_lams=n_lams,
             stability=stability, n_pairs=n_pairs, save=save, as_json=as_json, out=out,
             unpenalized=unpenalized, penalty_factor=penalty_factor,
-            nonnegative=nonnegative, adaptive=adaptive, grouped=grouped)
+            nonnegative=nonnegative, adaptive=adaptive, grouped=grouped, stream=stream,
+            batch_rows=batch_rows)
 
 
 @app.command("predict")
@@ -378,6 +383,8 @@ def path_cmd(
     max_rows: MaxRows = DEFAULT_MAX_ROWS,
     max_categories: MaxCategories = DEFAULT_MAX_CATEGORIES,
     as_json: Json = False,
+    stream: Stream = False,
+    batch_rows: BatchRows = None,
     out: Annotated[Path | None, typer.Option(
         "--out", "-o", help=f"{REPORT_HELP}, plus path.csv: one row per lam.",
         show_default=False)] = None,
@@ -396,7 +403,8 @@ def path_cmd(
                                  family=family, exposure=exposure, offset=offset),
              penalty=penalty, l1_ratio=l1_ratio, n_lams=n_lams, folds=cv, as_json=as_json,
              out=out, unpenalized=unpenalized, penalty_factor=penalty_factor,
-             nonnegative=nonnegative, adaptive=adaptive, grouped=grouped)
+             nonnegative=nonnegative, adaptive=adaptive, grouped=grouped, stream=stream,
+             batch_rows=batch_rows)
 
 
 @app.command("compare")

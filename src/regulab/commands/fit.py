@@ -57,12 +57,14 @@ STABILITY_THRESHOLD = 0.6
 def run(source, opts: DataOptions, *, penalty="l1", l1_ratio=None, lam=None, folds=None,
         rule=None, n_lams=100, stability=False, n_pairs=50, save=None, as_json=False,
         out=None, unpenalized=None, penalty_factor=None, nonnegative=False,
-        adaptive=False, grouped=False) -> dict:
+        adaptive=False, grouped=False, stream=False, batch_rows=None) -> dict:
     """Fit, then print the table (or the JSON document); ``--save`` and ``--out`` write files.
 
     ``unpenalized``, ``penalty_factor`` (a CSV file), ``nonnegative``, ``adaptive``: per-feature
     penalties and bounds (:mod:`regulab.commands.factors`); ``grouped``: categorical columns
-    penalized as groups (group lasso)."""
+    penalized as groups (group lasso). ``stream`` (or a file too big for memory): the streamed
+    route (:mod:`.streamed`)."""
+    from regulab.commands import streamed
     from regulab.commands.factors import box_options
     from regulab.data.model_io import save_model
 
@@ -74,6 +76,16 @@ def run(source, opts: DataOptions, *, penalty="l1", l1_ratio=None, lam=None, fol
     inputs = [input_path(source)]
     check_output_file(save, "--save", inputs)
     check_output_dir(out, inputs, ["index.html", "results.json"])
+    if streamed.should_stream(source, stream):
+        extras = {"--unpenalized": unpenalized, "--penalty-factor": penalty_factor,
+                  "--nonnegative": nonnegative, "--adaptive": adaptive, "--grouped": grouped}
+        batch_rows = streamed.check_stream_options(batch_rows, lam=lam, stability=stability,
+                                                   out=out, opts=opts, extras=extras)
+        return _run_streamed(source, opts, penalty=penalty, rho=rho, rule=rule,
+                             folds=check_int(DEFAULT_FOLDS if folds is None else folds,
+                                             "--cv", 2),
+                             n_lams=n_lams, batch_rows=batch_rows, save=save,
+                             as_json=as_json)
     loaded = load(source, opts)
     check_family_extras(loaded.loss, grouped, unpenalized, penalty_factor, nonnegative,
                         adaptive)
@@ -100,6 +112,29 @@ def run(source, opts: DataOptions, *, penalty="l1", l1_ratio=None, lam=None, fol
         emit_json(doc)
     else:
         _print(doc, loaded, fit)
+    return doc
+
+
+def _run_streamed(source, opts, *, penalty, rho, rule, folds, n_lams, batch_rows, save=None,
+                  as_json=False) -> dict:
+    """``regulab fit --stream``: the same document as the in-memory fit, plus ``stream`` (passes,
+    rows per second, partitions, batch size, workers); see :mod:`.streamed`."""
+    from regulab.commands import streamed
+    from regulab.data.model_io import save_model
+
+    loaded, fit, sf = streamed.fit_of(source, opts, rho=rho, rule=rule, folds=folds,
+                                      n_lams=n_lams, batch_rows=batch_rows)
+    model = _model(loaded, fit, penalty)
+    doc = _document(loaded, fit, model, None, penalty)
+    doc["stream"] = streamed.stream_doc(sf)
+    if save is not None:
+        save_model(model, save)
+        doc["model_file"] = str(save)
+    if as_json:
+        emit_json(doc)
+    else:
+        _print(doc, loaded, fit)
+        streamed.print_stream_line(doc["stream"])
     return doc
 
 

@@ -92,6 +92,13 @@ Json = Annotated[bool, typer.Option("--json", help="Print one JSON document inst
 REPORT_HELP = "Folder for an HTML report (index.html, figures/, results.json)"
 ReportOut = Annotated[Path | None, typer.Option(
     "--out", "-o", help=f"{REPORT_HELP}.", show_default=False)]
+Stream = Annotated[bool, typer.Option(
+    "--stream", help="Stream a Parquet file/folder or CSV in bounded batches (data bigger than "
+    "memory): path and CV from per-fold Gram statistics, folds by row hash. Automatic when the "
+    "file is larger than half the available memory.")]
+BatchRows = Annotated[int | None, typer.Option(
+    "--batch-rows", help="Rows decoded at once with --stream (default 50000).",
+    show_default=False)]
 
 
 def data_options(*, target, features, task, missing, standardize, sep, encoding, na_values,

@@ -49,32 +49,48 @@ SHOWN_LAMS = 12
 
 def run(source, opts: DataOptions, *, penalty="l1", l1_ratio=None, n_lams=100, folds=5,
         as_json=False, out=None, unpenalized=None, penalty_factor=None, nonnegative=False,
-        adaptive=False, grouped=False) -> dict:
+        adaptive=False, grouped=False, stream=False, batch_rows=None) -> dict:
     """The path and CV curve; ``unpenalized``, ``penalty_factor``, ``nonnegative``,
-    ``adaptive``, ``grouped`` as in ``regulab fit`` (:mod:`regulab.commands.factors`)."""
+    ``adaptive``, ``grouped`` as in ``regulab fit`` (:mod:`regulab.commands.factors`).
+    ``stream`` (or a file too big for memory): from streamed statistics (:mod:`.streamed`), the
+    same document plus ``stream``."""
     from regulab import __version__
+    from regulab.commands import streamed
     from regulab.commands.factors import box_options, describe
 
     rho = penalty_ratio(penalty, l1_ratio)
     grouped = check_grouped(grouped, rho)
     n_lams = check_int(n_lams, "--n-lams", 3)
     check_output_dir(out, [input_path(source)], ["index.html", "results.json", "path.csv"])
-    loaded = load(source, opts)
-    check_family_extras(loaded.loss, grouped, unpenalized, penalty_factor, nonnegative,
-                        adaptive)
-    folds = check_folds(loaded, folds)
+    stream_info, box = None, {}
+    if streamed.should_stream(source, stream):
+        extras = {"--unpenalized": unpenalized, "--penalty-factor": penalty_factor,
+                  "--nonnegative": nonnegative, "--adaptive": adaptive, "--grouped": grouped}
+        batch_rows = streamed.check_stream_options(batch_rows, out=out, opts=opts,
+                                                   extras=extras)
+        loaded, fit, terr, stream_info = streamed.path_inputs(
+            source, opts, rho=rho, folds=check_int(folds, "--cv", 2), n_lams=n_lams,
+            batch_rows=batch_rows)
+        folds = fit.folds
+    else:
+        loaded = load(source, opts)
+        check_family_extras(loaded.loss, grouped, unpenalized, penalty_factor, nonnegative,
+                            adaptive)
+        folds = check_folds(loaded, folds)
+        X, y, loss = loaded.prep.X, loaded.prep.y, loaded.loss
+        box = box_options(loaded.prep, unpenalized=split_list(unpenalized),
+                          factor_file=penalty_factor, nonnegative=nonnegative,
+                          adaptive=adaptive, loss=loss, seed=opts.seed)
+        check_grouped_box(grouped, box)
+        with Bars() as bars:
+            fit = fit_with_cv(X, y, loss=loss, rho=rho, folds=folds, rule="1se", n_lams=n_lams,
+                              seed=opts.seed, on_fold=bars.callback(f"{folds}-fold CV", folds),
+                              box=box, groups=loaded.prep.groups if grouped else None,
+                              offset=loaded.offset)
+        terr = training_error(X, y, loss, fit.path.coefs, fit.path.intercepts, loaded.offset)
     prep = loaded.prep
-    X, y, names, loss = prep.X, prep.y, prep.feature_names, loaded.loss
-    box = box_options(prep, unpenalized=split_list(unpenalized), factor_file=penalty_factor,
-                      nonnegative=nonnegative, adaptive=adaptive, loss=loss, seed=opts.seed)
-    check_grouped_box(grouped, box)
-    with Bars() as bars:
-        fit = fit_with_cv(X, y, loss=loss, rho=rho, folds=folds, rule="1se", n_lams=n_lams,
-                          seed=opts.seed, on_fold=bars.callback(f"{folds}-fold CV", folds),
-                          box=box, groups=prep.groups if grouped else None,
-                          offset=loaded.offset)
+    names, loss = prep.feature_names, loaded.loss
     cv, path = fit.cv, fit.path
-    terr = training_error(X, y, loss, path.coefs, path.intercepts, loaded.offset)
     nnz = path.nnz
     entry = _entries(cv.lams, path.coefs, names)
     shown = _shown(cv)
@@ -95,12 +111,16 @@ def run(source, opts: DataOptions, *, penalty="l1", l1_ratio=None, n_lams=100, f
         "column_entry": _column_entries(prep, cv.lams, path.coefs),
         "warnings": [w for w in [fit.at_edge()] if w], "csv": None, "report": None,
     }
+    if stream_info is not None:
+        doc["stream"] = stream_info
     if out is not None:
         _write(out, doc, loaded, fit, terr)
     if as_json:
         emit_json(doc)
     else:
         _print(doc)
+        if stream_info is not None:
+            streamed.print_stream_line(stream_info)
     return doc
 
 

@@ -307,3 +307,56 @@ def guard_resamples(X, *, n_lams: int = 30, fraction: float = 0.5, n_workers: in
                       f"{max(1, int(n_workers))} process(es)",
                  hint="use float32 X, fewer lams, fewer local workers or a Dask cluster")
     return need
+
+
+# ---------------------------------------------------------------------------------------------
+# streamed fits: the p x p work
+# ---------------------------------------------------------------------------------------------
+#: (p+1) x (p+1) float64 matrices a streamed fit holds per fold set: the K fold moments and the
+#: all-rows merge, the K training merges, their standardized copies and the pass's accumulators
+GRAM_COPIES = 4
+#: float64 values per row and column of a batch in flight (the decoded Arrow batch, the pandas
+#: frame, the encoded rows, their per-fold centred and weighted copies)
+BATCH_COPIES = 8
+
+
+def gram_memory(p: int, n_folds: int = 10, batch_rows: int = 50_000) -> int:
+    """Bytes of a streamed fit's ``p x p`` work (:mod:`regulab.data.stream_pass`): with
+    ``q = p + 1`` and ``K`` folds, ``8 (GRAM_COPIES (K + 1) q**2 + BATCH_COPIES batch_rows q)``,
+    the ``K + 1`` Gram matrices (folds and total, each kept in :data:`GRAM_COPIES` forms) and one
+    batch of rows in flight. It does not grow with the number of rows."""
+    _check_dims(1, p, 1.0, 1)
+    q, K = int(p) + 1, int(n_folds)
+    return 8 * (GRAM_COPIES * (K + 1) * q * q + BATCH_COPIES * int(batch_rows) * q)
+
+
+def largest_gram_p(available: int, n_folds: int = 10, batch_rows: int = 50_000) -> int:
+    """The largest ``p`` whose :func:`gram_memory` fits in ``available`` bytes (0 if none)."""
+    a = GRAM_COPIES * (int(n_folds) + 1)
+    b = BATCH_COPIES * int(batch_rows)
+    q = max(1, int((-b + math.sqrt(b * b + 4.0 * a * available / 8.0)) / (2.0 * a)))
+    while q >= 1 and gram_memory(q, n_folds, batch_rows) > available:
+        q -= 1
+    if q < 1:
+        return 0
+    while gram_memory(q + 1, n_folds, batch_rows) <= available:
+        q += 1
+    return q
+
+
+def guard_gram(p: int, *, n_folds: int = 10, batch_rows: int = 50_000,
+               available: int | None = None) -> int:
+    """Refuse up front, in one line, a streamed fit whose ``p x p`` work does not fit, naming
+    the largest ``p`` that does and the other routes; return the bytes needed."""
+    need = gram_memory(p, n_folds, batch_rows)
+    if available is None:
+        available = available_memory()
+    if available is None or need <= available:
+        return need
+    top = largest_gram_p(available, n_folds, batch_rows)
+    raise InsufficientMemoryError(
+        f"not enough memory: the streamed Gram statistics of p = {p:,} features with "
+        f"{n_folds} folds need about {format_bytes(need)}, {format_bytes(available)} available; "
+        f"at most p = {top:,} fits: leave out features, or use the in-memory route (without "
+        f"--stream) or a sparse design, whose work grows with the non-zeros, not with p**2",
+        need=need, available=available)

@@ -1,0 +1,220 @@
+"""Fits on data bigger than memory: the streamed route of ``regulab fit / path / compare``.
+
+:func:`stream_fit` runs the whole pipeline on a Parquet file or folder, or a CSV file, never
+holding more than ``batch_rows`` rows:
+
+1. two preparation passes (:mod:`regulab.data.stream_prep`): task, columns, levels, rows kept
+   (counts per partition, merged in partition order);
+2. the memory guard for the ``p x p`` work (:func:`regulab.core.memory.guard_gram`);
+3. one statistics pass (:mod:`regulab.data.stream_pass`): every fold's moments of ``[x, y]``,
+   folds by the seeded hash of the row position (:func:`regulab.data.streaming.hash_folds`);
+   the standardization from the same pass;
+4. squared loss: the path, every fold's path and held-out error from the moments alone
+   (:func:`regulab.selection.streamed.cv_from_moments`); logistic loss: IRLS passes
+   (:func:`regulab.selection.streamed.cv_logistic`).
+
+With ``client`` (a ``distributed.Client``; the CLI's ``--scheduler``) each pass runs one task
+per Parquet row group on the cluster; the results are the same bits as in one process.
+
+``--stream`` on the command line chooses this route; without it, a Parquet/CSV source whose
+size on disk exceeds :data:`AUTO_FRACTION` of the available memory (``core/memory``) takes it
+too (a decoded table is larger than its file, so this is a lower bound on the need).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from regulab.core.memory import available_memory, guard_gram
+from regulab.data.stream_pass import (
+    PassLog,
+    irls_pass,
+    moments_pass,
+    standardization,
+)
+from regulab.data.stream_prep import finish, scan_prepare
+from regulab.data.stream_stats import standardized
+from regulab.data.streaming import DEFAULT_BATCH_ROWS, StreamSource
+from regulab.selection.streamed import cv_from_moments, cv_logistic, stream_grid
+from regulab.solvers.gram import squared_held_out
+
+#: a source larger on disk than this share of the available memory is streamed without --stream
+AUTO_FRACTION = 0.5
+
+
+@dataclass
+class StreamedFit:
+    """A streamed fit: the preparation (``X = None``), the all-rows path, the CV result, the
+    chosen index, and what the passes cost."""
+
+    prep: object
+    path: object
+    cv: object
+    index: int
+    rho: float
+    loss: str
+    log: PassLog
+    info: dict = field(default_factory=dict)
+
+    @property
+    def coef(self) -> np.ndarray:
+        return self.path.coefs[:, self.index]
+
+    @property
+    def intercept(self) -> float:
+        return float(self.path.intercepts[self.index])
+
+    @property
+    def lam(self) -> float:
+        return float(self.path.lams[self.index])
+
+
+def should_stream(path, stream: bool) -> bool:
+    """``--stream`` given, or a file larger than :data:`AUTO_FRACTION` of the memory free."""
+    if stream:
+        return True
+    try:
+        size = StreamSource(str(path)).nbytes()
+    except Exception:  # not a file we can stream (a built-in dataset name): the memory route
+        return False
+    avail = available_memory()
+    return avail is not None and size > AUTO_FRACTION * avail
+
+
+def stream_fit(path, target, *, rho=1.0, lams=None, n_lams=100, folds=10, seed=0, rule="1se",
+               features=None, exclude=None, task="auto", missing="drop", standardize=True,
+               max_categories=50, weights=None, batch_rows=DEFAULT_BATCH_ROWS, client=None,
+               tol=1e-6, max_newton=50, float32=False, sep=None, na_values=()) -> StreamedFit:
+    """The streamed pipeline of the module docstring. Returns a :class:`StreamedFit`."""
+    source = StreamSource(str(path), int(batch_rows), sep, tuple(na_values or ()))
+    sp = scan_prepare(source, target, features=features, exclude=exclude, task=task,
+                      missing=missing, standardize=standardize, max_categories=max_categories,
+                      weights=weights, client=client)
+    log = PassLog(passes=2, rows=2 * sp.n_in)
+    guard_gram(sp.width, n_folds=int(folds), batch_rows=int(batch_rows))
+    raw = moments_pass(source, sp, int(folds), int(seed), client, log,
+                       dtype=np.float32 if float32 else np.float64)
+    pass_seconds = log.seconds
+    means, scales = standardization(raw, sp.standardize)
+    prep = finish(sp, means, scales)
+
+    def std(t):
+        return standardized(*t, prep.means, prep.scales)
+
+    total = std(raw.total())
+    training = [std(t) for t in raw.training()]
+    tests = [std(raw.fold(k)) for k in range(int(folds))]
+    loss = "logistic" if sp.task == "binary" else "squared"
+    if lams is None:
+        lams = stream_grid(total, rho, sp.n_kept, loss, n_lams)
+    info = {}
+    t0 = time.perf_counter()
+    if loss == "squared":
+        path_res, cv = cv_from_moments(total, training, tests, lams, rho, tol=tol,
+                                       feature_names=prep.feature_names)
+        info["train_error"] = squared_held_out(*total, path_res.coefs, path_res.intercepts)
+    else:
+        def irls(models):
+            return irls_pass(source, sp, int(folds), int(seed), prep.means, prep.scales, models,
+                             client, log)
+
+        path_res, cv, info = cv_logistic(irls, total, training, lams, rho, tol=tol,
+                                         max_newton=max_newton,
+                                         feature_names=prep.feature_names)
+    info["solve_seconds"] = time.perf_counter() - t0 - (log.seconds - pass_seconds)
+    info.update({"passes": log.passes, "rows_per_second": log.rows_per_second,
+                 "batch_rows": int(batch_rows), "partitions": len(source.partitions())})
+    return StreamedFit(prep, path_res, cv, cv.chosen(rule), rho, loss, log, info)
+
+
+# --------------------------------------------------------------------------------------------
+# the command line: `regulab fit --stream`
+# --------------------------------------------------------------------------------------------
+def check_stream_options(batch_rows, *, lam=None, stability=False, out=None, opts=None,
+                         extras=None) -> int:
+    """``--batch-rows`` a whole number >= 100; the options the streamed route cannot honour are
+    refused in one line each (OptionError, exit code 2): ``--lam``, ``--stability``, ``--out``,
+    the Poisson and multinomial families and their ``--exposure``/``--offset`` (``opts``), and
+    ``extras`` (flag -> given: per-feature factors, bounds, ``--grouped``). The streamed route
+    fits the gaussian and binomial families (``--family auto`` does not pick poisson there)."""
+    from regulab.commands.common import OptionError, check_int
+
+    batch_rows = check_int(DEFAULT_BATCH_ROWS if batch_rows is None else batch_rows,
+                           "--batch-rows", 100)
+    family = getattr(opts, "family", "auto")
+    checks = [(lam is not None, "--lam"), (stability, "--stability"), (out is not None, "--out"),
+              (family in ("poisson", "multinomial"), f"--family {family}"),
+              (getattr(opts, "exposure", None) is not None, "--exposure"),
+              (getattr(opts, "offset", None) is not None, "--offset")]
+    checks += [(bool(on), flag) for flag, on in (extras or {}).items()]
+    for given, flag in checks:
+        if given:
+            raise OptionError(f"{flag} is not available with --stream (the streamed route fits "
+                              f"the path and CV from statistics, without the rows)")
+    return batch_rows
+
+
+def _loaded(source, sf: StreamedFit):
+    """A :class:`regulab.commands.common.Loaded` for the fit command's document: the prepared
+    rows are not in memory, so ``prep.X`` is a zero-width stand-in carrying the row count."""
+    import copy
+
+    import pandas as pd
+
+    from regulab.commands.common import Loaded, input_path
+    from regulab.data.reading import LoadedTable
+
+    src = StreamSource(str(source))
+    frame = pd.DataFrame()
+    frame.attrs["regulab_source"] = {"format": "parquet" if src.is_parquet else "csv",
+                                     "rows": int(sf.prep.n_rows), "columns": len(src.columns())}
+    prep = copy.copy(sf.prep)
+    prep.X = np.empty((int(sf.prep.n_rows), 0))
+    return Loaded(LoadedTable(frame, src.name), prep, input_path(source))
+
+
+def fit_of(source, opts, *, rho, rule, folds, n_lams, batch_rows):
+    """``(loaded, Fit, StreamedFit)``: the streamed pipeline as the commands' objects."""
+    from regulab.commands.common import OptionError
+    from regulab.commands.fitting import Fit
+    from regulab.core.execution import active_client
+
+    if opts.target is None:
+        raise OptionError("--target is required with --stream: name the column to predict")
+    client = active_client()
+    sf = stream_fit(source, opts.target, rho=rho, n_lams=n_lams, folds=folds, seed=opts.seed,
+                    rule=rule, features=opts.features, exclude=opts.exclude, task=opts.task,
+                    missing=opts.missing, standardize=opts.standardize,
+                    max_categories=opts.max_categories or 50, batch_rows=batch_rows,
+                    client=client, sep=opts.sep, na_values=opts.na_values)
+    fit = Fit(coef=sf.coef.copy(), intercept=sf.intercept, lam=sf.lam, rho=rho, loss=sf.loss,
+              how="cv", rule=rule, folds=folds, cv=sf.cv, index=sf.index, path=sf.path,
+              seed=opts.seed)
+    sf.info["workers"] = 0 if client is None else len(client.scheduler_info()["workers"])
+    return _loaded(source, sf), fit, sf
+
+
+def stream_doc(sf: StreamedFit) -> dict:
+    """The ``stream`` entry of a command's document: passes, rows/s, partitions, batch size."""
+    return {k: v for k, v in sf.info.items() if k != "train_error"} | {
+        "rows_read": sf.log.rows, "seconds": sf.log.seconds}
+
+
+def print_stream_line(s: dict) -> None:
+    from regulab.commands.common import console
+
+    bound = f" (at most {s['pass_bound']:,} IRLS passes)" if "pass_bound" in s else ""
+    console().print(f"[bold]streamed[/] {s['passes']} passes over the data{bound}, "
+                    f"{s['rows_per_second']:,.0f} rows/s in the statistics passes, "
+                    f"{s['partitions']} partitions, batches of {s['batch_rows']:,} rows",
+                    highlight=False, soft_wrap=True)
+
+
+def path_inputs(source, opts, *, rho, folds, n_lams, batch_rows):
+    """``regulab path --stream``: ``(loaded, fit, training error per lam, stream doc)``."""
+    loaded, fit, sf = fit_of(source, opts, rho=rho, rule="1se", folds=folds, n_lams=n_lams,
+                              batch_rows=batch_rows)
+    return loaded, fit, np.asarray(sf.info["train_error"]), stream_doc(sf)

@@ -1,0 +1,161 @@
+"""Paths and K-fold cross-validation from streamed statistics (data bigger than memory).
+
+Squared loss (:func:`cv_from_moments`): every fold's moments of ``[x_std, y]`` come from ONE pass
+over the data (:mod:`regulab.data.stream_pass`); the all-rows path, every fold's path on its
+training moments (all folds but k) and every fold's held-out mean squared error (from fold k's
+own moments, :func:`regulab.solvers.gram.squared_held_out`) are then computations on
+``(p + 1) x (p + 1)`` matrices. Each lam is certified by the duality gap of the moments.
+
+Logistic loss (:func:`cv_logistic`): IRLS. Every pass computes, for the all-rows model and each
+fold model at its current coefficients, the weighted Gram ``X^T V X`` of the Newton step, the
+gradient (the KKT check) and the held-out log-loss; models whose relative KKT violation is above
+``tol`` take a Newton step (the penalized quadratic model solved exactly on its Gram matrix,
+:func:`regulab.solvers.gram.newton_subproblem`) and the data are passed again. The pass that
+certifies lam ``l`` also gives the Newton system at those coefficients, the warm start of lam
+``l + 1``, so a path costs about ``n_lams + extra Newton steps`` passes; at most
+``max_newton`` steps per lam (``n_lams * max_newton + 1`` passes in all: the bound reported).
+
+The CV summary is that of :mod:`regulab.selection.cv`: mean and SE over folds per lam,
+``lam_min`` and ``lam_1se`` by :func:`regulab.selection.cv.one_se_rule`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from regulab.selection.cv import CVResult, one_se_rule
+from regulab.selection.path import PathResult, default_eps
+from regulab.solvers.exact.working_set import kkt_violation
+from regulab.solvers.gram import (
+    gram_lam_max,
+    gram_path,
+    newton_subproblem,
+    squared_held_out,
+)
+
+
+def stream_grid(total, rho: float, n_rows: int, loss: str = "squared", n_lams: int = 100,
+                eps=None) -> np.ndarray:
+    """The lam grid of :func:`regulab.selection.path.lam_grid`, from the all-rows moments
+    ``(W, mean, M)`` of ``[x_std, y]``."""
+    W, _, M = total
+    p = M.shape[0] - 1
+    c = M[:-1, -1] / W
+    top = gram_lam_max(c, rho, M[:-1, :-1] / W, curvature=0.25 if loss == "logistic" else 1.0,
+                       grad_scale=1.0 if loss == "logistic" else 2.0)
+    top = top or 1.0
+    eps = default_eps(n_rows, p, rho) if eps is None else eps
+    return np.geomspace(top, top * eps, int(n_lams)) if n_lams > 1 else np.array([top])
+
+
+def _summary(lams, fold_errors, fold_coefs, fold_intercepts, fold_conv, scoring) -> CVResult:
+    K = fold_errors.shape[0]
+    mean = fold_errors.mean(axis=0)
+    se = fold_errors.std(axis=0, ddof=1) / np.sqrt(K)
+    idx_min, idx_1se = one_se_rule(lams, mean, se)
+    return CVResult(lams=lams, mean_error=mean, se_error=se, fold_errors=fold_errors,
+                    fold_coefs=fold_coefs, fold_intercepts=fold_intercepts,
+                    fold_converged=fold_conv, idx_min=idx_min, idx_1se=idx_1se, scoring=scoring,
+                    n_splits=K, n_repeats=1)
+
+
+def _split(W, mean, M):
+    return M[:-1, :-1] / W, M[:-1, -1] / W, float(M[-1, -1] / W), mean[:-1], float(mean[-1])
+
+
+def cv_from_moments(total, training, tests, lams, rho: float, *, tol=1e-6, max_epochs=100_000,
+                    feature_names=None) -> tuple[PathResult, CVResult]:
+    """The all-rows path and K-fold CV of the squared loss from moments (module docstring):
+    ``total``, ``training[k]``, ``tests[k]`` are ``(W, mean, M)`` of ``[x_std, y]``."""
+    lams = np.sort(np.asarray(lams, dtype=float))[::-1]
+    G, c, yty, xbar, ybar = _split(*total)
+    full = gram_path(G, c, yty, xbar, ybar, lams, rho, tol=tol, max_epochs=max_epochs)
+    path = PathResult(lams, full.coefs, full.intercepts, full.gaps, full.n_iter, full.converged,
+                      rho, "squared", True, "duality_gap", feature_names)
+    K = len(training)
+    errs, coefs, ints, conv = [], [], [], []
+    for k in range(K):
+        fp = gram_path(*_split(*training[k]), lams, rho, tol=tol, max_epochs=max_epochs)
+        errs.append(squared_held_out(*tests[k], fp.coefs, fp.intercepts))
+        coefs.append(fp.coefs)
+        ints.append(fp.intercepts)
+        conv.append(fp.converged)
+    return path, _summary(lams, np.array(errs), np.array(coefs), np.array(ints), np.array(conv),
+                          "mse")
+
+
+def _model_state(W, mean, M):
+    """``(w, b, scale)`` of the null model of one training set: ``b`` the log-odds of the
+    weighted mean label, ``scale`` the largest gradient entry there (``max_j |c_j|``)."""
+    p = M.shape[0] - 1
+    pbar = float(mean[-1])
+    if not 0.0 < pbar < 1.0:
+        raise ValueError("logistic loss needs both classes 0 and 1 in every training fold")
+    scale = float(np.max(np.abs(M[:-1, -1] / W))) if p else 0.0
+    return np.zeros(p), math.log(pbar / (1.0 - pbar)), scale or 1.0
+
+
+def cv_logistic(irls, total, training, lams, rho: float, *, tol=1e-6, max_newton=50,
+                max_epochs=100_000, feature_names=None) -> tuple[PathResult, CVResult, dict]:
+    """The all-rows path and K-fold CV of the logistic loss by IRLS (module docstring).
+
+    ``irls(models)`` runs one pass for ``models = [(fold, w, b), ...]`` (``fold = -1``: all
+    rows) and returns one object per model with ``moments`` (``.fold(0)`` = ``(V, mean, M)``
+    of ``[x_std, z]``), ``S``, ``grad``, ``grad0``, ``loss``, ``test_loss``, ``test_weight``
+    (:class:`regulab.data.stream_pass.IRLSStats`). ``total`` / ``training[k]`` are the squared
+    moments of ``[x_std, y]`` (null models and the KKT scale). Returns ``(path, cv, info)``,
+    ``info`` with the passes made and their bound."""
+    lams = np.sort(np.asarray(lams, dtype=float))[::-1]
+    K, L = len(training), lams.size
+    sets = [total] + list(training)
+    state = [list(_model_state(*t)) for t in sets]
+    folds = [-1] + list(range(K))
+    p = state[0][0].size
+    coefs = np.zeros((K + 1, p, L))
+    ints = np.zeros((K + 1, L))
+    crit_at = np.zeros((K + 1, L))
+    conv = np.zeros((K + 1, L), dtype=bool)
+    n_iter = np.zeros((K + 1, L), dtype=int)
+    test_err = np.zeros((K, L))
+    train_loss = np.zeros(L)   # the all-rows model's mean log-loss at each lam
+    passes = 0
+    stats = irls([(f, s[0].copy(), s[1]) for f, s in zip(folds, state)])
+    passes += 1
+    for li, lam in enumerate(lams):
+        l1, l2 = lam * rho, lam * (1.0 - rho)
+        todo = list(range(K + 1))
+        for step in range(max_newton + 1):
+            left = []
+            for m in todo:
+                w, b, scale = state[m]
+                st = stats[m]
+                grad = st.grad / st.S + 2.0 * l2 * w
+                crit = max(kkt_violation(grad, w, l1), abs(st.grad0 / st.S)) / scale
+                crit_at[m, li] = crit
+                if crit <= tol or step == max_newton:
+                    coefs[m, :, li], ints[m, li], conv[m, li] = w, b, crit <= tol
+                    if m == 0:
+                        train_loss[li] = st.loss / st.S
+                    else:
+                        test_err[m - 1, li] = st.test_loss / st.test_weight
+                    continue
+                V, mean, M = st.moments.fold(0)
+                b, _, ep = newton_subproblem((V / st.S, mean, M / st.S), l1, l2, w,
+                                             1e-2 * tol * scale, max_epochs)
+                state[m][1] = b
+                n_iter[m, li] += 1
+                left.append(m)
+            if not left:
+                break
+            new = irls([(folds[m], state[m][0].copy(), state[m][1]) for m in left])
+            passes += 1
+            for m, st in zip(left, new):
+                stats[m] = st
+            todo = left
+    path = PathResult(lams, coefs[0], ints[0], crit_at[0], n_iter[0], conv[0], rho, "logistic",
+                      True, "kkt", feature_names)
+    cv = _summary(lams, test_err, coefs[1:], ints[1:], conv[1:], "log_loss")
+    return path, cv, {"passes": passes, "pass_bound": L * max_newton + 1,
+                      "train_error": train_loss}
