@@ -230,7 +230,8 @@ def _document(loaded, fit, model, stab, penalty) -> dict:
         "conventions": {"objective": objective_text(loss, fit.lam, rho),
                         "equivalents": convention_equivalents(
                             loss, fit.lam, rho, X.shape[0],
-                            sd_y=float(np.std(prep.y)) if loss == "squared" else None)},
+                            sd_y=(float(np.std(prep.y)) if loss == "squared" and prep.y is not None
+                                  else None))},  # streamed: no rows, no sd(y)
         "warnings": [w for w in [fit.at_edge()] if w], "model_file": None, "report": None,
     }
 
