@@ -19,8 +19,6 @@ from pathlib import Path
 from typing import Annotated, List, Optional  # List, Optional: explain's signature
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from regulab import __version__
 from regulab.commands import console as _consoles
@@ -122,28 +120,30 @@ def explain(
     config = ExplainConfig(seed=seed_list[0], lam=lam, step=step)
     from regulab.report.explain import explain as run_explain
 
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     t0 = time.perf_counter()
-    timings = {}
+    timings: dict[str, float] = {}
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeElapsedColumn(), console=console, transient=False) as progress:
-        task = progress.add_task("claims", total=2 * len(claims))
-        started = {}
-        ids = [c.id for c in claims]
+        task = progress.add_task("claims", total=len(claims))
+        running: list[str] = []  # claims measured (or drawn) now, in this process or in workers
         runs = f" x {len(seed_list)} seeds" if len(seed_list) > 1 else ""
 
         def on_step(claim_id, phase):
             if phase == "run":
-                started[claim_id] = time.perf_counter()
-                progress.update(task, description=f"measuring {claim_id}{runs}")
-            elif phase == "plot":
+                running.append(claim_id)
+            elif phase == "done":
+                if claim_id in running:
+                    running.remove(claim_id)
                 progress.advance(task)
-                progress.update(task, description=f"drawing {claim_id}")
-            else:
-                timings[claim_id] = time.perf_counter() - started.get(claim_id, time.perf_counter())
-                progress.update(task, completed=2 * (ids.index(claim_id) + 1))
+            verb = "drawing" if phase == "plot" else "measuring"
+            progress.update(task, description=f"{verb} {', '.join(running)}{runs}"
+                            if running else "done")
 
-        results = run_explain(out, only=ids, config=config, on_step=on_step, seeds=seed_list)
-        progress.update(task, completed=2 * len(claims), description="done")
+        results = run_explain(out, only=[c.id for c in claims], config=config, on_step=on_step,
+                              seeds=seed_list, timings=timings)
+        progress.update(task, completed=len(claims), description="done")
 
     _print_explain_table(results, timings, seed_list)
     console.print(f"report: {(out / 'index.html').resolve()}  "
@@ -156,6 +156,7 @@ _OUTCOME_STYLE = {"holds": "green", "holds in part": "yellow", "does not hold": 
 
 def _print_explain_table(results, timings, seed_list) -> None:
     from rich.markup import escape
+    from rich.table import Table
 
     from regulab.report.writer import summary
 
@@ -476,8 +477,6 @@ def _run(args: list[str], scheduler: str | None):
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``regulab`` command: one-line errors unless ``--debug``."""
-    from regulab.report.writer import ReportError
-
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     try:
@@ -490,7 +489,7 @@ def main(argv: list[str] | None = None) -> None:
         if debug:
             raise
         _fail(str(exc), 2)
-    except (ReportError, OSError, FloatingPointError) as exc:
+    except (OSError, FloatingPointError) as exc:  # OSError includes report.writer.ReportError
         if debug:
             raise
         _fail(str(exc), 1)
