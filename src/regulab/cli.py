@@ -20,7 +20,6 @@ from typing import Annotated, List, Optional  # List, Optional: explain's signat
 
 import typer
 
-from regulab import __version__
 from regulab.commands import console as _consoles
 from regulab.commands.options import (
     DEFAULT_MAX_CATEGORIES,
@@ -72,6 +71,8 @@ class UsageProblem(ValueError):
 
 def _version_callback(value: bool):
     if value:
+        from regulab import __version__
+
         console.print(f"regulab {__version__}")
         raise typer.Exit()
 
@@ -297,12 +298,15 @@ def fit_cmd(
     Default: --penalty l1, lam by 5-fold CV with the 1se rule."""
     from regulab.commands import fit
 
-    fit.run(source, data_options(target=target, features=features, task=task, missing=missing,
-                                 standardize=standardize, sep=sep, encoding=encoding,
-                                 na_values=na_values, max_rows=max_rows, seed=seed,
-                                 exclude=exclude, max_categories=max_categories),
-            penalty=penalty, l1_ratio=l1_ratio, lam=lam, folds=cv, rule=rule, n_lams=n_lams,
-            stability=stability, n_pairs=n_pairs, save=save, as_json=as_json, out=out)
+    from regulab.commands.output import compile_notice
+
+    with compile_notice():  # the first run after install compiles the kernels
+        fit.run(source, data_options(target=target, features=features, task=task, missing=missing,
+                                     standardize=standardize, sep=sep, encoding=encoding,
+                                     na_values=na_values, max_rows=max_rows, seed=seed,
+                                     exclude=exclude, max_categories=max_categories),
+                penalty=penalty, l1_ratio=l1_ratio, lam=lam, folds=cv, rule=rule, n_lams=n_lams,
+                stability=stability, n_pairs=n_pairs, save=save, as_json=as_json, out=out)
 
 
 @app.command("predict")
@@ -354,12 +358,15 @@ def path_cmd(
     """The coefficient path and the CV curve over a lam grid (figures and path.csv with --out)."""
     from regulab.commands import path
 
-    path.run(source, data_options(target=target, features=features, task=task, missing=missing,
-                                  standardize=standardize, sep=sep, encoding=encoding,
-                                  na_values=na_values, max_rows=max_rows, seed=seed,
-                                  exclude=exclude, max_categories=max_categories),
-             penalty=penalty, l1_ratio=l1_ratio, n_lams=n_lams, folds=cv, as_json=as_json,
-             out=out)
+    from regulab.commands.output import compile_notice
+
+    with compile_notice():  # the first run after install compiles the kernels
+        path.run(source, data_options(target=target, features=features, task=task, missing=missing,
+                                      standardize=standardize, sep=sep, encoding=encoding,
+                                      na_values=na_values, max_rows=max_rows, seed=seed,
+                                      exclude=exclude, max_categories=max_categories),
+                 penalty=penalty, l1_ratio=l1_ratio, n_lams=n_lams, folds=cv, as_json=as_json,
+                 out=out)
 
 
 @app.command("compare")
@@ -393,12 +400,15 @@ def compare_cmd(
     resamples, out-of-fold calibration slope; then the recommendation of docs/recommendation.md."""
     from regulab.commands import compare
 
-    compare.run(source, data_options(target=target, features=features, task=task,
-                                     missing=missing, standardize=standardize, sep=sep,
-                                     encoding=encoding, na_values=na_values, max_rows=max_rows,
-                                     seed=seed, exclude=exclude,
-                                     max_categories=max_categories),
-                folds=cv, rule=rule, n_boot=n_boot, n_lams=n_lams, as_json=as_json, out=out)
+    from regulab.commands.output import compile_notice
+
+    with compile_notice():  # the first run after install compiles the kernels
+        compare.run(source, data_options(target=target, features=features, task=task,
+                                         missing=missing, standardize=standardize, sep=sep,
+                                         encoding=encoding, na_values=na_values, max_rows=max_rows,
+                                         seed=seed, exclude=exclude,
+                                         max_categories=max_categories),
+                    folds=cv, rule=rule, n_boot=n_boot, n_lams=n_lams, as_json=as_json, out=out)
 
 
 @app.command("app")
