@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -48,21 +47,6 @@ def default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-def _set_deterministic(mode: bool, warn_only: bool) -> None:
-    """``torch.use_deterministic_algorithms`` without importing ``torch._inductor`` (and with it
-    ``torch._dynamo``: about 1.5 s of CPU) when no compiler is loaded.
-
-    The public call sets the eager kernels' flag and mirrors it into the inductor's config, which
-    only ``torch.compile`` reads. regulab compiles nothing; when the inductor is already loaded
-    (the caller compiles), the public call is used, so its config is kept in step. Eager numbers
-    are the same either way: the eager flag is the one set.
-    """
-    if "torch._inductor.config" in sys.modules:
-        torch.use_deterministic_algorithms(mode, warn_only=warn_only)
-    else:
-        torch._C._set_deterministic_algorithms(mode, warn_only=warn_only)
-
-
 @contextlib.contextmanager
 def deterministic(seed: int = 0, threads: int | None = 1):
     """Seeded, deterministic torch for the duration of a block, restored afterwards.
@@ -79,13 +63,13 @@ def deterministic(seed: int = 0, threads: int | None = 1):
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
         try:
-            _set_deterministic(True, warn_only=True)
+            torch.use_deterministic_algorithms(True, warn_only=True)
             if threads is not None:
                 torch.set_num_threads(threads)
             yield
         finally:
             torch.set_num_threads(prev_threads)
-            _set_deterministic(prev_det, warn_only=prev_warn)
+            torch.use_deterministic_algorithms(prev_det, warn_only=prev_warn)
 
 
 def _check_sizes(sizes) -> tuple[int, ...]:
