@@ -13,6 +13,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from regulab.commands.output import COMPILE_NOTICE
@@ -247,3 +248,46 @@ def _blas_threads(_task):
     from regulab.core.execution import pool_threads
 
     return pool_threads()
+
+
+# ------------------------------------------------------------------------------- folds without sklearn
+
+@pytest.mark.parametrize("seed", range(5))
+def test_repeated_kfold_gives_scikit_learns_folds(seed):
+    from sklearn.model_selection import RepeatedKFold
+
+    from regulab.selection.cv import repeated_kfold
+
+    draw = np.random.default_rng(seed)
+    for _ in range(10):
+        n = int(draw.integers(2, 400))
+        k = int(draw.integers(2, min(n, 12) + 1))
+        repeats = int(draw.integers(1, 4))
+        fold_seed = int(draw.integers(0, 2**31 - 1))
+        ours = repeated_kfold(n, k, repeats, fold_seed)
+        theirs = list(RepeatedKFold(n_splits=k, n_repeats=repeats, random_state=fold_seed)
+                      .split(np.zeros((n, 1))))
+        assert len(ours) == len(theirs) == k * repeats
+        for (tr, te), (tr2, te2) in zip(ours, theirs):
+            assert tr.dtype == tr2.dtype and te.dtype == te2.dtype
+            assert np.array_equal(tr, tr2) and np.array_equal(te, te2)
+
+
+def test_a_regression_fit_on_a_csv_does_not_import_scikit_learn(tmp_path):
+    draw = np.random.default_rng(0)
+    X = draw.standard_normal((60, 4))
+    csv = tmp_path / "data.csv"
+    rows = ["a,b,c,d,y"] + [",".join(f"{v:.6f}" for v in row) + f",{row[0] - row[2]:.6f}"
+                            for row in X]
+    csv.write_text("\n".join(rows) + "\n")
+    r = _python(f"""
+        import sys
+        from regulab.cli import main
+        try:
+            main(["fit", {str(csv)!r}, "--target", "y", "--json"])
+        except SystemExit as exc:
+            assert exc.code in (0, None), exc.code
+        print("SKLEARN", "sklearn" in sys.modules)
+    """, timeout=SLOW)
+    assert r.returncode == 0, r.stderr
+    assert "SKLEARN False" in r.stdout
