@@ -10,24 +10,30 @@ never penalized, and Complexity one of ``sum|w_j|`` (L1), ``sum w_j**2`` (L2) or
 other tools' ``alpha``/``lambda`` to this scale.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:  # pragma: no cover - depends on install mode
-    __version__ = version("regulab")
-except PackageNotFoundError:  # pragma: no cover
-    __version__ = "0.0.0+unknown"
-
 from regulab import _aliases
 
 _aliases.install()  # old flat import paths (regulab.cv, regulab.penalties, ...) keep working
 
-#: the top-level names, loaded on first use so that ``regulab --version`` imports no numpy
+#: the top-level names, loaded on first use so that ``regulab --help`` imports no numpy
 _LAZY = {"L1": "regulab.core.penalties", "L2": "regulab.core.penalties",
          "ElasticNet": "regulab.core.penalties", "soft_threshold": "regulab.core.penalties",
          "SquaredLoss": "regulab.core.losses", "LogisticLoss": "regulab.core.losses"}
 
 
+def _version() -> str:
+    # importlib.metadata (email, zipfile, csv, ...) costs tens of ms: read only when asked
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:  # pragma: no cover - depends on install mode
+        return version("regulab")
+    except PackageNotFoundError:  # pragma: no cover
+        return "0.0.0+unknown"
+
+
 def __getattr__(name):
+    if name == "__version__":  # ``from regulab import __version__`` works as before
+        globals()[name] = value = _version()
+        return value
     if name in _LAZY:
         import importlib
 

@@ -19,10 +19,7 @@ from pathlib import Path
 from typing import Annotated, List, Optional  # List, Optional: explain's signature
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from regulab import __version__
 from regulab.commands import console as _consoles
 from regulab.commands.options import (
     DEFAULT_MAX_CATEGORIES,
@@ -84,6 +81,8 @@ class UsageProblem(ValueError):
 
 def _version_callback(value: bool):
     if value:
+        from regulab import __version__
+
         console.print(f"regulab {__version__}")
         raise typer.Exit()
 
@@ -132,28 +131,30 @@ def explain(
     config = ExplainConfig(seed=seed_list[0], lam=lam, step=step)
     from regulab.report.explain import explain as run_explain
 
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     t0 = time.perf_counter()
-    timings = {}
+    timings: dict[str, float] = {}
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeElapsedColumn(), console=console, transient=False) as progress:
-        task = progress.add_task("claims", total=2 * len(claims))
-        started = {}
-        ids = [c.id for c in claims]
+        task = progress.add_task("claims", total=len(claims))
+        running: list[str] = []  # claims measured (or drawn) now, in this process or in workers
         runs = f" x {len(seed_list)} seeds" if len(seed_list) > 1 else ""
 
         def on_step(claim_id, phase):
             if phase == "run":
-                started[claim_id] = time.perf_counter()
-                progress.update(task, description=f"measuring {claim_id}{runs}")
-            elif phase == "plot":
+                running.append(claim_id)
+            elif phase == "done":
+                if claim_id in running:
+                    running.remove(claim_id)
                 progress.advance(task)
-                progress.update(task, description=f"drawing {claim_id}")
-            else:
-                timings[claim_id] = time.perf_counter() - started.get(claim_id, time.perf_counter())
-                progress.update(task, completed=2 * (ids.index(claim_id) + 1))
+            verb = "drawing" if phase == "plot" else "measuring"
+            progress.update(task, description=f"{verb} {', '.join(running)}{runs}"
+                            if running else "done")
 
-        results = run_explain(out, only=ids, config=config, on_step=on_step, seeds=seed_list)
-        progress.update(task, completed=2 * len(claims), description="done")
+        results = run_explain(out, only=[c.id for c in claims], config=config, on_step=on_step,
+                              seeds=seed_list, timings=timings)
+        progress.update(task, completed=len(claims), description="done")
 
     _print_explain_table(results, timings, seed_list)
     console.print(f"report: {(out / 'index.html').resolve()}  "
@@ -166,6 +167,7 @@ _OUTCOME_STYLE = {"holds": "green", "holds in part": "yellow", "does not hold": 
 
 def _print_explain_table(results, timings, seed_list) -> None:
     from rich.markup import escape
+    from rich.table import Table
 
     from regulab.report.writer import summary
 
@@ -325,16 +327,19 @@ def fit_cmd(
     Default: --penalty l1, lam by 5-fold CV with the 1se rule."""
     from regulab.commands import fit
 
-    fit.run(source, data_options(target=target, features=features, task=task, missing=missing,
-                                 standardize=standardize, sep=sep, encoding=encoding,
-                                 na_values=na_values, max_rows=max_rows, seed=seed,
-                                 exclude=exclude, max_categories=max_categories,
-                                 family=family, exposure=exposure, offset=offset),
-            penalty=penalty, l1_ratio=l1_ratio, lam=lam, folds=cv, rule=rule, n_lams=n_lams,
-            stability=stability, n_pairs=n_pairs, save=save, as_json=as_json, out=out,
-            unpenalized=unpenalized, penalty_factor=penalty_factor,
-            nonnegative=nonnegative, adaptive=adaptive, grouped=grouped, stream=stream,
-            batch_rows=batch_rows)
+    from regulab.commands.output import compile_notice
+
+    with compile_notice():  # the first run after install compiles the kernels
+        fit.run(source, data_options(target=target, features=features, task=task, missing=missing,
+                                     standardize=standardize, sep=sep, encoding=encoding,
+                                     na_values=na_values, max_rows=max_rows, seed=seed,
+                                     exclude=exclude, max_categories=max_categories,
+                                     family=family, exposure=exposure, offset=offset),
+                penalty=penalty, l1_ratio=l1_ratio, lam=lam, folds=cv, rule=rule, n_lams=n_lams,
+                stability=stability, n_pairs=n_pairs, save=save, as_json=as_json, out=out,
+                unpenalized=unpenalized, penalty_factor=penalty_factor,
+                nonnegative=nonnegative, adaptive=adaptive, grouped=grouped, stream=stream,
+                batch_rows=batch_rows)
 
 
 @app.command("predict")
@@ -396,15 +401,18 @@ def path_cmd(
     """The coefficient path and the CV curve over a lam grid (figures and path.csv with --out)."""
     from regulab.commands import path
 
-    path.run(source, data_options(target=target, features=features, task=task, missing=missing,
-                                  standardize=standardize, sep=sep, encoding=encoding,
-                                  na_values=na_values, max_rows=max_rows, seed=seed,
-                                  exclude=exclude, max_categories=max_categories,
-                                 family=family, exposure=exposure, offset=offset),
-             penalty=penalty, l1_ratio=l1_ratio, n_lams=n_lams, folds=cv, as_json=as_json,
-             out=out, unpenalized=unpenalized, penalty_factor=penalty_factor,
-             nonnegative=nonnegative, adaptive=adaptive, grouped=grouped, stream=stream,
-             batch_rows=batch_rows)
+    from regulab.commands.output import compile_notice
+
+    with compile_notice():  # the first run after install compiles the kernels
+        path.run(source, data_options(target=target, features=features, task=task, missing=missing,
+                                      standardize=standardize, sep=sep, encoding=encoding,
+                                      na_values=na_values, max_rows=max_rows, seed=seed,
+                                      exclude=exclude, max_categories=max_categories,
+                                     family=family, exposure=exposure, offset=offset),
+                 penalty=penalty, l1_ratio=l1_ratio, n_lams=n_lams, folds=cv, as_json=as_json,
+                 out=out, unpenalized=unpenalized, penalty_factor=penalty_factor,
+                 nonnegative=nonnegative, adaptive=adaptive, grouped=grouped, stream=stream,
+                 batch_rows=batch_rows)
 
 
 @app.command("compare")
@@ -445,15 +453,18 @@ def compare_cmd(
     resamples, out-of-fold calibration slope; then the recommendation of docs/recommendation.md."""
     from regulab.commands import compare
 
-    compare.run(source, data_options(target=target, features=features, task=task,
-                                     missing=missing, standardize=standardize, sep=sep,
-                                     encoding=encoding, na_values=na_values, max_rows=max_rows,
-                                     seed=seed, exclude=exclude,
-                                     max_categories=max_categories, family=family,
-                                     exposure=exposure, offset=offset),
-                folds=cv, rule=rule, n_boot=n_boot, n_lams=n_lams, as_json=as_json, out=out,
-                unpenalized=unpenalized, penalty_factor=penalty_factor,
-                nonnegative=nonnegative, grouped=grouped)
+    from regulab.commands.output import compile_notice
+
+    with compile_notice():  # the first run after install compiles the kernels
+        compare.run(source, data_options(target=target, features=features, task=task,
+                                         missing=missing, standardize=standardize, sep=sep,
+                                         encoding=encoding, na_values=na_values, max_rows=max_rows,
+                                         seed=seed, exclude=exclude,
+                                         max_categories=max_categories, family=family,
+                                         exposure=exposure, offset=offset),
+                    folds=cv, rule=rule, n_boot=n_boot, n_lams=n_lams, as_json=as_json, out=out,
+                    unpenalized=unpenalized, penalty_factor=penalty_factor,
+                    nonnegative=nonnegative, grouped=grouped)
 
 
 @app.command("app")
@@ -532,8 +543,6 @@ def _run(args: list[str], scheduler: str | None):
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``regulab`` command: one-line errors unless ``--debug``."""
-    from regulab.report.writer import ReportError
-
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     try:
@@ -546,7 +555,7 @@ def main(argv: list[str] | None = None) -> None:
         if debug:
             raise
         _fail(str(exc), 2)
-    except (ReportError, OSError, FloatingPointError) as exc:
+    except (OSError, FloatingPointError) as exc:  # OSError includes report.writer.ReportError
         if debug:
             raise
         _fail(str(exc), 1)

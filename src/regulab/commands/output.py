@@ -3,6 +3,7 @@ as the tables show them, and the ``--json`` document."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import sys
@@ -93,3 +94,21 @@ class Bars:
             return None
         task = self.progress.add_task(description, total=total)
         return lambda k: self.progress.advance(task)
+
+
+# ----------------------------------------------------------------------------- first run
+
+#: said once, on standard error, when a command has to compile the solver kernels (the first
+#: run after an install; the seconds are measured in docs/benchmarks.md)
+COMPILE_NOTICE = "compiling the solver kernels once (about 10 s; later runs load them) ..."
+
+
+@contextlib.contextmanager
+def compile_notice():
+    """Within the block, say :data:`COMPILE_NOTICE` once on standard error if numba compiles a
+    kernel (nothing when every kernel loads from its cache)."""
+    from regulab.solvers.jit import notify_compile
+
+    with notify_compile(lambda: err_console().print(f"[dim]{COMPILE_NOTICE}[/]",
+                                                    highlight=False, soft_wrap=True)):
+        yield

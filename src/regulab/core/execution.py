@@ -224,18 +224,37 @@ def local_cluster(n_workers: int = 2, threads_per_worker: int = 1, *,
 _CONTROLLER = None
 
 
-def _one_thread():
-    """A context limiting BLAS/OpenMP pools to one thread (the controller is built once per
-    process: introspecting the loaded libraries costs a fraction of a millisecond)."""
+def _controller():
+    """threadpoolctl's controller of this process's BLAS/OpenMP pools (built once per process:
+    introspecting the loaded libraries costs a fraction of a millisecond), or None."""
     global _CONTROLLER
     try:
         if _CONTROLLER is None:
             from threadpoolctl import ThreadpoolController
 
             _CONTROLLER = ThreadpoolController()
-        return _CONTROLLER.limit(limits=1)
+        return _CONTROLLER
     except Exception:  # pragma: no cover - threadpoolctl missing or unusable
+        return None
+
+
+def _one_thread():
+    """A context limiting BLAS/OpenMP pools to one thread."""
+    controller = _controller()
+    try:
+        return controller.limit(limits=1) if controller is not None else contextlib.nullcontext()
+    except Exception:  # pragma: no cover - threadpoolctl unusable
         return contextlib.nullcontext()
+
+
+def pool_threads() -> int | None:
+    """The most threads any BLAS/OpenMP pool loaded in this process uses now (None: unknown)."""
+    controller = _controller()
+    try:
+        counts = [int(m["num_threads"]) for m in controller.info()] if controller else []
+    except Exception:  # pragma: no cover
+        counts = []
+    return max(counts) if counts else None
 
 
 _MALLOC_TUNED = False
@@ -286,17 +305,19 @@ def _in_dask_worker() -> bool:
 
 
 class _Task:
-    """``fn(task)`` or ``fn(data, task)`` with one BLAS thread (picklable: module level)."""
+    """``fn(task)`` or ``fn(data, task)`` with one BLAS thread, or with the pools as they are
+    (``one_thread=False``) (picklable: module level)."""
 
-    def __init__(self, fn: Callable, with_data: bool):
+    def __init__(self, fn: Callable, with_data: bool, one_thread: bool = True):
         self.fn = fn
         self.with_data = with_data
+        self.one_thread = one_thread
         inner = getattr(fn, "func", fn)  # a functools.partial names its function
         self.__name__ = str(getattr(inner, "__name__", type(inner).__name__)).lstrip("_")
 
     def __call__(self, data, task):
         _tune_malloc_once()
-        with _one_thread():
+        with _one_thread() if self.one_thread else contextlib.nullcontext():
             return self.fn(data, task) if self.with_data else self.fn(task)
 
 
@@ -338,7 +359,7 @@ def _resolve(backend):
 
 def run_tasks(fn: Callable, tasks: Sequence | Iterable, n_jobs: int | None = None,
               on_done: Callable[[int], None] | None = None, *, data=None, backend=None,
-              timeout: float = DEFAULT_TIMEOUT) -> list:
+              timeout: float = DEFAULT_TIMEOUT, one_thread: bool = True) -> list:
     """``[fn(t) for t in tasks]`` (``[fn(data, t) ...]`` when ``data`` is given), possibly in
     parallel, results in task order; ``on_done(k)`` as task ``k``'s result arrives, in order.
 
@@ -348,10 +369,15 @@ def run_tasks(fn: Callable, tasks: Sequence | Iterable, n_jobs: int | None = Non
     thread is used); a joblib backend name (``'loky'``, ``'threading'``, ...) runs locally with
     it. ``data`` (e.g. ``(X, y)``) is shipped to the workers once. ``timeout`` bounds the wait for
     a scheduler given by address (:class:`SchedulerUnavailable` after it).
+
+    ``one_thread`` (default): every task runs with one BLAS/OpenMP thread, so that every backend
+    gives the same numbers. ``False``: a task runs with the pools of this process instead (local
+    worker processes get this process's thread count, not joblib's share of the cores), for
+    tasks whose numbers must match what they give when run here, outside any task.
     """
     out = []
     for k, r in enumerate(iter_tasks(fn, tasks, n_jobs, data=data, backend=backend,
-                                     timeout=timeout)):
+                                     timeout=timeout, one_thread=one_thread)):
         out.append(r)
         if on_done:
             on_done(k)
@@ -359,12 +385,13 @@ def run_tasks(fn: Callable, tasks: Sequence | Iterable, n_jobs: int | None = Non
 
 
 def iter_tasks(fn: Callable, tasks: Sequence | Iterable, n_jobs: int | None = None, *,
-               data=None, backend=None, timeout: float = DEFAULT_TIMEOUT) -> Iterator:
+               data=None, backend=None, timeout: float = DEFAULT_TIMEOUT,
+               one_thread: bool = True) -> Iterator:
     """:func:`run_tasks` as a generator: results one by one, in task order, as they arrive, so a
     caller can reduce them on the fly instead of holding every task's result at once (consume
     it to the end, or close it, to release the workers)."""
     tasks = list(tasks)
-    call = _Task(fn, data is not None)
+    call = _Task(fn, data is not None, one_thread)
     kind, target = _resolve(backend)
     if kind == "local" and (target == "sequential" or (target is None and n_jobs in (None, 1))):
         for t in tasks:
@@ -374,6 +401,13 @@ def iter_tasks(fn: Callable, tasks: Sequence | Iterable, n_jobs: int | None = No
         return
     with contextlib.ExitStack() as stack:
         if kind == "local":
+            threads = None if one_thread else pool_threads()
+            if threads is not None and target in (None, "loky"):
+                # the workers' pools start with this process's threads (read by each library
+                # as it loads, from the variables joblib sets), not cpu_count // n_jobs
+                stack.enter_context(parallel_config(backend="loky",
+                                                    inner_max_num_threads=threads))
+                target = None  # Parallel(backend=...) would drop the configured thread count
             par = Parallel(n_jobs=-1 if n_jobs is None else n_jobs, backend=target,
                            return_as="generator")
         else:

@@ -9,7 +9,9 @@ result with the reason; the other claims still run and the report is written.
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -17,7 +19,8 @@ import matplotlib
 
 matplotlib.use("Agg")  # never open a window; the report is files
 
-from regulab.report.claims import ClaimResult, ExplainConfig, select  # noqa: E402
+from regulab.core.execution import active_client, iter_tasks  # noqa: E402
+from regulab.report.claims import BUILTIN, ClaimResult, ExplainConfig, select  # noqa: E402
 from regulab.report.claims.base import ERROR, OUTCOMES  # noqa: E402
 from regulab.report.writer import (  # noqa: E402
     prepare_out_dir,
@@ -84,41 +87,98 @@ def robustness(results: list[ClaimResult], seeds: list[int]) -> dict:
 
 def explain(out_dir: str | Path = "regulab-report", only=None, config: ExplainConfig | None = None,
             on_step: Callable[[str, str], None] | None = None,
-            seeds: list[int] | None = None) -> list[ClaimResult]:
+            seeds: list[int] | None = None, n_jobs: int | None = -1,
+            timings: dict | None = None) -> list[ClaimResult]:
     """Run the selected claims (all by default) and write ``index.html``, ``results.json`` and
     ``figures/`` into ``out_dir``.
 
     ``seeds``: run every claim once per seed (the first seed's result is the one shown, with a
     robustness summary over all); default: ``config.seed`` alone. ``on_step(claim_id, phase)``
-    is called as work proceeds (phases ``'run'``, ``'plot'``, ``'done'``), for progress bars.
-    Returns the results, one per claim.
+    is called as work proceeds (phases ``'run'``, ``'plot'``, ``'done'``; with worker processes
+    ``'run'`` comes when the claim is handed out and ``'done'`` when its result is back), for
+    progress bars. ``n_jobs``: worker processes for the registered claims (-1: one per core;
+    ``None`` or 1: everything in this process, as also when a Dask cluster is active, so that
+    the claims' own workloads go to it). ``timings``, when given, receives each claim's
+    seconds of measuring and drawing (summed over seeds). Returns the results, one per claim.
     """
     config = config or ExplainConfig()
     seeds = list(seeds) if seeds else [config.seed]
     config = dataclasses.replace(config, seed=seeds[0])
     claims = select(only)
     out = prepare_out_dir(out_dir)
+    timings = {} if timings is None else timings
+    step = on_step or (lambda claim_id, phase: None)
+    runs: dict[str, list] = {c.id: [None] * len(seeds) for c in claims if not c.missing()}
+    jobs = [(c, k) for c in claims if c.id in runs for k in range(len(seeds))]
+    workers = _n_workers(n_jobs, sum(_shippable(c) for c, _ in jobs))
+    remote = [(c, k) for c, k in jobs if workers > 1 and _shippable(c)]
+    for c in sorted({c.id: c for c, _ in remote}.values(), key=lambda c: -c.cost_s):
+        step(c.id, "run")
+    remote.sort(key=lambda job: -job[0].cost_s)  # the longest first: the last to finish is short
+    tasks = [(c.id, dataclasses.replace(config, seed=seeds[k]), k == 0, out) for c, k in remote]
+    done = {c.id: 0 for c, _ in remote}
+    # one_thread=False: each claim runs with BLAS pools as in this process (a claim's own
+    # workloads pin theirs), so its numbers are those of an in-process run
+    results_iter = iter_tasks(_measure_and_draw, tasks, n_jobs=workers, backend="loky",
+                              one_thread=False)
+    for (c, k), (result, seconds) in zip(remote, results_iter):
+        runs[c.id][k] = result
+        timings[c.id] = timings.get(c.id, 0.0) + seconds
+        done[c.id] += 1
+        if done[c.id] == len(seeds):
+            step(c.id, "done")
     results = []
     for claim in claims:
         if claim.missing():
-            result = claim.skipped_result()
-        else:
-            if on_step:
-                on_step(claim.id, "run")
-            runs = [_run_one(claim, dataclasses.replace(config, seed=s)) for s in seeds]
-            result = runs[0]
-            if len(seeds) > 1:
-                result.robustness = robustness(runs, seeds)
-            if result.outcome != ERROR:
-                if on_step:
-                    on_step(claim.id, "plot")
-                _draw(claim, result, out)
+            results.append(claim.skipped_result())
+            step(claim.id, "done")
+            continue
+        if claim.id not in done:  # this process: measure, draw, as the steps go
+            step(claim.id, "run")
+            t0 = time.perf_counter()
+            runs[claim.id] = [_run_one(claim, dataclasses.replace(config, seed=s)) for s in seeds]
+            if runs[claim.id][0].outcome != ERROR:
+                step(claim.id, "plot")
+                _draw(claim, runs[claim.id][0], out)
+            timings[claim.id] = time.perf_counter() - t0
+            step(claim.id, "done")
+        result = runs[claim.id][0]
+        if len(seeds) > 1:
+            result.robustness = robustness(runs[claim.id], seeds)
         results.append(result)
-        if on_step:
-            on_step(claim.id, "done")
     write_results_json(results, out, config, seeds=seeds)
     write_html(results, out, config, seeds=seeds)
     return results
+
+
+def _shippable(claim) -> bool:
+    """Whether a fresh worker process builds the very same claim: a claim of the registry as
+    imported (not one registered, or replaced, at run time)."""
+    return BUILTIN.get(claim.id) is claim
+
+
+def _n_workers(n_jobs: int | None, n_tasks: int) -> int:
+    """Worker processes for ``n_tasks`` claim runs; 1 means this process."""
+    if n_jobs is None or n_tasks < 2 or active_client() is not None:
+        return 1
+    n_jobs = int(n_jobs)
+    if n_jobs < 0:
+        n_jobs = max(1, (os.cpu_count() or 1) + 1 + n_jobs)
+    return max(1, min(n_jobs, n_tasks))
+
+
+def _measure_and_draw(task) -> tuple[ClaimResult, float]:
+    """In a worker: run one registered claim at one seed and, for the first seed, draw its
+    figures into the report folder; ``(result, seconds)``."""
+    from regulab.report.claims import REGISTRY
+
+    claim_id, config, draw, out = task
+    claim = REGISTRY[claim_id]
+    t0 = time.perf_counter()
+    result = _run_one(claim, config)
+    if draw and result.outcome != ERROR:
+        _draw(claim, result, out)
+    return result, time.perf_counter() - t0
 
 
 def _draw(claim, result: ClaimResult, out: Path) -> None:

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
-from sklearn.model_selection import RepeatedKFold, RepeatedStratifiedKFold
 
 from regulab.core.execution import run_tasks
 from regulab.core.losses import normalized_weights, poisson_deviance
@@ -171,11 +170,37 @@ def _fit_fold(data, fold, *, loss, l1_ratio, lams, fit_intercept, tol, max_iter,
     return err, path.coefs, path.intercepts, path.converged
 
 
+def repeated_kfold(n: int, n_splits: int, n_repeats: int, seed: int) -> list:
+    """The ``(train, test)`` index pairs of scikit-learn's
+    ``RepeatedKFold(n_splits, n_repeats, random_state=seed)`` on ``n`` rows, built with numpy
+    alone (importing scikit-learn costs a command about 2 s of CPU).
+
+    One ``RandomState(seed)`` shuffles ``0..n-1`` once per repeat; each shuffled order is cut
+    into ``n_splits`` consecutive test blocks, the first ``n % n_splits`` of them one row longer;
+    test and training rows are both listed in increasing order. ``tests/test_startup.py`` checks
+    it against scikit-learn's splitter.
+    """
+    rng = np.random.RandomState(seed)
+    sizes = np.full(n_splits, n // n_splits, dtype=int)
+    sizes[: n % n_splits] += 1
+    stops = np.cumsum(sizes)
+    folds = []
+    for _ in range(n_repeats):
+        order = np.arange(n)
+        rng.shuffle(order)
+        for start, stop in zip(stops - sizes, stops):
+            in_test = np.zeros(n, dtype=bool)
+            in_test[order[start:stop]] = True
+            folds.append((np.flatnonzero(~in_test), np.flatnonzero(in_test)))
+    return folds
+
+
 def make_folds(cv, n, n_repeats, seed, loss, y):
     """``(list of (train, test), n_splits)`` from a fold count, a splitter or explicit splits.
 
-    A fold count ``K`` gives scikit-learn's ``RepeatedKFold`` (``RepeatedStratifiedKFold`` by
-    class for the logistic loss) with ``n_splits=K``, ``n_repeats`` and ``random_state=seed``:
+    A fold count ``K`` gives scikit-learn's ``RepeatedKFold`` (:func:`repeated_kfold`, the same
+    folds) or, by class for the logistic loss, ``RepeatedStratifiedKFold``, with ``n_splits=K``,
+    ``n_repeats`` and ``random_state=seed``:
     the folds :func:`cross_validate_path` fits, rebuilt by whoever needs them again."""
     if hasattr(cv, "split"):
         folds = list(cv.split(np.zeros((n, 1)), y))
@@ -185,8 +210,12 @@ def make_folds(cv, n, n_repeats, seed, loss, y):
         if not 2 <= cv <= n:
             raise ValueError(f"cv must be an integer number of folds from 2 to n_samples={n}, "
                              f"got {cv!r}")
-        splitter = (RepeatedStratifiedKFold if loss == "logistic" else RepeatedKFold)(
-            n_splits=int(cv), n_repeats=int(n_repeats), random_state=int(seed))
+        if loss != "logistic":
+            return repeated_kfold(n, int(cv), int(n_repeats), int(seed)), int(cv)
+        from sklearn.model_selection import RepeatedStratifiedKFold
+
+        splitter = RepeatedStratifiedKFold(n_splits=int(cv), n_repeats=int(n_repeats),
+                                           random_state=int(seed))
         return list(splitter.split(np.zeros((n, 1)), y)), int(cv)
     try:
         folds = [(np.asarray(tr), np.asarray(te)) for tr, te in cv]

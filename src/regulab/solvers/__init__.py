@@ -6,13 +6,18 @@ every iteration): :func:`gradient_descent`, :func:`subgradient_descent`, :func:`
 :func:`regulab.solvers.exact.solve`; every solver checks its arrays with :mod:`.checks`.
 """
 
-from regulab.solvers.first_order import (
+from regulab.solvers.jit import configure_cache
+
+# before any kernel module imports numba: a read-only install caches in the user's cache folder
+configure_cache()
+
+from regulab.solvers.first_order import (  # noqa: E402
     fista,
     gradient_descent,
     ista,
     subgradient_descent,
 )
-from regulab.solvers.problem import Problem, SolverResult
+from regulab.solvers.problem import Problem, SolverResult  # noqa: E402
 
 SOLVERS = {
     "gradient_descent": gradient_descent,

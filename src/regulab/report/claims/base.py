@@ -254,6 +254,8 @@ class Claim:
     plot: Callable
     requires: tuple[str, ...] = ()
     install_hint: str = ""
+    #: rough seconds of one run on one core: ``regulab explain`` hands out the longest first
+    cost_s: float = 1.0
 
     def missing(self) -> list[str]:
         return [m for m in self.requires if importlib.util.find_spec(m) is None]

@@ -1,0 +1,103 @@
+"""Start-up and first-run times of the ``regulab`` command, whole processes (never a timed test).
+
+Run by hand:  python benchmarks/bench_startup.py [--repeat 5] [--skip-first-run]
+
+Prints, each as the median of ``--repeat`` runs (wall seconds, and CPU seconds of the process
+and its children, user + system, which a loaded machine inflates far less than wall time):
+
+* ``regulab --version`` and ``regulab --help`` (goal: under 0.5 s);
+* ``regulab fit diabetes.csv --target target`` against a bare script that reads the same CSV
+  with pandas, standardizes with scikit-learn's ``StandardScaler`` and fits ``LassoCV(cv=5)``,
+  run in pairs (one of each, alternately) so that both see the same machine (goal: <= 1.2x);
+* the first ``regulab fit`` with an empty numba cache (the kernels compile) against a warm one
+  (goal: at most 3 s slower), each first run in a fresh ``NUMBA_CACHE_DIR``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BARE = """
+import sys
+import pandas as pd
+from sklearn.linear_model import LassoCV
+from sklearn.preprocessing import StandardScaler
+df = pd.read_csv(sys.argv[1])
+y = df.pop("target").to_numpy(float)
+X = StandardScaler().fit_transform(df.to_numpy(float))
+m = LassoCV(cv=5).fit(X, y)
+print("alpha", m.alpha_, "kept", int((m.coef_ != 0).sum()))
+"""
+
+
+def timed(cmd: list[str], env: dict | None = None) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the child) of one whole process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, capture_output=True, env=env)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def median_of(runs: list[tuple[float, float]]) -> tuple[float, float]:
+    return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
+
+
+def show(label: str, runs: list[tuple[float, float]]) -> tuple[float, float]:
+    wall, cpu = median_of(runs)
+    print(f"{label:44s} wall {wall:6.2f} s   cpu {cpu:6.2f} s   (median of {len(runs)})",
+          flush=True)
+    return wall, cpu
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--skip-first-run", action="store_true",
+                        help="skip the first-run (compile) measurement, which takes minutes")
+    args = parser.parse_args()
+    regulab = [sys.executable, "-m", "regulab"]
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, load average {load:.1f}")
+
+    for flag in ("--version", "--help"):
+        show(f"regulab {flag}", [timed(regulab + [flag]) for _ in range(args.repeat)])
+
+    with tempfile.TemporaryDirectory() as tmp:
+        from sklearn.datasets import load_diabetes
+
+        csv = Path(tmp) / "diabetes.csv"
+        load_diabetes(as_frame=True, scaled=False).frame.to_csv(csv, index=False)
+        bare = Path(tmp) / "bare_lassocv.py"
+        bare.write_text(BARE)
+        fit = regulab + ["fit", str(csv), "--target", "target"]
+        timed(fit)  # the kernels compile (once) before any measured run
+        ours, theirs = [], []
+        for _ in range(args.repeat):  # paired: one of each, alternately
+            ours.append(timed(fit))
+            theirs.append(timed([sys.executable, str(bare), str(csv)]))
+        w1, c1 = show("regulab fit diabetes.csv --target target", ours)
+        w2, c2 = show("pandas + StandardScaler + LassoCV(cv=5)", theirs)
+        print(f"{'ratio regulab / bare script':44s} wall {w1 / w2:6.2f} x   cpu {c1 / c2:6.2f} x")
+
+        if not args.skip_first_run:
+            first = []
+            for _ in range(max(1, min(args.repeat, 3))):
+                with tempfile.TemporaryDirectory() as cache:
+                    first.append(timed(fit, env=dict(os.environ, NUMBA_CACHE_DIR=cache)))
+            wf, cf = show("first regulab fit (empty numba cache)", first)
+            print(f"{'first run minus warm run':44s} wall {wf - w1:+6.2f} s   cpu {cf - c1:+6.2f} s")
+
+
+if __name__ == "__main__":
+    main()
