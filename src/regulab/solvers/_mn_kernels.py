@@ -21,6 +21,12 @@ descent keeping ``U`` and ``r_i = sum_k p_ki U_ki`` up to date:
   ``k`` of ``diag(p) - p p^T`` has diagonal and off-diagonal sums ``p_k (1 - p_k)`` each), so the
   block step is a block soft-threshold and never increases ``Q``.
 
+``Q`` is unchanged when one constant is added to a row ``dW_j.`` across the classes (the rows of
+``diag(p_i) - p_i p_i^T`` sum to 0, and so do ``sum_k d_ki``): the model is flat along these
+shifts and only the penalty sees them. Coordinate steps alone zigzag along that flat direction,
+so after each feature the row is shifted by the constant that minimizes its penalty exactly
+(:func:`row_shift`; glmnet's ``elc`` does the same for its symmetric multinomial).
+
 The intercepts are K more, unpenalized, coordinates. Then the step ``t`` in ``1, 1/2, ...`` with
 the Armijo decrease ``F(W + t dW) <= F(W) + 1e-4 t Delta`` is taken (as :mod:`._pn_kernels`).
 """
@@ -146,6 +152,79 @@ def group_viol(g, w, l1):
     return np.sqrt(np.sum((g + l1 * w / nw) ** 2))
 
 
+@njit(cache=True)
+def _shift_slope(v, c, l1, l2, right):
+    """Right (``right``) or left derivative in ``c`` of ``sum_k l1 |v_k + c| + l2 (v_k + c)**2``."""
+    acc = 0.0
+    for k in range(v.size):
+        x = v[k] + c
+        if x > 0.0 or (x == 0.0 and right):
+            acc += l1
+        else:
+            acc -= l1
+        acc += 2.0 * l2 * x
+    return acc
+
+
+@njit(cache=True)
+def row_shift(v, l1, l2):
+    """The constant ``c`` minimizing ``sum_k l1 |v_k + c| + l2 (v_k + c)**2``; where the
+    minimizers form an interval (``l2 = 0``), its point closest to 0."""
+    K = v.size
+    if l2 == 0.0:
+        if l1 == 0.0:
+            return 0.0
+        a = np.sort(-v)
+        lo = a[(K + 1) // 2 - 1]
+        hi = a[K // 2]
+        return min(max(0.0, lo), hi)
+    a = np.sort(-v)
+    for m in range(K):
+        if (_shift_slope(v, a[m], l1, l2, False) <= 0.0
+                and _shift_slope(v, a[m], l1, l2, True) >= 0.0):
+            return a[m]
+    # the root lies inside one interval between breakpoints, where the slope is linear
+    for m in range(K + 1):
+        left = -np.inf if m == 0 else a[m - 1]
+        right = np.inf if m == K else a[m]
+        mid = right - 1.0 if m == 0 else (left + 1.0 if m == K else 0.5 * (left + right))
+        cnt = 0.0
+        tot = 0.0
+        for k in range(K):
+            cnt += 1.0 if v[k] + mid > 0.0 else -1.0
+            tot += v[k]
+        c = -(l1 * cnt + 2.0 * l2 * tot) / (2.0 * l2 * K)
+        if left <= c <= right:
+            return c
+    return 0.0
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _shift_row(data, indices, indptr, n, is_sparse, j, V, q, U, r, l1, l2):
+    """Move row ``q`` of ``V`` (feature ``j``) to its penalty-minimizing shift; ``Q`` is
+    unchanged, ``U`` and ``r`` follow (``r_i`` gains ``c x_ij`` as ``sum_k p_ki = 1``)."""
+    c = row_shift(V[q], l1, l2)
+    if c == 0.0 or not np.isfinite(c):
+        return
+    K = V.shape[1]
+    for k in range(K):
+        V[q, k] += c
+    if is_sparse:
+        for t in range(indptr[j], indptr[j + 1]):
+            i = indices[t]
+            x = c * data[t]
+            for k in range(K):
+                U[k, i] += x
+            r[i] += x
+    else:
+        off = j * n
+        for i in range(n):
+            x = c * data[off + i]
+            for k in range(K):
+                U[k, i] += x
+            r[i] += x
+
+
 @njit(cache=True, fastmath=FASTMATH)
 def _ungrouped_pass(data, indices, indptr, n, is_sparse, ws, gl, Hd, V, HP, P, U, r, l1, l2):
     """One pass of exact coordinate steps on ``Q`` over ``ws`` x classes; the largest KKT
@@ -168,6 +247,7 @@ def _ungrouped_pass(data, indices, indptr, n, is_sparse, ws, gl, Hd, V, HP, P, U
             if new != old and np.isfinite(new):
                 _move(data, indices, indptr, n, is_sparse, j, new - old, U[k], P[k], r)
                 V[q, k] = new
+        _shift_row(data, indices, indptr, n, is_sparse, j, V, q, U, r, l1, l2)
     return vmax
 
 
@@ -199,6 +279,8 @@ def _grouped_pass(data, indices, indptr, n, is_sparse, ws, gl, A, V, HP, P, U, r
                 if new != old[k] and np.isfinite(new):
                     _move(data, indices, indptr, n, is_sparse, j, new - old[k], U[k], P[k], r)
                     V[q, k] = new
+        # a group's norm and squares are both smallest at the centered row
+        _shift_row(data, indices, indptr, n, is_sparse, j, V, q, U, r, 0.0, 1.0)
     return vmax
 
 

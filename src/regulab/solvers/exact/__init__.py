@@ -21,6 +21,9 @@ squared, l1 = 0, l2 > 0      dense: closed form by SVD                        du
                              sparse: coordinate descent
 squared, l1 = l2 = 0         minimum-norm least squares (SVD or LSQR)         kkt
 logistic, any penalty        proximal Newton on working sets                  kkt
+multinomial (softmax), any   proximal Newton on working sets                  kkt
+penalty, grouped or not      (:mod:`.multinomial`; returns a
+                             ``MultinomialResult`` with ``W`` (p x K), ``b``)
 ===========================  ===============================================  ===============
 
 Certificates (``ExactResult.gap``):
@@ -62,6 +65,7 @@ from regulab.solvers import _design_kernels as DK
 from regulab.solvers.checks import check_max_iter, check_start, check_y
 from regulab.solvers.design import Design, as_design
 from regulab.solvers.exact.logistic import solve_logistic
+from regulab.solvers.exact.multinomial import MultinomialResult, solve_multinomial
 from regulab.solvers.exact.result import ExactResult, zero_result
 from regulab.solvers.exact.squared import (
     SquaredProblem,
@@ -71,7 +75,7 @@ from regulab.solvers.exact.squared import (
 )
 from regulab.solvers.exact.squared_cd import CDSettings, cd_squared
 
-__all__ = ["ExactResult", "solve", "squared_gap"]
+__all__ = ["ExactResult", "MultinomialResult", "solve", "squared_gap"]
 
 #: beyond this ``min(n, p)**2 * max(n, p)`` a ridge problem is solved by CD, not by SVD
 SVD_MAX_FLOPS = 3e10
@@ -79,7 +83,7 @@ SVD_MAX_FLOPS = 3e10
 
 def solve(X, y, *, loss="squared", l1=None, l2=None, penalty=None, fit_intercept=True,
           sample_weight=None, w0=None, b0=None, tol=1e-6, max_iter=10_000, anderson=5,
-          ws_start=10) -> ExactResult:
+          ws_start=10, grouped=False, n_classes=None) -> ExactResult | MultinomialResult:
     """Minimize ``P(w, b)`` above to ``gap <= tol``; see :class:`ExactResult`.
 
     Parameters
@@ -88,8 +92,10 @@ def solve(X, y, *, loss="squared", l1=None, l2=None, penalty=None, fit_intercept
         Dense (any order, float32 kept in float32) or sparse (worked on as CSC, never
         densified).
     y : array of shape (n,)
-        Response; labels 0/1 for the logistic loss.
-    loss : {'squared', 'logistic'}
+        Response; labels 0/1 for the logistic loss; class codes 0..K-1 for the multinomial.
+    loss : {'squared', 'logistic', 'multinomial'}
+        ``'multinomial'`` is :func:`.multinomial.solve_multinomial` (its objective, with
+        ``grouped`` and ``n_classes``; ``w0``/``b0`` of shapes (p, K)/(K,)).
     l1, l2 : float >= 0, optional
         The penalty ``l1 ||w||_1 + l2 ||w||_2**2`` (each 0 when not given).
     penalty : regulab.core.penalties.Penalty, optional
@@ -108,6 +114,10 @@ def solve(X, y, *, loss="squared", l1=None, l2=None, penalty=None, fit_intercept
         The first working-set size.
     """
     l1, l2 = _penalty_parts(l1, l2, penalty)
+    if loss == "multinomial":
+        return solve_multinomial(X, y, n_classes=n_classes, grouped=grouped, l1=l1, l2=l2,
+                                 fit_intercept=fit_intercept, sample_weight=sample_weight,
+                                 W0=w0, b0=b0, tol=tol, max_iter=max_iter, ws_start=ws_start)
     tol = check_nonneg(tol, "tol")
     max_iter = check_max_iter(max_iter)
     name = _loss_name(loss)
@@ -145,7 +155,8 @@ def _penalty_parts(l1, l2, penalty) -> tuple[float, float]:
 def _loss_name(loss):
     name = loss if isinstance(loss, str) else getattr(loss, "name", None)
     if name not in ("squared", "logistic"):
-        raise ValueError(f"unknown loss {loss!r}; valid choices: squared, logistic")
+        raise ValueError(f"unknown loss {loss!r}; valid choices: squared, logistic, "
+                         f"multinomial")
     return name
 
 
