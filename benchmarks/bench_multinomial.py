@@ -50,7 +50,7 @@ def _case(name):
 def _worst_kkt(X, y, coefs, intercepts, lams, grouped):
     """Largest relative KKT violation (regulab's criterion) over the path."""
     D = as_design(X)
-    n, K = X.shape[0], coefs.shape[1]
+    n = X.shape[0]
     s = np.full(n, 1.0 / n)
     worst, scale = 0.0, lams[0]
     for k, lam in enumerate(lams):
