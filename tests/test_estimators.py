@@ -172,7 +172,7 @@ def test_l2_classifier_matches_sklearn_logistic_regression(lam):
 def test_multiclass_is_one_vs_rest():
     X, y = _classification(seed=6, n=90, n_classes=3)
     lam, n = 0.01, X.shape[0]
-    ours = RegulabClassifier(penalty="l2", lam=lam, **LOGIT).fit(X, y)
+    ours = RegulabClassifier(penalty="l2", lam=lam, multi_class="ovr", **LOGIT).fit(X, y)
     theirs = OneVsRestClassifier(
         LogisticRegression(C=1 / (2 * lam * n), tol=1e-12, max_iter=10_000)).fit(X, y)
     sk_coef = np.vstack([e.coef_ for e in theirs.estimators_])
@@ -292,7 +292,7 @@ def test_classifier_cv_binary_rules_and_refit():
 
 def test_classifier_cv_multiclass_chooses_a_lam_per_class():
     X, y = _classification(seed=15, n=90, n_classes=3)
-    m = RegulabClassifierCV(penalty="l1", n_lams=6, cv=3, **LOGIT).fit(X, y)
+    m = RegulabClassifierCV(penalty="l1", n_lams=6, cv=3, multi_class="ovr", **LOGIT).fit(X, y)
     assert m.lam_.shape == (3,) and len(m.path_) == 3
     for k, c in enumerate(m.classes_):
         assert m.lam_[k] in m.path_[k].lams

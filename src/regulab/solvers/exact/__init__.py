@@ -29,6 +29,9 @@ penalty factors or bounds    :mod:`.box`: working-set CD (squared), proximal  du
 poisson (offset), any        damped proximal Newton on working sets           kkt
 penalty                      (:mod:`.poisson`; Armijo steps: no Lipschitz
                              constant)
+multinomial (softmax), any   proximal Newton on working sets                  kkt
+penalty, grouped or not      (:mod:`.multinomial`; returns a
+                             ``MultinomialResult`` with ``W`` (p x K), ``b``)
 ===========================  ===============================================  ===============
 
 Certificates (``ExactResult.gap``):
@@ -77,6 +80,7 @@ from regulab.solvers.exact.box import make_box, solve_box_logistic, solve_box_sq
 from regulab.solvers.exact.group import solve_group
 from regulab.solvers.exact.logistic import solve_logistic
 from regulab.solvers.exact.poisson import solve_poisson
+from regulab.solvers.exact.multinomial import MultinomialResult, solve_multinomial
 from regulab.solvers.exact.result import ExactResult, zero_result
 from regulab.solvers.exact.squared import (
     SquaredProblem,
@@ -86,7 +90,7 @@ from regulab.solvers.exact.squared import (
 )
 from regulab.solvers.exact.squared_cd import CDSettings, cd_squared
 
-__all__ = ["ExactResult", "solve", "squared_gap"]
+__all__ = ["ExactResult", "MultinomialResult", "solve", "squared_gap"]
 
 #: beyond this ``min(n, p)**2 * max(n, p)`` a ridge problem is solved by CD, not by SVD
 SVD_MAX_FLOPS = 3e10
@@ -95,7 +99,8 @@ SVD_MAX_FLOPS = 3e10
 def solve(X, y, *, loss="squared", l1=None, l2=None, penalty=None, fit_intercept=True,
           sample_weight=None, w0=None, b0=None, tol=1e-6, max_iter=10_000, anderson=5,
           ws_start=10, penalty_factor=None, lower=None, upper=None,
-          groups=None, offset=None) -> ExactResult:
+          groups=None, offset=None, grouped=False,
+          n_classes=None) -> ExactResult | MultinomialResult:
     """Minimize ``P(w, b)`` above to ``gap <= tol``; see :class:`ExactResult`.
 
     Parameters
@@ -105,8 +110,10 @@ def solve(X, y, *, loss="squared", l1=None, l2=None, penalty=None, fit_intercept
         densified).
     y : array of shape (n,)
         Response; labels 0/1 for the logistic loss; values >= 0 (counts or rates) for the
-        Poisson loss.
-    loss : {'squared', 'logistic', 'poisson'}
+        Poisson loss; class codes 0..K-1 for the multinomial.
+    loss : {'squared', 'logistic', 'poisson', 'multinomial'}
+        ``'multinomial'`` is :func:`.multinomial.solve_multinomial` (its objective, with
+        ``grouped`` and ``n_classes``; ``w0``/``b0`` of shapes (p, K)/(K,)).
     l1, l2 : float >= 0, optional
         The penalty ``l1 ||w||_1 + l2 ||w||_2**2`` (each 0 when not given).
     penalty : regulab.core.penalties.Penalty, optional
@@ -140,6 +147,15 @@ def solve(X, y, *, loss="squared", l1=None, l2=None, penalty=None, fit_intercept
         Poisson loss only: ``o_i`` added to the linear predictor, ``log(exposure_i)``.
     """
     l1, l2 = _penalty_parts(l1, l2, penalty)
+    if loss == "multinomial":
+        if (penalty_factor is not None or lower is not None or upper is not None
+                or groups is not None or offset is not None):
+            raise ValueError("the multinomial loss takes no penalty_factor=, lower=, upper=, "
+                             "groups= or offset= (yet); grouped=True groups each feature's K "
+                             "coefficients")
+        return solve_multinomial(X, y, n_classes=n_classes, grouped=grouped, l1=l1, l2=l2,
+                                 fit_intercept=fit_intercept, sample_weight=sample_weight,
+                                 W0=w0, b0=b0, tol=tol, max_iter=max_iter, ws_start=ws_start)
     tol = check_nonneg(tol, "tol")
     max_iter = check_max_iter(max_iter)
     name = _loss_name(loss)
@@ -202,7 +218,8 @@ def _penalty_parts(l1, l2, penalty) -> tuple[float, float]:
 def _loss_name(loss):
     name = loss if isinstance(loss, str) else getattr(loss, "name", None)
     if name not in ("squared", "logistic", "poisson"):
-        raise ValueError(f"unknown loss {loss!r}; valid choices: squared, logistic, poisson")
+        raise ValueError(f"unknown loss {loss!r}; valid choices: squared, logistic, poisson, "
+                         f"multinomial")
     return name
 
 
