@@ -310,16 +310,14 @@ def offset_values(table, prep, column: str, exposure: bool):
 
 
 def multinomial_fitter():
-    """The fit of the multinomial family: ``regulab.selection.multinomial.fit_multinomial``
-    where this build has it (the multinomial solver comes from its own branch), else an
-    OptionError in one line. The commands that fit a multiclass target call it."""
-    try:
-        from regulab.selection.multinomial import fit_multinomial
-    except ImportError:
-        raise OptionError("family multinomial is not available in this build (a target with "
-                          "3 or more labels); fit one label against the rest with a 0/1 "
-                          "target and --family binomial") from None
-    return fit_multinomial
+    """The command line does not fit the multinomial family yet (its library fit is
+    :func:`regulab.selection.multinomial.fit_multinomial_cv` and ``RegulabClassifierCV``, whose
+    coefficient matrix the commands' one-column tables and model files cannot carry): an
+    OptionError in one line with the two ways out."""
+    raise OptionError("the command line does not fit 3 or more classes yet (family "
+                      "multinomial); in Python use regulab.estimators.RegulabClassifierCV, which "
+                      "fits the multinomial model, or fit one label against the rest with a 0/1 "
+                      "target and --family binomial")
 
 
 def check_folds(loaded: Loaded, folds: int) -> int:
