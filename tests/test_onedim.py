@@ -82,3 +82,12 @@ def test_symmetric_grid_holds_zero_exactly():
 def test_bad_data_parameters(kw, word):
     with pytest.raises(ValueError, match=word):
         make_one_weight_data(**kw)
+
+
+@pytest.mark.parametrize("a, w_hat", [(0.25, 5e-324), (3.0, -1e-320), (1.0, 0.7), (0.2, -2.0)])
+def test_exact_zero_follows_the_threshold_even_at_rounding_edges(a, w_hat):
+    # found by hypothesis: a subnormal w_hat makes lam* = 2a|w_hat| underflow to 0, while the
+    # soft-threshold formula kept w_hat at lam = 0; the minimizer is 0 iff lam >= lam*
+    t = lam_threshold(a, w_hat)
+    for lam in (0.0, t, np.nextafter(t, np.inf), 2 * t + 1e-300):
+        assert (w_l1(a, w_hat, lam) == 0.0) == (lam >= t)

@@ -68,9 +68,12 @@ def mse_curve(data: OneWeightData, w_grid) -> np.ndarray:
 
 
 def w_l1(a: float, w_hat: float, lam) -> np.ndarray | float:
-    """Minimizer of ``a (w - w_hat)**2 + lam |w|``: ``sign(w_hat) max(|w_hat| - lam/(2a), 0)``."""
+    """Minimizer of ``a (w - w_hat)**2 + lam |w|``: ``sign(w_hat) max(|w_hat| - lam/(2a), 0)``,
+    exactly 0 wherever ``lam >= lam_threshold(a, w_hat)`` (in floating point the two can
+    disagree by one rounding, e.g. a subnormal ``w_hat`` whose ``lam*`` underflows to 0)."""
     lam = np.asarray(lam, dtype=float)
     out = np.sign(w_hat) * np.maximum(abs(w_hat) - lam / (2.0 * a), 0.0)
+    out = np.where(lam >= lam_threshold(a, w_hat), 0.0, out)
     return float(out) if out.ndim == 0 else out
 
 
