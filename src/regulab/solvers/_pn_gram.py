@@ -21,9 +21,11 @@ from numba import njit
 
 from regulab.solvers._design_kernels import FASTMATH
 
-#: the Gram matrix's columns (|ws| + intercept) and its gathered rows are capped at these sizes
+#: the Gram matrix's columns ``c`` (|ws| + intercept) and the gathered ``c x n`` entries are
+#: capped: the route's memory, ``16 n c + 8 c^2`` bytes, stays under about 100 MiB (the order of
+#: the squared-loss solver's Gram cache in :mod:`regulab.core.memory`)
 MAX_COLS = 2048
-MAX_ENTRIES = 1 << 24
+MAX_ENTRIES = 1 << 22
 #: the cost of a multiply-add in the Gram product and in a Gram epoch, in multiply-adds of a
 #: row epoch (measured with n = 2000 and 30-800 working features: 0.25, 0.8 and 0.5 ns)
 BUILD_COST = 0.5
