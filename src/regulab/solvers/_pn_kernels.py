@@ -9,7 +9,9 @@ current linear predictor ``z = X w + b``::
     d_i = s_i (sigmoid(z_i) - y_i),   h_i = s_i sigmoid(z_i) (1 - sigmoid(z_i))
     Q(dw, db) = d^T (X dw + db) + 1/2 sum_i h_i ((X dw)_i + db)**2 + l1 |w + dw|_1 + l2 |w + dw|^2
 
-minimizes it by coordinate descent (the intercept is one more, unpenalized, coordinate), then
+minimizes it by coordinate descent (the intercept is one more, unpenalized, coordinate; on the
+rows, or on the working set's weighted Gram matrix where building it costs less than the epochs
+of the last solve, :mod:`regulab.solvers._pn_gram`), then
 takes the largest step ``t`` in ``1, 1/2, 1/4, ...`` with the Armijo decrease
 ``F(w + t dw) <= F(w) + 1e-4 t Delta``, ``Delta = grad^T dw + pen(w + dw) - pen(w) < 0``
 (glmnet's IRLS-CD, skglm's ProxNewton).
@@ -20,7 +22,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from regulab.solvers import _pn_gram as PG
 from regulab.solvers._design_kernels import FASTMATH, col_axpy, col_dot, col_wdot, col_wsq
+
+#: the epochs of the first model solve, before any was counted (chooses rows or Gram)
+FIRST_EPOCHS = 10
 
 
 @njit(cache=True)
@@ -92,10 +98,12 @@ def _model_cd(data, indices, indptr, n, is_sparse, ws, gl, H, v, h, u, gb, Hb, f
               l2, tol_cd, max_cd):
     """Coordinate descent on the quadratic model ``Q`` of the module docstring, from ``dw = 0``:
     ``v = w + dw`` on ``ws`` and ``u = X dw + db`` in place, until the largest KKT violation of
-    ``Q`` is ``<= tol_cd`` or ``max_cd`` passes. Returns ``db``."""
+    ``Q`` is ``<= tol_cd`` or ``max_cd`` passes. Returns ``(db, epochs)``."""
     u[:] = 0.0
     db = 0.0
+    epochs = 0
     for _ in range(max_cd):
+        epochs += 1
         vmax = 0.0
         for k in range(ws.size):
             j = ws[k]
@@ -130,7 +138,33 @@ def _model_cd(data, indices, indptr, n, is_sparse, ws, gl, H, v, h, u, gb, Hb, f
                 vmax = abs(Gb)
         if vmax <= tol_cd:
             break
-    return db
+    return db, epochs
+
+
+@njit(cache=True)
+def model_solve(data, indices, indptr, n, is_sparse, ws, w, gl, H, v, w_ws, q, h, u, gb, Hb,
+                fit_intercept, l1, l2, tol_cd, max_cd, epochs, At, At_h):
+    """Minimize the quadratic model from ``dw = 0`` (``v = w + dw`` on ``ws``, ``u = X dw +
+    db``, in place): on the weighted Gram matrix where building it costs less than the
+    ``epochs`` of the last solve (``At``, the gathered columns, kept from one step to the next;
+    empty until first needed), else on the rows. Returns ``(db, epochs, At, At_h)``."""
+    m = ws.size
+    for k in range(m):
+        v[k] = w[ws[k]]
+        w_ws[k] = v[k]
+    if PG.gram_pays(indptr, n, is_sparse, ws, fit_intercept, epochs):
+        if At.shape[0] == 0:
+            At = PG.gather_ws(data, indices, indptr, n, is_sparse, ws, fit_intercept)
+            At_h = np.empty_like(At)
+        G = PG.weighted_gram(At, h, At_h)
+        db, epochs = PG.model_cd_gram(G, gl, gb, v, q, fit_intercept, l1, l2, tol_cd, max_cd)
+        PG.model_direction(At, v, w_ws, db, u)
+        return db, epochs, At, At_h
+    for k in range(m):
+        H[k] = col_wsq(data, indices, indptr, n, is_sparse, ws[k], h)
+    db, epochs = _model_cd(data, indices, indptr, n, is_sparse, ws, gl, H, v, h, u, gb, Hb,
+                           fit_intercept, l1, l2, tol_cd, max_cd)
+    return db, epochs, At, At_h
 
 
 @njit(cache=True, fastmath=FASTMATH)
@@ -187,6 +221,11 @@ def prox_newton_ws(data, indices, indptr, n, is_sparse, s, y, ws, w, z, b, fit_i
     gl = np.empty(m)
     H = np.empty(m)
     v = np.empty(m)
+    w_ws = np.empty(m)
+    q = np.empty(m + 1 if fit_intercept else m)
+    At = np.zeros((0, n))
+    At_h = np.zeros((0, n))
+    epochs = FIRST_EPOCHS
     it = 0
     while True:
         logistic_derivs(z, y, s, d, h)
@@ -204,11 +243,9 @@ def prox_newton_ws(data, indices, indptr, n, is_sparse, s, y, ws, w, z, b, fit_i
         if it >= max_newton:
             return it, b, 1
         it += 1
-        for k in range(m):
-            H[k] = col_wsq(data, indices, indptr, n, is_sparse, ws[k], h)
-            v[k] = w[ws[k]]
-        db = _model_cd(data, indices, indptr, n, is_sparse, ws, gl, H, v, h, u, gb, Hb,
-                       fit_intercept, l1, l2, 0.1 * kkt, max_cd)
+        db, epochs, At, At_h = model_solve(data, indices, indptr, n, is_sparse, ws, w, gl, H, v,
+                                           w_ws, q, h, u, gb, Hb, fit_intercept, l1, l2,
+                                           0.1 * kkt, max_cd, epochs, At, At_h)
         # --- line search on F(w + t dw), Delta = grad^T dw + pen(w + dw) - pen(w) ---------
         pen0 = 0.0
         Delta = gb * db

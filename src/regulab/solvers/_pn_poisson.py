@@ -18,8 +18,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from regulab.solvers._design_kernels import FASTMATH, col_wsq
-from regulab.solvers._pn_kernels import _gradient_ws, _model_cd, _penalty_at
+from regulab.solvers._design_kernels import FASTMATH
+from regulab.solvers._pn_kernels import FIRST_EPOCHS, _gradient_ws, _penalty_at, model_solve
 
 
 @njit(cache=True)
@@ -86,6 +86,11 @@ def prox_newton_ws(data, indices, indptr, n, is_sparse, s, y, ws, w, z, b, fit_i
     gl = np.empty(m)
     H = np.empty(m)
     v = np.empty(m)
+    w_ws = np.empty(m)
+    q = np.empty(m + 1 if fit_intercept else m)
+    At = np.zeros((0, n))
+    At_h = np.zeros((0, n))
+    epochs = FIRST_EPOCHS
     it = 0
     while True:
         poisson_derivs(z, y, s, d, h)
@@ -103,11 +108,9 @@ def prox_newton_ws(data, indices, indptr, n, is_sparse, s, y, ws, w, z, b, fit_i
         if it >= max_newton:
             return it, b, 1
         it += 1
-        for k in range(m):
-            H[k] = col_wsq(data, indices, indptr, n, is_sparse, ws[k], h)
-            v[k] = w[ws[k]]
-        db = _model_cd(data, indices, indptr, n, is_sparse, ws, gl, H, v, h, u, gb, Hb,
-                       fit_intercept, l1, l2, 0.1 * kkt, max_cd)
+        db, epochs, At, At_h = model_solve(data, indices, indptr, n, is_sparse, ws, w, gl, H, v,
+                                           w_ws, q, h, u, gb, Hb, fit_intercept, l1, l2,
+                                           0.1 * kkt, max_cd, epochs, At, At_h)
         pen0 = 0.0
         Delta = gb * db
         for k in range(m):
