@@ -160,3 +160,16 @@ def test_path_and_compare_name_fit_for_three_classes(tmp_path, capsys, command):
     assert code == 2 and out == ""
     assert len(err.strip().splitlines()) == 1, err
     assert "3 or more classes" in err and "`regulab fit`" in err
+
+
+def test_a_class_with_fewer_rows_than_folds_is_refused(tmp_path, capsys):
+    path, df = _classes_csv(tmp_path, 2)
+    df.loc[:2, "kind"] = "dog"  # 3 rows of a fourth class
+    df.to_csv(path, index=False)
+    code, out, err = run_cli(["fit", str(path), "--target", "kind", "--cv", "4"], capsys)
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1, err
+    assert "'dog'" in err and "3 rows" in err and "4 CV folds" in err
+    code, out, err = run_cli(["fit", str(path), "--target", "kind", "--cv", "3",
+                              "--n-lams", "5", "--json"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["classes"] == ["ant", "bee", "cat", "dog"]

@@ -22,6 +22,7 @@ import numpy as np
 
 from regulab.commands.common import (
     Bars,
+    DataError,
     OptionError,
     console,
     emit_json,
@@ -68,10 +69,26 @@ def check_options(**given) -> None:
                               f"classes): {why[flag]}; leave it out")
 
 
+def check_class_rows(loaded, folds: int) -> None:
+    """Every class needs at least ``folds`` rows, so that stratified folds spread it and every
+    training fold holds it (the intercepts need every class); DataError in one line."""
+    from regulab.data.messages import plural, show
+
+    prep = loaded.prep
+    counts = np.bincount(np.asarray(prep.y).astype(int), minlength=len(prep.classes))
+    k = int(np.argmin(counts))
+    if counts[k] < folds:
+        raise DataError(f"{loaded.name}: class {show(prep.classes[k])} of the target has only "
+                        f"{plural(int(counts[k]))}, fewer than the "
+                        f"{folds} CV folds (family multinomial; merge rare labels or use "
+                        f"fewer --cv folds)")
+
+
 def run(loaded, *, penalty, rho, lam, folds, rule, n_lams, seed, grouped_classes=False,
         as_json=False) -> dict:
     """Fit the multinomial model (lam by CV, or the given lam with its CV error) and print the
     per-class coefficient table, or the JSON document."""
+    check_class_rows(loaded, folds)
     fit = _fit(loaded, rho=rho, lam=lam, folds=folds, rule=rule, n_lams=n_lams, seed=seed,
                grouped=grouped_classes, penalty=penalty)
     doc = _document(loaded, fit, penalty=penalty, rho=rho, lam=lam, folds=folds, rule=rule,

@@ -135,18 +135,17 @@ def check_design_memory(n_rows: int, width: int, name: str) -> None:
 
 def check_rows_for_cv(n_rows: int, folds: int, *, y=None, task: str | None = None,
                       classes=None, source_name: str | None = None) -> None:
-    """Refuse fewer rows than CV folds (and, for a binary or multiclass task with ``y``, a class
-    with fewer rows than folds, which stratified folds cannot spread)."""
+    """Refuse fewer rows than CV folds (and, for a binary task with ``y``, a class with fewer rows
+    than folds, which stratified folds cannot spread)."""
     if isinstance(folds, bool) or int(folds) != folds or folds < 2:
         raise ValueError(f"the number of CV folds must be a whole number >= 2, got {folds!r}")
     where = f"{source_name}: " if source_name else ""
     if n_rows < folds:
         raise DataError(f"{where}only {n_rows} row{'s' if n_rows != 1 else ''} after preparation, "
                         f"fewer than the {folds} CV folds")
-    if task in ("binary", "multiclass") and y is not None:
+    if task == "binary" and y is not None:
         y = np.asarray(y)
-        n_classes = 2 if task == "binary" or classes is None else len(classes)
-        for k in range(n_classes):
+        for k in (0, 1):
             count = int(np.sum(y == k))
             if count < folds:
                 label = show(classes[k]) if classes is not None else str(k)
