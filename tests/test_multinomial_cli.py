@@ -134,6 +134,7 @@ def test_text_output_names_the_classes(tmp_path, capsys):
     (["--adaptive"], ["--adaptive", "multinomial"]),
     (["--grouped"], ["--grouped", "--grouped-classes"]),
     (["--family", "multinomial", "--stream"], ["--stream", "multinomial"]),
+    (["--stream"], ["--stream", "multinomial"]),  # family auto: found by the streamed scan
     (["--grouped-classes", "--penalty", "l2"], ["--grouped-classes", "l1"]),
     (["--grouped-classes", "--family", "binomial", "--target", "two"],
      ["--grouped-classes", "binomial"]),
