@@ -295,8 +295,9 @@ def test_cli_offset_column_equals_log_exposure(tmp_path, capsys):
     (["--exposure", "years"], {"years": (7, -2.0)}, ["1 of the 150 rows", "<= 0"]),
     (["--family", "poisson"], {"visits": (0, -1)}, ["poisson", ">= 0", "1 row below 0"]),
     (["--family", "binomial"], {}, ["binomial", "2 distinct values"]),
-    (["--family", "multinomial", "--target", "group"], {}, ["does not fit 3 or more classes yet", "RegulabClassifierCV"]),
-    (["--family", "multinomial"], {}, ["does not fit 3 or more classes yet", "RegulabClassifierCV"]),
+    (["--family", "multinomial", "--target", "group", "--exposure", "years"], {},
+     ["--exposure", "poisson only, not by multinomial"]),
+    (["--family", "multinomial"], {}, ["of the target has only", "fewer than the 5 CV folds"]),
     (["--exposure", "years", "--offset", "a"], {}, ["not both"]),
     (["--family", "poisson", "--task", "regression"], {}, ["disagree"]),
     (["--family", "gaussian", "--exposure", "years"], {}, ["--exposure", "poisson only"]),
@@ -318,6 +319,16 @@ def test_cli_refuses_in_one_line(tmp_path, capsys, args, edits, words):
     assert len(err.strip().splitlines()) == 1, err
     for w in words:
         assert w in err, err
+
+
+def test_cli_family_multinomial_fits_a_three_label_target(tmp_path, capsys):
+    path, df = _visits_csv(tmp_path, 1)
+    df["group"] = np.array(["x", "y", "z"])[np.arange(len(df)) % 3]
+    df.to_csv(path, index=False)
+    code, out, err = run_cli(["fit", str(path), "--target", "group", "--family", "multinomial",
+                              "--exclude", "visits", "--n-lams", "8"], capsys)
+    assert code == 0, err
+    assert "family: multinomial" in out and "3 classes: x, y, z" in out
 
 
 def test_cli_poisson_takes_rates_and_saves_a_model(tmp_path, capsys):

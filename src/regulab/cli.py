@@ -33,6 +33,7 @@ from regulab.commands.options import (
     Family,
     Features,
     Grouped,
+    GroupedClasses,
     Json,
     L1Ratio,
     MaxCategories,
@@ -297,6 +298,7 @@ def fit_cmd(
         show_default=False)] = None,
     n_lams: NLams = 100,
     grouped: Grouped = False,
+    grouped_classes: GroupedClasses = False,
     seed: Seed = 0,
     stability: Annotated[bool, typer.Option(
         "--stability", help="Selection frequency of each feature over complementary "
@@ -324,7 +326,8 @@ def fit_cmd(
 ):
     """Fit one penalized model: every coefficient, kept or exactly 0, and how lam was chosen.
 
-    Default: --penalty l1, lam by 5-fold CV with the 1se rule."""
+    Default: --penalty l1, lam by 5-fold CV with the 1se rule. A target with 3 or more classes
+    gets the multinomial model: one coefficient column per class."""
     from regulab.commands import fit
 
     from regulab.commands.output import compile_notice
@@ -339,7 +342,7 @@ def fit_cmd(
                 stability=stability, n_pairs=n_pairs, save=save, as_json=as_json, out=out,
                 unpenalized=unpenalized, penalty_factor=penalty_factor,
                 nonnegative=nonnegative, adaptive=adaptive, grouped=grouped, stream=stream,
-                batch_rows=batch_rows)
+                batch_rows=batch_rows, grouped_classes=grouped_classes)
 
 
 @app.command("predict")

@@ -15,7 +15,8 @@ Conventions used by every command:
   log-loss, a count (poisson) on the mean Poisson negative log-likelihood with the offset
   ``log(exposure)`` of ``--exposure`` or the ``--offset`` column; the CV error is the held-out
   mean squared error, mean log-loss or mean Poisson deviance. A multiclass target (multinomial)
-  is routed to :func:`multinomial_fitter`.
+  is fitted by ``regulab fit`` (:mod:`regulab.commands.multinomial`) and refused by the other
+  commands (:func:`multinomial_fitter`).
 * **lam grid.** :func:`regulab.selection.path.lam_grid` with its defaults: ``n_lams`` values, geometric,
   from the penalty's ``lam_max`` down (for L2, anchored on the spectrum of the design), the same
   grid for the CV folds and the fit on all rows.
@@ -235,8 +236,10 @@ def resolve_task(opts: DataOptions) -> str:
     return TASK_OF_FAMILY[family]
 
 
-def load(source, opts: DataOptions) -> Loaded:
-    """Read ``source`` (file or built-in name) and prepare it; DataError with one line if not."""
+def load(source, opts: DataOptions, *, multiclass: bool = False) -> Loaded:
+    """Read ``source`` (file or built-in name) and prepare it; DataError with one line if not.
+    A target with 3 or more classes is refused (:func:`multinomial_fitter`) unless
+    ``multiclass`` (``regulab fit``, which fits it with :mod:`regulab.commands.multinomial`)."""
     from regulab.data.prepare import prepare
 
     task = resolve_task(opts)
@@ -272,8 +275,8 @@ def load(source, opts: DataOptions) -> Loaded:
         loaded.offset_doc = {"column": column, "kind": kind}
         if opts.family == "auto":
             loaded.family_reason = f"--{kind} {column} given with --family auto"
-    if prep.task == "multiclass":
-        multinomial_fitter()  # refuses in one line until the multinomial fit is in this build
+    if prep.task == "multiclass" and not multiclass:
+        multinomial_fitter()  # path, compare: one coefficient per feature, no classes
     return loaded
 
 
@@ -310,14 +313,13 @@ def offset_values(table, prep, column: str, exposure: bool):
 
 
 def multinomial_fitter():
-    """The command line does not fit the multinomial family yet (its library fit is
-    :func:`regulab.selection.multinomial.fit_multinomial_cv` and ``RegulabClassifierCV``, whose
-    coefficient matrix the commands' one-column tables and model files cannot carry): an
-    OptionError in one line with the two ways out."""
-    raise OptionError("the command line does not fit 3 or more classes yet (family "
-                      "multinomial); in Python use regulab.estimators.RegulabClassifierCV, which "
-                      "fits the multinomial model, or fit one label against the rest with a 0/1 "
-                      "target and --family binomial")
+    """Only ``regulab fit`` fits the multinomial family (:mod:`regulab.commands.multinomial`);
+    the other data commands draw one coefficient per feature: an OptionError in one line with
+    the ways out."""
+    raise OptionError("this command does not fit 3 or more classes (family multinomial): "
+                      "`regulab fit` fits the multinomial model (in Python, "
+                      "regulab.estimators.RegulabClassifierCV), or fit one label against the "
+                      "rest with a 0/1 target and --family binomial")
 
 
 def check_folds(loaded: Loaded, folds: int) -> int:

@@ -57,14 +57,16 @@ STABILITY_THRESHOLD = 0.6
 def run(source, opts: DataOptions, *, penalty="l1", l1_ratio=None, lam=None, folds=None,
         rule=None, n_lams=100, stability=False, n_pairs=50, save=None, as_json=False,
         out=None, unpenalized=None, penalty_factor=None, nonnegative=False,
-        adaptive=False, grouped=False, stream=False, batch_rows=None) -> dict:
+        adaptive=False, grouped=False, stream=False, batch_rows=None,
+        grouped_classes=False) -> dict:
     """Fit, then print the table (or the JSON document); ``--save`` and ``--out`` write files.
 
     ``unpenalized``, ``penalty_factor`` (a CSV file), ``nonnegative``, ``adaptive``: per-feature
     penalties and bounds (:mod:`regulab.commands.factors`); ``grouped``: categorical columns
     penalized as groups (group lasso). ``stream`` (or a file too big for memory): the streamed
-    route (:mod:`.streamed`)."""
-    from regulab.commands import streamed
+    route (:mod:`.streamed`). A target with 3 or more classes is fitted by
+    :mod:`.multinomial` (``grouped_classes``: a feature kept or dropped for all classes)."""
+    from regulab.commands import multinomial, streamed
     from regulab.commands.factors import box_options
     from regulab.data.model_io import save_model
 
@@ -76,6 +78,10 @@ def run(source, opts: DataOptions, *, penalty="l1", l1_ratio=None, lam=None, fol
     inputs = [input_path(source)]
     check_output_file(save, "--save", inputs)
     check_output_dir(out, inputs, ["index.html", "results.json"])
+    if opts.family not in ("auto", "multinomial"):
+        multinomial.check_grouped_classes(grouped_classes, opts.family, rho)
+    if opts.family == "multinomial" or grouped_classes:
+        multinomial.check_options(**{"--stream": stream})
     if streamed.should_stream(source, stream):
         extras = {"--unpenalized": unpenalized, "--penalty-factor": penalty_factor,
                   "--nonnegative": nonnegative, "--adaptive": adaptive, "--grouped": grouped}
@@ -86,7 +92,17 @@ def run(source, opts: DataOptions, *, penalty="l1", l1_ratio=None, lam=None, fol
                                              "--cv", 2),
                              n_lams=n_lams, batch_rows=batch_rows, save=save,
                              as_json=as_json)
-    loaded = load(source, opts)
+    loaded = load(source, opts, multiclass=True)
+    multinomial.check_grouped_classes(grouped_classes, loaded.family, rho)
+    if loaded.family == "multinomial":
+        multinomial.check_options(**{
+            "--save": save, "--out": out, "--stability": stability, "--unpenalized": unpenalized,
+            "--penalty-factor": penalty_factor, "--nonnegative": nonnegative,
+            "--adaptive": adaptive, "--grouped": grouped})
+        return multinomial.run(loaded, penalty=penalty, rho=rho, lam=lam,
+                               folds=check_folds(loaded, DEFAULT_FOLDS if folds is None else folds),
+                               rule=rule, n_lams=n_lams, seed=opts.seed,
+                               grouped_classes=grouped_classes, as_json=as_json)
     check_family_extras(loaded.loss, grouped, unpenalized, penalty_factor, nonnegative,
                         adaptive)
     if stability and loaded.offset is not None:

@@ -74,7 +74,11 @@ L1Ratio = Annotated[float | None, typer.Option(
 Grouped = Annotated[bool, typer.Option(
     "--grouped", help="Penalize each categorical column's indicators as one group (group lasso, "
     "weight sqrt of the group size): a column is kept or dropped whole. (Not a multinomial "
-    "model's grouping across classes.)")]
+    "model's grouping across classes: that is --grouped-classes.)")]
+GroupedClasses = Annotated[bool, typer.Option(
+    "--grouped-classes", help="Multinomial family (3+ classes): penalize each feature's "
+    "coefficients across classes as one group, so a feature is kept or dropped for all classes "
+    "(glmnet's type.multinomial = \"grouped\").")]
 NLams = Annotated[int, typer.Option("--n-lams", help="Number of lams on the grid.")]
 Unpenalized = Annotated[list[str] | None, typer.Option(
     "--unpenalized", help="Features (or categorical columns: all their indicators) left "

@@ -93,6 +93,10 @@ def stream_fit(path, target, *, rho=1.0, lams=None, n_lams=100, folds=10, seed=0
     sp = scan_prepare(source, target, features=features, exclude=exclude, task=task,
                       missing=missing, standardize=standardize, max_categories=max_categories,
                       weights=weights, client=client)
+    if sp.task == "multiclass":  # the moments carry one coefficient per feature
+        from regulab.commands.multinomial import check_options
+
+        check_options(**{"--stream": True})
     log = PassLog(passes=2, rows=2 * sp.n_in)
     guard_gram(sp.width, n_folds=int(folds), batch_rows=int(batch_rows))
     raw = moments_pass(source, sp, int(folds), int(seed), client, log,
