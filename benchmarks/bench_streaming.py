@@ -16,6 +16,11 @@ Run::
 
     python benchmarks/bench_streaming.py --rows 2000000 --features 50 --workers 2 --json
 
+Workers far below the data (3 GiB of Parquet through 4 workers of 400 MiB, one killed)::
+
+    python benchmarks/bench_streaming.py --rows 7900000 --features 50 --workers 4 \
+        --worker-memory 400MiB --batch-rows 10000 --row-group 50000 --kill --no-fit --json
+
 Measurements and the extrapolation to 5e7 and 1e9 rows are in docs/scaling.md
 ("Data bigger than memory"). Never a timed test.
 """
@@ -84,13 +89,15 @@ def bench(args) -> dict:
         sp = scan_prepare(src, "y")
         out["prep_passes_seconds"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        moments_pass(src, sp, args.folds, 0)
+        ref = moments_pass(src, sp, args.folds, 0)
         dt = time.perf_counter() - t0
         out["pass_seconds_1proc"] = dt
         out["pass_rows_per_second_per_core"] = args.rows / dt
         out["peak_rss_mib_1proc"] = peak_rss_mib()
         if args.workers:
-            out.update(_cluster(src, sp, args))
+            out.update(_cluster(src, sp, args, ref))
+        if args.no_fit:
+            return out
         t0 = time.perf_counter()
         sf = stream_fit(f, "y", folds=args.folds, n_lams=args.n_lams,
                         batch_rows=args.batch_rows)
@@ -105,7 +112,37 @@ def bench(args) -> dict:
     return out
 
 
-def _cluster(src, sp, args) -> dict:
+def same_bits(a, b) -> bool:
+    """The statistics of two passes are the same bits."""
+    return all(np.array_equal(getattr(a, k), getattr(b, k))
+               for k in ("W", "n", "mean", "M", "raw_mean", "raw_m2"))
+
+
+def _killed_pass(c, src, sp, args):
+    """A statistics pass during which one busy worker is SIGKILLed; returns its result."""
+    import signal
+    import threading
+
+    from regulab.data.stream_pass import moments_pass
+
+    pids, box = c.run(os.getpid), {}
+    thread = threading.Thread(target=lambda: box.setdefault(
+        "res", moments_pass(src, sp, args.folds, 0, client=c)), daemon=True)
+    thread.start()
+    while thread.is_alive():
+        busy = [w for w, keys in c.processing().items() if keys and w in pids]
+        if busy:
+            os.kill(pids[busy[0]], signal.SIGKILL)
+            break
+        time.sleep(0.02)
+    thread.join()
+    return box.get("res")
+
+
+def _cluster(src, sp, args, ref) -> dict:
+    """The statistics pass on ``--workers`` workers of ``--worker-memory``: time, each worker's
+    peak memory (read on the worker), the same bits as in one process, also with ``--kill``
+    (a worker SIGKILLed mid-pass)."""
     from distributed import Client, LocalCluster
 
     from regulab.data.stream_pass import moments_pass
@@ -120,11 +157,14 @@ def _cluster(src, sp, args) -> dict:
         c.wait_for_workers(args.workers)
         res["worker_rss_before_mib"] = sorted(c.run(peak_rss_mib).values())
         t0 = time.perf_counter()
-        moments_pass(src, sp, args.folds, 0, client=c)
+        got = moments_pass(src, sp, args.folds, 0, client=c)
         dt = time.perf_counter() - t0
         res["pass_seconds_cluster"] = dt
         res["pass_rows_per_second_per_core_cluster"] = args.rows / dt / args.workers
         res["worker_peak_rss_mib"] = sorted(c.run(peak_rss_mib).values())
+        res["cluster_same_bits"] = same_bits(got, ref)
+        if args.kill:
+            res["killed_pass_same_bits"] = same_bits(_killed_pass(c, src, sp, args), ref)
     return res
 
 
@@ -159,6 +199,10 @@ def main():
     ap.add_argument("--worker-memory", default="400MiB")
     ap.add_argument("--sk-rows", type=int, default=200_000)
     ap.add_argument("--tmp", default=None)
+    ap.add_argument("--kill", action="store_true",
+                    help="also a cluster pass with one worker SIGKILLed mid-pass")
+    ap.add_argument("--no-fit", action="store_true",
+                    help="stop after the statistics passes (no stream_fit, no scikit-learn)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     res = bench(args)

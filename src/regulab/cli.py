@@ -432,8 +432,10 @@ def compare_cmd(
     rule: Annotated[str, typer.Option(
         "--rule", help="min or 1se: how each penalty's lam is chosen (1se, as in fit: the "
         "largest lam within one SE of the best).")] = "1se",
-    n_boot: Annotated[int, typer.Option(
-        "--n-boot", help="Bootstrap resamples for the stability of the kept set.")] = 30,
+    n_boot: Annotated[int | None, typer.Option(
+        "--n-boot", help="Bootstrap resamples for the stability of the kept set [default: 30; "
+        "not with --stream, where stability is over the K CV training sets].",
+        show_default=False)] = None,
     n_lams: NLams = 100,
     grouped: Grouped = False,
     seed: Seed = 0,
@@ -449,6 +451,8 @@ def compare_cmd(
     unpenalized: Unpenalized = None,
     penalty_factor: PenaltyFactorFile = None,
     nonnegative: Nonnegative = False,
+    stream: Stream = False,
+    batch_rows: BatchRows = None,
 ):
     """L1, L2 and elastic net side by side, and which to use, with the measured reasons.
 
@@ -467,7 +471,8 @@ def compare_cmd(
                                          exposure=exposure, offset=offset),
                     folds=cv, rule=rule, n_boot=n_boot, n_lams=n_lams, as_json=as_json, out=out,
                     unpenalized=unpenalized, penalty_factor=penalty_factor,
-                    nonnegative=nonnegative, grouped=grouped)
+                    nonnegative=nonnegative, grouped=grouped, stream=stream,
+                    batch_rows=batch_rows)
 
 
 @app.command("app")

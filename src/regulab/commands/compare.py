@@ -66,6 +66,7 @@ LABELS = {k: penalty_label(k, rho) for k, rho in METHODS.items()}
 SHORT = {k: KINDS[k].abbrev for k in METHODS}
 SHORT_LABELS = {k: KINDS[k].short for k in METHODS}
 RELAXED_SHORT = "relaxed L1"
+DEFAULT_N_BOOT = 30
 CALIBRATION_METHOD = ("out-of-fold predictions of the CV at the chosen lam: slope of y on the "
                       "prediction (least squares; logistic on the log-odds for a binary target; "
                       "Poisson on the log-mean for a count)")
@@ -95,20 +96,30 @@ def bootstrap_kept_sets(X, y, *, loss, rho, lam, seeds, on_done=None, box=None,
     return [s for s in run_tasks(one, seeds, on_done=on_done) if s is not None]
 
 
-def run(source, opts: DataOptions, *, folds=5, rule="1se", n_boot=30, n_lams=100,
+def run(source, opts: DataOptions, *, folds=5, rule="1se", n_boot=None, n_lams=100,
         as_json=False, out=None, unpenalized=None, penalty_factor=None,
-        nonnegative=False, grouped=False) -> dict:
+        nonnegative=False, grouped=False, stream=False, batch_rows=None) -> dict:
     """Compare; ``unpenalized``, ``penalty_factor``, ``nonnegative`` (as in ``regulab fit``)
     apply to every penalty (the relaxed lasso is then left out: its refit has no factors);
-    ``grouped``: categorical columns as groups wherever there is an L1 part."""
+    ``grouped``: categorical columns as groups wherever there is an L1 part; ``n_boot``
+    (default 30) bootstrap resamples. ``stream`` (or a file too big for memory): from streamed
+    statistics (:mod:`.compare_stream`), the same document plus ``stream``."""
     from regulab import __version__
     from regulab.commands.factors import box_options, describe
     from regulab.core.execution import task_seeds
     from regulab.report.claims.when_to_use import jaccard_stability
     from regulab.selection.recommend import MethodSummary, recommend
 
+    from regulab.commands import streamed
+
+    if streamed.should_stream(source, stream):
+        return _run_streamed(source, opts, folds=folds, rule=rule, n_boot=n_boot,
+                             n_lams=n_lams, as_json=as_json, out=out, batch_rows=batch_rows,
+                             extras={"--unpenalized": unpenalized,
+                                     "--penalty-factor": penalty_factor,
+                                     "--nonnegative": nonnegative, "--grouped": grouped})
     rule = check_choice(rule, RULES, "--rule")
-    n_boot = check_int(n_boot, "--n-boot", 2)
+    n_boot = check_int(DEFAULT_N_BOOT if n_boot is None else n_boot, "--n-boot", 2)
     n_lams = check_int(n_lams, "--n-lams", 3)
     grouped = check_grouped(grouped, 1.0)
     check_output_dir(out, [input_path(source)], ["index.html", "results.json"])
@@ -199,6 +210,23 @@ def run(source, opts: DataOptions, *, folds=5, rule="1se", n_boot=30, n_lams=100
     return doc
 
 
+def _run_streamed(source, opts, *, folds, rule, n_boot, n_lams, as_json, out, batch_rows,
+                  extras) -> dict:
+    """``regulab compare --stream`` (:mod:`.compare_stream`), printed as the in-memory one."""
+    from regulab.commands import compare_stream, streamed
+
+    batch_rows = compare_stream.check_options(n_boot=n_boot, batch_rows=batch_rows, out=out,
+                                              opts=opts, extras=extras)
+    doc = compare_stream.run(source, opts, folds=folds, rule=rule, n_lams=n_lams,
+                             batch_rows=batch_rows)
+    if as_json:
+        emit_json(doc)
+    else:
+        _print(doc)
+        streamed.print_stream_line(doc["stream"])
+    return doc
+
+
 # ----------------------------------------------------------------------------- tables
 
 METHOD_COLUMNS = ["penalty", "lam", "CV error ± SE", "kept", "Jaccard", "calib. slope"]
@@ -222,6 +250,8 @@ def _relaxed_why(doc) -> str:
     """How the relaxed lasso row was measured, or why there is none."""
     if doc.get("relaxed"):
         return doc["relaxed"]["why"]
+    if doc.get("relaxed_left_out"):
+        return doc["relaxed_left_out"]
     if doc.get("loss") == "poisson":
         return "left out: the relaxed lasso's refit is for the squared and logistic losses"
     return ("left out: per-feature factors or bounds were given, and the relaxed lasso's "
@@ -290,8 +320,10 @@ def _print(doc) -> None:
     con.print(family_line(doc), highlight=False, soft_wrap=True, markup=False)
     for line in prep["steps"]:
         con.print(f"  - {line}", highlight=False, soft_wrap=True, markup=False)
-    table = Table(title=f"same CV folds; Jaccard stability of the kept set over {doc['n_boot']} "
-                        f"bootstrap resamples; calibration slope out of fold",
+    stab = (f"over {doc['n_boot']} bootstrap resamples" if doc["n_boot"] is not None
+            else f"over the {doc['folds']} CV training sets")
+    table = Table(title=f"same CV folds; Jaccard stability of the kept set {stab}; "
+                        f"calibration slope out of fold",
                   title_justify="left")
     for i, c in enumerate(METHOD_COLUMNS):
         table.add_column(c, justify="left" if i == 0 else "right", overflow="fold")

@@ -84,11 +84,35 @@ def should_stream(path, stream: bool) -> bool:
     return avail is not None and size > AUTO_FRACTION * avail
 
 
-def stream_fit(path, target, *, rho=1.0, lams=None, n_lams=100, folds=10, seed=0, rule="1se",
-               features=None, exclude=None, task="auto", missing="drop", standardize=True,
-               max_categories=50, weights=None, batch_rows=DEFAULT_BATCH_ROWS, client=None,
-               tol=1e-6, max_newton=50, float32=False, sep=None, na_values=()) -> StreamedFit:
-    """The streamed pipeline of the module docstring. Returns a :class:`StreamedFit`."""
+@dataclass
+class StreamStats:
+    """What one statistics pass leaves: the preparation, the standardized moments of
+    ``[x_std, y]`` (all rows, every fold's training rows, every fold's own rows) and what is
+    needed for more passes (the logistic IRLS)."""
+
+    source: StreamSource
+    scan: object
+    prep: object
+    total: tuple
+    training: list
+    tests: list
+    folds: int
+    seed: int
+    client: object
+    log: PassLog
+    batch_rows: int
+
+    @property
+    def loss(self) -> str:
+        return "logistic" if self.scan.task == "binary" else "squared"
+
+
+def stream_statistics(path, target, *, folds=10, seed=0, features=None, exclude=None,
+                      task="auto", missing="drop", standardize=True, max_categories=50,
+                      weights=None, batch_rows=DEFAULT_BATCH_ROWS, client=None, float32=False,
+                      sep=None, na_values=()) -> StreamStats:
+    """Steps 1-3 of the module docstring: the preparation passes, the memory guard and the
+    statistics pass. Returns a :class:`StreamStats`."""
     source = StreamSource(str(path), int(batch_rows), sep, tuple(na_values or ()))
     sp = scan_prepare(source, target, features=features, exclude=exclude, task=task,
                       missing=missing, standardize=standardize, max_categories=max_categories,
@@ -101,37 +125,52 @@ def stream_fit(path, target, *, rho=1.0, lams=None, n_lams=100, folds=10, seed=0
     guard_gram(sp.width, n_folds=int(folds), batch_rows=int(batch_rows))
     raw = moments_pass(source, sp, int(folds), int(seed), client, log,
                        dtype=np.float32 if float32 else np.float64)
-    pass_seconds = log.seconds
     means, scales = standardization(raw, sp.standardize)
     prep = finish(sp, means, scales)
 
     def std(t):
         return standardized(*t, prep.means, prep.scales)
 
-    total = std(raw.total())
-    training = [std(t) for t in raw.training()]
-    tests = [std(raw.fold(k)) for k in range(int(folds))]
-    loss = "logistic" if sp.task == "binary" else "squared"
+    return StreamStats(source, sp, prep, std(raw.total()), [std(t) for t in raw.training()],
+                       [std(raw.fold(k)) for k in range(int(folds))], int(folds), int(seed),
+                       client, log, int(batch_rows))
+
+
+def solve_streamed(st: StreamStats, *, rho=1.0, lams=None, n_lams=100, rule="1se", tol=1e-6,
+                   max_newton=50) -> StreamedFit:
+    """Step 4 of the module docstring on the statistics ``st`` for one penalty (``rho``, the
+    L1 share): the path and CV over ``lams`` (default: :func:`stream_grid`)."""
+    loss = st.loss
     if lams is None:
-        lams = stream_grid(total, rho, sp.n_kept, loss, n_lams)
+        lams = stream_grid(st.total, rho, st.scan.n_kept, loss, n_lams)
     info = {}
     t0 = time.perf_counter()
+    seconds0 = st.log.seconds
     if loss == "squared":
-        path_res, cv = cv_from_moments(total, training, tests, lams, rho, tol=tol,
-                                       feature_names=prep.feature_names)
-        info["train_error"] = squared_held_out(*total, path_res.coefs, path_res.intercepts)
+        path_res, cv = cv_from_moments(st.total, st.training, st.tests, lams, rho, tol=tol,
+                                       feature_names=st.prep.feature_names)
+        info["train_error"] = squared_held_out(*st.total, path_res.coefs, path_res.intercepts)
     else:
         def irls(models):
-            return irls_pass(source, sp, int(folds), int(seed), prep.means, prep.scales, models,
-                             client, log)
+            return irls_pass(st.source, st.scan, st.folds, st.seed, st.prep.means,
+                             st.prep.scales, models, st.client, st.log)
 
-        path_res, cv, info = cv_logistic(irls, total, training, lams, rho, tol=tol,
+        path_res, cv, info = cv_logistic(irls, st.total, st.training, lams, rho, tol=tol,
                                          max_newton=max_newton,
-                                         feature_names=prep.feature_names)
-    info["solve_seconds"] = time.perf_counter() - t0 - (log.seconds - pass_seconds)
-    info.update({"passes": log.passes, "rows_per_second": log.rows_per_second,
-                 "batch_rows": int(batch_rows), "partitions": len(source.partitions())})
-    return StreamedFit(prep, path_res, cv, cv.chosen(rule), rho, loss, log, info)
+                                         feature_names=st.prep.feature_names)
+    info["solve_seconds"] = time.perf_counter() - t0 - (st.log.seconds - seconds0)
+    info.update({"passes": st.log.passes, "rows_per_second": st.log.rows_per_second,
+                 "batch_rows": st.batch_rows, "partitions": len(st.source.partitions())})
+    return StreamedFit(st.prep, path_res, cv, cv.chosen(rule), rho, loss, st.log, info)
+
+
+def stream_fit(path, target, *, rho=1.0, lams=None, n_lams=100, folds=10, seed=0, rule="1se",
+               tol=1e-6, max_newton=50, **options) -> StreamedFit:
+    """The streamed pipeline of the module docstring (``options``: those of
+    :func:`stream_statistics`). Returns a :class:`StreamedFit`."""
+    st = stream_statistics(path, target, folds=folds, seed=seed, **options)
+    return solve_streamed(st, rho=rho, lams=lams, n_lams=n_lams, rule=rule, tol=tol,
+                          max_newton=max_newton)
 
 
 # --------------------------------------------------------------------------------------------
@@ -161,7 +200,7 @@ def check_stream_options(batch_rows, *, lam=None, stability=False, out=None, opt
     return batch_rows
 
 
-def _loaded(source, sf: StreamedFit):
+def loaded_of(source, prep):
     """A :class:`regulab.commands.common.Loaded` for the fit command's document: the prepared
     rows are not in memory, so ``prep.X`` is a zero-width stand-in carrying the row count."""
     import copy
@@ -174,31 +213,45 @@ def _loaded(source, sf: StreamedFit):
     src = StreamSource(str(source))
     frame = pd.DataFrame()
     frame.attrs["regulab_source"] = {"format": "parquet" if src.is_parquet else "csv",
-                                     "rows": int(sf.prep.n_rows), "columns": len(src.columns())}
-    prep = copy.copy(sf.prep)
-    prep.X = np.empty((int(sf.prep.n_rows), 0))
+                                     "rows": int(prep.n_rows), "columns": len(src.columns())}
+    prep = copy.copy(prep)
+    prep.X = np.empty((int(prep.n_rows), 0))
     return Loaded(LoadedTable(frame, src.name), prep, input_path(source))
 
 
-def fit_of(source, opts, *, rho, rule, folds, n_lams, batch_rows):
-    """``(loaded, Fit, StreamedFit)``: the streamed pipeline as the commands' objects."""
-    from regulab.commands.common import OptionError
+def as_fit(sf: StreamedFit, *, rule, folds, seed):
+    """A :class:`regulab.commands.fitting.Fit` of the streamed fit ``sf``."""
     from regulab.commands.fitting import Fit
+
+    return Fit(coef=sf.coef.copy(), intercept=sf.intercept, lam=sf.lam, rho=sf.rho,
+               loss=sf.loss, how="cv", rule=rule, folds=folds, cv=sf.cv, index=sf.index,
+               path=sf.path, seed=seed)
+
+
+def statistics_of(source, opts, *, folds, batch_rows) -> StreamStats:
+    """The statistics pass with the command's data options (``--target`` required)."""
+    from regulab.commands.common import OptionError
     from regulab.core.execution import active_client
 
     if opts.target is None:
         raise OptionError("--target is required with --stream: name the column to predict")
-    client = active_client()
-    sf = stream_fit(source, opts.target, rho=rho, n_lams=n_lams, folds=folds, seed=opts.seed,
-                    rule=rule, features=opts.features, exclude=opts.exclude, task=opts.task,
-                    missing=opts.missing, standardize=opts.standardize,
-                    max_categories=opts.max_categories or 50, batch_rows=batch_rows,
-                    client=client, sep=opts.sep, na_values=opts.na_values)
-    fit = Fit(coef=sf.coef.copy(), intercept=sf.intercept, lam=sf.lam, rho=rho, loss=sf.loss,
-              how="cv", rule=rule, folds=folds, cv=sf.cv, index=sf.index, path=sf.path,
-              seed=opts.seed)
-    sf.info["workers"] = 0 if client is None else len(client.scheduler_info()["workers"])
-    return _loaded(source, sf), fit, sf
+    return stream_statistics(source, opts.target, folds=folds, seed=opts.seed,
+                             features=opts.features, exclude=opts.exclude, task=opts.task,
+                             missing=opts.missing, standardize=opts.standardize,
+                             max_categories=opts.max_categories or 50, batch_rows=batch_rows,
+                             client=active_client(), sep=opts.sep, na_values=opts.na_values)
+
+
+def workers_of(st: StreamStats) -> int:
+    return 0 if st.client is None else len(st.client.scheduler_info()["workers"])
+
+
+def fit_of(source, opts, *, rho, rule, folds, n_lams, batch_rows):
+    """``(loaded, Fit, StreamedFit)``: the streamed pipeline as the commands' objects."""
+    st = statistics_of(source, opts, folds=folds, batch_rows=batch_rows)
+    sf = solve_streamed(st, rho=rho, n_lams=n_lams, rule=rule)
+    sf.info["workers"] = workers_of(st)
+    return loaded_of(source, sf.prep), as_fit(sf, rule=rule, folds=folds, seed=opts.seed), sf
 
 
 def stream_doc(sf: StreamedFit) -> dict:

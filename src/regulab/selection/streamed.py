@@ -159,3 +159,23 @@ def cv_logistic(irls, total, training, lams, rho: float, *, tol=1e-6, max_newton
     cv = _summary(lams, test_err, coefs[1:], ints[1:], conv[1:], "log_loss")
     return path, cv, {"passes": passes, "pass_bound": L * max_newton + 1,
                       "train_error": train_loss}
+
+
+def oof_squared_slope(tests, fold_coefs, fold_intercepts) -> float:
+    """Least-squares slope of ``y`` on the out-of-fold prediction ``z`` (every row predicted by
+    the fold model that did not see it: ``z = b_k + x.w_k`` on fold ``k``'s rows), from each
+    fold's own moments ``(W_k, mean_k, M_k)`` of ``[x, y]``: ``z`` is linear in ``x``, so within
+    fold k ``sum (z - zbar_k)**2 = w_k^T M_xx w_k`` and ``sum (z - zbar_k)(y - ybar_k) =
+    w_k^T M_xy``, and the folds combine by the parallel-axis rule around the overall means.
+    Returns ``cov(z, y) / var(z)`` (weighted by ``W``), ``nan`` if ``z`` is flat."""
+    Ws = np.array([float(t[0]) for t in tests])
+    zbar = np.array([b + t[1][:-1] @ w for t, w, b in zip(tests, fold_coefs, fold_intercepts)])
+    ybar = np.array([float(t[1][-1]) for t in tests])
+    zc, yc = Ws @ zbar / Ws.sum(), Ws @ ybar / Ws.sum()
+    szz = sum(w @ t[2][:-1, :-1] @ w for t, w in zip(tests, fold_coefs))
+    szy = sum(w @ t[2][:-1, -1] for t, w in zip(tests, fold_coefs))
+    szz += Ws @ (zbar - zc) ** 2
+    szy += Ws @ ((zbar - zc) * (ybar - yc))
+    if szz <= 1e-300 * Ws.sum():
+        return float("nan")
+    return float(szy / szz)

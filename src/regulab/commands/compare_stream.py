@@ -1,0 +1,127 @@
+"""``regulab compare --stream``: the comparison from streamed statistics (data bigger than memory).
+
+One statistics pass (:func:`regulab.commands.streamed.stream_statistics`) serves the three
+penalties: each penalty's path and K-fold CV are solved from the same fold moments
+(:func:`regulab.commands.streamed.solve_streamed`; the Gram route for the squared loss, L2
+included (``rho = 0``: the coordinate descent with ``l1 = 0``), IRLS passes for a binary
+target). What is measured, and how it differs from the in-memory ``compare``:
+
+* **lam, CV error ± SE, features kept**: as in memory, on the hash folds of the streamed route;
+* **stability of the kept set**: bootstrap resamples need the rows, so the stand-in measured
+  from the statistics is the mean pairwise Jaccard index of the kept sets of the K fold models
+  at the chosen lam (**stability over the K CV training sets**; each training set shares
+  ``(K - 2) / (K - 1)`` of its rows with another, so this is a milder perturbation than a
+  bootstrap); ``--n-boot`` is refused;
+* **calibration slope out of fold**: exact from each fold's own moments for the squared loss
+  (:func:`regulab.selection.streamed.oof_squared_slope`); for a binary target the logistic slope
+  is an iterative fit on the held-out log-odds, which the statistics do not hold: ``None``;
+* **relaxed lasso**: left out (its CV over ``gamma`` is not part of the streamed route).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from regulab.commands import streamed
+from regulab.commands.common import (
+    ERROR_NAME,
+    OptionError,
+    check_choice,
+    check_int,
+    column_verdicts,
+    preparation_doc,
+    source_doc,
+)
+
+STABILITY_METHOD = ("stability over the K CV training sets: mean pairwise Jaccard index of the "
+                    "kept sets of the {K} fold models at the chosen lam (bootstrap resamples "
+                    "need the rows, which --stream does not hold)")
+CALIBRATION_STREAMED = {
+    "squared": ("out-of-fold predictions of the CV at the chosen lam: least-squares slope of y "
+                "on the prediction, exact from each fold's streamed moments"),
+    "logistic": ("not computed with --stream: the logistic slope is an iterative fit on the "
+                 "held-out log-odds, which the streamed statistics do not hold"),
+}
+RELAXED_WHY = "left out with --stream: its CV over gamma is not part of the streamed route"
+
+
+def check_options(*, n_boot, batch_rows, out, opts, extras) -> int:
+    """The one-line refusals of ``compare --stream``; returns ``--batch-rows``."""
+    if n_boot is not None:
+        raise OptionError("--n-boot is not available with --stream: bootstrap resamples need "
+                          "the rows; stability is measured over the K CV training sets")
+    return streamed.check_stream_options(batch_rows, out=out, opts=opts, extras=extras)
+
+
+def fold_stability(fit) -> float:
+    """Mean pairwise Jaccard index of the fold models' kept sets at the chosen lam."""
+    from regulab.report.claims.when_to_use import jaccard_stability
+
+    k = fit.index
+    sets = [set(np.flatnonzero(c[:, k] != 0.0).tolist()) for c in fit.cv.fold_coefs]
+    return jaccard_stability(sets)
+
+
+def calibration(st, fit) -> float | None:
+    """The out-of-fold calibration slope from the statistics (squared loss), else None."""
+    from regulab.selection.streamed import oof_squared_slope
+
+    if st.loss != "squared":
+        return None
+    k = fit.index
+    slope = oof_squared_slope(st.tests, [c[:, k] for c in fit.cv.fold_coefs],
+                              fit.cv.fold_intercepts[:, k])
+    return float(slope) if math.isfinite(slope) else None
+
+
+def run(source, opts, *, folds, rule, n_lams, batch_rows, tol=1e-6) -> dict:
+    """Compare the three penalties from one statistics pass (module docstring); the document
+    has the in-memory compare's shape plus ``stream`` (printed by the compare command);
+    ``tol``: each solution's certificate (relative duality gap or KKT violation)."""
+    from regulab import __version__
+    from regulab.commands import compare as C
+    from regulab.selection.recommend import MethodSummary, recommend
+
+    rule = check_choice(rule, C.RULES, "--rule")
+    n_lams = check_int(n_lams, "--n-lams", 3)
+    folds = check_int(folds, "--cv", 2)
+    st = streamed.statistics_of(source, opts, folds=folds, batch_rows=batch_rows)
+    prep, names = st.prep, st.prep.feature_names
+    p = len(names)
+    fits, stab, slopes, sfs = {}, {}, {}, {}
+    for m, rho in C.METHODS.items():
+        sfs[m] = streamed.solve_streamed(st, rho=rho, n_lams=n_lams, rule=rule, tol=tol)
+        fits[m] = streamed.as_fit(sfs[m], rule=rule, folds=folds, seed=opts.seed)
+        stab[m] = fold_stability(fits[m])
+        slopes[m] = calibration(st, fits[m])
+    loaded = streamed.loaded_of(source, prep)
+    summaries = {m: MethodSummary(cv_error=f.cv_error, cv_se=f.cv_se, n_kept=f.n_kept,
+                                  n_features=p, stability=stab[m],
+                                  calibration_slope=slopes[m]) for m, f in fits.items()}
+    rec = recommend(summaries)
+    methods = {m: {
+        "label": C.LABELS[m], "l1_ratio": C.METHODS[m], "lam": f.lam, "rule": rule,
+        "lam_min": f.cv.lam_min, "lam_1se": f.cv.lam_1se, "cv_error": f.cv_error,
+        "cv_se": f.cv_se, "n_kept": f.n_kept, "n_features": p, "stability": stab[m],
+        "bootstrap_resamples": None, "calibration_slope": slopes[m],
+        "kept": [n for n, c in zip(names, f.coef) if c != 0.0], "grouped": False,
+        "columns": column_verdicts(prep, f.coef),
+        "coef_standardized": {n: float(c) for n, c in zip(names, f.coef)},
+        "intercept_standardized": f.intercept, "truth": None} for m, f in fits.items()}
+    stream_info = streamed.stream_doc(sfs[list(C.METHODS)[-1]])  # the passes of all three
+    stream_info["workers"] = streamed.workers_of(st)
+    doc = {
+        "command": "compare", "regulab_version": __version__, "source": source_doc(loaded),
+        "preparation": preparation_doc(loaded.prep), "task": prep.task, "loss": st.loss,
+        "family": loaded.family_doc(), "scoring": ERROR_NAME[st.loss], "folds": folds,
+        "rule": rule, "n_boot": None, "seed": opts.seed, "n_lams": n_lams, "methods": methods,
+        "grouped": False, "per_feature_penalty": None, "relaxed": None,
+        "relaxed_left_out": RELAXED_WHY,
+        "recommendation": {**rec.as_dict(), "label": C.LABELS[rec.penalty]},
+        "stability_method": STABILITY_METHOD.format(K=folds),
+        "calibration_method": CALIBRATION_STREAMED[st.loss], "truth": None,
+        "warnings": [f"{C.LABELS[m]}: {w}" for m, f in fits.items() if (w := f.at_edge())],
+        "report": None, "stream": stream_info}
+    return doc
