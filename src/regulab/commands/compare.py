@@ -48,7 +48,6 @@ from regulab.commands.common import (
     fmt,
     input_path,
     load,
-    penalty_label,
     pm,
     preparation_doc,
     source_doc,
@@ -57,14 +56,11 @@ from regulab.commands.common import (
     truth_summary,
     verdict_line,
 )
-from regulab.core.penalties import KINDS, sparsest_first
+from regulab.commands.compare_methods import LABELS, METHODS, SHORT, SHORT_LABELS
 from regulab.selection.cv import RULES
 
-#: the penalties compared, sparsest first, each at its L1 share (elastic net at its default)
-METHODS = {k: KINDS[k].share() for k in sparsest_first()}
-LABELS = {k: penalty_label(k, rho) for k, rho in METHODS.items()}
-SHORT = {k: KINDS[k].abbrev for k in METHODS}
-SHORT_LABELS = {k: KINDS[k].short for k in METHODS}
+# the penalties compared (METHODS, sparsest first, each at its L1 share) live in compare_methods,
+# shared with the streamed route
 RELAXED_SHORT = "relaxed L1"
 DEFAULT_N_BOOT = 30
 CALIBRATION_METHOD = ("out-of-fold predictions of the CV at the chosen lam: slope of y on the "

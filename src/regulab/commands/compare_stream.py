@@ -81,10 +81,11 @@ def run(source, opts, *, folds, rule, n_lams, batch_rows, tol=1e-6) -> dict:
     has the in-memory compare's shape plus ``stream`` (printed by the compare command);
     ``tol``: each solution's certificate (relative duality gap or KKT violation)."""
     from regulab import __version__
-    from regulab.commands import compare as C
+    from regulab.commands import compare_methods as C
+    from regulab.selection.cv import RULES
     from regulab.selection.recommend import MethodSummary, recommend
 
-    rule = check_choice(rule, C.RULES, "--rule")
+    rule = check_choice(rule, RULES, "--rule")
     n_lams = check_int(n_lams, "--n-lams", 3)
     folds = check_int(folds, "--cv", 2)
     st = streamed.statistics_of(source, opts, folds=folds, batch_rows=batch_rows)
