@@ -6,10 +6,14 @@ kind of :data:`regulab.core.penalties.KINDS`, the path of::
     EmpLoss(w, b) + lam * (rho * sum_j |w_j| + (1 - rho) * sum_j w_j**2)
 
 over the CLI's lam grid, cross-validated (:func:`regulab.selection.cv.fit_cv`, 5 folds, standardized
-features), is computed once per (table, target, penalty) and cached in the
+features), is computed once per (table, target, penalty, family, grouped) and cached in the
 :class:`~regulab.app.state.LabState`, when the view is first opened (not at page load); the lam
 slider then moves along it, each move sending only the parts of the figures that move
-(:func:`lam_parts`, as a Dash ``Patch``).
+(:func:`lam_parts`, as a Dash ``Patch``). The family (:data:`FAMILIES`; ``auto`` is the rule of
+:func:`regulab.data.target.target_task`, shown with the CLI's family line) picks EmpLoss: mean
+squared error, log-loss or Poisson negative log-likelihood; "grouped categoricals" replaces the
+L1 part by the group lasso's ``sum_g sqrt(|g|) ||w_g||_2`` over the source columns
+(``Prepared.groups``), so a categorical column is kept or dropped whole.
 """
 
 from __future__ import annotations
