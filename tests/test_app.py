@@ -591,7 +591,8 @@ def test_the_data_path_is_fit_when_its_view_opens_not_at_page_load(monkeypatch):
 
     assert client.get("/").status_code == 200 and client.get("/_dash-layout").status_code == 200
     page = {"data-source.value": "diabetes", "data-target.value": None,
-            "data-penalty.value": "l1", "tabs.value": ow.ID, "data-view.data": None}
+            "data-penalty.value": "l1", "data-family.value": "auto", "data-grouped.value": [],
+            "tabs.value": ow.ID, "data-view.data": None}
     # the page's first callbacks, on the home tab: nothing is read, nothing is fitted
     assert post("data-target.options", page, [])[0] == 204
     assert post("data-view.data", page, [])[0] == 204
@@ -678,3 +679,27 @@ def test_a_budget_move_sends_a_patch_through_the_server(client):
     assert fig == json.loads(json.dumps(ref))
     wider = post(2.5, key)                                     # t widens the window
     assert wider["geo-drawn"]["data"] != key and "data" in wider["geo-fig"]["figure"]
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_an_uploaded_count_table_takes_the_family_and_groups(seed):
+    """An upload goes through the same checks: auto says poisson with the CLI's words, a
+    categorical column is grouped (under gaussian) and kept or dropped whole."""
+    rng = np.random.default_rng(seed)
+    n = 90
+    x = rng.standard_normal(n)
+    region = rng.choice(["n", "s", "e"], n)
+    y = rng.poisson(np.exp(0.2 + 0.7 * x))
+    text = "x,region,y\n" + "".join(f"{a:.6f},{r},{b}\n" for a, r, b in zip(x, region, y))
+    state = st.LabState(max_upload_bytes=50_000)
+    _, key, _, cls = yd.handle_upload(state, {"contents": data_url(text),
+                                              "filename": "counts.csv"}, [])
+    assert cls == "msg msg-ok"
+    out = yd.update_fit(state, key, "y", "l1", "auto", False)
+    assert "family: poisson (target 'y': count" in out[4] and out[0]["grouped_hint"]
+    out = yd.update_fit(state, key, "y", "l1", "gaussian", True)
+    assert out[0]["grouped_hint"] == "" and "grouped categoricals" in out[4]
+    v = yd.path_view(state, *out[0]["key"])
+    idx = [i for i, g in enumerate(v["groups"]) if g == "region"]
+    coefs = np.array(v["coefs"])[idx]
+    assert all((c == 0).all() or (c != 0).all() for c in coefs.T)

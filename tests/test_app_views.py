@@ -263,3 +263,66 @@ def test_upload_cap_is_exact():
                 up.decode_upload(url, "f.csv", 1000)
     assert up.display_name("../../etc/passwd\x00.csv") == "passwd?.csv"
     assert up.cap_text(5 * 2**20) == "5 MiB" and up.cap_text(64 * 1024) == "64 KiB"
+
+
+def _count_table(seed, n=120):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, 3))
+    region = rng.choice(["north", "south", "east", "west"], n)
+    y = rng.poisson(np.exp(0.3 + 0.6 * X[:, 0]))
+    df = pd.DataFrame(X, columns=["a", "b", "c"])
+    df["region"] = region
+    df["y"] = y
+    return df
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_path_view_poisson_is_regularization_path(seed):
+    from regulab.data.prepare import prepare
+    from regulab.selection.path import lam_grid, regularization_path
+
+    df = _count_table(seed)
+    v = yd.compute_path_view(df, "counts", "y", "y", "l1", family="poisson")
+    prep = prepare(df, "y", task="count", missing="drop", standardize=True)
+    grid = lam_grid(prep.X, prep.y, loss="poisson", l1_ratio=1.0, n_lams=yd.N_LAMS)
+    ref = regularization_path(prep.X, prep.y, loss="poisson", l1_ratio=1.0, lams=grid)
+    order = np.argsort(ref.lams)
+    assert v["loss"] == "poisson" and v["family"] == "poisson"
+    np.testing.assert_allclose(v["lams"], ref.lams[order], rtol=1e-12)
+    np.testing.assert_allclose(v["coefs"], ref.coefs[:, order], atol=1e-8)
+    # auto picks poisson for this count target, with the CLI's words
+    auto = yd.compute_path_view(df, "counts", "y", "y", "l1")
+    assert auto["family_line"].startswith("family: poisson (target 'y': count (whole numbers")
+    gauss = yd.compute_path_view(df, "counts", "y", "y", "l1", family="gaussian")
+    assert gauss["loss"] == "squared" and gauss["family_line"].startswith("family: gaussian")
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_path_view_grouped_keeps_columns_whole(seed):
+    df = _count_table(seed)
+    v = yd.compute_path_view(df, "t", "y", "y", "l1", family="gaussian", grouped=True)
+    assert v["groups"] and v["grouped_hint"] == ""
+    idx = [i for i, g in enumerate(v["groups"]) if g == "region"]
+    assert len(idx) >= 2
+    coefs = np.array(v["coefs"])
+    for k in range(len(v["lams"])):
+        zero = coefs[idx, k] == 0.0
+        assert zero.all() or not zero.any()         # region kept or dropped whole
+        text = yd.data_readout(v, k)[4]
+        assert ("region dropped" if zero.all() else "region kept") in text
+    # the largest lam drops everything, the smallest keeps region
+    assert "region dropped" in yd.data_readout(v, len(v["lams"]) - 1)[4]
+
+
+def test_grouped_disabled_states():
+    df = _count_table(0)
+    l2 = yd.compute_path_view(df, "t", "y", "y", "l2", family="gaussian", grouped=True)
+    assert l2["groups"] is None and "L1 part" in l2["grouped_hint"]
+    pois = yd.compute_path_view(df, "t", "y", "y", "l1", family="poisson", grouped=True)
+    assert pois["groups"] is None and "poisson" in pois["grouped_hint"]
+    num = yd.compute_path_view(_table(), "t", "y", "y", "l1", grouped=True)
+    assert num["groups"] is None and "no categorical column" in num["grouped_hint"]
+    state = st.LabState()
+    out = yd.update_fit(state, "diabetes", "progression", "l2", "auto", True)
+    assert "L1 part" in out[0]["grouped_hint"] and "family: gaussian" in out[4]
+    assert out[0]["key"] == ["diabetes", "progression", "l2", "auto", True]

@@ -6,10 +6,14 @@ kind of :data:`regulab.core.penalties.KINDS`, the path of::
     EmpLoss(w, b) + lam * (rho * sum_j |w_j| + (1 - rho) * sum_j w_j**2)
 
 over the CLI's lam grid, cross-validated (:func:`regulab.selection.cv.fit_cv`, 5 folds, standardized
-features), is computed once per (table, target, penalty) and cached in the
+features), is computed once per (table, target, penalty, family, grouped) and cached in the
 :class:`~regulab.app.state.LabState`, when the view is first opened (not at page load); the lam
 slider then moves along it, each move sending only the parts of the figures that move
-(:func:`lam_parts`, as a Dash ``Patch``).
+(:func:`lam_parts`, as a Dash ``Patch``). The family (:data:`FAMILIES`; ``auto`` is the rule of
+:func:`regulab.data.target.target_task`, shown with the CLI's family line) picks EmpLoss: mean
+squared error, log-loss or Poisson negative log-likelihood; "grouped categoricals" replaces the
+L1 part by the group lasso's ``sum_g sqrt(|g|) ||w_g||_2`` over the source columns
+(``Prepared.groups``), so a categorical column is kept or dropped whole.
 """
 
 from __future__ import annotations
@@ -49,19 +53,44 @@ def penalty_name(kind: str) -> str:
 
 # ----------------------------------------------------------------------------- pure result
 
-def compute_path_view(df, name, default_target, target, penalty, key=None) -> dict:
+#: the families the view offers; ``auto`` is the rule of :func:`regulab.data.target.target_task`
+FAMILIES = ("auto", "gaussian", "binomial", "poisson")
+GROUPED_OPTION = {"label": " grouped categoricals (kept or dropped whole)", "value": "grouped"}
+
+
+def grouped_block(groups, penalty: str, loss: str) -> str:
+    """Why the "grouped categoricals" box is off ("" when it can be ticked): it needs a
+    categorical column with 2+ indicators, an L1 part (not L2) and not the Poisson family (its
+    solver has no groups), as ``regulab path --grouped`` does."""
+    if penalty_rho(penalty) == 0.0:
+        return "grouped needs an L1 part: choose L1 or elastic net"
+    if loss == "poisson":
+        return "the poisson family's solver has no groups"
+    if not any(groups.count(g) >= 2 for g in set(groups)):
+        return "no categorical column with 2 or more indicators"
+    return ""
+
+
+def compute_path_view(df, name, default_target, target, penalty, key=None, family="auto",
+                      grouped=False) -> dict:
     """Prepare the table, cross-validate the path (:func:`regulab.selection.cv.fit_cv`,
     ``FOLDS`` folds, the CLI's grid of ``N_LAMS`` lams) and keep what the figures need, in order
     of increasing lam: ``lams``, ``coefs`` (one list per feature), ``nnz``, ``cv_mean``,
     ``cv_se``, the positions ``idx_min`` and ``idx_1se`` of lam_min and lam_1se, and the
-    table's description."""
+    table's description. ``family`` (:data:`FAMILIES`) picks the loss as ``--family`` does;
+    ``grouped`` makes the L1 part the group lasso over the source columns (``Prepared.groups``)
+    when :func:`grouped_block` allows it, else it is ignored and ``grouped_hint`` says why."""
     from regulab.core.losses import ERROR_NAME, LOSS_OF_TASK
     from regulab.data.errors import DataError
     from regulab.data.prepare import check_rows_for_cv, prepare
     from regulab.selection.cv import fit_cv
+    from regulab.data.target import FAMILY_OF_TASK, TASK_OF_FAMILY
     from regulab.selection.path import lam_grid
 
-    prep = prepare(df, target, task="auto", missing="drop", standardize=True, source_name=name)
+    if family not in FAMILIES:
+        raise DataError(f"family must be one of {', '.join(FAMILIES)}, not {family!r}")
+    task = "auto" if family == "auto" else TASK_OF_FAMILY[family]
+    prep = prepare(df, target, task=task, missing="drop", standardize=True, source_name=name)
     p = prep.X.shape[1]
     if p > MAX_FEATURES:
         raise DataError(f"{name}: {p} features after preparation; the app draws at most "
@@ -74,16 +103,24 @@ def compute_path_view(df, name, default_target, target, penalty, key=None) -> di
                         f"multinomial` on the command line)")
     loss = LOSS_OF_TASK[prep.task]
     rho = penalty_rho(penalty)
-    grid = lam_grid(prep.X, prep.y, loss=loss, l1_ratio=rho, n_lams=N_LAMS)
+    all_groups = list(prep.groups)
+    block = grouped_block(all_groups, penalty, loss)
+    groups = all_groups if grouped and not block else None
+    grid = lam_grid(prep.X, prep.y, loss=loss, l1_ratio=rho, n_lams=N_LAMS, groups=groups)
     t0 = time.perf_counter()
     res = fit_cv(prep.X, prep.y, loss=loss, l1_ratio=rho, rule="1se", lams=grid, cv=FOLDS,
-                 seed=0)
+                 seed=0, groups=groups)
+    why = next((x for x in prep.report if x.startswith("target ")), "")
     cv, path = res.cv, res.path
     order = np.argsort(cv.lams)               # increasing lam, for the slider and the log axis
     rank = np.empty_like(order)
     rank[order] = np.arange(order.size)
     return {
-        "key": "|".join(map(str, key or (name, target, penalty))), "name": name,
+        "key": "|".join(map(str, key or (name, target, penalty, family, grouped))),
+        "name": name, "family": FAMILY_OF_TASK[prep.task],
+        # the CLI's family line (commands.common.family_line, no offset column here)
+        "family_line": f"family: {FAMILY_OF_TASK[prep.task]} ({why})",
+        "groups": groups, "grouped_hint": block,
         "target": target, "penalty": penalty, "penalty_name": penalty_label(penalty, rho),
         "task": prep.task, "loss": loss, "error_name": ERROR_NAME[loss], "folds": FOLDS,
         "names": list(prep.feature_names), "n_rows": int(prep.X.shape[0]), "p": int(p),
@@ -95,12 +132,29 @@ def compute_path_view(df, name, default_target, target, penalty, key=None) -> di
     }
 
 
-def path_view(state, key: str, target: str, penalty: str) -> dict:
-    """:func:`compute_path_view` of one (table, target, penalty), computed once per server and
-    cached in ``state``."""
-    pkey = (key, target, penalty)
+def path_view(state, key: str, target: str, penalty: str, family: str = "auto",
+              grouped: bool = False) -> dict:
+    """:func:`compute_path_view` of one (table, target, penalty, family, grouped), computed once
+    per server and cached in ``state``."""
+    pkey = (key, target, penalty, family, bool(grouped))
     return state.once(pkey, lambda: compute_path_view(*state.table(key), target, penalty,
-                                                      key=pkey))
+                                                      key=pkey, family=family,
+                                                      grouped=bool(grouped)))
+
+
+def group_verdicts(v: dict, k: int) -> str:
+    """``'region kept, sex dropped'``: each categorical column (2+ indicators) of a grouped
+    path, kept (some indicator non-zero) or dropped whole at position k; "" when not grouped."""
+    groups = v.get("groups")
+    if not groups:
+        return ""
+    out = []
+    for g in dict.fromkeys(groups):
+        idx = [i for i, x in enumerate(groups) if x == g]
+        if len(idx) >= 2:
+            kept = any(v["coefs"][i][k] != 0.0 for i in idx)
+            out.append(f"{g} {'kept' if kept else 'dropped'}")
+    return ", ".join(out)
 
 
 # ----------------------------------------------------------------------------- update
@@ -114,6 +168,9 @@ def data_readout(v: dict, k: int) -> tuple:
     i0, i1 = v["idx_min"], v["idx_1se"]
     rule = (f"λ_min = {n(v['lams'][i0], '.4g')} (CV error {n(v['cv_mean'][i0], '.4g')}), "
             f"λ_1se = {n(v['lams'][i1], '.4g')} (CV error {n(v['cv_mean'][i1], '.4g')})")
+    verdicts = group_verdicts(v, k)
+    if verdicts:
+        rule += f"; grouped categoricals at λ: {verdicts}"
     return (n(v["lams"][k], ".4g"), f"{kept} of {len(coef)}", str(zeros),
             f"{n(v['cv_mean'][k], '.4g')} ± {n(v['cv_se'][k], '.2g')}", rule)
 
@@ -220,7 +277,7 @@ def target_choices(state, key: str):
     return [{"label": c, "value": c} for c in cols], (target if target in cols else cols[-1])
 
 
-def update_fit(state, key, target, penalty):
+def update_fit(state, key, target, penalty, family="auto", grouped=False):
     """After a new table, target or penalty: ``(view store, slider max, slider value, slider
     marks, status, status class)``, None for a request that names no table and target of this
     server. When the fit failed (its message says why) the store and the marks are None (the
@@ -228,7 +285,7 @@ def update_fit(state, key, target, penalty):
     from regulab.data.errors import DataError
 
     if not all(isinstance(v, str) and v for v in (key, target, penalty)) or \
-            penalty not in KINDS:
+            penalty not in KINDS or family not in FAMILIES:
         return None
     try:
         df = state.table(key)[0]
@@ -237,7 +294,7 @@ def update_fit(state, key, target, penalty):
     if target not in [str(c) for c in df.columns]:
         return None
     try:
-        v = path_view(state, key, target, penalty)
+        v = path_view(state, key, target, penalty, family, bool(grouped))
     except (DataError, ValueError) as exc:
         return None, None, None, None, f"cannot fit: {exc}", "msg msg-error"
     except Exception as exc:  # noqa: BLE001 - a message in the page, not a broken page
@@ -245,8 +302,10 @@ def update_fit(state, key, target, penalty):
                 "msg msg-error")
     msg = (f"{v['name']}: {v['n_rows']:,} rows, {v['p']} features, {v['task']} "
            f"({v['error_name']}), {v['penalty_name']}; path of {len(v['lams'])} λ and "
-           f"{v['folds']}-fold CV computed once ({v['seconds']:.2f} s) and cached")
-    return ({"key": [key, target, penalty]}, len(v["lams"]) - 1, v["idx_1se"],
+           f"{v['folds']}-fold CV computed once ({v['seconds']:.2f} s) and cached. "
+           f"{v['family_line']}" + ("; grouped categoricals" if v["groups"] else ""))
+    return ({"key": [key, target, penalty, family, bool(grouped)],
+             "grouped_hint": v["grouped_hint"]}, len(v["lams"]) - 1, v["idx_1se"],
             lam_marks(v), msg, "msg msg-ok")
 
 
@@ -268,6 +327,11 @@ def _controls(max_upload_bytes: int):
         control(html.Label("penalty", htmlFor="data-penalty"),
                 dcc.RadioItems(id="data-penalty", value="l1", options=[
                     {"label": penalty_name(k), "value": k} for k in KINDS])),
+        control(html.Label("family", htmlFor="data-family"),
+                dcc.RadioItems(id="data-family", value="auto", inline=True,
+                               options=[{"label": f, "value": f} for f in FAMILIES])),
+        control(dcc.Checklist(id="data-grouped", value=[], options=[GROUPED_OPTION]),
+                html.Div("", id="data-grouped-hint", className="hint")),
         # the slider moves along the path (positions): its value is shown as the λ there
         html.Div(className="control", children=[
             html.Div(className="control-head", children=[
@@ -372,18 +436,29 @@ def register(app, state) -> None:
         Output("data-lam", "marks"), Output("data-status", "children"),
         Output("data-status", "className"),
         Input("data-source", "value"), Input("data-target", "value"),
-        Input("data-penalty", "value"), Input("tabs", "value"), State("data-view", "data"))
-    def _fit(key, target, penalty, tab, shown):
+        Input("data-penalty", "value"), Input("data-family", "value"),
+        Input("data-grouped", "value"), Input("tabs", "value"), State("data-view", "data"))
+    def _fit(key, target, penalty, family, grouped, tab, shown):
         # the path and its CV are computed when the view is first opened, not at page load;
         # coming back to the view keeps the path shown and the slider where it was
+        grouped = isinstance(grouped, list) and "grouped" in grouped
+        family = "auto" if family is None else family       # the control's default
         if tab != ID or (ctx.triggered_id == "tabs" and isinstance(shown, dict)
-                         and shown.get("key") == [key, target, penalty]):
+                         and shown.get("key") == [key, target, penalty, family, grouped]):
             raise PreventUpdate
-        out = update_fit(state, key, target, penalty)
+        out = update_fit(state, key, target, penalty, family, grouped)
         if out is None:
             raise PreventUpdate
         # max and value stay as they are after a failure; marks None clears the old ones
         return (out[0], *(no_update if o is None else o for o in out[1:3]), *out[3:])
+
+    @app.callback(Output("data-grouped", "options"), Output("data-grouped-hint", "children"),
+                  Input("data-view", "data"))
+    def _grouped_box(view):
+        # the box is disabled, with the reason, when the fitted table and penalty rule it out
+        hint = view.get("grouped_hint", "") if isinstance(view, dict) else ""
+        hint = hint if isinstance(hint, str) else ""
+        return [dict(GROUPED_OPTION, disabled=bool(hint))], hint
 
     @app.callback(
         Output("data-lam-value", "children"), Output("data-lam-shown", "children"),
