@@ -125,8 +125,6 @@ def test_text_output_names_the_classes(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("args, words", [
-    (["--save", "{tmp}/m.json"], ["--save", "multinomial"]),
-    (["--out", "{tmp}/rep"], ["--out", "multinomial"]),
     (["--stability"], ["--stability", "multinomial"]),
     (["--unpenalized", "x0"], ["--unpenalized", "multinomial"]),
     (["--penalty-factor", "{tmp}/classes.csv"], ["--penalty-factor", "multinomial"]),
@@ -154,8 +152,8 @@ def test_fit_refuses_in_one_line(tmp_path, capsys, args, words):
         assert w in err, err
 
 
-@pytest.mark.parametrize("command", ["path", "compare"])
-def test_path_and_compare_name_fit_for_three_classes(tmp_path, capsys, command):
+@pytest.mark.parametrize("command", ["compare"])
+def test_compare_names_fit_for_three_classes(tmp_path, capsys, command):
     path, _ = _classes_csv(tmp_path, 1)
     code, out, err = run_cli([command, str(path), "--target", "kind"], capsys)
     assert code == 2 and out == ""

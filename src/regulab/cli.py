@@ -382,6 +382,7 @@ def path_cmd(
     n_lams: NLams = 100,
     cv: Annotated[int, typer.Option("--cv", help="CV folds for the CV curve.")] = 5,
     grouped: Grouped = False,
+    grouped_classes: GroupedClasses = False,
     seed: Seed = 0,
     missing: Missing = "drop",
     standardize: Standardize = True,
@@ -401,7 +402,9 @@ def path_cmd(
     nonnegative: Nonnegative = False,
     adaptive: Adaptive = False,
 ):
-    """The coefficient path and the CV curve over a lam grid (figures and path.csv with --out)."""
+    """The coefficient path and the CV curve over a lam grid (figures and path.csv with --out).
+
+    A target with 3 or more classes gets the multinomial paths: one panel per class."""
     from regulab.commands import path
 
     from regulab.commands.output import compile_notice
@@ -415,7 +418,7 @@ def path_cmd(
                  penalty=penalty, l1_ratio=l1_ratio, n_lams=n_lams, folds=cv, as_json=as_json,
                  out=out, unpenalized=unpenalized, penalty_factor=penalty_factor,
                  nonnegative=nonnegative, adaptive=adaptive, grouped=grouped, stream=stream,
-                 batch_rows=batch_rows)
+                 batch_rows=batch_rows, grouped_classes=grouped_classes)
 
 
 @app.command("compare")

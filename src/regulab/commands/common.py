@@ -39,6 +39,7 @@ from regulab.commands.fitting import (  # noqa: F401  (re-exported to commands)
     fit_with_cv,
     grid_for,
     out_of_fold,
+    shown_lams,
     training_error,
     truth_summary,
     verdict_line,

@@ -96,13 +96,14 @@ def run(source, opts: DataOptions, *, penalty="l1", l1_ratio=None, lam=None, fol
     multinomial.check_grouped_classes(grouped_classes, loaded.family, rho)
     if loaded.family == "multinomial":
         multinomial.check_options(**{
-            "--save": save, "--out": out, "--stability": stability, "--unpenalized": unpenalized,
+            "--stability": stability, "--unpenalized": unpenalized,
             "--penalty-factor": penalty_factor, "--nonnegative": nonnegative,
             "--adaptive": adaptive, "--grouped": grouped})
         return multinomial.run(loaded, penalty=penalty, rho=rho, lam=lam,
                                folds=check_folds(loaded, DEFAULT_FOLDS if folds is None else folds),
                                rule=rule, n_lams=n_lams, seed=opts.seed,
-                               grouped_classes=grouped_classes, as_json=as_json)
+                               grouped_classes=grouped_classes, as_json=as_json, save=save,
+                               out=out)
     check_family_extras(loaded.loss, grouped, unpenalized, penalty_factor, nonnegative,
                         adaptive)
     if stability and loaded.offset is not None:

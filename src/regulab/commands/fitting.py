@@ -257,3 +257,16 @@ def truth_summary(truth: dict | None, names, coef) -> dict | None:
             "false_kept": [n for n in kept if n not in true_nz],
             "recall": len(hit) / len(true_nz) if true_nz else None,
             "precision": len(hit) / len(kept) if kept else None}
+
+
+#: lams of a path shown in a terminal summary (``regulab path``), besides lam_min and lam_1se
+SHOWN_LAMS = 12
+
+
+def shown_lams(cv) -> list[int]:
+    """Indices of the lams a path summary prints: :data:`SHOWN_LAMS` spread evenly over the grid,
+    plus lam_min and lam_1se."""
+    n = cv.lams.size
+    idx = set(np.unique(np.linspace(0, n - 1, min(SHOWN_LAMS, n)).round().astype(int)).tolist())
+    idx |= {int(cv.idx_min), int(cv.idx_1se)}
+    return sorted(idx)

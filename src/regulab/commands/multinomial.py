@@ -11,9 +11,11 @@ with ``W`` of shape ``(p, K)`` (one column per class), unpenalized intercepts ``
 chosen by K-fold CV (folds stratified by class; held-out mean multinomial log-loss) with the
 ``min`` or ``1se`` rule, or given with ``--lam`` (its CV error then measured at that lam).
 
-The options whose machinery carries one coefficient per feature (model files, reports,
-stability, per-feature factors and bounds, categorical groups, streaming) are refused in one
-line each (:func:`check_options`).
+``--save`` writes the model file (:mod:`regulab.data.model_io`: one coefficient list per class,
+for ``regulab predict``); ``--out`` the HTML report (per-class coefficient paths beside the CV
+curve, the coefficient table per class). The options whose machinery carries one coefficient per
+feature (stability, per-feature factors and bounds, categorical groups, streaming) are refused in
+one line each (:func:`check_options`).
 """
 
 from __future__ import annotations
@@ -28,7 +30,6 @@ from regulab.commands.common import (
     emit_json,
     family_line,
     fmt,
-    penalty_label,
     pm,
     preparation_doc,
     source_doc,
@@ -53,9 +54,7 @@ def check_grouped_classes(grouped_classes: bool, family: str, rho: float) -> Non
 def check_options(**given) -> None:
     """Refuse, in one line, the first option the multinomial route cannot honour
     (``given`` maps each flag to its value; a false value is not given)."""
-    why = {"--save": "a model file holds one coefficient per feature",
-           "--out": "the HTML report draws one coefficient per feature",
-           "--stability": "selection frequencies are counted for one coefficient per feature",
+    why = {"--stability": "selection frequencies are counted for one coefficient per feature",
            "--unpenalized": "the multinomial solver has no per-feature factors",
            "--penalty-factor": "the multinomial solver has no per-feature factors",
            "--nonnegative": "the multinomial solver has no bounds",
@@ -67,6 +66,12 @@ def check_options(**given) -> None:
         if value:
             raise OptionError(f"{flag} is not available for the multinomial family (3 or more "
                               f"classes): {why[flag]}; leave it out")
+
+
+def family_doc(loaded) -> dict:
+    """The family line of the documents: multinomial, and why (the target's line)."""
+    why = next((x for x in loaded.prep.report if x.startswith("target ")), "")
+    return {"family": "multinomial", "loss": "multinomial", "why": why, "offset": None}
 
 
 def check_class_rows(loaded, folds: int) -> None:
@@ -85,14 +90,24 @@ def check_class_rows(loaded, folds: int) -> None:
 
 
 def run(loaded, *, penalty, rho, lam, folds, rule, n_lams, seed, grouped_classes=False,
-        as_json=False) -> dict:
+        as_json=False, save=None, out=None) -> dict:
     """Fit the multinomial model (lam by CV, or the given lam with its CV error) and print the
-    per-class coefficient table, or the JSON document."""
+    per-class coefficient table, or the JSON document; ``save``: the model file, ``out``: the
+    HTML report folder (both checked by the caller before the data were read)."""
+    from regulab.data.model_io import save_model
+
     check_class_rows(loaded, folds)
-    fit = _fit(loaded, rho=rho, lam=lam, folds=folds, rule=rule, n_lams=n_lams, seed=seed,
+    fit = fit_model(loaded, rho=rho, lam=lam, folds=folds, rule=rule, n_lams=n_lams, seed=seed,
                grouped=grouped_classes, penalty=penalty)
     doc = _document(loaded, fit, penalty=penalty, rho=rho, lam=lam, folds=folds, rule=rule,
                     seed=seed, grouped=grouped_classes)
+    if save is not None:
+        save_model(_model(loaded, fit, doc), save)
+        doc["model_file"] = str(save)
+    if out is not None:
+        from regulab.commands.multinomial_report import write_fit_report
+
+        doc["report"] = write_fit_report(out, doc, loaded, fit)
     if as_json:
         emit_json(doc)
     else:
@@ -100,7 +115,7 @@ def run(loaded, *, penalty, rho, lam, folds, rule, n_lams, seed, grouped_classes
     return doc
 
 
-def _fit(loaded, *, rho, lam, folds, rule, n_lams, seed, grouped, penalty):
+def fit_model(loaded, *, rho, lam, folds, rule, n_lams, seed, grouped, penalty):
     """:class:`regulab.selection.multinomial.MultinomialCVFit` on all the prepared rows; with a
     given lam, the grid is that lam alone (its CV error measured, the rule moot)."""
     from regulab.selection.multinomial import fit_multinomial_cv
@@ -112,6 +127,17 @@ def _fit(loaded, *, rho, lam, folds, rule, n_lams, seed, grouped, penalty):
         return fit_multinomial_cv(prep.X, codes, prep.classes, grouped=grouped, l1_ratio=rho,
                                   folds=folds, rule=rule, n_lams=n_lams, seed=seed,
                                   lams=None if lam is None else [lam], on_fold=cb)
+
+
+def _model(loaded, fit, doc):
+    """The model file's content (:class:`regulab.data.model_io.Model`, one coefficient column
+    per class)."""
+    from regulab.data.model_io import Model
+
+    return Model(prep=loaded.prep, coef_std=fit.coef, intercept_std=fit.intercept, lam=fit.lam,
+                 penalty=doc["penalty"], l1_ratio=doc["l1_ratio"], lam_choice=doc["lam_choice"],
+                 n_train=int(loaded.prep.X.shape[0]), source=loaded.name,
+                 grouped_classes=doc["grouped_classes"])
 
 
 def _lam_choice(fit, *, lam, folds, rule, seed) -> dict:
@@ -142,17 +168,17 @@ def _document(loaded, fit, *, penalty, rho, lam, folds, rule, seed, grouped) -> 
     """The ``--json`` document: the binary fit's keys where they make sense, coefficients per
     class (``coef`` and ``coef_standardized`` map each class to its coefficient)."""
     from regulab import __version__
+    from regulab.data.model_io import objective_text
 
     prep = loaded.prep
     classes = [str(c) for c in prep.classes]
     coef, intercept = prep.to_original_units(fit.coef, fit.intercept)
     choice = _lam_choice(fit, lam=lam, folds=folds, rule=rule, seed=seed)
-    why = next((x for x in prep.report if x.startswith("target ")), "")
     cv = fit.cv
     return {
         "command": "fit", "regulab_version": __version__, "source": source_doc(loaded),
         "preparation": preparation_doc(prep), "task": prep.task, "loss": "multinomial",
-        "family": {"family": "multinomial", "loss": "multinomial", "why": why, "offset": None},
+        "family": family_doc(loaded),
         "classes": classes, "penalty": penalty, "l1_ratio": rho, "lam": fit.lam,
         "lam_choice": choice, "lam_min": choice.get("lam_min"), "lam_1se": choice.get("lam_1se"),
         "cv_error": choice["cv_error"], "cv_se": choice["cv_se"], "scoring": SCORING,
@@ -167,6 +193,7 @@ def _document(loaded, fit, *, penalty, rho, lam, folds, rule, seed, grouped) -> 
                "se_error": cv.se_error.tolist(),
                "n_kept": fit.path.nnz.tolist()},
         "converged": bool(np.all(fit.path.converged)),
+        "conventions": {"objective": objective_text("multinomial", fit.lam, rho, grouped)},
         "model_file": None, "report": None,
     }
 
@@ -174,16 +201,11 @@ def _document(loaded, fit, *, penalty, rho, lam, folds, rule, seed, grouped) -> 
 def _print(doc) -> None:
     from rich.table import Table
 
+    from regulab.commands.multinomial_report import coefficient_rows, headline
+
     con = console()
     prep = doc["preparation"]
-    con.print(f"[bold]regulab fit[/] {doc['source']['name']}: target {prep['target']!r} "
-              f"({len(doc['classes'])} classes: {', '.join(doc['classes'])}), "
-              f"{prep['rows']:,} rows x {prep['features']} features; "
-              f"{penalty_label(doc['penalty'], doc['l1_ratio'])} at lam = {fmt(doc['lam'])} "
-              f"keeps {doc['n_kept']} of {doc['n_features']}"
-              f"{' (grouped across classes)' if doc['grouped_classes'] else ''}; CV "
-              f"{doc['scoring']} {pm(doc['cv_error'], doc['cv_se'])}", highlight=False,
-              soft_wrap=True)
+    con.print(f"[bold]regulab fit[/] {headline(doc)}", highlight=False, soft_wrap=True)
     con.print(family_line(doc), highlight=False, soft_wrap=True, markup=False)
     con.print("[bold]Preparation[/]")
     for line in prep["steps"]:
@@ -196,12 +218,16 @@ def _print(doc) -> None:
     table.add_column("feature")
     for c in doc["classes"]:
         table.add_column(c, justify="right")
-    kept = [f for f in doc["features"] if f["kept"]]
-    for f in kept:
-        table.add_row(f["name"], *(fmt(f["coef"][c]) for c in doc["classes"]))
-    table.add_row("(intercept)", *(fmt(doc["intercept"][c]) for c in doc["classes"]))
+    for row in coefficient_rows(doc):
+        table.add_row(*row)
     con.print(table)
     dropped = [f["name"] for f in doc["features"] if not f["kept"]]
     con.print(f"kept: a coefficient non-zero in some class; exactly 0 in every class: "
               f"{', '.join(dropped) or 'none'}", highlight=False,
               soft_wrap=True, markup=False)
+    if doc["model_file"]:
+        con.print(f"model saved: {doc['model_file']}", highlight=False, soft_wrap=True)
+    if doc["report"]:
+        from pathlib import Path
+
+        con.print(f"report: {Path(doc['report']).resolve()}", highlight=False, soft_wrap=True)

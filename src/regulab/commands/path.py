@@ -37,6 +37,7 @@ from regulab.commands.common import (
     penalty_ratio,
     pm,
     preparation_doc,
+    shown_lams,
     source_doc,
     split_list,
     training_error,
@@ -44,24 +45,29 @@ from regulab.commands.common import (
 )
 
 FIXED_COLUMNS = ("lam", "log_lam", "nnz", "cv_mean", "cv_se", "train_error")
-SHOWN_LAMS = 12
 
 
 def run(source, opts: DataOptions, *, penalty="l1", l1_ratio=None, n_lams=100, folds=5,
         as_json=False, out=None, unpenalized=None, penalty_factor=None, nonnegative=False,
-        adaptive=False, grouped=False, stream=False, batch_rows=None) -> dict:
+        adaptive=False, grouped=False, stream=False, batch_rows=None,
+        grouped_classes=False) -> dict:
     """The path and CV curve; ``unpenalized``, ``penalty_factor``, ``nonnegative``,
     ``adaptive``, ``grouped`` as in ``regulab fit`` (:mod:`regulab.commands.factors`).
     ``stream`` (or a file too big for memory): from streamed statistics (:mod:`.streamed`), the
-    same document plus ``stream``."""
+    same document plus ``stream``. A target with 3 or more classes: the multinomial paths
+    (:mod:`.multinomial_path`; ``grouped_classes`` as in ``regulab fit``)."""
     from regulab import __version__
-    from regulab.commands import streamed
+    from regulab.commands import multinomial, streamed
     from regulab.commands.factors import box_options, describe
 
     rho = penalty_ratio(penalty, l1_ratio)
     grouped = check_grouped(grouped, rho)
     n_lams = check_int(n_lams, "--n-lams", 3)
     check_output_dir(out, [input_path(source)], ["index.html", "results.json", "path.csv"])
+    if opts.family not in ("auto", "multinomial"):
+        multinomial.check_grouped_classes(grouped_classes, opts.family, rho)
+    if opts.family == "multinomial" or grouped_classes:
+        multinomial.check_options(**{"--stream": stream})
     stream_info, box = None, {}
     if streamed.should_stream(source, stream):
         extras = {"--unpenalized": unpenalized, "--penalty-factor": penalty_factor,
@@ -73,7 +79,14 @@ def run(source, opts: DataOptions, *, penalty="l1", l1_ratio=None, n_lams=100, f
             batch_rows=batch_rows)
         folds = fit.folds
     else:
-        loaded = load(source, opts)
+        loaded = load(source, opts, multiclass=True)
+        multinomial.check_grouped_classes(grouped_classes, loaded.family, rho)
+        if loaded.family == "multinomial":
+            return _multinomial(loaded, opts, penalty=penalty, rho=rho, folds=folds,
+                                n_lams=n_lams, as_json=as_json, out=out, grouped=grouped,
+                                unpenalized=unpenalized, penalty_factor=penalty_factor,
+                                nonnegative=nonnegative, adaptive=adaptive,
+                                grouped_classes=grouped_classes)
         check_family_extras(loaded.loss, grouped, unpenalized, penalty_factor, nonnegative,
                             adaptive)
         folds = check_folds(loaded, folds)
@@ -93,7 +106,7 @@ def run(source, opts: DataOptions, *, penalty="l1", l1_ratio=None, n_lams=100, f
     cv, path = fit.cv, fit.path
     nnz = path.nnz
     entry = _entries(cv.lams, path.coefs, names)
-    shown = _shown(cv)
+    shown = shown_lams(cv)
     doc = {
         "command": "path", "regulab_version": __version__, "source": source_doc(loaded),
         "preparation": preparation_doc(prep), "task": prep.task, "loss": loss,
@@ -124,6 +137,20 @@ def run(source, opts: DataOptions, *, penalty="l1", l1_ratio=None, n_lams=100, f
     return doc
 
 
+def _multinomial(loaded, opts, *, penalty, rho, folds, n_lams, as_json, out, grouped,
+                 unpenalized, penalty_factor, nonnegative, adaptive, grouped_classes) -> dict:
+    """3 or more classes: the options the multinomial solver cannot honour refused in one line,
+    then :func:`regulab.commands.multinomial_path.run`."""
+    from regulab.commands import multinomial, multinomial_path
+
+    multinomial.check_options(**{"--unpenalized": unpenalized, "--penalty-factor": penalty_factor,
+                                 "--nonnegative": nonnegative, "--adaptive": adaptive,
+                                 "--grouped": grouped})
+    return multinomial_path.run(loaded, penalty=penalty, rho=rho, folds=check_folds(loaded, folds),
+                                n_lams=n_lams, seed=opts.seed, grouped_classes=grouped_classes,
+                                as_json=as_json, out=out)
+
+
 def _column_entries(prep, lams, coefs) -> list[dict]:
     """Per categorical column: the largest lam of the grid where the column is kept (some
     indicator non-zero; under --grouped all of them), None if never."""
@@ -146,13 +173,6 @@ def _entries(lams, coefs, names) -> list[dict]:
     for k, e in enumerate(out, start=1):
         e["order"] = k if e["index"] is not None else None
     return out
-
-
-def _shown(cv) -> list[int]:
-    n = cv.lams.size
-    idx = set(np.unique(np.linspace(0, n - 1, min(SHOWN_LAMS, n)).round().astype(int)).tolist())
-    idx |= {int(cv.idx_min), int(cv.idx_1se)}
-    return sorted(idx)
 
 
 def summary_rows(doc) -> list[list[str]]:

@@ -54,6 +54,8 @@ def run(model_path, source, *, out=None, sep=None, encoding=None, na_values=None
         values = np.full(n, np.nan)
         values[rows] = pred["linear"] if model.task == "regression" else pred["mean"]
         frame["prediction"] = values
+    elif model.task == "multiclass":
+        _class_columns(frame, prep.classes, rows, pred)
     else:
         prob = np.full(n, np.nan)
         prob[rows] = pred["probability"]
@@ -71,7 +73,8 @@ def run(model_path, source, *, out=None, sep=None, encoding=None, na_values=None
         "command": "predict", "model": str(model_path), "source": table.name,
         "task": model.task, "target": prep.target,
         "classes": prep.to_dict()["classes"],
-        "probability_of": None if model.task != "binary" else prep.to_dict()["classes"][1],
+        "probability_of": (prep.to_dict()["classes"][1] if model.task == "binary" else
+                           prep.to_dict()["classes"] if model.task == "multiclass" else None),
         "n_rows": n, "n_predicted": int(rows.size),
         "left_out_rows": [int(i) + 1 for i in left_out],
         "notes": list(applied.report), "metrics": metrics, "out": None,
@@ -85,6 +88,24 @@ def run(model_path, source, *, out=None, sep=None, encoding=None, na_values=None
     else:
         _print(doc, frame)
     return doc
+
+
+def probability_column(label) -> str:
+    """The predictions' column of one class's probability (multiclass)."""
+    return f"probability:{label}"
+
+
+def _class_columns(frame, classes, rows, pred) -> None:
+    """``prediction`` (the most probable class) and one probability column per class; empty
+    for the rows left out."""
+    n = len(frame)
+    labels = np.full(n, None, dtype=object)
+    labels[rows] = pred["label"]
+    frame["prediction"] = labels
+    for k, c in enumerate(classes):
+        prob = np.full(n, np.nan)
+        prob[rows] = pred["probabilities"][:, k]
+        frame[probability_column(c)] = prob
 
 
 def _column(df, name):
@@ -109,6 +130,13 @@ def _metrics(model, y, pred) -> dict | None:
         mu = pred["mean"][ok]
         return {"rows": int(ok.sum()), "deviance": float(np.mean(poisson_deviance(y, mu))),
                 "mae": float(np.mean(np.abs(y - mu)))}
+    if model.task == "multiclass":
+        from scipy.special import log_softmax
+
+        codes = y.astype(int)
+        logp = log_softmax(pred["linear"][ok], axis=1)[np.arange(codes.size), codes]
+        return {"rows": int(ok.sum()), "log_loss": float(np.mean(-logp)),
+                "accuracy": float(np.mean(np.argmax(pred["linear"][ok], axis=1) == codes))}
     z = pred["linear"][ok]
     t = 2.0 * y - 1.0
     return {"rows": int(ok.sum()), "log_loss": float(np.mean(np.logaddexp(0.0, -t * z))),
@@ -137,7 +165,10 @@ def _print(doc, frame) -> None:
     con.print(f"[bold]regulab predict[/] {doc['source']} with {doc['model']}: "
               f"{doc['n_predicted']:,} of {doc['n_rows']:,} rows predicted ({doc['task']}"
               + (f", probability of {doc['target']} = {doc['probability_of']!r}"
-                 if doc["task"] == "binary" else "") + ")", highlight=False, soft_wrap=True)
+                 if doc["task"] == "binary" else "")
+              + (f", the most probable of {len(doc['classes'])} classes and each class's "
+                 f"probability" if doc["task"] == "multiclass" else "") + ")",
+              highlight=False, soft_wrap=True)
     for line in doc["notes"]:
         con.print(f"  - {line}", highlight=False, soft_wrap=True, markup=False)
     if doc["left_out_rows"]:
@@ -156,8 +187,8 @@ def _print(doc, frame) -> None:
                         f"rows)", title_justify="left")
     cols = list(frame.columns)
     for c in cols:
-        table.add_column(c, justify="right" if c != "prediction" or doc["task"] != "binary"
-                         else "left", overflow="fold")
+        table.add_column(c, justify="left" if c == "prediction" and doc["task"] in (
+            "binary", "multiclass") else "right", overflow="fold")
     for rec in doc["predictions"][:PREVIEW_ROWS]:
         table.add_row(*[_cell(rec[c]) for c in cols])
     con.print(table)

@@ -4,8 +4,10 @@ No pickle: the file is a JSON object anyone can read, diff and load in another l
 
 * ``format`` (``"regulab-model"``), ``version`` (this module's :data:`MODEL_VERSION`) and the
   ``regulab_version`` that wrote it;
-* the problem: ``task`` (regression, binary or count), ``loss``, ``target``, ``classes`` (binary:
-  the label coded 0, then the label coded 1; the model gives P(target = classes[1])); a count
+* the problem: ``task`` (regression, binary, count or multiclass), ``family`` (glmnet's name:
+  gaussian, binomial, poisson, multinomial), ``loss``, ``target``, ``classes`` (binary: the
+  label coded 0, then the label coded 1; the model gives P(target = classes[1]); multiclass: the
+  labels in the order of the coefficient lists, the model gives a softmax over them); a count
   model (Poisson, log link) gives the expected count per unit of exposure, ``exp(x.w + b)``
   (a model fitted with ``--exposure`` predicts the rate; multiply by a row's exposure);
 * the penalty: ``penalty``, ``l1_ratio``, ``lam``, ``l1 = lam * l1_ratio``, ``l2 = lam * (1 -
@@ -15,7 +17,9 @@ No pickle: the file is a JSON object anyone can read, diff and load in another l
   via :mod:`regulab.core.conventions`;
 * the coefficients, by feature name, in standardized units (``coef_standardized``,
   ``intercept_standardized``: the fitted problem) and in original units (``coef``, ``intercept``:
-  per unit of each raw column, per 0/1 of an indicator);
+  per unit of each raw column, per 0/1 of an indicator). A multiclass (multinomial) model holds
+  one list of coefficients per class (``coef[k][j]``: feature ``j`` for ``classes[k]``), one
+  intercept per class, and ``grouped_classes`` (a feature kept or dropped for all classes);
 * ``preparation``: :meth:`regulab.data.prepared.Prepared.to_dict`, so the same columns, levels, fill
   values, means and scales are applied to new data.
 
@@ -32,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from scipy.special import expit
+from scipy.special import expit, softmax
 
 from regulab import __version__
 from regulab.core.penalties import KINDS
@@ -45,7 +49,8 @@ from regulab.data.prepared import Prepared
 MODEL_FORMAT = "regulab-model"
 MODEL_VERSION = 1
 PENALTIES = tuple(KINDS)  # the kinds a model file may name
-LOSSES = {"regression": "squared", "binary": "logistic", "count": "poisson"}
+LOSSES = {"regression": "squared", "binary": "logistic", "count": "poisson",
+          "multiclass": "multinomial"}
 #: a model file larger than this is refused before it is parsed (a real one is a few KiB per
 #: hundred features)
 MAX_MODEL_BYTES = 256 * 1024 * 1024
@@ -57,8 +62,16 @@ CONVENTION_TARGETS = ("sklearn-lasso", "sklearn-ridge", "sklearn-elasticnet", "s
                       "glmnet", "glmnet-binomial", "glum-normal", "glum-binomial")
 
 
-def objective_text(loss: str, lam: float, l1_ratio: float) -> str:
-    """regulab's objective with the numbers of this model, in one line."""
+def objective_text(loss: str, lam: float, l1_ratio: float, grouped: bool = False) -> str:
+    """regulab's objective with the numbers of this model, in one line (``grouped``: the
+    multinomial L1 part taken per feature across classes)."""
+    if loss == "multinomial":
+        l1 = "sum_j ||W_j.||_2" if grouped else "sum_jk |W_jk|"
+        return (f"minimize over W, b: (1/n)*sum_i -log softmax(x_i.W + b)[c_i] + lam*(l1_ratio*"
+                f"{l1} + (1 - l1_ratio)*sum_jk W_jk^2) with lam = {lam!r}, l1_ratio = "
+                f"{l1_ratio!r}; W has one column per class (in the order of classes), c_i is "
+                f"row i's class; b is not penalized; x are the standardized features (see "
+                f"preparation.means and preparation.scales)")
     emp = {"squared": "(1/n)*sum_i (y_i - x_i.w - b)^2",
            "logistic": "(1/n)*sum_i log(1 + exp(-t_i*(x_i.w + b)))",
            "poisson": "(1/n)*sum_i (exp(x_i.w + b + o_i) - y_i*(x_i.w + b + o_i))"}[loss]
@@ -77,7 +90,7 @@ def convention_equivalents(loss: str, lam: float, l1_ratio: float, n_samples: in
     ``sd_y`` (the training response's sd, 1/n variance) for glmnet's gaussian family."""
     from regulab.core.conventions import convert
 
-    if loss == "poisson":  # the table of tools has no Poisson entries yet
+    if loss in ("poisson", "multinomial"):  # the table of tools has no entries for these yet
         return {}
     src = "regulab" if loss == "squared" else "regulab-logistic"
     rows = convert(src, {"lam": float(lam), "l1_ratio": float(l1_ratio)},
@@ -95,11 +108,13 @@ def _sd_y(prep, loss) -> float | None:
 
 @dataclass
 class Model:
-    """A fitted penalized linear model and its preparation."""
+    """A fitted penalized linear model and its preparation. A multiclass (multinomial) model has
+    ``coef_std`` of shape ``(p, K)`` (column ``k`` for ``prep.classes[k]``) and ``intercept_std``
+    of shape ``(K,)``; the others ``(p,)`` and a float."""
 
     prep: Prepared
     coef_std: np.ndarray
-    intercept_std: float
+    intercept_std: float | np.ndarray
     lam: float
     penalty: str
     l1_ratio: float
@@ -107,6 +122,7 @@ class Model:
     n_train: int = 0
     source: str = ""
     regulab_version: str = __version__
+    grouped_classes: bool = False
 
     @property
     def task(self) -> str:
@@ -117,21 +133,31 @@ class Model:
         return LOSSES[self.prep.task]
 
     @property
+    def family(self) -> str:
+        """glmnet's name of the family: gaussian, binomial, poisson or multinomial."""
+        from regulab.data.target import FAMILY_OF_TASK
+
+        return FAMILY_OF_TASK[self.prep.task]
+
+    @property
     def feature_names(self) -> list[str]:
         return list(self.prep.feature_names)
 
-    def original_units(self) -> tuple[np.ndarray, float]:
+    def original_units(self) -> tuple[np.ndarray, float | np.ndarray]:
         """``(coef, intercept)`` per unit of the raw columns."""
         return self.prep.to_original_units(self.coef_std, self.intercept_std)
 
     def linear_predictor(self, X_std) -> np.ndarray:
-        """``X_std @ coef_std + intercept_std`` on the prepared (standardized) design."""
+        """``X_std @ coef_std + intercept_std`` on the prepared (standardized) design
+        (``[n, K]`` for a multiclass model)."""
         return np.asarray(X_std, dtype=float) @ self.coef_std + self.intercept_std
 
     def predict_prepared(self, X_std) -> dict:
         """Predictions for rows of the prepared design: ``{"linear": z}`` and, for a binary
         task, ``"probability"`` (P(target = classes[1])) and ``"label"`` (classes[1] where
-        the probability is > 0.5); for a count, ``"mean"``: ``exp(z)``, per unit exposure."""
+        the probability is > 0.5); for a count, ``"mean"``: ``exp(z)``, per unit exposure; for
+        a multiclass task, ``"probabilities"`` (``[n, K]``, the softmax of ``z``) and
+        ``"label"`` (the class of the largest probability, the first on a tie)."""
         z = self.linear_predictor(X_std)
         out = {"linear": z}
         if self.task == "count":
@@ -141,21 +167,39 @@ class Model:
             out["probability"] = expit(z)
             out["label"] = np.where(z > 0, np.asarray(c1, dtype=object),
                                     np.asarray(c0, dtype=object))
+        if self.task == "multiclass":
+            out["probabilities"] = softmax(z, axis=1)
+            out["label"] = np.asarray(self.prep.classes, dtype=object)[np.argmax(z, axis=1)]
         return out
 
-    def to_dict(self) -> dict:
+    def _coefficients_doc(self) -> dict:
+        """The coefficient fields of the file: one list (per class for a multiclass model)."""
         coef, intercept = self.original_units()
         names = self.feature_names
+        if self.task != "multiclass":
+            return {"coef_standardized": [float(v) for v in self.coef_std],
+                    "intercept_standardized": float(self.intercept_std),
+                    "coef": [float(v) for v in coef], "intercept": float(intercept),
+                    "kept": [n for n, c in zip(names, self.coef_std) if c != 0.0]}
+        W = np.asarray(self.coef_std, dtype=float)
+        return {"coef_standardized": W.T.tolist(),
+                "intercept_standardized": np.asarray(self.intercept_std, float).tolist(),
+                "coef": np.asarray(coef).T.tolist(), "intercept": np.asarray(intercept).tolist(),
+                "kept": [n for n, row in zip(names, W) if np.any(row != 0.0)],
+                "grouped_classes": bool(self.grouped_classes)}
+
+    def to_dict(self) -> dict:
         return {
             "format": MODEL_FORMAT, "version": MODEL_VERSION,
             "regulab_version": self.regulab_version,
-            "task": self.task, "loss": self.loss, "target": self.prep.target,
-            "classes": self.prep.to_dict()["classes"],
+            "task": self.task, "family": self.family, "loss": self.loss,
+            "target": self.prep.target, "classes": self.prep.to_dict()["classes"],
             "penalty": self.penalty, "l1_ratio": float(self.l1_ratio), "lam": float(self.lam),
             "l1": float(self.lam * self.l1_ratio), "l2": float(self.lam * (1.0 - self.l1_ratio)),
             "lam_choice": self.lam_choice,
             "conventions": {
-                "objective": objective_text(self.loss, self.lam, self.l1_ratio),
+                "objective": objective_text(self.loss, self.lam, self.l1_ratio,
+                                            self.grouped_classes),
                 "n_samples": int(self.n_train),
                 "equivalents": convention_equivalents(self.loss, self.lam, self.l1_ratio,
                                                       max(int(self.n_train), 1),
@@ -163,11 +207,8 @@ class Model:
                 "note": "the equivalents hold for a model fitted on the same standardized "
                         "features and the same n rows (regulab convert --help)"},
             "n_train": int(self.n_train), "source": self.source,
-            "feature_names": names,
-            "coef_standardized": [float(v) for v in self.coef_std],
-            "intercept_standardized": float(self.intercept_std),
-            "coef": [float(v) for v in coef], "intercept": float(intercept),
-            "kept": [n for n, c in zip(names, self.coef_std) if c != 0.0],
+            "feature_names": self.feature_names,
+            **self._coefficients_doc(),
             "preparation": self.prep.to_dict(),
         }
 
@@ -207,24 +248,53 @@ def _numbers(doc, key, n, bad) -> np.ndarray:
     return arr
 
 
+def _per_class(doc, key, n_classes, n, bad) -> np.ndarray:
+    """``doc[key]`` of a multiclass model: one list of ``n`` numbers per class, as ``[n, K]``."""
+    v = doc.get(key)
+    shape = f"a list of {n_classes} lists (one per class) of {n} numbers"
+    if not isinstance(v, list) or len(v) != n_classes or not all(isinstance(x, list) for x in v):
+        raise bad(f"{key!r} must be {shape}")
+    return np.column_stack([_numbers({key: x}, key, n, bad) for x in v])
+
+
+def _coefficients(doc, prep: Prepared, suffix: str, bad):
+    """``(coef, intercept)`` from ``coef{suffix}`` and ``intercept{suffix}``: ``[p]`` and a float,
+    or for a multiclass model ``[p, K]`` and ``[K]``."""
+    p = len(prep.feature_names)
+    if prep.task != "multiclass":
+        return (_numbers(doc, "coef" + suffix, p, bad),
+                _number(doc, "intercept" + suffix, bad))
+    K = len(prep.classes)
+    return (_per_class(doc, "coef" + suffix, K, p, bad),
+            _numbers(doc, "intercept" + suffix, K, bad))
+
+
 def _check_units_agree(doc, prep: Prepared, coef_std, intercept_std, bad) -> None:
     """Refuse a file whose original-units ``coef`` / ``intercept`` are not what the
     standardized ones give with the stored means and scales (a hand edit of one copy: predictions
     use the standardized copy, so an edited ``coef`` would be silently ignored)."""
     names = prep.feature_names
-    coef = _numbers(doc, "coef", len(names), bad)
-    intercept = _number(doc, "intercept", bad)
+    coef, intercept = _coefficients(doc, prep, "", bad)
     want, want_b = prep.to_original_units(coef_std, intercept_std)
-    off = np.flatnonzero(np.abs(coef - want) > UNITS_RTOL * np.abs(want))
+    off = np.argwhere(np.abs(coef - want) > UNITS_RTOL * np.abs(want))
+    of = (lambda k: "") if coef.ndim == 1 else (lambda k: f" for class {show(prep.classes[k])}")
     if off.size:
-        j = off[0]
-        raise bad(f"'coef' of {names[j]!r} is {coef[j]!r} but 'coef_standardized' with the "
-                  f"stored means and scales gives {float(want[j])!r}; the two copies must agree")
+        j = off[0][0]
+        k = off[0][1] if coef.ndim == 2 else 0
+        got, exp = (coef[j], want[j]) if coef.ndim == 1 else (coef[j, k], want[j, k])
+        raise bad(f"'coef' of {names[j]!r}{of(k)} is {float(got)!r} but 'coef_standardized' "
+                  f"with the stored means and scales gives {float(exp)!r}; the two copies must "
+                  f"agree")
     # the intercept is a difference of terms: its tolerance is relative to their size
-    terms = abs(intercept_std) + float(np.sum(np.abs(np.asarray(want) * prep.means)))
-    if abs(intercept - float(want_b)) > UNITS_RTOL * max(terms, abs(float(want_b))):
-        raise bad(f"'intercept' is {intercept!r} but 'intercept_standardized' with the stored "
-                  f"means and scales gives {float(want_b)!r}; the two copies must agree")
+    terms = np.abs(intercept_std) + np.sum(np.abs(np.asarray(want) * (
+        prep.means if coef.ndim == 1 else prep.means[:, None])), axis=0)
+    tol = UNITS_RTOL * np.maximum(terms, np.abs(want_b))
+    off = np.flatnonzero(np.atleast_1d(np.abs(intercept - want_b) > tol))
+    if off.size:
+        k = off[0]
+        got, exp = (intercept, want_b) if coef.ndim == 1 else (intercept[k], want_b[k])
+        raise bad(f"'intercept'{of(k)} is {float(got)!r} but 'intercept_standardized' with the "
+                  f"stored means and scales gives {float(exp)!r}; the two copies must agree")
 
 
 def model_from_dict(doc, *, source_name: str = "model") -> Model:
@@ -250,6 +320,27 @@ def model_from_dict(doc, *, source_name: str = "model") -> Model:
         raise bad(f"penalty {show(doc['penalty'])}, expected one of {', '.join(PENALTIES)}")
     lam = _number(doc, "lam", bad, low=0.0)
     rho = _number(doc, "l1_ratio", bad, low=0.0, high=1.0)
+    prep = _preparation(doc, source_name, bad)
+    names = doc["feature_names"]
+    if not isinstance(names, list) or names != prep.feature_names:
+        raise bad("'feature_names' do not match the preparation's features")
+    coef, intercept = _coefficients(doc, prep, "_standardized", bad)
+    _check_units_agree(doc, prep, coef, intercept, bad)
+    lam_choice = doc.get("lam_choice") or {}
+    if not isinstance(lam_choice, dict):
+        raise bad("'lam_choice' is not an object")
+    grouped = doc.get("grouped_classes", False)
+    if not isinstance(grouped, bool):
+        raise bad(f"'grouped_classes' is {show(grouped)}, expected true or false")
+    return Model(prep=prep, coef_std=coef, intercept_std=intercept, lam=lam,
+                 penalty=doc["penalty"], l1_ratio=rho, lam_choice=lam_choice,
+                 n_train=int(doc.get("n_train") or 0), source=str(doc.get("source") or ""),
+                 regulab_version=str(doc.get("regulab_version") or "unknown"),
+                 grouped_classes=grouped)
+
+
+def _preparation(doc, source_name, bad) -> Prepared:
+    """The stored preparation, its task the file's."""
     prep_doc = doc["preparation"]
     if not isinstance(prep_doc, dict):
         raise bad("'preparation' is not an object")
@@ -263,19 +354,7 @@ def model_from_dict(doc, *, source_name: str = "model") -> Model:
                   "damaged)") from None
     if prep.task != doc["task"]:
         raise bad(f"task {doc['task']!r} but the preparation's task is {prep.task!r}")
-    names = doc["feature_names"]
-    if not isinstance(names, list) or names != prep.feature_names:
-        raise bad("'feature_names' do not match the preparation's features")
-    coef = _numbers(doc, "coef_standardized", len(names), bad)
-    intercept = _number(doc, "intercept_standardized", bad)
-    _check_units_agree(doc, prep, coef, intercept, bad)
-    lam_choice = doc.get("lam_choice") or {}
-    if not isinstance(lam_choice, dict):
-        raise bad("'lam_choice' is not an object")
-    return Model(prep=prep, coef_std=coef, intercept_std=intercept, lam=lam,
-                 penalty=doc["penalty"], l1_ratio=rho, lam_choice=lam_choice,
-                 n_train=int(doc.get("n_train") or 0), source=str(doc.get("source") or ""),
-                 regulab_version=str(doc.get("regulab_version") or "unknown"))
+    return prep
 
 
 def load_model(path) -> Model:
