@@ -354,3 +354,38 @@ def test_path_refuses_in_one_line(tmp_path, capsys, args, words):
     assert len(err.strip().splitlines()) == 1, err
     for w in words:
         assert w in err, err
+
+
+# ----------------------------------------------------------------------------- lam in glmnet's terms
+
+@pytest.mark.parametrize("grouped", [False, True])
+@pytest.mark.parametrize("seed", range(2))
+def test_the_glmnet_setting_in_the_file_solves_the_same_problem(tmp_path, seed, grouped):
+    """The file's ``glmnet-multinomial`` lambda and alpha, given to Fortran glmnet's multinomial
+    (standardize off, on the design standardized here), give the saved coefficients."""
+    pytest.importorskip("glmnet._glmnet", reason="python-glmnet is not installed")
+    from test_multinomial import _glmnet
+
+    from regulab.data.model_io import Model, save_model
+    from regulab.data.prepare import prepare
+    from regulab.selection.multinomial import multinomial_lam_max, multinomial_path
+
+    df = _table(seed + 20)
+    prep = prepare(df, "kind", source_name="t.csv")
+    codes = np.asarray(prep.y).astype(int)
+    rho = 0.5  # an L2 part: the optimum is unique, so coefficients compare
+    lam = 0.1 * multinomial_lam_max(prep.X, codes, grouped=grouped, l1_ratio=rho)
+    path = multinomial_path(prep.X, codes, grouped=grouped, l1_ratio=rho, lams=[lam], tol=1e-10)
+    model = Model(prep=prep, coef_std=path.coefs[:, :, 0], intercept_std=path.intercepts[:, 0],
+                  lam=lam, penalty="elasticnet", l1_ratio=rho, n_train=len(df),
+                  grouped_classes=grouped)
+    doc = json.loads(save_model(model, tmp_path / "m.json").read_text())
+    g = doc["conventions"]["equivalents"]["glmnet-multinomial"]
+    assert g["family"] == "multinomial"
+    assert g["type.multinomial"] == ("grouped" if grouped else "ungrouped")
+    X = _standardized(df, doc["feature_names"])
+    Wg, bg = _glmnet(X, _codes(df, list(LABELS)), 3, g["lambda"], g["alpha"], grouped)
+    W = np.array(doc["coef_standardized"]).T
+    np.testing.assert_allclose(W, Wg, atol=5e-5)
+    sk = doc["conventions"]["equivalents"]["sklearn-logistic-multinomial"]
+    assert ("not_representable" in sk) == grouped

@@ -168,7 +168,7 @@ def _document(loaded, fit, *, penalty, rho, lam, folds, rule, seed, grouped) -> 
     """The ``--json`` document: the binary fit's keys where they make sense, coefficients per
     class (``coef`` and ``coef_standardized`` map each class to its coefficient)."""
     from regulab import __version__
-    from regulab.data.model_io import objective_text
+    from regulab.data.model_io import convention_equivalents, objective_text
 
     prep = loaded.prep
     classes = [str(c) for c in prep.classes]
@@ -193,7 +193,10 @@ def _document(loaded, fit, *, penalty, rho, lam, folds, rule, seed, grouped) -> 
                "se_error": cv.se_error.tolist(),
                "n_kept": fit.path.nnz.tolist()},
         "converged": bool(np.all(fit.path.converged)),
-        "conventions": {"objective": objective_text("multinomial", fit.lam, rho, grouped)},
+        "conventions": {"objective": objective_text("multinomial", fit.lam, rho, grouped),
+                        "equivalents": convention_equivalents("multinomial", fit.lam, rho,
+                                                              prep.X.shape[0],
+                                                              grouped=grouped)},
         "model_file": None, "report": None,
     }
 

@@ -85,18 +85,50 @@ def objective_text(loss: str, lam: float, l1_ratio: float, grouped: bool = False
 
 
 def convention_equivalents(loss: str, lam: float, l1_ratio: float, n_samples: int,
-                           sd_y: float | None = None) -> dict:
+                           sd_y: float | None = None, grouped: bool = False) -> dict:
     """``{tool id: parameters or {"not_representable": why}}`` for :data:`CONVENTION_TARGETS`;
-    ``sd_y`` (the training response's sd, 1/n variance) for glmnet's gaussian family."""
+    ``sd_y`` (the training response's sd, 1/n variance) for glmnet's gaussian family; for the
+    multinomial loss :func:`multinomial_equivalents` (``grouped``: across classes)."""
     from regulab.core.conventions import convert
 
-    if loss in ("poisson", "multinomial"):  # the table of tools has no entries for these yet
+    if loss == "poisson":  # the table of tools has no Poisson entries yet
         return {}
+    if loss == "multinomial":
+        return multinomial_equivalents(lam, l1_ratio, n_samples, grouped)
     src = "regulab" if loss == "squared" else "regulab-logistic"
     rows = convert(src, {"lam": float(lam), "l1_ratio": float(l1_ratio)},
                    n_samples=int(n_samples), to=list(CONVENTION_TARGETS), sd_y=sd_y)
     return {r.name: (dict(r.params) if r.params is not None else {"not_representable": r.reason})
             for r in rows}
+
+
+def multinomial_equivalents(lam: float, l1_ratio: float, n_samples: int,
+                            grouped: bool = False) -> dict:
+    """glmnet's multinomial family and scikit-learn's multinomial LogisticRegression.
+
+    Both write the multinomial penalty as their binomial one on the coefficient matrix (glmnet:
+    ``-(1/n) loglik + lambda ((1 - alpha)/2 ||B||_F^2 + alpha sum_j ||B_j||_q)``, ``q = 1``
+    ungrouped, ``q = 2`` with ``type.multinomial = "grouped"``; scikit-learn: ``C`` times the
+    summed log-loss plus its penalty on ``W``), and regulab's multinomial objective is its
+    logistic one with the log-loss of the softmax, so the binomial rows of
+    :func:`regulab.core.conventions.convert` carry over. scikit-learn has no penalty grouped
+    across classes."""
+    from regulab.core.conventions import convert
+
+    rows = {r.name: r for r in convert("regulab-logistic",
+                                       {"lam": float(lam), "l1_ratio": float(l1_ratio)},
+                                       n_samples=int(n_samples),
+                                       to=["glmnet-binomial", "sklearn-logistic"])}
+    out = {}
+    g = rows["glmnet-binomial"]
+    out["glmnet-multinomial"] = ({**g.params, "family": "multinomial", "type.multinomial":
+                                  "grouped" if grouped else "ungrouped"}
+                                 if g.params is not None else {"not_representable": g.reason})
+    sk = rows["sklearn-logistic"]
+    out["sklearn-logistic-multinomial"] = (
+        {"not_representable": "scikit-learn has no penalty grouped across classes"} if grouped
+        else dict(sk.params) if sk.params is not None else {"not_representable": sk.reason})
+    return out
 
 
 def _sd_y(prep, loss) -> float | None:
@@ -203,7 +235,8 @@ class Model:
                 "n_samples": int(self.n_train),
                 "equivalents": convention_equivalents(self.loss, self.lam, self.l1_ratio,
                                                       max(int(self.n_train), 1),
-                                                      sd_y=_sd_y(self.prep, self.loss)),
+                                                      sd_y=_sd_y(self.prep, self.loss),
+                                                      grouped=self.grouped_classes),
                 "note": "the equivalents hold for a model fitted on the same standardized "
                         "features and the same n rows (regulab convert --help)"},
             "n_train": int(self.n_train), "source": self.source,
