@@ -389,3 +389,15 @@ def test_the_glmnet_setting_in_the_file_solves_the_same_problem(tmp_path, seed, 
     np.testing.assert_allclose(W, Wg, atol=5e-5)
     sk = doc["conventions"]["equivalents"]["sklearn-logistic-multinomial"]
     assert ("not_representable" in sk) == grouped
+
+
+def test_fit_report_at_a_given_lam_marks_it_on_the_paths(tmp_path, capsys):
+    df = _table(8)
+    data, rep = tmp_path / "d.csv", tmp_path / "rep"
+    df.to_csv(data, index=False)
+    code, out, err = run_cli(["fit", data, "--target", "kind", "--lam", "0.03", "--cv", "3",
+                              "--out", rep, "--json"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["report"] == str(rep / "index.html")
+    assert (rep / "figures" / "fit_path.png").stat().st_size > 10_000
+    assert "the given lam 0.03 is marked" in (rep / "index.html").read_text()

@@ -15,8 +15,9 @@ Conventions used by every command:
   log-loss, a count (poisson) on the mean Poisson negative log-likelihood with the offset
   ``log(exposure)`` of ``--exposure`` or the ``--offset`` column; the CV error is the held-out
   mean squared error, mean log-loss or mean Poisson deviance. A multiclass target (multinomial)
-  is fitted by ``regulab fit`` (:mod:`regulab.commands.multinomial`) and refused by the other
-  commands (:func:`multinomial_fitter`).
+  is fitted by ``regulab fit`` (:mod:`regulab.commands.multinomial`) and drawn by ``regulab
+  path`` (:mod:`regulab.commands.multinomial_path`); the other commands refuse it
+  (:func:`multinomial_fitter`).
 * **lam grid.** :func:`regulab.selection.path.lam_grid` with its defaults: ``n_lams`` values, geometric,
   from the penalty's ``lam_max`` down (for L2, anchored on the spectrum of the design), the same
   grid for the CV folds and the fit on all rows.
@@ -240,7 +241,8 @@ def resolve_task(opts: DataOptions) -> str:
 def load(source, opts: DataOptions, *, multiclass: bool = False) -> Loaded:
     """Read ``source`` (file or built-in name) and prepare it; DataError with one line if not.
     A target with 3 or more classes is refused (:func:`multinomial_fitter`) unless
-    ``multiclass`` (``regulab fit``, which fits it with :mod:`regulab.commands.multinomial`)."""
+    ``multiclass`` (``regulab fit`` and ``regulab path``, which fit it with
+    :mod:`regulab.commands.multinomial`)."""
     from regulab.data.prepare import prepare
 
     task = resolve_task(opts)
@@ -277,7 +279,7 @@ def load(source, opts: DataOptions, *, multiclass: bool = False) -> Loaded:
         if opts.family == "auto":
             loaded.family_reason = f"--{kind} {column} given with --family auto"
     if prep.task == "multiclass" and not multiclass:
-        multinomial_fitter()  # path, compare: one coefficient per feature, no classes
+        multinomial_fitter()  # compare: one coefficient per feature, no classes
     return loaded
 
 

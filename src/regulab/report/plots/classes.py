@@ -80,5 +80,6 @@ def class_paths_figure(lams, coefs, names, classes, *, marks=None, cv=None, fold
         ax.set_ylabel("coefficient (standardized features)")
         ax.set_title(f"class {_short(str(classes[k]), 30)}: {title}", fontsize=10, loc="left")
     if cv is not None:
-        cv_curve(axes[K], cv, folds, f"{folds}-fold CV curve: {title}", ylabel=ylabel)
+        cv_curve(axes[K], cv, folds, f"{folds}-fold CV curve: {title}", ylabel=ylabel,
+                 counted=("kept", "features kept (non-zero in some class)"))
     return fig

@@ -298,11 +298,14 @@ def draws_figure(m: dict):
 
 # ---------------------------------------------------------------- choose-lambda
 
-def cv_curve(ax, d: dict, folds: int, title: str, ylabel: str = "mean squared error") -> None:
+def cv_curve(ax, d: dict, folds: int, title: str, ylabel: str = "mean squared error",
+             counted: tuple = ("non-zeros", "non-zero coefficients")) -> None:
     """glmnet's CV plot on ``ax``: mean CV error ± 1 SE, training error, lam_min and lam_1se.
 
     ``d`` holds ``lams``, ``cv_mean``, ``cv_se``, ``train_error``, ``nnz``, ``idx_min`` and
-    ``idx_1se``; ``ylabel`` names the error (e.g. ``"mean log-loss"`` for a classifier)."""
+    ``idx_1se``; ``ylabel`` names the error (e.g. ``"mean log-loss"`` for a classifier);
+    ``counted`` what ``nnz`` counts, in the legend and on the top axis (a multinomial model
+    counts features kept in some class)."""
     lams = d["lams"]
     x = lam_x(lams)
     i0, i1 = d["idx_min"], d["idx_1se"]
@@ -313,10 +316,10 @@ def cv_curve(ax, d: dict, folds: int, title: str, ylabel: str = "mean squared er
     ax.axhline(d["cv_mean"][i0] + d["cv_se"][i0], color="#999", ls=":", lw=1,
                label="min CV error + 1 SE")
     mark_lams(ax, {
-        f"lam_min = {lams[i0]:.3g} ({d['nnz'][i0]} non-zeros)": (lams[i0], MIN_COLOR, "--"),
-        f"lam_1se = {lams[i1]:.3g} ({d['nnz'][i1]} non-zeros)": (lams[i1], SE_COLOR, "-")})
+        f"lam_min = {lams[i0]:.3g} ({d['nnz'][i0]} {counted[0]})": (lams[i0], MIN_COLOR, "--"),
+        f"lam_1se = {lams[i1]:.3g} ({d['nnz'][i1]} {counted[0]})": (lams[i1], SE_COLOR, "-")})
     setup_lam_axis(ax, lams)
-    add_nnz_axis(ax, lams, d["nnz"])
+    add_nnz_axis(ax, lams, d["nnz"], label=counted[1])
     ax.set(ylabel=ylabel)
     ax.set_title(title, fontsize=11, loc="left")
     ax.legend(fontsize=8, loc="upper right")
