@@ -165,6 +165,16 @@ def test_predict_reports_log_loss_and_accuracy_and_refuses_a_missing_column(tmp_
     assert doc["metrics"]["accuracy"] == pytest.approx(np.mean(Z.argmax(1) == codes))
     assert doc["probability_of"] == list(LABELS)
     assert [r["actual"] for r in doc["predictions"]] == df["kind"].tolist()
+    # a row with a missing value (--missing drop at fit time): left out, its cells empty
+    holed = df.copy()
+    holed.loc[4, "x0"] = np.nan
+    holed.to_csv(tmp_path / "holed.csv", index=False)
+    code, out, err = run_cli(["predict", model, tmp_path / "holed.csv", "--json"], capsys)
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["left_out_rows"] == [5] and doc["metrics"]["rows"] == len(df) - 1
+    assert all(doc["predictions"][4][k] is None for k in
+               ["prediction", *(f"probability:{c}" for c in LABELS)])
     # a column the model needs, missing: one line naming it
     df.drop(columns="x1").to_csv(tmp_path / "lack.csv", index=False)
     code, out, err = run_cli(["predict", model, tmp_path / "lack.csv"], capsys)
