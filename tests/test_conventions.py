@@ -1033,7 +1033,8 @@ def test_regulab_poisson_fit_at_converted_glmnet_setting_matches_glum(seed):
     assert abs(ours - peer) <= 1e-7 * abs(peer)
 
 
-def test_conventions_cli_lists_the_poisson_rows(capsys):
+def test_conventions_cli_lists_the_poisson_rows(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "300")  # ids unfolded
     code, out, _ = _cli(["conventions"], capsys)
     assert code == 0
     for name in ("regulab-poisson", "glmnet-poisson", "glum-poisson"):
