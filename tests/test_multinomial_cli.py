@@ -154,7 +154,7 @@ def test_fit_refuses_in_one_line(tmp_path, capsys, args, words):
         assert w in err, err
 
 
-@pytest.mark.parametrize("command", ["path", "compare"])
+@pytest.mark.parametrize("command", ["path"])
 def test_path_and_compare_name_fit_for_three_classes(tmp_path, capsys, command):
     path, _ = _classes_csv(tmp_path, 1)
     code, out, err = run_cli([command, str(path), "--target", "kind"], capsys)

@@ -1,4 +1,5 @@
-"""``regulab compare``: L1, L2 and elastic net (l1_ratio 0.5) side by side, and which to use;
+"""``regulab compare``: L1, L2 and elastic net (l1_ratio 0.5) side by side, and which to use
+(a target with 3 or more classes: the multinomial rows of :mod:`.compare_multinomial`);
 with the relaxed lasso (glmnet's ``relax = TRUE``, :mod:`regulab.selection.relaxed`) measured
 the same way beside them (``"relaxed"`` in the JSON; not part of the recommendation).
 
@@ -115,11 +116,21 @@ def run(source, opts: DataOptions, *, folds=5, rule="1se", n_boot=None, n_lams=1
                                      "--penalty-factor": penalty_factor,
                                      "--nonnegative": nonnegative, "--grouped": grouped})
     rule = check_choice(rule, RULES, "--rule")
+    n_boot_given = n_boot
     n_boot = check_int(DEFAULT_N_BOOT if n_boot is None else n_boot, "--n-boot", 2)
     n_lams = check_int(n_lams, "--n-lams", 3)
     grouped = check_grouped(grouped, 1.0)
     check_output_dir(out, [input_path(source)], ["index.html", "results.json"])
-    loaded = load(source, opts)
+    loaded = load(source, opts, multiclass=True)
+    if loaded.prep.task == "multiclass":  # 3 or more classes: the multinomial compare
+        from regulab.commands import compare_multinomial
+
+        compare_multinomial.check_options(**{
+            "--n-boot": n_boot_given, "--out": out, "--unpenalized": unpenalized,
+            "--penalty-factor": penalty_factor, "--nonnegative": nonnegative,
+            "--grouped": grouped, "--stream": stream})
+        return compare_multinomial.run(loaded, folds=check_folds(loaded, folds), rule=rule,
+                                       n_lams=n_lams, seed=opts.seed, as_json=as_json)
     check_family_extras(loaded.loss, grouped, unpenalized, penalty_factor, nonnegative)
     folds = check_folds(loaded, folds)
     prep = loaded.prep
