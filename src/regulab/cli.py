@@ -451,6 +451,7 @@ def compare_cmd(
     unpenalized: Unpenalized = None,
     penalty_factor: PenaltyFactorFile = None,
     nonnegative: Nonnegative = False,
+    adaptive: Adaptive = False,
     stream: Stream = False,
     batch_rows: BatchRows = None,
 ):
@@ -472,7 +473,7 @@ def compare_cmd(
                     folds=cv, rule=rule, n_boot=n_boot, n_lams=n_lams, as_json=as_json, out=out,
                     unpenalized=unpenalized, penalty_factor=penalty_factor,
                     nonnegative=nonnegative, grouped=grouped, stream=stream,
-                    batch_rows=batch_rows)
+                    batch_rows=batch_rows, adaptive=adaptive)
 
 
 @app.command("app")

@@ -100,7 +100,8 @@ def refit_on_support(X, y, support, *, loss="squared", fit_intercept=True, sampl
     Xs = X[:, support]
     res = solve(Xs, y, loss=loss, l1=0.0, l2=0.0, fit_intercept=fit_intercept,
                 sample_weight=sample_weight, tol=tol, max_iter=max_iter)
-    if loss == "logistic" and separable_l2 and support.size and _separable(Xs, y, res, sample_weight):
+    if (loss == "logistic" and separable_l2 and support.size
+            and _separable(Xs, y, res, sample_weight)):
         res = solve(Xs, y, loss=loss, l1=0.0, l2=float(separable_l2),
                     fit_intercept=fit_intercept, sample_weight=sample_weight, tol=tol,
                     max_iter=max_iter)
