@@ -108,6 +108,7 @@ def test_adaptive_row_equals_the_library_on_the_same_folds(tmp_path, capsys, see
 @pytest.mark.parametrize("kind,extra,words", [
     ("regression", ["--grouped"], ["--grouped", "--adaptive"]),
     ("count", ["--family", "poisson"], ["poisson", "--adaptive"]),
+    ("regression", ["--stream"], ["--stream", "--adaptive"]),
 ])
 def test_adaptive_refusals_in_one_line(tmp_path, capsys, kind, extra, words):
     path, _ = _csv(tmp_path, 0, kind)
