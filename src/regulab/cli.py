@@ -458,7 +458,9 @@ def compare_cmd(
     """L1, L2 and elastic net side by side, and which to use, with the measured reasons.
 
     lam by CV for each: CV error ± SE, features kept, stability of the kept set over bootstrap
-    resamples, out-of-fold calibration slope; then the recommendation of docs/recommendation.md."""
+    resamples, out-of-fold calibration slope; then the recommendation of docs/recommendation.md.
+    --adaptive adds the adaptive lasso's row; 3 or more classes: the multinomial rows, with L1
+    grouped across classes."""
     from regulab.commands import compare
 
     from regulab.commands.output import compile_notice
