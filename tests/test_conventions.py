@@ -189,12 +189,14 @@ TOOL = {
 CAN = {
     "regulab": "both",
     "regulab-logistic": "both",
+    "regulab-poisson": "both",
     "sklearn-lasso": "l1",
     "sklearn-ridge": "l2",
     "sklearn-elasticnet": "both",
     "sklearn-logistic": "both",
     "glmnet": "both",
     "glmnet-binomial": "both",
+    "glmnet-poisson": "both",
     "glum-normal": "both",
     "glum-binomial": "both",
     "glum-poisson": "both",
@@ -351,7 +353,7 @@ ns = st.integers(min_value=1, max_value=10**6)
 
 def _params_strategy(name):
     """Canonical parameters of a convention (the form from_regulab returns)."""
-    if name in ("regulab", "regulab-logistic"):
+    if name in ("regulab", "regulab-logistic", "regulab-poisson"):
         return st.fixed_dictionaries(
             {"lam": pos, "l1_ratio": st.one_of(frac, st.sampled_from([0.0, 1.0]))}
         )
@@ -363,7 +365,7 @@ def _params_strategy(name):
         return st.fixed_dictionaries(
             {"alpha": pos, "l1_ratio": st.one_of(frac, st.sampled_from([0.0, 1.0]))}
         )
-    if name in ("glmnet", "glmnet-binomial"):
+    if name in ("glmnet", "glmnet-binomial", "glmnet-poisson"):
         return st.fixed_dictionaries(
             {"lambda": pos, "alpha": st.one_of(frac, st.sampled_from([0.0, 1.0]))}
         )
@@ -905,6 +907,10 @@ def test_mixing_parameter_in_every_tool():
     assert sq["glum-normal"]["l1_ratio"] == third
     assert lg["glmnet-binomial"]["alpha"] == third and lg["glum-binomial"]["l1_ratio"] == third
     assert lg["sklearn-logistic"]["l1_ratio"] == third
+    po = {r.name: r.params for r in convert("regulab-poisson", {"lam": 0.3, "l1_ratio": 0.5})
+          if r.params is not None}
+    assert set(po) >= {"glmnet-poisson", "glum-poisson", "regulab-poisson"}
+    assert po["glmnet-poisson"]["alpha"] == third and po["glum-poisson"]["l1_ratio"] == third
     sd = 4.0  # with sd(y) = 4, glmnet's alpha moves: rho / (rho + 2 sd (1 - rho))
     (row,) = convert("regulab", {"lam": 0.3, "l1_ratio": 0.5}, to=["glmnet"], sd_y=sd)
     assert row.params["alpha"] == pytest.approx(0.5 / (0.5 + 2 * sd * 0.5), rel=1e-12)
@@ -967,3 +973,69 @@ def test_convert_cli_refuses_bad_sd_y_in_one_line(capsys, extra, words):
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
     for w in words:
         assert w in err
+
+
+def _poisson_nll(X, y, w, b, offset):
+    """regulab's mean Poisson negative log-likelihood (no log(y!) term), written here."""
+    eta = X @ w + b + offset
+    return float(np.mean(np.exp(eta) - y * eta))
+
+
+def _glmnet_poisson_objective(X, y, w, b, offset, p):
+    """glmnet's documented poisson objective: -(1/n) loglik + lambda * ((1-a)/2 ||w||^2 +
+    a ||w||_1), with the full log-likelihood including -log(y!)."""
+    from scipy.special import gammaln
+
+    eta = X @ w + b + offset
+    loglik = np.sum(y * eta - np.exp(eta) - gammaln(y + 1))
+    return float(-loglik / len(y) + p["lambda"] * ((1 - p["alpha"]) / 2 * (w @ w)
+                                                  + p["alpha"] * np.abs(w).sum()))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_glmnet_poisson_objective_is_regulab_plus_a_constant(seed):
+    """glmnet-poisson -> regulab's (l1, l2): regulab's objective minus glmnet's documented one is
+    the same constant (mean log(y!)) at every coefficient vector, so the minimizers agree."""
+    from scipy.special import gammaln
+
+    X, y, frac, rho = _random_problem(seed, counts=True)
+    rng = np.random.default_rng(seed)
+    off = rng.normal(0, 0.3, len(y))
+    p = {"lambda": rng.uniform(0.01, 0.3), "alpha": rng.uniform(0.05, 1.0)}
+    s = CONVENTIONS["glmnet-poisson"].to_regulab(p)
+    assert s.loss == "poisson"
+    const = float(np.mean(gammaln(y + 1)))
+    for _ in range(10):
+        w, b = rng.normal(0, 0.4, X.shape[1]), rng.normal(0, 0.5)
+        ours = _poisson_nll(X, y, w, b, off) + s.l1 * np.abs(w).sum() + s.l2 * (w @ w)
+        assert ours + const == pytest.approx(_glmnet_poisson_objective(X, y, w, b, off, p),
+                                             rel=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_regulab_poisson_fit_at_converted_glmnet_setting_matches_glum(seed):
+    """python-glmnet has no poisson family: a glmnet-poisson setting converted to regulab's and
+    to glum's scales; regulab's fit and glum's fit give the same glmnet objective (computed
+    here from each answer's coefficients), regulab's no larger."""
+    from regulab.solvers.exact import solve
+
+    X, y, frac, rho = _random_problem(seed, counts=True)
+    rng = np.random.default_rng(seed)
+    p = {"lambda": rng.uniform(0.01, 0.2), "alpha": rng.uniform(0.1, 1.0)}
+    s = CONVENTIONS["glmnet-poisson"].to_regulab(p)
+    (row,) = convert("glmnet-poisson", p, to=["glum-poisson"])
+    wg, bg = _glum(X, y, row.params, "poisson")
+    res = solve(X, y, loss="poisson", l1=s.l1, l2=s.l2, tol=1e-12)
+    zero = np.zeros(len(y))
+    ours = _glmnet_poisson_objective(X, y, res.w, res.intercept, zero, p)
+    peer = _glmnet_poisson_objective(X, y, wg, bg, zero, p)
+    assert ours <= peer + 1e-10 * abs(peer)
+    assert abs(ours - peer) <= 1e-7 * abs(peer)
+
+
+def test_conventions_cli_lists_the_poisson_rows(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "300")  # ids unfolded
+    code, out, _ = _cli(["conventions"], capsys)
+    assert code == 0
+    for name in ("regulab-poisson", "glmnet-poisson", "glum-poisson"):
+        assert name in out

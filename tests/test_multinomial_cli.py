@@ -152,15 +152,6 @@ def test_fit_refuses_in_one_line(tmp_path, capsys, args, words):
         assert w in err, err
 
 
-@pytest.mark.parametrize("command", ["compare"])
-def test_compare_names_fit_for_three_classes(tmp_path, capsys, command):
-    path, _ = _classes_csv(tmp_path, 1)
-    code, out, err = run_cli([command, str(path), "--target", "kind"], capsys)
-    assert code == 2 and out == ""
-    assert len(err.strip().splitlines()) == 1, err
-    assert "3 or more classes" in err and "`regulab fit`" in err
-
-
 def test_a_class_with_fewer_rows_than_folds_is_refused(tmp_path, capsys):
     path, df = _classes_csv(tmp_path, 2)
     df.loc[:2, "kind"] = "dog"  # 3 rows of a fourth class

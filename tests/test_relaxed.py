@@ -134,3 +134,127 @@ def test_estimator_relax_option(seed):
     assert clone(est).get_params()["relax"] is True
     with pytest.raises(InvalidValue, match="relax"):
         RegulabRegressorCV(relax=True, penalty="l2").fit(X, y)
+
+
+# -- the relaxed lasso for the logistic loss (the classifier and the binary compare) ----------
+
+def _newton_logistic(A, y, l2=0.0, iters=100):
+    """Minimizer of mean log-loss(y, A c) + l2 * ||c[1:]||^2 (column 0 of A the intercept), by
+    Newton's method written here: the oracle of the refit."""
+    c = np.zeros(A.shape[1])
+    pen = np.r_[0.0, np.full(A.shape[1] - 1, 2.0 * l2)]
+    n = len(y)
+    for _ in range(iters):
+        mu = expit(A @ c)
+        g = A.T @ (mu - y) / n + pen * c
+        H = (A * (mu * (1 - mu))[:, None]).T @ A / n + np.diag(pen)
+        step = np.linalg.solve(H, g)
+        c = c - step
+        if np.abs(step).max() < 1e-13:
+            break
+    return c
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_logistic_refit_is_a_stationary_point_of_the_unpenalized_loss(seed):
+    X, y = _problem(seed, binary=True)
+    rp = relaxed_path(X, y, loss="logistic", n_lams=10, tol=1e-10)
+    n = len(y)
+    for k in range(1, 10):
+        S = np.flatnonzero(rp.lasso[:, k])
+        assert rp.refit_l2[k] == 0.0
+        w, b = rp.relaxed[S, k], rp.relaxed_intercepts[k]
+        r = expit(X[:, S] @ w + b) - y
+        grad = np.r_[r.mean(), X[:, S].T @ r / n]  # of the mean log-loss, written here
+        assert np.abs(grad).max() <= 1e-6, (k, grad)
+        off = np.setdiff1d(np.arange(X.shape[1]), S)
+        assert np.all(rp.relaxed[off, k] == 0)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_separable_refit_is_the_ridge_fit_at_the_smallest_lam(seed):
+    rng = np.random.default_rng(seed)
+    n, p = int(rng.integers(40, 90)), int(rng.integers(3, 8))
+    X = rng.standard_normal((n, p))
+    y = (X[:, 0] + 0.3 * X[:, 1] > 0).astype(float)  # separable on features 0 and 1
+    rp = relaxed_path(X, y, loss="logistic", n_lams=8, tol=1e-10)
+    k = 7  # the smallest lam: the lasso keeps the separating features
+    S = np.flatnonzero(rp.lasso[:, k])
+    assert 0 in S
+    lam_min = rp.lams.min()
+    assert rp.refit_l2[k] == lam_min
+    A = np.column_stack([np.ones(n), X[:, S]])
+    c = _newton_logistic(A, y, l2=lam_min)
+    np.testing.assert_allclose(rp.relaxed[S, k], c[1:], atol=1e-6)
+    assert rp.relaxed_intercepts[k] == pytest.approx(c[0], abs=1e-6)
+    assert np.all(np.isfinite(rp.relaxed))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_classifier_relax_option_blends_lasso_and_refit(seed):
+    from sklearn.base import clone
+
+    from regulab.core.validation import InvalidValue
+    from regulab.estimators import RegulabClassifierCV
+    from regulab.solvers.exact import solve
+
+    X, y = _problem(seed, binary=True)
+    labels = np.where(y == 1, "yes", "no")
+    est = RegulabClassifierCV(relax=True, n_lams=10, cv=4, seed=seed, tol=1e-10).fit(X, labels)
+    ref = cv_relaxed(X, y, loss="logistic", n_lams=10, cv=4, seed=seed, tol=1e-10)
+    assert est.gamma_ == ref.gamma in GAMMAS and est.lam_ == ref.lam
+    # the mixing formula, from a lasso and a refit computed here
+    lasso = solve(X, y, loss="logistic", l1=est.lam_, l2=0.0, tol=1e-12)
+    S = np.flatnonzero(lasso.w)
+    A = np.column_stack([np.ones(len(y)), X[:, S]])
+    c = _newton_logistic(A, y)
+    g = est.gamma_
+    expect = g * lasso.w
+    expect[S] += (1 - g) * c[1:]
+    np.testing.assert_allclose(est.coef_[0], expect, atol=1e-5)
+    assert est.intercept_[0] == pytest.approx(g * lasso.intercept + (1 - g) * c[0], abs=1e-5)
+    p1 = expit(X @ est.coef_[0] + est.intercept_[0])
+    np.testing.assert_allclose(est.predict_proba(X)[:, 1], p1)
+    assert list(est.classes_) == ["no", "yes"]
+    assert clone(est).get_params()["relax"] is True
+    with pytest.raises(InvalidValue, match="relax"):
+        RegulabClassifierCV(relax=True, penalty="l2", n_lams=5).fit(X, labels)
+    three = np.where(X[:, 0] > np.quantile(X[:, 0], 0.7), "maybe", labels)
+    with pytest.raises(InvalidValue, match="two classes"):
+        RegulabClassifierCV(relax=True, n_lams=5).fit(X, three)
+    with pytest.raises(InvalidValue, match="relax"):
+        RegulabClassifierCV(relax="yes").fit(X, labels)
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_binary_compare_relaxed_row_equals_the_library(tmp_path, capsys, seed):
+    import json
+
+    import pandas as pd
+
+    from regulab.cli import main
+    from regulab.data.prepare import prepare
+    from regulab.selection.path import lam_grid
+
+    X, y = _problem(seed, binary=True)
+    df = pd.DataFrame(X, columns=[f"x{j}" for j in range(X.shape[1])])
+    df["won"] = np.where(y == 1, "yes", "no")
+    path = tmp_path / "binary.csv"
+    df.to_csv(path, index=False)
+    with pytest.raises(SystemExit) as exc:
+        main(["compare", str(path), "--target", "won", "--n-lams", "12", "--cv", "3",
+              "--n-boot", "3", "--seed", str(seed), "--json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert exc.value.code == 0
+    r = doc["relaxed"]
+    prep = prepare(df, "won")
+    lams = lam_grid(prep.X, prep.y, loss="logistic", l1_ratio=1.0, n_lams=12)
+    ref = cv_relaxed(prep.X, prep.y, loss="logistic", lams=lams, cv=3, seed=seed, rule="1se")
+    assert r["gamma"] == ref.gamma and r["lam"] == pytest.approx(ref.lam, rel=1e-12)
+    assert r["cv_error"] == pytest.approx(ref.cv_error, rel=1e-9)
+    assert r["cv_se"] == pytest.approx(ref.cv_se, rel=1e-9)
+    assert r["n_kept"] == ref.n_kept
+    np.testing.assert_allclose(list(r["coef_standardized"].values()), ref.coef, atol=1e-9)
+    # calibration slope: logistic regression of y on the out-of-fold log-odds, fitted here
+    c = _newton_logistic(np.column_stack([np.ones(len(prep.y)), ref.oof]), prep.y)
+    assert r["calibration_slope"] == pytest.approx(c[1], rel=1e-5)

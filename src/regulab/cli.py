@@ -454,13 +454,16 @@ def compare_cmd(
     unpenalized: Unpenalized = None,
     penalty_factor: PenaltyFactorFile = None,
     nonnegative: Nonnegative = False,
+    adaptive: Adaptive = False,
     stream: Stream = False,
     batch_rows: BatchRows = None,
 ):
     """L1, L2 and elastic net side by side, and which to use, with the measured reasons.
 
     lam by CV for each: CV error ± SE, features kept, stability of the kept set over bootstrap
-    resamples, out-of-fold calibration slope; then the recommendation of docs/recommendation.md."""
+    resamples, out-of-fold calibration slope; then the recommendation of docs/recommendation.md.
+    --adaptive adds the adaptive lasso's row; 3 or more classes: the multinomial rows, with L1
+    grouped across classes."""
     from regulab.commands import compare
 
     from regulab.commands.output import compile_notice
@@ -475,7 +478,7 @@ def compare_cmd(
                     folds=cv, rule=rule, n_boot=n_boot, n_lams=n_lams, as_json=as_json, out=out,
                     unpenalized=unpenalized, penalty_factor=penalty_factor,
                     nonnegative=nonnegative, grouped=grouped, stream=stream,
-                    batch_rows=batch_rows)
+                    batch_rows=batch_rows, adaptive=adaptive)
 
 
 @app.command("app")

@@ -15,8 +15,9 @@ Conventions used by every command:
   log-loss, a count (poisson) on the mean Poisson negative log-likelihood with the offset
   ``log(exposure)`` of ``--exposure`` or the ``--offset`` column; the CV error is the held-out
   mean squared error, mean log-loss or mean Poisson deviance. A multiclass target (multinomial)
-  is fitted by ``regulab fit`` (:mod:`regulab.commands.multinomial`) and drawn by ``regulab
-  path`` (:mod:`regulab.commands.multinomial_path`); the other commands refuse it
+  is fitted by ``regulab fit`` (:mod:`regulab.commands.multinomial`), drawn by ``regulab path``
+  (:mod:`regulab.commands.multinomial_path`) and compared by ``regulab compare``
+  (:mod:`regulab.commands.compare_multinomial`); the other commands refuse it
   (:func:`multinomial_fitter`).
 * **lam grid.** :func:`regulab.selection.path.lam_grid` with its defaults: ``n_lams`` values, geometric,
   from the penalty's ``lam_max`` down (for L2, anchored on the spectrum of the design), the same

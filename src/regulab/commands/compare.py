@@ -1,4 +1,5 @@
-"""``regulab compare``: L1, L2 and elastic net (l1_ratio 0.5) side by side, and which to use;
+"""``regulab compare``: L1, L2 and elastic net (l1_ratio 0.5) side by side, and which to use
+(a target with 3 or more classes: the multinomial rows of :mod:`.compare_multinomial`);
 with the relaxed lasso (glmnet's ``relax = TRUE``, :mod:`regulab.selection.relaxed`) measured
 the same way beside them (``"relaxed"`` in the JSON; not part of the recommendation).
 
@@ -62,6 +63,7 @@ from regulab.selection.cv import RULES
 # the penalties compared (METHODS, sparsest first, each at its L1 share) live in compare_methods,
 # shared with the streamed route
 RELAXED_SHORT = "relaxed L1"
+ADAPTIVE_SHORT = "adaptive L1"
 DEFAULT_N_BOOT = 30
 CALIBRATION_METHOD = ("out-of-fold predictions of the CV at the chosen lam: slope of y on the "
                       "prediction (least squares; logistic on the log-odds for a binary target; "
@@ -94,12 +96,14 @@ def bootstrap_kept_sets(X, y, *, loss, rho, lam, seeds, on_done=None, box=None,
 
 def run(source, opts: DataOptions, *, folds=5, rule="1se", n_boot=None, n_lams=100,
         as_json=False, out=None, unpenalized=None, penalty_factor=None,
-        nonnegative=False, grouped=False, stream=False, batch_rows=None) -> dict:
+        nonnegative=False, grouped=False, stream=False, batch_rows=None,
+        adaptive=False) -> dict:
     """Compare; ``unpenalized``, ``penalty_factor``, ``nonnegative`` (as in ``regulab fit``)
     apply to every penalty (the relaxed lasso is then left out: its refit has no factors);
     ``grouped``: categorical columns as groups wherever there is an L1 part; ``n_boot``
     (default 30) bootstrap resamples. ``stream`` (or a file too big for memory): from streamed
-    statistics (:mod:`.compare_stream`), the same document plus ``stream``."""
+    statistics (:mod:`.compare_stream`), the same document plus ``stream``. ``adaptive``: a row
+    for the adaptive lasso (:func:`_adaptive`) beside the others, outside the recommendation."""
     from regulab import __version__
     from regulab.commands.factors import box_options, describe
     from regulab.core.execution import task_seeds
@@ -113,14 +117,26 @@ def run(source, opts: DataOptions, *, folds=5, rule="1se", n_boot=None, n_lams=1
                              n_lams=n_lams, as_json=as_json, out=out, batch_rows=batch_rows,
                              extras={"--unpenalized": unpenalized,
                                      "--penalty-factor": penalty_factor,
-                                     "--nonnegative": nonnegative, "--grouped": grouped})
+                                     "--nonnegative": nonnegative, "--grouped": grouped,
+                                     "--adaptive": adaptive})
     rule = check_choice(rule, RULES, "--rule")
+    n_boot_given = n_boot
     n_boot = check_int(DEFAULT_N_BOOT if n_boot is None else n_boot, "--n-boot", 2)
     n_lams = check_int(n_lams, "--n-lams", 3)
     grouped = check_grouped(grouped, 1.0)
     check_output_dir(out, [input_path(source)], ["index.html", "results.json"])
-    loaded = load(source, opts)
-    check_family_extras(loaded.loss, grouped, unpenalized, penalty_factor, nonnegative)
+    loaded = load(source, opts, multiclass=True)
+    if loaded.prep.task == "multiclass":  # 3 or more classes: the multinomial compare
+        from regulab.commands import compare_multinomial
+
+        compare_multinomial.check_options(**{
+            "--n-boot": n_boot_given, "--out": out, "--unpenalized": unpenalized,
+            "--penalty-factor": penalty_factor, "--nonnegative": nonnegative,
+            "--grouped": grouped, "--stream": stream, "--adaptive": adaptive})
+        return compare_multinomial.run(loaded, folds=check_folds(loaded, folds), rule=rule,
+                                       n_lams=n_lams, seed=opts.seed, as_json=as_json)
+    check_family_extras(loaded.loss, grouped, unpenalized, penalty_factor, nonnegative, adaptive)
+    check_grouped_box(grouped, adaptive)
     folds = check_folds(loaded, folds)
     prep = loaded.prep
     X, y, names, loss = prep.X, prep.y, prep.feature_names, loaded.loss
@@ -147,6 +163,12 @@ def run(source, opts: DataOptions, *, folds=5, rule="1se", n_boot=None, n_lams=1
         relaxed = None if (box or loss == "poisson") else _relaxed(
             X, y, loss=loss, folds=folds, rule=rule, seed=opts.seed, lams=fits["l1"].cv.lams,
             seeds=seeds, bars=bars, n_boot=n_boot)
+        adaptive_box = adaptive and box_options(
+            prep, unpenalized=split_list(unpenalized), factor_file=penalty_factor,
+            nonnegative=nonnegative, adaptive=True, loss=loss, seed=opts.seed)
+        adaptive_row = None if not adaptive else _adaptive(
+            loaded, folds=folds, rule=rule, n_lams=n_lams, seed=opts.seed, seeds=seeds,
+            bars=bars, n_boot=n_boot, box=adaptive_box)
     summaries = {m: MethodSummary(cv_error=fits[m].cv_error, cv_se=fits[m].cv_se,
                                   n_kept=fits[m].n_kept, n_features=p, stability=stab[m],
                                   calibration_slope=slopes[m]) for m in METHODS}
@@ -187,6 +209,11 @@ def run(source, opts: DataOptions, *, folds=5, rule="1se", n_boot=None, n_lams=1
             "coef_standardized": {n: float(c) for n, c in zip(names, relaxed["coef"])},
             "truth": truth_summary(truth, names, relaxed["coef"]),
             "n_features": p},
+        "adaptive": None if adaptive_row is None else {
+            **{k: v for k, v in adaptive_row.items() if k != "coef"},
+            "kept": [n for n, c in zip(names, adaptive_row["coef"]) if c != 0.0],
+            "coef_standardized": {n: float(c) for n, c in zip(names, adaptive_row["coef"])},
+            "truth": truth_summary(truth, names, adaptive_row["coef"]), "n_features": p},
         "recommendation": {**rec.as_dict(), "label": LABELS[rec.penalty]},
         "stability_method": (f"mean pairwise Jaccard index of the kept sets over {n_boot} "
                              f"bootstrap resamples, each penalty refitted at its chosen lam"),
@@ -239,6 +266,11 @@ def method_rows(doc) -> list[list[str]]:
         rows.append([f"{RELAXED_SHORT} (gamma {r['gamma']:g})", fmt(r["lam"]),
                      pm(r["cv_error"], r["cv_se"]), f"{r['n_kept']} of {r['n_features']}",
                      fmt(r["stability"], 3), fmt(r["calibration_slope"], 3)])
+    a = doc.get("adaptive")
+    if a:
+        rows.append([ADAPTIVE_SHORT, fmt(a["lam"]), pm(a["cv_error"], a["cv_se"]),
+                     f"{a['n_kept']} of {a['n_features']}", fmt(a["stability"], 3),
+                     fmt(a["calibration_slope"], 3)])
     return rows
 
 
@@ -285,9 +317,40 @@ def _relaxed(X, y, *, loss, folds, rule, seed, lams, seeds, bars, n_boot) -> dic
                     f"same folds; not part of the recommendation")}
 
 
+def _adaptive(loaded, *, folds, rule, n_lams, seed, seeds, bars, n_boot, box) -> dict:
+    """The adaptive lasso (:mod:`regulab.selection.adaptive`, as ``regulab fit --adaptive``: L1
+    with factors ``1 / |w_ridge_j|``, the ridge fit's lam by 5-fold CV, times any user factors)
+    measured as the other rows: lam by CV on the same folds, its out-of-fold calibration slope,
+    and its kept set's stability over the same bootstrap resamples (the factors held fixed)."""
+    from regulab.commands.factors import describe
+    from regulab.report.claims.when_to_use import jaccard_stability
+
+    prep = loaded.prep
+    X, y, loss = prep.X, prep.y, loaded.loss
+    fit = fit_with_cv(X, y, loss=loss, rho=1.0, folds=folds, rule=rule, n_lams=n_lams,
+                      seed=seed, box=box,
+                      on_fold=bars.callback(f"{ADAPTIVE_SHORT}: {folds}-fold CV", folds))
+    sets = bootstrap_kept_sets(X, y, loss=loss, rho=1.0, lam=fit.lam, seeds=seeds, box=box,
+                               on_done=bars.callback(f"{ADAPTIVE_SHORT}: {n_boot} bootstrap "
+                                                     f"resamples", n_boot))
+    cv = fit.cv
+    return {"label": "adaptive lasso (Zou 2006)", "lam": fit.lam, "rule": rule,
+            "lam_min": cv.lam_min, "lam_1se": cv.lam_1se, "cv_error": fit.cv_error,
+            "cv_se": fit.cv_se, "n_kept": fit.n_kept,
+            "stability": jaccard_stability(sets) if len(sets) >= 2 else None,
+            "bootstrap_resamples": len(sets),
+            "calibration_slope": calibration_slope_oof(X, y, fit),
+            "coef": fit.coef, "intercept_standardized": fit.intercept,
+            "penalty_factors": describe(box, prep.feature_names)["factors"],
+            "why": (f"L1 with factors 1/|w_ridge_j| (the ridge fit's lam by 5-fold CV; Zou "
+                    f"2006), lam by {folds}-fold CV (rule {rule}) on the same folds; not part "
+                    f"of the recommendation")}
+
+
 def feature_columns(doc) -> list[str]:
     return (["feature"] + [SHORT[m] for m in doc["methods"]]
             + (["relaxed"] if doc.get("relaxed") else [])
+            + (["adaptive"] if doc.get("adaptive") else [])
             + (["true w (std)"] if doc["truth"] else []))
 
 
@@ -298,6 +361,8 @@ def feature_rows(doc) -> list[list[str]]:
         row = [n] + [fmt(d["coef_standardized"][n]) for d in doc["methods"].values()]
         if doc.get("relaxed"):
             row.append(fmt(doc["relaxed"]["coef_standardized"][n]))
+        if doc.get("adaptive"):
+            row.append(fmt(doc["adaptive"]["coef_standardized"][n]))
         if doc["truth"]:
             row.append(fmt(doc["truth"]["true_coef_standardized"][n]))
         rows.append(row)
@@ -333,6 +398,9 @@ def _print(doc) -> None:
                           highlight=False, soft_wrap=True)
     con.print(f"{RELAXED_SHORT}: {_relaxed_why(doc)}", highlight=False, soft_wrap=True,
               style="dim")
+    if doc.get("adaptive"):
+        con.print(f"{ADAPTIVE_SHORT}: {doc['adaptive']['why']}", highlight=False,
+                  soft_wrap=True, style="dim")
     rec = doc["recommendation"]
     con.print(f"[bold green]recommendation: {rec['label']}[/]", highlight=False)
     for r in rec["reasons"]:

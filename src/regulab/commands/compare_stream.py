@@ -118,7 +118,7 @@ def run(source, opts, *, folds, rule, n_lams, batch_rows, tol=1e-6) -> dict:
         "preparation": preparation_doc(loaded.prep), "task": prep.task, "loss": st.loss,
         "family": loaded.family_doc(), "scoring": ERROR_NAME[st.loss], "folds": folds,
         "rule": rule, "n_boot": None, "seed": opts.seed, "n_lams": n_lams, "methods": methods,
-        "grouped": False, "per_feature_penalty": None, "relaxed": None,
+        "grouped": False, "per_feature_penalty": None, "relaxed": None, "adaptive": None,
         "relaxed_left_out": RELAXED_WHY,
         "recommendation": {**rec.as_dict(), "label": C.LABELS[rec.penalty]},
         "stability_method": STABILITY_METHOD.format(K=folds),

@@ -115,12 +115,13 @@ def box_options(prep, *, unpenalized=None, factor_file=None, nonnegative=False,
         lo, hi = check_bounds(lo, hi, p, v, prep.feature_names, "lower", "upper")
     except InvalidValue as exc:
         raise OptionError(f"{FILE_FLAG if factor_file else '--nonnegative'}: {exc}") from None
-    if adaptive:
+    bounded = np.isfinite(lo).any() or np.isfinite(hi).any()
+    if adaptive:  # without bounds, the very call of selection.adaptive.adaptive_lasso
         from regulab.selection.adaptive import adaptive_weights, combine_factors
 
-        v = combine_factors(v, adaptive_weights(prep.X, prep.y, loss=loss, seed=seed, lower=lo,
-                                                upper=hi))
-    bounded = np.isfinite(lo).any() or np.isfinite(hi).any()
+        v = combine_factors(v, adaptive_weights(prep.X, prep.y, loss=loss, seed=seed,
+                                                lower=lo if bounded else None,
+                                                upper=hi if bounded else None))
     return dict(penalty_factor=v, lower=lo if bounded else None, upper=hi if bounded else None)
 
 

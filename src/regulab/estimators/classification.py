@@ -289,13 +289,25 @@ class RegulabClassifierCV(_ClassifierMixinBase):
     n_jobs : int, default=None
 """ + BOX_PARAMS + """    multi_class : {'multinomial', 'ovr'}, default='multinomial'
     grouped : bool, default=False
+    relax : bool, default=False
+        Two classes: the relaxed lasso (glmnet's ``relax=TRUE``,
+        :mod:`regulab.selection.relaxed`): for each lam the blend ``gamma * lasso + (1 - gamma)
+        * refit``, the refit the unpenalized logistic regression on the lasso's support (the
+        ridge fit at the grid's smallest lam where the classes are separable there),
+        ``(gamma, lam)`` chosen by CV on the held-out mean log-loss, same folds. Needs
+        ``penalty='l1'``, ``n_repeats=1``, two classes and no factors or bounds.
+    gammas : sequence of float in [0, 1], default=(0, 0.25, 0.5, 0.75, 1)
+        The blends tried when ``relax=True``.
 
     Attributes
     ----------
     lam_ : float (two classes, multinomial), else ndarray of shape (n_classes,)
         The chosen lam (of each one-vs-rest problem).
+    gamma_ : float
+        The chosen blend (``relax=True`` only; 1 is the lasso, 0 the refit).
     path_ : regulab.selection.cv.CVResult (two classes, multinomial), else list of CVResult
-        (one per one-vs-rest problem)
+        (one per one-vs-rest problem); ``relax=True``: regulab.selection.relaxed.RelaxedCV
+        (``coef_``, ``intercept_`` are then the blend; the solver's attributes the lasso's)
     """ + _CLF_ATTRIBUTES.lstrip("\n") + _OBJECTIVE_NOTES_CLF
 
     _cv = True
@@ -303,9 +315,12 @@ class RegulabClassifierCV(_ClassifierMixinBase):
     def __init__(self, penalty="l1", l1_ratio=None, lams=None, n_lams=100, eps=None, cv=5,
                  n_repeats=1, rule="min", seed=0, fit_intercept=True, tol=1e-6, max_iter=10_000,
                  n_jobs=None, penalty_factor=None, lower_bounds=None, upper_bounds=None,
-                 positive=False, adaptive=False, multi_class="multinomial", grouped=False):
+                 positive=False, adaptive=False, multi_class="multinomial", grouped=False,
+                 relax=False, gammas=(0.0, 0.25, 0.5, 0.75, 1.0)):
         self.multi_class = multi_class
         self.grouped = grouped
+        self.relax = relax
+        self.gammas = gammas
         self.penalty = penalty
         self.l1_ratio = l1_ratio
         self.lams = lams
@@ -344,6 +359,8 @@ class RegulabClassifierCV(_ClassifierMixinBase):
         X, y, sw = self._validate_fit_data(X, y, sample_weight, y_numeric=False)
         X, y, sw = _drop_zero_weight(X, y, sw)
         codes = self._encode(y)
+        if check_bool(self.relax, self._name("relax")):
+            return self._fit_relaxed(X, codes, rho, sw)
         if self.multi_class_ == "multinomial":
             self._refuse_box_multinomial()
             return self._fit_multinomial_cv(X, codes, rho, sw)
@@ -361,6 +378,32 @@ class RegulabClassifierCV(_ClassifierMixinBase):
         else:
             self.path_, self.lam_ = paths, np.array(lams)
         return self._store(results)
+
+    def _fit_relaxed(self, X, codes, rho, sw):
+        """``relax=True``: (gamma, lam) by CV (:func:`regulab.selection.relaxed.cv_relaxed`,
+        logistic), the lasso at ``lam_`` (its certificate), then the blend."""
+        from regulab.core.validation import InvalidValue
+        from regulab.selection.relaxed import cv_relaxed
+
+        name = self._name("relax")
+        if rho != 1.0 or int(self.n_repeats) != 1 or self.multi_class_ != "binary":
+            raise InvalidValue(name, f"{name}=True needs penalty='l1', n_repeats=1 and two "
+                               f"classes (got {self.classes_.size})")
+        t = self._binary_targets(codes)[0]
+        box = self._box(X, t, sw)
+        if box:
+            raise InvalidValue(name, f"{name}=True does not combine with penalty factors, "
+                               "bounds, positive or adaptive")
+        res = cv_relaxed(X, t, loss="logistic", gammas=self.gammas, lams=self.lams,
+                         n_lams=int(self.n_lams), eps=self.eps, cv=self._cv_arg(),
+                         seed=int(self.seed), rule=self.rule,
+                         fit_intercept=bool(self.fit_intercept), sample_weight=sw,
+                         tol=float(self.tol), max_iter=int(self.max_iter))
+        self.path_, self.lam_, self.gamma_ = res, res.lam, res.gamma
+        self._store([self._solve(X, t, *self._l1_l2(self.lam_, rho), sw, box)])
+        self.coef_ = np.asarray(res.coef, dtype=np.float64)[None, :]
+        self.intercept_ = np.array([float(res.intercept)])
+        return self
 
     def _fit_multinomial_cv(self, X, codes, rho, sw):
         path = cross_validate_multinomial(

@@ -258,3 +258,38 @@ def fit_multinomial_cv(X, y_codes, classes, *, grouped=False, l1_ratio=1.0, fold
     return MultinomialCVFit(coef=path.coefs[:, :, k].copy(),
                             intercept=path.intercepts[:, k].copy(), lam=float(res.lams[k]),
                             index=k, classes=classes, cv=res, path=path)
+
+
+def out_of_fold_multinomial(X, codes, res: CVResult, index: int, *, cv, seed: int,
+                            sample_weight=None) -> np.ndarray:
+    """Out-of-fold linear predictors ``[n, K]`` at ``res.lams[index]``: every row scored by the
+    fold model that did not see it. The folds are rebuilt as
+    :func:`cross_validate_multinomial` drew them (``make_folds(cv, n, 1, seed, 'logistic',
+    codes)``) and each fold's held-out log-loss is checked against ``res.fold_errors``
+    (ValueError if they differ: other folds, or repeated CV)."""
+    codes = np.asarray(codes).astype(np.int64)
+    n = codes.shape[0]
+    if res.n_repeats != 1:
+        raise ValueError("out-of-fold predictions need a single repetition of the folds")
+    folds, _ = make_folds(cv, n, 1, seed, "logistic", codes)
+    if len(folds) != res.fold_coefs.shape[0]:
+        raise ValueError("the folds rebuilt are not the folds of the cross-validation")
+    K = res.fold_coefs.shape[2]
+    Z = np.full((n, K), np.nan)
+    sw = None if sample_weight is None else np.asarray(sample_weight, dtype=float).ravel()
+    for f, (_, test) in enumerate(folds):
+        z = np.asarray(X[test] @ res.fold_coefs[f][:, :, index]) + res.fold_intercepts[f][:, index]
+        if res.scoring == "log_loss":
+            err = held_out_multinomial("log_loss", codes[test], z[:, :, None],
+                                       None if sw is None else sw[test])[0]
+            if not np.isclose(err, res.fold_errors[f, index], rtol=1e-8, atol=1e-12):
+                raise ValueError("the folds rebuilt are not the folds of the cross-validation")
+        Z[test] = z
+    return Z
+
+
+def fold_kept_sets(res: CVResult, index: int) -> list[set]:
+    """The features kept (a coefficient not exactly 0 in some class) by each CV training-set
+    fit at ``res.lams[index]``: the stability of the selection over the training sets."""
+    return [set(np.flatnonzero(np.any(c[:, :, index] != 0.0, axis=1)).tolist())
+            for c in res.fold_coefs]

@@ -6,7 +6,13 @@ For each ``lam`` of a lasso path (regulab's objective with ``l1 = lam``, ``l2 = 
 * ``beta_lam``: the lasso solution;
 * ``beta_relax``: the unpenalized fit (least squares, or logistic regression) on the support
   ``S = {j : beta_lam_j != 0}`` with the intercept, 0 off ``S``, i.e. the minimizer of
-  ``sum_i s_i loss(y_i, x_iS.w_S + b)`` (minimum-norm when ``|S|`` exceeds the rank);
+  ``sum_i s_i loss(y_i, x_iS.w_S + b)`` (minimum-norm when ``|S|`` exceeds the rank). A
+  logistic refit has no finite minimizer when the classes are separable on ``S``; it is then
+  the ridge fit ``sum_i s_i loss(y_i, x_iS.w_S + b) + lam_min * ||w_S||**2`` at the smallest
+  lam of the path, ``lam_min`` (the tiniest penalty of the grid; ``RelaxedPath.refit_l2``
+  records it, 0 where the refit is unpenalized). Separable is detected as: the unpenalized
+  solve does not converge, or it classifies every training row with a positive margin (then
+  scaling it up lowers every loss term, so no finite minimizer exists);
 * the relaxed fit ``beta_gamma = gamma * beta_lam + (1 - gamma) * beta_relax`` (intercepts
   blended the same way), ``gamma`` in ``GAMMAS = (0, 0.25, 0.5, 0.75, 1)`` as glmnet.
 
@@ -46,6 +52,7 @@ class RelaxedPath:
     relaxed: np.ndarray
     relaxed_intercepts: np.ndarray
     loss: str
+    refit_l2: np.ndarray | None = None  # per lam: the ridge l2 of a separable refit, else 0
 
     def blend(self, gamma: float):
         """``(coefs [p, n_lams], intercepts [n_lams])`` of ``gamma * lasso + (1-gamma) * refit``."""
@@ -70,27 +77,49 @@ def relaxed_path(X, y, *, loss="squared", lams=None, n_lams=100, eps=None, fit_i
                                fit_intercept=fit_intercept, sample_weight=sample_weight, tol=tol,
                                max_iter=max_iter)
     relaxed = np.zeros_like(path.coefs)
-    b_relax = np.zeros(path.lams.size)
+    b_relax, l2s = np.zeros(path.lams.size), np.zeros(path.lams.size)
     cache: dict = {}
+    fallback = float(path.lams.min()) if loss == "logistic" else None
     for k in range(path.lams.size):
         support = np.flatnonzero(path.coefs[:, k])
         key = support.tobytes()
         if key not in cache:
             cache[key] = refit_on_support(X, y, support, loss=loss, fit_intercept=fit_intercept,
                                           sample_weight=sample_weight, tol=tol,
-                                          max_iter=max_iter)
-        relaxed[support, k], b_relax[k] = cache[key]
-    return RelaxedPath(path.lams, path.coefs, path.intercepts, relaxed, b_relax, loss)
+                                          max_iter=max_iter, separable_l2=fallback)
+        relaxed[support, k], b_relax[k], l2s[k] = cache[key]
+    return RelaxedPath(path.lams, path.coefs, path.intercepts, relaxed, b_relax, loss, l2s)
 
 
 def refit_on_support(X, y, support, *, loss="squared", fit_intercept=True, sample_weight=None,
-                     tol=1e-6, max_iter=10_000):
-    """``(w_S, b)``: the unpenalized fit on the columns ``support`` (the intercept alone when
-    empty), certified by :func:`regulab.solvers.exact.solve`."""
+                     tol=1e-6, max_iter=10_000, separable_l2=None):
+    """``(w_S, b, l2)``: the unpenalized fit on the columns ``support`` (the intercept alone
+    when empty), certified by :func:`regulab.solvers.exact.solve`, ``l2 = 0``; for the logistic
+    loss on classes separable there (module docstring), the fit with ``l2 = separable_l2`` (when
+    given and > 0) instead."""
     Xs = X[:, support]
     res = solve(Xs, y, loss=loss, l1=0.0, l2=0.0, fit_intercept=fit_intercept,
                 sample_weight=sample_weight, tol=tol, max_iter=max_iter)
-    return res.w, res.intercept
+    if (loss == "logistic" and separable_l2 and support.size
+            and _separable(Xs, y, res, sample_weight)):
+        res = solve(Xs, y, loss=loss, l1=0.0, l2=float(separable_l2),
+                    fit_intercept=fit_intercept, sample_weight=sample_weight, tol=tol,
+                    max_iter=max_iter)
+        return res.w, res.intercept, float(separable_l2)
+    return res.w, res.intercept, 0.0
+
+
+def _separable(Xs, y, res, sample_weight=None) -> bool:
+    """No finite unpenalized logistic fit: the solve did not converge, or every row (of
+    positive weight) lies on its class's side with a positive margin (scaling the fit up then
+    lowers every loss term)."""
+    if not res.converged:
+        return True
+    t = 2.0 * np.asarray(y, dtype=float) - 1.0
+    margin = t * (np.asarray(Xs @ res.w).ravel() + res.intercept)
+    if sample_weight is not None:
+        margin = margin[np.asarray(sample_weight, dtype=float).ravel() > 0]
+    return bool(np.all(margin > 0))
 
 
 @dataclass

@@ -15,6 +15,7 @@ id                  the tool's objective                             regulab's `
 ==================  ===============================================  ==========================
 regulab             MSE + lam*rho*|w|_1 + lam*(1-rho)*|w|_2^2        (lam*rho, lam*(1-rho))
 regulab-logistic    mean log-loss + same penalty                     (lam*rho, lam*(1-rho))
+regulab-poisson     mean Poisson NLL (log link, offset) + same pen.  (lam*rho, lam*(1-rho))
 sklearn-lasso       (1/2n) RSS + alpha*|w|_1                         (2*alpha, 0)
 sklearn-ridge       RSS + alpha*|w|_2^2                              (0, alpha/n)
 sklearn-elasticnet  (1/2n) RSS + alpha*r*|w|_1                       (2*alpha*r, alpha*(1-r))
@@ -23,6 +24,7 @@ sklearn-logistic    C * sum log-loss + r*|w|_1 + (1-r)/2*|w|_2^2     (r/(C*n), (
 glmnet              (1/2n) RSS + lambda*((1-a)/2*|b|_2^2 + a*|b|_1)  (2*lambda*a,
                     on y/sd(y) (gaussian: glmnet scales y)           lambda*(1-a)/sd(y))
 glmnet-binomial     mean log-loss + lambda*((1-a)/2*|b|^2 + a*|b|_1) (lambda*a, lambda*(1-a)/2)
+glmnet-poisson      -(1/n) Poisson loglik + glmnet-binomial penalty  (lambda*a, lambda*(1-a)/2)
 glum-normal         (1/2n) RSS + alpha*r*|w|_1 + alpha*(1-r)/2*|w|^2 (2*alpha*r, alpha*(1-r))
 glum-binomial       (1/2n) deviance (= mean log-loss) + same penalty  (alpha*r, alpha*(1-r)/2)
 glum-poisson        (1/2n) deviance (= mean Poisson NLL + const)      (alpha*r, alpha*(1-r)/2)

@@ -223,6 +223,22 @@ _TABLE = [
         mixing="l1_ratio = rho",
     ),
     Convention(
+        name="regulab-poisson",
+        tool="regulab (Poisson loss, log link)",
+        objective="(1/n)*sum_i (exp(x_i.w + b + o_i) - y_i*(x_i.w + b + o_i)) + "
+        + _REGULAB_PENALTY,
+        params=("lam", "l1_ratio"),
+        needs_n=False,
+        loss="poisson",
+        scale_note="regulab's own scale: the mean Poisson negative log-likelihood (without "
+        "its log(y_i!) term), offset o_i = log(exposure_i) (0 without one); half the mean "
+        "Poisson deviance plus a constant, so the same minimizer",
+        forward=_regulab_forward,
+        backward=_regulab_backward,
+        checks={"l1_ratio": fraction},
+        mixing="l1_ratio = rho",
+    ),
+    Convention(
         name="sklearn-lasso",
         tool="scikit-learn Lasso",
         objective="(1/(2n))*||y - Xw - b||^2 + alpha*||w||_1",
@@ -312,6 +328,26 @@ _TABLE = [
         loss="logistic",
         scale_note="the mean log-loss itself (no y scaling): l1 = lambda*alpha, "
         "l2 = lambda*(1-alpha)/2; alpha defaults to 1; x standardized as for gaussian",
+        forward=_glmnet_binomial_forward,
+        backward=_glmnet_binomial_backward,
+        optional=("alpha",),
+        checks={"alpha": fraction},
+        mixing="alpha = rho/(2 - rho) (rho = 0.5 -> 1/3)",
+    ),
+    Convention(
+        name="glmnet-poisson",
+        tool="glmnet (R), family='poisson'",
+        objective="-(1/n)*loglik(b0, beta) + lambda*((1-alpha)/2*||beta||_2^2 "
+        "+ alpha*||beta||_1), loglik = sum_i (y_i*eta_i - exp(eta_i)) + const, "
+        "eta_i = b0 + x_i.beta + offset_i",
+        params=("lambda", "alpha"),
+        needs_n=False,
+        loss="poisson",
+        scale_note="glmnet's documented poisson objective: -(1/n) log-likelihood is regulab's "
+        "mean Poisson negative log-likelihood up to a constant (no y scaling, the offset "
+        "enters eta alike): l1 = lambda*alpha, l2 = lambda*(1-alpha)/2; alpha defaults to 1. "
+        "python-glmnet has no poisson family: this row follows glmnet's documentation "
+        "(glmnet vignette, 'Poisson Regression')",
         forward=_glmnet_binomial_forward,
         backward=_glmnet_binomial_backward,
         optional=("alpha",),
