@@ -22,7 +22,7 @@ each run one formula written here (the relative KKT violation: per group ``max(|
 ``lam_max``) checks every lam from each tool's coefficients; skglm's absolute ``tol`` starts at
 ``1e-6 lam_max`` and is tightened 10x at a time until its worst violation is <= 1e-6 like
 regulab's. Objectives at every lam are computed here from each tool's coefficients. CPU seconds
-of this process (``time.process_time``).
+of this process (``time.process_time``), one BLAS thread (threadpoolctl).
 
 Run: PYTHONPATH=src python benchmarks/bench_grouped.py --speed
 """
@@ -152,41 +152,49 @@ def skglm_path(X, y, labels, lams, solver_name, tol):
 
 
 def speed(cases):
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):  # one BLAS thread for every tool (skglm: numba, 1 thread)
+        for name in cases:
+            _speed_case(name, first=name == cases[0])
+
+
+def _speed_case(name, first):
     from regulab.selection.path import lam_max, regularization_path
 
-    print("| case | regulab | skglm GroupProxNewton (tol) | skglm GroupBCD (tol) | regulab / "
-          "faster | worst KKT regulab / prox / bcd | max (ours - peer) / peer objective |")
-    print("|---|---|---|---|---|---|---|")
-    for name in cases:
-        X, y, labels = speed_problem(name)
-        top = lam_max(X, y, loss="logistic", groups=labels)
-        lams = np.geomspace(top, top / 100, 20)
-        regularization_path(X[:300], y[:300], loss="logistic", groups=labels, lams=lams[:3])
-        skglm_path(X[:300], y[:300], labels, lams[:2], "prox", 1e-4)
-        skglm_path(X[:300], y[:300], labels, lams[:2], "bcd", 1e-4)
-        t = time.process_time()
-        path = regularization_path(X, y, loss="logistic", groups=labels, lams=lams, tol=1e-6)
-        ours = time.process_time() - t
-        W, B = path.coefs, path.intercepts
-        out = {"ours": (ours, path_kkt(X, y, labels, lams, W, B, top), None)}
-        obj = path_objectives(X, y, labels, lams, W, B)
-        gap = -np.inf
-        for solver in ("prox", "bcd"):
-            for tol in top * np.array([1e-6, 1e-7, 1e-8, 1e-9]):
-                sec, Ws, Bs = skglm_path(X, y, labels, lams, solver, tol)
-                kkt = path_kkt(X, y, labels, lams, Ws, Bs, top)
-                if kkt <= 1e-6:
-                    break
-            out[solver] = (sec, kkt, tol / top)
-            peer = path_objectives(X, y, labels, lams, Ws, Bs)
-            gap = max(gap, float(np.max((obj - peer) / np.abs(peer))))
-        kept = len(np.unique(labels[W[:, -1] != 0]))
-        faster = min(out["prox"][0], out["bcd"][0])
-        print(f"| {name} {X.shape[0]}x{X.shape[1]}, {labels.max() + 1} groups ({kept} kept at "
-              f"the last lam) | {ours:.2f} s | {out['prox'][0]:.2f} s ({out['prox'][2]:.0e} "
-              f"lam_max) | {out['bcd'][0]:.2f} s ({out['bcd'][2]:.0e} lam_max) | "
-              f"{ours / faster:.2f} | {out['ours'][1]:.1e} / {out['prox'][1]:.1e} / "
-              f"{out['bcd'][1]:.1e} | {gap:.1e} |", flush=True)
+    if first:
+        print("| case | regulab | skglm GroupProxNewton (tol) | skglm GroupBCD (tol) | regulab / "
+              "faster | worst KKT regulab / prox / bcd | max (ours - peer) / peer objective |")
+        print("|---|---|---|---|---|---|---|")
+    X, y, labels = speed_problem(name)
+    top = lam_max(X, y, loss="logistic", groups=labels)
+    lams = np.geomspace(top, top / 100, 20)
+    regularization_path(X[:300], y[:300], loss="logistic", groups=labels, lams=lams[:3])
+    skglm_path(X[:300], y[:300], labels, lams[:2], "prox", 1e-4)
+    skglm_path(X[:300], y[:300], labels, lams[:2], "bcd", 1e-4)
+    t = time.process_time()
+    path = regularization_path(X, y, loss="logistic", groups=labels, lams=lams, tol=1e-6)
+    ours = time.process_time() - t
+    W, B = path.coefs, path.intercepts
+    out = {"ours": (ours, path_kkt(X, y, labels, lams, W, B, top), None)}
+    obj = path_objectives(X, y, labels, lams, W, B)
+    gap = -np.inf
+    for solver in ("prox", "bcd"):
+        for tol in top * np.array([1e-6, 1e-7, 1e-8, 1e-9]):
+            sec, Ws, Bs = skglm_path(X, y, labels, lams, solver, tol)
+            kkt = path_kkt(X, y, labels, lams, Ws, Bs, top)
+            if kkt <= 1e-6:
+                break
+        out[solver] = (sec, kkt, tol / top)
+        peer = path_objectives(X, y, labels, lams, Ws, Bs)
+        gap = max(gap, float(np.max((obj - peer) / np.abs(peer))))
+    kept = len(np.unique(labels[W[:, -1] != 0]))
+    faster = min(out["prox"][0], out["bcd"][0])
+    print(f"| {name} {X.shape[0]}x{X.shape[1]}, {labels.max() + 1} groups ({kept} kept at "
+          f"the last lam) | {ours:.2f} s | {out['prox'][0]:.2f} s ({out['prox'][2]:.0e} "
+          f"lam_max) | {out['bcd'][0]:.2f} s ({out['bcd'][2]:.0e} lam_max) | "
+          f"{ours / faster:.2f} | {out['ours'][1]:.1e} / {out['prox'][1]:.1e} / "
+          f"{out['bcd'][1]:.1e} | {gap:.1e} |", flush=True)
 
 
 def main():
