@@ -219,3 +219,37 @@ def test_groups_must_be_a_partition():
     X, y, labels, _ = _problem(0)
     with pytest.raises(InvalidValue):
         solve(X, y, l1=0.1, groups=labels[:-1])
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_logistic_matches_skglm_group_prox_newton(seed):
+    """The logistic group lasso with many groups kept (the working set doubles, the Newton model
+    is solved on its Gram matrix) against skglm's GroupProxNewton on the same objective: mean
+    log-loss + lam sum_g sqrt(|g|) ||w_g|| (LogisticGroup + WeightedGroupL2, alpha = lam)."""
+    pytest.importorskip("skglm")
+    from skglm.datafits import LogisticGroup
+    from skglm.penalties import WeightedGroupL2
+    from skglm.solvers import GroupProxNewton
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(200, 400))
+    sizes = rng.integers(1, 6, size=int(rng.integers(15, 35)))
+    labels = np.repeat(np.arange(sizes.size), sizes)
+    p = labels.size
+    X = rng.standard_normal((n, p)) * rng.uniform(0.5, 2.0, p) + rng.normal(0, 1, p)
+    beta = rng.normal(0, 0.3, p) * (rng.random(sizes.size) < 0.5)[labels]
+    y = (rng.uniform(size=n) < expit(X @ beta + rng.normal())).astype(float)
+    s = np.full(n, 1 / n)
+    top = _lam_max_here(X, y, labels, s, "logistic")
+    l1 = top * 10 ** rng.uniform(-2, -0.5)
+    res = solve(X, y, loss="logistic", l1=l1, groups=labels, tol=1e-10)
+    assert res.converged
+    assert _kkt(X, y, res, labels, l1, 0.0, s, "logistic") <= 1e-9 * top
+    G = as_groups(labels, p)
+    ptr, idx = G.ptr.astype(np.int32), G.idx.astype(np.int32)
+    w_sk = GroupProxNewton(tol=1e-12 * top, fit_intercept=True, max_iter=200).solve(
+        X, 2 * y - 1, LogisticGroup(ptr, idx), WeightedGroupL2(l1, G.weights, ptr, idx))[0]
+    ours = _objective(X, y, res.w, res.intercept, labels, l1, 0, s, "logistic")
+    peer = _objective(X, y, w_sk[:p], w_sk[p], labels, l1, 0, s, "logistic")
+    assert ours <= peer + 1e-12 * abs(peer)
+    np.testing.assert_allclose(res.w, w_sk[:p], atol=1e-5 * max(1.0, np.abs(w_sk).max()))

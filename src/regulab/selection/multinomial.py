@@ -1,6 +1,6 @@
 """Multinomial (softmax) paths and cross-validation: the library entry point for 3+ classes.
 
-Each grid point solves (:func:`regulab.solvers.exact.multinomial.solve_multinomial`)::
+Each grid point solves (:func:`regulab.solvers.exact.multinomial.solve_multinomial_path`)::
 
     min_{W, b}  sum_i s_i (-log softmax(x_i W + b)[c_i])
                 + lam * (rho * L1(W) + (1 - rho) * ||W||_F**2)
@@ -39,7 +39,7 @@ from regulab.solvers.exact.multinomial import (
     check_codes,
     loss_gradient,
     null_intercepts,
-    solve_multinomial,
+    solve_multinomial_path,
 )
 
 #: held-out errors of a multinomial CV, the first the default
@@ -105,7 +105,9 @@ def multinomial_path(X, y, *, grouped=False, l1_ratio=1.0, lams=None, n_lams=100
                      fit_intercept=True, sample_weight=None, n_classes=None, tol=1e-6,
                      max_iter=10_000) -> MultinomialPath:
     """Solve along a decreasing lam grid (default :func:`multinomial_lam_grid`), each fit
-    warm-started from the previous one. ``y`` holds class codes ``0..K-1``."""
+    warm-started from the previous one, in one compiled call
+    (:func:`regulab.solvers.exact.multinomial.solve_multinomial_path`). ``y`` holds class codes
+    ``0..K-1``."""
     rho = check_fraction(l1_ratio, "l1_ratio")
     D = as_design(X)
     codes, K = check_codes(y, D.n, n_classes)
@@ -114,18 +116,11 @@ def multinomial_path(X, y, *, grouped=False, l1_ratio=1.0, lams=None, n_lams=100
                                     eps=eps, fit_intercept=fit_intercept,
                                     sample_weight=sample_weight, n_classes=K)
     lams = _check_lams(lams)
-    m = lams.size
-    coefs, intercepts = np.zeros((D.p, K, m)), np.zeros((K, m))
-    gaps, n_iter, conv = np.zeros(m), np.zeros(m, dtype=int), np.zeros(m, dtype=bool)
-    W0 = b0 = None
-    for k, lam in enumerate(lams):
-        r = solve_multinomial(D, codes, n_classes=K, grouped=grouped, l1=lam * rho,
-                              l2=lam * (1.0 - rho), fit_intercept=fit_intercept,
-                              sample_weight=sample_weight, W0=W0, b0=b0, tol=tol,
-                              max_iter=max_iter)
-        coefs[:, :, k], intercepts[:, k] = r.W, r.intercept
-        gaps[k], n_iter[k], conv[k] = r.gap, r.n_iter, r.converged
-        W0, b0 = r.W, r.intercept
+    r = solve_multinomial_path(D, codes, lams * rho, lams * (1.0 - rho), n_classes=K,
+                               grouped=grouped, fit_intercept=fit_intercept,
+                               sample_weight=sample_weight, tol=tol, max_iter=max_iter)
+    coefs, intercepts = r.coefs, r.intercepts
+    gaps, n_iter, conv = r.gaps, r.n_iter.astype(int), r.converged
     return MultinomialPath(lams, coefs, intercepts, gaps, n_iter, conv, rho, bool(grouped),
                            bool(fit_intercept))
 

@@ -126,3 +126,59 @@ def group_violations(X, y, s, z, b, w, ptr, idx, cw, groups, l1, l2, kind, out):
                 v += t * t
             out[q] = math.sqrt(v)
         out[nq + q] = gn / cw[g]
+
+
+@njit(cache=True)
+def gram_bcd(A, gq, v, gptr, cw, Lb, l1, tol, max_epochs):
+    """Block coordinate descent on the quadratic model of a proximal Newton step, in Gram form::
+
+        min_v  gq0^T (v - v0) + 1/2 (v - v0)^T A (v - v0) + l1 sum_g cw_g ||v_g||_2
+
+    over the working set's features (local group ``g`` holds ``v[gptr[g]:gptr[g + 1]]``), from
+    ``v = v0``; ``gq`` is the model's gradient ``gq0 + A (v - v0)``, kept up to date (both
+    changed in place). ``Lb[g] >= lambda_max(A_gg)``: each block step minimizes the model's
+    upper bound in ``v_g`` (block soft-thresholding; exact for a singleton). Stops when the
+    largest block KKT violation is ``<= tol`` or after ``max_epochs``; returns the epochs."""
+    ng = gptr.size - 1
+    gmax = 0
+    for g in range(ng):
+        gmax = max(gmax, gptr[g + 1] - gptr[g])
+    new = np.empty(gmax)
+    for ep in range(max_epochs):
+        vmax = 0.0
+        for g in range(ng):
+            a, e = gptr[g], gptr[g + 1]
+            wn = 0.0
+            gn = 0.0
+            for j in range(a, e):
+                wn += v[j] * v[j]
+                gn += gq[j] * gq[j]
+            wn = math.sqrt(wn)
+            thr = l1 * cw[g]
+            if wn == 0.0:
+                viol = max(math.sqrt(gn) - thr, 0.0)
+            else:
+                viol = 0.0
+                for j in range(a, e):
+                    t = gq[j] + thr * v[j] / wn
+                    viol += t * t
+                viol = math.sqrt(viol)
+            vmax = max(vmax, viol)
+            L = Lb[g]
+            if viol == 0.0 or not L > 0.0:
+                continue
+            nrm = 0.0
+            for j in range(a, e):
+                new[j - a] = v[j] - gq[j] / L
+                nrm += new[j - a] ** 2
+            nrm = math.sqrt(nrm)
+            scale = 0.0 if nrm <= thr / L else 1.0 - thr / (L * nrm)
+            for j in range(a, e):
+                delta = new[j - a] * scale - v[j]
+                if delta != 0.0:
+                    v[j] += delta
+                    for i in range(gq.size):
+                        gq[i] += A[j, i] * delta  # A symmetric: row j, contiguous
+        if vmax <= tol:
+            return ep
+    return max_epochs

@@ -1,4 +1,4 @@
-"""Compiled (numba) kernels of the multinomial (softmax) proximal Newton solver.
+"""Compiled (numba) kernels of the multinomial (softmax) loss and its Newton model solve.
 
 Design representation as :mod:`regulab.solvers._design_kernels`. Class-major arrays: the linear
 predictors ``Z`` and probabilities ``P`` are ``(K, n)`` (row ``k`` contiguous), the coefficients
@@ -27,8 +27,9 @@ shifts and only the penalty sees them. Coordinate steps alone zigzag along that 
 so after each feature the row is shifted by the constant that minimizes its penalty exactly
 (:func:`row_shift`; glmnet's ``elc`` does the same for its symmetric multinomial).
 
-The intercepts are K more, unpenalized, coordinates. Then the step ``t`` in ``1, 1/2, ...`` with
-the Armijo decrease ``F(W + t dW) <= F(W) + 1e-4 t Delta`` is taken (as :mod:`._pn_kernels`).
+The intercepts are K more, unpenalized, coordinates. The Newton steps, their line search and the
+path around them are in :mod:`regulab.solvers._mn_newton`; the Gram form of this model solve, for
+small working sets, in :mod:`regulab.solvers._mn_gram`.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from regulab.solvers._design_kernels import FASTMATH, col_dot, col_wsq
+from regulab.solvers._design_kernels import FASTMATH, col_wsq
 
 
 @njit(cache=True, fastmath=FASTMATH)
@@ -306,63 +307,6 @@ def _intercept_step(gb, Hb, HP, P, U, r, db):
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def _penalty(W, ws, grouped, l1, l2):
-    """``pen`` of the rows ``ws`` of ``W`` (``(len(ws), K)`` if ``ws`` is None-like: all)."""
-    pen = 0.0
-    for q in range(ws.size):
-        row = W[ws[q]]
-        sq = np.sum(row * row)
-        pen += l2 * sq + (l1 * np.sqrt(sq) if grouped else l1 * np.sum(np.abs(row)))
-    return pen
-
-
-@njit(cache=True, fastmath=FASTMATH)
-def _line_search(Z, U, Znew, codes, s, ws, W, V, grouped, l1, l2, F0, Delta):
-    """The step ``t`` in ``1, 1/2, ...`` with ``F(W + t dW) <= F0 + 1e-4 t Delta`` (up to
-    rounding), ``Znew = Z + t U`` in place. Returns ``(accepted, t)``."""
-    slack = 1e-15 * abs(F0)
-    Wt = np.empty_like(V)
-    idx = np.arange(ws.size)
-    t = 1.0
-    for _ in range(50 if Delta < 0.0 else 0):
-        Znew[:, :] = Z + t * U
-        for q in range(ws.size):
-            Wt[q] = W[ws[q]] + t * (V[q] - W[ws[q]])
-        Ft = softmax_value(Znew, codes, s) + _penalty(Wt, idx, grouped, l1, l2)
-        if np.isfinite(Ft) and Ft <= F0 + 1e-4 * t * Delta + slack:
-            return True, t
-        t *= 0.5
-    if abs(Delta) <= 1e-12 * abs(F0):  # rounding regime: accept a full step that keeps F
-        Znew[:, :] = Z + U
-        Ft = softmax_value(Znew, codes, s) + _penalty(V, idx, grouped, l1, l2)
-        return np.isfinite(Ft) and Ft <= F0 + 1e-13 * abs(F0), 1.0
-    return False, t
-
-
-@njit(cache=True, fastmath=FASTMATH)
-def _ws_gradient(data, indices, indptr, n, is_sparse, ws, W, Dm, grouped, l1, l2, gl):
-    """``gl[q, k] = x_j^T Dm_k`` for ``j = ws[q]`` (in place); the largest KKT violation."""
-    K = W.shape[1]
-    kkt = 0.0
-    g = np.empty(K)
-    for q in range(ws.size):
-        j = ws[q]
-        for k in range(K):
-            gl[q, k] = col_dot(data, indices, indptr, n, is_sparse, j, Dm[k])
-            g[k] = gl[q, k] + 2.0 * l2 * W[j, k]
-        if grouped:
-            v = group_viol(g, W[j], l1)
-            if v > kkt:
-                kkt = v
-        else:
-            for k in range(K):
-                v = _viol(g[k], W[j, k], l1)
-                if v > kkt:
-                    kkt = v
-    return kkt
-
-
-@njit(cache=True, fastmath=FASTMATH)
 def _model_cd(args_data, indices, indptr, n, is_sparse, ws, gl, gb, P, s, V, U, db, grouped,
               fit_intercept, l1, l2, tol_cd, max_cd):
     """Coordinate descent on ``Q`` from ``dW = 0`` (``V = W + dW`` on ``ws``, ``U``, ``db`` in
@@ -410,86 +354,3 @@ def _model_cd(args_data, indices, indptr, n, is_sparse, ws, gl, gb, P, s, V, U, 
                 vmax = vb
         if vmax <= tol_cd:
             break
-
-
-@njit(cache=True, fastmath=FASTMATH)
-def prox_newton_ws(data, indices, indptr, n, is_sparse, s, codes, ws, W, Z, b, grouped,
-                   fit_intercept, l1, l2, tol_in, max_newton, max_cd):
-    """Proximal Newton steps on the features ``ws`` (all K classes) and the intercepts until
-    their largest KKT violation is ``<= tol_in`` or ``max_newton`` steps. ``W``, ``Z``, ``b``
-    change in place.
-
-    Returns ``(steps, status)``: 0 = done, 1 = step budget used, 2 = stalled (no decrease
-    possible in floating point).
-    """
-    K = Z.shape[0]
-    m = ws.size
-    P = np.empty((K, n))
-    Dm = np.empty((K, n))
-    U = np.empty((K, n))
-    Znew = np.empty((K, n))
-    gl = np.empty((m, K))
-    gb = np.zeros(K)
-    V = np.empty((m, K))
-    db = np.zeros(K)
-    it = 0
-    while True:
-        F = softmax_loss(Z, codes, s, P)
-        residuals(P, codes, s, Dm)
-        kkt = _ws_gradient(data, indices, indptr, n, is_sparse, ws, W, Dm, grouped, l1, l2, gl)
-        if fit_intercept:
-            for k in range(K):
-                gb[k] = np.sum(Dm[k])
-                if abs(gb[k]) > kkt:
-                    kkt = abs(gb[k])
-        if kkt <= tol_in:
-            return it, 0
-        if it >= max_newton:
-            return it, 1
-        it += 1
-        for q in range(m):
-            V[q] = W[ws[q]]
-        _model_cd(data, indices, indptr, n, is_sparse, ws, gl, gb, P, s, V, U, db, grouped,
-                  fit_intercept, l1, l2, 0.1 * kkt, max_cd)
-        # --- line search on F(W + t dW), Delta = grad^T dW + pen(W + dW) - pen(W) ----------
-        pen0 = 0.0
-        Delta = 0.0
-        for k in range(K):
-            Delta += gb[k] * db[k]
-        for q in range(m):
-            j = ws[q]
-            wo = W[j]
-            sq0 = np.sum(wo * wo)
-            sq1 = np.sum(V[q] * V[q])
-            for k in range(K):
-                dk = V[q, k] - wo[k]
-                Delta += gl[q, k] * dk + l2 * dk * (V[q, k] + wo[k])
-                if not grouped:
-                    Delta += l1 * (abs(V[q, k]) - abs(wo[k]))
-                    pen0 += l1 * abs(wo[k])
-            if grouped:
-                Delta += l1 * (np.sqrt(sq1) - np.sqrt(sq0))
-                pen0 += l1 * np.sqrt(sq0)
-            pen0 += l2 * sq0
-        F0 = F + pen0
-        if not np.isfinite(Delta) or (Delta >= 0.0 and Delta > 1e-12 * abs(F0)):
-            return it, 2
-        accepted, t = _line_search(Z, U, Znew, codes, s, ws, W, V, grouped, l1, l2, F0, Delta)
-        if not accepted:
-            return it, 2
-        moved = False
-        for q in range(m):
-            j = ws[q]
-            for k in range(K):
-                wt = W[j, k] + t * (V[q, k] - W[j, k])
-                if wt != W[j, k]:
-                    moved = True
-                W[j, k] = wt
-        for k in range(K):
-            bt = b[k] + t * db[k]
-            if bt != b[k]:
-                moved = True
-            b[k] = bt
-        Z[:, :] = Znew
-        if not moved:
-            return it, 2

@@ -37,7 +37,8 @@ gradient of the smooth part and ``g_b`` the intercept gradient,
 
 Each outer iteration computes the full gradient and the criterion, picks the working set of the
 features that violate the optimality conditions most (the support always in) and runs Newton
-steps on it (:func:`regulab.solvers._mn_kernels.prox_newton_ws`).
+steps on it; the whole loop, for one point or a whole grid of them, is compiled
+(:func:`regulab.solvers._mn_newton.mn_path`, :func:`solve_multinomial_path`).
 """
 
 from __future__ import annotations
@@ -49,9 +50,9 @@ import numpy as np
 from regulab.core.losses import normalized_weights
 from regulab.core.validation import check_nonneg
 from regulab.solvers import _mn_kernels as MNK
+from regulab.solvers import _mn_newton as MNN
 from regulab.solvers.checks import check_max_iter
 from regulab.solvers.design import Design, as_design
-from regulab.solvers.exact.working_set import select_ws
 
 #: passes of coordinate descent per Newton step at most: near-separable classes (small lam)
 #: make the quadratic model ill-conditioned, and a model solved too roughly costs far more
@@ -181,6 +182,54 @@ def solve_multinomial(X, y, *, n_classes=None, grouped=False, l1=0.0, l2=0.0,
         The first working-set size (features).
     """
     l1, l2 = check_nonneg(l1, "l1"), check_nonneg(l2, "l2")
+    path = solve_multinomial_path(X, y, np.array([l1]), np.array([l2]), n_classes=n_classes,
+                                  grouped=grouped, fit_intercept=fit_intercept,
+                                  sample_weight=sample_weight, W0=W0, b0=b0, tol=tol,
+                                  max_iter=max_iter, ws_start=ws_start)
+    W, b = path.coefs[:, :, 0].copy(), path.intercepts[:, 0].copy()
+    Z = _predictors(path.design, W, b)
+    obj = float(MNK.softmax_value(Z, path.codes, path.s)) + penalty_value(W, l1, l2, grouped)
+    return MultinomialResult(W, b, float(path.gaps[0]), int(path.n_iter[0]),
+                             bool(path.converged[0]), path.tol, obj, bool(grouped),
+                             solver=path.solver)
+
+
+@dataclass
+class MultinomialPathResult:
+    """Certified solutions at each grid point: ``coefs`` ``(p, K, m)``, ``intercepts`` ``(K, m)``
+    (centered), ``gaps`` the relative KKT violations, ``n_iter`` the Newton steps, and the
+    validated problem (``design``, ``codes``, normalized weights ``s``)."""
+
+    coefs: np.ndarray
+    intercepts: np.ndarray
+    gaps: np.ndarray
+    n_iter: np.ndarray
+    converged: np.ndarray
+    tol: float
+    solver: str
+    design: Design
+    codes: np.ndarray
+    s: np.ndarray
+
+
+def solve_multinomial_path(X, y, l1s, l2s, *, n_classes=None, grouped=False,
+                           fit_intercept=True, sample_weight=None, W0=None, b0=None, tol=1e-6,
+                           max_iter=10_000, ws_start=10) -> MultinomialPathResult:
+    """Minimize ``P(W, b)`` at each ``(l1s[t], l2s[t])`` in turn to ``kkt / scale <= tol``,
+    each point warm-started from the previous one (the first from ``W0, b0``), in one compiled
+    call (:func:`regulab.solvers._mn_newton.mn_path`; no Python per point).
+
+    Parameters as :func:`solve_multinomial`; ``l1s``, ``l2s`` : arrays of values >= 0 of one
+    length (a path runs them with decreasing penalties). ``max_iter`` bounds the Newton steps
+    of each point.
+    """
+    l1s = np.array(l1s, dtype=np.float64).ravel()
+    l2s = np.array(l2s, dtype=np.float64).ravel()
+    if l1s.shape != l2s.shape or l1s.size == 0:
+        raise ValueError("l1s and l2s must be non-empty and of one length")
+    for v, name in ((l1s, "l1"), (l2s, "l2")):
+        if not (np.all(np.isfinite(v)) and np.all(v >= 0.0)):
+            raise ValueError(f"{name} must be finite and >= 0")
     tol = check_nonneg(tol, "tol")
     max_iter = check_max_iter(max_iter)
     D = as_design(X)
@@ -193,16 +242,24 @@ def solve_multinomial(X, y, *, n_classes=None, grouped=False, l1=0.0, l2=0.0,
     b_null = null_intercepts(codes, s, K, fit_intercept)
     _, L = D.stats(s, fit_intercept)
     active = L > 0
-    G0, _, F0 = loss_gradient(D, codes, s, np.repeat(b_null[:, None], n, axis=1))
+    G0, _, _ = loss_gradient(D, codes, s, np.repeat(b_null[:, None], n, axis=1))
     G0[~active] = 0.0
     scale = _scale(G0, grouped)
+    m = l1s.size
+    coefs, intercepts = np.zeros((p, K, m)), np.repeat(b_null[:, None], m, axis=1)
+    gaps, n_iter = np.zeros(m), np.zeros(m, dtype=np.int64)
+    converged = np.ones(m, dtype=bool)
     if scale == 0.0:
-        return MultinomialResult(np.zeros((p, K)), b_null, 0.0, 0, True, tol, F0, bool(grouped),
-                                 solver="constant")
+        return MultinomialPathResult(coefs, intercepts, gaps, n_iter, converged, tol,
+                                     "constant", D, codes, s)
     W = _start(W0, p, K, active)
     b = b_null.copy() if (b0 is None or not fit_intercept) else _start_b(b0, K)
-    return _outer(D, codes, s, K, bool(grouped), fit_intercept, l1, l2, W, b, active, L, scale,
-                  tol, max_iter, int(ws_start))
+    sqrtL = np.sqrt(np.where(active, L, 1.0))
+    MNN.mn_path(*D.args, s, codes, np.flatnonzero(active).astype(np.int64), sqrtL, scale, l1s,
+                l2s, bool(grouped), fit_intercept, tol, max_iter, max(1, int(ws_start)), MAX_CD,
+                W, b, coefs, intercepts, gaps, n_iter, converged)
+    return MultinomialPathResult(coefs, intercepts, gaps, n_iter, converged, tol,
+                                 "prox_newton", D, codes, s)
 
 
 def _scale(G, grouped) -> float:
@@ -224,46 +281,6 @@ def _start_b(b0, K):
     if b.shape[0] != K or not np.all(np.isfinite(b)):
         raise ValueError(f"b0 must hold {K} finite intercepts")
     return b
-
-
-def _outer(D, codes, s, K, grouped, fit_intercept, l1, l2, W, b, active, L, scale, tol,
-           max_iter, ws_size) -> MultinomialResult:
-    Z = _predictors(D, W, b)
-    sqrtL = np.sqrt(np.where(active, L, 1.0))
-    n_newton, converged, stalled = 0, False, False
-    while True:
-        G, gb, F = loss_gradient(D, codes, s, Z)
-        G += 2.0 * l2 * W
-        G[~active] = 0.0
-        kkt = kkt_of(G, W, l1, grouped)
-        if fit_intercept:
-            kkt = max(kkt, float(np.abs(gb).max()))
-        crit = kkt / scale
-        if crit <= tol:
-            converged = True
-            break
-        if n_newton >= max_iter or stalled:
-            break
-        rows = W.any(axis=1)
-        if l1 == 0.0:
-            ws = np.flatnonzero(active).astype(np.int64)
-        else:
-            ws_size = max(ws_size, 2 * int(rows.sum()))
-            gn = np.linalg.norm(G, axis=1) if grouped else np.abs(G).max(axis=1)
-            ws = select_ws((gn - l1) / sqrtL, rows.astype(float), active, ws_size)
-        tol_in = max(0.3 * kkt, 0.5 * tol * scale)
-        it, status = MNK.prox_newton_ws(*D.args, s, codes, ws, W, Z, b, grouped, fit_intercept,
-                                        l1, l2, tol_in, max_iter - n_newton, MAX_CD)
-        n_newton += int(it)
-        stalled = status == 2 or (it == 0 and status == 0 and ws.size == int(active.sum()))
-        Z = _predictors(D, W, b)
-    if l1 == 0.0 and l2 == 0.0:
-        W -= W.mean(axis=1, keepdims=True)  # no penalty: rows defined up to a shift
-    if fit_intercept:
-        b = b - b.mean()
-    Z = _predictors(D, W, b)
-    obj = float(MNK.softmax_value(Z, codes, s)) + penalty_value(W, l1, l2, grouped)
-    return MultinomialResult(W, b, crit, n_newton, converged, tol, obj, grouped)
 
 
 def _predictors(D: Design, W, b) -> np.ndarray:
