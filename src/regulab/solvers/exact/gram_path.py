@@ -72,8 +72,11 @@ def gram_path(X, y, lams, rho, *, sample_weight=None, fit_intercept=True, tol=1e
     coefs = np.zeros((D.p, lams.size))
     gaps = np.empty(lams.size)
     n_iter = np.zeros(lams.size, dtype=np.int64)
-    PK.gram_path(*D.args, s, xbar, ws, yc, G, b, null_loss, np.ascontiguousarray(lams, float),
-                 float(rho), float(tol), int(max_iter), ANDERSON, coefs, gaps, n_iter)
+    # yc only where the residual re-certification can run: numba then compiles less
+    yc_kernel = yc if PK.needs_residual(tol) else None
+    PK.gram_path(*D.args, s, xbar, ws, yc_kernel, G, b, null_loss,
+                 np.ascontiguousarray(lams, float), float(rho), float(tol), int(max_iter),
+                 ANDERSON, coefs, gaps, n_iter)
     if not np.all(gaps <= tol):
         return None
     intercepts = ybar - xbar @ coefs if fit_intercept else np.zeros(lams.size)
