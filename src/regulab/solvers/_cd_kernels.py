@@ -410,7 +410,9 @@ def cd_squared_gram(G, b, wv, null_loss, l1, l2, threshold, max_epochs, K):
     g_acc = np.empty(m)
     n_hist = 0
     epochs = 0
-    gap, primal = _gram_gap(G, b, wv, gr, null_loss, l1, l2, True)
+    # a run-time True: a literal True argument would compile a second specialization
+    fresh = m >= 0
+    gap, primal = _gram_gap(G, b, wv, gr, null_loss, l1, l2, fresh)
     while gap > threshold and epochs < max_epochs:
         epochs += 1
         for a in range(m):
@@ -430,7 +432,7 @@ def cd_squared_gram(G, b, wv, null_loss, l1, l2, threshold, max_epochs, K):
                 wv[a] = new
         gap, primal = _gram_gap(G, b, wv, gr, null_loss, l1, l2, epochs % REFRESH == 0)
         if gap <= threshold and epochs % REFRESH != 0:
-            gap, primal = _gram_gap(G, b, wv, gr, null_loss, l1, l2, True)
+            gap, primal = _gram_gap(G, b, wv, gr, null_loss, l1, l2, fresh)
         if K > 0 and gap > threshold:
             for k in range(m):
                 hist[n_hist, k] = wv[k]
@@ -443,7 +445,7 @@ def cd_squared_gram(G, b, wv, null_loss, l1, l2, threshold, max_epochs, K):
                         for a in range(K):
                             acc += cw[a] * hist[a + 1, k]
                         w_acc[k] = acc
-                    gap_a, primal_a = _gram_gap(G, b, w_acc, g_acc, null_loss, l1, l2, True)
+                    gap_a, primal_a = _gram_gap(G, b, w_acc, g_acc, null_loss, l1, l2, fresh)
                     if primal_a < primal:
                         for k in range(m):
                             wv[k] = w_acc[k]
