@@ -7,7 +7,8 @@ regulab's objective (see :mod:`regulab.solvers.exact`)::
 
 (``s`` the sample weights normalized to sum to 1, ``b`` unpenalized when ``fit_intercept``) by
 coordinate descent on the centered Gram matrix, warm-started along the grid, and certifies every
-point by its duality gap recomputed from the residual (:mod:`regulab.solvers._path_kernels`).
+point by its duality gap (in Gram form, and recomputed from the residual when ``tol`` is so small
+that the Gram form's rounding matters: :mod:`regulab.solvers._path_kernels`).
 
 It applies to dense float64 X with at most ``MAX_FEATURES`` columns, a response that is not
 constant, and no option beyond these; :func:`gram_path` returns None otherwise, or when a point
