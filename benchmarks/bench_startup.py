@@ -11,6 +11,10 @@ and its children, user + system, which a loaded machine inflates far less than w
   run in pairs (one of each, alternately) so that both see the same machine (goal: <= 1.2x);
 * the first ``regulab fit`` with an empty numba cache (the kernels compile) against a warm one
   (goal: at most 3 s slower), each first run in a fresh ``NUMBA_CACHE_DIR``.
+
+With ``--before OLD/src`` only the first run is measured, for this tree and for the regulab
+source tree ``OLD/src`` (e.g. ``git archive <commit> src | tar -x -C OLD``) in alternation, cold
+then warm, so that both see the same machine.
 """
 
 from __future__ import annotations
@@ -60,15 +64,50 @@ def show(label: str, runs: list[tuple[float, float]]) -> tuple[float, float]:
     return wall, cpu
 
 
+def before_after(old_src: Path, csv: Path, repeat: int) -> None:
+    """Cold and warm ``regulab fit`` of this tree and of ``old_src``, alternately."""
+    here = Path(__file__).resolve().parents[1] / "src"
+    trees = {"before": Path(old_src).resolve(), "after": here}
+    fit = [sys.executable, "-m", "regulab", "fit", str(csv), "--target", "target"]
+    runs = {(k, kind): [] for k in trees for kind in ("cold", "warm")}
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {k: dict(os.environ, PYTHONPATH=str(src), NUMBA_CACHE_DIR=f"{tmp}/{k}")
+               for k, src in trees.items()}
+        for k in trees:
+            timed(fit, env=env[k])  # fills the warm cache
+        for _ in range(repeat):
+            for k in trees:
+                with tempfile.TemporaryDirectory() as cache:
+                    runs[(k, "cold")].append(timed(fit, env=dict(env[k], NUMBA_CACHE_DIR=cache)))
+                runs[(k, "warm")].append(timed(fit, env=env[k]))
+    for k in trees:
+        wc, cc = show(f"{k}: first regulab fit (empty cache)", runs[(k, "cold")])
+        ww, cw = show(f"{k}: warm regulab fit", runs[(k, "warm")])
+        print(f"{k + ': first run minus warm run':44s} wall {wc - ww:+6.2f} s   "
+              f"cpu {cc - cw:+6.2f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--skip-first-run", action="store_true",
                         help="skip the first-run (compile) measurement, which takes minutes")
+    parser.add_argument("--before", type=Path, metavar="OLD_SRC",
+                        help="compare the first run with the regulab source tree OLD_SRC")
     args = parser.parse_args()
     regulab = [sys.executable, "-m", "regulab"]
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, load average {load:.1f}")
+    if args.before is not None:
+        with tempfile.TemporaryDirectory() as tmp:
+            from sklearn.datasets import load_diabetes
+
+            csv = Path(tmp) / "diabetes.csv"
+            load_diabetes(as_frame=True, scaled=False).frame.to_csv(csv, index=False)
+            before_after(args.before, csv, max(1, min(args.repeat, 3)))
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+        print(f"load average at the end {load:.1f}")
+        return
 
     for flag in ("--version", "--help"):
         show(f"regulab {flag}", [timed(regulab + [flag]) for _ in range(args.repeat)])

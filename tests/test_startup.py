@@ -73,16 +73,62 @@ def _fit(cache_dir: Path) -> subprocess.CompletedProcess:
                           env=_env(NUMBA_CACHE_DIR=str(cache_dir), COLUMNS="200"))
 
 
+#: in a fresh process: record every function numba compiles (name, argument types), then run
+#: the CLI; the list is written to the file named by the first argument
+RECORD = """
+import json, sys
+from numba.core import event
+
+seen = []
+
+class Record(event.Listener):
+    def on_start(self, ev):
+        d = ev.data["dispatcher"]
+        seen.append([d.py_func.__module__ + "." + d.py_func.__qualname__, str(ev.data["args"])])
+
+    def on_end(self, ev):
+        pass
+
+event.register("numba:compile", Record())
+from regulab.cli import main
+try:
+    main(sys.argv[2:])
+except SystemExit as exc:
+    assert exc.code in (0, None), exc.code
+finally:
+    with open(sys.argv[1], "w") as f:
+        json.dump(seen, f)
+"""
+
+
+def _fit_recording(cache_dir: Path, record: Path) -> tuple[subprocess.CompletedProcess, list]:
+    r = subprocess.run([sys.executable, "-c", RECORD, str(record), "fit", "diabetes"],
+                       capture_output=True, text=True, timeout=SLOW,
+                       env=_env(NUMBA_CACHE_DIR=str(cache_dir), COLUMNS="200"))
+    return r, json.loads(record.read_text()) if record.exists() else []
+
+
 def test_first_run_says_it_compiles_once_and_the_second_run_is_silent(tmp_path):
     cache = tmp_path / "numba-cache"
     cache.mkdir()
-    first = _fit(cache)
+    first, compiled = _fit_recording(cache, tmp_path / "first.json")
     assert first.returncode == 0, first.stderr
     assert first.stderr.count(COMPILE_NOTICE) == 1, first.stderr
     assert any(cache.rglob("*.nbi")), "the compiled kernels were not cached"
-    second = _fit(cache)
+    # only what a dense float64 squared-loss path needs: one specialization per kernel, no
+    # residual re-certification at the default tol, no error-message formatting (an array
+    # slice copy in a kernel compiles numba's shape-error f-string, seconds of string code)
+    names = [name for name, _ in compiled]
+    ours = [name for name in names if name.startswith("regulab.")]
+    assert "regulab.solvers._path_kernels.gram_path" in ours, ours
+    assert len(ours) == len(set(ours)), [n for n in ours if ours.count(n) > 1]
+    assert "regulab.solvers._cd_kernels._residual_gap" not in ours
+    assert not any("raise_with_shape_context" in n or ".unicode." in n for n in names), names
+    assert not any("float32" in args for _, args in compiled)
+    second, recompiled = _fit_recording(cache, tmp_path / "second.json")
     assert second.returncode == 0, second.stderr
     assert COMPILE_NOTICE not in second.stderr
+    assert recompiled == []
     assert first.stdout == second.stdout  # same fit, whether compiled or loaded
 
 
@@ -133,21 +179,89 @@ def _unwritable(tmp_path: Path) -> Path:
     return blocker / "regulab" / "solvers"
 
 
-def test_read_only_install_caches_in_the_user_cache_folder(clean_cache_env):
-    folder = jit.configure_cache(_unwritable(clean_cache_env))
-    assert folder == jit.user_cache_dir() and folder.is_dir()
-    assert os.environ[jit.CACHE_ENV] == str(folder)
+def test_the_cache_goes_to_a_fingerprinted_folder_in_the_user_cache_folder(clean_cache_env):
+    kernels = clean_cache_env / "pkg" / "regulab" / "solvers"
+    kernels.mkdir(parents=True)
+    (kernels / "_k.py").write_text("x = 1\n")
+    folder = jit.configure_cache(kernels)
+    assert folder == jit.user_cache_dir() / (jit.PREFIX + jit.kernel_fingerprint(kernels))
+    assert folder.is_dir() and os.environ[jit.CACHE_ENV] == str(folder)
     if sys.platform.startswith("linux"):
-        assert folder == clean_cache_env / "user-cache" / "regulab" / "numba"
+        assert folder.parent == clean_cache_env / "user-cache" / "regulab" / "numba"
+    # a worker process inherits the variable: the same folder, not a subfolder of it
+    assert jit.configure_cache(kernels) == folder
+    # a kernel source edited: another folder beside it
+    (kernels / "_k.py").write_text("x = 2\n")
+    moved = jit.configure_cache(kernels)
+    assert moved != folder and moved.parent == folder.parent
 
 
-def test_a_writable_install_and_the_users_setting_are_left_alone(clean_cache_env, monkeypatch):
-    writable = clean_cache_env / "pkg" / "regulab" / "solvers"
-    assert jit.configure_cache(writable) is None and jit.CACHE_ENV not in os.environ
-    assert (writable / "__pycache__").is_dir()
-    monkeypatch.setenv(jit.CACHE_ENV, str(clean_cache_env / "mine"))
+def test_the_users_setting_is_the_base_and_an_unwritable_user_cache_falls_back(
+        clean_cache_env, monkeypatch):
+    kernels = clean_cache_env / "pkg" / "regulab" / "solvers"
+    mine = clean_cache_env / "mine"
+    monkeypatch.setenv(jit.CACHE_ENV, str(mine))
+    folder = jit.configure_cache(kernels)
+    assert folder.parent == mine and folder.name.startswith(jit.PREFIX)
+    assert os.environ[jit.CACHE_ENV] == str(folder)
+    # no setting and a user cache folder that cannot be written: the kernels' __pycache__
+    monkeypatch.delenv(jit.CACHE_ENV)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(_unwritable(clean_cache_env)))
+    monkeypatch.setenv("HOME", str(_unwritable(clean_cache_env)))
+    monkeypatch.setenv("LOCALAPPDATA", str(_unwritable(clean_cache_env)))
+    assert jit.configure_cache(kernels).parent == kernels / "__pycache__"
+    # nowhere to write: numba's defaults are left alone
+    monkeypatch.delenv(jit.CACHE_ENV)
     assert jit.configure_cache(_unwritable(clean_cache_env)) is None
-    assert os.environ[jit.CACHE_ENV] == str(clean_cache_env / "mine")
+    assert jit.CACHE_ENV not in os.environ
+
+
+def test_the_fingerprint_follows_every_kernel_source_and_nothing_else(tmp_path):
+    (tmp_path / "_a.py").write_text("a = 1\n")
+    (tmp_path / "_b.py").write_text("b = 1\n")
+    (tmp_path / "other.py").write_text("c = 1\n")
+    base = jit.kernel_fingerprint(tmp_path)
+    assert len(base) == 16 and base == jit.kernel_fingerprint(tmp_path)
+    (tmp_path / "other.py").write_text("c = 2\n")
+    assert jit.kernel_fingerprint(tmp_path) == base
+    seen = {base}
+    for name, text in [("_a.py", "a = 2\n"), ("_b.py", "b = 2\n"), ("_c.py", "")]:
+        (tmp_path / name).write_text(text)
+        fp = jit.kernel_fingerprint(tmp_path)
+        assert fp not in seen, name
+        seen.add(fp)
+
+
+def test_every_numba_function_of_regulab_is_in_a_fingerprinted_kernel_module():
+    import re
+
+    pkg = SRC / "regulab"
+    imports = re.compile(r"^\s*(from numba\b|import numba\b)", re.M)
+    users = sorted(p for p in pkg.rglob("*.py") if imports.search(p.read_text())
+                   and p != pkg / "solvers" / "jit.py")
+    assert users, "no kernel module found"
+    kernels = set(jit.KERNEL_DIR.glob(jit.KERNEL_GLOB))
+    assert all(p.resolve() in kernels for p in users), [p for p in users
+                                                         if p.resolve() not in kernels]
+
+
+def test_no_kernel_copies_an_array_by_slice_assignment():
+    """``a[:] = b`` in a kernel makes numba compile a shape-mismatch message (f-strings over
+    integers, about 8 s of compile per site); kernels copy with a loop. ``a[:] = 0.0`` is fine."""
+    import ast
+
+    found = []
+    for path in sorted(jit.KERNEL_DIR.glob(jit.KERNEL_GLOB)):
+        kernels = [f for f in ast.parse(path.read_text()).body if isinstance(f, ast.FunctionDef)
+                   and any("njit" in ast.unparse(d) for d in f.decorator_list)]
+        assert kernels or path.name == "__init__.py", f"no kernel in {path.name}"
+        for node in (n for f in kernels for n in ast.walk(f)):
+            if isinstance(node, ast.Assign) and not isinstance(
+                    node.value, (ast.Constant, ast.UnaryOp)):
+                for target in node.targets:
+                    if isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Slice):
+                        found.append(f"{path.name}:{node.lineno}")
+    assert found == []
 
 
 def test_a_read_only_install_still_caches_compiled_code(tmp_path):
@@ -163,7 +277,7 @@ def test_a_read_only_install_still_caches_compiled_code(tmp_path):
         from pathlib import Path
         from regulab.solvers import jit
         folder = jit.configure_cache(Path({str(tmp_path / 'file')!r}) / "solvers")
-        print("FOLDER", folder)
+        print("FOLDER", folder.parent)
         sys.path.insert(0, {str(pkg)!r})
         said = []
         with jit.notify_compile(lambda: said.append(1)):
@@ -181,6 +295,45 @@ def test_a_read_only_install_still_caches_compiled_code(tmp_path):
         assert f"FOLDER {tmp_path / 'xdg' / 'regulab' / 'numba'}" in r.stdout
     assert "COMPILED True" in runs[0].stdout and "COMPILED False" in runs[1].stdout
     assert any((tmp_path / "xdg" / "regulab" / "numba").rglob("*.nbi"))
+
+
+#: two kernel modules, the second compiling the first's function into its own machine code
+INNER = "from numba import njit\n\n@njit(cache=True)\ndef inner():\n    return {}\n"
+OUTER = ("from numba import njit\nfrom _rl_inner import inner\n\n@njit(cache=True)\n"
+         "def outer():\n    return inner()\n")
+
+
+@pytest.mark.parametrize("fingerprinted", [True, False])
+def test_editing_a_called_kernel_file_recompiles_its_callers(tmp_path, fingerprinted):
+    """numba's cache checks only each function's own file: after ``_rl_inner.py`` is edited,
+    ``outer`` (in an unchanged file) would load its stale machine code. With the fingerprinted
+    folder of :func:`jit.configure_cache` it is compiled afresh (the unfingerprinted run shows
+    that the scenario does go stale without it)."""
+    kernels = tmp_path / "kernels"
+    kernels.mkdir()
+    (kernels / "_rl_outer.py").write_text(OUTER)
+    script = f"""
+        import os, sys
+        from pathlib import Path
+        from regulab.solvers import jit
+        if {fingerprinted!r}:
+            jit.configure_cache(Path({str(kernels)!r}))
+        else:
+            os.environ[jit.CACHE_ENV] = {str(tmp_path / 'plain')!r}
+        sys.path.insert(0, {str(kernels)!r})
+        import _rl_outer
+        print("VALUE", _rl_outer.outer())
+    """
+    clean = {k: v for k, v in _env(XDG_CACHE_HOME=str(tmp_path / "xdg")).items()
+             if k != jit.CACHE_ENV}
+    values = []
+    for value in (1, 2):
+        (kernels / "_rl_inner.py").write_text(INNER.format(value))
+        r = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], capture_output=True,
+                           text=True, timeout=SLOW, env=clean)
+        assert r.returncode == 0, r.stderr
+        values.append(r.stdout.split("VALUE")[-1].strip())
+    assert values == (["1", "2"] if fingerprinted else ["1", "1"])
 
 
 # ------------------------------------------------------------------------------- explain workers
@@ -291,3 +444,27 @@ def test_a_regression_fit_on_a_csv_does_not_import_scikit_learn(tmp_path):
     """, timeout=SLOW)
     assert r.returncode == 0, r.stderr
     assert "SKLEARN False" in r.stdout
+
+
+# ------------------------------------------------------------------------------- small-X checks
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_small_dense_x_is_checked_by_numpy_as_the_kernel_would(seed):
+    from regulab.solvers import _design_kernels as K
+    from regulab.solvers import design
+
+    draw = np.random.default_rng(seed)
+    for _ in range(20):
+        n, p = int(draw.integers(1, 60)), int(draw.integers(1, 30))
+        X = draw.standard_normal((n, p)).astype(draw.choice([np.float32, np.float64]))
+        for _ in range(int(draw.integers(0, 4))):
+            X[draw.integers(n), draw.integers(p)] = draw.choice([np.nan, np.inf, -np.inf])
+        assert X.size <= design._NUMPY_CHECK
+        Xf = np.asfortranarray(X)
+        want = K.first_nonfinite(Xf.ravel(order="F"), design._INT_DUMMY, design._INT_DUMMY, n,
+                                 p, False)
+        if want < 0:
+            assert design._build(X).p == p
+        else:
+            with pytest.raises(ValueError, match=f"NaN or infinite value in column {want}$"):
+                design._build(X)

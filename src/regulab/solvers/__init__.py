@@ -8,7 +8,8 @@ every iteration): :func:`gradient_descent`, :func:`subgradient_descent`, :func:`
 
 from regulab.solvers.jit import configure_cache
 
-# before any kernel module imports numba: a read-only install caches in the user's cache folder
+# before any kernel module imports numba: its cache goes to a folder named by a fingerprint of
+# the kernel sources (an edited kernel file never leaves stale callers), in the user cache folder
 configure_cache()
 
 from regulab.solvers.first_order import (  # noqa: E402

@@ -137,7 +137,8 @@ def _anderson_box(data, indices, indptr, n, is_sparse, s, weighted, inv_n, xbar,
             acc += cw[b] * hist[b + 1, k]
         j = ws[k]
         w_acc[k] = 0.0 if a[j] == np.inf else min(max(acc, lo[j]), hi[j])
-    q_acc[:] = q
+    for i in range(n):  # a loop: an array slice copy compiles numba's error formatting (~8 s)
+        q_acc[i] = q[i]
     c_acc = c
     pen_cur = 0.0
     pen_acc = 0.0
@@ -155,7 +156,8 @@ def _anderson_box(data, indices, indptr, n, is_sparse, s, weighted, inv_n, xbar,
     if f_acc < f_cur:
         for k in range(m):
             w[ws[k]] = w_acc[k]
-        q[:] = q_acc
+        for i in range(n):
+            q[i] = q_acc[i]
         c = c_acc
     return c
 
@@ -361,7 +363,8 @@ def pn_box_ws(data, indices, indptr, n, is_sparse, s, y, ws, w, z, b, fit_interc
         if bt != b:
             moved = True
         b = bt
-        z[:] = z_new
+        for i in range(n):  # not z[:] = z_new, whose shape check compiles slowly
+            z[i] = z_new[i]
         if not moved:
             return it, b, 2
 

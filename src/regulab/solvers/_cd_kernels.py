@@ -206,7 +206,8 @@ def _anderson_step(data, indices, indptr, n, is_sparse, s, weighted, inv_n, xbar
         for a in range(K):
             acc += cw[a] * hist[a + 1, k]
         w_acc[k] = acc
-    q_acc[:] = q
+    for i in range(n):  # a loop: an array slice copy compiles numba's error formatting (~8 s)
+        q_acc[i] = q[i]
     c_acc = c
     pen_cur = 0.0
     pen_acc = 0.0
@@ -223,7 +224,8 @@ def _anderson_step(data, indices, indptr, n, is_sparse, s, weighted, inv_n, xbar
     if f_acc < f_cur:
         for k in range(m):
             w[ws[k]] = w_acc[k]
-        q[:] = q_acc
+        for i in range(n):
+            q[i] = q_acc[i]
         c = c_acc
     return c
 
@@ -270,7 +272,8 @@ def _residual_gap(data, indices, indptr, n, is_sparse, s, xbar, ws, w, yc, q, l1
     ``ws``, the :func:`duality_gap` of ``w`` and the largest KKT violation over ``ws``.
     Returns ``(gap, kkt, c)``."""
     m = ws.size
-    q[:] = yc
+    for i in range(n):  # not q[:] = yc, whose shape check compiles slowly
+        q[i] = yc[i]
     c = 0.0
     nrm1 = 0.0
     nrm2 = 0.0
@@ -407,7 +410,9 @@ def cd_squared_gram(G, b, wv, null_loss, l1, l2, threshold, max_epochs, K):
     g_acc = np.empty(m)
     n_hist = 0
     epochs = 0
-    gap, primal = _gram_gap(G, b, wv, gr, null_loss, l1, l2, True)
+    # a run-time True: a literal True argument would compile a second specialization
+    fresh = m >= 0
+    gap, primal = _gram_gap(G, b, wv, gr, null_loss, l1, l2, fresh)
     while gap > threshold and epochs < max_epochs:
         epochs += 1
         for a in range(m):
@@ -427,7 +432,7 @@ def cd_squared_gram(G, b, wv, null_loss, l1, l2, threshold, max_epochs, K):
                 wv[a] = new
         gap, primal = _gram_gap(G, b, wv, gr, null_loss, l1, l2, epochs % REFRESH == 0)
         if gap <= threshold and epochs % REFRESH != 0:
-            gap, primal = _gram_gap(G, b, wv, gr, null_loss, l1, l2, True)
+            gap, primal = _gram_gap(G, b, wv, gr, null_loss, l1, l2, fresh)
         if K > 0 and gap > threshold:
             for k in range(m):
                 hist[n_hist, k] = wv[k]
@@ -440,9 +445,10 @@ def cd_squared_gram(G, b, wv, null_loss, l1, l2, threshold, max_epochs, K):
                         for a in range(K):
                             acc += cw[a] * hist[a + 1, k]
                         w_acc[k] = acc
-                    gap_a, primal_a = _gram_gap(G, b, w_acc, g_acc, null_loss, l1, l2, True)
+                    gap_a, primal_a = _gram_gap(G, b, w_acc, g_acc, null_loss, l1, l2, fresh)
                     if primal_a < primal:
-                        wv[:] = w_acc
-                        gr[:] = g_acc
+                        for k in range(m):
+                            wv[k] = w_acc[k]
+                            gr[k] = g_acc[k]
                         gap, primal = gap_a, primal_a
     return epochs, gap

@@ -38,13 +38,22 @@ RESIDUAL_BELOW = 1e-10
 ROUNDS = 4
 
 
+def needs_residual(tol: float) -> bool:
+    """Whether :func:`gram_path` at this ``tol`` may re-certify from the residual (then it
+    needs ``yc``; otherwise pass None)."""
+    return MARGIN * tol < RESIDUAL_BELOW
+
+
 @njit(cache=True)
 def gram_path(data, indices, indptr, n, is_sparse, s, xbar, ws, yc, G, b, null_loss, lams,
               rho, tol, max_epochs, K, W, gaps, iters):
     """Solve the path of the module docstring for ``w`` supported on ``ws`` (``G``, ``b`` its
     centered Gram matrix and ``X_c^T S y_c``); writes coefficient column ``k`` of ``W``
     (``[p, n_lams]``, zero outside ``ws``), the relative gap ``gaps[k]`` (gap / null_loss) and
-    the epochs ``iters[k]``. ``max_epochs`` bounds the epochs per lam."""
+    the epochs ``iters[k]``. ``max_epochs`` bounds the epochs per lam. ``yc`` is None when no
+    target can fall below ``RESIDUAL_BELOW`` (:func:`needs_residual` is False): numba's
+    specialization for None then leaves out the residual re-certification (``_residual_gap``,
+    a quarter of the compile time of a first ``regulab fit``)."""
     m = ws.size
     wv = np.zeros(m)
     w = np.zeros(W.shape[0])
@@ -60,6 +69,8 @@ def gram_path(data, indices, indptr, n, is_sparse, s, xbar, ws, yc, G, b, null_l
             ep, gap = cd_squared_gram(G, b, wv, null_loss, l1, l2, margin * threshold,
                                       max_epochs - total, K)
             total += ep
+            if yc is None:  # no re-certification: numba prunes (never compiles) the residual route
+                break
             if margin * tol >= RESIDUAL_BELOW:
                 break
             for a in range(m):

@@ -272,6 +272,7 @@ def prox_newton_ws(data, indices, indptr, n, is_sparse, s, y, ws, w, z, b, fit_i
         if bt != b:
             moved = True
         b = bt
-        z[:] = z_new
+        for i in range(n):  # not z[:] = z_new, whose shape check compiles slowly
+            z[i] = z_new[i]
         if not moved:
             return it, b, 2

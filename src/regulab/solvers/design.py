@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 _INT_DUMMY = np.zeros(1, dtype=np.int32)
 #: at most this many ``(weights, fit_intercept)`` entries in :attr:`Design.stats_cache`
 _MAX_STATS = 8
+#: a dense X of at most this many entries is checked for NaN/inf by numpy (a boolean temporary
+#: of this many bytes), a larger one by the compiled kernel (no temporary)
+_NUMPY_CHECK = 1 << 20
 
 
 class LastGradient(NamedTuple):
@@ -182,7 +185,11 @@ def _build(X) -> Design:
         Xf = np.asfortranarray(X, dtype=dt)
         data = Xf.ravel(order="F")  # a view of the Fortran array
         D = Design(data, _INT_DUMMY, _INT_DUMMY, n, p, False, dense=Xf)
-    bad = K.first_nonfinite(D.data, D.indices, D.indptr, D.n, D.p, D.is_sparse)
+    if D.is_sparse or D.data.size > _NUMPY_CHECK:
+        bad = K.first_nonfinite(D.data, D.indices, D.indptr, D.n, D.p, D.is_sparse)
+    else:  # the same answer, exactly: a small first run need not compile the kernel for it
+        finite = np.isfinite(D.dense).all(axis=0)
+        bad = -1 if finite.all() else int(np.argmin(finite))
     if bad >= 0:
         raise ValueError(f"X has a NaN or infinite value in column {bad}")
     return D

@@ -1,16 +1,22 @@
 """Two outside concerns of the compiled kernels: where numba caches them, and saying when they
 compile.
 
-The kernels (``_design_kernels``, ``_cd_kernels``, ``_pn_kernels``, ``_active_set``) are numba
-functions with ``cache=True`` and no signature list: each is compiled on first call, for the
-argument types of that call only, and the machine code is cached on disk, so a later process
-loads it instead of compiling (the first run after an install pays the compile once).
+The kernels (the modules ``regulab/solvers/_*.py``) are numba functions with ``cache=True`` and
+no signature list: each is compiled on first call, for the argument types of that call only,
+and the machine code is cached on disk, so a later process loads it instead of compiling (the
+first run after an install pays the compile once).
 
-* :func:`configure_cache`: numba writes its cache next to the kernels' source (``__pycache__``).
-  When that folder is not writable (a system-wide or read-only install) and the user has not
-  set ``NUMBA_CACHE_DIR``, regulab points numba at :func:`user_cache_dir` instead, so the compile
-  is still paid once, not on every run. Called when :mod:`regulab.solvers` is imported, before
-  any kernel module imports numba.
+* :func:`configure_cache`: where numba caches. numba's ``cache=True`` checks only the source
+  file of each function, so a kernel that calls a kernel of another file (``gram_path`` in
+  ``_path_kernels`` calls ``cd_squared_gram`` of ``_cd_kernels``, which it compiles into its own
+  machine code) would keep stale code after that other file is edited. regulab therefore points
+  ``NUMBA_CACHE_DIR`` at a subfolder named by a fingerprint of every kernel source
+  (:func:`kernel_fingerprint`): any edit, or another regulab version, gets a fresh cache. The
+  subfolder is made in the user's ``NUMBA_CACHE_DIR`` if set, else in :func:`user_cache_dir`
+  (else, when that cannot be written, in the kernels' own ``__pycache__``). Called when
+  :mod:`regulab.solvers` is imported, before any kernel module imports numba; it sets the
+  variable for the whole process (numba has one cache folder per process), so numba functions
+  of the caller's own code compiled afterwards are cached in the same subfolder.
 * :func:`notify_compile`: within the block, call a function once when numba starts compiling
   (a cache miss), so that a command can say why the first run is slow instead of sitting silent.
   It listens to numba's ``numba:compile`` event, which fires only when code is really compiled,
@@ -26,7 +32,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable, Iterator
 
-#: the folder of the kernel modules, where numba's in-tree cache (``__pycache__``) lives
+#: the folder of the kernel modules (numba's in-tree cache, ``__pycache__``, is the last resort)
 KERNEL_DIR = Path(__file__).resolve().parent
 #: numba's environment variable for its cache folder (read when numba is imported)
 CACHE_ENV = "NUMBA_CACHE_DIR"
@@ -57,23 +63,53 @@ def _writable(folder: Path) -> bool:
     return True
 
 
-def configure_cache(kernel_dir: Path | None = None) -> Path | None:
-    """Send numba's cache to :func:`user_cache_dir` when ``kernel_dir/__pycache__`` is not
-    writable and ``NUMBA_CACHE_DIR`` is not set; return that folder, or None when nothing was
-    changed (the user's setting, or the in-tree cache, is used).
+#: kernel modules (every numba function of regulab lives in one): their sources make the
+#: fingerprint
+KERNEL_GLOB = "_*.py"
+#: prefix of the fingerprinted cache subfolder
+PREFIX = "regulab-kernels-"
 
-    Sets the variable for numba to read when it is imported; if numba is already imported (by
-    the caller's own code), its configuration is updated too, so the kernels loaded afterwards
-    use the folder.
-    """
-    if os.environ.get(CACHE_ENV):
-        return None
+
+def kernel_fingerprint(kernel_dir: Path | None = None) -> str:
+    """16 hex digits of a SHA-256 over the names and bytes of the kernel modules
+    (``kernel_dir/_*.py``): it changes whenever any kernel source does, so a kernel compiled
+    with another file's former code is never loaded (numba's own index already checks each
+    function's file and numba's version). An unreadable source hashes as its name only."""
+    import hashlib
+
     kernel_dir = KERNEL_DIR if kernel_dir is None else Path(kernel_dir)
-    if _writable(kernel_dir / "__pycache__"):
-        return None
-    folder = user_cache_dir()
-    if not _writable(folder):
-        return None  # nowhere to write: numba compiles in memory on each run, as it would anyway
+    digest = hashlib.sha256()
+    for path in sorted(kernel_dir.glob(KERNEL_GLOB)):
+        digest.update(path.name.encode() + b"\0")
+        try:
+            digest.update(path.read_bytes())
+        except OSError:
+            pass
+        digest.update(b"\0")
+    return digest.hexdigest()[:16]
+
+
+def configure_cache(kernel_dir: Path | None = None) -> Path | None:
+    """Point ``NUMBA_CACHE_DIR`` at ``<base>/regulab-kernels-<fingerprint>`` and return it (None
+    when no folder can be written: numba's defaults are left alone).
+
+    ``<base>`` is the user's ``NUMBA_CACHE_DIR`` when set (a folder this function set, as
+    inherited by a worker process, is recognized and kept), else :func:`user_cache_dir`, else
+    ``kernel_dir/__pycache__``. Sets the variable for numba to read when it is imported; if numba
+    is already imported (by the caller's own code), its configuration is updated too, so the
+    kernels loaded afterwards use the folder.
+    """
+    kernel_dir = KERNEL_DIR if kernel_dir is None else Path(kernel_dir)
+    name = PREFIX + kernel_fingerprint(kernel_dir)
+    current = os.environ.get(CACHE_ENV)
+    if current:
+        current = Path(current)
+        bases = [current.parent if current.name.startswith(PREFIX) else current]
+    else:
+        bases = [user_cache_dir(), kernel_dir / "__pycache__"]
+    folder = next((b / name for b in bases if _writable(b / name)), None)
+    if folder is None:
+        return None  # nowhere to write: numba compiles in memory, as it would anyway
     os.environ[CACHE_ENV] = str(folder)
     config = sys.modules.get("numba.core.config")
     if config is not None:

@@ -7,7 +7,8 @@ regulab's objective (see :mod:`regulab.solvers.exact`)::
 
 (``s`` the sample weights normalized to sum to 1, ``b`` unpenalized when ``fit_intercept``) by
 coordinate descent on the centered Gram matrix, warm-started along the grid, and certifies every
-point by its duality gap recomputed from the residual (:mod:`regulab.solvers._path_kernels`).
+point by its duality gap (in Gram form, and recomputed from the residual when ``tol`` is so small
+that the Gram form's rounding matters: :mod:`regulab.solvers._path_kernels`).
 
 It applies to dense float64 X with at most ``MAX_FEATURES`` columns, a response that is not
 constant, and no option beyond these; :func:`gram_path` returns None otherwise, or when a point
@@ -72,8 +73,11 @@ def gram_path(X, y, lams, rho, *, sample_weight=None, fit_intercept=True, tol=1e
     coefs = np.zeros((D.p, lams.size))
     gaps = np.empty(lams.size)
     n_iter = np.zeros(lams.size, dtype=np.int64)
-    PK.gram_path(*D.args, s, xbar, ws, yc, G, b, null_loss, np.ascontiguousarray(lams, float),
-                 float(rho), float(tol), int(max_iter), ANDERSON, coefs, gaps, n_iter)
+    # yc only where the residual re-certification can run: numba then compiles less
+    yc_kernel = yc if PK.needs_residual(tol) else None
+    PK.gram_path(*D.args, s, xbar, ws, yc_kernel, G, b, null_loss,
+                 np.ascontiguousarray(lams, float), float(rho), float(tol), int(max_iter),
+                 ANDERSON, coefs, gaps, n_iter)
     if not np.all(gaps <= tol):
         return None
     intercepts = ybar - xbar @ coefs if fit_intercept else np.zeros(lams.size)
