@@ -30,10 +30,11 @@ from regulab.solvers._design_kernels import FASTMATH, col_axpy, col_dot, col_wdo
 #: the epochs of the first model solve, before any was counted (chooses rows or Gram)
 FIRST_EPOCHS = 10
 #: iterates combined by Anderson extrapolation in the logistic model's coordinate descent on
-#: the rows (0 = off): on 2000 x 1000 and 1000 x 3000 dense L1 paths it cut the column visits by
-#: 35-40 % (working sets of ~1000 ill-conditioned features). The Poisson solver's model solve
+#: the rows (0 = off): on 2000 x 1000 and 1000 x 3000 dense L1 paths 5 iterates cut the column
+#: visits by 35-40 % (working sets of ~1000 ill-conditioned features), 3 by 7-10 % more (and
+#: 29 % more on a 5000 x 200 path). The Poisson solver's model solve
 #: (:mod:`regulab.solvers._pn_poisson`) keeps plain CD (``model_solve``'s default ``K=0``)
-ANDERSON = 5
+ANDERSON = 3
 
 
 @njit(cache=True)
