@@ -11,7 +11,8 @@ coordinate) instead of the rows' ``X delta`` (O(n) per visited coordinate): an e
 O(|ws|^2) instead of O(n |ws|), for O(n |ws|^2 / 2) once per Newton step. It is
 the same coordinate descent, with the same updates and the same stopping rule, on the same
 model: only the bookkeeping differs (covariance updates, as in glmnet's ``type.gaussian =
-"covariance"``).
+"covariance"``), and the row route's Anderson extrapolation is not tried here (its iterates
+differ; the minimizer, to the stopping rule, does not).
 """
 
 from __future__ import annotations

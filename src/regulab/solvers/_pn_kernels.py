@@ -10,8 +10,9 @@ current linear predictor ``z = X w + b``::
     Q(dw, db) = d^T (X dw + db) + 1/2 sum_i h_i ((X dw)_i + db)**2 + l1 |w + dw|_1 + l2 |w + dw|^2
 
 minimizes it by coordinate descent (the intercept is one more, unpenalized, coordinate; on the
-rows, or on the working set's weighted Gram matrix where building it costs less than the epochs
-of the last solve, :mod:`regulab.solvers._pn_gram`), then
+rows, with Anderson extrapolation of the iterates every ``ANDERSON + 1`` epochs, kept when it
+lowers ``Q``; or on the working set's weighted Gram matrix where building it costs less than the
+epochs of the last solve, :mod:`regulab.solvers._pn_gram`), then
 takes the largest step ``t`` in ``1, 1/2, 1/4, ...`` with the Armijo decrease
 ``F(w + t dw) <= F(w) + 1e-4 t Delta``, ``Delta = grad^T dw + pen(w + dw) - pen(w) < 0``
 (glmnet's IRLS-CD, skglm's ProxNewton).
@@ -23,10 +24,17 @@ import numpy as np
 from numba import njit
 
 from regulab.solvers import _pn_gram as PG
+from regulab.solvers._cd_kernels import anderson_weights
 from regulab.solvers._design_kernels import FASTMATH, col_axpy, col_dot, col_wdot, col_wsq
 
 #: the epochs of the first model solve, before any was counted (chooses rows or Gram)
 FIRST_EPOCHS = 10
+#: iterates combined by Anderson extrapolation in the logistic model's coordinate descent on
+#: the rows (0 = off): on 2000 x 1000 and 1000 x 3000 dense L1 paths 5 iterates cut the column
+#: visits by 35-40 % (working sets of ~1000 ill-conditioned features), 3 by 7-10 % more (and
+#: 29 % more on a 5000 x 200 path). The Poisson solver's model solve
+#: (:mod:`regulab.solvers._pn_poisson`) keeps plain CD (``model_solve``'s default ``K=0``)
+ANDERSON = 3
 
 
 @njit(cache=True)
@@ -94,60 +102,131 @@ def _gradient_ws(data, indices, indptr, n, is_sparse, ws, w, d, l1, l2, gl):
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def _model_cd(data, indices, indptr, n, is_sparse, ws, gl, H, v, h, u, gb, Hb, fit_intercept, l1,
-              l2, tol_cd, max_cd):
-    """Coordinate descent on the quadratic model ``Q`` of the module docstring, from ``dw = 0``:
-    ``v = w + dw`` on ``ws`` and ``u = X dw + db`` in place, until the largest KKT violation of
-    ``Q`` is ``<= tol_cd`` or ``max_cd`` passes. Returns ``(db, epochs)``."""
+def _model_epoch(data, indices, indptr, n, is_sparse, ws, gl, H, v, h, u, gb, Hb, db,
+                 fit_intercept, l1, l2):
+    """One pass of :func:`_model_cd` (``v``, ``u`` in place). Returns ``(db, kkt)``, ``kkt``
+    the largest KKT violation of ``Q`` met (each coordinate measured when visited)."""
+    vmax = 0.0
+    for k in range(ws.size):
+        j = ws[k]
+        den = H[k] + 2.0 * l2
+        if not (den > 1e-300):
+            continue
+        G = gl[k] + col_wdot(data, indices, indptr, n, is_sparse, j, h, u)
+        old = v[k]
+        vk = _viol(G + 2.0 * l2 * old, old, l1)
+        if vk > vmax:
+            vmax = vk
+        zz = H[k] * old - G
+        if zz > l1:
+            new = (zz - l1) / den
+        elif zz < -l1:
+            new = (zz + l1) / den
+        else:
+            new = 0.0
+        if new != old and np.isfinite(new):
+            col_axpy(data, indices, indptr, n, is_sparse, j, new - old, u)
+            v[k] = new
+    if fit_intercept and Hb > 1e-300:
+        Gb = gb
+        for i in range(n):
+            Gb += h[i] * u[i]
+        step = -Gb / Hb
+        if np.isfinite(step):
+            db += step
+            for i in range(n):
+                u[i] += step
+        if abs(Gb) > vmax:
+            vmax = abs(Gb)
+    return db, vmax
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _model_value(gl, gb, h, v, w_ws, u, db, l1, l2):
+    """``Q`` of the module docstring at ``v = w + dw`` with ``u = X dw + db``."""
+    acc = gb * db
+    for k in range(v.size):
+        acc += gl[k] * (v[k] - w_ws[k]) + l1 * abs(v[k]) + l2 * v[k] * v[k]
+    quad = 0.0
+    for i in range(u.size):
+        quad += h[i] * u[i] * u[i]
+    return acc + 0.5 * quad
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _model_anderson(gl, gb, h, v, w_ws, u, db, l1, l2, hist, hist_u, cw, v_acc, u_acc):
+    """Anderson extrapolation of the model's last iterates (rows of ``hist``: ``v`` then
+    ``db``; of ``hist_u``: ``u``, affine in them, so combined exactly), kept (``v``, ``u`` in
+    place) if it lowers ``Q``. Returns ``db``."""
+    if not anderson_weights(hist, cw):
+        return db
+    K = hist.shape[0] - 1
+    m = v.size
+    for k in range(m + 1):
+        acc = 0.0
+        for a in range(K):
+            acc += cw[a] * hist[a + 1, k]
+        v_acc[k] = acc
+    for i in range(u.size):
+        acc = 0.0
+        for a in range(K):
+            acc += cw[a] * hist_u[a + 1, i]
+        u_acc[i] = acc
+    db_acc = v_acc[m]
+    if (_model_value(gl, gb, h, v_acc[:m], w_ws, u_acc, db_acc, l1, l2)
+            < _model_value(gl, gb, h, v, w_ws, u, db, l1, l2)):
+        for k in range(m):  # loops, not slice copies: their shape checks compile slowly
+            v[k] = v_acc[k]
+        for i in range(u.size):
+            u[i] = u_acc[i]
+        return db_acc
+    return db
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _model_cd(data, indices, indptr, n, is_sparse, ws, gl, H, v, w_ws, h, u, gb, Hb,
+              fit_intercept, l1, l2, tol_cd, max_cd, K):
+    """Coordinate descent on the quadratic model ``Q`` of the module docstring, from ``dw = 0``
+    (``v = w_ws``): ``v = w + dw`` on ``ws`` and ``u = X dw + db`` in place, until the largest
+    KKT violation of ``Q`` is ``<= tol_cd`` or ``max_cd`` passes. Every ``K + 1`` epochs
+    (``K > 0``) an Anderson extrapolation of the last iterates is tried, kept if it lowers
+    ``Q``. Returns ``(db, epochs)``."""
+    m = ws.size
     u[:] = 0.0
     db = 0.0
     epochs = 0
+    hist = np.empty((K + 1, m + 1))
+    hist_u = np.empty((K + 1, n))
+    cw = np.empty(max(K, 1))
+    v_acc = np.empty(m + 1)
+    u_acc = np.empty(n)
+    n_hist = 0
     for _ in range(max_cd):
         epochs += 1
-        vmax = 0.0
-        for k in range(ws.size):
-            j = ws[k]
-            den = H[k] + 2.0 * l2
-            if not (den > 1e-300):
-                continue
-            G = gl[k] + col_wdot(data, indices, indptr, n, is_sparse, j, h, u)
-            old = v[k]
-            vk = _viol(G + 2.0 * l2 * old, old, l1)
-            if vk > vmax:
-                vmax = vk
-            zz = H[k] * old - G
-            if zz > l1:
-                new = (zz - l1) / den
-            elif zz < -l1:
-                new = (zz + l1) / den
-            else:
-                new = 0.0
-            if new != old and np.isfinite(new):
-                col_axpy(data, indices, indptr, n, is_sparse, j, new - old, u)
-                v[k] = new
-        if fit_intercept and Hb > 1e-300:
-            Gb = gb
-            for i in range(n):
-                Gb += h[i] * u[i]
-            step = -Gb / Hb
-            if np.isfinite(step):
-                db += step
-                for i in range(n):
-                    u[i] += step
-            if abs(Gb) > vmax:
-                vmax = abs(Gb)
+        db, vmax = _model_epoch(data, indices, indptr, n, is_sparse, ws, gl, H, v, h, u, gb, Hb,
+                                db, fit_intercept, l1, l2)
         if vmax <= tol_cd:
             break
+        if K > 0:
+            hist[n_hist, :m] = v
+            hist[n_hist, m] = db
+            hist_u[n_hist] = u
+            n_hist += 1
+            if n_hist == K + 1:
+                n_hist = 0
+                db = _model_anderson(gl, gb, h, v, w_ws, u, db, l1, l2, hist, hist_u, cw,
+                                     v_acc, u_acc)
     return db, epochs
 
 
 @njit(cache=True)
 def model_solve(data, indices, indptr, n, is_sparse, ws, w, gl, H, v, w_ws, q, h, u, gb, Hb,
-                fit_intercept, l1, l2, tol_cd, max_cd, epochs, At, At_h):
+                fit_intercept, l1, l2, tol_cd, max_cd, epochs, At, At_h, K=0):
     """Minimize the quadratic model from ``dw = 0`` (``v = w + dw`` on ``ws``, ``u = X dw +
     db``, in place): on the weighted Gram matrix where building it costs less than the
     ``epochs`` of the last solve (``At``, the gathered columns, kept from one step to the next;
-    empty until first needed), else on the rows. Returns ``(db, epochs, At, At_h)``."""
+    empty until first needed), else on the rows, with Anderson extrapolation of ``K`` iterates
+    (0 = off; the logistic solver's :data:`ANDERSON`). Returns ``(db, epochs, At, At_h)``."""
     m = ws.size
     for k in range(m):
         v[k] = w[ws[k]]
@@ -162,8 +241,8 @@ def model_solve(data, indices, indptr, n, is_sparse, ws, w, gl, H, v, w_ws, q, h
         return db, epochs, At, At_h
     for k in range(m):
         H[k] = col_wsq(data, indices, indptr, n, is_sparse, ws[k], h)
-    db, epochs = _model_cd(data, indices, indptr, n, is_sparse, ws, gl, H, v, h, u, gb, Hb,
-                           fit_intercept, l1, l2, tol_cd, max_cd)
+    db, epochs = _model_cd(data, indices, indptr, n, is_sparse, ws, gl, H, v, w_ws, h, u, gb,
+                           Hb, fit_intercept, l1, l2, tol_cd, max_cd, K)
     return db, epochs, At, At_h
 
 
@@ -210,8 +289,9 @@ def prox_newton_ws(data, indices, indptr, n, is_sparse, s, y, ws, w, z, b, fit_i
     """Proximal Newton steps on the coordinates ``ws`` (and the intercept) until their largest
     KKT violation is ``<= tol_in`` or ``max_newton`` steps. ``w`` and ``z`` change in place.
 
-    Returns ``(steps, b, status)``: ``status`` 0 = done, 1 = step budget used, 2 = stalled (no
-    decrease possible in floating point, e.g. separable data without penalty).
+    Returns ``(steps, b, status, epochs)``: ``status`` 0 = done, 1 = step budget used, 2 =
+    stalled (no decrease possible in floating point, e.g. separable data without penalty);
+    ``epochs`` the coordinate-descent epochs of the model solves (a work count).
     """
     m = ws.size
     d = np.empty(n)
@@ -226,6 +306,7 @@ def prox_newton_ws(data, indices, indptr, n, is_sparse, s, y, ws, w, z, b, fit_i
     At = np.zeros((0, n))
     At_h = np.zeros((0, n))
     epochs = FIRST_EPOCHS
+    total = 0
     it = 0
     while True:
         logistic_derivs(z, y, s, d, h)
@@ -239,13 +320,14 @@ def prox_newton_ws(data, indices, indptr, n, is_sparse, s, y, ws, w, z, b, fit_i
             if abs(gb) > kkt:
                 kkt = abs(gb)
         if kkt <= tol_in:
-            return it, b, 0
+            return it, b, 0, total
         if it >= max_newton:
-            return it, b, 1
+            return it, b, 1, total
         it += 1
         db, epochs, At, At_h = model_solve(data, indices, indptr, n, is_sparse, ws, w, gl, H, v,
                                            w_ws, q, h, u, gb, Hb, fit_intercept, l1, l2,
-                                           0.1 * kkt, max_cd, epochs, At, At_h)
+                                           0.1 * kkt, max_cd, epochs, At, At_h, ANDERSON)
+        total += epochs
         # --- line search on F(w + t dw), Delta = grad^T dw + pen(w + dw) - pen(w) ---------
         pen0 = 0.0
         Delta = gb * db
@@ -257,10 +339,10 @@ def prox_newton_ws(data, indices, indptr, n, is_sparse, s, y, ws, w, z, b, fit_i
             Delta += gl[k] * dk + l1 * (abs(v[k]) - abs(w[j])) + l2 * dk * (v[k] + w[j])
         F0 = logistic_value(z, y, s) + pen0
         if not np.isfinite(Delta) or (Delta >= 0.0 and Delta > 1e-12 * abs(F0)):
-            return it, b, 2
+            return it, b, 2, total
         accepted, t = _line_search(z, u, z_new, y, s, ws, w, v, l1, l2, F0, Delta)
         if not accepted:
-            return it, b, 2
+            return it, b, 2, total
         moved = False
         for k in range(m):
             j = ws[k]
@@ -275,4 +357,4 @@ def prox_newton_ws(data, indices, indptr, n, is_sparse, s, y, ws, w, z, b, fit_i
         for i in range(n):  # not z[:] = z_new, whose shape check compiles slowly
             z[i] = z_new[i]
         if not moved:
-            return it, b, 2
+            return it, b, 2, total

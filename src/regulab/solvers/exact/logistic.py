@@ -25,6 +25,15 @@ from regulab.solvers.exact.result import ExactResult, zero_result
 from regulab.solvers.exact.working_set import kkt_violation, select_ws
 
 
+#: the working set holds the support and as many other features as violate the optimality
+#: conditions (at most as many as the support: the set doubles while features enter), at least
+#: WS_GROW times the support and ``ws_start``: once few features enter (along a warm path) a
+#: set of twice the support made every epoch visit ~1.6x the columns that matter (measured on
+#: 2000 x 1000 and 1000 x 3000 dense paths: 0.25 cut the column visits by 30-40 %, at 0-3 %
+#: more Newton steps)
+WS_GROW = 0.25
+
+
 @dataclass(frozen=True)
 class LogisticProblem:
     """One logistic problem: ``active`` the informative features (``L > 0``), ``sqrtL`` their
@@ -105,11 +114,15 @@ def _prox_newton(P: LogisticProblem, w, b, tol, max_iter, ws_start) -> ExactResu
         if l1 == 0.0:
             ws = np.flatnonzero(P.active).astype(np.int64)
         else:
-            ws_size = max(ws_size, 2 * int(np.count_nonzero(w)))
+            nnz = int(np.count_nonzero(w))
+            n_viol = int(np.count_nonzero((np.abs(grad) > l1) & (w == 0.0)))
+            extra = max(ws_start, int(WS_GROW * nnz), min(n_viol, nnz))
+            ws_size = max(ws_size, nnz + extra)
             ws = select_ws((np.abs(grad) - l1) / P.sqrtL, w, P.active, ws_size)
         tol_in = max(0.3 * kkt, 0.5 * tol * P.scale)
-        it, b, status = PNK.prox_newton_ws(*D.args, s, y, ws, w, z, float(b), P.fit_intercept,
-                                           l1, l2, tol_in, max_iter - n_newton, 50)
+        it, b, status, _ = PNK.prox_newton_ws(*D.args, s, y, ws, w, z, float(b),
+                                              P.fit_intercept, l1, l2, tol_in,
+                                              max_iter - n_newton, 50)
         n_newton += int(it)
         stalled = status == 2 or (it == 0 and status == 0 and ws.size == int(P.active.sum()))
         z = D.x_dot(w) + b
@@ -125,8 +138,8 @@ def _one_more_step(P: LogisticProblem, w, z, b, tol):
     barely moves ``(w, b)``. Returns ``(steps, b, status, converged)``."""
     w_before, b_before = w.copy(), b
     ws = np.flatnonzero(P.active).astype(np.int64)
-    it, b, status = PNK.prox_newton_ws(*P.D.args, P.s, P.y, ws, w, z, float(b), P.fit_intercept,
-                                       0.0, 0.0, -1.0, 1, 50)
+    it, b, status, _ = PNK.prox_newton_ws(*P.D.args, P.s, P.y, ws, w, z, float(b),
+                                          P.fit_intercept, 0.0, 0.0, -1.0, 1, 50)
     step = max(float(np.abs(w - w_before).max(initial=0.0)), abs(b - b_before))
     size = 1.0 + max(float(np.abs(w).max(initial=0.0)), abs(b))
     return int(it), b, status, step <= math.sqrt(tol) * size
