@@ -544,3 +544,157 @@ def test_page_load_fits_nothing_until_the_data_view_opens(page, monkeypatch):
         srv.server_close()
         thread.join(timeout=10)
     no_errors(page)
+
+
+# ----------------------------------------------------------------------------- family, grouped
+
+def counts_table(seed: int):
+    """A count target ``visits`` (Poisson, log link) driven by ``x1`` and a categorical column
+    ``region`` of three levels (two indicators after preparation), plus a noise feature."""
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    n = 150
+    x1, x2 = rng.standard_normal(n), rng.standard_normal(n)
+    region = rng.choice(["north", "south", "east"], n)
+    effect = pd.Series(region).map({"north": 0.0, "south": 0.9, "east": -0.7}).to_numpy()
+    visits = rng.poisson(np.exp(0.4 + 0.5 * x1 + effect))
+    return pd.DataFrame({"x1": x1.round(4), "x2": x2.round(4), "region": region,
+                         "visits": visits})
+
+
+def expected_family_line(df, family: str) -> str:
+    """The CLI's family line for ``visits`` under ``family``, from the library's preparation."""
+    from regulab.data.prepare import prepare
+    from regulab.data.target import FAMILY_OF_TASK, TASK_OF_FAMILY
+
+    task = "auto" if family == "auto" else TASK_OF_FAMILY[family]
+    prep = prepare(df, "visits", task=task)
+    why = next(x for x in prep.report if x.startswith("target "))
+    return f"family: {FAMILY_OF_TASK[prep.task]} ({why})"
+
+
+#: the coefficient figure's feature names: [names drawn as non-zero bars, names drawn as 0]
+COEF_SPLIT = """() => { const g = document.querySelector('#data-fig-coef .js-plotly-plot');
+    return [g.data[0].y || [], g.data[1].y || []]; }"""
+
+GROUPED_BOX = "#data-grouped input[type=checkbox]"
+
+
+def choose(page, control, value, status_text):
+    """Tick a radio button of the data view and wait until the status says the fit is done."""
+    page.locator(f"#{control} input[value={value}]").check()
+    expect(page.locator("#data-status")).to_contain_text(status_text, timeout=SLOW * 2)
+    page.wait_for_function(SETTLED, timeout=SLOW)
+
+
+def test_your_data_family_control_and_grouped_categoricals(page, base_url, tmp_path):
+    """Issue 15: the family control (auto / gaussian / binomial / poisson) and the "grouped
+    categoricals" box, on an uploaded table with a count target and a categorical column."""
+    from regulab.data.prepare import prepare
+
+    df = counts_table(0)
+    csv = tmp_path / "visits.csv"
+    df.to_csv(csv, index=False)
+    names = prepare(df, "visits").feature_names
+    groups = prepare(df, "visits").groups
+    region = [n for n, g in zip(names, groups) if g == "region"]
+    assert len(region) == 2, (names, groups)
+
+    open_view(page, base_url, "/your-data", "#data-kept", timeout=SLOW)
+    page.set_input_files("#data-upload input[type=file]", str(csv))
+    expect(page.locator("#data-upload-msg")).to_contain_text("read visits.csv: 150 rows")
+    # auto on a count target: poisson, said with the CLI's family line; no groups for poisson
+    status = page.locator("#data-status")
+    expect(status).to_contain_text(expected_family_line(df, "auto"), timeout=SLOW * 2)
+    assert expected_family_line(df, "auto").startswith("family: poisson (")
+    page.wait_for_function(SETTLED, timeout=SLOW)
+    expect(page.locator(GROUPED_BOX)).to_be_disabled()
+    expect(page.locator("#data-grouped-hint")).to_have_text(
+        "the poisson family's solver has no groups")
+
+    # gaussian on the same target: the family line and the CV error change; the box opens
+    choose(page, "data-family", "gaussian", expected_family_line(df, "gaussian"))
+    expect(status).not_to_contain_text("family: poisson")
+    expect(status).to_contain_text("mean squared error")
+    expect(page.locator(GROUPED_BOX)).to_be_enabled()
+    expect(page.locator("#data-grouped-hint")).to_have_text("")
+
+    # grouped: region is kept or dropped whole, and the read-out says which
+    page.locator(GROUPED_BOX).check()
+    expect(status).to_contain_text("grouped categoricals", timeout=SLOW * 2)
+    page.wait_for_function(SETTLED, timeout=SLOW)
+    for key, verdict in (("End", "region dropped"), ("Home", "region kept")):
+        press(page, "data-lam", key)
+        expect(page.locator("#data-rule")).to_contain_text(
+            f"grouped categoricals at λ: {verdict}")
+        page.wait_for_function(SETTLED)
+        page.wait_for_function(
+            """([names, kept]) => { const g = document.querySelector(
+                '#data-fig-coef .js-plotly-plot'); const ys = g.data[kept ? 0 : 1].y || [];
+                return names.every(n => ys.includes(n)); }""",
+            arg=[region, verdict.endswith("kept")])
+        nonzero, zero = page.evaluate(COEF_SPLIT)
+        inside = [n in (nonzero if verdict.endswith("kept") else zero) for n in region]
+        assert all(inside), (verdict, nonzero, zero)         # both indicators, together
+
+    # L2 has no L1 part: the box is off, with the reason
+    choose(page, "data-penalty", "l2", "L2")
+    expect(page.locator(GROUPED_BOX)).to_be_disabled()
+    expect(page.locator("#data-grouped-hint")).to_have_text(
+        "grouped needs an L1 part: choose L1 or elastic net")
+    expect(page.locator("#data-rule")).not_to_contain_text("grouped categoricals")
+
+    # a family that does not fit the target: one line saying why
+    page.locator("#data-family input[value=binomial]").check()
+    expect(status).to_contain_text("cannot fit:", timeout=SLOW)
+    expect(status).to_contain_text("family binomial")
+    expect(status).to_contain_text("needs a target with 2 distinct values")
+    assert "\n" not in page.inner_text("#data-status").strip()
+    expect(status).to_have_class(re.compile(r"\bmsg-error\b"))
+
+    # poisson chosen by hand on the count target: the family line says poisson again
+    choose(page, "data-family", "poisson", expected_family_line(df, "poisson"))
+    expect(status).to_contain_text("Poisson deviance")
+    no_errors(page)
+
+
+def test_one_weight_redraw_shows_the_closed_form_after_a_move(page, base_url):
+    """After λ moves, what plotly holds for both figures is the closed form at that λ, computed
+    here from the samples: the minimizers' markers, their losses and the "this λ" line."""
+    from regulab.app.views import one_weight as ow
+
+    open_view(page, base_url, "/", "#ow-lam-star")
+    page.wait_for_function(SETTLED)
+    d = make_one_weight_data_default()
+    x, y = np.asarray(d.x, dtype=float).ravel(), np.asarray(d.y, dtype=float).ravel()
+    a, w_hat = float(np.mean(x * x)), float(np.mean(x * y) / np.mean(x * x))
+    rng = np.random.default_rng(7)
+    for _ in range(3):
+        steps = int(rng.integers(1, 120))
+        lam = press(page, "ow-lam", "Home", *["ArrowRight"] * steps)
+        assert lam == pytest.approx(steps * ow.SLIDERS["ow-lam"]["step"])
+        w1 = float(np.sign(w_hat) * max(abs(w_hat) - lam / (2 * a), 0.0))
+        w2 = w_hat * a / (a + lam)
+        expect(page.locator("#ow-w-l2")).to_have_text(f"{w2:.4f}")
+        got = page.wait_for_function(DRAWN_ONE_WEIGHT, arg=lam).json_value()
+        mse = [float(np.mean((y - w * x) ** 2)) for w in (w1, w2)]
+        assert got["this"] == pytest.approx([lam, lam], rel=1e-12)
+        assert got["l1_at_lam"] == pytest.approx([lam, w1], rel=1e-12, abs=1e-15)
+        assert got["l2_at_lam"] == pytest.approx([lam, w2], rel=1e-12, abs=1e-15)
+        assert got["l1_min"] == pytest.approx([w1, mse[0] + lam * abs(w1)], rel=1e-9, abs=1e-15)
+        assert got["l2_min"] == pytest.approx([w2, mse[1] + lam * w2 * w2], rel=1e-9, abs=1e-15)
+    no_errors(page)
+
+
+#: what plotly holds for One weight's figures, by trace name, once the "this λ" line is at lam
+DRAWN_ONE_WEIGHT = """(lam) => {
+    const fig = (id) => document.querySelector('#' + id + ' .js-plotly-plot');
+    const loss = fig('ow-fig-loss'), lams = fig('ow-fig-lam');
+    if (!loss || !lams || !loss.data || !lams.data) return null;
+    const at = (g, name) => { const t = g.data.find(t => t.name === name);
+                              return t ? [t.x[0], t.y[0]] : null; };
+    const line = lams.data.find(t => t.name === 'this λ');
+    if (!line || Math.abs(line.x[0] - lam) > 1e-12) return null;
+    return {this: line.x, l1_at_lam: at(lams, 'w_L1'), l2_at_lam: at(lams, 'w_L2'),
+            l1_min: at(loss, 'L1 minimum'), l2_min: at(loss, 'L2 minimum')}; }"""
