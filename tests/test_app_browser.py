@@ -684,7 +684,35 @@ def test_one_weight_redraw_shows_the_closed_form_after_a_move(page, base_url):
         assert got["l2_at_lam"] == pytest.approx([lam, w2], rel=1e-12, abs=1e-15)
         assert got["l1_min"] == pytest.approx([w1, mse[0] + lam * abs(w1)], rel=1e-9, abs=1e-15)
         assert got["l2_min"] == pytest.approx([w2, mse[1] + lam * w2 * w2], rel=1e-9, abs=1e-15)
+        # and drawn there: each marker's SVG position is plotly's pixel for the closed form,
+        # the L1 marker green exactly when w_L1 is 0
+        want = {"ow-fig-lam": {"w_L1": [lam, w1], "w_L2": [lam, w2]},
+                "ow-fig-loss": {"L1 minimum": [w1, mse[0] + lam * abs(w1)],
+                                "L2 minimum": [w2, mse[1] + lam * w2 * w2]}}
+        page.wait_for_function(MARKERS_AT, arg=want)
+        fill = page.evaluate(L1_FILL)
+        assert fill == ("rgb(46, 139, 87)" if w1 == 0.0 else "rgb(31, 95, 191)"), (lam, fill)
     no_errors(page)
+
+
+#: every named marker of ``want`` ({graph id: {trace name: [x, y]}}) is drawn within half a
+#: pixel of where the graph's axes put [x, y]
+MARKERS_AT = r"""(want) => Object.entries(want).every(([id, traces]) => {
+    const g = document.querySelector('#' + id + ' .js-plotly-plot');
+    const xa = g._fullLayout.xaxis, ya = g._fullLayout.yaxis;
+    const drawn = g.querySelectorAll('.scatterlayer .trace');
+    return Object.entries(traces).every(([name, [x, y]]) => {
+        const i = g._fullData.findIndex(t => t.name === name);
+        const pt = i >= 0 && drawn[i] && drawn[i].querySelector('.point');
+        const m = pt && /translate\(([-\d.e]+),\s*([-\d.e]+)\)/.exec(pt.getAttribute('transform'));
+        return m && Math.abs(+m[1] - xa.l2p(x)) < 0.5 && Math.abs(+m[2] - ya.l2p(y)) < 0.5;
+    }); })"""
+
+#: the drawn fill of the lam figure's w_L1 marker
+L1_FILL = """() => { const g = document.querySelector('#ow-fig-lam .js-plotly-plot');
+    const i = g._fullData.findIndex(t => t.name === 'w_L1');
+    return getComputedStyle(g.querySelectorAll('.scatterlayer .trace')[i]
+                            .querySelector('.point')).fill; }"""
 
 
 #: what plotly holds for One weight's figures, by trace name, once the "this λ" line is at lam

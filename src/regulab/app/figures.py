@@ -124,6 +124,26 @@ def _lean(title, xtitle, ytitle, uirevision, height=400):
 
 # ----------------------------------------------------------------------------- one weight
 
+#: the loss figure's y axis ends at the first of these steps (times a power of ten) above the
+#: curves, so that most lam moves keep the axis and plotly redraws only the traces (an axis
+#: that followed the curves exactly would be redrawn, ticks and all, on every move)
+NICE_STEPS = (1.0, 1.5, 2.0, 3.0, 5.0, 7.5, 10.0)
+
+
+def nice_ceil(x: float) -> float:
+    """The smallest ``m * 10**e >= x`` with ``m`` in :data:`NICE_STEPS` (``x`` itself when not
+    positive). Written so that ``assets/one_weight.js`` gets the same float: powers of ten
+    as exact integers or one division by one."""
+    if not x > 0:
+        return x
+    e = int(np.floor(np.log10(x)))
+    base = 10.0 ** e if e >= 0 else 1.0 / 10.0 ** -e
+    if base > x:                       # log10 rounded up at a power of ten
+        e -= 1
+        base = 10.0 ** e if e >= 0 else 1.0 / 10.0 ** -e
+    return next(m * base for m in NICE_STEPS if m * base >= x)
+
+
 def one_weight_losses(r: dict) -> dict:
     """MSE, the two penalties and the two regularized losses over w, with the closed-form minima.
 
@@ -140,7 +160,7 @@ def one_weight_losses(r: dict) -> dict:
              "L1 minimum"),
         _dot(w2, r["reg_l2_at_min"], L2_COLOR, "square", 12, "L2 minimum"),
     ]
-    top = max(r["reg_l1"][0], r["reg_l1"][-1], r["reg_l2"][0], r["reg_l2"][-1])
+    top = nice_ceil(max(r["reg_l1"][0], r["reg_l1"][-1], r["reg_l2"][0], r["reg_l2"][-1]))
     layout = _lean("Losses over w", "w", "loss", "ow-losses")
     layout["xaxis"]["range"] = [grid[0], grid[-1]]
     layout["yaxis"]["range"] = [-0.03 * top, top * 1.02]

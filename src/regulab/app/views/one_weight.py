@@ -180,6 +180,7 @@ def one_weight_base(w_true, spread) -> dict:
     return {"lam_spec": spec, "x": data.x.tolist(), "y": data.y.tolist(), "a": r["a"],
             "w_hat": r["w_hat"], "lam_star": r["lam_star"], "grid": r["grid"], "mse": r["mse"],
             "texts": one_weight_texts(r), "colors": {"l1": L1_COLOR, "zero": ZERO_COLOR},
+            "view": ID,
             "loss": F.one_weight_losses(r), "lam": F.one_weight_minimizers(r)}
 
 
@@ -239,10 +240,10 @@ def register(app, state) -> None:
     # lam moves never leave the browser: the closed forms are a few lines of JavaScript
     # (assets/one_weight.js, served by the app itself, so the CSP's script-src 'self' allows it)
     app.clientside_callback(
-        ClientsideFunction(namespace="regulab", function_name="oneWeight"),
+        ClientsideFunction(namespace="regulab", function_name="oneWeightView"),
         Output("ow-w-l1", "children"), Output("ow-w-l1-note", "children"),
         Output("ow-w-l2", "children"), Output("ow-w-l2-note", "children"),
         Output("ow-lam-star", "children"), Output("ow-details", "children"),
         Output("ow-status", "children"), Output("ow-status", "className"),
         Output("ow-fig-loss", "figure"), Output("ow-fig-lam", "figure"),
-        Input("ow-lam", "value"), Input("ow-base", "data"))
+        Input("ow-lam", "value"), Input("ow-base", "data"), Input("tabs", "value"))
