@@ -483,6 +483,27 @@ DATA_FIGURES = """() => Object.fromEntries(['data-fig-path', 'data-fig-cv', 'dat
                  return [id, {data: g.data, layout: g.layout}]; }))"""
 
 
+#: on the path and CV plots, the line "this λ" and every marker trace are drawn at x = lam
+#: (within half a pixel of where the graph's axis puts lam)
+LAM_DRAWN = r"""(lam) => ['data-fig-path', 'data-fig-cv'].every(id => {
+    const g = document.querySelector('#' + id + ' .js-plotly-plot');
+    const xa = g._fullLayout.xaxis, want = xa.l2p(xa.d2l(lam));
+    const drawn = g.querySelectorAll('.scatterlayer .trace');
+    const near = (v) => Math.abs(v - want) < 0.5;
+    const checks = g._fullData.map((t, i) => {
+        if (t.name === 'this λ') {
+            const line = drawn[i] && drawn[i].querySelector('.js-line');
+            const m = line && /^M([-\d.e]+),/.exec(line.getAttribute('d'));
+            return !!m && near(+m[1]);
+        }
+        if (t.mode !== 'markers') return true;
+        return [...drawn[i].querySelectorAll('.point')].every(p => {
+            const m = /translate\(([-\d.e]+),/.exec(p.getAttribute('transform'));
+            return !!m && near(+m[1]); });
+    });
+    return checks.every(Boolean) && g._fullData.some(t => t.name === 'this λ'); })"""
+
+
 def test_your_data_lam_moves_send_patches_and_draw_the_full_figures(page, base_url):
     """A lam move sends a patch of a few kilobytes, and the figures drawn from it are the
     ones Python draws from scratch at that position."""
@@ -506,6 +527,8 @@ def test_your_data_lam_moves_send_patches_and_draw_the_full_figures(page, base_u
             close_to(drawn[gid]["data"], fig["data"], gid)
             close_to(drawn[gid]["layout"]["shapes"], fig["layout"]["shapes"], gid)
             close_to(drawn[gid]["layout"]["title"], fig["layout"]["title"], gid)
+        # drawn there, not only held: the line at lam and the markers on the path and CV plots
+        page.wait_for_function(LAM_DRAWN, arg=v["lams"][k])
         sizes = page.evaluate(CALLBACKS)[sent:]
         assert sizes and max(sizes) < 5_000, sizes        # the whole figures: over 50 KB
     no_errors(page)
@@ -670,12 +693,16 @@ def test_one_weight_redraw_shows_the_closed_form_after_a_move(page, base_url):
     x, y = np.asarray(d.x, dtype=float).ravel(), np.asarray(d.y, dtype=float).ravel()
     a, w_hat = float(np.mean(x * x)), float(np.mean(x * y) / np.mean(x * x))
     rng = np.random.default_rng(7)
-    for _ in range(3):
-        steps = int(rng.integers(1, 120))
+    spec = ow.SLIDERS["ow-lam"]
+    below = int((2 * a * abs(w_hat) - spec["min"]) / spec["step"])  # last step under lam*
+    for side in (0, 1, 0):                     # under lam* (L1 not 0), over it (exactly 0), under
+        steps = int(rng.integers(1, below + 1) if side == 0 else
+                    rng.integers(below + 2, round((spec["max"] - spec["min"]) / spec["step"])))
         lam = press(page, "ow-lam", "Home", *["ArrowRight"] * steps)
         assert lam == pytest.approx(steps * ow.SLIDERS["ow-lam"]["step"])
         w1 = float(np.sign(w_hat) * max(abs(w_hat) - lam / (2 * a), 0.0))
         w2 = w_hat * a / (a + lam)
+        assert (w1 == 0.0) == bool(side), (lam, w1)
         expect(page.locator("#ow-w-l2")).to_have_text(f"{w2:.4f}")
         got = page.wait_for_function(DRAWN_ONE_WEIGHT, arg=lam).json_value()
         mse = [float(np.mean((y - w * x) ** 2)) for w in (w1, w2)]
