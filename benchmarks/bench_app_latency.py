@@ -21,7 +21,11 @@ Playwright; no browser download) through the lab:
 
 Run::
 
-    python benchmarks/bench_app_latency.py [--moves 60] [--loads 5] [--json]
+    python benchmarks/bench_app_latency.py [--moves 60] [--loads 5] [--views "one weight,your data"]
+        [--plotly plotly-basic.min.js] [--json]
+
+``--plotly FILE`` serves another plotly.js build in place of the one Dash serves (the browser
+asks for the same URL): what a partial bundle would change, without changing the app.
 
 Exit status 1 when a view's p95 is above its budget (``--budget`` ms for One weight, twice that
 for the others; default 50) or the median page load above ``--load-budget`` (default 1500 ms).
@@ -194,7 +198,15 @@ def measure(page, cdp, base, clock, case, moves):
             "bytes_per_move": clock.bytes / max(lat.size, 1), "server": server}
 
 
-def page_load(ctx, loads: int) -> dict:
+def swap_plotly(page, build: bytes | None) -> None:
+    """Serve ``build`` (another plotly.js file, e.g. a partial bundle) wherever the page asks
+    for the plotly.js that Dash serves: to measure what a smaller build would change."""
+    if build is not None:
+        page.route("**/plotly/package_data/plotly.min.js*", lambda route: route.fulfill(
+            status=200, body=build, content_type="application/javascript"))
+
+
+def page_load(ctx, loads: int, build: bytes | None = None) -> dict:
     """Fresh server, fresh page: ms from navigation start to the home view drawn and settled."""
     case = CASES[0]
     times, fits, cpus = [], [], []
@@ -203,6 +215,7 @@ def page_load(ctx, loads: int) -> dict:
         srv = serve()
         try:
             page = ctx.new_page()
+            swap_plotly(page, build)
             cdp = ctx.new_cdp_session(page)
             cdp.send("Performance.enable", {"timeDomain": "threadTicks"})
             cpu0 = main_thread_cpu(cdp)
@@ -234,6 +247,9 @@ def main(argv=None) -> int:
     ap.add_argument("--load-budget", type=float, default=1500.0, help="page load budget, ms")
     ap.add_argument("--views", default=",".join(c[0] for c in CASES),
                     help="the views to measure, comma-separated (default: all)")
+    ap.add_argument("--plotly", default=None, metavar="FILE",
+                    help="serve this plotly.js build instead of the one Dash serves (to "
+                         "measure a partial bundle such as plotly-basic.min.js)")
     ap.add_argument("--json", action="store_true", help="print one JSON document")
     args = ap.parse_args(argv)
     if not os.path.exists(CHROMIUM):
@@ -247,10 +263,12 @@ def main(argv=None) -> int:
         ctx = pw.chromium.launch_persistent_context(
             profile, executable_path=CHROMIUM, headless=True, args=ARGS,
             viewport={"width": 1400, "height": 1000})
-        load = page_load(ctx, args.loads) if args.loads else None
+        build = open(args.plotly, "rb").read() if args.plotly else None
+        load = page_load(ctx, args.loads, build) if args.loads else None
         srv = serve(clock)
         try:
             page = ctx.new_page()
+            swap_plotly(page, build)
             cdp = ctx.new_cdp_session(page)
             cdp.send("Performance.enable", {"timeDomain": "threadTicks"})
             base = f"http://127.0.0.1:{srv.port}"
@@ -262,12 +280,13 @@ def main(argv=None) -> int:
             srv.server_close()
         ctx.close()
     doc = {"machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}",
-           "load_average": os.getloadavg(), "page_load": load, "views": results}
+           "load_average": os.getloadavg(), "plotly": args.plotly or "as served by Dash",
+           "page_load": load, "views": results}
     if args.json:
         print(json.dumps(doc, indent=2))
     else:
         print(f"regulab app in chromium ({doc['machine']}, load average "
-              f"{doc['load_average'][0]:.1f})")
+              f"{doc['load_average'][0]:.1f}; plotly.js {doc['plotly']})")
         if load:
             print(f"page load to interactive (fresh server, home view): median "
                   f"{load['median_ms']:.0f} ms, max {load['max_ms']:.0f} ms over "
