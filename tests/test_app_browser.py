@@ -719,6 +719,12 @@ def test_one_weight_redraw_shows_the_closed_form_after_a_move(page, base_url):
         page.wait_for_function(MARKERS_AT, arg=want)
         fill = page.evaluate(L1_FILL)
         assert fill == ("rgb(46, 139, 87)" if w1 == 0.0 else "rgb(31, 95, 191)"), (lam, fill)
+    # another tab and back: the graphs are mounted again, and drawn at the slider's lam
+    page.click("#tab-geometry")
+    expect(page.locator("#geo-w-l1")).not_to_have_text("-")
+    page.click("#tab-one-weight")
+    expect(page.locator("#ow-w-l2")).to_have_text(f"{w2:.4f}")
+    page.wait_for_function(MARKERS_AT, arg=want)
     no_errors(page)
 
 
