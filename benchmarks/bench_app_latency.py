@@ -21,7 +21,11 @@ Playwright; no browser download) through the lab:
 
 Run::
 
-    python benchmarks/bench_app_latency.py [--moves 60] [--loads 5] [--json]
+    python benchmarks/bench_app_latency.py [--moves 60] [--loads 5] [--views "one weight,your data"]
+        [--plotly plotly-basic.min.js] [--json]
+
+``--plotly FILE`` serves another plotly.js build in place of the one Dash serves (the browser
+asks for the same URL): what a partial bundle would change, without changing the app.
 
 Exit status 1 when a view's p95 is above its budget (``--budget`` ms for One weight, twice that
 for the others; default 50) or the median page load above ``--load-budget`` (default 1500 ms).
@@ -62,7 +66,9 @@ INSTALL = """(graphs) => {
     document.addEventListener('keydown', () => { b.t0 = performance.now(); b.done = {}; }, true);
     for (const id of graphs) {
         const gd = document.querySelector('#' + id + ' .js-plotly-plot');
-        gd.on('plotly_afterplot', () => {
+        // a whole redraw ends with plotly_afterplot; react's transition path (traces only,
+        // used where the axes stay as they are) with plotly_transitioned
+        const drawn = () => {
             if (b.t0 === null) return;
             b.done[id] = performance.now();
             if (graphs.every((g) => b.done[g] !== undefined)) {
@@ -74,7 +80,9 @@ INSTALL = """(graphs) => {
                 b.lat.push(Math.max(...graphs.map((g) => b.done[g])) - b.t0);
                 b.t0 = null;
             }
-        });
+        };
+        gd.on('plotly_afterplot', drawn);
+        gd.on('plotly_transitioned', drawn);
     }
 }"""
 
@@ -190,7 +198,15 @@ def measure(page, cdp, base, clock, case, moves):
             "bytes_per_move": clock.bytes / max(lat.size, 1), "server": server}
 
 
-def page_load(ctx, loads: int) -> dict:
+def swap_plotly(page, build: bytes | None) -> None:
+    """Serve ``build`` (another plotly.js file, e.g. a partial bundle) wherever the page asks
+    for the plotly.js that Dash serves: to measure what a smaller build would change."""
+    if build is not None:
+        page.route("**/plotly/package_data/plotly.min.js*", lambda route: route.fulfill(
+            status=200, body=build, content_type="application/javascript"))
+
+
+def page_load(ctx, loads: int, build: bytes | None = None) -> dict:
     """Fresh server, fresh page: ms from navigation start to the home view drawn and settled."""
     case = CASES[0]
     times, fits, cpus = [], [], []
@@ -199,6 +215,7 @@ def page_load(ctx, loads: int) -> dict:
         srv = serve()
         try:
             page = ctx.new_page()
+            swap_plotly(page, build)
             cdp = ctx.new_cdp_session(page)
             cdp.send("Performance.enable", {"timeDomain": "threadTicks"})
             cpu0 = main_thread_cpu(cdp)
@@ -228,6 +245,11 @@ def main(argv=None) -> int:
     ap.add_argument("--budget", type=float, default=50.0,
                     help="p95 budget of One weight in ms (the other views: twice this)")
     ap.add_argument("--load-budget", type=float, default=1500.0, help="page load budget, ms")
+    ap.add_argument("--views", default=",".join(c[0] for c in CASES),
+                    help="the views to measure, comma-separated (default: all)")
+    ap.add_argument("--plotly", default=None, metavar="FILE",
+                    help="serve this plotly.js build instead of the one Dash serves (to "
+                         "measure a partial bundle such as plotly-basic.min.js)")
     ap.add_argument("--json", action="store_true", help="print one JSON document")
     args = ap.parse_args(argv)
     if not os.path.exists(CHROMIUM):
@@ -241,14 +263,16 @@ def main(argv=None) -> int:
         ctx = pw.chromium.launch_persistent_context(
             profile, executable_path=CHROMIUM, headless=True, args=ARGS,
             viewport={"width": 1400, "height": 1000})
-        load = page_load(ctx, args.loads)
+        build = open(args.plotly, "rb").read() if args.plotly else None
+        load = page_load(ctx, args.loads, build) if args.loads else None
         srv = serve(clock)
         try:
             page = ctx.new_page()
+            swap_plotly(page, build)
             cdp = ctx.new_cdp_session(page)
             cdp.send("Performance.enable", {"timeDomain": "threadTicks"})
             base = f"http://127.0.0.1:{srv.port}"
-            for case in CASES:
+            for case in [c for c in CASES if c[0] in args.views.split(",")]:
                 results[case[0]] = measure(page, cdp, base, clock, case, args.moves)
                 results[case[0]]["budget_ms"] = args.budget * case[5]
         finally:
@@ -256,16 +280,18 @@ def main(argv=None) -> int:
             srv.server_close()
         ctx.close()
     doc = {"machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}",
-           "load_average": os.getloadavg(), "page_load": load, "views": results}
+           "load_average": os.getloadavg(), "plotly": args.plotly or "as served by Dash",
+           "page_load": load, "views": results}
     if args.json:
         print(json.dumps(doc, indent=2))
     else:
         print(f"regulab app in chromium ({doc['machine']}, load average "
-              f"{doc['load_average'][0]:.1f})")
-        print(f"page load to interactive (fresh server, home view): median "
-              f"{load['median_ms']:.0f} ms, max {load['max_ms']:.0f} ms over {load['loads']} "
-              f"(main thread CPU {load['browser_cpu_median_ms']:.0f} ms); path fits per load "
-              f"{load['fits_per_load']}")
+              f"{doc['load_average'][0]:.1f}; plotly.js {doc['plotly']})")
+        if load:
+            print(f"page load to interactive (fresh server, home view): median "
+                  f"{load['median_ms']:.0f} ms, max {load['max_ms']:.0f} ms over "
+                  f"{load['loads']} (main thread CPU {load['browser_cpu_median_ms']:.0f} ms); "
+                  f"path fits per load {load['fits_per_load']}")
         print(f"{'view':<18}{'slider':<10}{'moves':>6}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}"
               f"{'budget':>8}{'answer':>8}{'draw':>7}{'cpu':>6}{'bytes/move':>12}"
               f"  server ms per callback (p50/p95)")
@@ -281,7 +307,7 @@ def main(argv=None) -> int:
               "p50 ms from there to every figure redrawn; cpu: mean CPU ms of the page's main "
               "thread per move")
     over = [n for n, r in results.items() if r["p95_ms"] > r["budget_ms"]]
-    if load["median_ms"] > args.load_budget:
+    if load and load["median_ms"] > args.load_budget:
         over.append("page load")
     if over:
         print(f"over budget: {', '.join(over)}", file=sys.stderr)

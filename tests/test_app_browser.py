@@ -483,6 +483,27 @@ DATA_FIGURES = """() => Object.fromEntries(['data-fig-path', 'data-fig-cv', 'dat
                  return [id, {data: g.data, layout: g.layout}]; }))"""
 
 
+#: on the path and CV plots, the line "this λ" and every marker trace are drawn at x = lam
+#: (within half a pixel of where the graph's axis puts lam)
+LAM_DRAWN = r"""(lam) => ['data-fig-path', 'data-fig-cv'].every(id => {
+    const g = document.querySelector('#' + id + ' .js-plotly-plot');
+    const xa = g._fullLayout.xaxis, want = xa.l2p(xa.d2l(lam));
+    const drawn = g.querySelectorAll('.scatterlayer .trace');
+    const near = (v) => Math.abs(v - want) < 0.5;
+    const checks = g._fullData.map((t, i) => {
+        if (t.name === 'this λ') {
+            const line = drawn[i] && drawn[i].querySelector('.js-line');
+            const m = line && /^M([-\d.e]+),/.exec(line.getAttribute('d'));
+            return !!m && near(+m[1]);
+        }
+        if (t.mode !== 'markers') return true;
+        return [...drawn[i].querySelectorAll('.point')].every(p => {
+            const m = /translate\(([-\d.e]+),/.exec(p.getAttribute('transform'));
+            return !!m && near(+m[1]); });
+    });
+    return checks.every(Boolean) && g._fullData.some(t => t.name === 'this λ'); })"""
+
+
 def test_your_data_lam_moves_send_patches_and_draw_the_full_figures(page, base_url):
     """A lam move sends a patch of a few kilobytes, and the figures drawn from it are the
     ones Python draws from scratch at that position."""
@@ -506,6 +527,8 @@ def test_your_data_lam_moves_send_patches_and_draw_the_full_figures(page, base_u
             close_to(drawn[gid]["data"], fig["data"], gid)
             close_to(drawn[gid]["layout"]["shapes"], fig["layout"]["shapes"], gid)
             close_to(drawn[gid]["layout"]["title"], fig["layout"]["title"], gid)
+        # drawn there, not only held: the line at lam and the markers on the path and CV plots
+        page.wait_for_function(LAM_DRAWN, arg=v["lams"][k])
         sizes = page.evaluate(CALLBACKS)[sent:]
         assert sizes and max(sizes) < 5_000, sizes        # the whole figures: over 50 KB
     no_errors(page)
@@ -544,3 +567,195 @@ def test_page_load_fits_nothing_until_the_data_view_opens(page, monkeypatch):
         srv.server_close()
         thread.join(timeout=10)
     no_errors(page)
+
+
+# ----------------------------------------------------------------------------- family, grouped
+
+def counts_table(seed: int):
+    """A count target ``visits`` (Poisson, log link) driven by ``x1`` and a categorical column
+    ``region`` of three levels (two indicators after preparation), plus a noise feature."""
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    n = 150
+    x1, x2 = rng.standard_normal(n), rng.standard_normal(n)
+    region = rng.choice(["north", "south", "east"], n)
+    effect = pd.Series(region).map({"north": 0.0, "south": 0.9, "east": -0.7}).to_numpy()
+    visits = rng.poisson(np.exp(0.4 + 0.5 * x1 + effect))
+    return pd.DataFrame({"x1": x1.round(4), "x2": x2.round(4), "region": region,
+                         "visits": visits})
+
+
+def expected_family_line(df, family: str) -> str:
+    """The CLI's family line for ``visits`` under ``family``, from the library's preparation."""
+    from regulab.data.prepare import prepare
+    from regulab.data.target import FAMILY_OF_TASK, TASK_OF_FAMILY
+
+    task = "auto" if family == "auto" else TASK_OF_FAMILY[family]
+    prep = prepare(df, "visits", task=task)
+    why = next(x for x in prep.report if x.startswith("target "))
+    return f"family: {FAMILY_OF_TASK[prep.task]} ({why})"
+
+
+#: the coefficient figure's feature names: [names drawn as non-zero bars, names drawn as 0]
+COEF_SPLIT = """() => { const g = document.querySelector('#data-fig-coef .js-plotly-plot');
+    return [g.data[0].y || [], g.data[1].y || []]; }"""
+
+GROUPED_BOX = "#data-grouped input[type=checkbox]"
+
+
+def choose(page, control, value, status_text):
+    """Tick a radio button of the data view and wait until the status says the fit is done."""
+    page.locator(f"#{control} input[value={value}]").check()
+    expect(page.locator("#data-status")).to_contain_text(status_text, timeout=SLOW * 2)
+    page.wait_for_function(SETTLED, timeout=SLOW)
+
+
+def test_your_data_family_control_and_grouped_categoricals(page, base_url, tmp_path):
+    """Issue 15: the family control (auto / gaussian / binomial / poisson) and the "grouped
+    categoricals" box, on an uploaded table with a count target and a categorical column."""
+    from regulab.data.prepare import prepare
+
+    df = counts_table(0)
+    csv = tmp_path / "visits.csv"
+    df.to_csv(csv, index=False)
+    names = prepare(df, "visits").feature_names
+    groups = prepare(df, "visits").groups
+    region = [n for n, g in zip(names, groups) if g == "region"]
+    assert len(region) == 2, (names, groups)
+
+    open_view(page, base_url, "/your-data", "#data-kept", timeout=SLOW)
+    page.set_input_files("#data-upload input[type=file]", str(csv))
+    expect(page.locator("#data-upload-msg")).to_contain_text("read visits.csv: 150 rows")
+    # auto on a count target: poisson, said with the CLI's family line; no groups for poisson
+    status = page.locator("#data-status")
+    expect(status).to_contain_text(expected_family_line(df, "auto"), timeout=SLOW * 2)
+    assert expected_family_line(df, "auto").startswith("family: poisson (")
+    page.wait_for_function(SETTLED, timeout=SLOW)
+    expect(page.locator(GROUPED_BOX)).to_be_disabled()
+    expect(page.locator("#data-grouped-hint")).to_have_text(
+        "the poisson family's solver has no groups")
+
+    # gaussian on the same target: the family line and the CV error change; the box opens
+    choose(page, "data-family", "gaussian", expected_family_line(df, "gaussian"))
+    expect(status).not_to_contain_text("family: poisson")
+    expect(status).to_contain_text("mean squared error")
+    expect(page.locator(GROUPED_BOX)).to_be_enabled()
+    expect(page.locator("#data-grouped-hint")).to_have_text("")
+
+    # grouped: region is kept or dropped whole, and the read-out says which
+    page.locator(GROUPED_BOX).check()
+    expect(status).to_contain_text("grouped categoricals", timeout=SLOW * 2)
+    page.wait_for_function(SETTLED, timeout=SLOW)
+    for key, verdict in (("End", "region dropped"), ("Home", "region kept")):
+        press(page, "data-lam", key)
+        expect(page.locator("#data-rule")).to_contain_text(
+            f"grouped categoricals at λ: {verdict}")
+        page.wait_for_function(SETTLED)
+        page.wait_for_function(
+            """([names, kept]) => { const g = document.querySelector(
+                '#data-fig-coef .js-plotly-plot'); const ys = g.data[kept ? 0 : 1].y || [];
+                return names.every(n => ys.includes(n)); }""",
+            arg=[region, verdict.endswith("kept")])
+        nonzero, zero = page.evaluate(COEF_SPLIT)
+        inside = [n in (nonzero if verdict.endswith("kept") else zero) for n in region]
+        assert all(inside), (verdict, nonzero, zero)         # both indicators, together
+
+    # L2 has no L1 part: the box is off, with the reason
+    choose(page, "data-penalty", "l2", "L2")
+    expect(page.locator(GROUPED_BOX)).to_be_disabled()
+    expect(page.locator("#data-grouped-hint")).to_have_text(
+        "grouped needs an L1 part: choose L1 or elastic net")
+    expect(page.locator("#data-rule")).not_to_contain_text("grouped categoricals")
+
+    # a family that does not fit the target: one line saying why
+    page.locator("#data-family input[value=binomial]").check()
+    expect(status).to_contain_text("cannot fit:", timeout=SLOW)
+    expect(status).to_contain_text("family binomial")
+    expect(status).to_contain_text("needs a target with 2 distinct values")
+    assert "\n" not in page.inner_text("#data-status").strip()
+    expect(status).to_have_class(re.compile(r"\bmsg-error\b"))
+
+    # poisson chosen by hand on the count target: the family line says poisson again
+    choose(page, "data-family", "poisson", expected_family_line(df, "poisson"))
+    expect(status).to_contain_text("Poisson deviance")
+    no_errors(page)
+
+
+def test_one_weight_redraw_shows_the_closed_form_after_a_move(page, base_url):
+    """After λ moves, what plotly holds for both figures is the closed form at that λ, computed
+    here from the samples: the minimizers' markers, their losses and the "this λ" line."""
+    from regulab.app.views import one_weight as ow
+
+    open_view(page, base_url, "/", "#ow-lam-star")
+    page.wait_for_function(SETTLED)
+    d = make_one_weight_data_default()
+    x, y = np.asarray(d.x, dtype=float).ravel(), np.asarray(d.y, dtype=float).ravel()
+    a, w_hat = float(np.mean(x * x)), float(np.mean(x * y) / np.mean(x * x))
+    rng = np.random.default_rng(7)
+    spec = ow.SLIDERS["ow-lam"]
+    below = int((2 * a * abs(w_hat) - spec["min"]) / spec["step"])  # last step under lam*
+    for side in (0, 1, 0):                     # under lam* (L1 not 0), over it (exactly 0), under
+        steps = int(rng.integers(1, below + 1) if side == 0 else
+                    rng.integers(below + 2, round((spec["max"] - spec["min"]) / spec["step"])))
+        lam = press(page, "ow-lam", "Home", *["ArrowRight"] * steps)
+        assert lam == pytest.approx(steps * ow.SLIDERS["ow-lam"]["step"])
+        w1 = float(np.sign(w_hat) * max(abs(w_hat) - lam / (2 * a), 0.0))
+        w2 = w_hat * a / (a + lam)
+        assert (w1 == 0.0) == bool(side), (lam, w1)
+        expect(page.locator("#ow-w-l2")).to_have_text(f"{w2:.4f}")
+        got = page.wait_for_function(DRAWN_ONE_WEIGHT, arg=lam).json_value()
+        mse = [float(np.mean((y - w * x) ** 2)) for w in (w1, w2)]
+        assert got["this"] == pytest.approx([lam, lam], rel=1e-12)
+        assert got["l1_at_lam"] == pytest.approx([lam, w1], rel=1e-12, abs=1e-15)
+        assert got["l2_at_lam"] == pytest.approx([lam, w2], rel=1e-12, abs=1e-15)
+        assert got["l1_min"] == pytest.approx([w1, mse[0] + lam * abs(w1)], rel=1e-9, abs=1e-15)
+        assert got["l2_min"] == pytest.approx([w2, mse[1] + lam * w2 * w2], rel=1e-9, abs=1e-15)
+        # and drawn there: each marker's SVG position is plotly's pixel for the closed form,
+        # the L1 marker green exactly when w_L1 is 0
+        want = {"ow-fig-lam": {"w_L1": [lam, w1], "w_L2": [lam, w2]},
+                "ow-fig-loss": {"L1 minimum": [w1, mse[0] + lam * abs(w1)],
+                                "L2 minimum": [w2, mse[1] + lam * w2 * w2]}}
+        page.wait_for_function(MARKERS_AT, arg=want)
+        fill = page.evaluate(L1_FILL)
+        assert fill == ("rgb(46, 139, 87)" if w1 == 0.0 else "rgb(31, 95, 191)"), (lam, fill)
+    # another tab and back: the graphs are mounted again, and drawn at the slider's lam
+    page.click("#tab-geometry")
+    expect(page.locator("#geo-w-l1")).not_to_have_text("-")
+    page.click("#tab-one-weight")
+    expect(page.locator("#ow-w-l2")).to_have_text(f"{w2:.4f}")
+    page.wait_for_function(MARKERS_AT, arg=want)
+    no_errors(page)
+
+
+#: every named marker of ``want`` ({graph id: {trace name: [x, y]}}) is drawn within half a
+#: pixel of where the graph's axes put [x, y]
+MARKERS_AT = r"""(want) => Object.entries(want).every(([id, traces]) => {
+    const g = document.querySelector('#' + id + ' .js-plotly-plot');
+    const xa = g._fullLayout.xaxis, ya = g._fullLayout.yaxis;
+    const drawn = g.querySelectorAll('.scatterlayer .trace');
+    return Object.entries(traces).every(([name, [x, y]]) => {
+        const i = g._fullData.findIndex(t => t.name === name);
+        const pt = i >= 0 && drawn[i] && drawn[i].querySelector('.point');
+        const m = pt && /translate\(([-\d.e]+),\s*([-\d.e]+)\)/.exec(pt.getAttribute('transform'));
+        return m && Math.abs(+m[1] - xa.l2p(x)) < 0.5 && Math.abs(+m[2] - ya.l2p(y)) < 0.5;
+    }); })"""
+
+#: the drawn fill of the lam figure's w_L1 marker
+L1_FILL = """() => { const g = document.querySelector('#ow-fig-lam .js-plotly-plot');
+    const i = g._fullData.findIndex(t => t.name === 'w_L1');
+    return getComputedStyle(g.querySelectorAll('.scatterlayer .trace')[i]
+                            .querySelector('.point')).fill; }"""
+
+
+#: what plotly holds for One weight's figures, by trace name, once the "this λ" line is at lam
+DRAWN_ONE_WEIGHT = """(lam) => {
+    const fig = (id) => document.querySelector('#' + id + ' .js-plotly-plot');
+    const loss = fig('ow-fig-loss'), lams = fig('ow-fig-lam');
+    if (!loss || !lams || !loss.data || !lams.data) return null;
+    const at = (g, name) => { const t = g.data.find(t => t.name === name);
+                              return t ? [t.x[0], t.y[0]] : null; };
+    const line = lams.data.find(t => t.name === 'this λ');
+    if (!line || Math.abs(line.x[0] - lam) > 1e-12) return null;
+    return {this: line.x, l1_at_lam: at(lams, 'w_L1'), l2_at_lam: at(lams, 'w_L2'),
+            l1_min: at(loss, 'L1 minimum'), l2_min: at(loss, 'L2 minimum')}; }"""

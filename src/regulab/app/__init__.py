@@ -23,7 +23,10 @@ dash nor torch.
 What travels on a slider move is kept small: the One weight view's lam is redrawn in the browser
 (``assets/one_weight.js``, the closed forms; no request), the other views send a Dash ``Patch``
 of the parts of a figure that move (Your data's lam, the gradient animation's iteration,
-geometry's budget within the same window) instead of whole figures.
+geometry's budget within the same window) instead of whole figures. And what plotly redraws is
+kept small too: where only traces move (One weight's and Your data's path and CV plots: the
+chosen lam's line is a trace, not a layout shape), the figures set ``layout.transition`` with
+no duration, so that plotly redraws the traces that changed and not the axes.
 """
 
 from __future__ import annotations

@@ -124,6 +124,26 @@ def _lean(title, xtitle, ytitle, uirevision, height=400):
 
 # ----------------------------------------------------------------------------- one weight
 
+#: the loss figure's y axis ends at the first of these steps (times a power of ten) above the
+#: curves, so that most lam moves keep the axis and plotly redraws only the traces (an axis
+#: that followed the curves exactly would be redrawn, ticks and all, on every move)
+NICE_STEPS = (1.0, 1.5, 2.0, 3.0, 5.0, 7.5, 10.0)
+
+
+def nice_ceil(x: float) -> float:
+    """The smallest ``m * 10**e >= x`` with ``m`` in :data:`NICE_STEPS` (``x`` itself when not
+    positive). Written so that ``assets/one_weight.js`` gets the same float: powers of ten
+    as exact integers or one division by one."""
+    if not x > 0:
+        return x
+    e = int(np.floor(np.log10(x)))
+    base = 10.0 ** e if e >= 0 else 1.0 / 10.0 ** -e
+    if base > x:                       # log10 rounded up at a power of ten
+        e -= 1
+        base = 10.0 ** e if e >= 0 else 1.0 / 10.0 ** -e
+    return next(m * base for m in NICE_STEPS if m * base >= x)
+
+
 def one_weight_losses(r: dict) -> dict:
     """MSE, the two penalties and the two regularized losses over w, with the closed-form minima.
 
@@ -140,7 +160,7 @@ def one_weight_losses(r: dict) -> dict:
              "L1 minimum"),
         _dot(w2, r["reg_l2_at_min"], L2_COLOR, "square", 12, "L2 minimum"),
     ]
-    top = max(r["reg_l1"][0], r["reg_l1"][-1], r["reg_l2"][0], r["reg_l2"][-1])
+    top = nice_ceil(max(r["reg_l1"][0], r["reg_l1"][-1], r["reg_l2"][0], r["reg_l2"][-1]))
     layout = _lean("Losses over w", "w", "loss", "ow-losses")
     layout["xaxis"]["range"] = [grid[0], grid[-1]]
     layout["yaxis"]["range"] = [-0.03 * top, top * 1.02]
@@ -275,6 +295,21 @@ def geometry(r: dict) -> dict:
 
 # ----------------------------------------------------------------------------- your data
 
+#: a hidden y axis over the plot, 0 at its bottom and 1 at its top: the chosen lam's vertical
+#: line is a trace on it, not a layout shape, so a lam move changes traces only
+OVERLAY_AXIS = {"overlaying": "y", "range": [0, 1], "visible": False, "fixedrange": True}
+#: plotly's react redraws the traces that changed and leaves the axes as they are (its
+#: transition path, with no animation) when only traces move: on these figures a lam move
+SWAP = {"duration": 0}
+
+
+def _vtrace(x, color="#333", dash="dash", width=1.5, name="this λ") -> dict:
+    """A vertical line at ``x`` over the plot's whole height (on :data:`OVERLAY_AXIS`)."""
+    return {"type": "scatter", "mode": "lines", "x": [x, x], "y": [0, 1], "yaxis": "y2",
+            "name": name, "showlegend": False, "hoverinfo": "skip",
+            "line": {"color": color, "width": width, "dash": dash}}
+
+
 def data_path(v: dict, k: int) -> dict:
     """Coefficient paths over lam (log axis) with the selected lam and its coefficients marked."""
     lams, coefs, names = v["lams"], v["coefs"], v["names"]
@@ -295,10 +330,11 @@ def data_path(v: dict, k: int) -> dict:
                  "hovertemplate": "%{text}: %{y:.4g}<extra></extra>",
                  "marker": {"size": 8, "color": [ZERO_COLOR if c == 0.0 else color for c in at],
                             "line": {"color": "white", "width": 1}}})
+    data.append(_vtrace(lams[k]))
     layout = base_layout(f"Coefficient path ({v['penalty_name']})", "λ (log scale)",
                          "coefficient (standardized features)", uirevision=v["key"], height=400,
-                         shapes=[_vline(lams[k], "#333", "dash", 1.5), _hline(0.0, "#888")],
-                         legend=show_legend)
+                         shapes=[_hline(0.0, "#888")], legend=show_legend,
+                         yaxis2=dict(OVERLAY_AXIS), transition=dict(SWAP))
     layout["xaxis"]["type"] = "log"
     layout["legend"].update({"font": {"size": 10}})
     return {"data": data, "layout": layout}
@@ -319,8 +355,8 @@ def data_cv(v: dict, k: int) -> dict:
                                          "line": {"color": "#333", "width": 1}}},
     ]
     i0, i1 = v["idx_min"], v["idx_1se"]
-    shapes = [_vline(lams[i0], "#555", "dot"), _vline(lams[i1], "#555", "dash"),
-              _vline(lams[k], "#333", "dash", 1.5)]
+    data.append(_vtrace(lams[k]))
+    shapes = [_vline(lams[i0], "#555", "dot"), _vline(lams[i1], "#555", "dash")]
     annotations = [
         # annotations on a log axis take log10 positions (shapes take data values)
         {"x": float(np.log10(lams[i0])), "y": 1, "xref": "x", "yref": "paper", "text": "min",
@@ -330,7 +366,8 @@ def data_cv(v: dict, k: int) -> dict:
     ]
     layout = base_layout(f"{v['folds']}-fold CV: {v['error_name']}", "λ (log scale)",
                          v["error_name"], uirevision=v["key"], height=400, shapes=shapes,
-                         annotations=annotations)
+                         annotations=annotations, yaxis2=dict(OVERLAY_AXIS),
+                         transition=dict(SWAP))
     layout["xaxis"]["type"] = "log"
     layout["legend"].update({"x": 0.01, "y": 0.99, "xanchor": "left", "yanchor": "top"})
     return {"data": data, "layout": layout}

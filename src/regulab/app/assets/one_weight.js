@@ -56,6 +56,19 @@
         return Number((spec.min + steps * spec.step).toFixed(10)) + 0;
     }
 
+    /* regulab.app.figures.nice_ceil: the loss axis's end, on a few steps per power of ten */
+    var NICE_STEPS = [1.0, 1.5, 2.0, 3.0, 5.0, 7.5, 10.0];
+    function tenTo(e) { return e >= 0 ? Math.pow(10, e) : 1.0 / Math.pow(10, -e); }
+    function niceCeil(x) {
+        if (!(x > 0)) { return x; }
+        var e = Math.floor(Math.log10(x)), base = tenTo(e);
+        if (base > x) { e -= 1; base = tenTo(e); }
+        for (var i = 0; i < NICE_STEPS.length; i++) {
+            if (NICE_STEPS[i] * base >= x) { return NICE_STEPS[i] * base; }
+        }
+        return 10.0 * base;
+    }
+
     /* regulab.core.onedim.mse_curve at one w: mean((y - w x)^2) over the samples */
     function mseAt(base, w) {
         var s = 0, x = base.x, y = base.y;
@@ -76,7 +89,7 @@
             reg1[i] = mse[i] + pen1[i];
             reg2[i] = mse[i] + pen2[i];
         }
-        var top = Math.max(reg1[0], reg1[n - 1], reg2[0], reg2[n - 1]);
+        var top = niceCeil(Math.max(reg1[0], reg1[n - 1], reg2[0], reg2[n - 1]));
         var data = fig.data.slice();
         data[1] = trace(fig, 1, {y: pen1.map(round5)});
         data[2] = trace(fig, 2, {y: pen2.map(round5)});
@@ -129,7 +142,65 @@
                 losses(base, lam, w1, w2), minimizers(base, lam, w1, w2)];
     }
 
+    /* the live plotly graph inside the dcc.Graph of id `id`, or null (not drawn yet) */
+    function liveGraph(id) {
+        var gd = document.querySelector("#" + id + " .js-plotly-plot");
+        return gd && gd.layout && gd._fullLayout && window.Plotly ? gd : null;
+    }
+
+    function sameRange(a, b) { return !!a && !!b && a[0] === b[0] && a[1] === b[1]; }
+
+    /* Redraw a lam move on the live graph: the new traces and y range on the layout drawn now
+     * (dcc.Graph's own, zoom included). Where the axes stay as they are, layout.transition
+     * (duration 0: no animation) sends plotly's react down its transition path, which redraws
+     * the traces that changed and leaves axes, ticks and margins alone; a new range is a whole
+     * redraw. Unchanged traces are the same arrays as before, so plotly skips them. */
+    function redraw(gd, fig) {
+        var layout = Object.assign({}, gd.layout), range = fig.layout.yaxis.range, full = gd._fullLayout;
+        // the size drawn now, said: plotly would measure the container again (a forced layout)
+        Object.assign(layout, {autosize: false, width: full.width, height: full.height});
+        var keep = sameRange(full.yaxis.range, range);
+        if (!keep) { layout.yaxis = Object.assign({}, gd.layout.yaxis, {range: range}); }
+        if (keep) { layout.transition = {duration: 0}; } else { delete layout.transition; }
+        window.Plotly.react(gd, fig.data, layout);
+    }
+
+    /* The view's callback (inputs: lam, the base store, the tab shown). A lam move alone is
+     * drawn on the live graphs here and the figures' props are left as they are (no_update:
+     * Dash, React and dcc.Graph are skipped); a new base or coming back to the tab (the graphs
+     * were unmounted and are drawn again from their props) sends the whole figures. */
+    function oneWeightView(lamValue, base, tab) {
+        var dc = window.dash_clientside;
+        if (base && tab !== undefined && tab !== null && tab !== base.view) {
+            return Array(10).fill(dc.no_update);
+        }
+        var out = oneWeight(lamValue, base);
+        var triggered = ((dc.callback_context || {}).triggered || []).map(function (t) {
+            return t.prop_id;
+        });
+        var lamOnly = triggered.length === 1 && triggered[0] === "ow-lam.value";
+        var loss = liveGraph("ow-fig-loss"), lam = liveGraph("ow-fig-lam");
+        var previous = shown.base === base ? shown.out : null;
+        shown.base = base;
+        shown.out = out.slice(0, 8);
+        if (lamOnly && loss && lam && out[8] !== dc.no_update) {
+            redraw(loss, out[8]);
+            redraw(lam, out[9]);
+            out[8] = dc.no_update;
+            out[9] = dc.no_update;
+            // texts as they are already (most of them do not depend on lam): not sent again
+            for (var i = 0; previous && i < 8; i++) {
+                if (previous[i] === out[i]) { out[i] = dc.no_update; }
+            }
+        }
+        return out;
+    }
+
+    /* the texts the view shows now, and the base they were computed from */
+    var shown = {base: null, out: null};
+
     window.dash_clientside = window.dash_clientside || {};
     window.dash_clientside.regulab = Object.assign(window.dash_clientside.regulab || {},
-                                                   {oneWeight: oneWeight});
+                                                   {oneWeight: oneWeight,
+                                                    oneWeightView: oneWeightView});
 }());

@@ -9,7 +9,12 @@ least-squares weight ``w_hat``::
 and the L1 one is exactly 0 from ``lam* = 2 a |w_hat|`` on. The server computes what does not
 depend on lam (:func:`one_weight_base`, once per true w and spread); a lam move is redrawn in the
 browser by ``assets/one_weight.js`` with the same closed forms (:func:`update_one_weight` is its
-reference, compared with it in ``tests/test_app_browser.py``).
+reference, compared with it in ``tests/test_app_browser.py``). The script draws a lam move
+straight on the live plotly graphs (the figures' Dash props are left as they are: no Dash or
+React work for them) through plotly's transition path, which redraws the traces that moved and
+not the axes; the loss plot's y axis ends on a few steps per power of ten
+(:func:`regulab.app.figures.nice_ceil`) so that most moves keep it. A new true w or spread, or
+coming back to the tab, sends the whole figures through Dash.
 """
 
 from __future__ import annotations
@@ -180,6 +185,7 @@ def one_weight_base(w_true, spread) -> dict:
     return {"lam_spec": spec, "x": data.x.tolist(), "y": data.y.tolist(), "a": r["a"],
             "w_hat": r["w_hat"], "lam_star": r["lam_star"], "grid": r["grid"], "mse": r["mse"],
             "texts": one_weight_texts(r), "colors": {"l1": L1_COLOR, "zero": ZERO_COLOR},
+            "view": ID,
             "loss": F.one_weight_losses(r), "lam": F.one_weight_minimizers(r)}
 
 
@@ -239,10 +245,10 @@ def register(app, state) -> None:
     # lam moves never leave the browser: the closed forms are a few lines of JavaScript
     # (assets/one_weight.js, served by the app itself, so the CSP's script-src 'self' allows it)
     app.clientside_callback(
-        ClientsideFunction(namespace="regulab", function_name="oneWeight"),
+        ClientsideFunction(namespace="regulab", function_name="oneWeightView"),
         Output("ow-w-l1", "children"), Output("ow-w-l1-note", "children"),
         Output("ow-w-l2", "children"), Output("ow-w-l2-note", "children"),
         Output("ow-lam-star", "children"), Output("ow-details", "children"),
         Output("ow-status", "children"), Output("ow-status", "className"),
         Output("ow-fig-loss", "figure"), Output("ow-fig-lam", "figure"),
-        Input("ow-lam", "value"), Input("ow-base", "data"))
+        Input("ow-lam", "value"), Input("ow-base", "data"), Input("tabs", "value"))

@@ -186,10 +186,10 @@ def lam_parts(v: dict) -> tuple:
     paths into the figure dict (path, CV, coefficients figure, in that order): a move of λ
     along the same path changes those parts and nothing else (``tests/test_app.py`` checks
     it at random positions)."""
-    marker = len(v["names"])                 # data_path: one trace per feature, then the marker
+    marker = len(v["names"])                 # data_path: one trace per feature, the marker,
     path = [("data", marker, "x"), ("data", marker, "y"), ("data", marker, "marker", "color"),
-            ("layout", "shapes", 0)]
-    cv = [("data", 1, "x"), ("data", 1, "y"), ("layout", "shapes", 2)]
+            ("data", marker + 1, "x")]      # the line at lam (a trace: see figures.OVERLAY_AXIS)
+    cv = [("data", 1, "x"), ("data", 1, "y"), ("data", 2, "x")]
     coef = [("data", i, part) for i, parts in ((0, ("x", "y", "name")),
                                                (1, ("x", "y", "text", "name")))
             for part in parts] + [("layout", "title", "text"), ("layout", "xaxis", "range")]
