@@ -174,11 +174,26 @@ class StreamSource:
             yield from reader
 
 
-def run_partitions(fn, source: "StreamSource", args: tuple, client=None) -> list:
-    """``[fn(source, part, *args) for part in source.partitions()]``, on ``client`` when given
-    (results in partition order either way)."""
+def run_partitions(fn, source: "StreamSource", args: tuple, client=None) -> Iterator:
+    """``fn(source, part, *args)`` for every partition of ``source``, yielded in partition order,
+    on ``client`` when given.
+
+    A generator, so that the caller merges each result as it comes and the memory of a pass does
+    not grow with the number of partitions: in this process one partition is computed at a time;
+    on a cluster every task is submitted at once and each result is fetched, then its future
+    released (the worker drops it), in partition order."""
     parts = source.partitions()
     if client is None:
-        return [fn(source, part, *args) for part in parts]
+        for part in parts:
+            yield fn(source, part, *args)
+        return
     futures = [client.submit(fn, source, part, *args, pure=False, retries=3) for part in parts]
-    return client.gather(futures)
+    try:
+        for i in range(len(futures)):
+            res = futures[i].result()
+            futures[i] = None      # the last reference: the scheduler releases the result
+            yield res
+    finally:
+        for f in futures:   # a caller that stops early (an error) cancels what is left
+            if f is not None:
+                f.cancel()
