@@ -252,6 +252,53 @@ def test_csv_and_folder_sources(tmp_path):
     _close(a.path.coefs, b.path.coefs)
 
 
+@pytest.mark.parametrize("seed", range(2))
+def test_csv_blocks_global_positions_and_same_bits_on_a_cluster(tmp_path, seed):
+    """A CSV cut in byte blocks (one partition each): the blocks' row offsets are global (the
+    folds' row counts equal those of the file read as one block, the moments to 1e-10), and
+    the preparation and statistics passes on a 2-worker LocalCluster give the same bits as in
+    this process; a file with quotes or blank lines is read as one partition."""
+    from regulab.core.execution import dask_available
+    from regulab.data.stream_pass import moments_pass
+    from regulab.data.stream_prep import scan_prepare
+
+    rng = np.random.default_rng(seed)
+    df = _frame(seed + 60, 3000, 4, missing=True)
+    f = tmp_path / "d.csv"
+    df.to_csv(f, index=False)
+    src = StreamSource(str(f), batch_rows=int(rng.integers(50, 400)),
+                       csv_block=int(rng.integers(5_000, 30_000)))
+    parts = src.partitions()
+    assert len(parts) > 3 and all(p.byte_range is not None for p in parts)
+    assert [p.offset for p in parts] == list(np.cumsum([0] + [p.n_rows for p in parts[:-1]]))
+    assert sum(p.n_rows for p in parts) == len(df)
+    one = StreamSource(str(f), batch_rows=src.batch_rows, csv_block=2**40)
+    assert len(one.partitions()) == 1
+    sp = scan_prepare(src, "y")
+    assert sp.report.lines == scan_prepare(one, "y").report.lines
+    ref = moments_pass(src, sp, 5, seed)
+    whole = moments_pass(one, sp, 5, seed)
+    assert np.array_equal(ref.n, whole.n)
+    for name in ("W", "mean", "M"):
+        np.testing.assert_allclose(getattr(ref, name), getattr(whole, name), rtol=1e-10,
+                                   atol=1e-10 * np.abs(getattr(whole, name)).max())
+    for bad in ['a,"b, c",1\n', "a,b,1\n\n"]:   # a quoted field; a blank line
+        g = tmp_path / "odd.csv"
+        g.write_text("u,v,y\n" + "a,b,1\nc,d,2\n" * 50 + bad + "e,f,3\n" * 50)
+        assert [p.group for p in StreamSource(str(g), csv_block=64).partitions()] == [-1]
+    if not dask_available():
+        pytest.skip("dask.distributed not installed")
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster, \
+            Client(cluster, timeout=WAIT, set_as_default=False) as c:
+        c.wait_for_workers(2, timeout=WAIT)
+        sp_c = scan_prepare(src, "y", client=c)
+        assert sp_c.report.lines == sp.report.lines and sp_c.specs == sp.specs
+        _same_bits(moments_pass(src, sp, 5, seed, client=c), ref)
+
+
 def test_gram_memory_refusal_names_the_largest_p():
     avail = 50 * 2**20
     top = largest_gram_p(avail, 10, 50_000)
