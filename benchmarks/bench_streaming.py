@@ -124,6 +124,68 @@ def write_parquet(path, rows, p, row_group, seed=0, dtype="float32"):
     return time.perf_counter() - t0
 
 
+def pass_only(args, out, prog) -> dict:
+    """``--file F --prep-rows N``: the statistics pass over all of ``F`` (an existing file,
+    kept) and the path + CV from its moments, with the preparation decided on the first ``N``
+    rows only (the two preparation passes are not run: their cost is measured by a full run at
+    a smaller size). Valid for the benchmark's all-numeric files, whose preparation (columns,
+    task, no missing value) does not depend on the rows."""
+    import dataclasses
+
+    import pyarrow.parquet as pq
+
+    from regulab.commands.streamed import StreamStats, solve_streamed
+    from regulab.data.stream_pass import PassLog, moments_pass, standardization
+    from regulab.data.stream_prep import finish, scan_prepare
+    from regulab.data.stream_stats import standardized
+    from regulab.data.streaming import StreamSource
+
+    f = args.file
+    out["file_mib"] = os.path.getsize(f) / 2**20
+    out["rows"] = pq.ParquetFile(f).metadata.num_rows
+    with tempfile.TemporaryDirectory(dir=args.tmp) as d:
+        head = os.path.join(d, "head.parquet")
+        pq.write_table(pq.ParquetFile(f).read_row_group(0).slice(0, args.prep_rows), head)
+        sp = scan_prepare(StreamSource(head, args.batch_rows), "y")
+    src = StreamSource(f, args.batch_rows)
+    reset_peak_rss()
+    out["rss_before_pass_mib"] = _status_mib("VmRSS")
+    prog.set("statistics pass")
+    log = PassLog()
+    raw = moments_pass(src, sp, args.folds, 0, None, log,
+                       dtype=np.float32 if args.dtype == "float32" else np.float64)
+    sp = dataclasses.replace(sp, n_in=raw.raw_n, n_kept=raw.raw_n)
+    out["pass_seconds_1proc"] = log.seconds
+    out["pass_rows_per_second_per_core"] = raw.raw_n / log.seconds
+    out["peak_rss_mib_pass"] = peak_rss_mib()
+    out["load_average_after_pass"] = os.getloadavg()
+    print(json.dumps(out), file=sys.stderr, flush=True)
+    prog.set("path + CV from moments")
+    means, scales = standardization(raw, sp.standardize)
+    prep = finish(sp, means, scales)
+
+    def std(t):
+        return standardized(*t, prep.means, prep.scales)
+
+    st = StreamStats(src, sp, prep, std(raw.total()), [std(t) for t in raw.training()],
+                     [std(raw.fold(k)) for k in range(args.folds)], args.folds, 0, None, log,
+                     args.batch_rows)
+    sf = solve_streamed(st, n_lams=args.n_lams)
+    out["path_cv_from_moments_seconds"] = sf.info["solve_seconds"]
+    out["lam_1se"] = sf.lam
+    out["n_kept"] = int(np.count_nonzero(sf.coef))
+    out["peak_rss_mib_pass_and_path"] = peak_rss_mib()
+    print(json.dumps(out), file=sys.stderr, flush=True)
+    if args.sk_rows:
+        prog.set("scikit-learn")
+        reset_peak_rss()
+        out.update(_sklearn(f, args))
+        out["peak_rss_mib_sklearn"] = peak_rss_mib()
+    out["load_average_end"] = os.getloadavg()
+    prog.stop()
+    return out
+
+
 def bench(args) -> dict:
     from regulab.commands.streamed import solve_streamed, stream_statistics
     from regulab.data.stream_pass import moments_pass
@@ -132,6 +194,8 @@ def bench(args) -> dict:
            "n_lams": args.n_lams, "batch_rows": args.batch_rows, "row_group": args.row_group,
            "dtype": args.dtype, "cpus": os.cpu_count(), "load_average_start": os.getloadavg()}
     prog = Progress(args.log_every)
+    if args.file:
+        return pass_only(args, out, prog)
     with tempfile.TemporaryDirectory(dir=args.tmp) as d:
         f = os.path.join(d, "data.parquet")
         prog.set("writing")
@@ -282,6 +346,11 @@ def main():
                     help="the Parquet file's column type")
     ap.add_argument("--log-every", type=float, default=30.0,
                     help="seconds between progress lines on stderr (0: none)")
+    ap.add_argument("--file", default=None,
+                    help="an existing file written by this benchmark: the statistics pass and "
+                         "the path only (see pass_only); the file is kept")
+    ap.add_argument("--prep-rows", type=int, default=100_000,
+                    help="with --file: rows the preparation is decided on")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     res = bench(args)
