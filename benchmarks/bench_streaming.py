@@ -1,7 +1,9 @@
 """Streamed fits (data bigger than memory): pass throughput, memory, a 100-lam 10-fold CV path.
 
-Writes a Parquet file of ``--rows`` x ``--features`` float64 (a sparse linear truth plus noise)
-in row groups of ``--row-group`` rows, without ever holding more than one row group, then:
+Writes a Parquet file of ``--rows`` x ``--features`` (``--dtype``, float32 by default; a sparse
+linear truth plus noise, seeded) in row groups of ``--row-group`` rows, without ever holding more
+than one row group, logging progress (stage, resident memory, load) every ``--log-every``
+seconds to stderr, then:
 
 * the statistics pass (:func:`regulab.data.stream_pass.moments_pass`) in this process and, with
   ``--workers k``, on a LocalCluster of ``k`` single-threaded workers (``--worker-memory`` each):
@@ -18,10 +20,14 @@ Run::
 
 Workers far below the data (3 GiB of Parquet through 4 workers of 400 MiB, one killed)::
 
-    python benchmarks/bench_streaming.py --rows 7900000 --features 50 --workers 4 \
+    python benchmarks/bench_streaming.py --rows 7900000 --features 50 --dtype float64 --workers 4 \
         --worker-memory 400MiB --batch-rows 10000 --row-group 50000 --kill --no-fit --json
 
-Measurements and the extrapolation to 5e7 and 1e9 rows are in docs/scaling.md
+On a file already written (kept): the statistics pass and the path only::
+
+    python benchmarks/bench_streaming.py --file DIR/data.parquet --batch-rows 50000 --json
+
+Measurements (5e7 rows) and the extrapolation to 1e9 rows are in docs/scaling.md
 ("Data bigger than memory"). Never a timed test.
 """
 
