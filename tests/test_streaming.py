@@ -520,8 +520,8 @@ def test_cli_compare_stream_document_and_refusals(tmp_path, capsys):
 WAIT = 300
 #: the dataset written by the test (MiB on disk, uncompressed float64: the decoded size too) and
 #: the cluster streaming it: the issue's case, 3 GiB through 4 workers of 400 MiB (the data 7.5
-#: times a worker's limit, twice the workers' together); 13 min here at load 7-13 on 2 shared
-#: cores, where the 800 MiB / 2-worker variant (``REGULAB_STREAM_SMALL=1``) took 7 min at load
+#: times a worker's limit, twice the workers' together); 4.1 min here at load < 3, 13 min at
+#: load 7-13 on 2 shared cores, where the 800 MiB / 2-worker variant (``REGULAB_STREAM_SMALL=1``) took 7 min at load
 #: 11-14 and 2 min when the machine was quieter (docs/scaling.md).
 #: Measured here: a bare worker is ~62 MiB, ~170-220 MiB once a pass's modules are imported
 #: (Python, Dask, pandas, pyarrow, numba), 280-316 MiB at its peak over the two preparation
