@@ -1,7 +1,9 @@
 """Streamed fits (data bigger than memory): pass throughput, memory, a 100-lam 10-fold CV path.
 
-Writes a Parquet file of ``--rows`` x ``--features`` float64 (a sparse linear truth plus noise)
-in row groups of ``--row-group`` rows, without ever holding more than one row group, then:
+Writes a Parquet file of ``--rows`` x ``--features`` (``--dtype``, float32 by default; a sparse
+linear truth plus noise, seeded) in row groups of ``--row-group`` rows, without ever holding more
+than one row group, logging progress (stage, resident memory, load) every ``--log-every``
+seconds to stderr, then:
 
 * the statistics pass (:func:`regulab.data.stream_pass.moments_pass`) in this process and, with
   ``--workers k``, on a LocalCluster of ``k`` single-threaded workers (``--worker-memory`` each):
@@ -18,10 +20,14 @@ Run::
 
 Workers far below the data (3 GiB of Parquet through 4 workers of 400 MiB, one killed)::
 
-    python benchmarks/bench_streaming.py --rows 7900000 --features 50 --workers 4 \
+    python benchmarks/bench_streaming.py --rows 7900000 --features 50 --dtype float64 --workers 4 \
         --worker-memory 400MiB --batch-rows 10000 --row-group 50000 --kill --no-fit --json
 
-Measurements and the extrapolation to 5e7 and 1e9 rows are in docs/scaling.md
+On a file already written (kept): the statistics pass and the path only::
+
+    python benchmarks/bench_streaming.py --file DIR/data.parquet --batch-rows 50000 --json
+
+Measurements (5e7 rows) and the extrapolation to 1e9 rows are in docs/scaling.md
 ("Data bigger than memory"). Never a timed test.
 """
 
@@ -38,77 +44,205 @@ import time
 import numpy as np
 
 
-def peak_rss_mib() -> float:
-    """This process's resident high-water mark (VmHWM; ru_maxrss of a Dask worker reports its
-    parent's peak), MiB."""
+def _status_mib(field: str) -> float:
     try:
         with open("/proc/self/status") as fh:
             for line in fh:
-                if line.startswith("VmHWM:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1]) / 1024
     except OSError:
         pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return float("nan")
 
 
-def write_parquet(path, rows, p, row_group, seed=0):
+def peak_rss_mib() -> float:
+    """This process's resident high-water mark (VmHWM; ru_maxrss of a Dask worker reports its
+    parent's peak), MiB."""
+    got = _status_mib("VmHWM")
+    return got if got == got else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def reset_peak_rss() -> bool:
+    """Reset VmHWM to the current RSS (Linux >= 4.0: ``5`` to ``/proc/self/clear_refs``), so
+    that each stage's peak is its own; False where that is not possible."""
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+        return True
+    except OSError:
+        return False
+
+
+class Progress:
+    """Logs, every ``every`` seconds to stderr, the stage, the seconds since the start, the
+    resident memory now and its high-water mark, and the load average (a long run survives in
+    its log)."""
+
+    def __init__(self, every: float):
+        import threading
+
+        self.stage, self.t0, self.every = "start", time.perf_counter(), every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        if every > 0:
+            self._thread.start()
+
+    def set(self, stage: str) -> None:
+        self.stage = stage
+        self.log()
+
+    def log(self) -> None:
+        print(f"[{time.perf_counter() - self.t0:8.1f} s] {self.stage:24s} "
+              f"rss {_status_mib('VmRSS'):8.1f} MiB  peak {_status_mib('VmHWM'):8.1f} MiB  "
+              f"load {' '.join(f'{x:.1f}' for x in os.getloadavg())}",
+              file=sys.stderr, flush=True)
+
+    def _run(self):
+        while not self._stop.wait(self.every):
+            self.log()
+
+    def stop(self):
+        self._stop.set()
+
+
+def write_parquet(path, rows, p, row_group, seed=0, dtype="float32"):
+    """A Parquet file of ``rows`` x ``p`` features and ``y`` (``dtype`` columns), generated row
+    group by row group from ``seed`` (never more than one row group in memory)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     rng = np.random.default_rng(seed)
-    beta = np.where(np.arange(p) < 10, 1.0, 0.0)
-    schema = pa.schema([(f"x{j}", pa.float64()) for j in range(p)] + [("y", pa.float64())])
+    beta = np.where(np.arange(p) < 10, 1.0, 0.0).astype(dtype)
+    typ = pa.float32() if dtype == "float32" else pa.float64()
+    schema = pa.schema([(f"x{j}", typ) for j in range(p)] + [("y", typ)])
     t0 = time.perf_counter()
     with pq.ParquetWriter(path, schema) as w:
         left = rows
         while left > 0:
             m = min(row_group, left)
-            X = rng.standard_normal((m, p))
-            y = X @ beta + rng.standard_normal(m)
-            w.write_table(pa.table({**{f"x{j}": X[:, j] for j in range(p)}, "y": y}),
-                          row_group_size=row_group)
+            X = rng.standard_normal((m, p), dtype=dtype)
+            y = X @ beta + rng.standard_normal(m, dtype=dtype)
+            w.write_table(pa.table({**{f"x{j}": X[:, j] for j in range(p)}, "y": y},
+                                   schema=schema), row_group_size=row_group)
             left -= m
+            del X, y
+    pa.default_memory_pool().release_unused()
     return time.perf_counter() - t0
 
 
-def bench(args) -> dict:
-    from regulab.commands.streamed import stream_fit
-    from regulab.data.stream_pass import moments_pass
-    from regulab.data.stream_prep import scan_prepare
+def pass_only(args, out, prog) -> dict:
+    """``--file F --prep-rows N``: the statistics pass over all of ``F`` (an existing file,
+    kept) and the path + CV from its moments, with the preparation decided on the first ``N``
+    rows only (the two preparation passes are not run: their cost is measured by a full run at
+    a smaller size). Valid for the benchmark's all-numeric files, whose preparation (columns,
+    task, no missing value) does not depend on the rows."""
+    import dataclasses
+
+    import pyarrow.parquet as pq
+
+    from regulab.commands.streamed import StreamStats, solve_streamed
+    from regulab.data.stream_pass import PassLog, moments_pass, standardization
+    from regulab.data.stream_prep import finish, scan_prepare
+    from regulab.data.stream_stats import standardized
     from regulab.data.streaming import StreamSource
 
+    f = args.file
+    out["file_mib"] = os.path.getsize(f) / 2**20
+    out["rows"] = pq.ParquetFile(f).metadata.num_rows
+    with tempfile.TemporaryDirectory(dir=args.tmp) as d:
+        head = os.path.join(d, "head.parquet")
+        pq.write_table(pq.ParquetFile(f).read_row_group(0).slice(0, args.prep_rows), head)
+        sp = scan_prepare(StreamSource(head, args.batch_rows), "y")
+    src = StreamSource(f, args.batch_rows)
+    reset_peak_rss()
+    out["rss_before_pass_mib"] = _status_mib("VmRSS")
+    prog.set("statistics pass")
+    log = PassLog()
+    raw = moments_pass(src, sp, args.folds, 0, None, log,
+                       dtype=np.float32 if args.dtype == "float32" else np.float64)
+    sp = dataclasses.replace(sp, n_in=raw.raw_n, n_kept=raw.raw_n)
+    out["pass_seconds_1proc"] = log.seconds
+    out["pass_rows_per_second_per_core"] = raw.raw_n / log.seconds
+    out["peak_rss_mib_pass"] = peak_rss_mib()
+    out["load_average_after_pass"] = os.getloadavg()
+    print(json.dumps(out), file=sys.stderr, flush=True)
+    prog.set("path + CV from moments")
+    means, scales = standardization(raw, sp.standardize)
+    prep = finish(sp, means, scales)
+
+    def std(t):
+        return standardized(*t, prep.means, prep.scales)
+
+    st = StreamStats(src, sp, prep, std(raw.total()), [std(t) for t in raw.training()],
+                     [std(raw.fold(k)) for k in range(args.folds)], args.folds, 0, None, log,
+                     args.batch_rows)
+    sf = solve_streamed(st, n_lams=args.n_lams)
+    out["path_cv_from_moments_seconds"] = sf.info["solve_seconds"]
+    out["lam_1se"] = sf.lam
+    out["n_kept"] = int(np.count_nonzero(sf.coef))
+    out["peak_rss_mib_pass_and_path"] = peak_rss_mib()
+    print(json.dumps(out), file=sys.stderr, flush=True)
+    if args.sk_rows:
+        prog.set("scikit-learn")
+        reset_peak_rss()
+        out.update(_sklearn(f, args))
+        out["peak_rss_mib_sklearn"] = peak_rss_mib()
+    out["load_average_end"] = os.getloadavg()
+    prog.stop()
+    return out
+
+
+def bench(args) -> dict:
+    from regulab.commands.streamed import solve_streamed, stream_statistics
+    from regulab.data.stream_pass import moments_pass
+
     out = {"rows": args.rows, "features": args.features, "folds": args.folds,
-           "n_lams": args.n_lams, "batch_rows": args.batch_rows, "cpus": os.cpu_count(),
-           "load_average": os.getloadavg()}
+           "n_lams": args.n_lams, "batch_rows": args.batch_rows, "row_group": args.row_group,
+           "dtype": args.dtype, "cpus": os.cpu_count(), "load_average_start": os.getloadavg()}
+    prog = Progress(args.log_every)
+    if args.file:
+        return pass_only(args, out, prog)
     with tempfile.TemporaryDirectory(dir=args.tmp) as d:
         f = os.path.join(d, "data.parquet")
-        out["write_seconds"] = write_parquet(f, args.rows, args.features, args.row_group)
+        prog.set("writing")
+        out["write_seconds"] = write_parquet(f, args.rows, args.features, args.row_group,
+                                             dtype=args.dtype)
         out["file_mib"] = os.path.getsize(f) / 2**20
-        src = StreamSource(f, args.batch_rows)
+        out["peak_rss_mib_writing"] = peak_rss_mib()
+        reset_peak_rss()
+        out["rss_before_fit_mib"] = _status_mib("VmRSS")
+        prog.set("prep + statistics pass")
         t0 = time.perf_counter()
-        sp = scan_prepare(src, "y")
-        out["prep_passes_seconds"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        ref = moments_pass(src, sp, args.folds, 0)
-        dt = time.perf_counter() - t0
-        out["pass_seconds_1proc"] = dt
-        out["pass_rows_per_second_per_core"] = args.rows / dt
-        out["peak_rss_mib_1proc"] = peak_rss_mib()
-        if args.workers:
-            out.update(_cluster(src, sp, args, ref))
-        if args.no_fit:
-            return out
-        t0 = time.perf_counter()
-        sf = stream_fit(f, "y", folds=args.folds, n_lams=args.n_lams,
-                        batch_rows=args.batch_rows)
-        out["stream_fit_seconds"] = time.perf_counter() - t0
-        out["stream_fit_pass_seconds"] = sf.log.seconds
-        out["path_cv_from_moments_seconds"] = sf.info["solve_seconds"]
-        out["lam_1se"] = sf.lam
-        out["n_kept"] = int(np.count_nonzero(sf.coef))
+        st = stream_statistics(f, "y", folds=args.folds, seed=0, batch_rows=args.batch_rows,
+                               float32=args.dtype == "float32")
+        total = time.perf_counter() - t0
+        out["pass_seconds_1proc"] = st.log.seconds
+        out["prep_passes_seconds"] = total - st.log.seconds
+        out["pass_rows_per_second_per_core"] = args.rows / st.log.seconds
+        out["peak_rss_mib_1proc"] = peak_rss_mib()   # the preparation and statistics passes
+        out["load_average_after_pass"] = os.getloadavg()
         print(json.dumps(out), file=sys.stderr, flush=True)   # partial results, in case
-        if args.sk_rows:
-            out.update(_sklearn(f, args))
+        if args.workers:
+            prog.set("cluster passes")
+            ref = moments_pass(st.source, st.scan, args.folds, 0)
+            out.update(_cluster(st.source, st.scan, args, ref))
+        if not args.no_fit:
+            prog.set("path + CV from moments")
+            sf = solve_streamed(st, n_lams=args.n_lams)
+            out["path_cv_from_moments_seconds"] = sf.info["solve_seconds"]
+            out["stream_fit_seconds"] = time.perf_counter() - t0
+            out["lam_1se"] = sf.lam
+            out["n_kept"] = int(np.count_nonzero(sf.coef))
+            out["peak_rss_mib_stream_fit"] = peak_rss_mib()
+            print(json.dumps(out), file=sys.stderr, flush=True)
+            if args.sk_rows:
+                prog.set("scikit-learn")
+                reset_peak_rss()
+                out.update(_sklearn(f, args))
+                out["peak_rss_mib_sklearn"] = peak_rss_mib()
+        out["load_average_end"] = os.getloadavg()
+        prog.set("deleting the file")
+    prog.stop()
     return out
 
 
@@ -169,22 +303,33 @@ def _cluster(src, sp, args, ref) -> dict:
 
 
 def _sklearn(f, args) -> dict:
+    """scikit-learn's ``LassoCV`` on the first ``--sk-rows`` rows (read row group by row group,
+    never the whole file), standardized as regulab does, in float64."""
+    import inspect
+
+    import pyarrow as pa
     import pyarrow.parquet as pq
     from sklearn.linear_model import LassoCV
 
-    table = pq.read_table(f).slice(0, args.sk_rows)
-    df = table.to_pandas()
-    y = df.pop("y").to_numpy()
-    X = df.to_numpy()
+    pf, tables, got = pq.ParquetFile(f), [], 0
+    for g in range(pf.metadata.num_row_groups):
+        if got >= args.sk_rows:
+            break
+        t = pf.read_row_group(g)
+        tables.append(t.slice(0, args.sk_rows - got))
+        got += tables[-1].num_rows
+    df = pa.concat_tables(tables).to_pandas()
+    del tables
+    y = df.pop("y").to_numpy(np.float64)
+    X = df.to_numpy(np.float64)
+    del df
     X = (X - X.mean(0)) / X.std(0)
-    import inspect
-
     # scikit-learn >= 1.7 takes the number of alphas as ``alphas=int``
     grid = ({"n_alphas": args.n_lams} if "n_alphas" in inspect.signature(LassoCV).parameters
             else {"alphas": args.n_lams})
     t0 = time.perf_counter()
     LassoCV(cv=args.folds, n_jobs=1, **grid).fit(X, y)
-    return {"sklearn_rows": args.sk_rows, "sklearn_lassocv_seconds": time.perf_counter() - t0}
+    return {"sklearn_rows": got, "sklearn_lassocv_seconds": time.perf_counter() - t0}
 
 
 def main():
@@ -203,6 +348,15 @@ def main():
                     help="also a cluster pass with one worker SIGKILLed mid-pass")
     ap.add_argument("--no-fit", action="store_true",
                     help="stop after the statistics passes (no stream_fit, no scikit-learn)")
+    ap.add_argument("--dtype", choices=("float32", "float64"), default="float32",
+                    help="the Parquet file's column type")
+    ap.add_argument("--log-every", type=float, default=30.0,
+                    help="seconds between progress lines on stderr (0: none)")
+    ap.add_argument("--file", default=None,
+                    help="an existing file written by this benchmark: the statistics pass and "
+                         "the path only (see pass_only); the file is kept")
+    ap.add_argument("--prep-rows", type=int, default=100_000,
+                    help="with --file: rows the preparation is decided on")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     res = bench(args)

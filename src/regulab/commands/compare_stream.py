@@ -14,8 +14,13 @@ target). What is measured, and how it differs from the in-memory ``compare``:
   bootstrap); ``--n-boot`` is refused;
 * **calibration slope out of fold**: exact from each fold's own moments for the squared loss
   (:func:`regulab.selection.streamed.oof_squared_slope`); for a binary target the logistic slope
-  is an iterative fit on the held-out log-odds, which the statistics do not hold: ``None``;
-* **relaxed lasso**: left out (its CV over ``gamma`` is not part of the streamed route).
+  is a two-parameter logistic fit on the held-out log-odds: every Newton step of it is one more
+  pass over the rows (no fixed set of sums determines it), so it is not computed: ``None``;
+* **relaxed lasso** (squared loss): exact from the statistics
+  (:func:`regulab.selection.streamed.relaxed_from_moments`: the refit on a support is a solve
+  on the support's block of the fold moments; ``(gamma, lam)`` by CV on the same folds); its
+  stability and calibration as the penalties'. For a binary target it is left out: each
+  support's unpenalized logistic refit would need its own IRLS passes.
 """
 
 from __future__ import annotations
@@ -42,9 +47,11 @@ CALIBRATION_STREAMED = {
     "squared": ("out-of-fold predictions of the CV at the chosen lam: least-squares slope of y "
                 "on the prediction, exact from each fold's streamed moments"),
     "logistic": ("not computed with --stream: the logistic slope is an iterative fit on the "
-                 "held-out log-odds, which the streamed statistics do not hold"),
+                 "held-out log-odds, one more pass over the rows per Newton step, which the "
+                 "streamed statistics do not hold"),
 }
-RELAXED_WHY = "left out with --stream: its CV over gamma is not part of the streamed route"
+RELAXED_WHY = ("left out with --stream for a binary target: the unpenalized logistic refit of "
+               "every support would need its own IRLS passes over the rows")
 
 
 def check_options(*, n_boot, batch_rows, out, opts, extras) -> int:
@@ -66,14 +73,41 @@ def fold_stability(fit) -> float:
 
 def calibration(st, fit) -> float | None:
     """The out-of-fold calibration slope from the statistics (squared loss), else None."""
-    from regulab.selection.streamed import oof_squared_slope
-
     if st.loss != "squared":
         return None
     k = fit.index
-    slope = oof_squared_slope(st.tests, [c[:, k] for c in fit.cv.fold_coefs],
-                              fit.cv.fold_intercepts[:, k])
+    return _slope(st, [c[:, k] for c in fit.cv.fold_coefs], fit.cv.fold_intercepts[:, k])
+
+
+def _slope(st, fold_coefs, fold_intercepts) -> float | None:
+    from regulab.selection.streamed import oof_squared_slope
+
+    slope = oof_squared_slope(st.tests, fold_coefs, fold_intercepts)
     return float(slope) if math.isfinite(slope) else None
+
+
+def relaxed(st, sf_l1, rule, folds) -> dict | None:
+    """The relaxed lasso row from the statistics and the L1 fit ``sf_l1`` (squared loss; None
+    for a binary target), with the keys of the in-memory compare's row."""
+    from regulab.report.claims.when_to_use import jaccard_stability
+    from regulab.selection.streamed import relaxed_from_moments
+
+    if st.loss != "squared":
+        return None
+    res, fold_coefs, fold_ints = relaxed_from_moments(st.total, st.training, st.tests,
+                                                      (sf_l1.path, sf_l1.cv), rule=rule)
+    sets = [set(np.flatnonzero(c).tolist()) for c in fold_coefs]
+    return {"label": f"relaxed lasso (gamma = {res.gamma:g})", "gamma": res.gamma,
+            "gammas": [float(g) for g in res.gammas], "lam": res.lam, "rule": rule,
+            "cv_error": res.cv_error, "cv_se": res.cv_se, "n_kept": res.n_kept,
+            "stability": jaccard_stability(sets), "bootstrap_resamples": None,
+            "calibration_slope": _slope(st, fold_coefs, fold_ints),
+            "coef": res.coef, "intercept_standardized": res.intercept,
+            "why": (f"glmnet's relax=TRUE: gamma * lasso + (1 - gamma) * unpenalized refit on "
+                    f"the lasso's support, (gamma, lam) by {folds}-fold CV (rule {rule}) over "
+                    f"gamma in {{{', '.join(f'{g:g}' for g in res.gammas)}}} and the L1 grid, "
+                    f"same folds, exact from the streamed fold moments; stability over the K "
+                    f"CV training sets; not part of the recommendation")}
 
 
 def run(source, opts, *, folds, rule, n_lams, batch_rows, tol=1e-6) -> dict:
@@ -97,6 +131,7 @@ def run(source, opts, *, folds, rule, n_lams, batch_rows, tol=1e-6) -> dict:
         fits[m] = streamed.as_fit(sfs[m], rule=rule, folds=folds, seed=opts.seed)
         stab[m] = fold_stability(fits[m])
         slopes[m] = calibration(st, fits[m])
+    rel = relaxed(st, sfs["l1"], rule, folds)
     loaded = streamed.loaded_of(source, prep)
     summaries = {m: MethodSummary(cv_error=f.cv_error, cv_se=f.cv_se, n_kept=f.n_kept,
                                   n_features=p, stability=stab[m],
@@ -118,8 +153,13 @@ def run(source, opts, *, folds, rule, n_lams, batch_rows, tol=1e-6) -> dict:
         "preparation": preparation_doc(loaded.prep), "task": prep.task, "loss": st.loss,
         "family": loaded.family_doc(), "scoring": ERROR_NAME[st.loss], "folds": folds,
         "rule": rule, "n_boot": None, "seed": opts.seed, "n_lams": n_lams, "methods": methods,
-        "grouped": False, "per_feature_penalty": None, "relaxed": None, "adaptive": None,
-        "relaxed_left_out": RELAXED_WHY,
+        "grouped": False, "per_feature_penalty": None, "adaptive": None,
+        "relaxed": None if rel is None else {
+            **{k: v for k, v in rel.items() if k != "coef"},
+            "kept": [n for n, c in zip(names, rel["coef"]) if c != 0.0],
+            "coef_standardized": {n: float(c) for n, c in zip(names, rel["coef"])},
+            "truth": None, "n_features": p},
+        "relaxed_left_out": RELAXED_WHY if rel is None else None,
         "recommendation": {**rec.as_dict(), "label": C.LABELS[rec.penalty]},
         "stability_method": STABILITY_METHOD.format(K=folds),
         "calibration_method": CALIBRATION_STREAMED[st.loss], "truth": None,

@@ -145,8 +145,11 @@ def _scan_all(source, target, names, weights, src, client):
     tcol, distinct, cols, n_in = _Col(), {}, {n: _Col() for n in names}, 0
     for t, d, c, m in parts:
         tcol = _merge_col(tcol, t, target, src)
-        for v, k in d.items():
-            distinct[v] = distinct.get(v, 0) + k
+        for v, k in d.items():   # capped as in a partition: a continuous target's values
+            if v in distinct:     # would otherwise all be kept (memory growing with the rows)
+                distinct[v] += k
+            elif len(distinct) <= DISTINCT_CAP:
+                distinct[v] = k
         cols = {n: _merge_col(cols[n], c[n], n, src) for n in names}
         n_in += m
     overflow = len(distinct) > DISTINCT_CAP

@@ -61,12 +61,57 @@ def hash_folds(positions, n_folds: int, seed: int = 0) -> np.ndarray:
 @dataclass(frozen=True)
 class Partition:
     """Rows ``offset .. offset + n_rows - 1`` of the source: one Parquet row group (``group``)
-    of ``file``, or a whole CSV file (``group = -1``)."""
+    of ``file``, or one block of a CSV file (``group`` its index, ``byte_range`` its bytes,
+    whole lines), or a whole CSV file (``group = -1``)."""
 
     file: str
     group: int
     offset: int
     n_rows: int
+    byte_range: tuple | None = None
+
+
+#: bytes of a CSV block (one partition, one Dask task) unless told otherwise
+DEFAULT_CSV_BLOCK = 32 * 2**20
+_SCAN_CHUNK = 8 * 2**20
+_BLOCK_CACHE: dict = {}
+
+
+def csv_blocks(path: str, block: int) -> list[tuple[int, int, int]]:
+    """``(start, end, rows)`` of each block of a CSV file: whole lines, starting after the
+    header, cut at the first line end past every ``block`` bytes; ``rows`` counted from the
+    line ends in one cheap pass over the bytes (no parsing). ``[]`` when line ends do not count
+    rows: a quote character anywhere in the data (a quoted field may hold a line break) or a
+    blank line (the parser skips it); such a file is read as one partition."""
+    key = (path, block) + tuple(Path(path).stat()[i] for i in (6, 8))   # size, mtime
+    if key in _BLOCK_CACHE:
+        return _BLOCK_CACHE[key]
+    out, rows, prev = [], 0, b"\n"   # the header's line end
+    with open(path, "rb") as fh:
+        start = pos = len(fh.readline())
+        cut = start + block
+        while chunk := fh.read(_SCAN_CHUNK):
+            if b'"' in chunk or b"\n\n" in prev[-1:] + chunk or b"\n\r\n" in prev[-2:] + chunk:
+                _BLOCK_CACHE[key] = []
+                return []
+            i = 0
+            while cut < pos + len(chunk):
+                j = chunk.find(b"\n", max(cut - pos, i))
+                if j < 0:
+                    break
+                rows += chunk.count(b"\n", i, j + 1)
+                out.append((start, pos + j + 1, rows))
+                start, rows, i = pos + j + 1, 0, j + 1
+                cut = start + block
+            rows += chunk.count(b"\n", i)
+            pos += len(chunk)
+            prev = chunk
+    if prev and not prev.endswith(b"\n"):
+        rows += 1                         # a last line without its line end
+    if pos > start:
+        out.append((start, pos, rows))
+    _BLOCK_CACHE[key] = out
+    return out
 
 
 @dataclass(frozen=True)
@@ -77,6 +122,7 @@ class StreamSource:
     batch_rows: int = DEFAULT_BATCH_ROWS
     sep: str | None = None
     na_values: tuple = ()
+    csv_block: int = DEFAULT_CSV_BLOCK
 
     @property
     def name(self) -> str:
@@ -107,8 +153,15 @@ class StreamSource:
         """Every partition in order, with its global row offset (from the metadata for
         Parquet; a CSV file is counted by one pass over its lines)."""
         if not self.is_parquet:
-            n = sum(len(c) for c in self._csv_chunks(None))
-            return [Partition(self.files[0], -1, 0, n)]
+            f = self.files[0]
+            blocks = csv_blocks(f, int(self.csv_block))
+            if not blocks:
+                return [Partition(f, -1, 0, sum(len(c) for c in self._csv_chunks(None)))]
+            parts, offset = [], 0
+            for g, (a, b, rows) in enumerate(blocks):
+                parts.append(Partition(f, g, offset, rows, (a, b)))
+                offset += rows
+            return parts
         import pyarrow.parquet as pq
 
         parts, offset = [], 0
@@ -134,11 +187,15 @@ class StreamSource:
     # -- batches -----------------------------------------------------------------------------
     def frames(self, part: Partition, columns=None) -> Iterator[tuple[int, pd.DataFrame]]:
         """``(global position of the first row, DataFrame)`` for the batches of ``part``."""
-        if part.group < 0:
+        if part.group < 0 or part.byte_range is not None:
             offset = part.offset
-            for df in self._csv_chunks(columns):
+            for df in self._csv_chunks(columns, byte_range=part.byte_range):
                 yield offset, df
                 offset += len(df)
+            if part.byte_range is not None and offset != part.offset + part.n_rows:
+                raise DataError(f"{self.name}: bytes {part.byte_range[0]:,}-"
+                                f"{part.byte_range[1]:,} hold {offset - part.offset:,} rows, "
+                                f"not the {part.n_rows:,} lines counted")
             return
         import pyarrow.parquet as pq
 
@@ -156,12 +213,22 @@ class StreamSource:
         for part in self.partitions():
             yield from self.frames(part, columns)
 
-    def _csv_chunks(self, columns, nrows=None):
+    def _csv_chunks(self, columns, nrows=None, byte_range=None):
+        """The CSV's rows in chunks of ``batch_rows`` (``byte_range``: only those bytes, whole
+        lines, read after the header line)."""
         sep = self.sep
         if sep is None:
             sep = "\t" if Path(self.files[0]).suffix.lower() in (".tsv", ".tab") else ","
+        source = self.files[0]
+        if byte_range is not None:   # one block in memory: its bytes, behind the header
+            import io
+
+            with open(source, "rb") as fh:
+                head = fh.readline()
+                fh.seek(byte_range[0])
+                source = io.BytesIO(head + fh.read(byte_range[1] - byte_range[0]))
         try:
-            reader = pd.read_csv(self.files[0], sep=sep, usecols=columns,
+            reader = pd.read_csv(source, sep=sep, usecols=columns,
                                  chunksize=None if nrows else self.batch_rows, nrows=nrows,
                                  keep_default_na=False, na_values=[""] + list(self.na_values))
         except (OSError, ValueError, pd.errors.ParserError) as exc:
@@ -174,11 +241,26 @@ class StreamSource:
             yield from reader
 
 
-def run_partitions(fn, source: "StreamSource", args: tuple, client=None) -> list:
-    """``[fn(source, part, *args) for part in source.partitions()]``, on ``client`` when given
-    (results in partition order either way)."""
+def run_partitions(fn, source: "StreamSource", args: tuple, client=None) -> Iterator:
+    """``fn(source, part, *args)`` for every partition of ``source``, yielded in partition order,
+    on ``client`` when given.
+
+    A generator, so that the caller merges each result as it comes and the memory of a pass does
+    not grow with the number of partitions: in this process one partition is computed at a time;
+    on a cluster every task is submitted at once and each result is fetched, then its future
+    released (the worker drops it), in partition order."""
     parts = source.partitions()
     if client is None:
-        return [fn(source, part, *args) for part in parts]
+        for part in parts:
+            yield fn(source, part, *args)
+        return
     futures = [client.submit(fn, source, part, *args, pure=False, retries=3) for part in parts]
-    return client.gather(futures)
+    try:
+        for i in range(len(futures)):
+            res = futures[i].result()
+            futures[i] = None      # the last reference: the scheduler releases the result
+            yield res
+    finally:
+        for f in futures:   # a caller that stops early (an error) cancels what is left
+            if f is not None:
+                f.cancel()

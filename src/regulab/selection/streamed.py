@@ -32,6 +32,7 @@ from regulab.solvers.gram import (
     gram_lam_max,
     gram_path,
     newton_subproblem,
+    refit_gram,
     squared_held_out,
 )
 
@@ -179,3 +180,58 @@ def oof_squared_slope(tests, fold_coefs, fold_intercepts) -> float:
     if szz <= 1e-300 * Ws.sum():
         return float("nan")
     return float(szy / szz)
+
+
+def relaxed_from_moments(total, training, tests, lasso, gammas=None, rule="min"):
+    """The relaxed lasso (:mod:`regulab.selection.relaxed`, glmnet's ``relax = TRUE``) of the
+    squared loss from the moments, on the lasso fit ``lasso = (path, cv)`` of
+    :func:`cv_from_moments` (``rho = 1``): the refit on each support is the least-squares
+    solve of the support's block of the moments (:func:`regulab.solvers.gram.refit_gram`, exact
+    from the statistics), blended ``gamma * lasso + (1 - gamma) * refit``; every fold's
+    held-out error of every ``(gamma, lam)`` from fold k's own moments; ``(gamma, lam)`` chosen
+    by ``rule`` as :func:`regulab.selection.relaxed.cv_relaxed` does.
+
+    Returns ``(RelaxedCV, fold_coefs [K, p], fold_intercepts [K])``: the
+    :class:`~regulab.selection.relaxed.RelaxedCV` (``oof = None``) and the K fold models at the
+    chosen pair (their out-of-fold calibration and kept sets)."""
+    from regulab.selection.relaxed import GAMMAS, RelaxedCV, _choose, check_gammas
+
+    path, cv = lasso
+    gammas = check_gammas(GAMMAS if gammas is None else gammas)
+    lams = np.asarray(cv.lams)
+    full = _relaxed_path(total, lams, path.coefs, path.intercepts)
+    K = len(training)
+    errors = np.empty((K, gammas.size, lams.size))
+    fold_paths = []
+    for k in range(K):
+        fp = _relaxed_path(training[k], lams, cv.fold_coefs[k], cv.fold_intercepts[k])
+        for a, g in enumerate(gammas):
+            errors[k, a] = squared_held_out(*tests[k], *fp.blend(g))
+        fold_paths.append(fp)
+    mean = errors.mean(axis=0)
+    se = errors.std(axis=0, ddof=1) / np.sqrt(K)
+    index = _choose(mean, se, rule)
+    gamma, i = float(gammas[index[0]]), index[1]
+    coefs, b = full.blend(gamma)
+    blended = [fp.blend(gamma) for fp in fold_paths]
+    res = RelaxedCV(gammas, lams, mean, se, gamma, float(lams[i]), index, coefs[:, i].copy(),
+                    float(b[i]), full, None, "mse", rule)
+    return (res, np.array([c[:, i] for c, _ in blended]),
+            np.array([bb[i] for _, bb in blended]))
+
+
+def _relaxed_path(moments, lams, coefs, intercepts):
+    """The :class:`~regulab.selection.relaxed.RelaxedPath` of one set of rows: the lasso
+    ``coefs [p, L]`` and the refit on each support from ``moments = (W, mean, M)``."""
+    from regulab.selection.relaxed import RelaxedPath
+
+    refit = np.zeros_like(coefs)
+    b = np.zeros(lams.size)
+    cache: dict = {}
+    for i in range(lams.size):
+        S = np.flatnonzero(coefs[:, i])
+        key = S.tobytes()
+        if key not in cache:
+            cache[key] = refit_gram(*moments, S)
+        refit[:, i], b[i] = cache[key]
+    return RelaxedPath(lams, coefs, np.asarray(intercepts), refit, b, "squared")

@@ -150,3 +150,19 @@ def squared_held_out(W, mean, M, coefs, intercepts) -> np.ndarray:
     var = np.einsum("il,ij,jl->l", U, M, U) / W
     mu = mean[-1] - intercepts - mean[:-1] @ coefs
     return np.maximum(var, 0.0) + mu * mu
+
+
+def refit_gram(W, mean, M, support) -> tuple[np.ndarray, float]:
+    """The unpenalized least-squares fit on the columns ``support`` with an intercept, from the
+    moments ``(W, mean, M)`` of ``[x, y]``: ``w`` minimizes ``sum_i s_i (y_i - b - x_iS.w_S)^2``
+    (``s`` the weights), i.e. ``G_SS w_S = c_S`` with ``G = M_xx / W``, ``c = M_xy / W``,
+    minimum-norm (the least-squares solution of the rows' minimum norm: ``pinv(G_SS) c_S``)
+    when ``G_SS`` is singular; ``b = ybar - xbar_S.w_S``. Returns ``(w [p], b)``, 0 off
+    ``support``."""
+    S = np.asarray(support, dtype=np.intp)
+    w = np.zeros(M.shape[0] - 1)
+    if S.size:
+        G = M[np.ix_(S, S)] / W
+        c = M[S, -1] / W
+        w[S] = np.linalg.lstsq(G, c, rcond=None)[0]
+    return w, float(mean[-1] - mean[:-1] @ w)
