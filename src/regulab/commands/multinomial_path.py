@@ -20,8 +20,6 @@ training error, the features that enter). ``--json``: every lam, coefficients as
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
@@ -37,6 +35,7 @@ from regulab.commands.common import (
     source_doc,
 )
 from regulab.commands.multinomial import SCORING, family_doc
+from regulab.commands.path_output import lam_frame, print_entry_order, print_files
 
 
 def run(loaded, *, penalty, rho, folds, n_lams, seed, grouped_classes=False, as_json=False,
@@ -161,25 +160,14 @@ def _print(doc) -> None:
     for row in summary_rows(doc):
         table.add_row(*row)
     con.print(table)
-    order = [e["feature"] for e in doc["entry"] if e["index"] is not None]
-    never = [e["feature"] for e in doc["entry"] if e["index"] is None]
-    con.print(f"order of entry (some class non-zero): {', '.join(order[:20])}"
-              f"{', ...' if len(order) > 20 else ''}"
-              + (f"; never non-zero on the grid: {', '.join(never)}" if never else ""),
-              highlight=False, soft_wrap=True)
-    if doc["csv"]:
-        con.print(f"path.csv: {doc['csv']}", highlight=False, soft_wrap=True)
-        con.print(f"report: {Path(doc['report']).resolve()}", highlight=False, soft_wrap=True)
-    else:
-        con.print("figures and path.csv: --out DIR", highlight=False)
+    print_entry_order(con, doc, "order of entry (some class non-zero)")
+    print_files(con, doc)
 
 
 def path_frame(doc) -> pd.DataFrame:
     """``path.csv``: one row per lam, then a column ``<class>:<feature>`` per class and feature
     (standardized scale)."""
-    frame = pd.DataFrame({"lam": doc["lams"], "log_lam": doc["log_lams"], "nnz": doc["nnz"],
-                          "cv_mean": doc["cv_mean"], "cv_se": doc["cv_se"],
-                          "train_error": doc["train_error"]})
+    frame = lam_frame(doc)
     columns = {f"{c}:{name}": np.asarray(values[c])
                for c in doc["classes"] for name, values in doc["coefs"].items()}
     return pd.concat([frame, pd.DataFrame(columns)], axis=1)

@@ -10,8 +10,6 @@ escaped for spreadsheets), ``results.json`` and ``index.html``.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
@@ -19,13 +17,13 @@ from regulab.commands.common import (
     ERROR_NAME,
     Bars,
     DataOptions,
+    check_family_extras,
     check_folds,
     check_grouped,
-    check_family_extras,
     check_grouped_box,
-    column_verdicts,
     check_int,
     check_output_dir,
+    column_verdicts,
     console,
     emit_json,
     family_line,
@@ -43,6 +41,7 @@ from regulab.commands.common import (
     training_error,
     verdict_line,
 )
+from regulab.commands.path_output import lam_frame, print_entry_order, print_files
 
 FIXED_COLUMNS = ("lam", "log_lam", "nnz", "cv_mean", "cv_se", "train_error")
 
@@ -218,29 +217,17 @@ def _print(doc) -> None:
     for row in summary_rows(doc):
         table.add_row(*row)
     con.print(table)
-    order = [e["feature"] for e in doc["entry"] if e["index"] is not None]
-    never = [e["feature"] for e in doc["entry"] if e["index"] is None]
-    con.print(f"order of entry: {', '.join(order[:20])}{', ...' if len(order) > 20 else ''}"
-              + (f"; never non-zero on the grid: {', '.join(never)}" if never else ""),
-              highlight=False, soft_wrap=True)
+    print_entry_order(con, doc, "order of entry")
     if doc["grouped"] and doc["columns_1se"]:
         con.print(f"categorical columns at lam_1se (--grouped: indicators kept or dropped "
                   f"together): {verdict_line(doc['columns_1se'])}; entering the path at lam = "
                   + ", ".join(f"{e['column']} {fmt(e['lam']) if e['lam'] else 'never'}"
                               for e in doc["column_entry"]), highlight=False, soft_wrap=True)
-    if doc["csv"]:
-        con.print(f"path.csv: {doc['csv']}", highlight=False, soft_wrap=True)
-        con.print(f"report: {Path(doc['report']).resolve()}", highlight=False, soft_wrap=True)
-    else:
-        con.print("figures and path.csv: --out DIR", highlight=False)
+    print_files(con, doc)
 
 
 def path_frame(doc) -> pd.DataFrame:
-    data = {k: np.asarray(doc[k if k != "cv_mean" else "cv_mean"]) for k in
-            ("lams", "log_lams", "nnz", "cv_mean", "cv_se", "train_error")}
-    frame = pd.DataFrame({"lam": data["lams"], "log_lam": data["log_lams"], "nnz": data["nnz"],
-                          "cv_mean": data["cv_mean"], "cv_se": data["cv_se"],
-                          "train_error": data["train_error"]})
+    frame = lam_frame(doc)
     for name, values in doc["coefs"].items():
         col = name if name not in FIXED_COLUMNS and name not in frame.columns else f"coef:{name}"
         frame[col] = np.asarray(values)
