@@ -11,7 +11,11 @@ holding more than ``batch_rows`` rows:
    the standardization from the same pass;
 4. squared loss: the path, every fold's path and held-out error from the moments alone
    (:func:`regulab.selection.streamed.cv_from_moments`); logistic loss: IRLS passes
-   (:func:`regulab.selection.streamed.cv_logistic`).
+   (:func:`regulab.selection.streamed.cv_logistic`); a count target (Poisson loss, log link,
+   the offset of ``--exposure`` / ``--offset`` read from its column in every pass): the null
+   models' pass (one more with an offset: the null intercepts need ``sum s exp(o)``), the lam
+   grid from it, then IRLS passes with step halving
+   (:func:`regulab.selection.streamed.cv_irls`).
 
 With ``client`` (a ``distributed.Client``; the CLI's ``--scheduler``) each pass runs one task
 per Parquet row group on the cluster; the results are the same bits as in one process.
@@ -38,7 +42,14 @@ from regulab.data.stream_pass import (
 from regulab.data.stream_prep import finish, scan_prepare
 from regulab.data.stream_stats import standardized
 from regulab.data.streaming import DEFAULT_BATCH_ROWS, StreamSource
-from regulab.selection.streamed import cv_from_moments, cv_logistic, stream_grid
+from regulab.selection.streamed import (
+    cv_from_moments,
+    cv_irls,
+    cv_logistic,
+    irls_grid,
+    poisson_start,
+    stream_grid,
+)
 from regulab.solvers.gram import squared_held_out
 
 #: a source larger on disk than this share of the available memory is streamed without --stream
@@ -104,19 +115,20 @@ class StreamStats:
 
     @property
     def loss(self) -> str:
-        return "logistic" if self.scan.task == "binary" else "squared"
+        return {"binary": "logistic", "count": "poisson"}.get(self.scan.task, "squared")
 
 
 def stream_statistics(path, target, *, folds=10, seed=0, features=None, exclude=None,
                       task="auto", missing="drop", standardize=True, max_categories=50,
                       weights=None, batch_rows=DEFAULT_BATCH_ROWS, client=None, float32=False,
-                      sep=None, na_values=()) -> StreamStats:
+                      sep=None, na_values=(), offset=None, exposure=False) -> StreamStats:
     """Steps 1-3 of the module docstring: the preparation passes, the memory guard and the
-    statistics pass. Returns a :class:`StreamStats`."""
+    statistics pass. ``offset``: the Poisson offset column (``exposure``: its log is the
+    offset). Returns a :class:`StreamStats`."""
     source = StreamSource(str(path), int(batch_rows), sep, tuple(na_values or ()))
     sp = scan_prepare(source, target, features=features, exclude=exclude, task=task,
                       missing=missing, standardize=standardize, max_categories=max_categories,
-                      weights=weights, client=client)
+                      weights=weights, client=client, offset=offset, exposure=exposure)
     if sp.task == "multiclass":  # the moments carry one coefficient per feature
         from regulab.commands.multinomial import check_options
 
@@ -141,24 +153,35 @@ def solve_streamed(st: StreamStats, *, rho=1.0, lams=None, n_lams=100, rule="1se
     """Step 4 of the module docstring on the statistics ``st`` for one penalty (``rho``, the
     L1 share): the path and CV over ``lams`` (default: :func:`stream_grid`)."""
     loss = st.loss
-    if lams is None:
-        lams = stream_grid(st.total, rho, st.scan.n_kept, loss, n_lams)
     info = {}
     t0 = time.perf_counter()
     seconds0 = st.log.seconds
+
+    def irls(models):
+        return irls_pass(st.source, st.scan, st.folds, st.seed, st.prep.means, st.prep.scales,
+                         models, st.client, st.log)
+
+    if loss == "poisson":
+        state, stats, passes = poisson_start(irls, st.total, st.training,
+                                             st.scan.offset is not None)
+        if lams is None:
+            lams = irls_grid(stats[0], rho, st.scan.n_kept, n_lams)
+        path_res, cv, info = cv_irls(irls, state, stats, passes, lams, rho, loss, tol=tol,
+                                     max_newton=max_newton,
+                                     feature_names=st.prep.feature_names)
+    elif lams is None:
+        lams = stream_grid(st.total, rho, st.scan.n_kept, loss, n_lams)
     if loss == "squared":
         path_res, cv = cv_from_moments(st.total, st.training, st.tests, lams, rho, tol=tol,
                                        feature_names=st.prep.feature_names)
         info["train_error"] = squared_held_out(*st.total, path_res.coefs, path_res.intercepts)
-    else:
-        def irls(models):
-            return irls_pass(st.source, st.scan, st.folds, st.seed, st.prep.means,
-                             st.prep.scales, models, st.client, st.log)
-
+    elif loss == "logistic":
         path_res, cv, info = cv_logistic(irls, st.total, st.training, lams, rho, tol=tol,
                                          max_newton=max_newton,
                                          feature_names=st.prep.feature_names)
     info["solve_seconds"] = time.perf_counter() - t0 - (st.log.seconds - seconds0)
+    if "pass_bound" in info:   # this penalty's IRLS passes (``passes``: every pass so far)
+        info["irls_passes"] = info["passes"]
     info.update({"passes": st.log.passes, "rows_per_second": st.log.rows_per_second,
                  "batch_rows": st.batch_rows, "partitions": len(st.source.partitions())})
     return StreamedFit(st.prep, path_res, cv, cv.chosen(rule), rho, loss, st.log, info)

@@ -5,6 +5,9 @@ of the raw design ``[x, y]``; :func:`irls_pass` (logistic loss) gives, for each 
 (the all-rows model and each fold's training model) at its current coefficients, the moments of
 ``[x_std, z]`` under the IRLS weights ``v = s p (1 - p)`` (``z`` the working response), the
 gradient of the mean log-loss, and the held-out log-loss of each fold model on its own fold.
+For a count target (Poisson loss, log link, offset ``o``) the same pass gives the moments under
+``v = s mu`` with ``mu = exp(x.w + b + o)`` and ``z = x.w + b + (y - mu) / mu``, the gradient
+``sum s (mu - y) x``, the loss ``sum s (mu - y (x.w + b + o))`` and the Poisson deviances.
 
 Each partition (:class:`~regulab.data.streaming.Partition`) is one task: read in bounded
 batches, encoded, folded by the hash of the global row position, reduced to a few ``q x q``
@@ -23,9 +26,13 @@ import numpy as np
 from scipy.special import expit
 from threadpoolctl import threadpool_limits
 
+from regulab.core.losses import poisson_deviance
+from regulab.data.errors import DataError
+from regulab.data.messages import show, show_row
 from regulab.data.stream_prep import StreamPrep, encode_batch
 from regulab.data.stream_stats import FoldMoments, batch_moments
 from regulab.data.streaming import StreamSource, hash_folds, run_partitions
+from regulab.data.values import floats
 
 
 @dataclass
@@ -106,7 +113,11 @@ class IRLSStats:
     """One model's sums from an IRLS pass (weights ``s`` not yet normalized): ``moments`` of
     ``[x_std, z]`` under ``v = s p (1 - p)``, the weight sum ``S``, the gradient sums
     ``grad = sum s (p - y) x`` and ``grad0 = sum s (p - y)``, the loss ``sum s log(1 + e^-tz)``
-    and the held-out loss sums ``test_loss``, ``test_weight`` on the model's own fold."""
+    and the held-out loss sums ``test_loss``, ``test_weight`` on the model's own fold.
+
+    Poisson loss: ``v = s mu``, ``grad = sum s (mu - y) x``, ``loss = sum s (mu - y eta)``
+    (``eta`` with the offset), ``dev`` the training rows' ``sum s dev(y, mu)`` and
+    ``test_loss`` the held-out ``sum s dev(y, mu)`` (:func:`regulab.core.losses.poisson_deviance`)."""
 
     moments: FoldMoments
     S: float
@@ -115,11 +126,12 @@ class IRLSStats:
     loss: float
     test_loss: float
     test_weight: float
+    dev: float = 0.0
 
     def merged(self, o: "IRLSStats") -> "IRLSStats":
         return IRLSStats(self.moments.merged(o.moments), self.S + o.S, self.grad + o.grad,
                          self.grad0 + o.grad0, self.loss + o.loss, self.test_loss + o.test_loss,
-                         self.test_weight + o.test_weight)
+                         self.test_weight + o.test_weight, self.dev + o.dev)
 
 
 def _empty_irls(p):
@@ -137,13 +149,58 @@ def partition_irls(source: StreamSource, part, sp: StreamPrep, K: int, seed: int
             X, y, s, keep = encode_batch(sp, df, source.name)
             X = (X - means) / scales
             folds = hash_folds(offset + keep, K, seed)
+            if sp.task == "count":
+                o = offset_values(sp, df, keep, offset, source.name)
             t = 2.0 * y - 1.0
             for i, (k, w, b) in enumerate(models):
                 eta = X @ w + b
                 tr = np.ones(y.size, dtype=bool) if k < 0 else folds != k
-                out[i] = out[i].merged(_irls_sums(X, y, s, t, eta, tr, k >= 0, p))
+                sums = (_poisson_sums(X, y, s, o, eta, tr, k >= 0, p) if sp.task == "count"
+                        else _irls_sums(X, y, s, t, eta, tr, k >= 0, p))
+                out[i] = out[i].merged(sums)
     _release_arrow_memory()
     return out
+
+
+def offset_values(sp: StreamPrep, df, keep, first: int, src: str) -> np.ndarray:
+    """The Poisson offset of a batch's kept rows (``keep``: their positions in the batch,
+    ``first``: the batch's first global position): 0 without an offset column, ``log`` of the
+    exposure column (every value > 0), or the offset column (finite); a DataError naming the
+    first bad row otherwise, as the in-memory route."""
+    if sp.offset is None:
+        return np.zeros(keep.size)
+    raw = floats(df[sp.offset])[keep]
+    what = f"{src}: {'exposure' if sp.exposure else 'offset'} column {show(sp.offset)}"
+    bad = np.flatnonzero(~np.isfinite(raw))
+    if bad.size:
+        raise DataError(f"{what} is missing or not a number in the rows fitted (first: "
+                        f"{show_row(first + keep[bad[0]])})")
+    if not sp.exposure:
+        return raw
+    bad = np.flatnonzero(raw <= 0)
+    if bad.size:
+        raise DataError(f"{what} must be > 0 (its log is the offset): {show_row(first + keep[bad[0]])}"
+                        f" holds {raw[bad[0]]:g}")
+    return np.log(raw)
+
+
+def _poisson_sums(X, y, s, o, eta, tr, with_test, p) -> IRLSStats:
+    """The Poisson loss's IRLS sums (:class:`IRLSStats`) at the linear predictor ``eta``
+    (without the offset ``o``) on the rows ``tr``, held-out deviance on the others."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        full = eta + o
+        mu = np.exp(full)
+        v = s * mu
+        z = np.where(mu > 0, eta + y / mu - 1.0, eta)
+        dev = poisson_deviance(y, mu)
+        Xt, st, rt = X[tr], s[tr], s[tr] * (mu[tr] - y[tr])
+        mom = batch_moments(np.column_stack([Xt, z[tr]]), v[tr],
+                            np.zeros(int(tr.sum()), dtype=int), 1)
+        te = ~tr
+        return IRLSStats(mom, float(st.sum()), Xt.T @ rt, float(rt.sum()),
+                         float(st @ (mu[tr] - y[tr] * full[tr])),
+                         float(s[te] @ dev[te]) if with_test else 0.0,
+                         float(s[te].sum()) if with_test else 0.0, float(st @ dev[tr]))
 
 
 def _irls_sums(X, y, s, t, eta, tr, with_test, p) -> IRLSStats:

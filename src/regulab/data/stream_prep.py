@@ -73,6 +73,8 @@ class StreamPrep:
     n_in: int
     n_kept: int
     source_name: str
+    offset: str | None = None        # the Poisson offset column (its log if ``exposure``)
+    exposure: bool = False
 
     @property
     def width(self) -> int:
@@ -81,7 +83,7 @@ class StreamPrep:
     @property
     def columns_read(self) -> list[str]:
         cols = [self.target] + [c for c, _ in self.candidates]
-        return cols + ([self.weights] if self.weights else [])
+        return cols + [c for c in (self.weights, self.offset) if c]
 
 
 def _kind_of(cols, name, s, src):
@@ -169,8 +171,16 @@ def _target_step(tcol, distinct, overflow, target, task, n_with, src, report):
     if n_with == 1:
         raise DataError(f"{src}: only 1 row has a value of target {show(target)}; a fit needs at "
                         f"least 2 rows (and cross-validation more)")
-    task_, classes, note = target_task(values, np.zeros(len(values), dtype=bool), target, task,
-                                       src)
+    try:
+        task_, classes, note = target_task(values, np.zeros(len(values), dtype=bool), target,
+                                           task, src)
+    except DataError as exc:   # a count below 0: the message counts rows, not distinct values
+        neg = [v for v in distinct if tcol.kind == "numeric" and float(v) < 0]
+        if not neg or task != "count":
+            raise
+        rows = sum(distinct[v] for v in neg)
+        raise DataError(str(exc).replace(f"has {plural(len(neg))} below 0",
+                                         f"has {plural(rows)} below 0")) from None
     if task_ == "regression" and overflow:
         note = note.replace(f"({len(values):,} distinct", f"(more than {DISTINCT_CAP:,} distinct")
     return task_, classes, note
@@ -271,10 +281,13 @@ def _spec(name, c: _Col, after_drop):
 
 def scan_prepare(source, target: str, *, features=None, exclude=None, task: str = "auto",
                  missing: str = "drop", standardize: bool = True, max_categories: int = 50,
-                 weights: str | None = None, client=None) -> StreamPrep:
+                 weights: str | None = None, client=None, offset: str | None = None,
+                 exposure: bool = False) -> StreamPrep:
     """Passes 1 and 2 (module docstring): the preparation of ``source`` before its statistics
     pass. ``weights``: a column of sample weights (left out of the features). ``client``: a
-    Dask client running one task per partition (counts merged in partition order)."""
+    Dask client running one task per partition (counts merged in partition order).
+    ``offset``: the Poisson offset column (``exposure``: its log is), left out of the
+    features as in memory; its values are read and checked by the IRLS passes."""
     src = source.name
     if task not in TASKS:
         raise ValueError(f"task must be one of {', '.join(TASKS)}, got {task!r}")
@@ -282,9 +295,13 @@ def scan_prepare(source, target: str, *, features=None, exclude=None, task: str 
         raise ValueError(f"missing must be one of {', '.join(MISSING)}, got {missing!r}")
     lookup = {c: c for c in source.columns()}
     find_target(lookup, target, src)
-    if weights is not None:
-        find_target(lookup, weights, src)
-    names = [n for n in select_features(lookup, target, features, exclude, src) if n != weights]
+    for col in (weights, offset):
+        if col is not None:
+            find_target(lookup, col, src)
+    if offset is not None and offset == target:
+        raise DataError(f"{src}: the exposure/offset column {show(offset)} is the target")
+    names = [n for n in select_features(lookup, target, features, exclude, src)
+             if n not in (weights, offset)]
     report = PrepReport()
     tcol, distinct, overflow, cols, n_in = _scan_all(source, target, names, weights, src, client)
     task_, classes, note = _target_step(tcol, distinct, overflow, target, task,
@@ -317,7 +334,8 @@ def scan_prepare(source, target: str, *, features=None, exclude=None, task: str 
         if spec.kind == "categorical":
             report.note(one_hot_line(spec))
     return StreamPrep(target, task_, classes, specs, missing, bool(standardize),
-                      int(max_categories), report, weights, candidates, n_in, n_kept, src)
+                      int(max_categories), report, weights, candidates, n_in, n_kept, src,
+                      offset, bool(exposure))
 
 
 def _report_rows(report, note, t_na, target, n_drop, missing):

@@ -108,11 +108,73 @@ def cv_logistic(irls, total, training, lams, rho: float, *, tol=1e-6, max_newton
     (:class:`regulab.data.stream_pass.IRLSStats`). ``total`` / ``training[k]`` are the squared
     moments of ``[x_std, y]`` (null models and the KKT scale). Returns ``(path, cv, info)``,
     ``info`` with the passes made and their bound."""
-    lams = np.sort(np.asarray(lams, dtype=float))[::-1]
-    K, L = len(training), lams.size
+    state = [list(_model_state(*t)) for t in [total] + list(training)]
+    folds = [-1] + list(range(len(training)))
+    stats = irls([(f, s[0].copy(), s[1]) for f, s in zip(folds, state)])
+    return cv_irls(irls, state, stats, 1, lams, rho, "logistic", tol=tol,
+                   max_newton=max_newton, max_epochs=max_epochs, feature_names=feature_names)
+
+
+def poisson_start(irls, total, training, with_offset: bool):
+    """The Poisson null models (``w = 0``, ``b`` the log of the weighted mean rate, as
+    :meth:`regulab.core.losses.PoissonLoss.null_intercept`) of all rows and every fold's
+    training rows, and the pass at them. ``total`` / ``training[k]``: the moments of
+    ``[x_std, y]`` (their ``W * ybar`` is ``sum s y``). With an offset, ``sum s exp(o)`` comes
+    from one pass at ``(w, b) = (0, 0)`` (its ``grad0 = sum s (exp(o) - y)``).
+
+    Returns ``(state, stats, passes)``: ``state[m] = [w, b, scale]`` (``scale`` the largest
+    gradient entry of the null model, the KKT scale) and the pass's
+    :class:`~regulab.data.stream_pass.IRLSStats` per model."""
     sets = [total] + list(training)
-    state = [list(_model_state(*t)) for t in sets]
+    folds = [-1] + list(range(len(training)))
+    p = total[2].shape[0] - 1
+    sy = [float(W * mean[-1]) for W, mean, _ in sets]
+    if min(sy) <= 0.0:
+        raise ValueError("poisson loss with an intercept needs a positive count in every "
+                         "training fold (all are 0: the intercept would go to -inf)")
+    if with_offset:
+        zero = irls([(f, np.zeros(p), 0.0) for f in folds])
+        b = [math.log(y / (st.grad0 + y)) for y, st in zip(sy, zero)]
+    else:
+        b = [math.log(float(mean[-1])) for _, mean, _ in sets]
+    stats = irls([(f, np.zeros(p), bb) for f, bb in zip(folds, b)])
+    state = [[np.zeros(p), bb, float(np.max(np.abs(st.grad / st.S))) if p else 0.0]
+             for bb, st in zip(b, stats)]
+    for s in state:
+        s[2] = s[2] or 1.0
+    return state, stats, 1 + int(with_offset)
+
+
+def irls_grid(null, rho: float, n_rows: int, n_lams: int = 100, eps=None) -> np.ndarray:
+    """The lam grid of :func:`regulab.selection.path.lam_grid` from the pass at the all-rows
+    null model (``null``: its IRLS sums): ``max_j |grad_j| / rho``, for ``rho = 0`` the ridge
+    top ``100 * eig_max`` of the null model's curvature ``M_xx / S`` (weights ``s mu``)."""
+    M = null.moments.fold(0)[2]
+    p = M.shape[0] - 1
+    top = gram_lam_max(null.grad / null.S, rho, M[:-1, :-1] / null.S, curvature=1.0,
+                       grad_scale=1.0) or 1.0
+    eps = default_eps(n_rows, p, rho) if eps is None else eps
+    return np.geomspace(top, top * eps, int(n_lams)) if n_lams > 1 else np.array([top])
+
+
+def _objective(st, w, l1, l2) -> float:
+    """The penalized objective ``loss / S + l1 |w|_1 + l2 |w|^2`` at a pass's point."""
+    return st.loss / st.S + l1 * float(np.abs(w).sum()) + l2 * float(w @ w)
+
+
+def cv_irls(irls, state, stats, passes, lams, rho: float, loss: str, *, tol=1e-6,
+            max_newton=50, max_epochs=100_000, feature_names=None):
+    """IRLS paths of the all-rows model (``state[0]``) and every fold model from their
+    current ``state[m] = [w, b, scale]`` and the pass ``stats`` at it (module docstring).
+
+    Poisson loss (no bound on the curvature): a Newton step that does not lower the penalized
+    objective (:func:`_objective`, known from the next pass) is halved, one pass per halving,
+    within the ``max_newton`` steps of the lam (a step still not accepted at the last is
+    undone). Returns ``(path, cv, info)``."""
+    lams = np.sort(np.asarray(lams, dtype=float))[::-1]
+    K, L = len(state) - 1, lams.size
     folds = [-1] + list(range(K))
+    damped = loss == "poisson"
     p = state[0][0].size
     coefs = np.zeros((K + 1, p, L))
     ints = np.zeros((K + 1, L))
@@ -120,16 +182,26 @@ def cv_logistic(irls, total, training, lams, rho: float, *, tol=1e-6, max_newton
     conv = np.zeros((K + 1, L), dtype=bool)
     n_iter = np.zeros((K + 1, L), dtype=int)
     test_err = np.zeros((K, L))
-    train_loss = np.zeros(L)   # the all-rows model's mean log-loss at each lam
-    passes = 0
-    stats = irls([(f, s[0].copy(), s[1]) for f, s in zip(folds, state)])
-    passes += 1
+    train_loss = np.zeros(L)   # the all-rows model's mean loss (log-loss, deviance) at each lam
+    bound = passes + L * max_newton
     for li, lam in enumerate(lams):
         l1, l2 = lam * rho, lam * (1.0 - rho)
         todo = list(range(K + 1))
+        prev: dict = {}   # model -> (w, b, objective, stats) before its last Newton step
         for step in range(max_newton + 1):
             left = []
             for m in todo:
+                if m in prev and not _objective(stats[m], state[m][0], l1, l2) <= \
+                        prev[m][2] + 1e-13 * max(1.0, abs(prev[m][2])):
+                    w0, b0, _, st0 = prev[m]
+                    if step < max_newton:   # halve the step back towards the last point
+                        state[m][0] = 0.5 * (state[m][0] + w0)
+                        state[m][1] = 0.5 * (state[m][1] + b0)
+                        n_iter[m, li] += 1
+                        left.append(m)
+                        continue
+                    state[m][0], state[m][1], stats[m] = w0, b0, st0
+                prev.pop(m, None)
                 w, b, scale = state[m]
                 st = stats[m]
                 grad = st.grad / st.S + 2.0 * l2 * w
@@ -138,10 +210,12 @@ def cv_logistic(irls, total, training, lams, rho: float, *, tol=1e-6, max_newton
                 if crit <= tol or step == max_newton:
                     coefs[m, :, li], ints[m, li], conv[m, li] = w, b, crit <= tol
                     if m == 0:
-                        train_loss[li] = st.loss / st.S
+                        train_loss[li] = (st.dev if damped else st.loss) / st.S
                     else:
                         test_err[m - 1, li] = st.test_loss / st.test_weight
                     continue
+                if damped:
+                    prev[m] = (w.copy(), b, _objective(st, w, l1, l2), st)
                 V, mean, M = st.moments.fold(0)
                 b, _, ep = newton_subproblem((V / st.S, mean, M / st.S), l1, l2, w,
                                              1e-2 * tol * scale, max_epochs)
@@ -155,11 +229,11 @@ def cv_logistic(irls, total, training, lams, rho: float, *, tol=1e-6, max_newton
             for m, st in zip(left, new):
                 stats[m] = st
             todo = left
-    path = PathResult(lams, coefs[0], ints[0], crit_at[0], n_iter[0], conv[0], rho, "logistic",
+    path = PathResult(lams, coefs[0], ints[0], crit_at[0], n_iter[0], conv[0], rho, loss,
                       True, "kkt", feature_names)
-    cv = _summary(lams, test_err, coefs[1:], ints[1:], conv[1:], "log_loss")
-    return path, cv, {"passes": passes, "pass_bound": L * max_newton + 1,
-                      "train_error": train_loss}
+    cv = _summary(lams, test_err, coefs[1:], ints[1:], conv[1:],
+                  "deviance" if damped else "log_loss")
+    return path, cv, {"passes": passes, "pass_bound": bound, "train_error": train_loss}
 
 
 def oof_squared_slope(tests, fold_coefs, fold_intercepts) -> float:
