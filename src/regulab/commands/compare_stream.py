@@ -49,9 +49,16 @@ CALIBRATION_STREAMED = {
     "logistic": ("not computed with --stream: the logistic slope is an iterative fit on the "
                  "held-out log-odds, one more pass over the rows per Newton step, which the "
                  "streamed statistics do not hold"),
+    "poisson": ("not computed with --stream: the Poisson slope is an iterative fit on the "
+                "held-out log-means, one more pass over the rows per Newton step, which the "
+                "streamed statistics do not hold"),
 }
-RELAXED_WHY = ("left out with --stream for a binary target: the unpenalized logistic refit of "
-               "every support would need its own IRLS passes over the rows")
+RELAXED_WHY = {
+    "logistic": ("left out with --stream for a binary target: the unpenalized logistic refit "
+                 "of every support would need its own IRLS passes over the rows"),
+    "poisson": ("left out with --stream for a count target: the unpenalized Poisson refit of "
+                "every support would need its own IRLS passes over the rows"),
+}
 
 
 def check_options(*, n_boot, batch_rows, out, opts, extras) -> int:
@@ -132,7 +139,7 @@ def run(source, opts, *, folds, rule, n_lams, batch_rows, tol=1e-6) -> dict:
         stab[m] = fold_stability(fits[m])
         slopes[m] = calibration(st, fits[m])
     rel = relaxed(st, sfs["l1"], rule, folds)
-    loaded = streamed.loaded_of(source, prep)
+    loaded = streamed.loaded_of(source, prep, opts)
     summaries = {m: MethodSummary(cv_error=f.cv_error, cv_se=f.cv_se, n_kept=f.n_kept,
                                   n_features=p, stability=stab[m],
                                   calibration_slope=slopes[m]) for m, f in fits.items()}
@@ -159,7 +166,7 @@ def run(source, opts, *, folds, rule, n_lams, batch_rows, tol=1e-6) -> dict:
             "kept": [n for n, c in zip(names, rel["coef"]) if c != 0.0],
             "coef_standardized": {n: float(c) for n, c in zip(names, rel["coef"])},
             "truth": None, "n_features": p},
-        "relaxed_left_out": RELAXED_WHY if rel is None else None,
+        "relaxed_left_out": RELAXED_WHY[st.loss] if rel is None else None,
         "recommendation": {**rec.as_dict(), "label": C.LABELS[rec.penalty]},
         "stability_method": STABILITY_METHOD.format(K=folds),
         "calibration_method": CALIBRATION_STREAMED[st.loss], "truth": None,

@@ -203,18 +203,17 @@ def check_stream_options(batch_rows, *, lam=None, stability=False, out=None, opt
                          extras=None) -> int:
     """``--batch-rows`` a whole number >= 100; the options the streamed route cannot honour are
     refused in one line each (OptionError, exit code 2): ``--lam``, ``--stability``, ``--out``,
-    the Poisson and multinomial families and their ``--exposure``/``--offset`` (``opts``), and
+    the multinomial family (``opts``), and
     ``extras`` (flag -> given: per-feature factors, bounds, ``--grouped``). The streamed route
-    fits the gaussian and binomial families (``--family auto`` does not pick poisson there)."""
+    fits the gaussian, binomial and poisson families (``--exposure`` / ``--offset`` read from
+    the file's column in every pass), not the multinomial."""
     from regulab.commands.common import OptionError, check_int
 
     batch_rows = check_int(DEFAULT_BATCH_ROWS if batch_rows is None else batch_rows,
                            "--batch-rows", 100)
     family = getattr(opts, "family", "auto")
     checks = [(lam is not None, "--lam"), (stability, "--stability"), (out is not None, "--out"),
-              (family in ("poisson", "multinomial"), f"--family {family}"),
-              (getattr(opts, "exposure", None) is not None, "--exposure"),
-              (getattr(opts, "offset", None) is not None, "--offset")]
+              (family == "multinomial", f"--family {family}")]
     checks += [(bool(on), flag) for flag, on in (extras or {}).items()]
     for given, flag in checks:
         if given:
@@ -223,9 +222,10 @@ def check_stream_options(batch_rows, *, lam=None, stability=False, out=None, opt
     return batch_rows
 
 
-def loaded_of(source, prep):
+def loaded_of(source, prep, opts=None):
     """A :class:`regulab.commands.common.Loaded` for the fit command's document: the prepared
-    rows are not in memory, so ``prep.X`` is a zero-width stand-in carrying the row count."""
+    rows are not in memory, so ``prep.X`` is a zero-width stand-in carrying the row count;
+    ``opts``: the data options (the exposure/offset column and why the family)."""
     import copy
 
     import pandas as pd
@@ -239,7 +239,13 @@ def loaded_of(source, prep):
                                      "rows": int(prep.n_rows), "columns": len(src.columns())}
     prep = copy.copy(prep)
     prep.X = np.empty((int(prep.n_rows), 0))
-    return Loaded(LoadedTable(frame, src.name), prep, input_path(source))
+    loaded = Loaded(LoadedTable(frame, src.name), prep, input_path(source))
+    if opts is not None and (column := opts.exposure or opts.offset) is not None:
+        kind = "exposure" if opts.exposure is not None else "offset"
+        loaded.offset_doc = {"column": column, "kind": kind}
+        if opts.family == "auto":
+            loaded.family_reason = f"--{kind} {column} given with --family auto"
+    return loaded
 
 
 def as_fit(sf: StreamedFit, *, rule, folds, seed):
@@ -252,17 +258,29 @@ def as_fit(sf: StreamedFit, *, rule, folds, seed):
 
 
 def statistics_of(source, opts, *, folds, batch_rows) -> StreamStats:
-    """The statistics pass with the command's data options (``--target`` required)."""
-    from regulab.commands.common import OptionError
+    """The statistics pass with the command's data options (``--target`` required; the task
+    from ``--family`` / ``--task`` and the exposure/offset column checked as in memory)."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from regulab.commands.common import OptionError, check_offset_column, resolve_task
     from regulab.core.execution import active_client
 
     if opts.target is None:
         raise OptionError("--target is required with --stream: name the column to predict")
+    task = resolve_task(opts)
+    column = opts.exposure if opts.exposure is not None else opts.offset
+    if column is not None:
+        src = StreamSource(str(source))
+        check_offset_column(SimpleNamespace(frame=pd.DataFrame(columns=src.columns()),
+                                            name=src.name), column, opts.target)
     return stream_statistics(source, opts.target, folds=folds, seed=opts.seed,
-                             features=opts.features, exclude=opts.exclude, task=opts.task,
+                             features=opts.features, exclude=opts.exclude, task=task,
                              missing=opts.missing, standardize=opts.standardize,
                              max_categories=opts.max_categories or 50, batch_rows=batch_rows,
-                             client=active_client(), sep=opts.sep, na_values=opts.na_values)
+                             client=active_client(), sep=opts.sep, na_values=opts.na_values,
+                             offset=column, exposure=opts.exposure is not None)
 
 
 def workers_of(st: StreamStats) -> int:
@@ -274,7 +292,8 @@ def fit_of(source, opts, *, rho, rule, folds, n_lams, batch_rows):
     st = statistics_of(source, opts, folds=folds, batch_rows=batch_rows)
     sf = solve_streamed(st, rho=rho, n_lams=n_lams, rule=rule)
     sf.info["workers"] = workers_of(st)
-    return loaded_of(source, sf.prep), as_fit(sf, rule=rule, folds=folds, seed=opts.seed), sf
+    return (loaded_of(source, sf.prep, opts), as_fit(sf, rule=rule, folds=folds, seed=opts.seed),
+            sf)
 
 
 def stream_doc(sf: StreamedFit) -> dict:
