@@ -506,7 +506,7 @@ def test_cli_compare_stream_document_and_refusals(tmp_path, capsys):
     assert code == 0 and "5 CV training sets" in out and "streamed 3 passes" in out, err
     for bad, word in [(["--n-boot", "30"], "--n-boot"), (["--batch-rows", "5"], "--batch-rows"),
                       (["--nonnegative"], "--nonnegative"), (["--grouped"], "--grouped"),
-                      (["--family", "poisson"], "--family poisson")]:
+                      (["--family", "multinomial"], "multinomial")]:
         code, out, err = _cli(["compare", str(f), "--target", "y", "--stream", *bad], capsys)
         assert code == 2 and word in err, err
         assert len(err.strip().splitlines()) == 1
