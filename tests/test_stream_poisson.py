@@ -223,3 +223,66 @@ def test_cli_poisson_stream_documents_and_refusals(tmp_path, capsys):
                           capsys)
     assert code != 0 and "must be > 0" in err and "data row 8" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def _glm_slope_rows(y, z, s, family):
+    """The 2-parameter GLM ``y ~ a + c z`` fitted here on the rows by Newton's method with
+    step halving (weights ``s``; the logistic one with the in-memory slope's ``1e-10 c^2``)."""
+    l2 = 1e-10 if family == "logistic" else 0.0
+    s = s / s.sum()
+    Z = np.column_stack([np.ones_like(z), z])
+
+    def parts(th):
+        eta = Z @ th
+        if family == "poisson":
+            mu = np.exp(eta)
+            return s @ (mu - y * eta) + l2 * th[1] ** 2, mu - y, mu
+        pr = 1 / (1 + np.exp(-eta))
+        return s @ np.logaddexp(0, -(2 * y - 1) * eta) + l2 * th[1] ** 2, pr - y, pr * (1 - pr)
+
+    th = np.array([0.0, 1.0])
+    for _ in range(100):
+        f, r, h = parts(th)
+        g = Z.T @ (s * r) + [0, 2 * l2 * th[1]]
+        d = -np.linalg.solve(Z.T @ (Z * (s * h)[:, None]) + np.diag([0, 2 * l2]), g)
+        t = 1.0
+        while parts(th + t * d)[0] > f and t > 1e-10:
+            t /= 2
+        th = th + t * d
+        if np.abs(d).max() < 1e-15:
+            break
+    return th[1]
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_streamed_poisson_compare_calibration(tmp_path, seed):
+    """``compare --stream`` on a count target with an exposure: each penalty's out-of-fold
+    Poisson calibration slope (the offset included in the log-means) equals the slope fitted
+    here on the rows from the streamed fold models (1e-8), and the in-memory route's slope
+    function on the same predictions (its own tolerance, 1e-6); the passes are reported."""
+    from regulab.commands import compare, compare_stream
+    from regulab.commands.common import DataOptions
+    from regulab.commands.fitting import _poisson_calibration_slope
+
+    df = _counts(seed + 40, 900, 4).drop(columns="w")
+    f = tmp_path / "d.parquet"
+    df.to_parquet(f, row_group_size=250)
+    K = 3 + seed
+    doc = compare_stream.run(f, DataOptions(target="y", seed=seed, exposure="e"), folds=K,
+                             rule="min", n_lams=6, batch_rows=200, tol=1e-10)
+    assert doc["stream"]["calibration_passes"] <= doc["stream"]["calibration_pass_bound"]
+    prep = prepare(df, "y", exclude=["e"])
+    o = np.log(df["e"].to_numpy()[prep.rows])
+    folds = hash_folds(prep.rows, K, seed)
+    for m, rho in compare.METHODS.items():
+        sf = stream_fit(f, "y", folds=K, seed=seed, batch_rows=200, tol=1e-10, n_lams=6,
+                        rho=rho, rule="min", offset="e", exposure=True)
+        i = sf.index
+        z = np.empty(prep.y.size)
+        for k in range(K):
+            te = folds == k
+            z[te] = prep.X[te] @ sf.cv.fold_coefs[k][:, i] + sf.cv.fold_intercepts[k][i] + o[te]
+        got = doc["methods"][m]["calibration_slope"]
+        assert got == pytest.approx(_glm_slope_rows(prep.y, z, np.ones(z.size), "poisson"),
+                                    rel=1e-8)
+        assert got == pytest.approx(_poisson_calibration_slope(prep.y, z), rel=1e-6)

@@ -360,7 +360,7 @@ def test_streamed_compare_equals_in_memory(tmp_path, seed, binary):
     from regulab.commands import compare, compare_stream
     from regulab.commands.common import DataOptions
     from regulab.commands.fitting import grid_for
-    from regulab.selection.calibration import calibration_slope
+    from regulab.selection.calibration import calibration_slope, logistic_calibration_slope
 
     df = _frame(seed + 20, 1200 if binary else 2000, 6, binary=binary)
     f = tmp_path / "d.parquet"
@@ -398,8 +398,12 @@ def test_streamed_compare_equals_in_memory(tmp_path, seed, binary):
         assert d["n_kept"] == len(d["kept"])
         sets = [set(np.flatnonzero(fold_coefs[k][:, i]).tolist()) for k in range(K)]
         assert d["stability"] == pytest.approx(_jaccard(sets), abs=1e-12)
-        if binary:
-            assert d["calibration_slope"] is None
+        if binary:   # the in-memory slope on the in-memory fold models' out-of-fold log-odds
+            z = np.empty(prep.y.size)
+            for k, (tr, te) in enumerate(cvs):
+                z[te] = prep.X[te] @ fold_coefs[k][:, i] + res.fold_intercepts[k][i]
+            assert d["calibration_slope"] == pytest.approx(
+                logistic_calibration_slope(prep.y, z), rel=1e-8)
         else:   # the out-of-fold predictions of the exact fold models, from the rows
             z = np.empty(prep.y.size)
             for k, (tr, te) in enumerate(cvs):

@@ -13,14 +13,17 @@ target). What is measured, and how it differs from the in-memory ``compare``:
   ``(K - 2) / (K - 1)`` of its rows with another, so this is a milder perturbation than a
   bootstrap); ``--n-boot`` is refused;
 * **calibration slope out of fold**: exact from each fold's own moments for the squared loss
-  (:func:`regulab.selection.streamed.oof_squared_slope`); for a binary target the logistic slope
-  is a two-parameter logistic fit on the held-out log-odds: every Newton step of it is one more
-  pass over the rows (no fixed set of sums determines it), so it is not computed: ``None``;
+  (:func:`regulab.selection.streamed.oof_squared_slope`); for a binary (count) target the
+  logistic (Poisson) slope is a two-parameter GLM fit on the held-out log-odds (log-means): no
+  fixed set of sums determines it, so it is fitted by Newton's method, each step one more pass
+  over the rows for the three penalties together
+  (:func:`regulab.selection.streamed.glm_slopes`, at most :data:`SLOPE_PASSES` passes, counted
+  in the document's ``stream.calibration_passes``);
 * **relaxed lasso** (squared loss): exact from the statistics
   (:func:`regulab.selection.streamed.relaxed_from_moments`: the refit on a support is a solve
   on the support's block of the fold moments; ``(gamma, lam)`` by CV on the same folds); its
-  stability and calibration as the penalties'. For a binary target it is left out: each
-  support's unpenalized logistic refit would need its own IRLS passes.
+  stability and calibration as the penalties'. For a binary or count target it is left out:
+  each support's unpenalized refit would need its own IRLS passes.
 """
 
 from __future__ import annotations
@@ -46,13 +49,15 @@ STABILITY_METHOD = ("stability over the K CV training sets: mean pairwise Jaccar
 CALIBRATION_STREAMED = {
     "squared": ("out-of-fold predictions of the CV at the chosen lam: least-squares slope of y "
                 "on the prediction, exact from each fold's streamed moments"),
-    "logistic": ("not computed with --stream: the logistic slope is an iterative fit on the "
-                 "held-out log-odds, one more pass over the rows per Newton step, which the "
-                 "streamed statistics do not hold"),
-    "poisson": ("not computed with --stream: the Poisson slope is an iterative fit on the "
-                "held-out log-means, one more pass over the rows per Newton step, which the "
-                "streamed statistics do not hold"),
+    "logistic": ("out-of-fold predictions of the CV at the chosen lam: logistic regression of "
+                 "y on the predicted log-odds, by Newton's method with one pass over the rows "
+                 "per step (the three penalties together)"),
+    "poisson": ("out-of-fold predictions of the CV at the chosen lam: Poisson regression of "
+                "y on the predicted log-means (the offset included), by Newton's method with "
+                "one pass over the rows per step (the three penalties together)"),
 }
+#: the most passes the streamed logistic / Poisson calibration slopes may take (all penalties)
+SLOPE_PASSES = 50
 RELAXED_WHY = {
     "logistic": ("left out with --stream for a binary target: the unpenalized logistic refit "
                  "of every support would need its own IRLS passes over the rows"),
@@ -84,6 +89,27 @@ def calibration(st, fit) -> float | None:
         return None
     k = fit.index
     return _slope(st, [c[:, k] for c in fit.cv.fold_coefs], fit.cv.fold_intercepts[:, k])
+
+
+def glm_calibration(st, fits: dict) -> tuple[dict, dict]:
+    """The logistic / Poisson out-of-fold calibration slopes of every fit in ``fits`` (their
+    K fold models at the chosen lam), fitted together by passes over the rows
+    (:func:`regulab.selection.streamed.glm_slopes`): ``({name: slope or None}, info)``. A
+    logistic slope of flat predictions is None, as in memory."""
+    from regulab.data.stream_pass import slope_pass
+    from regulab.selection.streamed import glm_slopes, oof_spread
+
+    def one_pass(models):
+        return slope_pass(st.source, st.scan, st.folds, st.seed, st.prep.means, st.prep.scales,
+                          models, st.client, st.log)
+
+    models = {m: (f.cv.fold_coefs[:, :, f.index].T.copy(),
+                  f.cv.fold_intercepts[:, f.index].copy()) for m, f in fits.items()}
+    if st.loss == "logistic":   # flat out-of-fold log-odds: no slope (in memory: var <= 1e-300)
+        models = {m: wb for m, wb in models.items() if oof_spread(st.tests, *wb) > 1e-300}
+    slopes, info = glm_slopes(one_pass, list(models.values()), st.loss, max_passes=SLOPE_PASSES)
+    got = {m: (c if math.isfinite(c) else None) for m, c in zip(models, slopes)}
+    return {m: got.get(m) for m in fits}, info
 
 
 def _slope(st, fold_coefs, fold_intercepts) -> float | None:
@@ -138,6 +164,9 @@ def run(source, opts, *, folds, rule, n_lams, batch_rows, tol=1e-6) -> dict:
         fits[m] = streamed.as_fit(sfs[m], rule=rule, folds=folds, seed=opts.seed)
         stab[m] = fold_stability(fits[m])
         slopes[m] = calibration(st, fits[m])
+    slope_info = None
+    if st.loss != "squared":
+        slopes, slope_info = glm_calibration(st, fits)
     rel = relaxed(st, sfs["l1"], rule, folds)
     loaded = streamed.loaded_of(source, prep, opts)
     summaries = {m: MethodSummary(cv_error=f.cv_error, cv_se=f.cv_se, n_kept=f.n_kept,
@@ -155,6 +184,9 @@ def run(source, opts, *, folds, rule, n_lams, batch_rows, tol=1e-6) -> dict:
         "intercept_standardized": f.intercept, "truth": None} for m, f in fits.items()}
     stream_info = streamed.stream_doc(sfs[list(C.METHODS)[-1]])  # the passes of all three
     stream_info["workers"] = streamed.workers_of(st)
+    if slope_info is not None:
+        stream_info.update({"passes": st.log.passes, "calibration_passes": slope_info["passes"],
+                            "calibration_pass_bound": slope_info["pass_bound"]})
     doc = {
         "command": "compare", "regulab_version": __version__, "source": source_doc(loaded),
         "preparation": preparation_doc(loaded.prep), "task": prep.task, "loss": st.loss,

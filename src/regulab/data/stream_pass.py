@@ -117,7 +117,8 @@ class IRLSStats:
 
     Poisson loss: ``v = s mu``, ``grad = sum s (mu - y) x``, ``loss = sum s (mu - y eta)``
     (``eta`` with the offset), ``dev`` the training rows' ``sum s dev(y, mu)`` and
-    ``test_loss`` the held-out ``sum s dev(y, mu)`` (:func:`regulab.core.losses.poisson_deviance`)."""
+    ``test_loss`` the held-out ``sum s dev(y, mu)``
+    (:func:`regulab.core.losses.poisson_deviance`)."""
 
     moments: FoldMoments
     S: float
@@ -179,8 +180,8 @@ def offset_values(sp: StreamPrep, df, keep, first: int, src: str) -> np.ndarray:
         return raw
     bad = np.flatnonzero(raw <= 0)
     if bad.size:
-        raise DataError(f"{what} must be > 0 (its log is the offset): {show_row(first + keep[bad[0]])}"
-                        f" holds {raw[bad[0]]:g}")
+        raise DataError(f"{what} must be > 0 (its log is the offset): "
+                        f"{show_row(first + keep[bad[0]])} holds {raw[bad[0]]:g}")
     return np.log(raw)
 
 
@@ -223,6 +224,74 @@ def irls_pass(source: StreamSource, sp: StreamPrep, K: int, seed: int, means, sc
     t0 = time.perf_counter()
     parts = run_partitions(partition_irls, source, (sp, K, seed, means, scales, models), client)
     total = [_empty_irls(sp.width) for _ in models]
+    for res in parts:
+        total = [a.merged(b) for a, b in zip(total, res)]
+    if log is not None:
+        log.add(sp.n_kept, time.perf_counter() - t0)
+    return total
+
+
+# --------------------------------------------------------------------------------------------
+# calibration slope: one pass per Newton step of a 2-parameter GLM on the out-of-fold predictions
+# --------------------------------------------------------------------------------------------
+@dataclass
+class SlopeStats:
+    """One calibration model's sums at ``(a, c)`` over the out-of-fold predictions ``z`` (every
+    row's ``b_k + x.w_k``, ``k`` its fold, plus the Poisson offset): ``S = sum s``, the loss
+    ``sum s l(a + c z)``, its gradient ``[sum s r, sum s r z]`` (``r = p - y`` or ``mu - y``) and
+    Hessian ``sum s h [1, z; z, z^2]`` (``h = p (1 - p)`` or ``mu``)."""
+
+    S: float
+    loss: float
+    grad: np.ndarray
+    hess: np.ndarray
+
+    def merged(self, o: "SlopeStats") -> "SlopeStats":
+        return SlopeStats(self.S + o.S, self.loss + o.loss, self.grad + o.grad,
+                          self.hess + o.hess)
+
+
+def _empty_slope() -> SlopeStats:
+    return SlopeStats(0.0, 0.0, np.zeros(2), np.zeros((2, 2)))
+
+
+def partition_slope(source: StreamSource, part, sp: StreamPrep, K: int, seed: int, means,
+                    scales, models) -> list[SlopeStats]:
+    """:class:`SlopeStats` of one partition for every ``(W [p, K], B [K], a, c)`` in
+    ``models`` (the K fold models at one lam, and the calibration model's ``(a, c)``)."""
+    out = [_empty_slope() for _ in models]
+    with threadpool_limits(1):
+        for offset, df in source.frames(part, sp.columns_read):
+            X, y, s, keep = encode_batch(sp, df, source.name)
+            X = (X - means) / scales
+            folds = hash_folds(offset + keep, K, seed)
+            o = offset_values(sp, df, keep, offset, source.name) if sp.task == "count" else 0.0
+            rows = np.arange(y.size)
+            for i, (W, B, a, c) in enumerate(models):
+                z = (X @ W)[rows, folds] + B[folds] + o
+                eta = a + c * z
+                if sp.task == "count":
+                    with np.errstate(over="ignore", invalid="ignore"):
+                        mu = np.exp(eta)
+                        r, h, lo = mu - y, mu, mu - y * eta
+                else:
+                    pr = expit(eta)
+                    r, h, lo = pr - y, pr * (1.0 - pr), np.logaddexp(0.0, -(2.0 * y - 1.0) * eta)
+                hz = s * h * z
+                out[i] = out[i].merged(SlopeStats(
+                    float(s.sum()), float(s @ lo), np.array([s @ r, (s * r) @ z]),
+                    np.array([[float((s * h).sum()), float(hz.sum())],
+                              [float(hz.sum()), float(hz @ z)]])))
+    _release_arrow_memory()
+    return out
+
+
+def slope_pass(source: StreamSource, sp: StreamPrep, K: int, seed: int, means, scales, models,
+               client=None, log: PassLog | None = None) -> list[SlopeStats]:
+    """:func:`partition_slope` over every partition, merged in partition order."""
+    t0 = time.perf_counter()
+    parts = run_partitions(partition_slope, source, (sp, K, seed, means, scales, models), client)
+    total = [_empty_slope() for _ in models]
     for res in parts:
         total = [a.merged(b) for a, b in zip(total, res)]
     if log is not None:

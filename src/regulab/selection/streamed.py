@@ -309,3 +309,86 @@ def _relaxed_path(moments, lams, coefs, intercepts):
             cache[key] = refit_gram(*moments, S)
         refit[:, i], b[i] = cache[key]
     return RelaxedPath(lams, coefs, np.asarray(intercepts), refit, b, "squared")
+
+
+#: the in-memory slopes' tiny ridge on ``c`` (:func:`regulab.selection.calibration.
+#: logistic_calibration_slope`: ``l2 = 1e-10``; the Poisson slope has none)
+SLOPE_L2 = {"logistic": 1e-10, "poisson": 0.0}
+
+
+def glm_slopes(slope_pass, fold_models, loss: str, *, tol=1e-12, max_passes=50):
+    """Calibration slopes ``c`` of the 2-parameter GLMs ``y ~ a + c z`` (logistic: log-odds;
+    Poisson: log-mean) on the out-of-fold predictions ``z`` of each entry of ``fold_models``
+    (``(W [p, K], B [K])``: the K fold models at one lam), minimizing
+    ``sum s l(a + c z) / sum s + SLOPE_L2[loss] c^2`` by Newton's method from ``(a, c) = (0, 1)``
+    (the predictions as they are): ``slope_pass(models)`` is one pass over the rows giving every
+    model's :class:`~regulab.data.stream_pass.SlopeStats` at its ``(a, c)``, so each Newton step
+    of all the models together is one pass. A step that raises the loss is halved (one more
+    pass). A model stops when its largest gradient entry is ``<= tol`` or its step is below
+    ``1e-14 (1 + |(a, c)|)``. Returns ``(slopes, info)``, ``nan`` for a model not converged in
+    ``max_passes`` passes; ``info``: passes made, their bound, converged per model."""
+    l2 = SLOPE_L2[loss]
+    n = len(fold_models)
+    theta = [np.array([0.0, 1.0]) for _ in range(n)]
+    step = [np.zeros(2) for _ in range(n)]
+    t = [1.0] * n
+    stats = slope_pass([(W, B, *th) for (W, B), th in zip(fold_models, theta)])
+    passes = 1
+    done = [False] * n
+    conv = [False] * n
+
+    def value(st, th):
+        return st.loss / st.S + l2 * th[1] ** 2
+
+    cur = [value(st, th) for st, th in zip(stats, theta)]
+    trial = list(theta)
+    while passes < max_passes:
+        todo = []
+        for m in range(n):
+            if done[m]:
+                continue
+            st = stats[m]
+            g = st.grad / st.S + np.array([0.0, 2.0 * l2 * theta[m][1]])
+            if np.max(np.abs(g)) <= tol:
+                done[m] = conv[m] = True
+                continue
+            H = st.hess / st.S + np.diag([0.0, 2.0 * l2])
+            try:
+                step[m] = -np.linalg.solve(H, g)
+            except np.linalg.LinAlgError:
+                done[m] = True
+                continue
+            if np.max(np.abs(step[m])) <= 1e-14 * (1.0 + np.max(np.abs(theta[m]))):
+                done[m] = conv[m] = True
+                continue
+            t[m] = 1.0
+            trial[m] = theta[m] + step[m]
+            todo.append(m)
+        while todo and passes < max_passes:
+            new = slope_pass([(*fold_models[m], *trial[m]) for m in todo])
+            passes += 1
+            left = []
+            for m, st in zip(todo, new):
+                v = value(st, trial[m])
+                if v <= cur[m] + 1e-13 * max(1.0, abs(cur[m])):   # accepted (NaN is not)
+                    theta[m], stats[m], cur[m] = trial[m], st, v
+                else:
+                    t[m] *= 0.5
+                    trial[m] = theta[m] + t[m] * step[m]
+                    left.append(m)
+            todo = left
+        if all(done):
+            break
+    slopes = [float(th[1]) if ok else float("nan") for th, ok in zip(theta, conv)]
+    return slopes, {"passes": passes, "pass_bound": max_passes, "converged": conv}
+
+
+def oof_spread(tests, W, B) -> float:
+    """Weighted variance of the out-of-fold predictions ``z = B[k] + x.W[:, k]`` on fold ``k``'s
+    rows, from each fold's own moments ``(W_k, mean_k, M_k)`` of ``[x, y]`` (as
+    :func:`oof_squared_slope`: within-fold spread plus the folds' means around the overall)."""
+    Ws = np.array([float(t[0]) for t in tests])
+    zbar = np.array([B[k] + t[1][:-1] @ W[:, k] for k, t in enumerate(tests)])
+    zc = Ws @ zbar / Ws.sum()
+    szz = sum(W[:, k] @ t[2][:-1, :-1] @ W[:, k] for k, t in enumerate(tests))
+    return float((szz + Ws @ (zbar - zc) ** 2) / Ws.sum())
