@@ -306,6 +306,9 @@ def print_stream_line(s: dict) -> None:
     from regulab.commands.common import console
 
     bound = f" (at most {s['pass_bound']:,} IRLS passes)" if "pass_bound" in s else ""
+    if "calibration_passes" in s:
+        bound += (f", {s['calibration_passes']} of them for the calibration slopes (at most "
+                  f"{s['calibration_pass_bound']})")
     console().print(f"[bold]streamed[/] {s['passes']} passes over the data{bound}, "
                     f"{s['rows_per_second']:,.0f} rows/s in the statistics passes, "
                     f"{s['partitions']} partitions, batches of {s['batch_rows']:,} rows",
