@@ -42,6 +42,7 @@ from regulab.commands.common import (
     preparation_doc,
     source_doc,
 )
+from regulab.selection.streamed_relaxed import RefitBudgetError
 
 STABILITY_METHOD = ("stability over the K CV training sets: mean pairwise Jaccard index of the "
                     "kept sets of the {K} fold models at the chosen lam (bootstrap resamples "
@@ -58,9 +59,7 @@ CALIBRATION_STREAMED = {
 }
 #: the most passes the streamed logistic / Poisson calibration slopes may take (all penalties)
 SLOPE_PASSES = 50
-RELAXED_WHY = {
-    "logistic": ("left out with --stream for a binary target: the unpenalized logistic refit "
-                 "of every support would need its own IRLS passes over the rows"),
+RELAXED_WHY = {   # the binary row's refits are passes too (unless over their budget)
     "poisson": ("left out with --stream for a count target: the unpenalized Poisson refit of "
                 "every support would need its own IRLS passes over the rows"),
 }
@@ -91,11 +90,12 @@ def calibration(st, fit) -> float | None:
     return _slope(st, [c[:, k] for c in fit.cv.fold_coefs], fit.cv.fold_intercepts[:, k])
 
 
-def glm_calibration(st, fits: dict) -> tuple[dict, dict]:
+def glm_calibration(st, fits: dict, extra=None) -> tuple[dict, dict]:
     """The logistic / Poisson out-of-fold calibration slopes of every fit in ``fits`` (their
     K fold models at the chosen lam), fitted together by passes over the rows
     (:func:`regulab.selection.streamed.glm_slopes`): ``({name: slope or None}, info)``. A
-    logistic slope of flat predictions is None, as in memory."""
+    logistic slope of flat predictions is None, as in memory. ``extra``: more
+    ``{name: (W [p, K], B [K])}`` fold models (the relaxed row's), fitted in the same passes."""
     from regulab.data.stream_pass import slope_pass
     from regulab.selection.streamed import glm_slopes, oof_spread
 
@@ -105,11 +105,13 @@ def glm_calibration(st, fits: dict) -> tuple[dict, dict]:
 
     models = {m: (f.cv.fold_coefs[:, :, f.index].T.copy(),
                   f.cv.fold_intercepts[:, f.index].copy()) for m, f in fits.items()}
+    models.update(extra or {})
+    names = list(models)
     if st.loss == "logistic":   # flat out-of-fold log-odds: no slope (in memory: var <= 1e-300)
         models = {m: wb for m, wb in models.items() if oof_spread(st.tests, *wb) > 1e-300}
     slopes, info = glm_slopes(one_pass, list(models.values()), st.loss, max_passes=SLOPE_PASSES)
     got = {m: (c if math.isfinite(c) else None) for m, c in zip(models, slopes)}
-    return {m: got.get(m) for m in fits}, info
+    return {m: got.get(m) for m in names}, info
 
 
 def _slope(st, fold_coefs, fold_intercepts) -> float | None:
@@ -125,22 +127,50 @@ def relaxed(st, sf_l1, rule, folds) -> dict | None:
     from regulab.report.claims.when_to_use import jaccard_stability
     from regulab.selection.streamed import relaxed_from_moments
 
-    if st.loss != "squared":
-        return None
-    res, fold_coefs, fold_ints = relaxed_from_moments(st.total, st.training, st.tests,
-                                                      (sf_l1.path, sf_l1.cv), rule=rule)
+    how = "exact from the streamed fold moments"
+    if st.loss == "logistic":
+        try:
+            res, fold_coefs, fold_ints, info = _relaxed_logistic(st, sf_l1, rule)
+        except RefitBudgetError as exc:
+            return str(exc)
+        how = (f"the {info['refits']} logistic refits fitted together by Newton passes over "
+               f"the rows ({info['passes']} passes; {info['separable']} separable, refitted "
+               f"with the ridge lam_min as in memory)")
+        slope = None   # filled in with the penalties' (same passes)
+    elif st.loss == "squared":
+        res, fold_coefs, fold_ints = relaxed_from_moments(st.total, st.training, st.tests,
+                                                          (sf_l1.path, sf_l1.cv), rule=rule)
+        slope = _slope(st, fold_coefs, fold_ints)
+    else:
+        return RELAXED_WHY[st.loss]
     sets = [set(np.flatnonzero(c).tolist()) for c in fold_coefs]
     return {"label": f"relaxed lasso (gamma = {res.gamma:g})", "gamma": res.gamma,
             "gammas": [float(g) for g in res.gammas], "lam": res.lam, "rule": rule,
             "cv_error": res.cv_error, "cv_se": res.cv_se, "n_kept": res.n_kept,
             "stability": jaccard_stability(sets), "bootstrap_resamples": None,
-            "calibration_slope": _slope(st, fold_coefs, fold_ints),
+            "calibration_slope": slope, "fold_models": (fold_coefs.T.copy(), fold_ints),
             "coef": res.coef, "intercept_standardized": res.intercept,
             "why": (f"glmnet's relax=TRUE: gamma * lasso + (1 - gamma) * unpenalized refit on "
                     f"the lasso's support, (gamma, lam) by {folds}-fold CV (rule {rule}) over "
                     f"gamma in {{{', '.join(f'{g:g}' for g in res.gammas)}}} and the L1 grid, "
-                    f"same folds, exact from the streamed fold moments; stability over the K "
-                    f"CV training sets; not part of the recommendation")}
+                    f"same folds, {how}; stability over the K CV training sets; not part of "
+                    f"the recommendation")}
+
+
+def _relaxed_logistic(st, sf_l1, rule):
+    """:func:`regulab.selection.streamed_relaxed.relaxed_logistic` with the passes of ``st``."""
+    from regulab.data.stream_refit import blend_loss_pass, refit_pass
+    from regulab.selection.streamed_relaxed import relaxed_logistic
+
+    args = (st.source, st.scan, st.folds, st.seed, st.prep.means, st.prep.scales)
+
+    def refit(jobs):
+        return refit_pass(*args, jobs, st.client, st.log)
+
+    def blend_loss(C, B):
+        return blend_loss_pass(*args, C, B, st.client, st.log)
+
+    return relaxed_logistic(refit, blend_loss, (sf_l1.path, sf_l1.cv), rule=rule)
 
 
 def run(source, opts, *, folds, rule, n_lams, batch_rows, tol=1e-6) -> dict:
@@ -164,10 +194,15 @@ def run(source, opts, *, folds, rule, n_lams, batch_rows, tol=1e-6) -> dict:
         fits[m] = streamed.as_fit(sfs[m], rule=rule, folds=folds, seed=opts.seed)
         stab[m] = fold_stability(fits[m])
         slopes[m] = calibration(st, fits[m])
-    slope_info = None
-    if st.loss != "squared":
-        slopes, slope_info = glm_calibration(st, fits)
     rel = relaxed(st, sfs["l1"], rule, folds)
+    rel_why = rel if isinstance(rel, str) else None
+    rel = None if isinstance(rel, str) else rel
+    slope_info = None
+    if st.loss != "squared":   # the penalties' and the relaxed row's slopes in the same passes
+        slopes, slope_info = glm_calibration(
+            st, fits, None if rel is None else {"relaxed": rel["fold_models"]})
+        if rel is not None:
+            rel["calibration_slope"] = slopes.pop("relaxed")
     loaded = streamed.loaded_of(source, prep, opts)
     summaries = {m: MethodSummary(cv_error=f.cv_error, cv_se=f.cv_se, n_kept=f.n_kept,
                                   n_features=p, stability=stab[m],
@@ -194,11 +229,11 @@ def run(source, opts, *, folds, rule, n_lams, batch_rows, tol=1e-6) -> dict:
         "rule": rule, "n_boot": None, "seed": opts.seed, "n_lams": n_lams, "methods": methods,
         "grouped": False, "per_feature_penalty": None, "adaptive": None,
         "relaxed": None if rel is None else {
-            **{k: v for k, v in rel.items() if k != "coef"},
+            **{k: v for k, v in rel.items() if k not in ("coef", "fold_models")},
             "kept": [n for n, c in zip(names, rel["coef"]) if c != 0.0],
             "coef_standardized": {n: float(c) for n, c in zip(names, rel["coef"])},
             "truth": None, "n_features": p},
-        "relaxed_left_out": RELAXED_WHY[st.loss] if rel is None else None,
+        "relaxed_left_out": rel_why,
         "recommendation": {**rec.as_dict(), "label": C.LABELS[rec.penalty]},
         "stability_method": STABILITY_METHOD.format(K=folds),
         "calibration_method": CALIBRATION_STREAMED[st.loss], "truth": None,
