@@ -22,8 +22,12 @@ target). What is measured, and how it differs from the in-memory ``compare``:
 * **relaxed lasso** (squared loss): exact from the statistics
   (:func:`regulab.selection.streamed.relaxed_from_moments`: the refit on a support is a solve
   on the support's block of the fold moments; ``(gamma, lam)`` by CV on the same folds); its
-  stability and calibration as the penalties'. For a binary or count target it is left out:
-  each support's unpenalized refit would need its own IRLS passes.
+  stability and calibration as the penalties'. Binary target: the unpenalized logistic refits
+  of the distinct supports of every path share Newton passes over the rows, one more pass
+  scores every blend (:mod:`regulab.selection.streamed_relaxed`); left out, with the reason in
+  one line, when their per-row cost exceeds
+  :data:`~regulab.selection.streamed_relaxed.BUDGET_RATIO` IRLS passes' worth. Count target:
+  left out (:data:`RELAXED_WHY`).
 """
 
 from __future__ import annotations
