@@ -63,3 +63,39 @@ def test_streamed_binary_relaxed_budget_refusal(tmp_path, monkeypatch):
     why = doc["relaxed_left_out"]
     assert doc["relaxed"] is None and "\n" not in why
     assert why.startswith("left out with --stream: refitting the") and "above the budget" in why
+
+
+def test_streamed_binary_relaxed_separable_refits(tmp_path):
+    """Classes separated by ``x0`` (with a gap): the refits on supports holding ``x0`` have no
+    finite minimizer; they are replaced by the ridge fit at ``lam_min`` as in memory, and the
+    row equals the in-memory ``cv_relaxed`` (1e-8)."""
+    import pandas as pd
+
+    from regulab.commands import compare_stream
+    from regulab.commands.common import DataOptions
+    from regulab.commands.fitting import grid_for
+    from regulab.selection.relaxed import cv_relaxed
+
+    rng = np.random.default_rng(5)
+    n = 400
+    x0 = rng.standard_normal(n)
+    x0 += np.sign(x0) * 0.3
+    df = pd.DataFrame({"x0": x0, "x1": rng.standard_normal(n), "x2": rng.standard_normal(n)})
+    df["y"] = np.where(x0 > 0, "yes", "no")
+    f = tmp_path / "d.parquet"
+    df.to_parquet(f, row_group_size=150)
+    doc = compare_stream.run(f, DataOptions(target="y", seed=1), folds=3, rule="min",
+                             n_lams=6, batch_rows=128, tol=TOL)
+    r = doc["relaxed"]
+    assert r is not None and " 0 separable" not in r["why"]
+    prep = prepare(df, "y")
+    lams = grid_for(prep.X, prep.y, "logistic", 1.0, 6)
+    folds = hash_folds(prep.rows, 3, 1)
+    cvs = [(np.flatnonzero(folds != k), np.flatnonzero(folds == k)) for k in range(3)]
+    mem = cv_relaxed(prep.X, prep.y, loss="logistic", lams=lams, cv=cvs, rule="min", tol=TOL)
+    assert (mem.path.refit_l2 > 0).any()
+    assert r["gamma"] == mem.gamma and r["lam"] == pytest.approx(mem.lam, rel=1e-10)
+    np.testing.assert_allclose([r["cv_error"], r["cv_se"]], [mem.cv_error, mem.cv_se],
+                               rtol=1e-8)
+    got = np.array([r["coef_standardized"][n] for n in prep.feature_names])
+    np.testing.assert_allclose(got, mem.coef, rtol=1e-8, atol=1e-8 * np.abs(mem.coef).max())
