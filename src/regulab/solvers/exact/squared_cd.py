@@ -27,7 +27,6 @@ from regulab.solvers import _cd_kernels as CDK
 from regulab.solvers import _design_kernels as DK
 from regulab.solvers.design import LastGradient
 from regulab.solvers.exact.newton import active_set_newton, kept_active_set
-from regulab.solvers.exact.newton_cg import NewtonCGCount, newton_cg_step
 from regulab.solvers.exact.result import ExactResult
 from regulab.solvers.exact.squared import SquaredProblem, centered_grad, kkt_squared
 from regulab.solvers.exact.working_set import select_ws
@@ -53,11 +52,6 @@ WS_GROW = 0.5
 #: from this many non-zeros on, each CD pass first runs epochs on the support alone (glmnet's
 #: active-set cycling) and then on the whole working set
 SUPPORT_FIRST = 256
-#: from this many non-zeros on, from the second pass of a call on, a sign-fixed Newton step by
-#: conjugate gradients (:mod:`.newton_cg`) replaces the epochs on the support alone
-NEWTON_CG_MIN = 256
-NCG_FROM = 1
-CG_MAX_ITER = 500
 
 
 @dataclass(frozen=True)
@@ -80,7 +74,6 @@ def cd_squared(P: SquaredProblem, w, opts: CDSettings) -> ExactResult:
     n_iter = 0
     asm_tries = 0  # active-set attempts (each after CD stalled for NEWTON_AFTER epochs)
     w_start = w.copy()
-    count = NewtonCGCount()
     if P.l1 > 0.0 and kept_active_set(P, w):
         out = active_set_newton(P, w, threshold, opts.max_iter)
         if out is not None:
@@ -90,7 +83,7 @@ def cd_squared(P: SquaredProblem, w, opts: CDSettings) -> ExactResult:
                 return _result(P, w, out.gap, n_iter, True, opts.tol, out.primal, "active_set")
     if int(np.count_nonzero(P.active)) <= SMALL_WS:
         n_iter += _small_pass(P, w, threshold, opts)
-    return _working_sets(P, w, w_start, threshold, opts, n_iter, asm_tries, count)
+    return _working_sets(P, w, w_start, threshold, opts, n_iter, asm_tries)
 
 
 def _small_pass(P: SquaredProblem, w, threshold, opts: CDSettings) -> int:
@@ -116,7 +109,7 @@ def _small_pass(P: SquaredProblem, w, threshold, opts: CDSettings) -> int:
 
 
 def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_iter,
-                  asm_tries, count) -> ExactResult:
+                  asm_tries) -> ExactResult:
     """The general loop: gap on the whole problem, then CD on a working set; Newton when CD
     stalls (at most ``MAX_ASM_TRIES`` times)."""
     D, s, xbar, l1, l2 = P.D, P.s, P.xbar, P.l1, P.l2
@@ -125,7 +118,6 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
     ws_size = max(1, opts.ws_start)
     last = D.last_grad
     reuse = last is not None and last.matches(w, P.yc, s, P.fit_intercept)
-    outer = 0
     while True:
         q = P.yc - D.x_dot(w)
         c = float(DK.vdot(xbar, w))
@@ -151,9 +143,7 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
         budget = opts.max_iter - n_iter
         if newton_next:
             budget = min(budget, NEWTON_AFTER)
-        ep, kin = _cd_pass(P, w, q, c, ws, INNER * kkt, budget, opts.anderson,
-                           count if outer >= NCG_FROM else None)
-        outer += 1
+        ep, kin = _cd_pass(P, w, q, c, ws, INNER * kkt, budget, opts.anderson)
         n_iter += ep
         if newton_next and ep >= NEWTON_AFTER and kin > INNER * kkt:
             # CD is slow here: active-set Newton, from the start point if its support is small
@@ -162,8 +152,7 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
     return _result(P, w, gap, n_iter, gap <= threshold, opts.tol, primal, "cd")
 
 
-def _cd_pass(P: SquaredProblem, w, q, c, ws, tol_in, budget, anderson,
-             count) -> tuple[int, float]:
+def _cd_pass(P: SquaredProblem, w, q, c, ws, tol_in, budget, anderson) -> tuple[int, float]:
     """CD epochs on ``ws`` (``w``, ``q`` in place) until the largest KKT violation met is below
     ``tol_in``; with a support of at least ``SUPPORT_FIRST`` features, epochs on the support
     alone first (cheap: most of a large working set stays at 0). Returns ``(epochs, kkt)``."""
@@ -172,12 +161,9 @@ def _cd_pass(P: SquaredProblem, w, q, c, ws, tol_in, budget, anderson,
     if l1 > 0.0:
         supp = ws[w[ws] != 0.0]
         if supp.size >= SUPPORT_FIRST and supp.size < ws.size:
-            if count is not None and supp.size >= NEWTON_CG_MIN:
-                c = newton_cg_step(P, w, q, c, supp, tol_in, CG_MAX_ITER, count)
-            else:
-                ep, c, _ = CDK.cd_squared_ws(*D.args, s, P.weighted, 1.0 / D.n, xbar, P.L, supp,
-                                             w, q, c, l1, l2, tol_in, budget, anderson)
-                epochs = int(ep)
+            ep, c, _ = CDK.cd_squared_ws(*D.args, s, P.weighted, 1.0 / D.n, xbar, P.L, supp, w,
+                                         q, c, l1, l2, tol_in, budget, anderson)
+            epochs = int(ep)
     ep, _, kin = CDK.cd_squared_ws(*D.args, s, P.weighted, 1.0 / D.n, xbar, P.L, ws, w, q, c,
                                    l1, l2, tol_in, max(budget - epochs, 1), anderson)
     return epochs + int(ep), float(kin)
