@@ -1,0 +1,71 @@
+"""Deterministic work counts of a certified L1 path on the sparse benchmark generators.
+
+    python benchmarks/path_counts.py quarter --seed 0
+    python benchmarks/path_counts.py sparse-many
+
+Not a test. Counts what the squared-loss CD of :mod:`regulab.solvers.exact.squared_cd` does on
+``benchmarks/table.py``'s sparse generator (``quarter``: 5000 x 12500, density 4e-3, 625 true,
+SNR 3, the structure of ``sparse-many`` at a quarter of its size; or any sparse row of the
+table): CD epochs, column visits per stored entry of X (epochs x stored entries of the columns
+visited), full-gradient passes, and the worst relative duality gap over the 100 lams (table.py's
+formula). Times are printed with the load average but are not the evidence on a shared machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+import table as T  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import regulab.solvers.exact.squared as SQ  # noqa: E402
+from regulab.selection.path import lam_grid, regularization_path  # noqa: E402
+from regulab.solvers import _cd_kernels as CDK  # noqa: E402
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("case", choices=["quarter"] + [k for k in T.CASES if "sparse" in k])
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    if args.case == "quarter":
+        X, y = T.sparse_case(5000, 12500, 625, 3.0, density=4e-3, seed=args.seed)
+    else:
+        if args.seed:
+            raise SystemExit("--seed applies to the quarter case only (the table rows use 0)")
+        X, y = T.CASES[args.case].make()
+    X, y = T.prepare(X, y, "lasso")
+    lams = lam_grid(X, y, loss="squared", n_lams=100, fit_intercept=False)
+    nnz_col = np.diff(X.indptr)
+    count = {"epochs": 0, "visits": 0, "grad": 0}
+    cd_ws, grad = CDK.cd_squared_ws, SQ.centered_grad
+
+    def counted_cd(*a):
+        out = cd_ws(*a)
+        count["epochs"] += int(out[0])
+        count["visits"] += int(out[0]) * int(nnz_col[a[10]].sum())  # a[10]: the working set
+        return out
+
+    def counted_grad(*a):
+        count["grad"] += 1
+        return grad(*a)
+
+    regularization_path(X[:50], y[:50], lams=lams[:2], fit_intercept=False)  # compile first
+    CDK.cd_squared_ws, SQ.centered_grad = counted_cd, counted_grad
+    t0 = time.perf_counter()
+    res = regularization_path(X, y, lams=lams, fit_intercept=False, tol=1e-6, max_iter=100_000)
+    secs = time.perf_counter() - t0
+    print(f"{args.case} seed {args.seed}: worst gap {T.worst_gap(X, y, res.coefs, lams):.1e}, "
+          f"CD epochs {count['epochs']}, visits per stored entry {count['visits'] / X.nnz:.0f}, "
+          f"gradient passes {count['grad']}, last support "
+          f"{np.count_nonzero(res.coefs[:, -1])}; {secs:.2f} s at load {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()
