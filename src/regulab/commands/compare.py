@@ -44,13 +44,13 @@ from regulab.commands.common import (
     check_output_dir,
     console,
     emit_json,
-    family_line,
     fit_with_cv,
     fmt,
     input_path,
     load,
     pm,
     preparation_doc,
+    print_family_and_steps,
     source_doc,
     split_list,
     training_error,
@@ -378,9 +378,7 @@ def _print(doc) -> None:
               f"({prep['task']}), {prep['rows']:,} rows x {prep['features']} features; lam by "
               f"{doc['folds']}-fold CV (rule {doc['rule']}), CV {doc['scoring']}",
               highlight=False, soft_wrap=True)
-    con.print(family_line(doc), highlight=False, soft_wrap=True, markup=False)
-    for line in prep["steps"]:
-        con.print(f"  - {line}", highlight=False, soft_wrap=True, markup=False)
+    print_family_and_steps(con, doc)
     stab = (f"over {doc['n_boot']} bootstrap resamples" if doc["n_boot"] is not None
             else f"over the {doc['folds']} CV training sets")
     table = Table(title=f"same CV folds; Jaccard stability of the kept set {stab}; "

@@ -36,10 +36,10 @@ from regulab.commands.common import (
     OptionError,
     console,
     emit_json,
-    family_line,
     fmt,
     pm,
     preparation_doc,
+    print_family_and_steps,
     source_doc,
 )
 from regulab.commands.compare_methods import LABELS, METHODS, SHORT_LABELS
@@ -190,9 +190,7 @@ def _print(doc) -> None:
               f"{prep['rows']:,} rows x {prep['features']} features; multinomial, lam by "
               f"{doc['folds']}-fold CV (rule {doc['rule']}), CV {doc['scoring']}",
               highlight=False, soft_wrap=True)
-    con.print(family_line(doc), highlight=False, soft_wrap=True, markup=False)
-    for line in prep["steps"]:
-        con.print(f"  - {line}", highlight=False, soft_wrap=True, markup=False)
+    print_family_and_steps(con, doc)
     table = Table(title=f"same CV folds; Jaccard stability over the {doc['folds']} CV training "
                         f"sets; accuracy out of fold", title_justify="left")
     for i, c in enumerate(COLUMNS):
