@@ -35,6 +35,7 @@ from regulab.commands.common import (
     source_doc,
 )
 from regulab.commands.multinomial import SCORING, family_doc
+from regulab.commands.output import print_table
 from regulab.commands.path_output import (
     finish_report,
     lam_frame,
@@ -148,8 +149,6 @@ def headline(doc) -> str:
 
 
 def _print(doc) -> None:
-    from rich.table import Table
-
     from regulab.commands.multinomial_report import cv_finding
 
     con = console()
@@ -158,14 +157,9 @@ def _print(doc) -> None:
     for w in doc["warnings"]:
         con.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
     con.print(f"[bold]CV[/] {cv_finding(doc)}", highlight=False, soft_wrap=True)
-    table = Table(title=f"the path at some lams (decreasing: weaker penalty downwards); "
-                        f"non-zero per class: {' / '.join(doc['classes'])}",
-                  title_justify="left")
-    for i, c in enumerate(SUMMARY_COLUMNS):
-        table.add_column(c, justify="right" if i < 6 else "left", overflow="fold")
-    for row in summary_rows(doc):
-        table.add_row(*row)
-    con.print(table)
+    print_table(con, f"the path at some lams (decreasing: weaker penalty downwards); non-zero "
+                     f"per class: {' / '.join(doc['classes'])}",
+                SUMMARY_COLUMNS, summary_rows(doc), left=range(6, len(SUMMARY_COLUMNS)))
     print_entry_order(con, doc, "order of entry (some class non-zero)")
     print_files(con, doc)
 

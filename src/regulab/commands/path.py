@@ -41,6 +41,7 @@ from regulab.commands.common import (
     training_error,
     verdict_line,
 )
+from regulab.commands.output import print_table
 from regulab.commands.path_output import (
     finish_report,
     lam_frame,
@@ -205,8 +206,6 @@ SUMMARY_COLUMNS = ["lam", "log(lam)", "nnz", "CV error ± SE", "train error", "r
 
 
 def _print(doc) -> None:
-    from rich.table import Table
-
     con = console()
     prep = doc["preparation"]
     con.print(f"[bold]regulab path[/] {doc['source']['name']}: target {prep['target']!r} "
@@ -216,13 +215,8 @@ def _print(doc) -> None:
     con.print(family_line(doc), highlight=False, soft_wrap=True, markup=False)
     for w in doc["warnings"]:
         con.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
-    table = Table(title="the path at some lams (decreasing: weaker penalty downwards)",
-                  title_justify="left")
-    for i, c in enumerate(SUMMARY_COLUMNS):
-        table.add_column(c, justify="right" if i < 5 else "left", overflow="fold")
-    for row in summary_rows(doc):
-        table.add_row(*row)
-    con.print(table)
+    print_table(con, "the path at some lams (decreasing: weaker penalty downwards)",
+                SUMMARY_COLUMNS, summary_rows(doc), left=range(5, len(SUMMARY_COLUMNS)))
     print_entry_order(con, doc, "order of entry")
     if doc["grouped"] and doc["columns_1se"]:
         con.print(f"categorical columns at lam_1se (--grouped: indicators kept or dropped "
