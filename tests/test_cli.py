@@ -9,12 +9,7 @@ import pytest
 
 from regulab.cli import main
 
-
-def run_cli(args, capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(args)
-    cap = capsys.readouterr()
-    return exc.value.code, cap.out, cap.err
+from cli_runner import run_cli
 
 
 def test_explain_writes_report(tmp_path, capsys):

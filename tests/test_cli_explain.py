@@ -6,15 +6,9 @@ import json
 
 import pytest
 
-from regulab.cli import main
 from regulab.report.claims.base import Claim
 
-
-def run_cli(args, capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(args)
-    cap = capsys.readouterr()
-    return exc.value.code, cap.out, cap.err
+from cli_runner import run_cli
 
 
 @pytest.mark.parametrize("only", [["--only", "one-weight,gradient-table"],

@@ -18,20 +18,13 @@ import typer.main
 from regulab.cli import app, main
 from regulab.core.io import atomic_write
 
+from cli_runner import run_cli
+
 SMALL = ["--n-lams", "20", "--cv", "3"]
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(autouse=True)
-def wide_console(monkeypatch):
-    monkeypatch.setenv("COLUMNS", "250")
-
-
-def run_cli(args, capsys):
-    with pytest.raises(SystemExit) as exc:
-        main([str(a) for a in args])
-    cap = capsys.readouterr()
-    return exc.value.code, cap.out, cap.err
+pytestmark = pytest.mark.usefixtures("wide_console")
 
 
 def one_line(code, err, *words):

@@ -19,25 +19,16 @@ import pandas as pd
 import pytest
 from scipy.special import expit
 
-from regulab.cli import main
 from regulab.commands.common import fit_with_cv, fmt
 from regulab.data.datasets import load_builtin
 from regulab.data.prepare import prepare
 
+from cli_runner import run_cli
+
 SMALL = ["--n-lams", "20", "--cv", "3"]
 
 
-@pytest.fixture(autouse=True)
-def wide_console(monkeypatch):
-    """A wide terminal so that rich tables never wrap a number."""
-    monkeypatch.setenv("COLUMNS", "250")
-
-
-def run_cli(args, capsys):
-    with pytest.raises(SystemExit) as exc:
-        main([str(a) for a in args])
-    cap = capsys.readouterr()
-    return exc.value.code, cap.out, cap.err
+pytestmark = pytest.mark.usefixtures("wide_console")
 
 
 def run_json(args, capsys):

@@ -12,14 +12,7 @@ import pandas as pd
 import pytest
 from scipy.special import expit
 
-
-def run_cli(args, capsys):
-    from regulab.cli import main
-
-    with pytest.raises(SystemExit) as exc:
-        main([str(a) for a in args])
-    cap = capsys.readouterr()
-    return exc.value.code, cap.out, cap.err
+from cli_runner import run_cli
 
 
 def _csv(tmp_path, seed, kind):

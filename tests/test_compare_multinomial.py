@@ -9,37 +9,11 @@ import json
 from itertools import combinations
 
 import numpy as np
-import pandas as pd
 import pytest
-from scipy.special import log_softmax, softmax
+from scipy.special import log_softmax
 
-LABELS = ("ant", "bee", "cat")
-
-
-def run_cli(args, capsys):
-    from regulab.cli import main
-
-    with pytest.raises(SystemExit) as exc:
-        main([str(a) for a in args])
-    cap = capsys.readouterr()
-    return exc.value.code, cap.out, cap.err
-
-
-def _classes_csv(tmp_path, seed):
-    """A softmax model with a few non-zero rows of W, random sizes and scales."""
-    rng = np.random.default_rng(seed)
-    n, p = int(rng.integers(120, 200)), int(rng.integers(4, 8))
-    X = rng.standard_normal((n, p)) * rng.uniform(0.5, 3.0, p) + rng.normal(0, 2, p)
-    W = np.zeros((p, len(LABELS)))
-    W[:2] = rng.normal(0, 1.5, (2, len(LABELS)))
-    P = softmax((X - X.mean(0)) / X.std(0) @ W, axis=1)
-    codes = np.array([rng.choice(len(LABELS), p=pi) for pi in P])
-    codes[: len(LABELS) * 5] = np.repeat(np.arange(len(LABELS)), 5)  # every class in every fold
-    df = pd.DataFrame(X, columns=[f"x{j}" for j in range(p)])
-    df["kind"] = np.asarray(LABELS, dtype=object)[codes]
-    path = tmp_path / f"classes{seed}.csv"
-    df.to_csv(path, index=False)
-    return path, df
+from cli_runner import run_cli
+from softmax_tables import LABELS, classes_csv
 
 
 def _jaccard(sets):
@@ -54,7 +28,7 @@ def test_compare_multinomial_numbers_equal_the_library_on_the_same_folds(tmp_pat
     from regulab.selection.multinomial import multinomial_path
     from regulab.selection.recommend import MethodSummary, recommend
 
-    path, df = _classes_csv(tmp_path, seed)
+    path, df = classes_csv(tmp_path, seed, n=None, name=f"classes{seed}.csv")
     rule = ("min", "1se")[seed % 2]
     folds = 3
     code, out, err = run_cli(["compare", path, "--target", "kind", "--n-lams", 12, "--cv", folds,
@@ -123,7 +97,7 @@ def test_compare_multinomial_numbers_equal_the_library_on_the_same_folds(tmp_pat
     (["--grouped"], "--grouped"), (["--stream"], "--stream"),
     (["--adaptive"], "--adaptive")])
 def test_compare_multinomial_refuses_options_in_one_line(tmp_path, capsys, extra, flag):
-    path, _ = _classes_csv(tmp_path, 0)
+    path, _ = classes_csv(tmp_path, 0, n=None, name="classes0.csv")
     extra = [str(tmp_path / "rep") if e == "REPORT" else e for e in extra]
     code, out, err = run_cli(["compare", path, "--target", "kind", "--n-lams", 5, "--cv", 3]
                              + extra, capsys)

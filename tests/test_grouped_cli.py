@@ -7,14 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from regulab.cli import main
-
-
-def run_cli(args, capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(args)
-    cap = capsys.readouterr()
-    return exc.value.code, cap.out, cap.err
+from cli_runner import run_cli
 
 
 def _table(path, seed, binary=False):

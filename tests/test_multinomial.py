@@ -15,9 +15,10 @@ median interval) objectives are compared, not coefficients.
 import numpy as np
 import pytest
 from scipy import sparse
-from scipy.special import log_softmax, softmax
+from scipy.special import softmax
 from sklearn.linear_model import LogisticRegression
 
+from multinomial_oracles import kkt, objective
 from regulab.estimators import RegulabClassifier, RegulabClassifierCV
 from regulab.selection.multinomial import (
     fit_multinomial_cv,
@@ -42,31 +43,6 @@ def _data(seed, n=None, p=None, K=None):
     y = np.argmax(X @ W + rng.gumbel(size=(n, K)), axis=1)
     y[:K] = np.arange(K)  # every class present
     return X, y, K
-
-
-def _objective(X, y, W, b, l1, l2, grouped, s=None):
-    """sum_i s_i (-log softmax(x_i W + b)[y_i]) + l1 * L1(W) + l2 * ||W||_F**2, written out."""
-    n = X.shape[0]
-    s = np.full(n, 1.0 / n) if s is None else s / s.sum()
-    nll = -log_softmax(X @ W + b, axis=1)[np.arange(n), y]
-    l1_part = np.linalg.norm(W, axis=1).sum() if grouped else np.abs(W).sum()
-    return float(s @ nll + l1 * l1_part + l2 * np.sum(W * W))
-
-
-def _kkt(X, y, W, b, l1, l2, grouped, s=None):
-    """Largest distance of -grad to the subdifferential (per coefficient or per row) and the
-    largest intercept gradient."""
-    n, K = X.shape[0], W.shape[1]
-    s = np.full(n, 1.0 / n) if s is None else s / s.sum()
-    R = s[:, None] * (softmax(X @ W + b, axis=1) - np.eye(K)[y])
-    G = X.T @ R + 2 * l2 * W
-    if grouped:
-        nw = np.linalg.norm(W, axis=1)
-        viol = np.where(nw == 0, np.maximum(np.linalg.norm(G, axis=1) - l1, 0),
-                        np.linalg.norm(G + l1 * W / np.where(nw > 0, nw, 1)[:, None], axis=1))
-    else:
-        viol = np.where(W == 0, np.maximum(np.abs(G) - l1, 0), np.abs(G + l1 * np.sign(W)))
-    return float(viol.max()), float(np.abs(R.sum(axis=0)).max())
 
 
 def _glmnet(X, y, K, lam, alpha, grouped, s=None):
@@ -97,8 +73,8 @@ def test_matches_fortran_glmnet(seed, grouped, alpha):
     l1, l2 = lam * alpha, lam * (1 - alpha) / 2
     ours = solve_multinomial(X, y, grouped=grouped, l1=l1, l2=l2, sample_weight=s, **TIGHT)
     Wg, bg = _glmnet(X, y, K, lam, alpha, grouped, s)
-    f_ours = _objective(X, y, ours.W, ours.intercept, l1, l2, grouped, s)
-    f_glm = _objective(X, y, Wg, bg, l1, l2, grouped, s)
+    f_ours = objective(X, y, ours.W, ours.intercept, l1, l2, grouped, s)
+    f_glm = objective(X, y, Wg, bg, l1, l2, grouped, s)
     assert f_ours <= f_glm * (1 + 1e-9)
     assert f_glm - f_ours <= 1e-7 * f_glm  # the same problem: glmnet gets there too
     assert ours.objective == pytest.approx(f_ours, rel=1e-12)
@@ -115,8 +91,8 @@ def test_l2_matches_sklearn_lbfgs(seed):
     l2 = np.random.default_rng(seed).uniform(1e-3, 5e-2)
     ours = solve_multinomial(X, y, l2=l2, **TIGHT)
     sk = LogisticRegression(C=1 / (2 * n * l2), tol=1e-12, max_iter=100_000).fit(X, y)
-    f_ours = _objective(X, y, ours.W, ours.intercept, 0.0, l2, False)
-    f_sk = _objective(X, y, sk.coef_.T, sk.intercept_, 0.0, l2, False)
+    f_ours = objective(X, y, ours.W, ours.intercept, 0.0, l2, False)
+    f_sk = objective(X, y, sk.coef_.T, sk.intercept_, 0.0, l2, False)
     assert f_ours <= f_sk * (1 + 1e-9) and f_sk - f_ours <= 1e-8 * f_sk
     np.testing.assert_allclose(ours.W, sk.coef_.T, atol=1e-5)
     np.testing.assert_allclose(ours.intercept, sk.intercept_ - sk.intercept_.mean(), atol=1e-5)
@@ -131,8 +107,8 @@ def test_l1_matches_sklearn_saga(seed):
     ours = solve_multinomial(X, y, l1=l1, **TIGHT)
     sk = LogisticRegression(C=1 / (n * l1), l1_ratio=1.0, solver="saga", tol=1e-10,
                             max_iter=200_000).fit(X, y)
-    f_ours = _objective(X, y, ours.W, ours.intercept, l1, 0.0, False)
-    f_sk = _objective(X, y, sk.coef_.T, sk.intercept_, l1, 0.0, False)
+    f_ours = objective(X, y, ours.W, ours.intercept, l1, 0.0, False)
+    f_sk = objective(X, y, sk.coef_.T, sk.intercept_, l1, 0.0, False)
     assert f_ours <= f_sk * (1 + 1e-9) and f_sk - f_ours <= 1e-6 * f_sk
 
 
@@ -146,7 +122,7 @@ def test_kkt_written_here(seed, grouped):
     top = multinomial_lam_max(X, y, grouped=grouped)
     l1, l2 = top * rng.uniform(0.01, 0.5), rng.choice([0.0, rng.uniform(1e-3, 1e-1)])
     r = solve_multinomial(X, y, grouped=grouped, l1=l1, l2=l2, tol=1e-9)
-    viol, grad_b = _kkt(X, y, r.W, r.intercept, l1, l2, grouped)
+    viol, grad_b = kkt(X, y, r.W, r.intercept, l1, l2, grouped)
     assert r.converged and max(viol, grad_b) <= 1e-9 * top * 1.0001
     assert r.gap == pytest.approx(max(viol, grad_b) / top, rel=1e-6, abs=1e-13)
     assert abs(r.intercept.sum()) <= 1e-12 * (1 + np.abs(r.intercept).max())  # centered
@@ -212,7 +188,7 @@ def test_path_and_cv(grouped):
     path = multinomial_path(X, y, grouped=grouped, n_lams=12, tol=1e-8)
     assert path.nnz[0] == 0 and path.nnz[-1] > 0 and path.converged.all()
     for k in (3, 8):
-        viol, gb = _kkt(X, y, path.coefs[:, :, k], path.intercepts[:, k], path.lams[k], 0.0,
+        viol, gb = kkt(X, y, path.coefs[:, :, k], path.intercepts[:, k], path.lams[k], 0.0,
                         grouped)
         assert max(viol, gb) <= 1e-8 * path.lams[0] * 1.0001
     classes = np.array(["a", "b", "c"])

@@ -7,36 +7,11 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pandas as pd
 import pytest
 from scipy.special import softmax
 
-LABELS = ("ant", "bee", "cat")
-
-
-def run_cli(args, capsys):
-    from regulab.cli import main
-
-    with pytest.raises(SystemExit) as exc:
-        main(args)
-    cap = capsys.readouterr()
-    return exc.value.code, cap.out, cap.err
-
-
-def _classes_csv(tmp_path, seed, n=150, p=5, labels=LABELS):
-    """A softmax model with a few non-zero rows of W; labels drawn from its probabilities."""
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n, p)) * rng.uniform(0.5, 3.0, p) + rng.normal(0, 2, p)
-    W = np.zeros((p, len(labels)))
-    W[:2] = rng.normal(0, 1.5, (2, len(labels)))
-    P = softmax((X - X.mean(0)) / X.std(0) @ W, axis=1)
-    codes = np.array([rng.choice(len(labels), p=pi) for pi in P])
-    codes[: len(labels) * 5] = np.repeat(np.arange(len(labels)), 5)  # every class in every fold
-    df = pd.DataFrame(X, columns=[f"x{j}" for j in range(p)])
-    df["kind"] = np.asarray(labels, dtype=object)[codes]
-    path = tmp_path / "classes.csv"
-    df.to_csv(path, index=False)
-    return path, df
+from cli_runner import run_cli
+from softmax_tables import LABELS, classes_csv
 
 
 def _relative_kkt(doc, df, grouped):
@@ -76,7 +51,7 @@ VARIANTS = {"l1": [], "elasticnet": ["--penalty", "elasticnet", "--l1-ratio", "0
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
 @pytest.mark.parametrize("seed", range(3))
 def test_fit_json_solves_the_multinomial_objective(tmp_path, capsys, seed, variant):
-    path, df = _classes_csv(tmp_path, seed)
+    path, df = classes_csv(tmp_path, seed)
     code, out, err = run_cli(["fit", str(path), "--target", "kind", "--n-lams", "12",
                               "--seed", str(seed), "--json", *VARIANTS[variant]], capsys)
     assert code == 0, err
@@ -102,7 +77,7 @@ def test_fit_json_solves_the_multinomial_objective(tmp_path, capsys, seed, varia
 
 @pytest.mark.parametrize("seed", range(2))
 def test_fit_at_a_given_lam_with_integer_labels(tmp_path, capsys, seed):
-    path, df = _classes_csv(tmp_path, seed, labels=("0", "1", "2"))
+    path, df = classes_csv(tmp_path, seed, labels=("0", "1", "2"))
     code, out, err = run_cli(["fit", str(path), "--target", "kind", "--family", "multinomial",
                               "--lam", "0.03", "--cv", "3", "--json"], capsys)
     assert code == 0, err
@@ -114,7 +89,7 @@ def test_fit_at_a_given_lam_with_integer_labels(tmp_path, capsys, seed):
 
 
 def test_text_output_names_the_classes(tmp_path, capsys):
-    path, _ = _classes_csv(tmp_path, 0)
+    path, _ = classes_csv(tmp_path, 0)
     code, out, err = run_cli(["fit", str(path), "--target", "kind", "--n-lams", "10",
                               "--rule", "min"], capsys)
     assert code == 0, err
@@ -140,7 +115,7 @@ def test_text_output_names_the_classes(tmp_path, capsys):
     (["--family", "multinomial", "--target", "two"], ["multinomial", "3 or more labels"]),
 ])
 def test_fit_refuses_in_one_line(tmp_path, capsys, args, words):
-    path, df = _classes_csv(tmp_path, 0)
+    path, df = classes_csv(tmp_path, 0)
     df["two"] = np.where(df["x0"] > df["x0"].median(), "yes", "no")
     df.to_csv(path, index=False)
     args = [a.replace("{tmp}", str(tmp_path)) for a in args]
@@ -153,7 +128,7 @@ def test_fit_refuses_in_one_line(tmp_path, capsys, args, words):
 
 
 def test_a_class_with_fewer_rows_than_folds_is_refused(tmp_path, capsys):
-    path, df = _classes_csv(tmp_path, 2)
+    path, df = classes_csv(tmp_path, 2)
     df.loc[:2, "kind"] = "dog"  # 3 rows of a fourth class
     df.to_csv(path, index=False)
     code, out, err = run_cli(["fit", str(path), "--target", "kind", "--cv", "4"], capsys)

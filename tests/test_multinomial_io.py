@@ -19,17 +19,10 @@ import pandas as pd
 import pytest
 from scipy.special import softmax
 
+from cli_runner import run_cli
+
 LABELS = ("ant", "bee", "cat")
 DATA = Path(__file__).parent / "data"
-
-
-def run_cli(args, capsys):
-    from regulab.cli import main
-
-    with pytest.raises(SystemExit) as exc:
-        main([str(a) for a in args])
-    cap = capsys.readouterr()
-    return exc.value.code, cap.out, cap.err
 
 
 def _table(seed, n=150, p=4):

@@ -23,6 +23,8 @@ from regulab.solvers import _box_kernels as BK
 from regulab.solvers.exact import solve
 from regulab.solvers.exact.box import box_gap_at
 
+from cli_runner import run_cli as _run_cli
+
 SEEDS = range(5)
 
 
@@ -463,14 +465,6 @@ def test_estimator_refusals_name_the_parameter_and_feature():
 # ---------------------------------------------------------------------------------------------
 # the command line
 # ---------------------------------------------------------------------------------------------
-def _run_cli(args, capsys):
-    from regulab.cli import main
-
-    with pytest.raises(SystemExit) as exc:
-        main(args)
-    cap = capsys.readouterr()
-    return exc.value.code, cap.out, cap.err
-
 
 @pytest.fixture
 def table(tmp_path):

@@ -17,6 +17,8 @@ from regulab.selection.cv import cross_validate_path
 from regulab.selection.path import lam_max, regularization_path
 from regulab.solvers.exact import solve
 
+from cli_runner import run_cli
+
 glum = pytest.importorskip("glum", reason="glum (the Poisson oracle) is not installed")
 
 SEEDS = range(5)
@@ -219,14 +221,6 @@ def test_sklearn_compatible(estimator, check):
 
 
 # -- the command line: --family, --exposure, --offset ------------------------------------------
-
-def run_cli(args, capsys):
-    from regulab.cli import main
-
-    with pytest.raises(SystemExit) as exc:
-        main(args)
-    cap = capsys.readouterr()
-    return exc.value.code, cap.out, cap.err
 
 
 def _visits_csv(tmp_path, seed, **edits):

@@ -54,7 +54,7 @@ from regulab.commands.options import (
     Target,
     Task,
     Unpenalized,
-    data_options,
+    data_options_of,
 )
 
 # read by main(), not typer (pop_global_flags); "\\[": typer renders help as rich markup
@@ -333,11 +333,7 @@ def fit_cmd(
     from regulab.commands.output import compile_notice
 
     with compile_notice():  # the first run after install compiles the kernels
-        fit.run(source, data_options(target=target, features=features, task=task, missing=missing,
-                                     standardize=standardize, sep=sep, encoding=encoding,
-                                     na_values=na_values, max_rows=max_rows, seed=seed,
-                                     exclude=exclude, max_categories=max_categories,
-                                     family=family, exposure=exposure, offset=offset),
+        fit.run(source, data_options_of(locals()),
                 penalty=penalty, l1_ratio=l1_ratio, lam=lam, folds=cv, rule=rule, n_lams=n_lams,
                 stability=stability, n_pairs=n_pairs, save=save, as_json=as_json, out=out,
                 unpenalized=unpenalized, penalty_factor=penalty_factor,
@@ -410,11 +406,7 @@ def path_cmd(
     from regulab.commands.output import compile_notice
 
     with compile_notice():  # the first run after install compiles the kernels
-        path.run(source, data_options(target=target, features=features, task=task, missing=missing,
-                                      standardize=standardize, sep=sep, encoding=encoding,
-                                      na_values=na_values, max_rows=max_rows, seed=seed,
-                                      exclude=exclude, max_categories=max_categories,
-                                     family=family, exposure=exposure, offset=offset),
+        path.run(source, data_options_of(locals()),
                  penalty=penalty, l1_ratio=l1_ratio, n_lams=n_lams, folds=cv, as_json=as_json,
                  out=out, unpenalized=unpenalized, penalty_factor=penalty_factor,
                  nonnegative=nonnegative, adaptive=adaptive, grouped=grouped, stream=stream,
@@ -469,12 +461,7 @@ def compare_cmd(
     from regulab.commands.output import compile_notice
 
     with compile_notice():  # the first run after install compiles the kernels
-        compare.run(source, data_options(target=target, features=features, task=task,
-                                         missing=missing, standardize=standardize, sep=sep,
-                                         encoding=encoding, na_values=na_values, max_rows=max_rows,
-                                         seed=seed, exclude=exclude,
-                                         max_categories=max_categories, family=family,
-                                         exposure=exposure, offset=offset),
+        compare.run(source, data_options_of(locals()),
                     folds=cv, rule=rule, n_boot=n_boot, n_lams=n_lams, as_json=as_json, out=out,
                     unpenalized=unpenalized, penalty_factor=penalty_factor,
                     nonnegative=nonnegative, grouped=grouped, stream=stream,

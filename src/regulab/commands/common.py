@@ -348,6 +348,16 @@ def family_line(doc) -> str:
     return f"family: {fam['family']} ({fam['why']}){extra}"
 
 
+def print_family_and_steps(con, doc, heading: bool = False) -> None:
+    """The :func:`family_line`, then the preparation steps (under a bold "Preparation"
+    heading when ``heading``), as fit and compare print them."""
+    con.print(family_line(doc), highlight=False, soft_wrap=True, markup=False)
+    if heading:
+        con.print("[bold]Preparation[/]")
+    for line in doc["preparation"]["steps"]:
+        con.print(f"  - {line}", highlight=False, soft_wrap=True, markup=False)
+
+
 def source_doc(loaded: Loaded) -> dict:
     """Where the table came from, as written to ``--json`` and ``results.json``."""
     src = dict(loaded.table.frame.attrs.get("regulab_source", {}))

@@ -44,13 +44,13 @@ from regulab.commands.common import (
     check_output_dir,
     console,
     emit_json,
-    family_line,
     fit_with_cv,
     fmt,
     input_path,
     load,
     pm,
     preparation_doc,
+    print_family_and_steps,
     source_doc,
     split_list,
     training_error,
@@ -58,6 +58,7 @@ from regulab.commands.common import (
     verdict_line,
 )
 from regulab.commands.compare_methods import LABELS, METHODS, SHORT, SHORT_LABELS
+from regulab.commands.output import print_table
 from regulab.selection.cv import RULES
 
 # the penalties compared (METHODS, sparsest first, each at its L1 share) live in compare_methods,
@@ -370,27 +371,17 @@ def feature_rows(doc) -> list[list[str]]:
 
 
 def _print(doc) -> None:
-    from rich.table import Table
-
     con = console()
     prep = doc["preparation"]
     con.print(f"[bold]regulab compare[/] {doc['source']['name']}: target {prep['target']!r} "
               f"({prep['task']}), {prep['rows']:,} rows x {prep['features']} features; lam by "
               f"{doc['folds']}-fold CV (rule {doc['rule']}), CV {doc['scoring']}",
               highlight=False, soft_wrap=True)
-    con.print(family_line(doc), highlight=False, soft_wrap=True, markup=False)
-    for line in prep["steps"]:
-        con.print(f"  - {line}", highlight=False, soft_wrap=True, markup=False)
+    print_family_and_steps(con, doc)
     stab = (f"over {doc['n_boot']} bootstrap resamples" if doc["n_boot"] is not None
             else f"over the {doc['folds']} CV training sets")
-    table = Table(title=f"same CV folds; Jaccard stability of the kept set {stab}; "
-                        f"calibration slope out of fold",
-                  title_justify="left")
-    for i, c in enumerate(METHOD_COLUMNS):
-        table.add_column(c, justify="left" if i == 0 else "right", overflow="fold")
-    for row in method_rows(doc):
-        table.add_row(*row)
-    con.print(table)
+    print_table(con, f"same CV folds; Jaccard stability of the kept set {stab}; calibration "
+                     f"slope out of fold", METHOD_COLUMNS, method_rows(doc))
     if doc["grouped"]:
         for d in doc["methods"].values():
             if d["grouped"] and d["columns"]:
@@ -407,13 +398,8 @@ def _print(doc) -> None:
         con.print(f"  - {r}", highlight=False, soft_wrap=True, markup=False)
     for w in rec["warnings"] + doc["warnings"]:
         con.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
-    ft = Table(title="standardized coefficients at each penalty's lam (0 = exactly zero)",
-               title_justify="left")
-    for i, c in enumerate(feature_columns(doc)):
-        ft.add_column(c, justify="left" if i == 0 else "right", overflow="fold")
-    for row in feature_rows(doc):
-        ft.add_row(*row)
-    con.print(ft)
+    print_table(con, "standardized coefficients at each penalty's lam (0 = exactly zero)",
+                feature_columns(doc), feature_rows(doc))
     if doc["truth"]:
         parts = []
         for m, d in doc["methods"].items():

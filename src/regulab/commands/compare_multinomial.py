@@ -36,13 +36,14 @@ from regulab.commands.common import (
     OptionError,
     console,
     emit_json,
-    family_line,
     fmt,
     pm,
     preparation_doc,
+    print_family_and_steps,
     source_doc,
 )
 from regulab.commands.compare_methods import LABELS, METHODS, SHORT_LABELS
+from regulab.commands.output import print_table
 
 #: the grouped row: its key in the JSON, label and short name
 GROUPED = "l1_grouped"
@@ -181,8 +182,6 @@ def method_rows(doc) -> list[list[str]]:
 
 
 def _print(doc) -> None:
-    from rich.table import Table
-
     con = console()
     prep = doc["preparation"]
     con.print(f"[bold]regulab compare[/] {doc['source']['name']}: target {prep['target']!r} "
@@ -190,16 +189,9 @@ def _print(doc) -> None:
               f"{prep['rows']:,} rows x {prep['features']} features; multinomial, lam by "
               f"{doc['folds']}-fold CV (rule {doc['rule']}), CV {doc['scoring']}",
               highlight=False, soft_wrap=True)
-    con.print(family_line(doc), highlight=False, soft_wrap=True, markup=False)
-    for line in prep["steps"]:
-        con.print(f"  - {line}", highlight=False, soft_wrap=True, markup=False)
-    table = Table(title=f"same CV folds; Jaccard stability over the {doc['folds']} CV training "
-                        f"sets; accuracy out of fold", title_justify="left")
-    for i, c in enumerate(COLUMNS):
-        table.add_column(c, justify="left" if i == 0 else "right", overflow="fold")
-    for row in method_rows(doc):
-        table.add_row(*row)
-    con.print(table)
+    print_family_and_steps(con, doc)
+    print_table(con, f"same CV folds; Jaccard stability over the {doc['folds']} CV training "
+                     f"sets; accuracy out of fold", COLUMNS, method_rows(doc))
     con.print(doc["grouped_row"], highlight=False, soft_wrap=True, style="dim")
     rec = doc["recommendation"]
     con.print(f"[bold green]recommendation: {rec['label']}[/]", highlight=False)

@@ -1,5 +1,6 @@
 """``regulab conventions``: the tools whose settings ``regulab convert`` translates, each with its
-objective and parameters (from :data:`regulab.core.conventions.CONVENTIONS`)."""
+objective and parameters (from :data:`regulab.core.conventions.CONVENTIONS`); and the report
+section "What lam means" that ``fit --out`` writes (both routes, one and several responses)."""
 
 from __future__ import annotations
 
@@ -20,3 +21,21 @@ def run() -> None:
             + (" (elastic net needs --sd-y)" if c.needs_sd_y else "")
         table.add_row(c.name, c.tool, params, c.objective, c.mixing or "-")
     console().print(table)
+
+
+def conventions_section(doc, n_rows: int):
+    """The objective at the chosen lam, and the same penalty in other tools' parameters
+    (``doc['conventions']``: ``objective`` and ``equivalents``, tool -> parameters)."""
+    from regulab.commands.common import fmt
+    from regulab.report.claims.base import Table
+    from regulab.report.writer import Section
+
+    eq = doc["conventions"]["equivalents"]
+    return Section(
+        "conventions", "What lam means",
+        paragraphs=[doc["conventions"]["objective"] + "."],
+        tables=[Table(caption=f"The same penalty in other tools' parameters (n = {n_rows} rows, "
+                              f"the same standardized features)",
+                      columns=["tool", "parameters"],
+                      rows=[[k, ", ".join(f"{a}={fmt(b, 6) if isinstance(b, float) else b}"
+                                          for a, b in v.items())] for k, v in eq.items()])])

@@ -31,7 +31,7 @@ from regulab.commands.common import (
     check_output_dir,
     check_output_file,
     console,
-    family_line,
+    print_family_and_steps,
     emit_json,
     fit_at_lam,
     fit_with_cv,
@@ -49,6 +49,7 @@ from regulab.commands.common import (
     truth_summary,
     verdict_line,
 )
+from regulab.commands.conventions import conventions_section
 from regulab.selection.cv import RULES
 
 STABILITY_THRESHOLD = 0.6
@@ -286,10 +287,7 @@ def headline(doc) -> str:
 def _print(doc, loaded, fit) -> None:
     con = console()
     con.print(f"[bold]regulab fit[/] {headline(doc)}", highlight=False, soft_wrap=True)
-    con.print(family_line(doc), highlight=False, soft_wrap=True, markup=False)
-    con.print("[bold]Preparation[/]")
-    for line in doc["preparation"]["steps"]:
-        con.print(f"  - {line}", highlight=False, soft_wrap=True, markup=False)
+    print_family_and_steps(con, doc, heading=True)
     con.print(f"[bold]lam[/] {doc['lam_choice']['why']}", highlight=False, soft_wrap=True)
     if doc["grouped"] and doc["columns"]:
         con.print(f"[bold]categorical columns[/] (--grouped: each column's indicators kept or "
@@ -380,7 +378,7 @@ def _write_report(out, doc, loaded, fit) -> None:
         sections.append(_stability_section(doc["stability"]))
     sections.append(Section("preparation", "Data and preparation",
                             items=doc["preparation"]["steps"]))
-    sections.append(_conventions_section(doc, loaded.prep.X.shape[0]))
+    sections.append(conventions_section(doc, loaded.prep.X.shape[0]))
     if doc["model_file"]:
         sections[0].paragraphs.append(f"Model saved as plain JSON: {doc['model_file']}.")
     write_analysis_report(out, title=f"regulab fit: {loaded.name}",
@@ -480,19 +478,3 @@ def _stability_section(s):
                      f"{len(s['selected'])} features reach {s['threshold']:g} (stable); the "
                      f"bound on the expected number of false selections is "
                      f"{fmt(s['false_selection_bound'])}.")])
-
-
-def _conventions_section(doc, n_rows):
-    """The objective at the chosen lam, and the same penalty in other tools' parameters."""
-    from regulab.report.claims.base import Table
-    from regulab.report.writer import Section
-
-    eq = doc["conventions"]["equivalents"]
-    return Section(
-        "conventions", "What lam means",
-        paragraphs=[doc["conventions"]["objective"] + "."],
-        tables=[Table(caption=f"The same penalty in other tools' parameters (n = "
-                              f"{n_rows} rows, same standardized features)",
-                      columns=["tool", "parameters"],
-                      rows=[[k, ", ".join(f"{a}={fmt(b, 6) if isinstance(b, float) else b}"
-                                          for a, b in v.items())] for k, v in eq.items()])])

@@ -28,10 +28,10 @@ from regulab.commands.common import (
     OptionError,
     console,
     emit_json,
-    family_line,
     fmt,
     pm,
     preparation_doc,
+    print_family_and_steps,
     source_doc,
 )
 
@@ -207,12 +207,8 @@ def _print(doc) -> None:
     from regulab.commands.multinomial_report import coefficient_rows, headline
 
     con = console()
-    prep = doc["preparation"]
     con.print(f"[bold]regulab fit[/] {headline(doc)}", highlight=False, soft_wrap=True)
-    con.print(family_line(doc), highlight=False, soft_wrap=True, markup=False)
-    con.print("[bold]Preparation[/]")
-    for line in prep["steps"]:
-        con.print(f"  - {line}", highlight=False, soft_wrap=True, markup=False)
+    print_family_and_steps(con, doc, heading=True)
     con.print(f"[bold]lam[/] {doc['lam_choice']['why']}", highlight=False, soft_wrap=True)
     if not doc["converged"]:
         con.print("[yellow]warning:[/] the solver did not converge at every lam of the grid",

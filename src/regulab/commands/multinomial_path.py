@@ -35,7 +35,14 @@ from regulab.commands.common import (
     source_doc,
 )
 from regulab.commands.multinomial import SCORING, family_doc
-from regulab.commands.path_output import lam_frame, print_entry_order, print_files
+from regulab.commands.output import print_table
+from regulab.commands.path_output import (
+    finish_report,
+    lam_frame,
+    print_entry_order,
+    print_files,
+    start_report,
+)
 
 
 def run(loaded, *, penalty, rho, folds, n_lams, seed, grouped_classes=False, as_json=False,
@@ -142,8 +149,6 @@ def headline(doc) -> str:
 
 
 def _print(doc) -> None:
-    from rich.table import Table
-
     from regulab.commands.multinomial_report import cv_finding
 
     con = console()
@@ -152,14 +157,9 @@ def _print(doc) -> None:
     for w in doc["warnings"]:
         con.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
     con.print(f"[bold]CV[/] {cv_finding(doc)}", highlight=False, soft_wrap=True)
-    table = Table(title=f"the path at some lams (decreasing: weaker penalty downwards); "
-                        f"non-zero per class: {' / '.join(doc['classes'])}",
-                  title_justify="left")
-    for i, c in enumerate(SUMMARY_COLUMNS):
-        table.add_column(c, justify="right" if i < 6 else "left", overflow="fold")
-    for row in summary_rows(doc):
-        table.add_row(*row)
-    con.print(table)
+    print_table(con, f"the path at some lams (decreasing: weaker penalty downwards); non-zero "
+                     f"per class: {' / '.join(doc['classes'])}",
+                SUMMARY_COLUMNS, summary_rows(doc), left=range(6, len(SUMMARY_COLUMNS)))
     print_entry_order(con, doc, "order of entry (some class non-zero)")
     print_files(con, doc)
 
@@ -175,14 +175,10 @@ def path_frame(doc) -> pd.DataFrame:
 
 def _write(out, doc, loaded, fit, terr) -> None:
     from regulab.commands.multinomial_report import class_figure, cv_finding
-    from regulab.data.csv_output import write_csv_safely
     from regulab.report.claims.base import Table
-    from regulab.report.writer import Section, prepare_out_dir, write_analysis_report
+    from regulab.report.writer import Section
 
-    out = prepare_out_dir(out)
-    write_csv_safely(path_frame(doc), out / "path.csv")
-    doc["csv"] = str(out / "path.csv")
-    doc["report"] = str(out / "index.html")
+    out = start_report(out, doc, path_frame)
     label = penalty_label(doc["penalty"], doc["l1_ratio"])
     names = loaded.prep.feature_names
     lams = doc["lams"]
@@ -201,17 +197,12 @@ def _write(out, doc, loaded, fit, terr) -> None:
                     f"panel: {doc['folds']}-fold CV {doc['scoring']} (mean ± 1 SE) and training "
                     f"error on all rows; lam_1se is the largest lam within one SE of the "
                     f"minimum.")
-    table = Section("table", "The path at some lams",
-                    paragraphs=["Every lam is in path.csv (one row per lam; coefficients on the "
-                                "standardized scale, one column <class>:<feature>)."],
-                    tables=[Table(caption="lams decreasing downwards; 'kept' = features non-zero "
-                                          "in some class; 'non-zero per class' in the order "
-                                          + " / ".join(doc["classes"]) + "; 'entered' = "
-                                          "features kept since the previous row",
-                                  columns=SUMMARY_COLUMNS, rows=summary_rows(doc))])
-    prep = Section("preparation", "Data and preparation", items=doc["preparation"]["steps"])
-    write_analysis_report(out, title=f"regulab path: {loaded.name}",
-                          subtitle=f"{label} multinomial path of {loaded.prep.target!r} "
-                                   f"({len(doc['classes'])} classes).",
-                          sections=[main, table, prep], document=doc,
-                          files=[("path.csv", "path.csv")])
+    finish_report(out, doc, loaded, [main],
+                  subtitle=f"{label} multinomial path of {loaded.prep.target!r} "
+                           f"({len(doc['classes'])} classes).",
+                  one_column="one column <class>:<feature>",
+                  table=Table(caption="lams decreasing downwards; 'kept' = features non-zero "
+                                      "in some class; 'non-zero per class' in the order "
+                                      + " / ".join(doc["classes"]) + "; 'entered' = "
+                                      "features kept since the previous row",
+                              columns=SUMMARY_COLUMNS, rows=summary_rows(doc)))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from regulab.commands.common import fmt, penalty_label, pm
+from regulab.commands.conventions import conventions_section
 
 #: lams of the path drawn around a given ``--lam`` (no CV grid to draw)
 GIVEN_LAM_GRID = 50
@@ -111,28 +112,11 @@ def write_fit_report(out, doc, loaded, fit) -> str:
                                 f"exactly 0 in every class: {', '.join(dropped) or 'none'}."])
     sections = [result, coefs,
                 Section("preparation", "Data and preparation", items=doc["preparation"]["steps"]),
-                _conventions_section(doc, prep.X.shape[0])]
+                conventions_section(doc, prep.X.shape[0])]
     write_analysis_report(out, title=f"regulab fit: {loaded.name}",
                           subtitle=f"{label} multinomial model of {prep.target!r} "
                                    f"({len(classes)} classes).", sections=sections, document=doc)
     return doc["report"]
-
-
-def _conventions_section(doc, n_rows):
-    """The objective at the chosen lam, and the same penalty in glmnet's and scikit-learn's
-    parameters (:func:`regulab.data.model_io.multinomial_equivalents`)."""
-    from regulab.report.claims.base import Table
-    from regulab.report.writer import Section
-
-    eq = doc["conventions"]["equivalents"]
-    return Section(
-        "conventions", "What lam means",
-        paragraphs=[doc["conventions"]["objective"] + "."],
-        tables=[Table(caption=f"The same penalty in other tools' parameters (n = {n_rows} rows, "
-                              f"the same standardized features)",
-                      columns=["tool", "parameters"],
-                      rows=[[k, ", ".join(f"{a}={fmt(b, 6) if isinstance(b, float) else b}"
-                                          for a, b in v.items())] for k, v in eq.items()])])
 
 
 def cv_finding(doc) -> str:

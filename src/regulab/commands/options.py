@@ -117,3 +117,15 @@ def data_options(*, target, features, task, missing, standardize, sep, encoding,
                        na_values=split_list(na_values), max_rows=max_rows, seed=seed,
                        exclude=split_list(exclude), max_categories=max_categories,
                        family=family, exposure=exposure, offset=offset)
+
+
+#: the names of :func:`data_options`' parameters, as every data command declares them
+DATA_OPTION_NAMES = ("target", "features", "task", "missing", "standardize", "sep", "encoding",
+                     "na_values", "max_rows", "seed", "exclude", "max_categories", "family",
+                     "exposure", "offset")
+
+
+def data_options_of(args) -> object:
+    """:func:`data_options` from a command's arguments (its ``locals()``): the command
+    declares the shared data options once, in its signature, and passes them on here."""
+    return data_options(**{name: args[name] for name in DATA_OPTION_NAMES})

@@ -26,6 +26,20 @@ def err_console() -> Console:
     return _consoles.err_console
 
 
+def print_table(con: Console, title: str, columns, rows, left=(0,)) -> None:
+    """Print a table titled ``title`` (left-aligned): ``columns``, then ``rows`` of formatted
+    cells; the columns at the indices in ``left`` are left-justified, the others right, long
+    cells folded."""
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for i, c in enumerate(columns):
+        table.add_column(c, justify="left" if i in left else "right", overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    con.print(table)
+
+
 # ----------------------------------------------------------------------------- numbers
 
 def fmt(value, digits: int = 4) -> str:

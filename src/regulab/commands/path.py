@@ -41,7 +41,14 @@ from regulab.commands.common import (
     training_error,
     verdict_line,
 )
-from regulab.commands.path_output import lam_frame, print_entry_order, print_files
+from regulab.commands.output import print_table
+from regulab.commands.path_output import (
+    finish_report,
+    lam_frame,
+    print_entry_order,
+    print_files,
+    start_report,
+)
 
 FIXED_COLUMNS = ("lam", "log_lam", "nnz", "cv_mean", "cv_se", "train_error")
 
@@ -199,8 +206,6 @@ SUMMARY_COLUMNS = ["lam", "log(lam)", "nnz", "CV error ± SE", "train error", "r
 
 
 def _print(doc) -> None:
-    from rich.table import Table
-
     con = console()
     prep = doc["preparation"]
     con.print(f"[bold]regulab path[/] {doc['source']['name']}: target {prep['target']!r} "
@@ -210,13 +215,8 @@ def _print(doc) -> None:
     con.print(family_line(doc), highlight=False, soft_wrap=True, markup=False)
     for w in doc["warnings"]:
         con.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
-    table = Table(title="the path at some lams (decreasing: weaker penalty downwards)",
-                  title_justify="left")
-    for i, c in enumerate(SUMMARY_COLUMNS):
-        table.add_column(c, justify="right" if i < 5 else "left", overflow="fold")
-    for row in summary_rows(doc):
-        table.add_row(*row)
-    con.print(table)
+    print_table(con, "the path at some lams (decreasing: weaker penalty downwards)",
+                SUMMARY_COLUMNS, summary_rows(doc), left=range(5, len(SUMMARY_COLUMNS)))
     print_entry_order(con, doc, "order of entry")
     if doc["grouped"] and doc["columns_1se"]:
         con.print(f"categorical columns at lam_1se (--grouped: indicators kept or dropped "
@@ -236,14 +236,10 @@ def path_frame(doc) -> pd.DataFrame:
 
 def _write(out, doc, loaded, fit, terr) -> None:
     from regulab.commands.figures import cv_figure, cv_marks, path_figure
-    from regulab.data.csv_output import write_csv_safely
     from regulab.report.claims.base import Table
-    from regulab.report.writer import Section, prepare_out_dir, write_analysis_report
+    from regulab.report.writer import Section
 
-    out = prepare_out_dir(out)
-    write_csv_safely(path_frame(doc), out / "path.csv")
-    doc["csv"] = str(out / "path.csv")
-    doc["report"] = str(out / "index.html")
+    out = start_report(out, doc, path_frame)
     label = penalty_label(doc["penalty"], doc["l1_ratio"])
     names = loaded.prep.feature_names
     truth = loaded.truth()
@@ -278,14 +274,9 @@ def _write(out, doc, loaded, fit, terr) -> None:
                      f"{doc['folds']}-fold CV {doc['scoring']} (mean ± 1 SE) and training error "
                      f"on all rows, per lam; lam_1se is the largest lam within one SE of the "
                      f"minimum.")
-    table = Section("table", "The path at some lams",
-                    paragraphs=["Every lam is in path.csv (one row per lam; coefficients on the "
-                                "standardized scale, one column per feature)."],
-                    tables=[Table(caption="lams decreasing downwards; 'entered' = features that "
-                                          "became non-zero since the previous row",
-                                  columns=SUMMARY_COLUMNS, rows=summary_rows(doc))])
-    prep = Section("preparation", "Data and preparation", items=doc["preparation"]["steps"])
-    write_analysis_report(out, title=f"regulab path: {loaded.name}",
-                          subtitle=f"{label} path of {loaded.prep.target!r}.",
-                          sections=[main, curve, table, prep], document=doc,
-                          files=[("path.csv", "path.csv")])
+    finish_report(out, doc, loaded, [main, curve],
+                  subtitle=f"{label} path of {loaded.prep.target!r}.",
+                  one_column="one column per feature",
+                  table=Table(caption="lams decreasing downwards; 'entered' = features that "
+                                      "became non-zero since the previous row",
+                              columns=SUMMARY_COLUMNS, rows=summary_rows(doc)))

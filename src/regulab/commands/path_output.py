@@ -1,5 +1,6 @@
 """What ``regulab path`` prints and writes per lam, shared by the single-response and the
-multinomial routes (:mod:`.path`, :mod:`.multinomial_path`)."""
+multinomial routes (:mod:`.path`, :mod:`.multinomial_path`): the console lines, the per-lam
+columns of ``path.csv``, and the opening and closing of the ``--out`` report."""
 
 from __future__ import annotations
 
@@ -33,3 +34,33 @@ def lam_frame(doc) -> pd.DataFrame:
                          "nnz": np.asarray(doc["nnz"]), "cv_mean": np.asarray(doc["cv_mean"]),
                          "cv_se": np.asarray(doc["cv_se"]),
                          "train_error": np.asarray(doc["train_error"])})
+
+
+def start_report(out, doc, path_frame) -> Path:
+    """Prepare the ``--out`` folder, write ``path.csv`` (``path_frame(doc)``) there and note
+    both files in ``doc``; return the folder."""
+    from regulab.data.csv_output import write_csv_safely
+    from regulab.report.writer import prepare_out_dir
+
+    out = prepare_out_dir(out)
+    write_csv_safely(path_frame(doc), out / "path.csv")
+    doc["csv"] = str(out / "path.csv")
+    doc["report"] = str(out / "index.html")
+    return out
+
+
+def finish_report(out, doc, loaded, sections, *, subtitle: str, one_column: str,
+                  table) -> None:
+    """Write ``index.html``: ``sections``, then the path at some lams (``table``, a
+    :class:`~regulab.report.claims.base.Table`; ``one_column`` says how path.csv names the
+    coefficient columns) and the data preparation."""
+    from regulab.report.writer import Section, write_analysis_report
+
+    lams = Section("table", "The path at some lams",
+                   paragraphs=["Every lam is in path.csv (one row per lam; coefficients on the "
+                               f"standardized scale, {one_column})."],
+                   tables=[table])
+    prep = Section("preparation", "Data and preparation", items=doc["preparation"]["steps"])
+    write_analysis_report(out, title=f"regulab path: {loaded.name}", subtitle=subtitle,
+                          sections=[*sections, lams, prep], document=doc,
+                          files=[("path.csv", "path.csv")])

@@ -66,12 +66,13 @@ def _check_sample_weight(sample_weight, n_samples):
     return sw
 
 
-def _drop_zero_weight(X, y, sw):
-    """Remove rows of weight 0 (so that zero weight is *exactly* removal, CV folds included)."""
+def _drop_zero_weight(X, y, sw, *rows):
+    """Remove rows of weight 0 (so that zero weight is *exactly* removal, CV folds included)
+    from ``X``, ``y``, ``sw`` and any further per-row arrays ``rows`` (None stays None)."""
     if sw is None or np.all(sw > 0):
-        return X, y, sw
+        return (X, y, sw, *rows)
     keep = sw > 0
-    return X[keep], y[keep], sw[keep]
+    return (X[keep], y[keep], sw[keep], *(None if r is None else r[keep] for r in rows))
 
 
 def _warn_not_converged(res, max_iter, what=""):
@@ -167,17 +168,28 @@ class _RegulabBase(BaseEstimator):
         sw = _check_sample_weight(sample_weight, X.shape[0])
         return X, y, sw
 
-    def _solve(self, X, y, l1, l2, sw, box=None):
+    def _solve(self, X, y, l1, l2, sw, box=None, offset=None):
         return solve(X, y, loss=self._loss, l1=l1, l2=l2, fit_intercept=bool(self.fit_intercept),
                      sample_weight=sw, tol=float(self.tol), max_iter=int(self.max_iter),
-                     **(box or {}))
+                     offset=offset, **(box or {}))
 
-    def _cross_validate(self, X, y, rho, sw, box=None):
+    def _cross_validate(self, X, y, rho, sw, box=None, offset=None):
         return cross_validate_path(
             X, y, loss=self._loss, l1_ratio=rho, lams=self.lams, n_lams=int(self.n_lams),
             eps=self.eps, cv=self._cv_arg(), n_repeats=int(self.n_repeats), seed=int(self.seed),
             fit_intercept=bool(self.fit_intercept), sample_weight=sw, tol=float(self.tol),
-            max_iter=int(self.max_iter), n_jobs=self.n_jobs, **(box or {}))
+            max_iter=int(self.max_iter), n_jobs=self.n_jobs, offset=offset, **(box or {}))
+
+    def _store_solution(self, res):
+        """The single-problem fitted attributes (``coef_``, ``intercept_``, ``n_iter_``,
+        ``dual_gap_``, ``converged_``) from one solver result; warns if it did not converge."""
+        self.coef_ = np.asarray(res.w, dtype=np.float64).ravel()
+        self.intercept_ = float(res.intercept)
+        self.n_iter_ = int(res.n_iter)
+        self.dual_gap_ = float(res.gap)
+        self.converged_ = bool(res.converged)
+        _warn_not_converged(res, self.max_iter)
+        return self
 
     def _box(self, X, y, sw) -> dict:
         """The solver's ``penalty_factor``, ``lower``, ``upper`` from :data:`BOX_PARAMS` (an

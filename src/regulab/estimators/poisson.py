@@ -8,9 +8,7 @@ import numpy as np
 from sklearn.base import RegressorMixin
 
 from regulab.core.losses import check_counts, check_offset, poisson_deviance
-from regulab.estimators.base import _RegulabBase, _warn_not_converged
-from regulab.selection.cv import cross_validate_path
-from regulab.solvers.exact import solve
+from regulab.estimators.base import _drop_zero_weight, _RegulabBase
 
 _OBJECTIVE_NOTES_POIS = """
     Notes
@@ -48,22 +46,10 @@ class _PoissonBase(RegressorMixin, _RegulabBase):
         X, y, sw = self._validate_fit_data(X, y, sample_weight, y_numeric=True)
         y = check_counts(y)
         o = None if offset is None else check_offset(offset, X.shape[0])
-        if sw is not None and not np.all(sw > 0):  # weight 0 is removal, offset rows included
-            keep = sw > 0
-            X, y, sw = X[keep], y[keep], sw[keep]
-            o = None if o is None else o[keep]
-        return X, y, sw, o
+        return _drop_zero_weight(X, y, sw, o)  # weight 0 is removal, offset rows included
 
     def _fit_at(self, X, y, l1, l2, sw, o):
-        res = solve(X, y, loss="poisson", l1=l1, l2=l2, fit_intercept=bool(self.fit_intercept),
-                    sample_weight=sw, tol=float(self.tol), max_iter=int(self.max_iter), offset=o)
-        self.coef_ = np.asarray(res.w, dtype=np.float64).ravel()
-        self.intercept_ = float(res.intercept)
-        self.n_iter_ = int(res.n_iter)
-        self.dual_gap_ = float(res.gap)
-        self.converged_ = bool(res.converged)
-        _warn_not_converged(res, self.max_iter)
-        return self
+        return self._store_solution(self._solve(X, y, l1, l2, sw, offset=o))
 
     def linear_predictor(self, X, offset=None):
         """``eta = X @ coef_ + intercept_ + offset``."""
@@ -183,10 +169,6 @@ class RegulabPoissonRegressorCV(_PoissonBase):
         """Cross-validate the lam grid, then refit on all rows at ``lam_``."""
         rho = self._check_params()
         X, y, sw, o = self._prepare(X, y, sample_weight, offset)
-        self.path_ = cross_validate_path(
-            X, y, loss="poisson", l1_ratio=rho, lams=self.lams, n_lams=int(self.n_lams),
-            eps=self.eps, cv=self._cv_arg(), n_repeats=int(self.n_repeats), seed=int(self.seed),
-            fit_intercept=bool(self.fit_intercept), sample_weight=sw, tol=float(self.tol),
-            max_iter=int(self.max_iter), n_jobs=self.n_jobs, offset=o)
+        self.path_ = self._cross_validate(X, y, rho, sw, offset=o)
         self.lam_ = float(self.path_.lams[self.path_.chosen(self.rule)])
         return self._fit_at(X, y, *self._l1_l2(self.lam_, rho), sw, o)

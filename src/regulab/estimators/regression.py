@@ -6,12 +6,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import RegressorMixin
 
-from regulab.estimators.base import (
-    BOX_PARAMS,
-    _drop_zero_weight,
-    _RegulabBase,
-    _warn_not_converged,
-)
+from regulab.estimators.base import BOX_PARAMS, _drop_zero_weight, _RegulabBase
 
 
 class _RegressorMixinBase(RegressorMixin, _RegulabBase):
@@ -20,13 +15,7 @@ class _RegressorMixinBase(RegressorMixin, _RegulabBase):
     def _fit_at(self, X, y, l1, l2, sw, box):
         res = self._solve(X, y, l1, l2, sw, box)
         self.penalty_factor_ = box.get("penalty_factor")
-        self.coef_ = np.asarray(res.w, dtype=np.float64).ravel()
-        self.intercept_ = float(res.intercept)
-        self.n_iter_ = int(res.n_iter)
-        self.dual_gap_ = float(res.gap)
-        self.converged_ = bool(res.converged)
-        _warn_not_converged(res, self.max_iter)
-        return self
+        return self._store_solution(res)
 
     def predict(self, X):
         """Predict ``X @ coef_ + intercept_``.

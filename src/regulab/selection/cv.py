@@ -139,9 +139,16 @@ def cross_validate_path(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lam
     data = (X, y, sw) if offset is None else (X, y, sw, np.asarray(offset, dtype=float).ravel())
     out = run_tasks(fit_fold, folds, n_jobs=n_jobs, on_done=on_fold, data=data,
                     backend=backend)
+    return summarize_folds(lams, out, scoring=scoring, n_splits=n_splits, n_repeats=n_repeats)
+
+
+def summarize_folds(lams, out, *, scoring, n_splits, n_repeats) -> CVResult:
+    """The :class:`CVResult` of the folds' outputs ``out``, one ``(errors [L], coefs,
+    intercepts, converged)`` per fold: the mean held-out error per lam, its standard error
+    ``std(ddof=1) / sqrt(n_folds)``, and the lams of the two rules (:func:`one_se_rule`)."""
     fold_errors = np.array([o[0] for o in out])
     mean = fold_errors.mean(axis=0)
-    se = fold_errors.std(axis=0, ddof=1) / np.sqrt(len(folds))
+    se = fold_errors.std(axis=0, ddof=1) / np.sqrt(len(out))
     idx_min, idx_1se = one_se_rule(lams, mean, se)
     return CVResult(lams=lams, mean_error=mean, se_error=se, fold_errors=fold_errors,
                     fold_coefs=np.array([o[1] for o in out]),

@@ -32,7 +32,7 @@ from scipy.special import log_softmax
 from regulab.core.execution import run_tasks
 from regulab.core.losses import normalized_weights
 from regulab.core.validation import check_choice, check_fraction, check_int, check_real
-from regulab.selection.cv import RULES, CVResult, make_folds, one_se_rule
+from regulab.selection.cv import RULES, CVResult, make_folds, summarize_folds
 from regulab.selection.path import default_eps, ridge_top
 from regulab.solvers.design import as_design
 from regulab.solvers.exact.multinomial import (
@@ -172,16 +172,7 @@ def cross_validate_multinomial(X, y, *, grouped=False, l1_ratio=1.0, lams=None, 
                        fit_intercept=fit_intercept, tol=tol, max_iter=max_iter, scoring=scoring)
     out = run_tasks(fit_fold, folds, n_jobs=n_jobs, on_done=on_fold, data=(X, codes, sw),
                     backend=backend)
-    errors = np.array([o[0] for o in out])
-    mean = errors.mean(axis=0)
-    se = errors.std(axis=0, ddof=1) / np.sqrt(len(folds))
-    idx_min, idx_1se = one_se_rule(lams, mean, se)
-    return CVResult(lams=lams, mean_error=mean, se_error=se, fold_errors=errors,
-                    fold_coefs=np.array([o[1] for o in out]),
-                    fold_intercepts=np.array([o[2] for o in out]),
-                    fold_converged=np.array([o[3] for o in out]), idx_min=idx_min,
-                    idx_1se=idx_1se, scoring=scoring, n_splits=n_splits,
-                    n_repeats=int(n_repeats))
+    return summarize_folds(lams, out, scoring=scoring, n_splits=n_splits, n_repeats=n_repeats)
 
 
 def _check_folds_hold_every_class(folds, codes, sw, K, fit_intercept):

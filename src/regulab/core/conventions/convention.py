@@ -195,45 +195,48 @@ def needs_n_message(conv: Convention) -> str:
 
 
 # -- building blocks of the backward maps ---------------------------------------------------------
-def l1_only(build: Callable, tool: str, instead: str) -> Callable:
-    """Backward map of a tool with only an L1 term: refuses an L2 part."""
+def _one_term(has: str, lacks: str, build: Callable, tool: str, instead: str) -> Callable:
+    """Backward map of a tool with only the ``has`` term ('l1' or 'l2'): refuses a ``lacks``
+    part, naming the tool and what to use ``instead``."""
 
     def backward(l1, l2, n):
-        if l2 > 0:
+        terms = {"l1": l1, "l2": l2}
+        if terms[lacks] > 0:
             raise NotRepresentable(
-                f"{tool} has no L2 term, but the setting has l2={l2:g}; instead use {instead}"
+                f"{tool} has no {lacks.upper()} term, but the setting has "
+                f"{lacks}={terms[lacks]:g}; instead use {instead}"
             )
-        return build(l1, n)
+        return build(terms[has], n)
 
     return backward
+
+
+def l1_only(build: Callable, tool: str, instead: str) -> Callable:
+    """Backward map of a tool with only an L1 term: refuses an L2 part."""
+    return _one_term("l1", "l2", build, tool, instead)
 
 
 def l2_only(build: Callable, tool: str, instead: str) -> Callable:
     """Backward map of a tool with only an L2 term: refuses an L1 part."""
-
-    def backward(l1, l2, n):
-        if l1 > 0:
-            raise NotRepresentable(
-                f"{tool} has no L1 term, but the setting has l1={l1:g}; instead use {instead}"
-            )
-        return build(l2, n)
-
-    return backward
+    return _one_term("l2", "l1", build, tool, instead)
 
 
-def half_l1_mix(strength: str, ratio: str, default_ratio: float) -> tuple[Callable, Callable]:
-    """Forward and backward maps of ``(1/2n) RSS + s*(r*|w|_1 + (1-r)/2*|w|_2^2)``.
+def l1_mix(strength: str, ratio: str, default_ratio: float,
+           scale: float = 1.0) -> tuple[Callable, Callable]:
+    """Forward and backward maps of ``loss/scale + s*(r*|w|_1 + (1-r)/2*|w|_2^2)``.
 
-    Doubling gives ``MSE + 2*s*r*|w|_1 + s*(1-r)*|w|_2^2``; back: ``s = l1/2 + l2``,
-    ``r = (l1/2) / s`` (the tool's default ``r`` when ``s = 0``).
+    ``scale`` is regulab's mean loss over the tool's: 1 for a mean loss (glmnet's and glum's
+    GLM families), 2 for half a mean squared error (scikit-learn's ElasticNet, glum's normal).
+    Multiplying by ``scale`` gives ``loss + scale*s*r*|w|_1 + scale*s*(1-r)/2*|w|_2^2``; back:
+    ``s = (l1 + 2*l2)/scale``, ``r = l1/(l1 + 2*l2)`` (the tool's default ``r`` when ``s = 0``).
     """
 
     def forward(p, n):
-        s, r = p[strength], p.get(ratio, default_ratio)
-        return 2.0 * s * r, s * (1.0 - r)
+        w, r = scale * p[strength], p.get(ratio, default_ratio)
+        return w * r, w * (1.0 - r) / 2.0
 
     def backward(l1, l2, n):
-        s = 0.5 * l1 + l2
-        return {strength: s, ratio: (0.5 * l1) / s if s > 0 else default_ratio}
+        t = l1 + 2.0 * l2  # = scale * s
+        return {strength: t / scale, ratio: l1 / t if t > 0 else default_ratio}
 
     return forward, backward

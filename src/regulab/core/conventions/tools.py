@@ -12,7 +12,7 @@ from regulab.core.conventions.convention import (
     Convention,
     fraction,
     fraction_or_none,
-    half_l1_mix,
+    l1_mix,
     l1_only,
     l2_only,
 )
@@ -129,8 +129,7 @@ _NIELSEN_NOTE = (
 _KERAS_NOTE = _MEAN_LOSS_NOTE + " (Keras losses reduce by the mean by default): "
 _TORCH_INSTEAD = "an L1 term added to the loss (as keras-l1l2 does)"
 
-_sk_en_fwd, _sk_en_back = half_l1_mix("alpha", "l1_ratio", 0.5)
-_glum_fwd, _glum_back = half_l1_mix("alpha", "l1_ratio", 0.0)
+_sk_en_fwd, _sk_en_back = l1_mix("alpha", "l1_ratio", 0.5, scale=2.0)
 
 # -- glmnet, family = "gaussian": y is scaled by sd(y) before lambda applies -----------------------
 #: why glmnet's gaussian lambda needs sd(y), in one line
@@ -165,78 +164,81 @@ def _glmnet_backward(l1, l2, n, sd_y):
     return {"lambda": lam, "alpha": 0.5 * l1 / lam}
 
 
-def _glmnet_binomial_forward(p, n):
-    """Mean log-loss + lambda*(alpha|b|_1 + (1-alpha)/2 |b|^2): ``l1 = lambda alpha``,
-    ``l2 = lambda (1-alpha)/2``."""
-    lam, a = p["lambda"], p.get("alpha", 1.0)
-    return lam * a, lam * (1.0 - a) / 2.0
-
-
-def _glmnet_binomial_backward(l1, l2, n):
-    lam = l1 + 2.0 * l2
-    return {"lambda": lam, "alpha": l1 / lam if lam > 0 else 1.0}
-
-
-def _glum_glm_forward(p, n):
-    """``1/(2 sum s) * deviance`` is the mean log-loss (binomial deviance = 2 log-loss) or the
-    mean Poisson negative log-likelihood up to a constant: ``l1 = alpha r``,
-    ``l2 = alpha (1-r)/2``."""
-    a, r = p["alpha"], p.get("l1_ratio", 0.0)
-    return a * r, a * (1.0 - r) / 2.0
-
-
-def _glum_glm_backward(l1, l2, n):
-    a = l1 + 2.0 * l2
-    return {"alpha": a, "l1_ratio": l1 / a if a > 0 else 0.0}
-
-
 _MIX_HALF = "l1_ratio = rho/(2 - rho) (rho = 0.5 -> 1/3)"
+_GLMNET_MIX = "alpha = rho/(2 - rho) (rho = 0.5 -> 1/3)"
 _GLUM_NOTE = ("glum.GeneralizedLinearRegressor(alpha, l1_ratio, family={family}) minimizes "
               "1/(2*sum(s))*deviance + alpha*l1_ratio*||w||_1 + alpha*(1-l1_ratio)/2*||w||^2 "
               "(glum/_glm.py); {rule}; l1_ratio defaults to 0; P1 = P2 = identity assumed")
 
+# -- families of rows: the fields their members share, written once -----------------------------
+def _regulab_row(name: str, tool: str, mean_loss: str, loss: str, scale_note: str) -> Convention:
+    """regulab's own convention on one loss scale: ``mean_loss + lam*(...)``, the identity map."""
+    return Convention(
+        name=name, tool=tool, objective=mean_loss + " + " + _REGULAB_PENALTY,
+        params=("lam", "l1_ratio"), needs_n=False, loss=loss, scale_note=scale_note,
+        forward=_regulab_forward, backward=_regulab_backward, checks={"l1_ratio": fraction},
+        mixing="l1_ratio = rho",
+    )
+
+
+def _glmnet_glm_row(family: str, loss: str, objective: str, scale_note: str) -> Convention:
+    """glmnet's families without y scaling: ``-(1/n) loglik + lambda*((1-alpha)/2*|b|^2
+    + alpha*|b|_1)``, so ``l1 = lambda*alpha``, ``l2 = lambda*(1-alpha)/2``."""
+    forward, backward = l1_mix("lambda", "alpha", 1.0)
+    return Convention(
+        name=f"glmnet-{family}", tool=f"glmnet (R), family='{family}'", objective=objective,
+        params=("lambda", "alpha"), needs_n=False, loss=loss, scale_note=scale_note,
+        forward=forward, backward=backward, optional=("alpha",), checks={"alpha": fraction},
+        mixing=_GLMNET_MIX,
+    )
+
+
+def _glum_row(family: str, loss: str, objective: str, rule: str, scale: float) -> Convention:
+    """glum's ``1/(2*sum(s))*deviance + alpha*(l1_ratio*|w|_1 + (1-l1_ratio)/2*|w|^2)``;
+    ``scale`` is regulab's loss over glum's (2 for the normal family, 1 for the others)."""
+    forward, backward = l1_mix("alpha", "l1_ratio", 0.0, scale=scale)
+    return Convention(
+        name=f"glum-{family}", tool=f"glum GeneralizedLinearRegressor, family='{family}'",
+        objective=objective, params=("alpha", "l1_ratio"), needs_n=False, loss=loss,
+        scale_note=_GLUM_NOTE.format(family=f"'{family}'", rule=rule), forward=forward,
+        backward=backward, optional=("l1_ratio",), checks={"l1_ratio": fraction},
+        mixing=_MIX_HALF,
+    )
+
+
+def _torch_decay_row(name: str, optimizer: str, tool: str, objective: str,
+                     scale_note: str) -> Convention:
+    """A PyTorch optimizer whose coupled ``weight_decay`` is the gradient of
+    ``(weight_decay/2)*||w||^2``: ``l2 = weight_decay/2``, no L1 term."""
+    return Convention(
+        name=name, tool=tool, objective=objective, params=("weight_decay",), needs_n=False,
+        loss="squared", scale_note=scale_note,
+        forward=lambda p, n: (0.0, p["weight_decay"] / 2.0),
+        backward=l2_only(
+            lambda l2, n: {"weight_decay": 2.0 * l2},
+            f"torch.optim.{optimizer}'s weight_decay",
+            _TORCH_INSTEAD,
+        ),
+        any_loss=True,
+    )
+
+
 _TABLE = [
-    Convention(
-        name="regulab",
-        tool="regulab (squared loss)",
-        objective="(1/n)*||y - Xw - b||^2 + " + _REGULAB_PENALTY,
-        params=("lam", "l1_ratio"),
-        needs_n=False,
-        loss="squared",
-        scale_note="regulab's own scale: mean squared error",
-        forward=_regulab_forward,
-        backward=_regulab_backward,
-        checks={"l1_ratio": fraction},
-        mixing="l1_ratio = rho",
+    _regulab_row(
+        "regulab", "regulab (squared loss)", "(1/n)*||y - Xw - b||^2", "squared",
+        "regulab's own scale: mean squared error",
     ),
-    Convention(
-        name="regulab-logistic",
-        tool="regulab (logistic loss)",
-        objective="(1/n)*sum_i log(1 + exp(-t_i*(x_i.w + b))) + " + _REGULAB_PENALTY,
-        params=("lam", "l1_ratio"),
-        needs_n=False,
-        loss="logistic",
-        scale_note="regulab's own scale: mean log-loss, t_i = 2*y_i - 1",
-        forward=_regulab_forward,
-        backward=_regulab_backward,
-        checks={"l1_ratio": fraction},
-        mixing="l1_ratio = rho",
+    _regulab_row(
+        "regulab-logistic", "regulab (logistic loss)",
+        "(1/n)*sum_i log(1 + exp(-t_i*(x_i.w + b)))", "logistic",
+        "regulab's own scale: mean log-loss, t_i = 2*y_i - 1",
     ),
-    Convention(
-        name="regulab-poisson",
-        tool="regulab (Poisson loss, log link)",
-        objective="(1/n)*sum_i (exp(x_i.w + b + o_i) - y_i*(x_i.w + b + o_i)) + "
-        + _REGULAB_PENALTY,
-        params=("lam", "l1_ratio"),
-        needs_n=False,
-        loss="poisson",
-        scale_note="regulab's own scale: the mean Poisson negative log-likelihood (without "
+    _regulab_row(
+        "regulab-poisson", "regulab (Poisson loss, log link)",
+        "(1/n)*sum_i (exp(x_i.w + b + o_i) - y_i*(x_i.w + b + o_i))", "poisson",
+        "regulab's own scale: the mean Poisson negative log-likelihood (without "
         "its log(y_i!) term), offset o_i = log(exposure_i) (0 without one); half the mean "
         "Poisson deviance plus a constant, so the same minimizer",
-        forward=_regulab_forward,
-        backward=_regulab_backward,
-        checks={"l1_ratio": fraction},
-        mixing="l1_ratio = rho",
     ),
     Convention(
         name="sklearn-lasso",
@@ -297,7 +299,7 @@ _TABLE = [
         backward=_logistic_backward,
         optional=("penalty", "l1_ratio"),
         checks={"C": inverse_strength, "penalty": sklearn_penalty, "l1_ratio": fraction_or_none},
-        mixing="l1_ratio = rho/(2 - rho) (rho = 0.5 -> 1/3)",
+        mixing=_MIX_HALF,
     ),
     Convention(
         name="glmnet",
@@ -319,90 +321,44 @@ _TABLE = [
         needs_sd_y=True,
         mixing="alpha = rho/(rho + 2*sd(y)*(1 - rho)) (sd(y) = 1: rho = 0.5 -> alpha = 1/3)",
     ),
-    Convention(
-        name="glmnet-binomial",
-        tool="glmnet (R), family='binomial'",
-        objective="-(1/n)*loglik(b0, beta) + lambda*((1-alpha)/2*||beta||_2^2 + alpha*||beta||_1)",
-        params=("lambda", "alpha"),
-        needs_n=False,
-        loss="logistic",
-        scale_note="the mean log-loss itself (no y scaling): l1 = lambda*alpha, "
+    _glmnet_glm_row(
+        "binomial", "logistic",
+        "-(1/n)*loglik(b0, beta) + lambda*((1-alpha)/2*||beta||_2^2 + alpha*||beta||_1)",
+        "the mean log-loss itself (no y scaling): l1 = lambda*alpha, "
         "l2 = lambda*(1-alpha)/2; alpha defaults to 1; x standardized as for gaussian",
-        forward=_glmnet_binomial_forward,
-        backward=_glmnet_binomial_backward,
-        optional=("alpha",),
-        checks={"alpha": fraction},
-        mixing="alpha = rho/(2 - rho) (rho = 0.5 -> 1/3)",
     ),
-    Convention(
-        name="glmnet-poisson",
-        tool="glmnet (R), family='poisson'",
-        objective="-(1/n)*loglik(b0, beta) + lambda*((1-alpha)/2*||beta||_2^2 "
+    _glmnet_glm_row(
+        "poisson", "poisson",
+        "-(1/n)*loglik(b0, beta) + lambda*((1-alpha)/2*||beta||_2^2 "
         "+ alpha*||beta||_1), loglik = sum_i (y_i*eta_i - exp(eta_i)) + const, "
         "eta_i = b0 + x_i.beta + offset_i",
-        params=("lambda", "alpha"),
-        needs_n=False,
-        loss="poisson",
-        scale_note="glmnet's documented poisson objective: -(1/n) log-likelihood is regulab's "
+        "glmnet's documented poisson objective: -(1/n) log-likelihood is regulab's "
         "mean Poisson negative log-likelihood up to a constant (no y scaling, the offset "
         "enters eta alike): l1 = lambda*alpha, l2 = lambda*(1-alpha)/2; alpha defaults to 1. "
         "python-glmnet has no poisson family: this row follows glmnet's documentation "
         "(glmnet vignette, 'Poisson Regression')",
-        forward=_glmnet_binomial_forward,
-        backward=_glmnet_binomial_backward,
-        optional=("alpha",),
-        checks={"alpha": fraction},
-        mixing="alpha = rho/(2 - rho) (rho = 0.5 -> 1/3)",
     ),
-    Convention(
-        name="glum-normal",
-        tool="glum GeneralizedLinearRegressor, family='normal'",
-        objective="1/(2n)*||y - Xw - b||^2 + alpha*l1_ratio*||w||_1 "
+    _glum_row(
+        "normal", "squared",
+        "1/(2n)*||y - Xw - b||^2 + alpha*l1_ratio*||w||_1 + alpha*(1-l1_ratio)/2*||w||_2^2",
+        "half a mean squared error: l1 = 2*alpha*l1_ratio, l2 = alpha*(1-l1_ratio)",
+        scale=2.0,
+    ),
+    _glum_row(
+        "binomial", "logistic",
+        "(1/n)*sum_i log(1 + exp(-t_i*(x_i.w + b))) + alpha*l1_ratio*||w||_1 "
         "+ alpha*(1-l1_ratio)/2*||w||_2^2",
-        params=("alpha", "l1_ratio"),
-        needs_n=False,
-        loss="squared",
-        scale_note=_GLUM_NOTE.format(family="'normal'", rule="half a mean squared error: "
-                                     "l1 = 2*alpha*l1_ratio, l2 = alpha*(1-l1_ratio)"),
-        forward=_glum_fwd,
-        backward=_glum_back,
-        optional=("l1_ratio",),
-        checks={"l1_ratio": fraction},
-        mixing=_MIX_HALF,
+        "the deviance is twice the log-loss, so the mean log-loss: l1 = alpha*l1_ratio, "
+        "l2 = alpha*(1-l1_ratio)/2",
+        scale=1.0,
     ),
-    Convention(
-        name="glum-binomial",
-        tool="glum GeneralizedLinearRegressor, family='binomial'",
-        objective="(1/n)*sum_i log(1 + exp(-t_i*(x_i.w + b))) + alpha*l1_ratio*||w||_1 "
-        "+ alpha*(1-l1_ratio)/2*||w||_2^2",
-        params=("alpha", "l1_ratio"),
-        needs_n=False,
-        loss="logistic",
-        scale_note=_GLUM_NOTE.format(family="'binomial'", rule="the deviance is twice the "
-                                     "log-loss, so the mean log-loss: l1 = alpha*l1_ratio, "
-                                     "l2 = alpha*(1-l1_ratio)/2"),
-        forward=_glum_glm_forward,
-        backward=_glum_glm_backward,
-        optional=("l1_ratio",),
-        checks={"l1_ratio": fraction},
-        mixing=_MIX_HALF,
-    ),
-    Convention(
-        name="glum-poisson",
-        tool="glum GeneralizedLinearRegressor, family='poisson'",
-        objective="(1/n)*sum_i (mu_i - y_i*log(mu_i)) + const + alpha*l1_ratio*||w||_1 "
+    _glum_row(
+        "poisson", "poisson",
+        "(1/n)*sum_i (mu_i - y_i*log(mu_i)) + const + alpha*l1_ratio*||w||_1 "
         "+ alpha*(1-l1_ratio)/2*||w||_2^2, mu_i = exp(x_i.w + b)",
-        params=("alpha", "l1_ratio"),
-        needs_n=False,
-        loss="poisson",
-        scale_note=_GLUM_NOTE.format(family="'poisson'", rule="half the mean deviance is the "
-                                     "mean negative log-likelihood plus a constant: "
-                                     "l1 = alpha*l1_ratio, l2 = alpha*(1-l1_ratio)/2"),
-        forward=_glum_glm_forward,
-        backward=_glum_glm_backward,
-        optional=("l1_ratio",),
-        checks={"l1_ratio": fraction},
-        mixing=_MIX_HALF,
+        "half the mean deviance is the mean negative log-likelihood plus a constant: "
+        "l1 = alpha*l1_ratio, l2 = alpha*(1-l1_ratio)/2",
+        scale=1.0,
     ),
     Convention(
         name="nielsen-l1",
@@ -432,41 +388,19 @@ _TABLE = [
         ),
         any_loss=True,
     ),
-    Convention(
-        name="torch-sgd",
-        tool="PyTorch torch.optim.SGD(weight_decay)",
-        objective="w <- w - lr*(grad L(w) + weight_decay*w): "
+    _torch_decay_row(
+        "torch-sgd", "SGD", "PyTorch torch.optim.SGD(weight_decay)",
+        "w <- w - lr*(grad L(w) + weight_decay*w): "
         "gradient descent on L(w) + (weight_decay/2)*||w||_2^2",
-        params=("weight_decay",),
-        needs_n=False,
-        loss="squared",
-        scale_note=_MEAN_LOSS_NOTE + " (reduction='mean', PyTorch's default); "
+        _MEAN_LOSS_NOTE + " (reduction='mean', PyTorch's default); "
         "l2 = weight_decay/2; it decays every parameter of the group, biases too unless "
         "given weight_decay=0",
-        forward=lambda p, n: (0.0, p["weight_decay"] / 2.0),
-        backward=l2_only(
-            lambda l2, n: {"weight_decay": 2.0 * l2},
-            "torch.optim.SGD's weight_decay",
-            _TORCH_INSTEAD,
-        ),
-        any_loss=True,
     ),
-    Convention(
-        name="torch-adam",
-        tool="PyTorch torch.optim.Adam(weight_decay) (coupled)",
-        objective="Adam on g = grad L(w) + weight_decay*w: Adam on L(w) + (weight_decay/2)*||w||^2",
-        params=("weight_decay",),
-        needs_n=False,
-        loss="squared",
-        scale_note=_MEAN_LOSS_NOTE + " (reduction='mean'); l2 = weight_decay/2; unlike AdamW "
+    _torch_decay_row(
+        "torch-adam", "Adam", "PyTorch torch.optim.Adam(weight_decay) (coupled)",
+        "Adam on g = grad L(w) + weight_decay*w: Adam on L(w) + (weight_decay/2)*||w||^2",
+        _MEAN_LOSS_NOTE + " (reduction='mean'); l2 = weight_decay/2; unlike AdamW "
         "the decay goes through Adam's adaptive scaling, exactly like the gradient of an L2 term",
-        forward=lambda p, n: (0.0, p["weight_decay"] / 2.0),
-        backward=l2_only(
-            lambda l2, n: {"weight_decay": 2.0 * l2},
-            "torch.optim.Adam's weight_decay",
-            _TORCH_INSTEAD,
-        ),
-        any_loss=True,
     ),
     Convention(
         name="torch-adamw",

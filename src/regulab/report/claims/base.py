@@ -141,14 +141,18 @@ def tally(predictions) -> str:
 
 
 def headline(outcome: str, predictions, holds: str = "As the seed says.",
-             subject: str = "the seed") -> str:
+             subject: str = "the seed", fails: str | None = None,
+             part: str | None = None) -> str:
     """The verdict's first sentence for each outcome: ``holds`` when all held; otherwise what
-    contradicted ``subject`` or held only in part, with :func:`tally`."""
+    contradicted ``subject`` or held only in part, with :func:`tally`. ``fails`` and ``part``
+    replace those two sentences by a claim's own, ``{tally}`` standing for the tally."""
     if outcome == HOLDS:
         return holds
     if outcome == FAILS:
-        return f"The measurements contradict {subject}: {tally(predictions)}."
-    return f"{subject[0].upper()}{subject[1:]}'s statement holds only in part: {tally(predictions)}."
+        return (fails or "The measurements contradict {subject}: {tally}.").format(
+            subject=subject, tally=tally(predictions))
+    return (part or "{Subject}'s statement holds only in part: {tally}.").format(
+        Subject=f"{subject[0].upper()}{subject[1:]}", tally=tally(predictions))
 
 
 def missed_text(predictions) -> str:

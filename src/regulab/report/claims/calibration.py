@@ -40,17 +40,23 @@ from regulab.core.execution import run_tasks, task_seeds
 from regulab.core.penalties import penalty_rho
 from regulab.data.simulate import make_truth
 from regulab.report.claims.base import (
-    FAILS,
-    HOLDS,
     ExplainConfig,
     Measured,
     Prediction,
     Table,
     Verification,
+    headline,
     missed_text,
-    tally,
 )
-from regulab.report.claims.draws import WIN_SE, beats, gap_words, in_se, mean_se, pm
+from regulab.report.claims.draws import (
+    WIN_SE,
+    beats,
+    fixed_or_range,
+    gap_words,
+    in_se,
+    mean_se,
+    pm,
+)
 from regulab.selection.calibration import calibration_slope, optimism_corrected_slope
 from regulab.selection.cv import fit_cv
 
@@ -318,13 +324,10 @@ def words(m: dict, predictions: list[Prediction], outcome: str) -> tuple[str, st
     """The verdict and nuance, from the numbers, for whichever outcome came out."""
     by = {p.name: p for p in predictions}
     sm, sse = m["slope_test_mean"], m["slope_test_se"]
-    n_txt = (f"n = {m['n_fixed']}" if m["n_fixed"] is not None else
-             f"n {m['n_range'][0]}-{m['n_range'][1]}")
-    p_txt = (f"p = {m['p_fixed']}" if m["p_fixed"] is not None else
-             f"p {m['p_range'][0]}-{m['p_range'][1]}")
-    head = {HOLDS: "As Harrell says, on every count:",
-            FAILS: f"The measurements contradict the statement ({tally(predictions)}):"
-            }.get(outcome, f"The statement holds only in part ({tally(predictions)}):")
+    n_txt, p_txt = fixed_or_range(m, "n"), fixed_or_range(m, "p")
+    head = headline(outcome, predictions, holds="As Harrell says, on every count:",
+                    fails="The measurements contradict the statement ({tally}):",
+                    part="The statement holds only in part ({tally}):")
     slopes = ", ".join(f"{NAMES[k]} {pm(sm[k], sse[k])}" for k in FITS)
     closer = "; ".join(gap_words(by[f"{k}_slope_closer_to_1_than_ols"],
                                  f"{NAMES[k]}'s |slope - 1| ({m['slope_distance_mean'][k]:.3f})",

@@ -105,6 +105,15 @@ def span(rows, key, fmt="{:g}") -> str:
     return fmt.format(lo) if lo == hi else f"{fmt.format(lo)} to {fmt.format(hi)}"
 
 
+def fixed_or_range(m: dict, key: str) -> str:
+    """``'n = 200'`` when ``m[key + '_fixed']`` is set, else ``'n 50-400'`` from
+    ``m[key + '_range']``: a draw's size as the verdicts write it."""
+    fixed = m[f"{key}_fixed"]
+    if fixed is not None:
+        return f"{key} = {fixed}"
+    return f"{key} {m[f'{key}_range'][0]}-{m[f'{key}_range'][1]}"
+
+
 def pct(x) -> str:
     """``0.62`` -> ``'62 %'`` (``'undefined'`` for None)."""
     return "undefined" if x is None else f"{100 * x:.0f} %"

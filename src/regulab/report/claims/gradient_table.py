@@ -36,15 +36,13 @@ import numpy as np
 from regulab.core.onedim import descend_parabola
 from regulab.core.penalties import L1, L2, ElasticNet
 from regulab.report.claims.base import (
-    FAILS,
-    HOLDS,
     ExplainConfig,
     Measured,
     Prediction,
     Table,
     Verification,
+    headline,
     missed_text,
-    tally,
 )
 
 ID = "gradient-table"
@@ -279,10 +277,11 @@ def _descent_text(m: dict) -> str:
 def words(m: dict, predictions: list[Prediction], outcome: str) -> tuple[str, str]:
     """The verdict and nuance, from the numbers, for whichever outcome came out."""
     lam = m["lam"]
-    head = {HOLDS: "As the seed's row implies for an optimization: the L1 push keeps its size "
-                   "along a descent, the L2 push fades with the weight.",
-            FAILS: f"The descents contradict what the row implies: {tally(predictions)}."}.get(
-        outcome, f"What the row implies holds only in part: {tally(predictions)}.")
+    head = headline(outcome, predictions,
+                    holds="As the seed's row implies for an optimization: the L1 push keeps its "
+                          "size along a descent, the L2 push fades with the weight.",
+                    fails="The descents contradict what the row implies: {tally}.",
+                    part="What the row implies holds only in part: {tally}.")
     formulas = (
         f"The formulas themselves are identities, checked on {m['n_points']} random w (|w| from "
         f"{m['w_abs_range'][0]:.1e} to {m['w_abs_range'][1]:.1f}, h = {m['fd_step']:g}): "

@@ -44,17 +44,15 @@ from regulab.core.execution import run_tasks, task_seeds
 from regulab.core.penalties import KINDS, penalty_rho
 from regulab.data.simulate import REGIMES, make_truth
 from regulab.report.claims.base import (
-    FAILS,
-    HOLDS,
     ExplainConfig,
     Measured,
     Prediction,
     Table,
     Verification,
+    headline,
     missed_text,
-    tally,
 )
-from regulab.report.claims.draws import beats, gap_words, mean_se, pm
+from regulab.report.claims.draws import beats, fixed_or_range, gap_words, mean_se, pm
 from regulab.selection.cv import fit_cv
 from regulab.selection.path import regularization_path
 
@@ -277,16 +275,13 @@ def words(m: dict, predictions: list[Prediction], outcome: str) -> tuple[str, st
     """The verdict and nuance, from the numbers, for whichever outcome came out."""
     by = {p.name: p for p in predictions}
     jac, jse = m["groups_block_jaccard"], m["groups_block_jaccard_se"]
-    n_txt = (f"n = {m['n_fixed']}" if m["n_fixed"] is not None else
-             f"n {m['n_range'][0]}-{m['n_range'][1]}")
-    p_txt = (f"p = {m['p_fixed']}" if m["p_fixed"] is not None else
-             f"p {m['p_range'][0]}-{m['p_range'][1]}")
+    n_txt, p_txt = fixed_or_range(m, "n"), fixed_or_range(m, "p")
     sparse = gap_words(by["sparse_l1_beats_l2"], "L1's error", "L2's")
     dense = gap_words(by["dense_l2_beats_l1"], "L2's error", "L1's")
     block = gap_words(by["groups_en_block_steadier"], "L1's Jaccard", "elastic net's")
-    head = {HOLDS: "As the seed advises, on every count:",
-            FAILS: f"The measurements do not support the seed's advice ({tally(predictions)}):"
-            }.get(outcome, f"The seed's advice holds only in part ({tally(predictions)}):")
+    head = headline(outcome, predictions, holds="As the seed advises, on every count:",
+                    fails="The measurements do not support the seed's advice ({tally}):",
+                    part="The seed's advice holds only in part ({tally}):")
     verdict = (
         f"{head} over {m['n_draws']} drawn truths per regime ({n_txt}, {p_txt}, SNR "
         f"{m['snr_range'][0]:.1f}-{m['snr_range'][1]:.1f}; lam by {m['cv']}-fold CV), excess "
