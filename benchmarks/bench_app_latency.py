@@ -22,10 +22,13 @@ Playwright; no browser download) through the lab:
 Run::
 
     python benchmarks/bench_app_latency.py [--moves 60] [--loads 5] [--views "one weight,your data"]
-        [--plotly plotly-basic.min.js] [--json]
+        [--plotly full] [--json]
 
-``--plotly FILE`` serves another plotly.js build in place of the one Dash serves (the browser
-asks for the same URL): what a partial bundle would change, without changing the app.
+``--plotly FILE`` serves another plotly.js build in place of the one the page loads (the app's
+vendored partial bundle, ``assets/vendor/plotly-basic.min.js``, or, in a tree without it, Dash's
+``plotly.min.js``; the browser asks for the same URL): e.g. ``--plotly full`` (the full
+``plotly.min.js`` of the installed ``plotly`` package) measures what the partial bundle changed,
+in the same tree and run conditions.
 
 Exit status 1 when a view's p95 is above its budget (``--budget`` ms for One weight, twice that
 for the others; default 50) or the median page load above ``--load-budget`` (default 1500 ms).
@@ -198,12 +201,29 @@ def measure(page, cdp, base, clock, case, moves):
             "bytes_per_move": clock.bytes / max(lat.size, 1), "server": server}
 
 
+#: where a page gets plotly.js: the app's vendored bundle, else (a tree without it) Dash's
+PLOTLY_URLS = ("**/assets/vendor/plotly-basic.min.js*", "**/plotly/package_data/plotly.min.js*")
+
+
 def swap_plotly(page, build: bytes | None) -> None:
-    """Serve ``build`` (another plotly.js file, e.g. a partial bundle) wherever the page asks
-    for the plotly.js that Dash serves: to measure what a smaller build would change."""
+    """Serve ``build`` (another plotly.js file) wherever the page asks for plotly.js: to measure
+    what another build changes."""
     if build is not None:
-        page.route("**/plotly/package_data/plotly.min.js*", lambda route: route.fulfill(
-            status=200, body=build, content_type="application/javascript"))
+        for url in PLOTLY_URLS:
+            page.route(url, lambda route: route.fulfill(
+                status=200, body=build, content_type="application/javascript"))
+
+
+def read_build(name: str | None) -> bytes | None:
+    """The plotly.js file ``--plotly`` names (``full``: the installed plotly package's)."""
+    if name is None:
+        return None
+    if name == "full":
+        import plotly
+
+        name = os.path.join(os.path.dirname(plotly.__file__), "package_data", "plotly.min.js")
+    with open(name, "rb") as f:
+        return f.read()
 
 
 def page_load(ctx, loads: int, build: bytes | None = None) -> dict:
@@ -248,8 +268,8 @@ def main(argv=None) -> int:
     ap.add_argument("--views", default=",".join(c[0] for c in CASES),
                     help="the views to measure, comma-separated (default: all)")
     ap.add_argument("--plotly", default=None, metavar="FILE",
-                    help="serve this plotly.js build instead of the one Dash serves (to "
-                         "measure a partial bundle such as plotly-basic.min.js)")
+                    help="serve this plotly.js build instead of the one the page loads "
+                         "('full': the plotly package's full plotly.min.js)")
     ap.add_argument("--json", action="store_true", help="print one JSON document")
     args = ap.parse_args(argv)
     if not os.path.exists(CHROMIUM):
@@ -263,7 +283,7 @@ def main(argv=None) -> int:
         ctx = pw.chromium.launch_persistent_context(
             profile, executable_path=CHROMIUM, headless=True, args=ARGS,
             viewport={"width": 1400, "height": 1000})
-        build = open(args.plotly, "rb").read() if args.plotly else None
+        build = read_build(args.plotly)
         load = page_load(ctx, args.loads, build) if args.loads else None
         srv = serve(clock)
         try:
@@ -280,7 +300,7 @@ def main(argv=None) -> int:
             srv.server_close()
         ctx.close()
     doc = {"machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}",
-           "load_average": os.getloadavg(), "plotly": args.plotly or "as served by Dash",
+           "load_average": os.getloadavg(), "plotly": args.plotly or "as the app serves it",
            "page_load": load, "views": results}
     if args.json:
         print(json.dumps(doc, indent=2))

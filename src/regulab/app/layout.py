@@ -1,6 +1,7 @@
 """The page of the lab: a header, one tab per view (each with its own URL) and the page's style
-sheet (inline; the app's only asset file is the One weight view's script, ``assets/``, served by
-the app itself: nothing is loaded from the network).
+sheet (inline; the app's asset files, ``assets/``, are the One weight view's script and the
+vendored plotly.js partial bundle, ``assets/vendor/``, which Dash's graphs then use instead of
+the full bundle; all served by the app itself: nothing is loaded from the network).
 
 The views themselves are modules of :mod:`regulab.app.views`; :func:`build_layout` and
 :func:`register` take the list of them (see :mod:`regulab.app.server`).

@@ -20,7 +20,9 @@ Security measures (the app has no login; it is meant for one person on one machi
   plotly labels are HTML-escaped (:func:`regulab.app.figures.label`). A Content-Security-Policy
   allows scripts only from the app itself (plus the hashes of Dash's own inline scripts), so
   even an injected tag could not run.
-* **Dash debug mode off**, no dev tools, no hot reload, every asset served locally.
+* **Dash debug mode off**, no dev tools, no hot reload, every asset served locally (plotly.js
+  too: the basic partial bundle vendored under ``assets/vendor/``, loaded before Dash's
+  renderer, so dcc.Graph never fetches the full bundle).
 """
 
 from __future__ import annotations
