@@ -34,6 +34,15 @@ HAS_TORCH = importlib.util.find_spec("torch") is not None
 
 pytest.importorskip("dash", reason="the app extra is not installed: pip install 'regulab[app]'")
 
+from regulab.app import plotly_bundle  # noqa: E402
+
+#: the bundle is served only at the installed plotly's plotly.js version (else Dash's full one:
+#: ``test_other_plotly_version_falls_back_to_dashs_bundle``)
+served = pytest.mark.skipif(
+    not plotly_bundle.use_bundle(),
+    reason="the installed plotly's plotly.js differs from the vendored bundle's version: the app "
+           "serves Dash's full bundle (replace assets/vendor/plotly-basic.min.js)")
+
 
 def dash_plotlyjs_version() -> str:
     """The plotly.js version Dash serves (its ``_setup_plotlyjs`` reads the same function)."""
@@ -49,6 +58,7 @@ def bundle_header_version() -> str:
     return m.group(1)
 
 
+@served
 def test_vendored_bundle_is_dashs_plotly_version_with_its_license():
     assert bundle_header_version() == dash_plotlyjs_version()
     assert BUNDLE.read_text(encoding="utf-8").rstrip().endswith("window.Plotly = Plotly;\n"
@@ -66,6 +76,24 @@ def dash_plotlyjs_file() -> str:
     return str(Path(plotly.__file__).parent / "package_data" / "plotly.min.js")
 
 
+def test_bundle_version_is_read_from_its_banner():
+    assert plotly_bundle.bundle_version() == bundle_header_version()
+    assert plotly_bundle.bundle_version(BUNDLE.parent / "LICENSE.txt") is None
+
+
+def test_other_plotly_version_falls_back_to_dashs_bundle(monkeypatch):
+    from regulab.app.server import create_app
+
+    other = "0.0.1" if plotly_bundle.installed_version() != "0.0.1" else "0.0.2"
+    monkeypatch.setattr(plotly_bundle, "installed_version", lambda: other)
+    client = create_app(nn=False).server.test_client()
+    page = client.get("/", headers={"Host": "127.0.0.1"})
+    srcs = re.findall(r'<script[^>]*src="([^"]+)"', page.get_data(as_text=True))
+    assert not any("plotly-basic" in s for s in srcs), srcs
+    # (dcc.Graph then fetches Dash's own plotly.min.js on its first draw, as before the bundle)
+    assert any(s.startswith("/assets/one_weight.js") for s in srcs), srcs
+
+
 def test_wheel_package_data_includes_the_bundle_and_its_license():
     tomllib = pytest.importorskip("tomllib", reason="Python < 3.11")
     data = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))
@@ -75,6 +103,7 @@ def test_wheel_package_data_includes_the_bundle_and_its_license():
             APP_DIR / "assets" / "one_weight.js"} <= matched
 
 
+@served
 def test_page_loads_the_bundle_before_the_renderer_and_not_the_full_one():
     from regulab.app.server import create_app
 
@@ -183,6 +212,7 @@ if HAS_BROWSER:  # test_app_browser.py's server, browser and page fixtures
 REGISTERED = "() => Object.keys(window.Plotly.PlotSchema.get().traces).sort()"
 
 
+@served
 @pytest.mark.skipif(not HAS_BROWSER, reason="Playwright or /usr/bin/chromium is missing")
 def test_page_draws_with_the_vendored_bundle(page, base_url, monkeypatch):
     requested = []

@@ -33,7 +33,7 @@ import socket
 import sys
 import threading
 
-from regulab.app import layout
+from regulab.app import layout, plotly_bundle
 from regulab.app.checks import (  # noqa: F401 - host_name, is_loopback: the server's API too
     LOCAL_NAMES,
     WILDCARDS,
@@ -132,6 +132,8 @@ def create_app(*, host: str = DEFAULT_HOST, max_upload_bytes: int = MAX_UPLOAD_B
                        ("websocket_callbacks", False)):
         if key in accepted:
             options[key] = value
+    if not plotly_bundle.use_bundle():
+        options["assets_ignore"] = plotly_bundle.IGNORE_PATTERN
     app = dash.Dash("regulab.app", **options)
     callback_path = app.config.routes_pathname_prefix + "_dash-update-component"
     app.index_string = layout.INDEX
