@@ -99,9 +99,9 @@ def explain(out_dir: str | Path = "regulab-report", only=None, config: ExplainCo
     progress bars. ``n_jobs``: worker processes for the registered claims (-1: one per core;
     ``None`` or 1: everything in this process, as also when a Dask cluster is active, so that
     the claims' own workloads go to it). A claim with ``parts`` (independent pieces of its
-    experiment) sends each part to the workers as its own task and is assembled and drawn here
-    when its last part is back, so that its long experiment does not make one worker the
-    whole run's chain. ``timings``, when given, receives each claim's seconds of measuring
+    experiment) may send each part to the workers as its own task, when that shortens the
+    estimated run (:func:`_worth_splitting`); it is then assembled and drawn here when its
+    last part is back. ``timings``, when given, receives each claim's seconds of measuring
     and drawing (summed over seeds and parts). Returns the results, one per claim.
     """
     config = config or ExplainConfig()
@@ -113,10 +113,11 @@ def explain(out_dir: str | Path = "regulab-report", only=None, config: ExplainCo
     step = on_step or (lambda claim_id, phase: None)
     runs: dict[str, list] = {c.id: [None] * len(seeds) for c in claims if not c.missing()}
     jobs = [(c, k) for c in claims if c.id in runs for k in range(len(seeds))]
-    workers = _n_workers(n_jobs, sum(_shippable(c) for c, _ in jobs))
-    # a claim with parts sends each part as its own task (part None: the whole claim)
-    remote = [(c, k, part) for c, k in jobs if workers > 1 and _shippable(c)
-              for part in (c.parts or [None])]
+    workers = _n_workers(n_jobs, sum(len(c.parts) or 1 for c, _ in jobs if _shippable(c)))
+    shipped = [(c, k) for c, k in jobs if workers > 1 and _shippable(c)]
+    split = _worth_splitting(shipped, workers)
+    # a claim sent in parts gives one task per part (part None: the whole claim)
+    remote = [(c, k, part) for c, k in shipped for part in (c.parts if c.id in split else [None])]
     for c in sorted({c.id: c for c, _, _ in remote}.values(), key=lambda c: -c.cost_s):
         step(c.id, "run")
     # the longest first: the last to finish is short
@@ -183,6 +184,29 @@ def _n_workers(n_jobs: int | None, n_tasks: int) -> int:
     if n_jobs < 0:
         n_jobs = max(1, (os.cpu_count() or 1) + 1 + n_jobs)
     return max(1, min(n_jobs, n_tasks))
+
+
+def _finish_time(costs, workers: int) -> float:
+    """When ``costs`` end, handed out longest first, each to the worker that is free first."""
+    free = [0.0] * workers
+    for cost in sorted(costs, reverse=True):
+        free[free.index(min(free))] += cost
+    return max(free)
+
+
+def _worth_splitting(jobs, workers: int) -> set[str]:
+    """The ids of the claims to send in parts: those whose parts make the estimated finish
+    time (:func:`_finish_time` of the registry's costs) shorter. A part's cost includes what
+    each part repeats in its own process (importing torch, for the neural-net claim), so on
+    few workers one piece can be the quicker choice."""
+    def costs(ids):
+        return [x for c, _ in jobs for x in (c.parts.values() if c.id in ids else [c.cost_s])]
+
+    split: set[str] = set()
+    for c in sorted({c.id: c for c, _ in jobs if c.parts}.values(), key=lambda c: -c.cost_s):
+        if _finish_time(costs(split | {c.id}), workers) < _finish_time(costs(split), workers):
+            split.add(c.id)
+    return split
 
 
 def _measure_and_draw(task) -> tuple:
