@@ -86,10 +86,12 @@ DEFAULTS = {
 # ----------------------------------------------------------------------------------------------
 
 #: the experiment's independent parts (they share no network) and their rough cost, on the
-#: registry's scale (the whole claim: 15), each with its own import of torch (about 2 of it):
-#: ``regulab explain`` may run them in different worker processes (:func:`measure_part`) and
-#: :func:`measure` assembles them; in one process :func:`measure` runs both
-PARTS = {"sgd": 10.7, "adam": 6.5}
+#: registry's scale (the whole claim: 15), each with what it repeats in its own process
+#: (importing torch and torch._dynamo, the data): measured 19.3 and 13.4 s of CPU against
+#: 23.5 s for the whole (docs/benchmarks.md). ``regulab explain`` may run them in different
+#: worker processes (:func:`measure_part`) and :func:`measure` assembles them; in one process
+#: :func:`measure` runs both
+PARTS = {"sgd": 12.3, "adam": 8.6}
 
 
 def _to_scale(n: int):
