@@ -489,3 +489,47 @@ def test_claim_module_imports_without_torch():
                          timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+# -- the claim in parts (regulab explain runs them in different worker processes) ---------------
+
+def test_parts_in_worker_processes_give_the_one_process_result(small_result):
+    """The SGD part and the Adam part, each measured in its own worker process and assembled
+    here, give the very numbers and arrays of the whole claim measured in one process."""
+    from functools import partial
+
+    from regulab.core.execution import run_tasks
+    from regulab.report.claims import REGISTRY, neural_net
+    from regulab.report.claims.base import ExplainConfig
+
+    claim = REGISTRY["neural-net"]
+    assert set(claim.parts) == set(neural_net.PARTS) == {"sgd", "adam"}
+    cfg, p = ExplainConfig(seed=0), {**neural_net.DEFAULTS, **SMALL}
+    names = list(claim.parts)
+    got = run_tasks(partial(neural_net.measure_part, config=cfg, p=p), names, n_jobs=2,
+                    backend="loky", one_thread=False)
+    mp = pytest.MonkeyPatch()
+    mp.setattr(neural_net, "DEFAULTS", p)
+    try:
+        split = claim.run(cfg, parts=dict(zip(names, got)))
+    finally:
+        mp.undo()
+    whole = small_result
+    assert json.dumps(split.metrics, sort_keys=True) == json.dumps(whole.metrics, sort_keys=True)
+    assert split.verdict == whole.verdict and split.outcome == whole.outcome
+    for key in ("weights", "saturation"):
+        assert whole.data[key].keys() == split.data[key].keys()
+        for name, a in whole.data[key].items():
+            assert np.array_equal(a, split.data[key][name]), (key, name)
+            assert a.tobytes() == np.asarray(split.data[key][name]).tobytes(), (key, name)
+
+
+def test_a_part_that_fails_makes_the_claims_error_result():
+    from regulab.report.claims import REGISTRY, neural_net
+    from regulab.report.explain import _assemble
+
+    claim = REGISTRY["neural-net"]
+    with pytest.raises(ValueError, match="unknown part 'lbfgs'"):
+        neural_net.measure_part("lbfgs", None)
+    r = _assemble(claim, None, {"sgd": {}, "adam": ValueError("adam part broke")})
+    assert r.outcome == "error" and r.error == "ValueError: adam part broke"

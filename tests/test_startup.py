@@ -387,6 +387,32 @@ def test_claims_registered_at_run_time_run_here_beside_the_workers(tmp_path, mon
         assert steps.index((cid, "run")) < steps.index((cid, "done"))
 
 
+def test_a_claim_goes_in_parts_only_where_that_ends_the_run_sooner():
+    from regulab.report.claims import REGISTRY
+    from regulab.report.claims.base import Claim
+    from regulab.report.explain import _finish_time, _worth_splitting
+
+    # longest first, each to the worker free first: 3|3, 5|5, 7|5 (not the best split, 6|6)
+    assert _finish_time([2, 3, 2, 3, 2], 2) == 7.0
+    assert _finish_time([4.0], 3) == 4.0 and _finish_time([], 2) == 0.0
+
+    def claim(cid, cost, parts=None):
+        return Claim(id=cid, title="t", source="s", statement="st", run=None, plot=None,
+                     cost_s=cost, parts=parts or {})
+
+    big = claim("big", 9.0, {"a": 5.0, "b": 5.0})  # parts cost 1 more in all (their imports)
+    for other, workers, split in [(8.0, 2, False), (2.0, 2, True), (8.0, 3, True),
+                                  (8.0, 1, False)]:
+        jobs = [(big, 0), (claim("other", other), 0)]
+        assert _worth_splitting(jobs, workers) == ({"big"} if split else set()), (other, workers)
+    # the registry's costs: on the 2-core reference machine neural-net's second import of
+    # torch would cost more than the balance gains; with 4 workers its parts end sooner
+    every = [(c, 0) for c in REGISTRY.values()]
+    assert _worth_splitting(every, 2) == set()
+    assert _worth_splitting(every, 4) == {"neural-net"}
+    assert _worth_splitting([(REGISTRY["neural-net"], 0)], 2) == {"neural-net"}
+
+
 def test_run_tasks_can_keep_this_process_blas_threads():
     from regulab.core.execution import pool_threads, run_tasks
 

@@ -98,8 +98,11 @@ def explain(out_dir: str | Path = "regulab-report", only=None, config: ExplainCo
     ``'run'`` comes when the claim is handed out and ``'done'`` when its result is back), for
     progress bars. ``n_jobs``: worker processes for the registered claims (-1: one per core;
     ``None`` or 1: everything in this process, as also when a Dask cluster is active, so that
-    the claims' own workloads go to it). ``timings``, when given, receives each claim's
-    seconds of measuring and drawing (summed over seeds). Returns the results, one per claim.
+    the claims' own workloads go to it). A claim with ``parts`` (independent pieces of its
+    experiment) may send each part to the workers as its own task, when that shortens the
+    estimated run (:func:`_worth_splitting`); it is then assembled and drawn here when its
+    last part is back. ``timings``, when given, receives each claim's seconds of measuring
+    and drawing (summed over seeds and parts). Returns the results, one per claim.
     """
     config = config or ExplainConfig()
     seeds = list(seeds) if seeds else [config.seed]
@@ -110,20 +113,36 @@ def explain(out_dir: str | Path = "regulab-report", only=None, config: ExplainCo
     step = on_step or (lambda claim_id, phase: None)
     runs: dict[str, list] = {c.id: [None] * len(seeds) for c in claims if not c.missing()}
     jobs = [(c, k) for c in claims if c.id in runs for k in range(len(seeds))]
-    workers = _n_workers(n_jobs, sum(_shippable(c) for c, _ in jobs))
-    remote = [(c, k) for c, k in jobs if workers > 1 and _shippable(c)]
-    for c in sorted({c.id: c for c, _ in remote}.values(), key=lambda c: -c.cost_s):
+    workers = _n_workers(n_jobs, sum(len(c.parts) or 1 for c, _ in jobs if _shippable(c)))
+    shipped = [(c, k) for c, k in jobs if workers > 1 and _shippable(c)]
+    split = _worth_splitting(shipped, workers)
+    # a claim sent in parts gives one task per part (part None: the whole claim)
+    remote = [(c, k, part) for c, k in shipped for part in (c.parts if c.id in split else [None])]
+    for c in sorted({c.id: c for c, _, _ in remote}.values(), key=lambda c: -c.cost_s):
         step(c.id, "run")
-    remote.sort(key=lambda job: -job[0].cost_s)  # the longest first: the last to finish is short
-    tasks = [(c.id, dataclasses.replace(config, seed=seeds[k]), k == 0, out) for c, k in remote]
-    done = {c.id: 0 for c, _ in remote}
+    # the longest first: the last to finish is short
+    remote.sort(key=lambda job: -(job[0].parts[job[2]] if job[2] else job[0].cost_s))
+    tasks = [(c.id, dataclasses.replace(config, seed=seeds[k]), k == 0, out, part)
+             for c, k, part in remote]
+    done = {c.id: 0 for c, _, _ in remote}
+    pieces: dict[tuple[str, int], dict] = {}
     # one_thread=False: each claim runs with BLAS pools as in this process (a claim's own
     # workloads pin theirs), so its numbers are those of an in-process run
     results_iter = iter_tasks(_measure_and_draw, tasks, n_jobs=workers, backend="loky",
                               one_thread=False)
-    for (c, k), (result, seconds) in zip(remote, results_iter):
-        runs[c.id][k] = result
+    for (c, k, part), (result, seconds) in zip(remote, results_iter):
         timings[c.id] = timings.get(c.id, 0.0) + seconds
+        if part is not None:
+            got = pieces.setdefault((c.id, k), {})
+            got[part] = result
+            if len(got) < len(c.parts):
+                continue
+            t0 = time.perf_counter()  # every part is in: assemble (and draw) here
+            result = _assemble(c, dataclasses.replace(config, seed=seeds[k]), got)
+            if k == 0 and result.outcome != ERROR:
+                _draw(c, result, out)
+            timings[c.id] += time.perf_counter() - t0
+        runs[c.id][k] = result
         done[c.id] += 1
         if done[c.id] == len(seeds):
             step(c.id, "done")
@@ -167,18 +186,58 @@ def _n_workers(n_jobs: int | None, n_tasks: int) -> int:
     return max(1, min(n_jobs, n_tasks))
 
 
-def _measure_and_draw(task) -> tuple[ClaimResult, float]:
+def _finish_time(costs, workers: int) -> float:
+    """When ``costs`` end, handed out longest first, each to the worker that is free first."""
+    free = [0.0] * workers
+    for cost in sorted(costs, reverse=True):
+        free[free.index(min(free))] += cost
+    return max(free)
+
+
+def _worth_splitting(jobs, workers: int) -> set[str]:
+    """The ids of the claims to send in parts: those whose parts make the estimated finish
+    time (:func:`_finish_time` of the registry's costs) shorter. A part's cost includes what
+    each part repeats in its own process (importing torch, for the neural-net claim), so on
+    few workers one piece can be the quicker choice."""
+    def costs(ids):
+        return [x for c, _ in jobs for x in (c.parts.values() if c.id in ids else [c.cost_s])]
+
+    split: set[str] = set()
+    for c in sorted({c.id: c for c, _ in jobs if c.parts}.values(), key=lambda c: -c.cost_s):
+        if _finish_time(costs(split | {c.id}), workers) < _finish_time(costs(split), workers):
+            split.add(c.id)
+    return split
+
+
+def _measure_and_draw(task) -> tuple:
     """In a worker: run one registered claim at one seed and, for the first seed, draw its
-    figures into the report folder; ``(result, seconds)``."""
+    figures into the report folder; ``(result, seconds)``. With a part named: measure that part
+    of the claim only; ``(its result or the exception it raised, seconds)``."""
     from regulab.report.claims import REGISTRY
 
-    claim_id, config, draw, out = task
+    claim_id, config, draw, out, part = task
     claim = REGISTRY[claim_id]
     t0 = time.perf_counter()
+    if part is not None:
+        try:
+            return claim.measure_part(part, config), time.perf_counter() - t0
+        except Exception as exc:  # noqa: BLE001 - the claim's error result, made where assembled
+            return exc, time.perf_counter() - t0
     result = _run_one(claim, config)
     if draw and result.outcome != ERROR:
         _draw(claim, result, out)
     return result, time.perf_counter() - t0
+
+
+def _assemble(claim, config: ExplainConfig, parts: dict) -> ClaimResult:
+    """The claim's result from its parts' results (an error result if a part raised)."""
+    failed = [v for v in parts.values() if isinstance(v, BaseException)]
+    if failed:
+        return claim.error_result(failed[0])
+    try:
+        return claim.run(config, parts=parts)
+    except Exception as exc:  # noqa: BLE001 - a failed experiment is a result, not a crash
+        return claim.error_result(exc)
 
 
 def _draw(claim, result: ClaimResult, out: Path) -> None:

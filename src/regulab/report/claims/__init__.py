@@ -35,8 +35,11 @@ from regulab.report.plots.paths import plot_choose_lambda, plot_sparsity
 def _claim(module, plot, **kw) -> Claim:
     # a claim module is an experiment (measure, predict, verify, words) composed by run_claim
     run = partial(run_claim, module) if hasattr(module, "measure") else module.run
+    # a module with PARTS can be measured in pieces (e.g. in different worker processes)
+    parts = dict(getattr(module, "PARTS", {}))
     return Claim(id=module.ID, title=module.TITLE, source=module.SOURCE,
-                 statement=module.STATEMENT, run=run, plot=plot, **kw)
+                 statement=module.STATEMENT, run=run, plot=plot, parts=parts,
+                 measure_part=getattr(module, "measure_part", None) if parts else None, **kw)
 
 
 # cost_s: seconds of one run on one core of the 2-core reference machine (docs/benchmarks.md),

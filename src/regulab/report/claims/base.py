@@ -22,7 +22,7 @@ import importlib.util
 import math
 import operator
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Mapping
 
 from regulab.core.validation import check_nonneg, check_positive
 
@@ -226,9 +226,13 @@ class ClaimResult:
                             FAILS if self.checks else NOT_TESTED)
 
 
-def run_claim(module, config: ExplainConfig) -> ClaimResult:
-    """Run a claim module's experiment: measure -> predictions -> verdict -> words."""
-    measured = module.measure(config)
+def run_claim(module, config: ExplainConfig, parts: dict | None = None) -> ClaimResult:
+    """Run a claim module's experiment: measure -> predictions -> verdict -> words.
+
+    ``parts``: for a module with ``PARTS``, the results of ``module.measure_part`` for each
+    part (run elsewhere, e.g. in worker processes), which ``module.measure`` assembles.
+    """
+    measured = module.measure(config) if parts is None else module.measure(config, parts)
     predictions = list(module.predict(measured.metrics, config))
     verifications = list(module.verify(measured.metrics)) if hasattr(module, "verify") else []
     outcome = outcome_of(predictions)
@@ -260,6 +264,10 @@ class Claim:
     install_hint: str = ""
     #: rough seconds of one run on one core: ``regulab explain`` hands out the longest first
     cost_s: float = 1.0
+    #: independent parts of the experiment and their rough seconds (empty: one piece);
+    #: ``measure_part(part, config)`` runs one, ``run(config, parts={part: result})`` assembles
+    parts: Mapping[str, float] = field(default_factory=dict)
+    measure_part: Callable | None = None
 
     def missing(self) -> list[str]:
         return [m for m in self.requires if importlib.util.find_spec(m) is None]
