@@ -3,6 +3,11 @@ empty numba cache, with its argument types and CPU seconds (never a timed test).
 
 Run by hand:  python benchmarks/bench_compile.py fit diabetes [--top 30]
               python benchmarks/bench_compile.py path diabetes
+              python benchmarks/bench_compile.py fit diabetes --before OLD/src --repeat 3
+
+With ``--before OLD/src`` (a regulab source tree, e.g. ``git archive <commit> src | tar -x -C
+OLD``) the command runs ``--repeat`` times for each tree in alternation (so both see the same
+machine) and the medians of compile CPU, process CPU and the number of compiles are printed.
 
 The command runs in a fresh process whose ``NUMBA_CACHE_DIR`` is a new temporary folder, with
 a listener on numba's ``numba:compile`` event (it fires on a real compile, never on a cache
@@ -62,11 +67,14 @@ SHORT = {"Array(float64, 1, 'C', False, aligned=True)": "f8[:]",
          "Array(int64, 1, 'C', False, aligned=True)": "i8[:]"}
 
 
-def run(command: list[str]) -> dict:
-    """Compile rows, process CPU and exit code of ``regulab <command>`` with an empty cache."""
+def run(command: list[str], src: Path | None = None) -> dict:
+    """Compile rows, process CPU and exit code of ``regulab <command>`` with an empty cache
+    (regulab imported from the source tree ``src`` when given)."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "rows.json"
         env = dict(os.environ, NUMBA_CACHE_DIR=str(Path(tmp) / "cache"))
+        if src is not None:
+            env["PYTHONPATH"] = str(Path(src).resolve())
         subprocess.run([sys.executable, "-c", CHILD, str(out), *command], check=False,
                        capture_output=True, env=env)
         return json.loads(out.read_text())
@@ -76,7 +84,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", nargs="+", help="a regulab command line, e.g. fit diabetes")
     parser.add_argument("--top", type=int, default=40, help="rows shown, largest own time first")
+    parser.add_argument("--before", type=Path, metavar="OLD_SRC",
+                        help="compare with this regulab source tree, runs in alternation")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per tree with --before")
     args = parser.parse_args()
+    if args.before is not None:
+        compare(args.command, args.before, args.repeat)
+        return
     res = run(args.command)
     rows = res["rows"]
     ours = [r for r in rows if r["name"].startswith("regulab.")]
@@ -91,6 +105,26 @@ def main() -> None:
         for long, short in SHORT.items():
             kinds = kinds.replace(long, short)
         print(f"{r['own']:7.2f} {r['inclusive']:7.2f} {r['depth']:5d} {r['name']} {kinds}")
+
+
+def compare(command: list[str], before: Path, repeat: int) -> None:
+    """Medians of compile CPU, process CPU and compiles, ``before`` and this tree alternating."""
+    import statistics
+
+    trees = {"before": before, "after": Path(__file__).resolve().parents[1] / "src"}
+    seen: dict[str, list[tuple[float, float, int]]] = {k: [] for k in trees}
+    loads = []
+    for _ in range(repeat):
+        for label, src in trees.items():
+            res = run(command, src)
+            seen[label].append((sum(r["own"] for r in res["rows"]), res["cpu"], len(res["rows"])))
+            loads.append(os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan"))
+    print(f"regulab {' '.join(command)}, median of {repeat} (load average {min(loads):.1f} to "
+          f"{max(loads):.1f})")
+    for label, rows in seen.items():
+        comp, cpu, n = (statistics.median(r[i] for r in rows) for i in range(3))
+        print(f"{label:>6}: compile CPU {comp:5.2f} s in {n:.0f} compiles, process CPU {cpu:5.2f} s"
+              f"   (compile runs: {', '.join(f'{r[0]:.2f}' for r in rows)})")
 
 
 if __name__ == "__main__":

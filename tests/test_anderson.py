@@ -109,3 +109,42 @@ def test_model_cd_anderson_reaches_the_plain_cd_minimizer(seed, sparse_X, fit_in
                         + l1 * np.abs(v).sum())
     for K in (3, 5):
         assert vals[K] == pytest.approx(vals[0], rel=1e-9, abs=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("K", [1, 2, 3, 5])
+@pytest.mark.parametrize("conditioning", ["random", "correlated"])
+def test_anderson_weights_solve_their_system(seed, K, conditioning):
+    """``anderson_weights`` (the hand-written elimination) against numpy's LAPACK solve of
+    ``(U U^T + eps I) z = 1``, ``c = z / sum z``, eps = 1e-10 * trace / K, ``U`` the successive
+    differences of the iterates; for nearly collinear differences the residual of the system is
+    checked (the coefficients themselves are then ill-determined)."""
+    from regulab.solvers._cd_kernels import anderson_weights
+
+    rng = np.random.default_rng(seed)
+    m = int(rng.integers(K, 40))
+    hist = np.cumsum(rng.standard_normal((K + 1, m)), axis=0)
+    if conditioning == "correlated":  # iterates converging along almost one direction
+        d = rng.standard_normal(m)
+        hist = np.outer(0.5 ** np.arange(K + 1), d) + 1e-6 * rng.standard_normal((K + 1, m))
+    U = np.diff(hist, axis=0)
+    A = U @ U.T
+    A += 1e-10 * np.trace(A) / K * np.eye(K)
+    c = np.full(max(K, 1), np.nan)
+    assert anderson_weights(hist, c)
+    assert abs(c[:K].sum() - 1.0) < 1e-12
+    z = np.linalg.solve(A, np.ones(K))
+    want = z / z.sum()
+    if np.linalg.cond(A) < 1e6:
+        np.testing.assert_allclose(c[:K], want, rtol=1e-8, atol=1e-10)
+    # c solves A c = t 1 for some scalar t (= 1 / sum z): A c has equal entries, up to the
+    # rounding of a backward-stable solve
+    r = A @ c[:K]
+    assert np.abs(r - r.mean()).max() <= 1e-8 * np.linalg.norm(A) * np.linalg.norm(c[:K])
+
+
+def test_anderson_weights_refuse_a_degenerate_history():
+    from regulab.solvers._cd_kernels import anderson_weights
+
+    hist = np.ones((4, 6))  # no movement: U = 0
+    assert not anderson_weights(hist, np.empty(3))

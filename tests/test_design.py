@@ -48,3 +48,54 @@ def test_dense_keeps_the_fortran_array_sparse_none():
     assert D.dense is not None and D.dense.flags.f_contiguous
     np.testing.assert_array_equal(D.dense, X)
     assert as_design(sparse.csr_matrix(X)).dense is None
+
+
+# --------------------------------------------------------------------------- the design kernels
+def _stats_problem(seed, dtype):
+    """X with a constant column, an all-zero column, a column constant on the weighted rows
+    only, and zero entries (so that CSC storage differs from dense); weights with zeros."""
+    rng = np.random.default_rng(seed)
+    n, p = int(rng.integers(5, 300)), 6
+    X = rng.standard_normal((n, p)) * 10.0 ** rng.uniform(-3, 3, p)
+    X[rng.random((n, p)) < 0.4] = 0.0
+    X[:, 0] = rng.uniform(1, 5)
+    X[:, 1] = 0.0
+    s = rng.uniform(0, 1, n)
+    s[rng.random(n) < 0.3] = 0.0
+    s[0] = 1.0
+    X[s > 0, 2] = -1.5  # constant where the weight is positive, anything elsewhere
+    return X.astype(dtype), s / s.sum()
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_column_stats_dense_and_sparse_match_the_closed_form(seed, dtype, fit_intercept):
+    """The two kernels of Design.stats (dense, sparse) against the weighted mean and centered
+    norm computed here; constant columns get L = 0 exactly (with an intercept)."""
+    X, s = _stats_problem(seed, dtype)
+    X64 = X.astype(np.float64)
+    xbar = s @ X64 if fit_intercept else np.zeros(X.shape[1])
+    L = s @ (X64 - xbar) ** 2
+    if fit_intercept:  # exactly 0 by the kernels' definition, the formula here rounds to ~1e-31
+        L[[0, 2]] = 0.0
+    for Xin in (X, sparse.csc_matrix(X)):
+        got_xbar, got_L = as_design(Xin).stats(s, fit_intercept)
+        np.testing.assert_allclose(got_xbar, xbar, rtol=1e-12, atol=1e-300)
+        np.testing.assert_allclose(got_L, L, rtol=1e-12, atol=1e-300)
+        assert got_L[1] == 0.0
+        if fit_intercept:
+            assert got_L[0] == 0.0 and got_L[2] == 0.0
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_xt_dot_matches_numpy_dense_and_sparse(seed, dtype):
+    X, s = _stats_problem(seed, dtype)
+    v = np.random.default_rng(seed + 100).standard_normal(X.shape[0])
+    want = X.astype(np.float64).T @ v
+    scale = np.abs(X.astype(np.float64)).T @ np.abs(v)  # bounds the rounding of any order
+    for Xin in (X, sparse.csc_matrix(X)):
+        got = as_design(Xin).xt_dot(v)
+        assert got.dtype == np.float64
+        assert np.all(np.abs(got - want) <= 1e-13 * scale)

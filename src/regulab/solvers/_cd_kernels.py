@@ -101,11 +101,13 @@ def anderson_weights(hist, out_c):
     """Anderson extrapolation weights from ``K + 1`` stored iterates (rows of ``hist``).
 
     Solves ``(U U^T + eps I) z = 1`` with ``U`` the ``K`` successive differences, ``c = z / sum z``
-    (Gaussian elimination with partial pivoting, ``K`` is tiny). Returns False if degenerate.
+    (Gaussian elimination with partial pivoting, ``K`` is tiny; ``z`` is solved in ``out_c``).
+    Returns False if degenerate.
     """
     K = hist.shape[0] - 1
     m = hist.shape[1]
-    A = np.zeros((K, K + 1))
+    # every entry is written before it is read; np.zeros would compile numba's zero fill too
+    A = np.empty((K, K + 1))
     for a in range(K):
         for b in range(a, K):
             acc = 0.0
@@ -139,7 +141,7 @@ def anderson_weights(hist, out_c):
             f = A[r, col] / A[col, col]
             for k in range(col, K + 1):
                 A[r, k] -= f * A[col, k]
-    z = np.zeros(K)
+    z = out_c  # back substitution in place: one allocation (and its compile) less
     for a in range(K - 1, -1, -1):
         acc = A[a, K]
         for k in range(a + 1, K):

@@ -104,90 +104,111 @@ def first_nonfinite(data, indices, indptr, n, p, is_sparse):
 
 
 @njit(cache=True, fastmath={"contract"})
-def column_stats(data, indices, indptr, n, p, is_sparse, s, fit_intercept):
-    """Weighted column means ``xbar`` (0 without intercept) and centered squared norms ``L``.
+def column_stats_dense(data, n, p, s, fit_intercept):
+    """Weighted column means ``xbar`` (0 without intercept) and centered squared norms ``L`` of a
+    dense X.
 
     ``L_j = sum_i s_i (x_ij - xbar_j)**2`` by a two-pass formula (no cancellation); a column that
     is constant over the rows of positive weight gets ``L_j = 0`` *exactly* when an intercept is
-    fitted (it carries no information beyond the intercept), as does an all-zero column.
+    fitted (it carries no information beyond the intercept), as does an all-zero column. Dense
+    and sparse X are two kernels (:func:`column_stats_sparse`): a first run compiles only the
+    one its X needs.
     """
-    xbar = np.zeros(p)
-    L = np.zeros(p)
-    n_pos = 0
-    for i in range(n):
-        if s[i] > 0.0:
-            n_pos += 1
+    xbar = np.empty(p)  # every entry is written (np.zeros would compile numba's zero fill)
+    L = np.empty(p)
     for j in range(p):
         # constant over positive-weight rows?
         const = True
         first = 0.0
         seen = False
-        if is_sparse:
-            cnt = 0
-            for k in range(indptr[j], indptr[j + 1]):
-                if s[indices[k]] > 0.0:
-                    cnt += 1
-                    x = data[k] * 1.0
-                    if not seen:
-                        first = x
-                        seen = True
-                    elif x != first:
-                        const = False
-            if cnt < n_pos:  # implicit zeros among the weighted rows
-                if seen and first != 0.0:
+        off = j * n
+        for i in range(n):
+            if s[i] > 0.0:
+                x = data[off + i] * 1.0
+                if not seen:
+                    first = x
+                    seen = True
+                elif x != first:
                     const = False
-                first = 0.0 if const else first
-        else:
-            off = j * n
-            for i in range(n):
-                if s[i] > 0.0:
-                    x = data[off + i] * 1.0
-                    if not seen:
-                        first = x
-                        seen = True
-                    elif x != first:
-                        const = False
-                        break
+                    break
         if const and (fit_intercept or first == 0.0):
             xbar[j] = first if fit_intercept else 0.0
             L[j] = 0.0
             continue
         m = 0.0
         if fit_intercept:
-            if is_sparse:
-                for k in range(indptr[j], indptr[j + 1]):
-                    m += s[indices[k]] * data[k]
-            else:
-                off = j * n
-                for i in range(n):
-                    m += s[i] * data[off + i]
-        acc = 0.0
-        if is_sparse:
-            sw = 0.0
-            for k in range(indptr[j], indptr[j + 1]):
-                si = s[indices[k]]
-                dx = data[k] - m
-                acc += si * dx * dx
-                sw += si
-            rest = 1.0 - sw
-            if rest > 0.0:
-                acc += rest * m * m
-        else:
-            off = j * n
             for i in range(n):
-                dx = data[off + i] - m
-                acc += s[i] * dx * dx
+                m += s[i] * data[off + i]
+        acc = 0.0
+        for i in range(n):
+            dx = data[off + i] - m
+            acc += s[i] * dx * dx
+        xbar[j] = m
+        L[j] = acc
+    return xbar, L
+
+
+@njit(cache=True, fastmath={"contract"})
+def column_stats_sparse(data, indices, indptr, n, p, s, fit_intercept):
+    """:func:`column_stats_dense` for a CSC X (implicit zeros count as values)."""
+    xbar = np.empty(p)
+    L = np.empty(p)
+    n_pos = 0
+    for i in range(n):
+        if s[i] > 0.0:
+            n_pos += 1
+    for j in range(p):
+        const = True
+        first = 0.0
+        seen = False
+        cnt = 0
+        for k in range(indptr[j], indptr[j + 1]):
+            if s[indices[k]] > 0.0:
+                cnt += 1
+                x = data[k] * 1.0
+                if not seen:
+                    first = x
+                    seen = True
+                elif x != first:
+                    const = False
+        if cnt < n_pos:  # implicit zeros among the weighted rows
+            if seen and first != 0.0:
+                const = False
+            first = 0.0 if const else first
+        if const and (fit_intercept or first == 0.0):
+            xbar[j] = first if fit_intercept else 0.0
+            L[j] = 0.0
+            continue
+        m = 0.0
+        if fit_intercept:
+            for k in range(indptr[j], indptr[j + 1]):
+                m += s[indices[k]] * data[k]
+        acc = 0.0
+        sw = 0.0
+        for k in range(indptr[j], indptr[j + 1]):
+            si = s[indices[k]]
+            dx = data[k] - m
+            acc += si * dx * dx
+            sw += si
+        rest = 1.0 - sw
+        if rest > 0.0:
+            acc += rest * m * m
         xbar[j] = m
         L[j] = acc
     return xbar, L
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def xt_dot(data, indices, indptr, n, p, is_sparse, v):
-    """``X^T v`` (float64)."""
+def xt_dot_dense(data, n, p, v):
+    """``X^T v`` (float64) for dense X. The loop of :func:`col_dot` written out, not called: the
+    same machine code (bit-identical, tested), and a first run compiles no ``col_dot`` for it."""
     out = np.empty(p)
     for j in range(p):
-        out[j] = col_dot(data, indices, indptr, n, is_sparse, j, v)
+        acc = 0.0
+        off = j * n
+        for i in range(n):
+            acc += data[off + i] * v[i]
+        out[j] = acc
     return out
 
 

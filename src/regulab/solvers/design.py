@@ -117,13 +117,17 @@ class Design:
         return value
 
     def stats(self, s, fit_intercept: bool):
-        """``(xbar, L)`` for normalized weights ``s`` (see :func:`_design_kernels.column_stats`)."""
+        """``(xbar, L)`` for normalized weights ``s`` (see
+        :func:`_design_kernels.column_stats_dense`)."""
         key = (s.tobytes(), bool(fit_intercept))
         with self.lock:
             hit = self.stats_cache.get(key)
         if hit is None:
-            hit = K.column_stats(self.data, self.indices, self.indptr, self.n, self.p,
-                                 self.is_sparse, s, bool(fit_intercept))
+            if self.is_sparse:
+                hit = K.column_stats_sparse(self.data, self.indices, self.indptr, self.n, self.p,
+                                            s, bool(fit_intercept))
+            else:
+                hit = K.column_stats_dense(self.data, self.n, self.p, s, bool(fit_intercept))
             with self.lock:
                 if len(self.stats_cache) > _MAX_STATS:
                     self.stats_cache.clear()
@@ -134,8 +138,7 @@ class Design:
         if self.is_sparse:
             return K.xt_dot_sparse(self.data, self.indices, self.indptr, self.p,
                                    np.ascontiguousarray(v, dtype=np.float64))
-        return K.xt_dot(self.data, self.indices, self.indptr, self.n, self.p, self.is_sparse,
-                        np.ascontiguousarray(v, dtype=np.float64))
+        return K.xt_dot_dense(self.data, self.n, self.p, np.ascontiguousarray(v, dtype=np.float64))
 
     def x_dot(self, w):
         return K.x_dot(self.data, self.indices, self.indptr, self.n, self.p, self.is_sparse,
