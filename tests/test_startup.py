@@ -120,7 +120,7 @@ def test_first_run_says_it_compiles_once_and_the_second_run_is_silent(tmp_path):
     # slice copy in a kernel compiles numba's shape-error f-string, seconds of string code)
     names = [name for name, _ in compiled]
     ours = [name for name in names if name.startswith("regulab.")]
-    assert "regulab.solvers._cd_kernels.cd_squared_gram" in ours, ours
+    assert "regulab.solvers._path_kernels.gram_path" in ours, ours
     assert len(ours) == len(set(ours)), [n for n in ours if ours.count(n) > 1]
     assert "regulab.solvers._cd_kernels._residual_gap" not in ours
     assert not any("raise_with_shape_context" in n or ".unicode." in n for n in names), names

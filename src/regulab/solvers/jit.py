@@ -7,8 +7,8 @@ and the machine code is cached on disk, so a later process loads it instead of c
 first run after an install pays the compile once).
 
 * :func:`configure_cache`: where numba caches. numba's ``cache=True`` checks only the source
-  file of each function, so a kernel that calls a kernel of another file (``cd_squared_ws`` in
-  ``_cd_kernels`` calls ``col_dot`` of ``_design_kernels``, which it compiles into its own
+  file of each function, so a kernel that calls a kernel of another file (``gram_path`` in
+  ``_path_kernels`` calls ``cd_squared_gram`` of ``_cd_kernels``, which it compiles into its own
   machine code) would keep stale code after that other file is edited. regulab therefore points
   ``NUMBA_CACHE_DIR`` at a subfolder named by a fingerprint of every kernel source
   (:func:`kernel_fingerprint`): any edit, or another regulab version, gets a fresh cache. The
