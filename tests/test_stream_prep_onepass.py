@@ -115,3 +115,46 @@ def test_one_pass_reads_the_data_once(tmp_path, monkeypatch):
     assert sum(k for k, _ in seen) == len(df)
     assert all("w" not in cols for _, cols in seen)
     assert sp.prep_passes == 1 and sp.n_kept == int(df["y"].notna().sum())
+
+
+def _distinct_reference(src, cap):
+    """The target's distinct values as counted value by value (per partition up to ``cap``
+    at a batch's start, merged in partition order up to ``cap`` at each value)."""
+    merged = {}
+    for part in src.partitions():
+        d = {}
+        for _, df in src.frames(part, ["y"]):
+            t = df["y"]
+            if len(d) <= cap:
+                for v, k in t[t.notna()].value_counts(sort=False).items():
+                    d[v] = d.get(v, 0) + int(k)
+        for v, k in d.items():
+            if v in merged:
+                merged[v] += k
+            elif len(merged) <= cap:
+                merged[v] = k
+    return list(merged.items())
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("target", ["continuous", "integer", "text", "bool"])
+def test_distinct_target_values_as_counted_one_by_one(tmp_path, monkeypatch, seed, target):
+    """The distinct target values (kept in order of first sight, capped at DISTINCT_CAP) are
+    those a value-by-value count gives, and the overflow shows in the report."""
+    rng = np.random.default_rng(seed + 40)
+    n = int(rng.integers(2000, 5000))
+    cap = int(rng.integers(20, 200))
+    y = {"continuous": np.round(rng.standard_normal(n), int(rng.integers(1, 4))),
+         "integer": rng.integers(0, int(rng.integers(3, 400)), n),
+         "text": rng.choice(["a", "b", "c"], n),
+         "bool": rng.random(n) < 0.3}[target]
+    df = pd.DataFrame({"x": rng.standard_normal(n), "y": y})
+    if target == "continuous":
+        df.loc[rng.choice(n, n // 20, replace=False), "y"] = np.nan
+    src = _source(df, tmp_path, "parquet" if seed % 2 == 0 else "csv", rng)
+    monkeypatch.setattr(stream_prep, "DISTINCT_CAP", cap)
+    _, distinct, overflow, *_ = stream_prep._scan_all(src, "y", ["x"], src.name, None)
+    ref = _distinct_reference(src, cap)
+    assert list(distinct.items()) == ref
+    assert [type(v) for v, _ in distinct.items()] == [type(v) for v, _ in ref]
+    assert overflow == (len(ref) > cap)

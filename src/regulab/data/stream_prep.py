@@ -120,8 +120,7 @@ def _scan(source, part, target, names, src):
         t_na = t.isna().to_numpy()
         tcol.na += int(t_na.sum())
         if len(distinct) <= DISTINCT_CAP:
-            for v, k in t[~t_na].value_counts(sort=False).items():
-                distinct[v] = distinct.get(v, 0) + int(k)
+            _count_values(distinct, t[~t_na].value_counts(sort=False))
         dfa = df[~t_na]
         for n in names:
             s = dfa[n]
@@ -129,17 +128,20 @@ def _scan(source, part, target, names, src):
             c = cols[n]
             na = s.isna().to_numpy()
             c.na += int(na.sum())
+            vals = None
             if kind == "numeric":
-                v = floats(s)[~na]
-                if v.size:
-                    c.lo, c.hi = min(c.lo, float(v.min())), max(c.hi, float(v.max()))
-            elif kind == "text" and len(c.levels) <= MAX_LEVELS_SEEN:
-                for lv in pd.unique(texts(s)[~na]):
-                    c.levels.setdefault(lv, 0)
-            if kind in ("numeric", "text") and n not in stopped:
+                vals = floats(s)[~na]
+                if vals.size:
+                    c.lo, c.hi = min(c.lo, float(vals.min())), max(c.hi, float(vals.max()))
+            elif kind == "text":
+                vals = texts(s)[~na]
+                if len(c.levels) <= MAX_LEVELS_SEEN:
+                    for lv in pd.unique(vals):
+                        c.levels.setdefault(lv, 0)
+            if vals is not None and n not in stopped:
                 k = kept[n]
                 k.kind = k.kind or ("numeric" if kind == "numeric" else "categorical")
-                _count_kept(k, s, na)
+                _count_kept(k, vals)
                 if len(k.levels) > MAX_LEVELS_SEEN:
                     stopped.add(n)
                     k.levels = {}
@@ -166,11 +168,7 @@ def _scan_all(source, target, names, src, client):
     kept, stopped = {n: _Col() for n in names}, set()
     for t, d, c, m, kc, st in parts:
         tcol = _merge_col(tcol, t, target, src)
-        for v, k in d.items():   # capped as in a partition: a continuous target's values
-            if v in distinct:     # would otherwise all be kept (memory growing with the rows)
-                distinct[v] += k
-            elif len(distinct) <= DISTINCT_CAP:
-                distinct[v] = k
+        _merge_distinct(distinct, d)
         cols = {n: _merge_col(cols[n], c[n], n, src) for n in names}
         stopped |= st
         kept = {n: (kept[n] if n in stopped else _merge_col(kept[n], kc[n], n, src))
@@ -181,6 +179,35 @@ def _scan_all(source, target, names, src, client):
 
 
 MAX_LEVELS_SEEN = 10_000
+
+
+def _count_values(distinct: dict, vc: pd.Series) -> None:
+    """Adds one batch's value counts ``vc`` (unique values in order of first sight) to
+    ``distinct``. Into an empty dict in one C-level update where pandas and Python agree on
+    which values are equal (numbers and booleans; not objects, where ``1 == True``); else
+    value by value."""
+    counts = vc.to_numpy().tolist()
+    if not distinct and vc.index.dtype.kind in "fiub":
+        distinct.update(zip(vc.index, counts))
+        return
+    for v, k in zip(vc.index, counts):
+        distinct[v] = distinct.get(v, 0) + k
+
+
+def _merge_distinct(distinct: dict, d: dict) -> None:
+    """Adds a partition's distinct values ``d`` to ``distinct``, capped as in a partition (a
+    continuous target's values would otherwise all be kept, memory growing with the rows): a
+    value already there adds its count, a new one enters while at most :data:`DISTINCT_CAP`
+    are there. Once full, only the values in both are visited (a set intersection)."""
+    if len(distinct) > DISTINCT_CAP:
+        for v in d.keys() & distinct.keys():
+            distinct[v] += d[v]
+        return
+    for v, k in d.items():
+        if v in distinct:
+            distinct[v] += k
+        elif len(distinct) <= DISTINCT_CAP:
+            distinct[v] = k
 
 
 def _target_step(tcol, distinct, overflow, target, task, n_with, src, report):
@@ -239,17 +266,17 @@ def kept_mask(df, target, candidates, missing) -> np.ndarray:
     return keep
 
 
-def _count_kept(c: _Col, s, na) -> None:
-    """Pass 2's counts of one column on one batch's rows kept (``s``, missing where ``na``):
-    numeric range, sum and count, or categorical level counts, added to ``c``."""
+def _count_kept(c: _Col, vals) -> None:
+    """Pass 2's counts of one column on the present values ``vals`` of one batch's rows kept
+    (``floats`` of a numeric column, ``texts`` of a categorical one): numeric range, sum and
+    count, or categorical level counts, added to ``c``."""
     if c.kind == "numeric":
-        v = floats(s)[~na]
-        if v.size:
-            c.lo, c.hi = min(c.lo, float(v.min())), max(c.hi, float(v.max()))
-            c.total += float(v.sum())
-            c.count += v.size
+        if vals.size:
+            c.lo, c.hi = min(c.lo, float(vals.min())), max(c.hi, float(vals.max()))
+            c.total += float(vals.sum())
+            c.count += vals.size
     else:
-        vc = pd.Series(texts(s)[~na], dtype=object).value_counts(sort=False)
+        vc = pd.Series(vals, dtype=object).value_counts(sort=False)
         for lv, cnt in vc.items():
             c.levels[lv] = c.levels.get(lv, 0) + int(cnt)
 
@@ -261,9 +288,10 @@ def _second(source, part, target, candidates, missing):
     for _, df in source.frames(part, [target] + [n for n, _ in candidates]):
         dfb = df[kept_mask(df, target, candidates, missing)]
         n_kept += len(dfb)
-        for n, _ in candidates:
+        for n, k in candidates:
             s = dfb[n]
-            _count_kept(cols[n], s, s.isna().to_numpy())
+            na = s.isna().to_numpy()
+            _count_kept(cols[n], floats(s)[~na] if k == "numeric" else texts(s)[~na])
     return cols, n_kept
 
 
