@@ -138,7 +138,15 @@ def main():
     ap.add_argument("--n-lams", type=int, default=100)
     ap.add_argument("--batch-rows", type=int, default=50_000)
     ap.add_argument("--sk-tol", type=float, default=1e-4, help="LassoCV's tol (its default)")
+    ap.add_argument("--warm-rows", type=int, default=20_000,
+                    help="a first, untimed regulab fit on this many rows (imports and numba "
+                         "compiles out of the timings; 0: none)")
     args = ap.parse_args()
+    if args.warm_rows:
+        from regulab.commands.streamed import stream_fit
+
+        stream_fit(subsample(args.file, args.warm_rows, args.out_dir), "y", folds=args.folds,
+                   n_lams=args.n_lams, float32=True, batch_rows=args.batch_rows)
     for n in args.rows:
         print(json.dumps(one(args, n)), flush=True)
 
