@@ -105,9 +105,15 @@ class Progress:
         self._stop.set()
 
 
-def write_parquet(path, rows, p, row_group, seed=0, dtype="float32"):
+def write_parquet(path, rows, p, row_group, seed=0, dtype="float32", compression="none"):
     """A Parquet file of ``rows`` x ``p`` features and ``y`` (``dtype`` columns), generated row
-    group by row group from ``seed`` (never more than one row group in memory)."""
+    group by row group from ``seed`` (never more than one row group in memory).
+
+    Fast: each row group is drawn as one ``[p, m]`` array (every column a contiguous row, no
+    per-column copy), written without dictionary encoding (random floats have no repeated
+    values: trying a dictionary first and falling back costs time for nothing) and without
+    compression by default (random floats do not compress: snappy saves ~0 bytes and costs
+    a pass); per-row-group statistics are kept."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -116,16 +122,16 @@ def write_parquet(path, rows, p, row_group, seed=0, dtype="float32"):
     typ = pa.float32() if dtype == "float32" else pa.float64()
     schema = pa.schema([(f"x{j}", typ) for j in range(p)] + [("y", typ)])
     t0 = time.perf_counter()
-    with pq.ParquetWriter(path, schema) as w:
+    with pq.ParquetWriter(path, schema, compression=compression, use_dictionary=False) as w:
         left = rows
         while left > 0:
             m = min(row_group, left)
-            X = rng.standard_normal((m, p), dtype=dtype)
-            y = X @ beta + rng.standard_normal(m, dtype=dtype)
-            w.write_table(pa.table({**{f"x{j}": X[:, j] for j in range(p)}, "y": y},
-                                   schema=schema), row_group_size=row_group)
+            Xt = rng.standard_normal((p, m), dtype=dtype)   # column j = Xt[j], contiguous
+            y = beta @ Xt + rng.standard_normal(m, dtype=dtype)
+            w.write_table(pa.Table.from_arrays([pa.array(c) for c in Xt] + [pa.array(y)],
+                                               schema=schema), row_group_size=row_group)
             left -= m
-            del X, y
+            del Xt, y
     pa.default_memory_pool().release_unused()
     return time.perf_counter() - t0
 
@@ -194,7 +200,6 @@ def pass_only(args, out, prog) -> dict:
 
 def bench(args) -> dict:
     from regulab.commands.streamed import solve_streamed, stream_statistics
-    from regulab.data.stream_pass import moments_pass
 
     out = {"rows": args.rows, "features": args.features, "folds": args.folds,
            "n_lams": args.n_lams, "batch_rows": args.batch_rows, "row_group": args.row_group,
@@ -203,12 +208,18 @@ def bench(args) -> dict:
     if args.file:
         return pass_only(args, out, prog)
     with tempfile.TemporaryDirectory(dir=args.tmp) as d:
-        f = os.path.join(d, "data.parquet")
-        prog.set("writing")
-        out["write_seconds"] = write_parquet(f, args.rows, args.features, args.row_group,
-                                             dtype=args.dtype)
+        f = args.keep or os.path.join(d, "data.parquet")
+        if os.path.exists(f):   # --keep: written by an earlier run
+            import pyarrow.parquet as pq
+
+            out["rows"] = pq.ParquetFile(f).metadata.num_rows
+        else:
+            prog.set("writing")
+            out["write_seconds"] = write_parquet(f + ".part", args.rows, args.features,
+                                                 args.row_group, dtype=args.dtype)
+            os.replace(f + ".part", f)
+            out["peak_rss_mib_writing"] = peak_rss_mib()
         out["file_mib"] = os.path.getsize(f) / 2**20
-        out["peak_rss_mib_writing"] = peak_rss_mib()
         reset_peak_rss()
         out["rss_before_fit_mib"] = _status_mib("VmRSS")
         prog.set("prep + statistics pass")
@@ -218,28 +229,30 @@ def bench(args) -> dict:
         total = time.perf_counter() - t0
         out["pass_seconds_1proc"] = st.log.seconds
         out["prep_passes_seconds"] = total - st.log.seconds
-        out["pass_rows_per_second_per_core"] = args.rows / st.log.seconds
+        out["prep_passes"] = st.scan.prep_passes
+        out["prep_rows_per_second"] = out["rows"] * st.scan.prep_passes / out["prep_passes_seconds"]
+        out["pass_rows_per_second_per_core"] = out["rows"] / st.log.seconds
         out["peak_rss_mib_1proc"] = peak_rss_mib()   # the preparation and statistics passes
         out["load_average_after_pass"] = os.getloadavg()
         print(json.dumps(out), file=sys.stderr, flush=True)   # partial results, in case
-        if args.workers:
-            prog.set("cluster passes")
-            ref = moments_pass(st.source, st.scan, args.folds, 0)
-            out.update(_cluster(st.source, st.scan, args, ref))
         if not args.no_fit:
             prog.set("path + CV from moments")
             sf = solve_streamed(st, n_lams=args.n_lams)
             out["path_cv_from_moments_seconds"] = sf.info["solve_seconds"]
-            out["stream_fit_seconds"] = time.perf_counter() - t0
+            out["stream_fit_seconds"] = time.perf_counter() - t0   # prep + pass + path
             out["lam_1se"] = sf.lam
             out["n_kept"] = int(np.count_nonzero(sf.coef))
             out["peak_rss_mib_stream_fit"] = peak_rss_mib()
             print(json.dumps(out), file=sys.stderr, flush=True)
-            if args.sk_rows:
-                prog.set("scikit-learn")
-                reset_peak_rss()
-                out.update(_sklearn(f, args))
-                out["peak_rss_mib_sklearn"] = peak_rss_mib()
+        if args.workers:
+            prog.set("cluster passes")
+            out.update(_cluster(st, args))
+            print(json.dumps(out), file=sys.stderr, flush=True)
+        if args.sk_rows and not args.no_fit:
+            prog.set("scikit-learn")
+            reset_peak_rss()
+            out.update(_sklearn(f, args))
+            out["peak_rss_mib_sklearn"] = peak_rss_mib()
         out["load_average_end"] = os.getloadavg()
         prog.set("deleting the file")
     prog.stop()
@@ -261,7 +274,8 @@ def _killed_pass(c, src, sp, args):
 
     pids, box = c.run(os.getpid), {}
     thread = threading.Thread(target=lambda: box.setdefault(
-        "res", moments_pass(src, sp, args.folds, 0, client=c)), daemon=True)
+        "res", moments_pass(src, sp, args.folds, 0, client=c, dtype=_dtype(args))),
+        daemon=True)
     thread.start()
     while thread.is_alive():
         busy = [w for w, keys in c.processing().items() if keys and w in pids]
@@ -273,7 +287,26 @@ def _killed_pass(c, src, sp, args):
     return box.get("res")
 
 
-def _cluster(src, sp, args, ref) -> dict:
+def _dtype(args):
+    """The statistics pass's batch type: the file's (``stream_statistics(float32=...)``)."""
+    return np.float32 if args.dtype == "float32" else np.float64
+
+
+def _same_as_one_process(got, st) -> bool:
+    """The cluster pass's moments, standardized as the one-process pass's were, are the same
+    bits as those (no second one-process pass needed)."""
+    from regulab.data.stream_stats import standardized
+
+    def std(t):
+        return standardized(*t, st.prep.means, st.prep.scales)
+
+    pairs = [(std(got.total()), st.total)] + list(zip([std(got.fold(k)) for k in
+                                                       range(st.folds)], st.tests))
+    return all(np.array_equal(np.asarray(a), np.asarray(b)) for x, y in pairs
+               for a, b in zip(x, y))
+
+
+def _cluster(st, args) -> dict:
     """The statistics pass on ``--workers`` workers of ``--worker-memory``: time, each worker's
     peak memory (read on the worker), the same bits as in one process, also with ``--kill``
     (a worker SIGKILLed mid-pass)."""
@@ -283,6 +316,8 @@ def _cluster(src, sp, args, ref) -> dict:
 
     import dask
 
+    src, sp = st.source, st.scan
+    rows = sum(p.n_rows for p in src.partitions())
     res = {"workers": args.workers, "worker_memory": args.worker_memory}
     # no pausing at 80 % (a pass holds one batch; the nanny still kills at 95 %)
     with dask.config.set({"distributed.worker.memory.pause": False}), LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
@@ -291,14 +326,15 @@ def _cluster(src, sp, args, ref) -> dict:
         c.wait_for_workers(args.workers)
         res["worker_rss_before_mib"] = sorted(c.run(peak_rss_mib).values())
         t0 = time.perf_counter()
-        got = moments_pass(src, sp, args.folds, 0, client=c)
+        got = moments_pass(src, sp, args.folds, 0, client=c, dtype=_dtype(args))
         dt = time.perf_counter() - t0
         res["pass_seconds_cluster"] = dt
-        res["pass_rows_per_second_per_core_cluster"] = args.rows / dt / args.workers
+        res["pass_rows_per_second_per_core_cluster"] = rows / dt / args.workers
         res["worker_peak_rss_mib"] = sorted(c.run(peak_rss_mib).values())
-        res["cluster_same_bits"] = same_bits(got, ref)
+        res["cluster_same_bits"] = _same_as_one_process(got, st)
+        res["load_average_after_cluster"] = os.getloadavg()
         if args.kill:
-            res["killed_pass_same_bits"] = same_bits(_killed_pass(c, src, sp, args), ref)
+            res["killed_pass_same_bits"] = same_bits(_killed_pass(c, src, sp, args), got)
     return res
 
 
@@ -344,6 +380,9 @@ def main():
     ap.add_argument("--worker-memory", default="400MiB")
     ap.add_argument("--sk-rows", type=int, default=200_000)
     ap.add_argument("--tmp", default=None)
+    ap.add_argument("--keep", default=None,
+                    help="the Parquet file's path, kept: written there unless it exists (then "
+                         "read as written by an earlier run), then the whole pipeline")
     ap.add_argument("--kill", action="store_true",
                     help="also a cluster pass with one worker SIGKILLed mid-pass")
     ap.add_argument("--no-fit", action="store_true",

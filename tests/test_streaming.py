@@ -332,7 +332,7 @@ def test_cli_stream_document_and_refusals(tmp_path, capsys):
     mem = json.loads(out)
     assert set(doc) - set(mem) == {"stream"} and set(mem) <= set(doc)
     assert doc["preparation"] == mem["preparation"]
-    assert doc["stream"]["passes"] == 3 and doc["stream"]["partitions"] == 4
+    assert doc["stream"]["passes"] == 2 and doc["stream"]["partitions"] == 4
     for bad, word in [(["--batch-rows", "5"], "--batch-rows"), (["--lam", "0.1"], "--lam"),
                       (["--stability"], "--stability")]:
         code, out, err = _cli(["fit", str(f), "--target", "y", "--stream", *bad], capsys)
@@ -504,10 +504,10 @@ def test_cli_compare_stream_document_and_refusals(tmp_path, capsys):
         assert set(doc["methods"][m]) == set(mem["methods"][m])
     assert doc["preparation"] == mem["preparation"]
     assert "K CV training sets" in doc["stability_method"]
-    assert doc["stream"]["partitions"] == 4 and doc["stream"]["passes"] == 3
+    assert doc["stream"]["partitions"] == 4 and doc["stream"]["passes"] == 2
     code, out, err = _cli(["compare", str(f), "--target", "y", "--stream", "--n-lams", "8"],
                           capsys)
-    assert code == 0 and "5 CV training sets" in out and "streamed 3 passes" in out, err
+    assert code == 0 and "5 CV training sets" in out and "streamed 2 passes" in out, err
     for bad, word in [(["--n-boot", "30"], "--n-boot"), (["--batch-rows", "5"], "--batch-rows"),
                       (["--nonnegative"], "--nonnegative"), (["--grouped"], "--grouped"),
                       (["--family", "multinomial"], "multinomial")]:

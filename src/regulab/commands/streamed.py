@@ -3,8 +3,8 @@
 :func:`stream_fit` runs the whole pipeline on a Parquet file or folder, or a CSV file, never
 holding more than ``batch_rows`` rows:
 
-1. two preparation passes (:mod:`regulab.data.stream_prep`): task, columns, levels, rows kept
-   (counts per partition, merged in partition order);
+1. one or two preparation passes (:mod:`regulab.data.stream_prep`): task, columns, levels, rows
+   kept (counts per partition, merged in partition order; one pass unless rows are dropped);
 2. the memory guard for the ``p x p`` work (:func:`regulab.core.memory.guard_gram`);
 3. one statistics pass (:mod:`regulab.data.stream_pass`): every fold's moments of ``[x, y]``,
    folds by the seeded hash of the row position (:func:`regulab.data.streaming.hash_folds`);
@@ -133,7 +133,7 @@ def stream_statistics(path, target, *, folds=10, seed=0, features=None, exclude=
         from regulab.commands.multinomial import check_options
 
         check_options(**{"--stream": True})
-    log = PassLog(passes=2, rows=2 * sp.n_in)
+    log = PassLog(passes=sp.prep_passes, rows=sp.prep_passes * sp.n_in)   # 1 or 2 prep passes
     guard_gram(sp.width, n_folds=int(folds), batch_rows=int(batch_rows))
     raw = moments_pass(source, sp, int(folds), int(seed), client, log,
                        dtype=np.float32 if float32 else np.float64)

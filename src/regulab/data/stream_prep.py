@@ -1,4 +1,4 @@
-"""The preparation of :mod:`regulab.data.prepare`, decided from two streamed passes.
+"""The preparation of :mod:`regulab.data.prepare`, decided from one or two streamed passes.
 
 The same rules, in the same order, with the same report lines, but from counts gathered batch by
 batch instead of a table in memory (:mod:`regulab.data.streaming`):
@@ -11,6 +11,10 @@ batch instead of a table in memory (:mod:`regulab.data.streaming`):
   candidate column): the rows dropped, each numeric column's range and mean (the ``'mean'``
   fill), each categorical column's level counts (reference level = the most frequent, ties by
   sorted order; indicator frequencies as fill), as :func:`regulab.data.encoding.column_spec`.
+  Pass 1 also gathers these counts on the rows with a target; when those are the rows kept
+  (``missing`` is ``'mean'``/``'error'``, or no candidate column misses a value on a row with
+  a target: the common case) they are pass 2's answer, the same bits, and pass 2 is not read.
+  Each pass reads only the target and the feature columns (never the weights).
 
 Each pass counts per partition (one task per Parquet row group on a Dask ``client``) and the
 counts are merged in partition order. Standardization moments come from the statistics pass itself (means and population sds of the
@@ -25,7 +29,7 @@ to :data:`DISTINCT_CAP` ("more than ..." beyond), and a CSV column's kind is the
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -75,6 +79,8 @@ class StreamPrep:
     source_name: str
     offset: str | None = None        # the Poisson offset column (its log if ``exposure``)
     exposure: bool = False
+    #: preparation passes read (1 when pass 1's counts answered pass 2, see the module docstring)
+    prep_passes: int = 2
 
     @property
     def width(self) -> int:
@@ -96,22 +102,27 @@ def _kind_of(cols, name, s, src):
                     f"{kind} later; fix its values or read it from Parquet")
 
 
-def _scan(source, part, target, names, weights, src):
+def _scan(source, part, target, names, src):
     """Pass 1 on one partition: the target's distinct values and every column's kind, missing
-    count and range or levels on the rows with a target."""
+    count and range or levels on the rows with a target; and, on those same rows, pass 2's
+    counts of every numeric or text column (:func:`_count_kept`), which are pass 2's answer
+    whenever the rows kept are the rows with a target (:func:`_speculation_holds`). A text
+    column's pass-2 counts stop (its name in the returned set) beyond
+    :data:`MAX_LEVELS_SEEN` levels, keeping memory bounded."""
     tcol = _Col()
     distinct: dict = {}
     cols = {n: _Col() for n in names}
+    kept = {n: _Col() for n in names}
+    stopped: set = set()
     n_in = 0
-    for _, df in source.frames(part, [target] + names + ([weights] if weights else [])):
+    for _, df in source.frames(part, [target] + names):
         n_in += len(df)
         t = df[target]
         _kind_of({target: tcol}, target, t, src)
         t_na = t.isna().to_numpy()
         tcol.na += int(t_na.sum())
         if len(distinct) <= DISTINCT_CAP:
-            for v, k in t[~t_na].value_counts(sort=False).items():
-                distinct[v] = distinct.get(v, 0) + int(k)
+            _count_values(distinct, t[~t_na].value_counts(sort=False))
         dfa = df[~t_na]
         for n in names:
             s = dfa[n]
@@ -119,14 +130,24 @@ def _scan(source, part, target, names, weights, src):
             c = cols[n]
             na = s.isna().to_numpy()
             c.na += int(na.sum())
+            vals = None
             if kind == "numeric":
-                v = floats(s)[~na]
-                if v.size:
-                    c.lo, c.hi = min(c.lo, float(v.min())), max(c.hi, float(v.max()))
-            elif kind == "text" and len(c.levels) <= MAX_LEVELS_SEEN:
-                for lv in pd.unique(texts(s)[~na]):
-                    c.levels.setdefault(lv, 0)
-    return tcol, distinct, cols, n_in
+                vals = floats(s)[~na]
+                if vals.size:
+                    c.lo, c.hi = min(c.lo, float(vals.min())), max(c.hi, float(vals.max()))
+            elif kind == "text":
+                vals = texts(s)[~na]
+                if len(c.levels) <= MAX_LEVELS_SEEN:
+                    for lv in pd.unique(vals):
+                        c.levels.setdefault(lv, 0)
+            if vals is not None and n not in stopped:
+                k = kept[n]
+                k.kind = k.kind or ("numeric" if kind == "numeric" else "categorical")
+                _count_kept(k, vals)
+                if len(k.levels) > MAX_LEVELS_SEEN:
+                    stopped.add(n)
+                    k.levels = {}
+    return tcol, distinct, cols, n_in, kept, stopped
 
 
 def _merge_col(a: _Col, b: _Col, name, src) -> _Col:
@@ -141,24 +162,54 @@ def _merge_col(a: _Col, b: _Col, name, src) -> _Col:
                 a.total + b.total, a.count + b.count, levels)
 
 
-def _scan_all(source, target, names, weights, src, client):
-    """Pass 1 over every partition (on ``client`` when given), merged in partition order."""
-    parts = run_partitions(_scan, source, (target, names, weights, src), client)
+def _scan_all(source, target, names, src, client):
+    """Pass 1 over every partition (on ``client`` when given), merged in partition order; its
+    pass-2 counts merged as :func:`_second_pass` merges them."""
+    parts = run_partitions(_scan, source, (target, names, src), client)
     tcol, distinct, cols, n_in = _Col(), {}, {n: _Col() for n in names}, 0
-    for t, d, c, m in parts:
+    kept, stopped = {n: _Col() for n in names}, set()
+    for t, d, c, m, kc, st in parts:
         tcol = _merge_col(tcol, t, target, src)
-        for v, k in d.items():   # capped as in a partition: a continuous target's values
-            if v in distinct:     # would otherwise all be kept (memory growing with the rows)
-                distinct[v] += k
-            elif len(distinct) <= DISTINCT_CAP:
-                distinct[v] = k
+        _merge_distinct(distinct, d)
         cols = {n: _merge_col(cols[n], c[n], n, src) for n in names}
+        stopped |= st
+        kept = {n: (kept[n] if n in stopped else _merge_col(kept[n], kc[n], n, src))
+                for n in names}
         n_in += m
     overflow = len(distinct) > DISTINCT_CAP
-    return tcol, distinct, overflow, cols, n_in
+    return tcol, distinct, overflow, cols, n_in, kept, stopped
 
 
 MAX_LEVELS_SEEN = 10_000
+
+
+def _count_values(distinct: dict, vc: pd.Series) -> None:
+    """Adds one batch's value counts ``vc`` (unique values in order of first sight) to
+    ``distinct``. Into an empty dict in one C-level update where pandas and Python agree on
+    which values are equal (numbers and booleans; not objects, where ``1 == True``); else
+    value by value."""
+    counts = vc.to_numpy().tolist()
+    if not distinct and vc.index.dtype.kind in "fiub":
+        distinct.update(zip(vc.index, counts))
+        return
+    for v, k in zip(vc.index, counts):
+        distinct[v] = distinct.get(v, 0) + k
+
+
+def _merge_distinct(distinct: dict, d: dict) -> None:
+    """Adds a partition's distinct values ``d`` to ``distinct``, capped as in a partition (a
+    continuous target's values would otherwise all be kept, memory growing with the rows): a
+    value already there adds its count, a new one enters while at most :data:`DISTINCT_CAP`
+    are there. Once full, only the values in both are visited (a set intersection)."""
+    if len(distinct) > DISTINCT_CAP:
+        for v in d.keys() & distinct.keys():
+            distinct[v] += d[v]
+        return
+    for v, k in d.items():
+        if v in distinct:
+            distinct[v] += k
+        elif len(distinct) <= DISTINCT_CAP:
+            distinct[v] = k
 
 
 def _target_step(tcol, distinct, overflow, target, task, n_with, src, report):
@@ -225,34 +276,47 @@ def kept_mask(df, target, candidates, missing) -> np.ndarray:
     return keep
 
 
-def _second(source, part, target, candidates, missing, weights):
+def _count_kept(c: _Col, vals) -> None:
+    """Pass 2's counts of one column on the present values ``vals`` of one batch's rows kept
+    (``floats`` of a numeric column, ``texts`` of a categorical one): numeric range, sum and
+    count, or categorical level counts, added to ``c``."""
+    if c.kind == "numeric":
+        if vals.size:
+            c.lo, c.hi = min(c.lo, float(vals.min())), max(c.hi, float(vals.max()))
+            c.total += float(vals.sum())
+            c.count += vals.size
+    else:
+        vc = pd.Series(vals, dtype=object).value_counts(sort=False)
+        for lv, cnt in vc.items():
+            c.levels[lv] = c.levels.get(lv, 0) + int(cnt)
+
+
+def _second(source, part, target, candidates, missing):
     """Pass 2 on one partition's rows kept: numeric range and sum, categorical level counts."""
     cols = {n: _Col(kind=k) for n, k in candidates}
     n_kept = 0
-    for _, df in source.frames(part, [target] + [n for n, _ in candidates]
-                               + ([weights] if weights else [])):
+    for _, df in source.frames(part, [target] + [n for n, _ in candidates]):
         dfb = df[kept_mask(df, target, candidates, missing)]
         n_kept += len(dfb)
         for n, k in candidates:
             s = dfb[n]
             na = s.isna().to_numpy()
-            c = cols[n]
-            if k == "numeric":
-                v = floats(s)[~na]
-                if v.size:
-                    c.lo, c.hi = min(c.lo, float(v.min())), max(c.hi, float(v.max()))
-                    c.total += float(v.sum())
-                    c.count += v.size
-            else:
-                vc = pd.Series(texts(s)[~na], dtype=object).value_counts(sort=False)
-                for lv, cnt in vc.items():
-                    c.levels[lv] = c.levels.get(lv, 0) + int(cnt)
+            _count_kept(cols[n], floats(s)[~na] if k == "numeric" else texts(s)[~na])
     return cols, n_kept
 
 
-def _second_pass(source, target, candidates, missing, weights, src, client):
+def _speculation_holds(report, candidates, missing, stopped) -> bool:
+    """Pass 1's counts on the rows with a target are pass 2's answer (no second read) when
+    those are the rows kept (``missing`` is not ``'drop'``, or no candidate misses a value on
+    a row with a target) and every candidate's counts ran to the end."""
+    if missing == "drop" and report.missing_counts:
+        return False
+    return not any(n in stopped for n, _ in candidates)
+
+
+def _second_pass(source, target, candidates, missing, src, client):
     """Pass 2 over every partition (on ``client`` when given), merged in partition order."""
-    parts = run_partitions(_second, source, (target, candidates, missing, weights), client)
+    parts = run_partitions(_second, source, (target, candidates, missing), client)
     cols = {n: _Col(kind=k) for n, k in candidates}
     n_kept = 0
     for c, m in parts:
@@ -303,7 +367,8 @@ def scan_prepare(source, target: str, *, features=None, exclude=None, task: str 
     names = [n for n in select_features(lookup, target, features, exclude, src)
              if n not in (weights, offset)]
     report = PrepReport()
-    tcol, distinct, overflow, cols, n_in = _scan_all(source, target, names, weights, src, client)
+    tcol, distinct, overflow, cols, n_in, kept, stopped = _scan_all(source, target, names, src,
+                                                                     client)
     task_, classes, note = _target_step(tcol, distinct, overflow, target, task,
                                         n_in - tcol.na, src, report)
     if tcol.na:
@@ -316,7 +381,11 @@ def scan_prepare(source, target: str, *, features=None, exclude=None, task: str 
         raise DataError(f"{src}: column {show(name)} has {report.missing_counts[name]:,} missing "
                         f"values and --missing error refuses them; use --missing drop or "
                         f"--missing mean")
-    c2, n_kept = _second_pass(source, target, candidates, missing, weights, src, client)
+    if _speculation_holds(report, candidates, missing, stopped):
+        c2, n_kept, passes = {n: replace(kept[n], kind=k) for n, k in candidates}, n_in - tcol.na, 1
+    else:
+        c2, n_kept = _second_pass(source, target, candidates, missing, src, client)
+        passes = 2
     _report_rows(report, note, tcol.na, target, n_in - tcol.na - n_kept, missing)
     specs = []
     for n, _ in candidates:
@@ -335,7 +404,7 @@ def scan_prepare(source, target: str, *, features=None, exclude=None, task: str 
             report.note(one_hot_line(spec))
     return StreamPrep(target, task_, classes, specs, missing, bool(standardize),
                       int(max_categories), report, weights, candidates, n_in, n_kept, src,
-                      offset, bool(exposure))
+                      offset, bool(exposure), passes)
 
 
 def _report_rows(report, note, t_na, target, n_drop, missing):
