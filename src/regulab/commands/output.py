@@ -114,7 +114,7 @@ class Bars:
 
 #: said once, on standard error, when a command has to compile the solver kernels (the first
 #: run after an install; the seconds are measured in docs/benchmarks.md)
-COMPILE_NOTICE = "compiling the solver kernels once (about 8 s; later runs load them) ..."
+COMPILE_NOTICE = "compiling the solver kernels once (about 6 s; later runs load them) ..."
 
 
 @contextlib.contextmanager
