@@ -26,6 +26,7 @@ import math
 import numpy as np
 
 from regulab.selection.cv import CVResult, one_se_rule
+from regulab.selection.multi_newton import newton_many
 from regulab.selection.path import PathResult, default_eps
 from regulab.solvers.exact.working_set import kkt_violation
 from regulab.solvers.gram import (
@@ -327,58 +328,11 @@ def glm_slopes(slope_pass, fold_models, loss: str, *, tol=1e-12, max_passes=50):
     pass). A model stops when its largest gradient entry is ``<= tol`` or its step is below
     ``1e-14 (1 + |(a, c)|)``. Returns ``(slopes, info)``, ``nan`` for a model not converged in
     ``max_passes`` passes; ``info``: passes made, their bound, converged per model."""
-    l2 = SLOPE_L2[loss]
-    n = len(fold_models)
-    theta = [np.array([0.0, 1.0]) for _ in range(n)]
-    step = [np.zeros(2) for _ in range(n)]
-    t = [1.0] * n
-    stats = slope_pass([(W, B, *th) for (W, B), th in zip(fold_models, theta)])
-    passes = 1
-    done = [False] * n
-    conv = [False] * n
+    def one_pass(idx, thetas):
+        return slope_pass([(*fold_models[m], *th) for m, th in zip(idx, thetas)])
 
-    def value(st, th):
-        return st.loss / st.S + l2 * th[1] ** 2
-
-    cur = [value(st, th) for st, th in zip(stats, theta)]
-    trial = list(theta)
-    while passes < max_passes:
-        todo = []
-        for m in range(n):
-            if done[m]:
-                continue
-            st = stats[m]
-            g = st.grad / st.S + np.array([0.0, 2.0 * l2 * theta[m][1]])
-            if np.max(np.abs(g)) <= tol:
-                done[m] = conv[m] = True
-                continue
-            H = st.hess / st.S + np.diag([0.0, 2.0 * l2])
-            try:
-                step[m] = -np.linalg.solve(H, g)
-            except np.linalg.LinAlgError:
-                done[m] = True
-                continue
-            if np.max(np.abs(step[m])) <= 1e-14 * (1.0 + np.max(np.abs(theta[m]))):
-                done[m] = conv[m] = True
-                continue
-            t[m] = 1.0
-            trial[m] = theta[m] + step[m]
-            todo.append(m)
-        while todo and passes < max_passes:
-            new = slope_pass([(*fold_models[m], *trial[m]) for m in todo])
-            passes += 1
-            left = []
-            for m, st in zip(todo, new):
-                v = value(st, trial[m])
-                if v <= cur[m] + 1e-13 * max(1.0, abs(cur[m])):   # accepted (NaN is not)
-                    theta[m], stats[m], cur[m] = trial[m], st, v
-                else:
-                    t[m] *= 0.5
-                    trial[m] = theta[m] + t[m] * step[m]
-                    left.append(m)
-            todo = left
-        if all(done):
-            break
+    theta, _, conv, passes = newton_many(one_pass, [np.array([0.0, 1.0]) for _ in fold_models],
+                                         SLOPE_L2[loss], tol=tol, max_passes=max_passes)
     slopes = [float(th[1]) if ok else float("nan") for th, ok in zip(theta, conv)]
     return slopes, {"passes": passes, "pass_bound": max_passes, "converged": conv}
 

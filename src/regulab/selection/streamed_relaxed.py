@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from regulab.selection.multi_newton import newton_many
 from regulab.selection.relaxed import (
     GAMMAS,
     RelaxedCV,
@@ -66,52 +67,13 @@ def newton_refits(refit, starts, l2: float, *, tol=1e-12, max_passes=50):
     :class:`~regulab.data.stream_refit.RefitStats`). Returns ``(points, stats, converged,
     passes)``: each job's ``(w_S, b)``, its sums there and whether its largest gradient entry
     reached ``tol`` (or its step fell below ``1e-14 (1 + |theta|)``)."""
-    n = len(starts)
-    theta = [np.concatenate([[b], w]) for _, _, w, b in starts]
+    def one_pass(idx, thetas):
+        return refit([(starts[j][0], starts[j][1], th[1:].copy(), float(th[0]))
+                      for j, th in zip(idx, thetas)])
 
-    def jobs_at(idx, th):
-        return [(starts[j][0], starts[j][1], th[j][1:].copy(), float(th[j][0])) for j in idx]
-
-    def value(st, th):
-        return st.loss / st.S + l2 * float(th[1:] @ th[1:])
-
-    stats = refit(jobs_at(range(n), theta))
-    passes = 1
-    cur = [value(st, th) for st, th in zip(stats, theta)]
-    done, conv = [False] * n, [False] * n
-    trial, step, t = list(theta), [None] * n, [1.0] * n
-    while passes < max_passes and not all(done):
-        todo = []
-        for j in range(n):
-            if done[j]:
-                continue
-            q = theta[j].size
-            reg = np.full(q, 2.0 * l2)
-            reg[0] = 0.0
-            g = stats[j].grad / stats[j].S + reg * theta[j]
-            if np.max(np.abs(g)) <= tol:
-                done[j] = conv[j] = True
-                continue
-            H = stats[j].hess / stats[j].S + np.diag(reg)
-            step[j] = -np.linalg.lstsq(H, g, rcond=None)[0]   # minimum norm if singular
-            if np.max(np.abs(step[j])) <= 1e-14 * (1.0 + np.max(np.abs(theta[j]))):
-                done[j] = conv[j] = True
-                continue
-            t[j], trial[j] = 1.0, theta[j] + step[j]
-            todo.append(j)
-        while todo and passes < max_passes:
-            new = refit(jobs_at(todo, trial))
-            passes += 1
-            left = []
-            for j, st in zip(todo, new):
-                v = value(st, trial[j])
-                if v <= cur[j] + 1e-13 * max(1.0, abs(cur[j])):
-                    theta[j], stats[j], cur[j] = trial[j], st, v
-                else:
-                    t[j] *= 0.5
-                    trial[j] = theta[j] + t[j] * step[j]
-                    left.append(j)
-            todo = left
+    theta, stats, conv, passes = newton_many(
+        one_pass, [np.concatenate([[b], w]) for _, _, w, b in starts], l2, tol=tol,
+        max_passes=max_passes, min_norm=True)
     return [(th[1:], float(th[0])) for th in theta], stats, conv, passes
 
 
