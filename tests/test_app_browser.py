@@ -519,9 +519,8 @@ def test_your_data_lam_moves_send_patches_and_draw_the_full_figures(page, base_u
         k = int(press(page, "data-lam", *["ArrowLeft"] * int(rng.integers(1, 30))))
         expect(page.locator("#data-lam-value")).to_have_text(f"{v['lams'][k]:.4g}")
         page.wait_for_function(SETTLED)
-        # the three figures' patches come in one answer: the CV marker at lam says it is applied
-        page.wait_for_function("(lam) => document.querySelector('#data-fig-cv .js-plotly-plot')"
-                               ".data[1].x[0] === lam", arg=v["lams"][k])
+        page.wait_for_function(f"() => document.querySelector('#data-fig-coef .js-plotly-plot')"
+                               f".layout.title.text.endsWith('{v['lams'][k]:.4g}')")
         drawn = page.evaluate(DATA_FIGURES)
         want = yd.update_data_figures(v, k)[1:]
         for gid, fig in zip(("data-fig-path", "data-fig-cv", "data-fig-coef"), want):

@@ -374,16 +374,7 @@ def data_cv(v: dict, k: int) -> dict:
 
 
 def data_coefficients(v: dict, k: int) -> dict:
-    """Bar chart of every coefficient at the selected lam; exact zeros shown apart, in green.
-
-    Drawn so that a lam move changes traces only, which plotly redraws on its transition path
-    (the axes, ticks and labels left as they are; a whole redraw rewrote about 900 SVG
-    attributes per move, this about 80): the title does not name lam (the slider's read-out
-    does), the x range is the whole path's (symmetric, on a :func:`nice_ceil` step: the bars
-    shrink as lam grows; a range that moved would be an axis transition, which plotly draws
-    with ``scale(NaN,NaN)`` on the zeros' text labels), the zeros' labels are one template,
-    not an array, and the legend's counts change only when a coefficient reaches or leaves
-    0 (then plotly redraws the figure whole)."""
+    """Bar chart of every coefficient at the selected lam; exact zeros shown apart, in green."""
     names = v["names"]
     coef = [float(c[k]) for c in v["coefs"]]
     color = KIND_COLORS.get(v["penalty"], L1_COLOR)
@@ -396,19 +387,19 @@ def data_coefficients(v: dict, k: int) -> dict:
          "hovertemplate": "%{y}: %{x:.4g}<extra></extra>"},
         {"type": "scatter", "mode": "markers+text", "y": [shown[i] for i in zero],
          "x": [0.0] * len(zero), "name": f"exactly 0 ({len(zero)})",
-         "texttemplate": "0", "textposition": "middle right",
+         "text": ["0"] * len(zero), "textposition": "middle right",
          "textfont": {"color": ZERO_COLOR, "size": 11},
          "marker": {"color": "white", "size": 10, "symbol": "circle",
                     "line": {"color": ZERO_COLOR, "width": 2}},
          "hovertemplate": "%{y}: exactly 0<extra></extra>"},
     ]
     height = max(300, 70 + 19 * len(names))
-    m = nice_ceil(1.15 * float(np.max(np.abs(v["coefs"]), initial=0.0))) or 1.0
-    layout = base_layout("Coefficients at the chosen λ", "coefficient (standardized features)",
-                         "", uirevision=v["key"], height=height, transition=dict(SWAP))
+    m = max((abs(c) for c in coef), default=1.0) or 1.0
+    layout = base_layout(f"Coefficients at λ = {v['lams'][k]:.4g}", "coefficient "
+                         "(standardized features)", "", uirevision=v["key"], height=height)
     layout["yaxis"].update({"categoryorder": "array", "categoryarray": shown[::-1],
                             "type": "category", "tickfont": {"size": 11}})
-    layout["xaxis"]["range"] = [-m, m]
+    layout["xaxis"]["range"] = [-1.15 * m, 1.15 * m]
     layout["shapes"] = [_vline(0.0, "#444", "solid", 1)]
     layout["legend"].update({"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom",
                              "xanchor": "left"})

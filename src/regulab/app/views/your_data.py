@@ -190,18 +190,10 @@ def lam_parts(v: dict) -> tuple:
     path = [("data", marker, "x"), ("data", marker, "y"), ("data", marker, "marker", "color"),
             ("data", marker + 1, "x")]      # the line at lam (a trace: see figures.OVERLAY_AXIS)
     cv = [("data", 1, "x"), ("data", 1, "y"), ("data", 2, "x")]
-    coef = [("data", i, part) for i in (0, 1) for part in ("x", "y", "name")] + [
-        ("layout", "transition")]           # see whole_bars: a move is a transition again
+    coef = [("data", i, part) for i, parts in ((0, ("x", "y", "name")),
+                                               (1, ("x", "y", "text", "name")))
+            for part in parts] + [("layout", "title", "text"), ("layout", "xaxis", "range")]
     return path, cv, coef
-
-
-def whole_bars(fig: dict) -> dict:
-    """The coefficient figure of a new path, to be drawn whole: without ``layout.transition``.
-    Its x range is new, and plotly's transition path would move the axis, drawing the zeros'
-    text labels with ``scale(NaN,NaN)`` (a console error); the next lam move's patch puts the
-    transition back (:func:`lam_parts`), and the range stays the same along the path."""
-    layout = {k: v for k, v in fig["layout"].items() if k != "transition"}
-    return {"data": fig["data"], "layout": layout}
 
 
 def lam_move_updates(v: dict, k) -> tuple:
@@ -492,5 +484,4 @@ def register(app, state) -> None:
             figs = [as_patch(f) for f in figs]
         else:
             readout, *figs = update_data_figures(v, k)
-            figs[2] = whole_bars(figs[2])
         return (readout[0], f"λ = {readout[0]}", *readout[1:], *figs)
