@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from regulab.solvers import _cd_kernels as CDK
+from regulab.solvers import _cd_sparse as CDS
 from regulab.solvers import _design_kernels as DK
 from regulab.solvers.design import LastGradient
 from regulab.solvers.exact.newton import active_set_newton, kept_active_set
@@ -157,15 +158,21 @@ def _cd_pass(P: SquaredProblem, w, q, c, ws, tol_in, budget, anderson) -> tuple[
     ``tol_in``; with a support of at least ``SUPPORT_FIRST`` features, epochs on the support
     alone first (cheap: most of a large working set stays at 0). Returns ``(epochs, kkt)``."""
     D, s, xbar, l1, l2 = P.D, P.s, P.xbar, P.l1, P.l2
+    if D.is_sparse and not P.weighted:  # the same epochs, column loops inline (._cd_sparse)
+        def run(cols, c, left):
+            return CDS.cd_sparse_ws(D.data, D.indices, D.indptr, 1.0 / D.n, xbar, P.L, cols, w,
+                                    q, c, l1, l2, tol_in, left, anderson)
+    else:
+        def run(cols, c, left):
+            return CDK.cd_squared_ws(*D.args, s, P.weighted, 1.0 / D.n, xbar, P.L, cols, w, q,
+                                     c, l1, l2, tol_in, left, anderson)
     epochs = 0
     if l1 > 0.0:
         supp = ws[w[ws] != 0.0]
         if supp.size >= SUPPORT_FIRST and supp.size < ws.size:
-            ep, c, _ = CDK.cd_squared_ws(*D.args, s, P.weighted, 1.0 / D.n, xbar, P.L, supp, w,
-                                         q, c, l1, l2, tol_in, budget, anderson)
+            ep, c, _ = run(supp, c, budget)
             epochs = int(ep)
-    ep, _, kin = CDK.cd_squared_ws(*D.args, s, P.weighted, 1.0 / D.n, xbar, P.L, ws, w, q, c,
-                                   l1, l2, tol_in, max(budget - epochs, 1), anderson)
+    ep, _, kin = run(ws, c, max(budget - epochs, 1))
     return epochs + int(ep), float(kin)
 
 

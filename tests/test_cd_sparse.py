@@ -1,0 +1,139 @@
+"""The sparse, equal-weight CD kernels (:mod:`regulab.solvers._cd_sparse`) against the general
+ones (:mod:`regulab.solvers._cd_kernels`), and sparse paths certified by a duality gap computed
+here from the returned coefficients.
+
+The specialization claims the same iterates up to rounding: from one state, its epochs give the
+general epochs' coefficients, residual and KKT violation to 1e-12 (relative). The oracle for the
+paths is the duality gap of the objective ``mean((y - X w - b)**2) + l1 ||w||_1 + l2 ||w||_2**2``
+at the best intercept, written out below with numpy.
+"""
+
+import numpy as np
+import pytest
+from scipy import sparse
+
+from regulab.selection.path import lam_grid, regularization_path
+from regulab.solvers import _cd_kernels as CDK
+from regulab.solvers import _cd_sparse as CDS
+
+
+def _problem(seed, n, p, density, fit_intercept):
+    rng = np.random.default_rng(seed)
+    X = sparse.random(n, p, density=density, format="csc", random_state=rng,
+                      data_rvs=rng.standard_normal)
+    w_true = np.zeros(p)
+    k = max(1, p // 5)
+    w_true[rng.choice(p, k, replace=False)] = rng.standard_normal(k)
+    y = X @ w_true + 0.5 * rng.standard_normal(n) + (3.0 if fit_intercept else 0.0)
+    return X, y
+
+
+def _gap(X, y, w, l1, l2, fit_intercept):
+    """``(gap, null)``: the duality gap at ``w`` and its best intercept, and the null loss.
+
+    With ``r`` the residual at the best intercept and ``theta = 2 r / n``, ``g = X_c^T theta``
+    (``X_c`` centered if an intercept is fitted): ``D = lin - quad - sum(max(|g| - l1, 0)**2) /
+    (4 l2)`` if ``l2 > 0``, else ``D = c lin - c**2 quad`` with ``c = min(1, l1 / max|g|)``;
+    ``quad = mean(r**2)``, ``lin = 2 mean(r * y_c)``."""
+    A = X.toarray()
+    if fit_intercept:
+        A = A - A.mean(0)
+        yc = y - y.mean()
+    else:
+        yc = y
+    r = yc - A @ w
+    quad = float(np.mean(r * r))
+    lin = 2.0 * float(np.mean(r * yc))
+    g = np.abs(A.T @ (2.0 * r / len(y)))
+    primal = quad + l1 * np.abs(w).sum() + l2 * float(w @ w)
+    if l2 > 0.0:
+        dual = lin - quad - float(np.sum(np.maximum(g - l1, 0.0) ** 2)) / (4.0 * l2)
+    else:
+        c = min(1.0, l1 / g.max()) if g.max() > 0 else 1.0
+        dual = c * lin - c * c * quad
+    return primal - dual, float(np.mean(yc * yc))
+
+
+def _state(seed, fit_intercept):
+    """A mid-solve state: ``(X, args, w, q, c, l1)`` with a random ``w`` and its residual."""
+    X, y = _problem(seed, 150, 400, 0.05, fit_intercept)
+    n, p = X.shape
+    A = X.toarray()
+    xbar = A.mean(0) if fit_intercept else np.zeros(p)
+    yc = y - y.mean() if fit_intercept else y
+    L = ((A - xbar) ** 2).mean(0)
+    rng = np.random.default_rng(seed + 1)
+    ws = np.flatnonzero(L > 0).astype(np.int64)
+    ws = np.sort(rng.choice(ws, ws.size * 3 // 4, replace=False)).astype(np.int64)
+    w = np.where(rng.random(p) < 0.3, rng.standard_normal(p), 0.0)
+    w[L == 0] = 0.0
+    q = yc - A @ w
+    c = float(xbar @ w)
+    l1 = 0.05 * 2.0 * float(np.abs((A - xbar).T @ yc).max()) / n
+    return X, (xbar, L, ws), w, q, c, l1
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("fit_intercept", [False, True])
+@pytest.mark.parametrize("l2", [0.0, 0.3])
+def test_sparse_epochs_give_the_general_epochs(seed, fit_intercept, l2):
+    X, (xbar, L, ws), w, q, c, l1 = _state(seed, fit_intercept)
+    n = X.shape[0]
+    s = np.full(n, 1.0 / n)
+    w_a, q_a, c_a = w.copy(), q.copy(), c
+    w_b, q_b, c_b = w.copy(), q.copy(), c
+    for _ in range(3):
+        c_a, k_a = CDS.epoch_sparse(X.data, X.indices, X.indptr, 1.0 / n, xbar, L, ws, w_a, q_a,
+                                    c_a, l1, l2)
+        c_b, k_b = CDK._cd_epoch(X.data, X.indices, X.indptr, n, True, s, False, 1.0 / n, xbar,
+                                 L, ws, w_b, q_b, c_b, l1, l2)
+        assert abs(k_a - k_b) <= 1e-12 * max(abs(k_b), 1e-300)
+    assert np.abs(w_a - w_b).max() <= 1e-12 * np.abs(w_b).max()
+    assert np.abs(q_a - q_b).max() <= 1e-12 * np.abs(q_b).max()
+    assert abs(c_a - c_b) <= 1e-12 * (abs(c_b) + np.abs(q_b).max())
+    assert not np.array_equal(w_a, w)  # the epochs moved
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("fit_intercept", [False, True])
+def test_sparse_anderson_epochs_give_the_general_ones(seed, fit_intercept):
+    """Twelve epochs with Anderson (5 iterates: two extrapolations tried) from one state."""
+    X, (xbar, L, ws), w, q, c, l1 = _state(seed, fit_intercept)
+    n = X.shape[0]
+    s = np.full(n, 1.0 / n)
+    w_a, q_a, w_b, q_b = w.copy(), q.copy(), w.copy(), q.copy()
+    ep_a, c_a, _ = CDS.cd_sparse_ws(X.data, X.indices, X.indptr, 1.0 / n, xbar, L, ws, w_a, q_a,
+                                    c, l1, 0.0, 0.0, 12, 5)
+    ep_b, c_b, _ = CDK.cd_squared_ws(X.data, X.indices, X.indptr, n, True, s, False, 1.0 / n,
+                                     xbar, L, ws, w_b, q_b, c, l1, 0.0, 0.0, 12, 5)
+    assert ep_a == ep_b == 12
+    assert np.abs(w_a - w_b).max() <= 1e-12 * np.abs(w_b).max()
+    assert np.abs(q_a - q_b).max() <= 1e-12 * np.abs(q_b).max()
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("fit_intercept", [False, True])
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.7])
+def test_every_lam_of_a_sparse_path_is_certified(seed, fit_intercept, l1_ratio, monkeypatch):
+    X, y = _problem(seed, 300, 900, 0.04, fit_intercept)
+    calls = []
+    kernel = CDS.cd_sparse_ws
+
+    def counted(*a):
+        calls.append(a[6].size)
+        return kernel(*a)
+
+    monkeypatch.setattr(CDS, "cd_sparse_ws", counted)
+    tol = 1e-8
+    lams = lam_grid(X, y, l1_ratio=l1_ratio, n_lams=30, eps=1e-3, fit_intercept=fit_intercept)
+    res = regularization_path(X, y, lams=lams, l1_ratio=l1_ratio, fit_intercept=fit_intercept,
+                              tol=tol, max_iter=100_000)
+    assert calls, "the sparse kernel was not used"
+    assert res.converged.all()
+    for k, lam in enumerate(lams):
+        w = res.coefs[:, k]
+        gap, null = _gap(X, y, w, lam * l1_ratio, lam * (1.0 - l1_ratio), fit_intercept)
+        assert gap <= tol * null * (1.0 + 1e-6) + 1e-15 * null, (k, gap / null)
+        if fit_intercept:  # the returned intercept is the best one for w
+            assert abs(res.intercepts[k] - (y.mean() - X.mean(0).A1 @ w)) <= 1e-9 * abs(y).max()
+    assert np.count_nonzero(res.coefs[:, -1]) > 100  # the path went deep into many non-zeros
