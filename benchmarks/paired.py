@@ -31,6 +31,10 @@ def main():
     parser.add_argument("peer")
     parser.add_argument("peer_tol", type=float)
     parser.add_argument("--pairs", type=int, default=2)
+    parser.add_argument("--cpu", action="store_true",
+                        help="time CPU seconds of this process (time.process_time; every tool "
+                             "runs on one thread) instead of wall seconds: on a loaded machine "
+                             "the share of a core each tool got varies, its CPU time less so")
     args = parser.parse_args()
     case = T.CASES[args.row]
     X, y = T.prepare(*case.make(), case.kind)
@@ -46,9 +50,10 @@ def main():
         for k in range(args.pairs):
             secs = {}
             for name, fn, tol in (runs if k % 2 == 0 else runs[::-1]):
-                t0 = time.perf_counter()
+                clock = time.process_time if args.cpu else time.perf_counter
+                t0 = clock()
                 coefs = fn(X, y, lams, tol)
-                secs[name] = time.perf_counter() - t0
+                secs[name] = clock() - t0
                 print(f"  pair {k}: {name:>12} {secs[name]:8.2f} s  worst certificate "
                       f"{check(X, y, coefs, lams):.1e}  load {os.getloadavg()[0]:.1f}",
                       flush=True)

@@ -26,6 +26,7 @@ import numpy as np  # noqa: E402
 import regulab.solvers.exact.squared as SQ  # noqa: E402
 from regulab.selection.path import lam_grid, regularization_path  # noqa: E402
 from regulab.solvers import _cd_kernels as CDK  # noqa: E402
+from regulab.solvers import _cd_sparse as CDS  # noqa: E402
 
 
 def main():
@@ -44,20 +45,23 @@ def main():
     lams = lam_grid(X, y, loss="squared", n_lams=100, fit_intercept=False)
     nnz_col = np.diff(X.indptr)
     count = {"epochs": 0, "visits": 0, "grad": 0}
-    cd_ws, grad = CDK.cd_squared_ws, SQ.centered_grad
+    cd_ws, cd_sparse, grad = CDK.cd_squared_ws, CDS.cd_sparse_ws, SQ.centered_grad
 
-    def counted_cd(*a):
-        out = cd_ws(*a)
-        count["epochs"] += int(out[0])
-        count["visits"] += int(out[0]) * int(nnz_col[a[10]].sum())  # a[10]: the working set
-        return out
+    def counter(kernel, at):  # ``at``: the position of the working set among the arguments
+        def counted(*a):
+            out = kernel(*a)
+            count["epochs"] += int(out[0])
+            count["visits"] += int(out[0]) * int(nnz_col[a[at]].sum())
+            return out
+        return counted
 
     def counted_grad(*a):
         count["grad"] += 1
         return grad(*a)
 
     regularization_path(X[:50], y[:50], lams=lams[:2], fit_intercept=False)  # compile first
-    CDK.cd_squared_ws, SQ.centered_grad = counted_cd, counted_grad
+    CDK.cd_squared_ws, CDS.cd_sparse_ws = counter(cd_ws, 10), counter(cd_sparse, 6)
+    SQ.centered_grad = counted_grad
     t0 = time.perf_counter()
     res = regularization_path(X, y, lams=lams, fit_intercept=False, tol=1e-6, max_iter=100_000)
     secs = time.perf_counter() - t0

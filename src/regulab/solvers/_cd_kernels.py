@@ -115,6 +115,15 @@ def anderson_weights(hist, out_c):
                 acc += (hist[a + 1, k] - hist[a, k]) * (hist[b + 1, k] - hist[b, k])
             A[a, b] = acc
             A[b, a] = acc
+    return anderson_solve(A, out_c)
+
+
+@njit(cache=True)
+def anderson_solve(A, out_c):
+    """The weights of :func:`anderson_weights` from ``A`` (``K x (K + 1)``, its first ``K``
+    columns holding ``U U^T``; overwritten): ``z`` solved in ``out_c``, then ``c = z / sum z``.
+    Returns False if degenerate."""
+    K = A.shape[0]
     tr = 0.0
     for a in range(K):
         tr += A[a, a]

@@ -39,13 +39,15 @@ _NUMPY_CHECK = 1 << 20
 class LastGradient(NamedTuple):
     """The full centered gradient ``g = X_c^T (s r)`` where the last coordinate descent stopped,
     and what it depends on: a call warm-started at ``w`` with the same ``y_c``, ``s`` and
-    ``fit_intercept`` (a path) starts from it instead of recomputing it."""
+    ``fit_intercept`` (a path) starts from it instead of recomputing it. ``q = y_c - X w``, the
+    residual before centering, is kept with it (the same bits as recomputing it)."""
 
     w: np.ndarray
     yc: np.ndarray
     s: np.ndarray
     fit_intercept: bool
     g: np.ndarray
+    q: np.ndarray
 
     def matches(self, w, yc, s, fit_intercept) -> bool:
         return (self.fit_intercept == fit_intercept and np.array_equal(self.w, w)

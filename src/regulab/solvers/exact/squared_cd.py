@@ -120,17 +120,18 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
     last = D.last_grad
     reuse = last is not None and last.matches(w, P.yc, s, P.fit_intercept)
     while True:
-        q = P.yc - D.x_dot(w)
         c = float(DK.vdot(xbar, w))
-        r = q + c
         if reuse:  # warm start from the previous solution on this design: same residual
-            g = last.g.copy()
+            q, g = last.q.copy(), last.g.copy()
             reuse = False
+            r = q + c
         else:
+            q = P.yc - D.x_dot(w)
+            r = q + c
             g = P.masked_grad(r)
         primal, gap = P.gap(r, g, w)
         if gap <= threshold or n_iter >= opts.max_iter:
-            D.last_grad = LastGradient(w.copy(), P.yc, s, P.fit_intercept, g.copy())
+            D.last_grad = LastGradient(w.copy(), P.yc, s, P.fit_intercept, g.copy(), q.copy())
             break
         kkt = kkt_squared(g, w, l1, l2)
         if l1 == 0.0:
