@@ -188,3 +188,16 @@ def cd_sparse_ws(data, indices, indptr, inv_n, xbar, L, ws, w, q, c, l1, l2, tol
                 c = _anderson_sparse(ws, w, q, c, l1, l2, inv_n, hist, qhist, chist, cw, w_acc,
                                      q_acc)
     return epoch, c, kkt
+
+
+@njit(cache=True)
+def xt_dot_cols(data, indices, indptr, cols, v, out):
+    """``out[j] = sum_i x_ij v_i`` for the columns ``j`` in ``cols`` (CSC X), the loop of
+    :func:`regulab.solvers._design_kernels.xt_dot_sparse` (no fastmath): the same bits as the
+    full product on those columns."""
+    for k in range(cols.size):
+        j = cols[k]
+        acc = 0.0
+        for t in range(indptr[j], indptr[j + 1]):
+            acc += data[t] * v[indices[t]]
+        out[j] = acc

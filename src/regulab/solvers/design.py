@@ -40,7 +40,8 @@ class LastGradient(NamedTuple):
     """The full centered gradient ``g = X_c^T (s r)`` where the last coordinate descent stopped,
     and what it depends on: a call warm-started at ``w`` with the same ``y_c``, ``s`` and
     ``fit_intercept`` (a path) starts from it instead of recomputing it. ``q = y_c - X w``, the
-    residual before centering, is kept with it (the same bits as recomputing it)."""
+    residual before centering, is kept with it (the same bits as recomputing it); ``ref``, for a
+    sparse X, the reference of :class:`regulab.solvers.exact.gradient_bound.GradientBound`."""
 
     w: np.ndarray
     yc: np.ndarray
@@ -48,6 +49,7 @@ class LastGradient(NamedTuple):
     fit_intercept: bool
     g: np.ndarray
     q: np.ndarray
+    ref: tuple | None = None
 
     def matches(self, w, yc, s, fit_intercept) -> bool:
         return (self.fit_intercept == fit_intercept and np.array_equal(self.w, w)

@@ -27,6 +27,7 @@ from regulab.solvers import _cd_kernels as CDK
 from regulab.solvers import _cd_sparse as CDS
 from regulab.solvers import _design_kernels as DK
 from regulab.solvers.design import LastGradient
+from regulab.solvers.exact.gradient_bound import GradientBound
 from regulab.solvers.exact.newton import active_set_newton, kept_active_set
 from regulab.solvers.exact.result import ExactResult
 from regulab.solvers.exact.squared import SquaredProblem, centered_grad, kkt_squared
@@ -119,19 +120,24 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
     ws_size = max(1, opts.ws_start)
     last = D.last_grad
     reuse = last is not None and last.matches(w, P.yc, s, P.fit_intercept)
+    # sparse X: the gradient recomputed only where it can matter (exact gap, fewer passes)
+    bound = GradientBound(P, last.ref if reuse else None) if D.is_sparse else None
     while True:
         c = float(DK.vdot(xbar, w))
         if reuse:  # warm start from the previous solution on this design: same residual
-            q, g = last.q.copy(), last.g.copy()
-            reuse = False
+            q = last.q.copy()
             r = q + c
+            # the last gradient's skipped entries are bounded for the last l1, not this one
+            g = last.g.copy() if bound is None else bound.grad(r, w)
+            reuse = False
         else:
             q = P.yc - D.x_dot(w)
             r = q + c
-            g = P.masked_grad(r)
+            g = P.masked_grad(r) if bound is None else bound.grad(r, w)
         primal, gap = P.gap(r, g, w)
         if gap <= threshold or n_iter >= opts.max_iter:
-            D.last_grad = LastGradient(w.copy(), P.yc, s, P.fit_intercept, g.copy(), q.copy())
+            D.last_grad = LastGradient(w.copy(), P.yc, s, P.fit_intercept, g.copy(), q.copy(),
+                                       None if bound is None else bound.ref)
             break
         kkt = kkt_squared(g, w, l1, l2)
         if l1 == 0.0:
