@@ -13,6 +13,10 @@ Problems with at most ``SMALL_WS`` informative features run that loop in one com
 then are re-certified by the general loop. A call warm-started from the previous call's solution
 on the same design (a path) reuses that call's last full gradient instead of recomputing it.
 
+On a sparse X the epochs of an equal-weight problem run in :mod:`regulab.solvers._cd_sparse`
+(the same iterates, column loops inline), and the full gradient of each outer iteration is
+recomputed only where it can matter (:mod:`.gradient_bound`; the gap is the full gradient's).
+
 When CD stalls on a large ill-conditioned support (p >> n near the end of a path) the solver
 switches to active-set Newton (:mod:`.newton`), and stays with it along a warm-started path.
 """
