@@ -7,7 +7,8 @@ Not a test. Counts what the squared-loss CD of :mod:`regulab.solvers.exact.squar
 ``benchmarks/table.py``'s sparse generator (``quarter``: 5000 x 12500, density 4e-3, 625 true,
 SNR 3, the structure of ``sparse-many`` at a quarter of its size; or any sparse row of the
 table): CD epochs, column visits per stored entry of X (epochs x stored entries of the columns
-visited), full-gradient passes, and the worst relative duality gap over the 100 lams (table.py's
+visited), full-gradient passes and partial ones (:mod:`regulab.solvers.exact.gradient_bound`;
+their stored entries in units of nnz(X)), and the worst relative duality gap over the 100 lams (table.py's
 formula). Times are printed with the load average but are not the evidence on a shared machine.
 """
 
@@ -44,8 +45,9 @@ def main():
     X, y = T.prepare(X, y, "lasso")
     lams = lam_grid(X, y, loss="squared", n_lams=100, fit_intercept=False)
     nnz_col = np.diff(X.indptr)
-    count = {"epochs": 0, "visits": 0, "grad": 0}
+    count = {"epochs": 0, "visits": 0, "grad": 0, "partial": 0, "partial_entries": 0}
     cd_ws, cd_sparse, grad = CDK.cd_squared_ws, CDS.cd_sparse_ws, SQ.centered_grad
+    cols_grad = CDS.xt_dot_cols
 
     def counter(kernel, at):  # ``at``: the position of the working set among the arguments
         def counted(*a):
@@ -60,14 +62,21 @@ def main():
         return grad(*a)
 
     regularization_path(X[:50], y[:50], lams=lams[:2], fit_intercept=False)  # compile first
+    def counted_cols(data, indices, indptr, cols, v, out):  # the gradient on some columns
+        count["partial"] += 1
+        count["partial_entries"] += int(nnz_col[cols].sum())
+        return cols_grad(data, indices, indptr, cols, v, out)
+
     CDK.cd_squared_ws, CDS.cd_sparse_ws = counter(cd_ws, 10), counter(cd_sparse, 6)
+    CDS.xt_dot_cols = counted_cols
     SQ.centered_grad = counted_grad
     t0 = time.perf_counter()
     res = regularization_path(X, y, lams=lams, fit_intercept=False, tol=1e-6, max_iter=100_000)
     secs = time.perf_counter() - t0
     print(f"{args.case} seed {args.seed}: worst gap {T.worst_gap(X, y, res.coefs, lams):.1e}, "
           f"CD epochs {count['epochs']}, visits per stored entry {count['visits'] / X.nnz:.0f}, "
-          f"gradient passes {count['grad']}, last support "
+          f"gradient passes {count['grad']} full + {count['partial']} partial "
+          f"(= {count['partial_entries'] / X.nnz:.1f} full), last support "
           f"{np.count_nonzero(res.coefs[:, -1])}; {secs:.2f} s at load {os.getloadavg()[0]:.1f}")
 
 
