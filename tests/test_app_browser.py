@@ -20,6 +20,7 @@ Playwright never downloads a browser here.
 
 import importlib.util
 import itertools
+import json
 import os
 import re
 import threading
@@ -504,9 +505,42 @@ LAM_DRAWN = r"""(lam) => ['data-fig-path', 'data-fig-cv'].every(id => {
     return checks.every(Boolean) && g._fullData.some(t => t.name === 'this λ'); })"""
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_your_data_move_in_the_browser_is_pythons_figure(page, base_url, seed):
+    """assets/your_data.js draws a lam move from the figures the page holds: from a path's
+    figures at any position, its figures at another are Python's (update_data_figures) value
+    for value and text for text, on random tables, penalty kinds and positions; its number
+    format is Python's ``.4g``."""
+    import pandas as pd
+
+    from regulab.app.views import your_data as yd
+    from regulab.core.penalties import KINDS
+
+    open_view(page, base_url, "/", "#ow-lam-star")
+    rng = np.random.default_rng(seed)
+    xs = (10.0 ** rng.uniform(-9, 9, 300) * rng.choice([-1.0, 1.0], 300)).tolist()
+    xs += [float(f"{x:.4g}") for x in xs[:100]] + [1e-5, 9.9995e-5, 1e-4, 9999.5, 1e4, 12345.0,
+                                                    0.5, 1.0, 100.0, 0.000123449999]
+    got = page.evaluate("(xs) => xs.map((x) => window.dash_clientside.regulab.fmtG(x, 4))", xs)
+    assert got == [format(x, ".4g") for x in xs]
+    n, p = int(rng.integers(40, 90)), int(rng.integers(2, 9))
+    X = rng.standard_normal((n, p))
+    y = X @ (rng.standard_normal(p) * (rng.random(p) < 0.5)) + rng.standard_normal(n)
+    df = pd.DataFrame(X, columns=[f"x{j}" for j in range(p)]).assign(y=y)
+    v = yd.compute_path_view(df, "t", "y", "y", list(KINDS)[seed % len(KINDS)])
+    for k0, k1 in rng.integers(0, len(v["lams"]), size=(5, 2)):
+        start = list(yd.update_data_figures(v, int(k0))[1:])
+        got = page.evaluate("([figs, k]) => window.dash_clientside.regulab.dataMove(figs, k)",
+                            [start, int(k1)])
+        want = json.loads(json.dumps(list(yd.update_data_figures(v, int(k1))[1:])))
+        assert got == want, (k0, k1)
+    no_errors(page)
+
+
 def test_your_data_lam_moves_send_patches_and_draw_the_full_figures(page, base_url):
-    """A lam move sends a patch of a few kilobytes, and the figures drawn from it are the
-    ones Python draws from scratch at that position."""
+    """A lam move sends no figure (the browser draws it: assets/your_data.js), only the
+    read-outs, and the figures drawn are the ones Python draws from scratch at that
+    position."""
     from regulab.app.views import your_data as yd
 
     open_view(page, base_url, "/your-data", "#data-kept", timeout=SLOW)
@@ -530,7 +564,7 @@ def test_your_data_lam_moves_send_patches_and_draw_the_full_figures(page, base_u
         # drawn there, not only held: the line at lam and the markers on the path and CV plots
         page.wait_for_function(LAM_DRAWN, arg=v["lams"][k])
         sizes = page.evaluate(CALLBACKS)[sent:]
-        assert sizes and max(sizes) < 5_000, sizes        # the whole figures: over 50 KB
+        assert sizes and max(sizes) < 1_500, sizes        # read-outs; the figures: over 50 KB
     no_errors(page)
 
 
