@@ -881,3 +881,68 @@ def test_one_weight_draws_a_lam_move_once_ahead_of_dash(page, base_url):
     page.keyboard.press("ArrowLeft")
     check(round(lam - 0.01, 2), 1)
     no_errors(page)
+
+
+#: count, per graph, the Plotly.react calls from here on, and those made while Dash runs the
+#: data view's figure callback (dataFigures)
+COUNT_DATA_REACTS = COUNT_REACTS.replace("oneWeightView", "dataFigures")
+
+
+def test_your_data_draws_a_lam_move_once_ahead_of_dash(page, base_url):
+    """assets/your_data.js draws a lam move as the slider's thumb moves, by key or pointer:
+    once per graph, never again by Dash's callback; what is drawn is Python's figure at the
+    slider's position (update_data_figures), the line at lam where the axis puts it; coming
+    back to the tab shows the figures at the same position."""
+    from regulab.app.views import your_data as yd
+
+    open_view(page, base_url, "/your-data", "#data-kept", timeout=SLOW)
+    page.wait_for_function(SETTLED)
+    v = yd.path_view(SERVED["app"].regulab_state, "diabetes", "progression", "l1")
+    thumb = page.locator("#data-lam [role=slider]")
+    thumb.focus()
+    page.keyboard.press("ArrowLeft")              # the first move attaches the thumb's watch
+    page.wait_for_function(SETTLED)
+    page.evaluate(COUNT_DATA_REACTS)
+    rng = np.random.default_rng(5)
+
+    def check(moves):
+        k = int(thumb.get_attribute("aria-valuenow"))
+        expect(page.locator("#data-lam-value")).to_have_text(f"{v['lams'][k]:.4g}")
+        page.wait_for_function(SETTLED)
+        page.wait_for_function(LAM_DRAWN, arg=v["lams"][k])
+        drawn = page.evaluate(DATA_FIGURES)
+        for gid, fig in zip(yd.GRAPHS, yd.update_data_figures(v, k)[1:]):
+            close_to(drawn[gid]["data"], fig["data"], gid)
+            close_to(drawn[gid]["layout"]["title"], fig["layout"]["title"], gid)
+        counts = page.evaluate("() => window.__reacts")
+        assert counts["in_dash"] == 0, counts
+        if moves is not None:
+            assert counts["by"] == dict.fromkeys(yd.GRAPHS, moves), counts
+        page.evaluate("() => { window.__reacts.by = {}; window.__reacts.in_dash = 0; }")
+        return k
+
+    for _ in range(3):
+        steps = int(rng.integers(1, 5))
+        thumb.focus()
+        for _ in range(steps):
+            page.keyboard.press(str(rng.choice(["ArrowLeft", "ArrowRight"])))
+            page.wait_for_function(SETTLED)
+        check(steps)
+    box = page.locator("#data-lam").bounding_box()            # dragged: drawn as it goes
+    page.mouse.move(box["x"] + 0.5 * box["width"], box["y"] + box["height"] / 2)
+    page.mouse.down()
+    for f in (0.45, 0.35, 0.3):
+        page.mouse.move(box["x"] + f * box["width"], box["y"] + box["height"] / 2, steps=3)
+    page.mouse.up()
+    page.wait_for_function(SETTLED)
+    k = check(None)
+    page.click("#tab-geometry")
+    expect(page.locator("#geo-w-l1")).not_to_have_text("-")
+    page.click("#tab-data")
+    expect(page.locator("#data-lam [role=slider]")).to_have_attribute("aria-valuenow", str(k))
+    page.wait_for_function(SETTLED)
+    page.wait_for_function(LAM_DRAWN, arg=v["lams"][k])
+    drawn = page.evaluate(DATA_FIGURES)
+    for gid, fig in zip(yd.GRAPHS, yd.update_data_figures(v, k)[1:]):
+        close_to(drawn[gid]["data"], fig["data"], gid)
+    no_errors(page)

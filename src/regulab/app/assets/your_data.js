@@ -121,29 +121,94 @@
         window.Plotly.react(gd, fig.data, layout);
     }
 
+    /* the position drawn on the live graphs, and their data then (a new path's figures, drawn
+     * by dcc.Graph, are other data) */
+    var drawn = {k: null, data: null};
+
+    function drawnAt(k, live) {
+        return drawn.k === k && live.every(function (g, i) { return g.data === drawn.data[i]; });
+    }
+
+    function drawAt(k, live) {
+        var figs = dataMove(live.map(function (g) { return {data: g.data, layout: g.layout}; }), k);
+        for (var i = 0; i < 3; i++) { draw(live[i], figs[i]); }
+        drawn = {k: k, data: live.map(function (g) { return g.data; })};
+    }
+
+    /* the live graphs, when all three show a path */
+    function liveGraphs() {
+        var live = GRAPHS.map(liveGraph);
+        return live.every(function (g) { return g; }) && isPath(live) ? live : null;
+    }
+
+    /* Draw a move as soon as the slider's thumb shows it (its aria-valuenow), before Dash runs
+     * the callbacks: only when the slider was just handled (a key or the pointer on it), since
+     * a new path also moves the slider, with figures of its own on their way. */
+    var watched = {root: null, observer: null, touched: -Infinity, retries: 0, pending: false};
+    var TOUCH_MS = 1000;
+
+    function watchSlider() {
+        var root = document.getElementById("data-lam");
+        if (typeof MutationObserver === "undefined") { return; }
+        if (!root) {
+            // the callback can run before Dash has mounted the slider: look again a bit later
+            if (watched.retries < 100 && !watched.pending) {
+                watched.pending = true;
+                setTimeout(function () {
+                    watched.pending = false;
+                    watched.retries += 1;
+                    watchSlider();
+                }, 50);
+            }
+            return;
+        }
+        if (root === watched.root) { return; }
+        if (watched.observer) { watched.observer.disconnect(); }
+        var touch = function (event) {
+            if (event.type !== "pointermove" || event.buttons) { watched.touched = performance.now(); }
+        };
+        ["keydown", "pointerdown", "pointermove"].forEach(function (type) {
+            root.addEventListener(type, touch, true);
+        });
+        var observer = new MutationObserver(function (records) {
+            var live = liveGraphs();
+            if (!live || performance.now() - watched.touched > TOUCH_MS) { return; }
+            var n = live[0].data[0].x.length;
+            var k = Math.round(Number(records[records.length - 1].target.getAttribute(
+                "aria-valuenow")));
+            if (isFinite(k) && k >= 0 && k < n && !drawnAt(k, live)) { drawAt(k, live); }
+        });
+        observer.observe(root, {attributes: true, subtree: true,
+                                attributeFilter: ["aria-valuenow"]});
+        watched = {root: root, observer: observer, touched: -Infinity, retries: 0,
+                   pending: false};
+    }
+
     /* The view's callback for its figures (inputs: the slider's position, the tab shown;
-     * states: the three figures' props). A move draws the live graphs here and leaves the
-     * props as they are (no_update: no Dash, React or dcc.Graph work); coming back to the tab
-     * (the graphs were unmounted and draw their props again) sends the figures at the slider's
-     * position. A new path is the server's callback's (whole figures). */
+     * states: the three figures' props). A move is drawn on the live graphs (as the thumb
+     * moved, else here) and the props are left as they are (no_update: no Dash, React or
+     * dcc.Graph work); coming back to the tab (the graphs were unmounted and draw their props
+     * again) sends the figures at the slider's position. A new path is the server's
+     * callback's (whole figures). */
     function dataFigures(k, tab, path, cv, coef) {
         var dc = window.dash_clientside, none = [dc.no_update, dc.no_update, dc.no_update];
         var triggered = ((dc.callback_context || {}).triggered || []).map(function (t) {
             return t.prop_id;
         });
+        watched.retries = 0;
+        watchSlider();
         if (k === null || k === undefined || !isPath([path, cv, coef])) { return none; }
         var n = path.data[0].x.length;
         k = Math.min(Math.max(Math.round(Number(k)) || 0, 0), n - 1);
         if (triggered.indexOf("tabs.value") >= 0) {
+            drawn = {k: null, data: null};
             return tab === "data" ? dataMove([path, cv, coef], k) : none;
         }
-        var live = GRAPHS.map(liveGraph);
-        if (triggered.length !== 1 || triggered[0] !== "data-lam.value" ||
-                live.some(function (g) { return !g; })) {
-            return none;
+        var live = liveGraphs();
+        if (triggered.length === 1 && triggered[0] === "data-lam.value" && live &&
+                !drawnAt(k, live)) {
+            drawAt(k, live);
         }
-        var figs = dataMove(live.map(function (g) { return {data: g.data, layout: g.layout}; }), k);
-        for (var i = 0; i < 3; i++) { draw(live[i], figs[i]); }
         return none;
     }
 
