@@ -8,9 +8,8 @@ kind of :data:`regulab.core.penalties.KINDS`, the path of::
 over the CLI's lam grid, cross-validated (:func:`regulab.selection.cv.fit_cv`, 5 folds, standardized
 features), is computed once per (table, target, penalty, family, grouped) and cached in the
 :class:`~regulab.app.state.LabState`, when the view is first opened (not at page load); the lam
-slider then moves along it: the browser redraws the parts of the figures that move
-(:func:`lam_parts`; ``assets/your_data.js``, from the figures it holds) and the server answers
-the read-outs only. The family (:data:`FAMILIES`; ``auto`` is the rule of
+slider then moves along it, each move sending only the parts of the figures that move
+(:func:`lam_parts`, as a Dash ``Patch``). The family (:data:`FAMILIES`; ``auto`` is the rule of
 :func:`regulab.data.target.target_task`, shown with the CLI's family line) picks EmpLoss: mean
 squared error, log-loss or Poisson negative log-likelihood; "grouped categoricals" replaces the
 L1 part by the group lasso's ``sum_g sqrt(|g|) ||w_g||_2`` over the source columns
@@ -31,7 +30,7 @@ from regulab.app.uploads import (
     over_cap,
     upload_gate_js,
 )
-from regulab.app.widgets import card, figure_parts, graph, index
+from regulab.app.widgets import as_patch, card, figure_parts, graph, index
 from regulab.core.penalties import KINDS, penalty_label, penalty_rho
 
 ID, LABEL, PATH = "data", "Your data", "/your-data"
@@ -186,8 +185,7 @@ def lam_parts(v: dict) -> tuple:
     """Where each figure of :func:`update_data_figures` depends on the slider position, as
     paths into the figure dict (path, CV, coefficients figure, in that order): a move of λ
     along the same path changes those parts and nothing else (``tests/test_app.py`` checks
-    it at random positions). They are what ``assets/your_data.js`` rewrites in the browser
-    for a move, from the figures it holds."""
+    it at random positions)."""
     marker = len(v["names"])                 # data_path: one trace per feature, the marker,
     path = [("data", marker, "x"), ("data", marker, "y"), ("data", marker, "marker", "color"),
             ("data", marker + 1, "x")]      # the line at lam (a trace: see figures.OVERLAY_AXIS)
@@ -427,12 +425,8 @@ def _register_upload(app, state) -> None:
             raise PreventUpdate from None
 
 
-#: the view's figures: the coefficient path, its CV curve, the coefficients at the chosen lam
-GRAPHS = ("data-fig-path", "data-fig-cv", "data-fig-coef")
-
-
 def register(app, state) -> None:
-    from dash import ClientsideFunction, Input, Output, State, ctx, no_update
+    from dash import Input, Output, State, ctx, no_update
     from dash.exceptions import PreventUpdate
 
     _register_upload(app, state)
@@ -485,18 +479,9 @@ def register(app, state) -> None:
         except (KeyError, ValueError, TypeError):
             raise PreventUpdate from None
         if set(ctx.triggered_prop_ids) == {"data-lam.value"}:
-            # the same path at another lam: the browser draws the figures (assets/
-            # your_data.js, from the figures it holds); the read-outs come from here
-            readout = data_readout(v, index(k, len(v["lams"])))
-            figs = [no_update] * 3
+            # the same path at another lam: send only what moves (a marker, a line, the bars)
+            readout, *figs = lam_move_updates(v, k)
+            figs = [as_patch(f) for f in figs]
         else:
             readout, *figs = update_data_figures(v, k)
         return (readout[0], f"λ = {readout[0]}", *readout[1:], *figs)
-
-    # a lam move's figures never leave the browser: assets/your_data.js rewrites the parts
-    # lam_parts lists on the live graphs; coming back to the tab sends them at the position
-    app.clientside_callback(
-        ClientsideFunction(namespace="regulab", function_name="dataFigures"),
-        *(Output(g, "figure", allow_duplicate=True) for g in GRAPHS),
-        Input("data-lam", "value"), Input("tabs", "value"),
-        *(State(g, "figure") for g in GRAPHS), prevent_initial_call=True)
