@@ -37,8 +37,9 @@ vendored partial bundle, ``assets/vendor/plotly-basic.min.js``, or, in a tree wi
 ``plotly.min.js`` of the installed ``plotly`` package) measures what the partial bundle changed,
 in the same tree and run conditions.
 
-Exit status 1 when a view's p95 (either measure) is above its budget (``--budget`` ms for One weight, twice that
-for the others; default 50) or the median page load above ``--load-budget`` (default 1500 ms).
+Exit status 1 when a view's p95 (either measure) is above its budget (``--budget`` ms for One
+weight, twice that for the others; default 50) or the median page load above ``--load-budget``
+(default 1500 ms).
 """
 
 from __future__ import annotations

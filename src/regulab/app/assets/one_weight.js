@@ -187,7 +187,8 @@
      * which then finds the move drawn and sends the figures nothing; the texts it sends are
      * these very strings (React keeps what it holds true). */
     function drawAhead(lamValue) {
-        var base = shown.base, loss = liveGraph("ow-fig-loss"), lamGraph = liveGraph("ow-fig-lam");
+        var base = shown.base, loss = liveGraph("ow-fig-loss");
+        var lamGraph = liveGraph("ow-fig-lam");
         if (!base || !loss || !lamGraph || lamValue === null) { return; }
         var lam = clamp(base.lam_spec, lamValue);
         if (isDrawn(base, lam, loss, lamGraph)) { return; }
