@@ -759,3 +759,104 @@ DRAWN_ONE_WEIGHT = """(lam) => {
     if (!line || Math.abs(line.x[0] - lam) > 1e-12) return null;
     return {this: line.x, l1_at_lam: at(lams, 'w_L1'), l2_at_lam: at(lams, 'w_L2'),
             l1_min: at(loss, 'L1 minimum'), l2_min: at(loss, 'L2 minimum')}; }"""
+
+
+#: count, per graph, the Plotly.react calls from here on, and those made while Dash runs the
+#: view's callback (oneWeightView): a move drawn ahead of Dash has none of the latter
+COUNT_REACTS = """() => {
+    const c = window.__reacts = {by: {}, in_dash: 0}, ns = window.dash_clientside.regulab;
+    let inDash = false;
+    if (!window.__wrapped) {
+        const react = Plotly.react, view = ns.oneWeightView;
+        Plotly.react = function (gd) {
+            const id = gd.parentElement && gd.parentElement.id;
+            window.__reacts.by[id] = (window.__reacts.by[id] || 0) + 1;
+            if (inDash) window.__reacts.in_dash += 1;
+            return react.apply(this, arguments);
+        };
+        ns.oneWeightView = function () {
+            inDash = true;
+            try { return view.apply(this, arguments); } finally { inDash = false; }
+        };
+        window.__wrapped = true;
+    }
+}"""
+
+
+def test_one_weight_draws_a_lam_move_once_ahead_of_dash(page, base_url):
+    """assets/one_weight.js draws a lam move as the slider's thumb moves (its aria-valuenow),
+    whatever moved it: a key, a value typed in its box or the pointer. Each move is drawn once
+    per graph, and never again by Dash's callback, which finds it drawn; what is drawn is the
+    closed form at the slider's value (marker pixels), and the read-outs say the same."""
+    from regulab.core.onedim import w_l1, w_l2
+
+    open_view(page, base_url, "/", "#ow-lam-star")
+    page.wait_for_function(SETTLED)
+    page.evaluate(COUNT_REACTS)
+    d = make_one_weight_data_default()
+    x, y = np.asarray(d.x, dtype=float).ravel(), np.asarray(d.y, dtype=float).ravel()
+    thumb = page.locator("#ow-lam [role=slider]")
+    rng = np.random.default_rng(3)
+
+    def check(lam, moves):
+        w1, w2 = w_l1(d.a, d.w_hat, lam), w_l2(d.a, d.w_hat, lam)
+        expect(page.locator("#ow-w-l2")).to_have_text(f"{w2:.4f}")
+        expect(page.locator("#ow-w-l1")).to_have_text("0 (exactly)" if w1 == 0 else f"{w1:.4f}")
+        page.wait_for_function(SETTLED)
+        mse = [float(np.mean((y - w * x) ** 2)) for w in (w1, w2)]
+        page.wait_for_function(MARKERS_AT, arg={
+            "ow-fig-lam": {"w_L1": [lam, w1], "w_L2": [lam, w2]},
+            "ow-fig-loss": {"L1 minimum": [w1, mse[0] + lam * abs(w1)],
+                            "L2 minimum": [w2, mse[1] + lam * w2 * w2]}})
+        counts = page.evaluate("() => window.__reacts")
+        assert counts["in_dash"] == 0, counts
+        if moves is not None:
+            assert counts["by"] == {"ow-fig-loss": moves, "ow-fig-lam": moves}, counts
+        page.evaluate("() => { window.__reacts.by = {}; window.__reacts.in_dash = 0; }")
+
+    for _ in range(3):                                        # keys: one draw per move
+        steps = int(rng.integers(1, 6))
+        thumb.focus()
+        before = float(thumb.get_attribute("aria-valuenow"))
+        for _ in range(steps):
+            page.keyboard.press("ArrowRight")
+            page.wait_for_function(SETTLED)
+        lam = float(thumb.get_attribute("aria-valuenow"))
+        assert lam == pytest.approx(before + 0.01 * steps)
+        check(lam, steps)
+    typed = round(float(rng.integers(1, 200)) * 0.01, 2)     # a typed value: one draw
+    type_into(page, "ow-lam", repr(typed))
+    expect(thumb).to_have_attribute("aria-valuenow", fmt_js(typed))
+    check(typed, 1)
+    box = page.locator("#ow-lam").bounding_box()             # dragged: drawn as it goes
+    page.mouse.move(box["x"] + 0.5 * box["width"], box["y"] + box["height"] / 2)
+    page.mouse.down()
+    for f in (0.4, 0.3, 0.2):
+        page.mouse.move(box["x"] + f * box["width"], box["y"] + box["height"] / 2, steps=3)
+    page.mouse.up()
+    page.wait_for_function(SETTLED)
+    lam = float(thumb.get_attribute("aria-valuenow"))
+    check(lam, None)
+    page.click("#tab-geometry")                      # the view's slider is mounted again
+    expect(page.locator("#geo-w-l1")).not_to_have_text("-")
+    page.click("#tab-one-weight")
+    expect(page.locator("#ow-w-l2")).to_have_text(f"{w_l2(d.a, d.w_hat, lam):.4f}")
+    page.wait_for_function(SETTLED)
+    page.evaluate("() => { window.__reacts.by = {}; window.__reacts.in_dash = 0; }")
+    thumb.focus()
+    page.keyboard.press("ArrowLeft")
+    lam = round(lam - 0.01, 2)
+    check(lam, 1)
+    # a new true w: Dash's graphs draw the new figures over the ones drawn here, and the next
+    # move is drawn ahead on those
+    from regulab.core.onedim import make_one_weight_data
+
+    w_true = press(page, "ow-w", "End")
+    d = make_one_weight_data(100, w_true, 1.0, 0.0, 0)
+    x, y = np.asarray(d.x, dtype=float).ravel(), np.asarray(d.y, dtype=float).ravel()
+    check(lam, None)
+    page.evaluate("() => { window.__reacts.by = {}; window.__reacts.in_dash = 0; }")
+    thumb.focus()
+    page.keyboard.press("ArrowRight")
+    check(round(lam + 0.01, 2), 1)
+    no_errors(page)

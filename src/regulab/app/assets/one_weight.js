@@ -11,8 +11,11 @@
  * and redraws the parts of the figures that depend on lam (one_weight.LAM_PARTS), with the
  * same arithmetic and the same number formatting as regulab.app.views.one_weight.
  * update_one_weight, its reference: tests/test_app_browser.py compares the two at random
- * settings. Served by the app itself from /assets, so the page's CSP (script-src 'self')
- * allows it: no inline script, no eval.
+ * settings. A move is drawn as soon as the slider's thumb shows it (drawAhead, on its
+ * aria-valuenow), before Dash has handled it: the page paints the new figures in the first
+ * frame after the key instead of after Dash's renderer has run the number box's and this
+ * view's callbacks. Served by the app itself from /assets, so the page's CSP (script-src
+ * 'self') allows it: no inline script, no eval.
  */
 (function () {
     "use strict";
@@ -165,10 +168,78 @@
         window.Plotly.react(gd, fig.data, layout);
     }
 
+    /* the read-outs' elements, in the order of oneWeight's first 8 outputs (the 8th: the
+     * status line's class) */
+    var TEXT_IDS = ["ow-w-l1", "ow-w-l1-note", "ow-w-l2", "ow-w-l2-note", "ow-lam-star",
+                    "ow-details", "ow-status"];
+
+    /* what the live graphs show now: the base, the lam and the graphs drawn at that lam */
+    var drawn = {base: null, lam: null, loss: null, lam_graph: null};
+
+    function isDrawn(base, lam, loss, lamGraph) {
+        return drawn.base === base && drawn.lam === lam && drawn.loss === loss &&
+            drawn.lam_graph === lamGraph;
+    }
+
+    /* Draw lam straight on the live graphs and read-outs, ahead of Dash: called when the
+     * slider's thumb shows a new value (its aria-valuenow, set by the slider as it moves, by
+     * key, pointer or its number box). Dash still gets the value and runs oneWeightView,
+     * which then finds the move drawn and sends the figures nothing; the texts it sends are
+     * these very strings (React keeps what it holds true). */
+    function drawAhead(lamValue) {
+        var base = shown.base, loss = liveGraph("ow-fig-loss");
+        var lamGraph = liveGraph("ow-fig-lam");
+        if (!base || !loss || !lamGraph || lamValue === null) { return; }
+        var lam = clamp(base.lam_spec, lamValue);
+        if (isDrawn(base, lam, loss, lamGraph)) { return; }
+        var out = oneWeight(lam, base);
+        redraw(loss, out[8]);
+        redraw(lamGraph, out[9]);
+        drawn = {base: base, lam: lam, loss: loss, lam_graph: lamGraph};
+        for (var i = 0; i < TEXT_IDS.length; i++) {
+            var el = document.getElementById(TEXT_IDS[i]);
+            if (el && el.textContent !== out[i]) { el.textContent = out[i]; }
+        }
+        var status = document.getElementById("ow-status");
+        if (status && status.className !== out[7]) { status.className = out[7]; }
+    }
+
+    /* the slider whose thumb drawAhead follows (Dash mounts it again on coming back to the
+     * tab: watched again then) */
+    var watched = {root: null, observer: null, retries: 0, pending: false};
+
+    function watchSlider() {
+        var root = document.getElementById("ow-lam");
+        if (typeof MutationObserver === "undefined") { return; }
+        if (!root) {
+            // the view's first callback can run before Dash has mounted the slider: look again
+            // a little later (for a few seconds, once at a time)
+            if (watched.retries < 100 && !watched.pending) {
+                watched.pending = true;
+                setTimeout(function () {
+                    watched.pending = false;
+                    watched.retries += 1;
+                    watchSlider();
+                }, 50);
+            }
+            return;
+        }
+        if (root === watched.root) { return; }
+        if (watched.observer) { watched.observer.disconnect(); }
+        var observer = new MutationObserver(function (records) {
+            var thumb = records[records.length - 1].target;
+            drawAhead(thumb.getAttribute("aria-valuenow"));
+        });
+        observer.observe(root, {attributes: true, subtree: true,
+                                attributeFilter: ["aria-valuenow"]});
+        watched = {root: root, observer: observer, retries: 0, pending: false};
+    }
+
     /* The view's callback (inputs: lam, the base store, the tab shown). A lam move alone is
-     * drawn on the live graphs here and the figures' props are left as they are (no_update:
-     * Dash, React and dcc.Graph are skipped); a new base or coming back to the tab (the graphs
-     * were unmounted and are drawn again from their props) sends the whole figures. */
+     * drawn on the live graphs (by drawAhead as the thumb moves, else here) and the figures'
+     * props are left as they are (no_update: Dash, React and dcc.Graph are skipped); a new
+     * base or coming back to the tab (the graphs were unmounted and are drawn again from
+     * their props) sends the whole figures. */
     function oneWeightView(lamValue, base, tab) {
         var dc = window.dash_clientside;
         if (base && tab !== undefined && tab !== null && tab !== base.view) {
@@ -184,15 +255,24 @@
         shown.base = base;
         shown.out = out.slice(0, 8);
         if (lamOnly && loss && lam && out[8] !== dc.no_update) {
-            redraw(loss, out[8]);
-            redraw(lam, out[9]);
+            var at = clamp(base.lam_spec, lamValue);
+            if (!isDrawn(base, at, loss, lam)) {
+                redraw(loss, out[8]);
+                redraw(lam, out[9]);
+                drawn = {base: base, lam: at, loss: loss, lam_graph: lam};
+            }
             out[8] = dc.no_update;
             out[9] = dc.no_update;
             // texts as they are already (most of them do not depend on lam): not sent again
             for (var i = 0; previous && i < 8; i++) {
                 if (previous[i] === out[i]) { out[i] = dc.no_update; }
             }
+        } else {
+            // whole figures go to dcc.Graph, which draws them on graphs that may be new
+            drawn = {base: null, lam: null, loss: null, lam_graph: null};
         }
+        watched.retries = 0;
+        watchSlider();
         return out;
     }
 

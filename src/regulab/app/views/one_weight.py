@@ -10,9 +10,11 @@ and the L1 one is exactly 0 from ``lam* = 2 a |w_hat|`` on. The server computes 
 depend on lam (:func:`one_weight_base`, once per true w and spread); a lam move is redrawn in the
 browser by ``assets/one_weight.js`` with the same closed forms (:func:`update_one_weight` is its
 reference, compared with it in ``tests/test_app_browser.py``). The script draws a lam move
-straight on the live plotly graphs (the figures' Dash props are left as they are: no Dash or
-React work for them) through plotly's transition path, which redraws the traces that moved and
-not the axes; the loss plot's y axis ends on a few steps per power of ten
+straight on the live plotly graphs as soon as the slider's thumb shows the new value (its
+``aria-valuenow``: a key, the pointer or the number box moved it), ahead of Dash's callback,
+which then finds the move drawn and leaves the figures' props as they are (no Dash or React
+work for them); the drawing goes through plotly's transition path, which redraws the traces
+that moved and not the axes; the loss plot's y axis ends on a few steps per power of ten
 (:func:`regulab.app.figures.nice_ceil`) so that most moves keep it. A new true w or spread, or
 coming back to the tab, sends the whole figures through Dash.
 """
