@@ -377,11 +377,15 @@ def _threads_now() -> int | None:
     return max(counts) if counts else None
 
 
-def _worker_thread_env(threads: int) -> dict:
-    """The variables joblib's loky backend sets in a worker given ``threads`` per pool."""
-    from joblib._parallel_backends import ParallelBackendBase as B
+def _worker_thread_env(threads: int) -> dict | None:
+    """The variables joblib's loky backend sets in a worker given ``threads`` per pool (None
+    where this joblib does not name them)."""
+    try:
+        from joblib._parallel_backends import ParallelBackendBase as B
 
-    env = {var: str(threads) for var in B.MAX_NUM_THREADS_VARS}
+        env = {var: str(threads) for var in B.MAX_NUM_THREADS_VARS}
+    except (ImportError, AttributeError):  # pragma: no cover - another joblib
+        return None
     if B.TBB_ENABLE_IPC_VAR not in os.environ:
         env[B.TBB_ENABLE_IPC_VAR] = "1"
     return env
@@ -406,7 +410,9 @@ def start_forkserver(preload: Sequence[str] = ()) -> bool:
     from multiprocessing import forkserver
 
     threads = _threads_now()
-    env = _worker_thread_env(threads) if threads is not None else {}
+    env = _worker_thread_env(threads) if threads is not None else None
+    if env is None:  # the workers' thread count is unknown: never taken for this process's
+        threads, env = None, {}
     mp.get_context("forkserver").set_forkserver_preload(["numpy", *preload])
     saved = {var: os.environ.get(var) for var in env}
     os.environ.update(env)  # the server, and each worker it forks, inherit this environment
@@ -446,7 +452,8 @@ def _forkserver_usable(one_thread: bool) -> bool:
     this process's (``one_thread=False``; else each task sets one thread itself)."""
     if not start_forkserver():
         return False
-    return one_thread or _FORKSERVER_THREADS[0] == pool_threads()
+    return one_thread or (_FORKSERVER_THREADS[0] is not None
+                          and _FORKSERVER_THREADS[0] == pool_threads())
 
 
 def run_tasks(fn: Callable, tasks: Sequence | Iterable, n_jobs: int | None = None,
