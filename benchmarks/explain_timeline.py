@@ -137,6 +137,35 @@ def main() -> None:
             raise
     H.stamp("cli.main returned")
     _print(log, load0)
+    _print_cpu(log)
+
+
+def _print_cpu(log: str) -> None:
+    """CPU seconds (user + system) of every process of the run: this one, the workers (their
+    last stamp, or their total where they are still alive: loky keeps its workers), and the
+    helpers still alive (a fork server and what it preloaded)."""
+    import psutil
+
+    rows = [json.loads(line) for line in open(log)]
+    last = {}
+    for r in rows:
+        last[r["pid"]] = max(last.get(r["pid"], 0.0), r.get("cpu_override", r["cpu"]))
+    me = psutil.Process()
+    total = {"main": sum(me.cpu_times()[:2])}
+    alive = {c.pid: c for c in me.children(recursive=True)}
+    for pid, cpu in last.items():
+        if pid != me.pid:
+            c = alive.pop(pid, None)
+            total[f"worker {pid}"] = sum(c.cpu_times()[:2]) if c else cpu
+    for pid, c in alive.items():
+        try:
+            what = " ".join(c.cmdline())[-60:]
+            total[f"other {pid} ({what})"] = sum(c.cpu_times()[:2])
+        except psutil.Error:
+            pass
+    for name, cpu in total.items():
+        print(f"cpu {cpu:6.2f} s  {name}")
+    print(f"cpu {sum(total.values()):6.2f} s  all processes")
 
 
 def _print(log: str, load0) -> None:

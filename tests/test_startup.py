@@ -491,7 +491,8 @@ def test_explain_starts_the_workers_server_only_where_claims_run_in_workers(
     monkeypatch.setattr(execution, "start_forkserver", lambda preload=(): calls.append(preload))
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
     cli._start_claim_workers(only, seeds)
-    assert calls == ([["regulab.report.explain"]] if started else [])
+    assert calls == ([list(cli.CLAIM_WORKER_PRELOAD)] if started else [])
+    assert "regulab.report.explain" in cli.CLAIM_WORKER_PRELOAD
     monkeypatch.setattr(os, "cpu_count", lambda: 1)  # one core: everything runs in this process
     cli._start_claim_workers(only, seeds)
     assert len(calls) == int(started)

@@ -164,6 +164,12 @@ def explain(
                   f"({time.perf_counter() - t0:.1f} s)")
 
 
+#: what the claims' worker processes import before they fork: the claims (so every module
+#: they import), and scikit-learn's datasets, the first thing both long claims (neural-net,
+#: calibration) import
+CLAIM_WORKER_PRELOAD = ("regulab.report.explain", "sklearn.datasets")
+
+
 def _start_claim_workers(only: list, seeds: str | None) -> None:
     """Where the claims will run in worker processes (more than one claim run, more than one
     core, no Dask cluster), start the server they fork from now: it imports the claims beside
@@ -174,7 +180,7 @@ def _start_claim_workers(only: list, seeds: str | None) -> None:
 
     if (os.cpu_count() or 1) > 1 and active_client() is None and \
             (seeds is not None or not only or len(only) > 1):
-        start_forkserver(["regulab.report.explain"])
+        start_forkserver(list(CLAIM_WORKER_PRELOAD))
 
 
 _OUTCOME_STYLE = {"holds": "green", "holds in part": "yellow", "does not hold": "red",
