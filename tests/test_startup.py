@@ -469,6 +469,46 @@ def test_forkserver_workers_start_with_the_preloaded_modules(tmp_path):
     assert got[2].rstrip("]") != got[3]  # the task ran in another process
 
 
+def test_forkserver_workers_stop_at_once_when_a_task_fails(tmp_path):
+    # as with loky: a failed task (or Ctrl-C, or a caller that stops) ends the run now, not
+    # after the tasks still running in the other workers
+    import time
+
+    import psutil
+
+    from regulab.core.execution import run_tasks
+
+    pid_file = tmp_path / "sleeper.pid"
+    t0 = time.monotonic()
+    with pytest.raises(ArithmeticError, match="task failed"):
+        run_tasks(_fail_or_sleep, [("fail", str(pid_file)), ("sleep", str(pid_file))],
+                  n_jobs=2, backend="forkserver")
+    assert time.monotonic() - t0 < 0.5 * SLEEPER_S  # not after the sleeping task's end
+    sleeper = int(pid_file.read_text())
+    deadline = time.monotonic() + 60
+    while psutil.pid_exists(sleeper) and psutil.Process(sleeper).status() != "zombie" \
+            and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not psutil.pid_exists(sleeper) or psutil.Process(sleeper).status() == "zombie"
+
+
+SLEEPER_S = 600
+
+
+def _fail_or_sleep(task):
+    import time
+
+    kind, pid_file = task
+    if kind == "sleep":
+        Path(pid_file).write_text(str(os.getpid()))
+        time.sleep(SLEEPER_S)
+        return "slept"
+    deadline = time.monotonic() + 120  # fail once the other task is surely running
+    while not Path(pid_file).exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    raise ArithmeticError("task failed")
+
+
 def _blas_threads_pid(_task):
     return _blas_threads(_task), os.getpid()
 

@@ -435,15 +435,21 @@ def _iter_forked(call, data, tasks: list, n_jobs: int | None) -> Iterator:
     from concurrent.futures import ProcessPoolExecutor
 
     n = (os.cpu_count() or 1) if n_jobs is None or n_jobs < 0 else int(n_jobs)
-    with ProcessPoolExecutor(max_workers=max(1, min(n, len(tasks))),
-                             mp_context=mp.get_context("forkserver")) as pool:
-        futures = [pool.submit(call, data, t) for t in tasks]
-        try:
-            for f in futures:
-                yield f.result()
-        finally:  # a caller that stops early leaves no task queued
-            for f in futures:
-                f.cancel()
+    pool = ProcessPoolExecutor(max_workers=max(1, min(n, len(tasks))),
+                               mp_context=mp.get_context("forkserver"))
+    futures = [pool.submit(call, data, t) for t in tasks]
+    try:
+        for f in futures:
+            yield f.result()
+    except BaseException:
+        # interrupted (Ctrl-C), a task raised, or the caller stopped early: stop the workers
+        # now, as joblib does with loky's, instead of waiting for the tasks they are running
+        workers = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for w in workers:
+            w.terminate()
+        raise
+    pool.shutdown(wait=True)
 
 
 def _forkserver_usable(one_thread: bool) -> bool:
