@@ -202,6 +202,57 @@ def test_decoupled_weight_decay_step():
     assert torch.equal(net[0].bias, b0)
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_a_prepared_step_applied_many_times_follows_the_formulas(seed):
+    # PenaltyStep / DecayStep (what fit applies at every minibatch) against the formulas
+    # written out here, step after step, with per-member (tensor) strengths
+    from regulab.nn.penalties import DecayStep, PenaltyStep
+
+    draw = np.random.default_rng(seed)
+    ens = MLPEnsemble((4, 5, 3), seeds=[seed, seed + 1, seed + 2], dtype=torch.float64)
+    l1 = ens.per_member(draw.uniform(0, 0.5, 3))
+    l2 = ens.per_member(draw.uniform(0, 0.5, 3))
+    lr, decay = float(draw.uniform(0.01, 0.3)), ens.per_member(draw.uniform(0, 0.5, 3))
+    pen = NNPenalty.from_parts(l1, l2)
+    grad, prox = PenaltyStep(pen, ens), PenaltyStep(pen, ens, lr)
+    shrink = DecayStep(ens, lr, decay)
+    for _ in range(5):
+        w = ens.weight1.detach().clone()
+        g = torch.as_tensor(draw.standard_normal(w.shape))
+        ens.weight1.grad = g.clone()
+        grad.add_gradient_()
+        torch.testing.assert_close(ens.weight1.grad, g + l1 * torch.sign(w) + 2.0 * l2 * w,
+                                   rtol=1e-15, atol=1e-15)
+        prox.prox_()
+        soft = torch.sign(w) * torch.clamp(w.abs() - lr * l1, min=0.0)
+        torch.testing.assert_close(ens.weight1.detach(), soft / (1.0 + 2.0 * lr * l2),
+                                   rtol=1e-15, atol=0)
+        assert torch.equal(ens.weight1 == 0, soft == 0)
+        w = ens.weight1.detach().clone()
+        shrink()
+        torch.testing.assert_close(ens.weight1.detach(), w * (1.0 - lr * decay),
+                                   rtol=1e-15, atol=0)
+    with pytest.raises(ValueError, match="step size"):
+        grad.prox_()  # prepared without lr
+
+
+def test_fit_prepares_the_penalty_steps_each_epoch():
+    # an on_epoch callback that changes the penalty takes effect from the next epoch on
+    X, y = data(n=30, seed=1)
+
+    def train(change):
+        net = small_net(seed=2)
+        pen = NNPenalty.from_parts(0.0, 0.01)
+
+        def on_epoch(epoch, model):
+            if change and epoch == 1:
+                pen.l2 = 5.0  # lr * 2 * l2 = 1: every weight's own gradient cancels it
+        fit(net, X, y, epochs=2, batch_size=10, lr=0.1, penalty=pen, on_epoch=on_epoch)
+        return net[0].weight.detach().abs().max().item()
+
+    assert train(True) < 0.5 * train(False)
+
+
 @pytest.mark.parametrize("conv,lam", [("nielsen-l1", 3.0), ("nielsen-l2", 5.0)])
 def test_nielsen_form_equals_regulab_form_after_conversion(conv, lam):
     net, n = small_net(), 1200

@@ -423,10 +423,119 @@ def test_run_tasks_can_keep_this_process_blas_threads():
     assert kept == [ours, ours]
 
 
+def test_forkserver_workers_keep_this_process_blas_threads():
+    from regulab.core.execution import pool_threads, run_tasks
+
+    ours = pool_threads()
+    pinned = run_tasks(_blas_threads_pid, [0, 1, 2], n_jobs=2, backend="forkserver")
+    kept = run_tasks(_blas_threads_pid, [0, 1, 2], n_jobs=2, backend="forkserver",
+                     one_thread=False)
+    assert [t for t, _ in pinned] == [1, 1, 1] and [t for t, _ in kept] == [ours] * 3
+    assert os.getpid() not in {pid for _, pid in pinned + kept}  # other processes ran them
+
+
+FORKED = """
+import os, sys
+from regulab.core.execution import run_tasks, start_forkserver
+
+assert start_forkserver([{preload!r}])
+import helper  # this folder, on sys.path of the server and its workers
+
+out = run_tasks(helper.seen, [{preload!r}, "zipapp", "pid"], n_jobs=2, backend="forkserver",
+                one_thread=False)
+print("RESULT", out, os.getpid())
+"""
+HELPER = """
+import os, sys
+
+def seen(name):
+    # at the task's start: was the module imported already (by the server, before the fork)?
+    if name == "pid":
+        return os.getpid()
+    return name in sys.modules
+"""
+
+
+def test_forkserver_workers_start_with_the_preloaded_modules(tmp_path):
+    # in a fresh process: the server is started once per process, with its first preload list
+    (tmp_path / "helper.py").write_text(HELPER)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path)] + sys.path))
+    r = subprocess.run([sys.executable, "-c", FORKED.format(preload="wave")],
+                       capture_output=True, text=True, timeout=SLOW, env=env, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    got = r.stdout.split("RESULT", 1)[1].split()
+    # the preloaded module is there before the task, a module nobody imported is not
+    assert got[0] == "[True," and got[1] == "False,"
+    assert got[2].rstrip("]") != got[3]  # the task ran in another process
+
+
+def test_forkserver_workers_stop_at_once_when_a_task_fails(tmp_path):
+    # as with loky: a failed task (or Ctrl-C, or a caller that stops) ends the run now, not
+    # after the tasks still running in the other workers
+    import time
+
+    import psutil
+
+    from regulab.core.execution import run_tasks
+
+    pid_file = tmp_path / "sleeper.pid"
+    t0 = time.monotonic()
+    with pytest.raises(ArithmeticError, match="task failed"):
+        run_tasks(_fail_or_sleep, [("fail", str(pid_file)), ("sleep", str(pid_file))],
+                  n_jobs=2, backend="forkserver")
+    assert time.monotonic() - t0 < 0.5 * SLEEPER_S  # not after the sleeping task's end
+    sleeper = int(pid_file.read_text())
+    deadline = time.monotonic() + 60
+    while psutil.pid_exists(sleeper) and psutil.Process(sleeper).status() != "zombie" \
+            and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not psutil.pid_exists(sleeper) or psutil.Process(sleeper).status() == "zombie"
+
+
+SLEEPER_S = 600
+
+
+def _fail_or_sleep(task):
+    import time
+
+    kind, pid_file = task
+    if kind == "sleep":
+        Path(pid_file).write_text(str(os.getpid()))
+        time.sleep(SLEEPER_S)
+        return "slept"
+    deadline = time.monotonic() + 120  # fail once the other task is surely running
+    while not Path(pid_file).exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    raise ArithmeticError("task failed")
+
+
+def _blas_threads_pid(_task):
+    return _blas_threads(_task), os.getpid()
+
+
 def _blas_threads(_task):
     from regulab.core.execution import pool_threads
 
     return pool_threads()
+
+
+@pytest.mark.parametrize("only, seeds, started", [
+    (None, None, True), (["one-weight", "geometry"], None, True), (["one-weight"], "0-2", True),
+    (["one-weight"], None, False)])
+def test_explain_starts_the_workers_server_only_where_claims_run_in_workers(
+        monkeypatch, only, seeds, started):
+    from regulab import cli
+    from regulab.core import execution
+
+    calls = []
+    monkeypatch.setattr(execution, "start_forkserver", lambda preload=(): calls.append(preload))
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    cli._start_claim_workers(only, seeds)
+    assert calls == ([list(cli.CLAIM_WORKER_PRELOAD)] if started else [])
+    assert "regulab.report.explain" in cli.CLAIM_WORKER_PRELOAD
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)  # one core: everything runs in this process
+    cli._start_claim_workers(only, seeds)
+    assert len(calls) == int(started)
 
 
 # ------------------------------------------------------------------------------- folds without sklearn

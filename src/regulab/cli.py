@@ -118,6 +118,8 @@ def explain(
 ):
     """Run every claim of the seeds on built-in data and write the report."""
     from regulab.commands.common import split_list
+
+    _start_claim_workers(split_list(only), seeds)
     from regulab.report.claims import ExplainConfig, select
     from regulab.report.explain import parse_seeds
 
@@ -160,6 +162,25 @@ def explain(
     _print_explain_table(results, timings, seed_list)
     console.print(f"report: {(out / 'index.html').resolve()}  "
                   f"({time.perf_counter() - t0:.1f} s)")
+
+
+#: what the claims' worker processes import before they fork: the claims (so every module
+#: they import), and scikit-learn's datasets, the first thing both long claims (neural-net,
+#: calibration) import
+CLAIM_WORKER_PRELOAD = ("regulab.report.explain", "sklearn.datasets")
+
+
+def _start_claim_workers(only: list, seeds: str | None) -> None:
+    """Where the claims will run in worker processes (more than one claim run, more than one
+    core, no Dask cluster), start the server they fork from now: it imports the claims beside
+    this process's own imports, instead of each worker after the claims are handed out."""
+    import os
+
+    from regulab.core.execution import active_client, start_forkserver
+
+    if (os.cpu_count() or 1) > 1 and active_client() is None and \
+            (seeds is not None or not only or len(only) > 1):
+        start_forkserver(list(CLAIM_WORKER_PRELOAD))
 
 
 _OUTCOME_STYLE = {"holds": "green", "holds in part": "yellow", "does not hold": "red",

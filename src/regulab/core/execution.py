@@ -5,7 +5,8 @@ Tasks are independent, carry their own seeds (derived from the caller's seed wit
 
 * in this process (``n_jobs=None`` or 1);
 * in local processes (``n_jobs=k`` or -1, joblib's loky backend, or any joblib backend the caller
-  activated with :func:`joblib.parallel_config`);
+  activated with :func:`joblib.parallel_config`; or ``backend="forkserver"``: processes forked
+  from a server that imported their modules beforehand, :func:`start_forkserver`);
 * on a ``dask.distributed`` cluster (extra ``distributed``), through joblib's Dask backend:
   ``backend="dask"`` (the cluster of :func:`use_scheduler` / :func:`local_cluster`, or the
   default Dask client), ``backend="tcp://host:8786"`` (a scheduler address) or
@@ -357,6 +358,110 @@ def _resolve(backend):
                      f"got {backend!r}")
 
 
+# ---------------------------------------------------------------------------------------------
+# worker processes forked from a server that has imported their modules already
+# ---------------------------------------------------------------------------------------------
+#: the BLAS/OpenMP threads the fork server's workers run with (None: no server started here)
+_FORKSERVER_THREADS: list = []
+
+
+def _threads_now() -> int | None:
+    """The most threads any BLAS/OpenMP pool loaded now uses (threadpoolctl, not cached: the
+    pools of libraries loaded later count when :func:`pool_threads` is first asked)."""
+    try:
+        from threadpoolctl import threadpool_info
+
+        counts = [int(m["num_threads"]) for m in threadpool_info()]
+    except Exception:  # pragma: no cover - threadpoolctl missing or unusable
+        counts = []
+    return max(counts) if counts else None
+
+
+def _worker_thread_env(threads: int) -> dict | None:
+    """The variables joblib's loky backend sets in a worker given ``threads`` per pool (None
+    where this joblib does not name them)."""
+    try:
+        from joblib._parallel_backends import ParallelBackendBase as B
+
+        env = {var: str(threads) for var in B.MAX_NUM_THREADS_VARS}
+    except (ImportError, AttributeError):  # pragma: no cover - another joblib
+        return None
+    if B.TBB_ENABLE_IPC_VAR not in os.environ:
+        env[B.TBB_ENABLE_IPC_VAR] = "1"
+    return env
+
+
+def start_forkserver(preload: Sequence[str] = ()) -> bool:
+    """Start, once per process, the server that ``backend="forkserver"`` forks workers from.
+
+    The server is a fresh Python process that imports the modules named in ``preload`` (and
+    numpy) as it starts, beside whatever this process does meanwhile; every worker forked from
+    it later starts with them imported (a fork, no import). Its workers get this process's
+    BLAS/OpenMP thread count, through the variables joblib sets in its loky workers. Call it
+    early (``regulab explain`` calls it before importing the claims). Returns whether a server
+    runs (False where the platform has no ``forkserver`` start method).
+    """
+    import multiprocessing as mp
+
+    if _FORKSERVER_THREADS:
+        return True
+    if "forkserver" not in mp.get_all_start_methods():
+        return False
+    from multiprocessing import forkserver
+
+    threads = _threads_now()
+    env = _worker_thread_env(threads) if threads is not None else None
+    if env is None:  # the workers' thread count is unknown: never taken for this process's
+        threads, env = None, {}
+    mp.get_context("forkserver").set_forkserver_preload(["numpy", *preload])
+    saved = {var: os.environ.get(var) for var in env}
+    os.environ.update(env)  # the server, and each worker it forks, inherit this environment
+    try:
+        forkserver.ensure_running()  # returns at once; the server imports in the background
+    finally:
+        for var, value in saved.items():
+            if value is None:
+                os.environ.pop(var, None)
+            else:
+                os.environ[var] = value
+    _FORKSERVER_THREADS.append(threads)
+    return True
+
+
+def _iter_forked(call, data, tasks: list, n_jobs: int | None) -> Iterator:
+    """The results of ``call(data, t)`` in task order, from workers forked from the server of
+    :func:`start_forkserver`; tasks are handed out in order as workers come free."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    n = (os.cpu_count() or 1) if n_jobs is None or n_jobs < 0 else int(n_jobs)
+    pool = ProcessPoolExecutor(max_workers=max(1, min(n, len(tasks))),
+                               mp_context=mp.get_context("forkserver"))
+    futures = [pool.submit(call, data, t) for t in tasks]
+    try:
+        for f in futures:
+            yield f.result()
+    except BaseException:
+        # interrupted (Ctrl-C), a task raised, or the caller stopped early: stop the workers
+        # now, as joblib does with loky's, instead of waiting for the tasks they are running
+        workers = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for w in workers:
+            w.terminate()
+        raise
+    pool.shutdown(wait=True)
+
+
+def _forkserver_usable(one_thread: bool) -> bool:
+    """Whether ``backend="forkserver"`` can run here with the promised threads: a server
+    started by :func:`start_forkserver` (started now if not) whose workers' thread count is
+    this process's (``one_thread=False``; else each task sets one thread itself)."""
+    if not start_forkserver():
+        return False
+    return one_thread or (_FORKSERVER_THREADS[0] is not None
+                          and _FORKSERVER_THREADS[0] == pool_threads())
+
+
 def run_tasks(fn: Callable, tasks: Sequence | Iterable, n_jobs: int | None = None,
               on_done: Callable[[int], None] | None = None, *, data=None, backend=None,
               timeout: float = DEFAULT_TIMEOUT, one_thread: bool = True) -> list:
@@ -367,8 +472,11 @@ def run_tasks(fn: Callable, tasks: Sequence | Iterable, n_jobs: int | None = Non
     :func:`use_scheduler` / :func:`local_cluster` when there is one); ``'dask'``, a scheduler
     address or a ``distributed.Client`` run on Dask (``n_jobs`` is then ignored: every worker
     thread is used); a joblib backend name (``'loky'``, ``'threading'``, ...) runs locally with
-    it. ``data`` (e.g. ``(X, y)``) is shipped to the workers once. ``timeout`` bounds the wait for
-    a scheduler given by address (:class:`SchedulerUnavailable` after it).
+    it; ``'forkserver'`` runs in ``n_jobs`` local processes forked from the server of
+    :func:`start_forkserver` (started then if not yet; loky where the platform has none, or
+    where its workers' thread count is not this process's). ``data`` (e.g. ``(X, y)``) is
+    shipped to the workers once (with ``'forkserver'``: pickled with each task). ``timeout``
+    bounds the wait for a scheduler given by address (:class:`SchedulerUnavailable` after it).
 
     ``one_thread`` (default): every task runs with one BLAS/OpenMP thread, so that every backend
     gives the same numbers. ``False``: a task runs with the pools of this process instead (local
@@ -392,6 +500,13 @@ def iter_tasks(fn: Callable, tasks: Sequence | Iterable, n_jobs: int | None = No
     it to the end, or close it, to release the workers)."""
     tasks = list(tasks)
     call = _Task(fn, data is not None, one_thread)
+    if backend == "forkserver":
+        if not tasks:
+            return
+        if _forkserver_usable(one_thread):
+            yield from _iter_forked(call, data, tasks, n_jobs)
+            return
+        backend = "loky"  # no fork server here, or its workers' threads are not ours
     kind, target = _resolve(backend)
     if kind == "local" and (target == "sequential" or (target is None and n_jobs in (None, 1))):
         for t in tasks:

@@ -31,8 +31,8 @@ from regulab.core.conventions import Setting, get_convention
 from regulab.core.penalties import KINDS, kind_of, parse_kind
 from regulab.core.validation import check_nonneg
 
-__all__ = ["PENALTIES", "NNPenalty", "decoupled_weight_decay_", "param_groups", "prox_l1_",
-           "select_parameters", "soft_threshold_"]
+__all__ = ["PENALTIES", "DecayStep", "NNPenalty", "PenaltyStep", "decoupled_weight_decay_",
+           "param_groups", "prox_l1_", "select_parameters", "soft_threshold_"]
 
 #: the penalty kinds :class:`NNPenalty` accepts: regulab's one table of kinds
 PENALTIES = KINDS
@@ -82,15 +82,18 @@ def _is_zero(lam) -> bool:
     return bool((lam == 0).all()) if isinstance(lam, torch.Tensor) else lam == 0
 
 
-def soft_threshold_(p: torch.Tensor, threshold) -> torch.Tensor:
+def soft_threshold_(p: torch.Tensor, threshold, neg_threshold=None) -> torch.Tensor:
     """In place ``p <- sign(p) * max(|p| - threshold, 0)``: exactly 0 where ``|p| <= threshold``.
 
     Computed as ``p - clamp(p, -threshold, threshold)``: where ``|p| <= threshold`` that is
     ``p - p``, exactly 0.0; elsewhere ``p -/+ threshold``, the same float as the formula above.
+    ``neg_threshold``: ``-threshold`` computed once by a caller that applies the same tensor
+    threshold many times (negation is exact: the same result).
     """
     with torch.no_grad():
         if isinstance(threshold, torch.Tensor):
-            p.sub_(torch.minimum(torch.maximum(p, -threshold), threshold))
+            low = -threshold if neg_threshold is None else neg_threshold
+            p.sub_(torch.minimum(torch.maximum(p, low), threshold))
         else:
             p.sub_(p.clamp(-threshold, threshold))
     return p
@@ -119,11 +122,25 @@ def decoupled_weight_decay_(module: nn.Module, lr: float, decay, weights: bool =
     step before the gradient step equals SGD on ``loss + (decay/2) sum w**2`` up to the order of
     the two updates.
     """
-    lr = check_nonneg(lr, "lr")
-    decay = _check_lam(decay, "decay")
-    with torch.no_grad():
-        for _, p in select_parameters(module, weights, biases):
-            p.mul_(1.0 - lr * decay)
+    DecayStep(module, lr, decay, weights, biases)()
+
+
+class DecayStep:
+    """:func:`decoupled_weight_decay_` on one module at one step size, prepared once for many
+    steps: the selected parameters and the factor ``1 - lr * decay``; each call multiplies the
+    weights by it in place (the same floats as calling :func:`decoupled_weight_decay_`)."""
+
+    def __init__(self, module: nn.Module, lr: float, decay, weights: bool = True,
+                 biases: bool = False):
+        lr = check_nonneg(lr, "lr")
+        decay = _check_lam(decay, "decay")
+        self.params = [p for _, p in select_parameters(module, weights, biases)]
+        self.factor = 1.0 - lr * decay
+
+    def __call__(self) -> None:
+        with torch.no_grad():
+            for p in self.params:
+                p.mul_(self.factor)
 
 
 def param_groups(module: nn.Module, weight_decay: float, biases: bool = False) -> list[dict]:
@@ -245,10 +262,52 @@ class NNPenalty:
         (autograd's derivative of ``|w|`` is also ``sign(w)``, 0 at 0) without building the
         penalty's graph; :func:`regulab.nn.fit` uses it.
         """
-        l1 = None if _is_zero(self.l1) else self.l1
-        l2x2 = None if _is_zero(self.l2) else 2.0 * self.l2
+        PenaltyStep(self, module).add_gradient_()
+
+    def prox_(self, module: nn.Module, lr: float) -> None:
+        """Apply the penalty's proximal operator with step ``lr`` in place.
+
+        ``w <- soft_threshold(w, lr * l1) / (1 + 2 * lr * l2)``, the same formula as
+        :meth:`regulab.core.penalties.ElasticNet.prox`. Call it after ``optimizer.step()`` on a loss
+        *without* this penalty (proximal SGD).
+        """
+        PenaltyStep(self, module, lr).prox_()
+
+    def __repr__(self) -> str:
+        def fmt(v):
+            return f"tensor{tuple(v.shape)}" if isinstance(v, torch.Tensor) else f"{v:g}"
+        sel = "weights" + ("+biases" if self.biases else "") if self.weights else "biases"
+        return f"NNPenalty(l1={fmt(self.l1)}, l2={fmt(self.l2)}, on={sel})"
+
+
+
+class PenaltyStep:
+    """An :class:`NNPenalty`'s per-step operations on one module (at step size ``lr`` for the
+    prox), with what does not change between steps computed once: the selected parameters,
+    which parts are zero, ``2 * l2``, the prox's threshold ``lr * l1`` (and its negative) and
+    divisor ``1 + 2 * lr * l2``. :meth:`NNPenalty.add_gradient_` and :meth:`NNPenalty.prox_`
+    are one such step; :func:`regulab.nn.fit` prepares one per epoch and applies it at every
+    minibatch (the same floats: the same operations on the same values)."""
+
+    def __init__(self, penalty: NNPenalty, module: nn.Module, lr: float | None = None):
+        self.params = [p for _, p in penalty.parameters(module)]
+        self.l1 = None if _is_zero(penalty.l1) else penalty.l1
+        self.l2x2 = None if _is_zero(penalty.l2) else 2.0 * penalty.l2
+        self.thr = self.neg_thr = self.div = None
+        self.lr = lr
+        if lr is not None:
+            lr = check_nonneg(lr, "lr")
+            if self.l1 is not None:
+                self.thr = lr * penalty.l1
+                self.neg_thr = -self.thr if isinstance(self.thr, torch.Tensor) else None
+            if self.l2x2 is not None:
+                self.div = 1.0 + 2.0 * lr * penalty.l2
+
+    def add_gradient_(self) -> None:
+        """Add ``l1 * sign(w) + 2 * l2 * w`` to each selected parameter's ``.grad``."""
+        l1, l2x2 = self.l1, self.l2x2
         with torch.no_grad():
-            for _, p in self.parameters(module):
+            for p in self.params:
                 g = p.grad
                 if g is None:
                     g = p.grad = torch.zeros_like(p)
@@ -258,26 +317,13 @@ class NNPenalty:
                 if l2x2 is not None:
                     g.addcmul_(p, l2x2) if isinstance(l2x2, torch.Tensor) else g.add_(p, alpha=l2x2)
 
-    def prox_(self, module: nn.Module, lr: float) -> None:
-        """Apply the penalty's proximal operator with step ``lr`` in place.
-
-        ``w <- soft_threshold(w, lr * l1) / (1 + 2 * lr * l2)``, the same formula as
-        :meth:`regulab.core.penalties.ElasticNet.prox`. Call it after ``optimizer.step()`` on a loss
-        *without* this penalty (proximal SGD).
-        """
-        lr = check_nonneg(lr, "lr")
-        thr = None if _is_zero(self.l1) else lr * self.l1
-        div = None if _is_zero(self.l2) else 1.0 + 2.0 * lr * self.l2
+    def prox_(self) -> None:
+        """``w <- soft_threshold(w, lr * l1) / (1 + 2 * lr * l2)`` in place (needs ``lr``)."""
+        if self.lr is None:
+            raise ValueError("a prox step needs the step size: PenaltyStep(penalty, module, lr)")
         with torch.no_grad():
-            for _, p in self.parameters(module):
-                if thr is not None:
-                    soft_threshold_(p, thr)
-                if div is not None:
-                    p.div_(div)
-
-    def __repr__(self) -> str:
-        def fmt(v):
-            return f"tensor{tuple(v.shape)}" if isinstance(v, torch.Tensor) else f"{v:g}"
-        sel = "weights" + ("+biases" if self.biases else "") if self.weights else "biases"
-        return f"NNPenalty(l1={fmt(self.l1)}, l2={fmt(self.l2)}, on={sel})"
-
+            for p in self.params:
+                if self.thr is not None:
+                    soft_threshold_(p, self.thr, self.neg_thr)
+                if self.div is not None:
+                    p.div_(self.div)

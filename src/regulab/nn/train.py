@@ -25,9 +25,10 @@ from torch import nn
 
 from regulab.core.validation import check_int, check_nonneg, check_positive
 from regulab.nn.penalties import (
+    DecayStep,
     NNPenalty,
+    PenaltyStep,
     _check_lam,
-    decoupled_weight_decay_,
     param_groups,
 )
 
@@ -263,8 +264,11 @@ def fit(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, epochs: int = 10,
         on_epoch(0, model)
     for epoch in range(1, epochs + 1):
         Xe, ye = order.epoch_data(X, y)
-        losses = _train_epoch(model, opt, loss_fn, Xe, ye, batch_size, lr, penalty, prox,
-                              decoupled_decay)
+        # each epoch's steps prepared once (an on_epoch callback may change the penalties)
+        steps = (PenaltyStep(penalty, model) if penalty is not None else None,
+                 DecayStep(model, lr, decoupled_decay) if decoupled_decay is not None else None,
+                 PenaltyStep(prox, model, lr) if prox is not None else None)
+        losses = _train_epoch(model, opt, loss_fn, Xe, ye, batch_size, *steps)
         history.steps += len(losses)
         mean_loss = _mean_loss(losses, X.shape[-2], batch_size, X.device)
         if not math.isfinite(mean_loss) or not _parameters_finite(model):
@@ -323,9 +327,9 @@ class _EpochOrder:
         return X[order], y[order]
 
 
-def _train_epoch(model, opt, loss_fn, Xe, ye, batch_size, lr, penalty, prox,
-                 decoupled_decay) -> list:
-    """One pass over the epoch's minibatches; the detached data loss of each."""
+def _train_epoch(model, opt, loss_fn, Xe, ye, batch_size, penalty, decay, prox) -> list:
+    """One pass over the epoch's minibatches; the detached data loss of each. ``penalty``,
+    ``prox``: :class:`PenaltyStep` (or None); ``decay``: :class:`DecayStep` (or None)."""
     losses = []
     for start in range(0, Xe.shape[-2], batch_size):
         xb, yb = Xe[..., start:start + batch_size, :], ye[..., start:start + batch_size]
@@ -333,12 +337,12 @@ def _train_epoch(model, opt, loss_fn, Xe, ye, batch_size, lr, penalty, prox,
         data_loss = loss_fn(model(xb), yb)
         data_loss.backward()
         if penalty is not None:  # = backward of loss + penalty(model), without its graph
-            penalty.add_gradient_(model)
-        if decoupled_decay is not None:
-            decoupled_weight_decay_(model, lr, decoupled_decay)
+            penalty.add_gradient_()
+        if decay is not None:
+            decay()
         opt.step()
         if prox is not None:
-            prox.prox_(model, lr)
+            prox.prox_()
         losses.append(data_loss.detach())
     return losses
 

@@ -127,8 +127,10 @@ def explain(out_dir: str | Path = "regulab-report", only=None, config: ExplainCo
     done = {c.id: 0 for c, _, _ in remote}
     pieces: dict[tuple[str, int], dict] = {}
     # one_thread=False: each claim runs with BLAS pools as in this process (a claim's own
-    # workloads pin theirs), so its numbers are those of an in-process run
-    results_iter = iter_tasks(_measure_and_draw, tasks, n_jobs=workers, backend="loky",
+    # workloads pin theirs), so its numbers are those of an in-process run. The workers fork
+    # from a server that imported this module (so the claims) while this process started:
+    # no worker imports after the tasks are handed out (loky where there is no such server)
+    results_iter = iter_tasks(_measure_and_draw, tasks, n_jobs=workers, backend="forkserver",
                               one_thread=False)
     for (c, k, part), (result, seconds) in zip(remote, results_iter):
         timings[c.id] = timings.get(c.id, 0.0) + seconds
