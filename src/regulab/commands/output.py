@@ -119,10 +119,19 @@ COMPILE_NOTICE = "compiling the solver kernels once (about 6 s; later runs load 
 
 @contextlib.contextmanager
 def compile_notice():
-    """Within the block, say :data:`COMPILE_NOTICE` once on standard error if numba compiles a
-    kernel (nothing when every kernel loads from its cache)."""
+    """Within the block, say :data:`COMPILE_NOTICE` once on standard error if the kernels
+    compile (nothing when every kernel loads from its cache). On the first run after an
+    install a helper process compiles the longest kernel meanwhile
+    (:mod:`regulab.solvers.ahead`): the notice is said when it starts."""
+    from regulab.solvers import ahead
     from regulab.solvers.jit import notify_compile
 
-    with notify_compile(lambda: err_console().print(f"[dim]{COMPILE_NOTICE}[/]",
-                                                    highlight=False, soft_wrap=True)):
+    said = []
+
+    def say():
+        if not said:
+            said.append(True)
+            err_console().print(f"[dim]{COMPILE_NOTICE}[/]", highlight=False, soft_wrap=True)
+
+    with ahead.ahead(on_start=say), notify_compile(say):
         yield
