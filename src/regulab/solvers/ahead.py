@@ -176,11 +176,12 @@ def gram_path_arguments() -> tuple:
 
 def compile_kernels() -> None:
     """Compile :data:`KERNELS` for the types of their calls (cached: ``cache=True``)."""
-    from numba import typeof
-
     from regulab.solvers import _path_kernels as PK
 
-    PK.gram_path.compile(tuple(typeof(a) for a in gram_path_arguments()))
+    # typed as the dispatcher types a call's arguments, then compiled (and cached) as a call
+    # would compile it
+    kernel = PK.gram_path
+    kernel.compile(tuple(kernel.typeof_pyval(a) for a in gram_path_arguments()))
 
 
 def _main(argv: list[str]) -> int:
