@@ -24,9 +24,11 @@ from regulab.solvers import ahead, jit
 SRC = Path(__file__).resolve().parents[1] / "src"
 #: a subprocess that compiles kernels on a loaded machine can take minutes
 SLOW = 1800
-#: what the helper compiles (the path kernel and the kernels it calls): never the command
+#: the path kernel and the kernels it calls
 CHAIN = ("regulab.solvers._path_kernels.gram_path", "regulab.solvers._cd_kernels.cd_squared_gram",
          "regulab.solvers._cd_kernels.anderson_weights", "regulab.solvers._cd_kernels._gram_gap")
+#: compiled by the command itself at once when a helper starts (ahead.compile_here)
+HERE = "regulab.solvers._cd_kernels.anderson_weights"
 
 #: in a fresh process: record every function numba compiles here, whether a helper started and
 #: how it ended; argv: the record file, the helper's command line as JSON ("" = the real one),
@@ -105,7 +107,8 @@ def test_the_helper_compiles_the_path_kernel_and_the_command_loads_it(first_runs
     r, rec = first_runs["ahead"]
     assert r.returncode == 0, r.stderr
     assert len(rec["helpers"]) == 1 and rec["helpers"][0][1] == 0  # ran to its end, reaped
-    assert not set(CHAIN) & set(rec["compiled"]), rec["compiled"]
+    assert not (set(CHAIN) - {HERE}) & set(rec["compiled"]), rec["compiled"]
+    assert rec["compiled"].count(HERE) == 1
     assert "regulab.solvers._design_kernels.column_stats_dense" in rec["compiled"]
     assert r.stderr.count(COMPILE_NOTICE) == 1, r.stderr
     alone, rec_alone = first_runs["alone"]
@@ -234,3 +237,32 @@ def test_wait_for_returns_at_once_without_a_helper_and_reaps_one():
     ahead._pending["gram_path"] = helper
     ahead.wait_for("gram_path")
     assert helper.returncode == 0 and "gram_path" not in ahead._pending
+
+
+def test_the_anderson_solve_compiled_here_is_the_one_the_helper_loads(tmp_path):
+    """In a fresh process on an empty cache: :func:`ahead.compile_here`, then the helper's own
+    compile; the path kernel's callee is typed with the signature compiled here, so it is not
+    compiled again (a second process would load it from the cache)."""
+    script = """
+        from numba.core import event
+        from regulab.solvers import ahead
+        seen = []
+
+        class Record(event.Listener):
+            def on_start(self, ev):
+                seen.append(ev.data["dispatcher"].py_func.__qualname__)
+
+            def on_end(self, ev):
+                pass
+
+        event.register("numba:compile", Record())
+        ahead.compile_here()
+        ahead.compile_kernels()
+        print("COMPILED", seen.count("anderson_weights"), seen.count("cd_squared_gram"))
+    """
+    import textwrap
+
+    r = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], capture_output=True,
+                       text=True, timeout=SLOW, env=_env(NUMBA_CACHE_DIR=str(tmp_path / "c")))
+    assert r.returncode == 0, r.stderr
+    assert "COMPILED 1 1" in r.stdout, r.stdout

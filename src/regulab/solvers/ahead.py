@@ -9,7 +9,9 @@ command's own Python work; a second process does, on a second core. It compiles 
 for the very argument types of the command's later call (:func:`gram_path_arguments`, checked
 against the real call by ``tests/test_startup.py``) into the same cache folder; the command,
 just before its first call of the kernel, waits for the helper (:func:`wait_for`) and then
-loads the machine code from the cache instead of compiling it. The machine code is the
+loads the machine code from the cache instead of compiling it. Meanwhile the command itself
+first compiles the Anderson solve the chain calls (:func:`compile_here`: cached before the
+helper gets to it, which then loads it), then imports, reads and compiles the rest. The machine code is the
 code the command would have compiled itself: same source, types, numba and LLVM.
 
 When a helper starts (:func:`start`): only if the kernel cache folder is regulab's
@@ -140,15 +142,31 @@ def stop() -> None:
         _reap(helper, 0.0)
 
 
+def compile_here() -> None:
+    """Compile here, at once, the Anderson solve the helper's kernel calls (a fifth of the
+    helper's compile): done before the command's own imports, it is cached by the time the
+    helper types the call, and the helper loads it instead of compiling it (when the helper
+    gets there first, both compile the same code and either copy serves)."""
+    import numpy as np
+
+    from regulab.solvers import _cd_kernels as CDK
+
+    kernel = CDK.anderson_weights  # called by cd_squared_gram with (hist[K+1, m], cw[K])
+    kernel.compile(tuple(kernel.typeof_pyval(a) for a in (np.empty((2, 1)), np.empty(1))))
+
+
 @contextlib.contextmanager
 def ahead(on_start: Callable[[], None] | None = None) -> Iterator[bool]:
     """Within the block, a helper compiles :data:`KERNELS` if :func:`should_start` (then
-    ``on_start()`` is called); on leaving, a helper still running is stopped. Yields whether
-    one started."""
+    ``on_start()`` is called and this process compiles the Anderson solve:
+    :func:`compile_here`); on leaving, a helper still running is stopped. Yields whether one
+    started."""
     started = start()
     if started and on_start is not None:
         on_start()
     try:
+        if started:
+            compile_here()
         yield started
     finally:
         stop()
