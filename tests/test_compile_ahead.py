@@ -75,7 +75,7 @@ sys.exit(code)
 def _env(**extra) -> dict:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(SRC) + os.pathsep + env.get("PYTHONPATH", "")
-    env.pop(ahead.SWITCH, None)
+    env[ahead.SWITCH] = "1"  # a helper whatever the machine's load (tested apart below)
     env.update(extra)
     return env
 
@@ -174,7 +174,7 @@ def test_a_failed_command_stops_its_helper(tmp_path):
 
 
 def test_two_first_runs_at_once_share_the_cache(tmp_path, first_runs):
-    env = _env(NUMBA_CACHE_DIR=str(tmp_path / "shared"), COLUMNS="200")
+    env = _env(NUMBA_CACHE_DIR=str(tmp_path / "shared"), COLUMNS="200")  # both with a helper
     procs = [subprocess.Popen([sys.executable, "-m", "regulab", *FIT], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True, env=env) for _ in range(2)]
     outs = [p.communicate(timeout=SLOW) for p in procs]
@@ -211,12 +211,19 @@ def test_a_helper_starts_only_on_an_empty_own_cache_with_two_cores(tmp_path, mon
     own = tmp_path / (jit.PREFIX + "0123456789abcdef")
     own.mkdir()
     monkeypatch.setattr(ahead, "usable_cores", lambda: 2)
+    monkeypatch.setattr(ahead, "core_free", lambda: True)
     monkeypatch.delenv(ahead.SWITCH, raising=False)
     monkeypatch.setenv(jit.CACHE_ENV, str(own))
     assert ahead.should_start()
     monkeypatch.setenv(ahead.SWITCH, "0")
     assert not ahead.should_start()
     monkeypatch.delenv(ahead.SWITCH)
+    monkeypatch.setattr(ahead, "core_free", lambda: False)  # every core busy
+    assert not ahead.should_start()
+    monkeypatch.setenv(ahead.SWITCH, "1")  # ... unless asked for
+    assert ahead.should_start()
+    monkeypatch.delenv(ahead.SWITCH)
+    monkeypatch.setattr(ahead, "core_free", lambda: True)
     monkeypatch.setattr(ahead, "usable_cores", lambda: 1)
     assert not ahead.should_start()
     monkeypatch.setattr(ahead, "usable_cores", lambda: 2)
@@ -229,6 +236,13 @@ def test_a_helper_starts_only_on_an_empty_own_cache_with_two_cores(tmp_path, mon
     (own / "solvers_x").mkdir()
     (own / "solvers_x" / "_design_kernels.xt_dot-1.py311.nbi").write_bytes(b"")
     assert not ahead.should_start()  # a warm (or partly warm) cache
+
+
+def test_a_core_is_free_below_one_runnable_process_per_core(monkeypatch):
+    monkeypatch.setattr(ahead, "usable_cores", lambda: 2)
+    for load, free in ((0.3, True), (1.9, True), (2.0, False), (7.5, False)):
+        monkeypatch.setattr(os, "getloadavg", lambda load=load: (load, load, load))
+        assert ahead.core_free() is free
 
 
 def test_wait_for_returns_at_once_without_a_helper_and_reaps_one():

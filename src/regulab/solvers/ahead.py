@@ -18,7 +18,9 @@ When a helper starts (:func:`start`): only if the kernel cache folder is regulab
 fingerprinted folder (:func:`regulab.solvers.jit.configure_cache`; never numba's default
 folder, e.g. a read-only install) and holds no compiled kernel at all (the first run after an
 install or an upgrade: a cheap look for one ``*.nbi`` index file, without importing numba), the
-process may use at least two cores, and ``REGULAB_COMPILE_AHEAD`` is not ``0``. The helper is
+process may use at least two cores and one of them is idle (on a machine whose cores are all
+busy the helper's own start-up, about a second of CPU, would cost more than the overlap gains;
+``REGULAB_COMPILE_AHEAD=1`` starts it anyway, ``0`` never). The helper is
 silent (its standard streams go to the null device); whatever happens to it (it fails, it is
 killed, another ``regulab`` process compiles the same kernel at the same time: numba writes
 each cache file under a temporary name and renames it), the command's results are those it
@@ -38,7 +40,8 @@ from typing import Callable, Iterator
 
 from regulab.solvers import jit
 
-#: set to ``0`` to compile everything in the command's own process
+#: ``0``: compile everything in the command's own process; ``1``: start a helper even when
+#: no core is idle; unset: decide by the load (:func:`core_free`)
 SWITCH = "REGULAB_COMPILE_AHEAD"
 #: the kernels a helper compiles, by name (each also names the :func:`wait_for` key)
 KERNELS = ("gram_path",)
@@ -75,12 +78,23 @@ def _cache_folder() -> Path | None:
     return Path(folder)
 
 
+def core_free() -> bool:
+    """Whether a core is idle: the 1-minute load average below the usable cores (True where
+    the system gives no load average)."""
+    try:
+        return os.getloadavg()[0] < usable_cores()
+    except (AttributeError, OSError):
+        return True
+
+
 def should_start() -> bool:
-    """Whether a helper may start now (module docstring: first run, own cache, two cores)."""
-    if os.environ.get(SWITCH, "1").strip() == "0" or not sys.executable:
+    """Whether a helper may start now (module docstring: first run, own cache, two cores and,
+    unless ``REGULAB_COMPILE_AHEAD=1``, one of them idle)."""
+    setting = os.environ.get(SWITCH, "").strip()
+    if setting == "0" or not sys.executable:
         return False
     folder = _cache_folder()
-    if folder is None or usable_cores() < 2:
+    if folder is None or usable_cores() < 2 or (setting != "1" and not core_free()):
         return False
     try:
         return cache_is_empty(folder)
