@@ -113,8 +113,9 @@ class Bars:
 # ----------------------------------------------------------------------------- first run
 
 #: said once, on standard error, when a command has to compile the solver kernels (the first
-#: run after an install; the seconds are measured in docs/benchmarks.md)
-COMPILE_NOTICE = "compiling the solver kernels once (about 6 s; later runs load them) ..."
+#: run after an install; the seconds are measured in docs/benchmarks.md: about 3 s with the
+#: compile-ahead helper on two idle cores, 6 s in one process)
+COMPILE_NOTICE = "compiling the solver kernels once (about 3-6 s; later runs load them) ..."
 
 
 @contextlib.contextmanager
