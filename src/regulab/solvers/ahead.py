@@ -7,12 +7,13 @@ gap it calls (docs/benchmarks.md, "First run after an install"). numba compiles 
 at a time per process (a global compiler lock), so a thread would not overlap it with the
 command's own Python work; a second process does, on a second core. It compiles the kernel
 for the very argument types of the command's later call (:func:`gram_path_arguments`, checked
-against the real call by ``tests/test_startup.py``) into the same cache folder; the command,
-just before its first call of the kernel, waits for the helper (:func:`wait_for`) and then
-loads the machine code from the cache instead of compiling it. Meanwhile the command itself
-first compiles the Anderson solve the chain calls (:func:`compile_here`: cached before the
-helper gets to it, which then loads it), then imports, reads and compiles the rest. The machine code is the
-code the command would have compiled itself: same source, types, numba and LLVM.
+against the real call by ``tests/test_compile_ahead.py``) into the same cache folder; the
+command, just before its first call of the kernel, waits for the helper (:func:`wait_for`) and
+then loads the machine code from the cache instead of compiling it. Meanwhile the command
+itself first compiles the Anderson solve the chain calls (:func:`compile_here`: cached before
+the helper gets to it, which then loads it), then imports, reads and compiles the rest. The
+machine code is the code the command would have compiled itself: same source, types, numba and
+LLVM (the tests compare the disassembled object code).
 
 When a helper starts (:func:`start`): only if the kernel cache folder is regulab's
 fingerprinted folder (:func:`regulab.solvers.jit.configure_cache`; never numba's default
