@@ -233,9 +233,17 @@ def test_a_helper_starts_only_on_an_empty_own_cache_with_two_cores(tmp_path, mon
     monkeypatch.delenv(jit.CACHE_ENV)
     assert not ahead.should_start()
     monkeypatch.setenv(jit.CACHE_ENV, str(own))
-    (own / "solvers_x").mkdir()
-    (own / "solvers_x" / "_design_kernels.xt_dot-1.py311.nbi").write_bytes(b"")
-    assert not ahead.should_start()  # a warm (or partly warm) cache
+    kernels = own / "solvers_x"
+    kernels.mkdir()
+    # what a first command that failed before reading its data leaves: still a first run
+    (kernels / "_cd_kernels.anderson_weights-99.py311.nbi").write_bytes(b"")
+    (kernels / "_cd_kernels._dual_terms-60.py311.nbi").write_bytes(b"")
+    assert ahead.should_start()
+    for done in ("_design_kernels.column_stats_sparse-152.py311.nbi",  # another route ran
+                 "_path_kernels.gram_path-47.py311.nbi"):  # a helper finished
+        (kernels / done).write_bytes(b"")
+        assert not ahead.should_start()
+        (kernels / done).unlink()
 
 
 def test_a_core_is_free_below_one_runnable_process_per_core(monkeypatch):

@@ -17,8 +17,10 @@ LLVM (the tests compare the disassembled object code).
 
 When a helper starts (:func:`start`): only if the kernel cache folder is regulab's
 fingerprinted folder (:func:`regulab.solvers.jit.configure_cache`; never numba's default
-folder, e.g. a read-only install) and holds no compiled kernel at all (the first run after an
-install or an upgrade: a cheap look for one ``*.nbi`` index file, without importing numba), the
+folder, e.g. a read-only install) and holds neither the path kernel nor the column statistics
+kernels (the first run after an install or an upgrade, or after a first command that failed
+before reading its data: :func:`is_first_run`, a cheap look for index files, without importing
+numba; any other route compiles the column statistics, so it starts no helper twice), the
 process may use at least two cores and one of them is idle (on a machine whose cores are all
 busy the helper's own start-up, about a second of CPU, would cost more than the overlap gains;
 ``REGULAB_COMPILE_AHEAD=1`` starts it anyway, ``0`` never). The helper is
@@ -66,9 +68,15 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
-def cache_is_empty(folder: Path) -> bool:
-    """Whether ``folder`` holds no numba index file (``*.nbi``) at any depth."""
-    return next(Path(folder).rglob("*.nbi"), None) is None
+#: numba index files that end a first run: the helper's kernel, and the column statistics that
+#: every fit on a table compiles once its data are read (a command that failed before that, or a
+#: route without the path kernel, leaves the one or the other)
+FIRST_RUN_OVER = ("_path_kernels.gram_path-*.nbi", "_design_kernels.column_stats_*-*.nbi")
+
+
+def is_first_run(folder: Path) -> bool:
+    """Whether ``folder`` (at any depth) holds none of the index files :data:`FIRST_RUN_OVER`."""
+    return not any(next(Path(folder).rglob(pattern), None) for pattern in FIRST_RUN_OVER)
 
 
 def _cache_folder() -> Path | None:
@@ -98,7 +106,7 @@ def should_start() -> bool:
     if folder is None or usable_cores() < 2 or (setting != "1" and not core_free()):
         return False
     try:
-        return cache_is_empty(folder)
+        return is_first_run(folder)
     except OSError:
         return False
 
