@@ -10,6 +10,7 @@ OLD``) the command runs ``--repeat`` times for each tree in alternation (so both
 machine) and the medians of compile CPU, process CPU and the number of compiles are printed.
 
 The command runs in a fresh process whose ``NUMBA_CACHE_DIR`` is a new temporary folder, with
+``REGULAB_COMPILE_AHEAD=0`` (every kernel compiles in that process, none in a helper), with
 a listener on numba's ``numba:compile`` event (it fires on a real compile, never on a cache
 load). A compile nested in another (a kernel calling a kernel, numba's own helpers) is counted
 in its caller's inclusive time and not in the caller's own time, so the own times add up to the
@@ -72,7 +73,10 @@ def run(command: list[str], src: Path | None = None) -> dict:
     (regulab imported from the source tree ``src`` when given)."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "rows.json"
-        env = dict(os.environ, NUMBA_CACHE_DIR=str(Path(tmp) / "cache"))
+        # everything compiled in the one process: the compile-ahead helper of a first run
+        # (regulab.solvers.ahead) off (bench_startup.py times the first run with it)
+        env = dict(os.environ, NUMBA_CACHE_DIR=str(Path(tmp) / "cache"),
+                   REGULAB_COMPILE_AHEAD="0")
         if src is not None:
             env["PYTHONPATH"] = str(Path(src).resolve())
         subprocess.run([sys.executable, "-c", CHILD, str(out), *command], check=False,

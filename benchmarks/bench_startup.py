@@ -14,7 +14,10 @@ and its children, user + system, which a loaded machine inflates far less than w
 
 With ``--before OLD/src`` only the first run is measured, for this tree and for the regulab
 source tree ``OLD/src`` (e.g. ``git archive <commit> src | tar -x -C OLD``) in alternation, cold
-then warm, so that both see the same machine.
+then warm, so that both see the same machine. With ``--ahead`` likewise, this tree with the
+first run's compile-ahead helper (``REGULAB_COMPILE_AHEAD=1``) and without it (``0``); without
+either option the first run is the user's: a helper starts only when a core is idle. CPU
+seconds include the helper's (a reaped child of the command).
 """
 
 from __future__ import annotations
@@ -67,20 +70,25 @@ def show(label: str, runs: list[tuple[float, float]]) -> tuple[float, float]:
 def before_after(old_src: Path, csv: Path, repeat: int) -> None:
     """Cold and warm ``regulab fit`` of this tree and of ``old_src``, alternately."""
     here = Path(__file__).resolve().parents[1] / "src"
-    trees = {"before": Path(old_src).resolve(), "after": here}
+    paired({"before": {"PYTHONPATH": str(Path(old_src).resolve())},
+            "after": {"PYTHONPATH": str(here)}}, csv, repeat)
+
+
+def paired(variants: dict[str, dict], csv: Path, repeat: int) -> None:
+    """Cold and warm ``regulab fit`` of each variant (environment settings), alternately."""
     fit = [sys.executable, "-m", "regulab", "fit", str(csv), "--target", "target"]
-    runs = {(k, kind): [] for k in trees for kind in ("cold", "warm")}
+    runs = {(k, kind): [] for k in variants for kind in ("cold", "warm")}
     with tempfile.TemporaryDirectory() as tmp:
-        env = {k: dict(os.environ, PYTHONPATH=str(src), NUMBA_CACHE_DIR=f"{tmp}/{k}")
-               for k, src in trees.items()}
-        for k in trees:
+        env = {k: dict(os.environ, **extra, NUMBA_CACHE_DIR=f"{tmp}/{k}")
+               for k, extra in variants.items()}
+        for k in variants:
             timed(fit, env=env[k])  # fills the warm cache
         for _ in range(repeat):
-            for k in trees:
+            for k in variants:
                 with tempfile.TemporaryDirectory() as cache:
                     runs[(k, "cold")].append(timed(fit, env=dict(env[k], NUMBA_CACHE_DIR=cache)))
                 runs[(k, "warm")].append(timed(fit, env=env[k]))
-    for k in trees:
+    for k in variants:
         wc, cc = show(f"{k}: first regulab fit (empty cache)", runs[(k, "cold")])
         ww, cw = show(f"{k}: warm regulab fit", runs[(k, "warm")])
         print(f"{k + ': first run minus warm run':44s} wall {wc - ww:+6.2f} s   "
@@ -94,17 +102,24 @@ def main() -> None:
                         help="skip the first-run (compile) measurement, which takes minutes")
     parser.add_argument("--before", type=Path, metavar="OLD_SRC",
                         help="compare the first run with the regulab source tree OLD_SRC")
+    parser.add_argument("--ahead", action="store_true",
+                        help="compare the first run with and without the compile-ahead helper "
+                        "(REGULAB_COMPILE_AHEAD=1 / 0, whatever the load)")
     args = parser.parse_args()
     regulab = [sys.executable, "-m", "regulab"]
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, load average {load:.1f}")
-    if args.before is not None:
+    if args.before is not None or args.ahead:
         with tempfile.TemporaryDirectory() as tmp:
             from sklearn.datasets import load_diabetes
 
             csv = Path(tmp) / "diabetes.csv"
             load_diabetes(as_frame=True, scaled=False).frame.to_csv(csv, index=False)
-            before_after(args.before, csv, max(1, min(args.repeat, 3)))
+            if args.before is not None:
+                before_after(args.before, csv, max(1, min(args.repeat, 3)))
+            else:
+                paired({"helper": {"REGULAB_COMPILE_AHEAD": "1"},
+                        "no helper": {"REGULAB_COMPILE_AHEAD": "0"}}, csv, args.repeat)
         load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
         print(f"load average at the end {load:.1f}")
         return

@@ -102,9 +102,11 @@ finally:
 
 
 def _fit_recording(cache_dir: Path, record: Path) -> tuple[subprocess.CompletedProcess, list]:
+    # everything compiled in this one process (no compile-ahead helper: tests/test_compile_ahead)
     r = subprocess.run([sys.executable, "-c", RECORD, str(record), "fit", "diabetes"],
                        capture_output=True, text=True, timeout=SLOW,
-                       env=_env(NUMBA_CACHE_DIR=str(cache_dir), COLUMNS="200"))
+                       env=_env(NUMBA_CACHE_DIR=str(cache_dir), COLUMNS="200",
+                                REGULAB_COMPILE_AHEAD="0"))
     return r, json.loads(record.read_text()) if record.exists() else []
 
 

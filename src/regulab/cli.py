@@ -349,11 +349,13 @@ def fit_cmd(
 
     Default: --penalty l1, lam by 5-fold CV with the 1se rule. A target with 3 or more classes
     gets the multinomial model: one coefficient column per class."""
-    from regulab.commands import fit
-
     from regulab.commands.output import compile_notice
 
+    # entered first: on the first run after an install a helper process starts compiling
+    # while the command imports its libraries
     with compile_notice():  # the first run after install compiles the kernels
+        from regulab.commands import fit
+
         fit.run(source, data_options_of(locals()),
                 penalty=penalty, l1_ratio=l1_ratio, lam=lam, folds=cv, rule=rule, n_lams=n_lams,
                 stability=stability, n_pairs=n_pairs, save=save, as_json=as_json, out=out,
@@ -422,11 +424,13 @@ def path_cmd(
     """The coefficient path and the CV curve over a lam grid (figures and path.csv with --out).
 
     A target with 3 or more classes gets the multinomial paths: one panel per class."""
-    from regulab.commands import path
-
     from regulab.commands.output import compile_notice
 
+    # entered first: on the first run after an install a helper process starts compiling
+    # while the command imports its libraries
     with compile_notice():  # the first run after install compiles the kernels
+        from regulab.commands import path
+
         path.run(source, data_options_of(locals()),
                  penalty=penalty, l1_ratio=l1_ratio, n_lams=n_lams, folds=cv, as_json=as_json,
                  out=out, unpenalized=unpenalized, penalty_factor=penalty_factor,
@@ -477,11 +481,13 @@ def compare_cmd(
     resamples, out-of-fold calibration slope; then the recommendation of docs/recommendation.md.
     --adaptive adds the adaptive lasso's row; 3 or more classes: the multinomial rows, with L1
     grouped across classes."""
-    from regulab.commands import compare
-
     from regulab.commands.output import compile_notice
 
+    # entered first: on the first run after an install a helper process starts compiling
+    # while the command imports its libraries
     with compile_notice():  # the first run after install compiles the kernels
+        from regulab.commands import compare
+
         compare.run(source, data_options_of(locals()),
                     folds=cv, rule=rule, n_boot=n_boot, n_lams=n_lams, as_json=as_json, out=out,
                     unpenalized=unpenalized, penalty_factor=penalty_factor,

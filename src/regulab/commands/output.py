@@ -113,16 +113,26 @@ class Bars:
 # ----------------------------------------------------------------------------- first run
 
 #: said once, on standard error, when a command has to compile the solver kernels (the first
-#: run after an install; the seconds are measured in docs/benchmarks.md)
-COMPILE_NOTICE = "compiling the solver kernels once (about 6 s; later runs load them) ..."
+#: run after an install; the seconds are measured in docs/benchmarks.md: about 3 s with the
+#: compile-ahead helper on two idle cores, 6 s in one process)
+COMPILE_NOTICE = "compiling the solver kernels once (about 3-6 s; later runs load them) ..."
 
 
 @contextlib.contextmanager
 def compile_notice():
-    """Within the block, say :data:`COMPILE_NOTICE` once on standard error if numba compiles a
-    kernel (nothing when every kernel loads from its cache)."""
+    """Within the block, say :data:`COMPILE_NOTICE` once on standard error if the kernels
+    compile (nothing when every kernel loads from its cache). On the first run after an
+    install a helper process compiles the longest kernel meanwhile
+    (:mod:`regulab.solvers.ahead`): the notice is said when it starts."""
+    from regulab.solvers import ahead
     from regulab.solvers.jit import notify_compile
 
-    with notify_compile(lambda: err_console().print(f"[dim]{COMPILE_NOTICE}[/]",
-                                                    highlight=False, soft_wrap=True)):
+    said = []
+
+    def say():
+        if not said:
+            said.append(True)
+            err_console().print(f"[dim]{COMPILE_NOTICE}[/]", highlight=False, soft_wrap=True)
+
+    with ahead.ahead(on_start=say), notify_compile(say):
         yield

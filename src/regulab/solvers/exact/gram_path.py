@@ -23,6 +23,7 @@ import numpy as np
 from regulab.core.losses import normalized_weights
 from regulab.solvers import _cd_kernels as CDK
 from regulab.solvers import _path_kernels as PK
+from regulab.solvers import ahead
 from regulab.solvers.checks import check_y
 from regulab.solvers.design import as_design
 from regulab.solvers.exact.squared import centered_grad
@@ -75,6 +76,7 @@ def gram_path(X, y, lams, rho, *, sample_weight=None, fit_intercept=True, tol=1e
     n_iter = np.zeros(lams.size, dtype=np.int64)
     # yc only where the residual re-certification can run: numba then compiles less
     yc_kernel = yc if PK.needs_residual(tol) else None
+    ahead.wait_for("gram_path")  # a first run: the helper compiling it has cached it
     PK.gram_path(*D.args, s, xbar, ws, yc_kernel, G, b, null_loss,
                  np.ascontiguousarray(lams, float), float(rho), float(tol), int(max_iter),
                  ANDERSON, coefs, gaps, n_iter)
