@@ -196,8 +196,18 @@ def test_data_path_is_cached_and_matches_fit_cv(monkeypatch):
     assert readout[2] == str(int(np.sum(ref.coef == 0.0)))
     for fig in (f_path, f_cv, f_coef):
         valid(fig)
-    zeros = [t for t in f_coef["data"] if t["type"] == "scatter"][0]
-    assert len(zeros["y"]) == int(np.sum(ref.coef == 0.0))
+    # the lollipops: a dot at each solver coefficient (in the feature order), a green ring
+    # exactly where it is 0, a stem from 0 to it, all inside an x range that holds the path
+    stems, dots = f_coef["data"]
+    np.testing.assert_allclose(dots["x"], ref.coef, rtol=1e-9, atol=1e-12)
+    assert dots["y"] == list(prep.feature_names)
+    ring = [c == F.ZERO_COLOR for c in dots["marker"]["line"]["color"]]
+    assert ring == list(ref.coef == 0.0) and sum(ring) == int(np.sum(ref.coef == 0.0)) > 0
+    assert [c == "white" for c in dots["marker"]["color"]] == ring
+    assert stems["x"][0::3] == [0.0] * len(ref.coef) and stems["x"][1::3] == dots["x"]
+    assert stems["x"][2::3] == [None] * len(ref.coef)
+    lo, hi = f_coef["layout"]["xaxis"]["range"]
+    assert lo == -hi and hi >= np.abs(v["coefs"]).max() > 0
     # the slider's left end is the smallest lam
     assert v["lams"] == sorted(v["lams"])
 

@@ -504,9 +504,38 @@ LAM_DRAWN = r"""(lam) => ['data-fig-path', 'data-fig-cv'].every(id => {
     return checks.every(Boolean) && g._fullData.some(t => t.name === 'this λ'); })"""
 
 
+#: on the coefficient plot, each feature's dot is drawn at its coefficient (within half a pixel
+#: of where the x axis puts it, on its own row), ringed green exactly when it is 0, and its
+#: stem runs from 0 to it on that row
+COEF_DRAWN = r"""([coefs, green]) => {
+    const g = document.querySelector('#data-fig-coef .js-plotly-plot');
+    const xa = g._fullLayout.xaxis, ya = g._fullLayout.yaxis, names = g._fullData[1].y;
+    const near = (a, b) => Math.abs(a - b) < 0.5;
+    const traces = g.querySelectorAll('.scatterlayer .trace');
+    const points = [...traces[1].querySelectorAll('.point')];
+    const rgb = (hex) => 'rgb(' + [1, 3, 5].map(i => parseInt(hex.slice(i, i + 2), 16))
+        .join(', ') + ')';
+    const dots = points.length === coefs.length && points.every((p, j) => {
+        const m = /translate\(([-\d.e]+),([-\d.e]+)\)/.exec(p.getAttribute('transform'));
+        return !!m && near(+m[1], xa.l2p(coefs[j])) && near(+m[2], ya.l2p(ya.d2l(names[j])))
+            && (p.style.stroke === rgb(green)) === (coefs[j] === 0);
+    });
+    // plotly draws each stem (a segment between gaps) as a path of its own
+    const d = [...traces[0].querySelectorAll('.js-line')].map(l => l.getAttribute('d')).join('');
+    const ends = [...d.matchAll(/M([-\d.e]+),([-\d.e]+)(?:L([-\d.e]+),([-\d.e]+))?/g)];
+    const stems = coefs.every((c, j) => {
+        const y = ya.l2p(ya.d2l(names[j]));
+        const s = ends.find(e => near(+e[2], y));
+        return !!s && near(+s[1], xa.l2p(0)) && near(+(s[3] === undefined ? s[1] : s[3]),
+                                                     xa.l2p(c));
+    });
+    return dots && stems; }"""
+
+
 def test_your_data_lam_moves_send_patches_and_draw_the_full_figures(page, base_url):
     """A lam move sends a patch of a few kilobytes, and the figures drawn from it are the
     ones Python draws from scratch at that position."""
+    from regulab.app import figures as F
     from regulab.app.views import your_data as yd
 
     open_view(page, base_url, "/your-data", "#data-kept", timeout=SLOW)
@@ -519,16 +548,21 @@ def test_your_data_lam_moves_send_patches_and_draw_the_full_figures(page, base_u
         k = int(press(page, "data-lam", *["ArrowLeft"] * int(rng.integers(1, 30))))
         expect(page.locator("#data-lam-value")).to_have_text(f"{v['lams'][k]:.4g}")
         page.wait_for_function(SETTLED)
-        page.wait_for_function(f"() => document.querySelector('#data-fig-coef .js-plotly-plot')"
-                               f".layout.title.text.endsWith('{v['lams'][k]:.4g}')")
+        want_coef = [c[k] for c in v["coefs"]]
+        page.wait_for_function("""(want) => { const g = document.querySelector(
+            '#data-fig-coef .js-plotly-plot'); const x = g.data[1].x;
+            return want.every((c, j) => Math.abs(x[j] - c) <= 1e-9 * (1 + Math.abs(c))); }""",
+                               arg=want_coef)
         drawn = page.evaluate(DATA_FIGURES)
         want = yd.update_data_figures(v, k)[1:]
         for gid, fig in zip(("data-fig-path", "data-fig-cv", "data-fig-coef"), want):
             close_to(drawn[gid]["data"], fig["data"], gid)
             close_to(drawn[gid]["layout"]["shapes"], fig["layout"]["shapes"], gid)
             close_to(drawn[gid]["layout"]["title"], fig["layout"]["title"], gid)
-        # drawn there, not only held: the line at lam and the markers on the path and CV plots
+        # drawn there, not only held: the line at lam and the markers on the path and CV plots,
+        # each coefficient's dot and stem at the solver's value, exact zeros ringed green
         page.wait_for_function(LAM_DRAWN, arg=v["lams"][k])
+        page.wait_for_function(COEF_DRAWN, arg=[want_coef, F.ZERO_COLOR])
         sizes = page.evaluate(CALLBACKS)[sent:]
         assert sizes and max(sizes) < 5_000, sizes        # the whole figures: over 50 KB
     no_errors(page)
@@ -597,9 +631,11 @@ def expected_family_line(df, family: str) -> str:
     return f"family: {FAMILY_OF_TASK[prep.task]} ({why})"
 
 
-#: the coefficient figure's feature names: [names drawn as non-zero bars, names drawn as 0]
+#: the coefficient figure's feature names: [names drawn non-zero, names drawn at exactly 0]
 COEF_SPLIT = """() => { const g = document.querySelector('#data-fig-coef .js-plotly-plot');
-    return [g.data[0].y || [], g.data[1].y || []]; }"""
+    const dots = g.data[1];
+    return [dots.y.filter((n, j) => dots.x[j] !== 0), dots.y.filter((n, j) => dots.x[j] === 0)];
+}"""
 
 GROUPED_BOX = "#data-grouped input[type=checkbox]"
 
@@ -653,9 +689,8 @@ def test_your_data_family_control_and_grouped_categoricals(page, base_url, tmp_p
             f"grouped categoricals at λ: {verdict}")
         page.wait_for_function(SETTLED)
         page.wait_for_function(
-            """([names, kept]) => { const g = document.querySelector(
-                '#data-fig-coef .js-plotly-plot'); const ys = g.data[kept ? 0 : 1].y || [];
-                return names.every(n => ys.includes(n)); }""",
+            f"([names, kept]) => {{ const split = ({COEF_SPLIT})();"
+            " return names.every(n => split[kept ? 0 : 1].includes(n)); }",
             arg=[region, verdict.endswith("kept")])
         nonzero, zero = page.evaluate(COEF_SPLIT)
         inside = [n in (nonzero if verdict.endswith("kept") else zero) for n in region]

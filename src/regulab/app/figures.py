@@ -373,38 +373,56 @@ def data_cv(v: dict, k: int) -> dict:
     return {"data": data, "layout": layout}
 
 
+#: the coefficient figure's title: its key too (the figure has no plotly legend: a legend whose
+#: counts followed lam would make plotly redraw the whole figure whenever a coefficient reaches
+#: or leaves 0)
+COEF_TITLE = (f"Coefficients at the chosen λ: ● non-zero, "
+              f"<span style='color:{ZERO_COLOR}'>○ exactly 0</span>")
+
+
+def coef_range(v: dict) -> float:
+    """Half the coefficient figure's x range: the largest |coefficient| over the whole path,
+    plus a margin, on a :func:`nice_ceil` step (1 when every coefficient is 0). The range
+    stays put as lam moves, so plotly redraws the coefficients and never the axis."""
+    m = max((abs(c) for row in v["coefs"] for c in row), default=0.0)
+    return nice_ceil(1.05 * m) if m > 0 else 1.0
+
+
 def data_coefficients(v: dict, k: int) -> dict:
-    """Bar chart of every coefficient at the selected lam; exact zeros shown apart, in green."""
+    """Every coefficient at the selected lam as a lollipop (a stem from 0 and a dot), on an x
+    range that holds the whole path (:func:`coef_range`); exact zeros drawn as a green ring.
+
+    A lam move changes only the stems' and dots' x and the dots' two colours: plotly's animatable
+    attributes, so react takes its transition path and redraws these two traces alone (no axis,
+    no text: no per-point labels, no lam in the title; :func:`regulab.app.views.your_data.
+    lam_parts` lists what moves)."""
     names = v["names"]
     coef = [float(c[k]) for c in v["coefs"]]
     color = KIND_COLORS.get(v["penalty"], L1_COLOR)
     shown = [label(n, 40) for n in names]
-    nz = [i for i, c in enumerate(coef) if c != 0.0]
-    zero = [i for i, c in enumerate(coef) if c == 0.0]
+    stem_x, stem_y = [], []
+    for name, c in zip(shown, coef):
+        stem_x += [0.0, c, None]
+        stem_y += [name, name, None]
+    zero = [c == 0.0 for c in coef]
     data = [
-        {"type": "bar", "orientation": "h", "y": [shown[i] for i in nz], "x": [coef[i] for i in nz],
-         "name": f"non-zero ({len(nz)})", "marker": {"color": color},
-         "hovertemplate": "%{y}: %{x:.4g}<extra></extra>"},
-        {"type": "scatter", "mode": "markers+text", "y": [shown[i] for i in zero],
-         "x": [0.0] * len(zero), "name": f"exactly 0 ({len(zero)})",
-         "text": ["0"] * len(zero), "textposition": "middle right",
-         "textfont": {"color": ZERO_COLOR, "size": 11},
-         "marker": {"color": "white", "size": 10, "symbol": "circle",
-                    "line": {"color": ZERO_COLOR, "width": 2}},
-         "hovertemplate": "%{y}: exactly 0<extra></extra>"},
+        {"type": "scatter", "mode": "lines", "x": stem_x, "y": stem_y, "name": "stems",
+         "line": {"color": color, "width": 3}, "hoverinfo": "skip", "showlegend": False},
+        {"type": "scatter", "mode": "markers", "x": coef, "y": shown, "name": "coefficient",
+         "showlegend": False, "hovertemplate": "%{y}: %{x:.4g}<extra></extra>",
+         "marker": {"size": 11, "symbol": "circle",
+                    "color": ["white" if z else color for z in zero],
+                    "line": {"width": 2, "color": [ZERO_COLOR if z else color for z in zero]}}},
     ]
     height = max(300, 70 + 19 * len(names))
-    m = max((abs(c) for c in coef), default=1.0) or 1.0
-    layout = base_layout(f"Coefficients at λ = {v['lams'][k]:.4g}", "coefficient "
-                         "(standardized features)", "", uirevision=v["key"], height=height)
+    top = coef_range(v)
+    layout = base_layout(COEF_TITLE, "coefficient (standardized features)", "",
+                         uirevision=v["key"], height=height, legend=False,
+                         transition=dict(SWAP))
     layout["yaxis"].update({"categoryorder": "array", "categoryarray": shown[::-1],
                             "type": "category", "tickfont": {"size": 11}})
-    layout["xaxis"]["range"] = [-1.15 * m, 1.15 * m]
+    layout["xaxis"]["range"] = [-top, top]
     layout["shapes"] = [_vline(0.0, "#444", "solid", 1)]
-    layout["legend"].update({"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom",
-                             "xanchor": "left"})
-    layout["margin"]["t"] = 70
-    layout["bargap"] = 0.25
     return {"data": data, "layout": layout}
 
 

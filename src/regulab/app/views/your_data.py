@@ -190,9 +190,8 @@ def lam_parts(v: dict) -> tuple:
     path = [("data", marker, "x"), ("data", marker, "y"), ("data", marker, "marker", "color"),
             ("data", marker + 1, "x")]      # the line at lam (a trace: see figures.OVERLAY_AXIS)
     cv = [("data", 1, "x"), ("data", 1, "y"), ("data", 2, "x")]
-    coef = [("data", i, part) for i, parts in ((0, ("x", "y", "name")),
-                                               (1, ("x", "y", "text", "name")))
-            for part in parts] + [("layout", "title", "text"), ("layout", "xaxis", "range")]
+    coef = [("data", 0, "x"), ("data", 1, "x"), ("data", 1, "marker", "color"),
+            ("data", 1, "marker", "line", "color")]    # the lollipops (figures.data_coefficients)
     return path, cv, coef
 
 
