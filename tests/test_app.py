@@ -543,36 +543,46 @@ def test_a_lam_move_changes_only_the_lam_parts(seed):
             assert apply_assignments(fig0, assignments) == fig1
 
 
-def test_a_lam_move_sends_a_patch_not_the_figures(client):
-    """Through the server: a lam move answers with Dash patches (a few kilobytes) that
-    turn the figures shown into the ones a full redraw gives; a new path sends whole figures."""
+def test_a_lam_move_along_the_drawn_path_sends_the_read_outs_only(client):
+    """Through the server: a new path sends whole figures and names them in ``data-drawn``; a
+    lam move along the path drawn answers the read-outs (a few hundred bytes) and leaves the
+    figures to the browser (``assets/your_data.js``); a lam move when the figures drawn are of
+    another path (or none) sends whole figures again."""
     deps = client.get("/_dash-dependencies").get_json()
-    dep = next(d for d in deps if "data-fig-path.figure" in d["output"])
+    dep = next(d for d in deps if "data-fig-path.figure" in d["output"]
+               and not d.get("clientside_function"))
     outs = [o.rsplit(".", 1) for o in dep["output"].strip(".").split("...")]
     view = {"key": ["diabetes", "progression", "l1"]}
 
-    def post(k, changed):
+    def post(k, changed, drawn):
         body = {"output": dep["output"], "outputs": [{"id": i, "property": p} for i, p in outs],
                 "inputs": [dict(dep["inputs"][0], value=view), dict(dep["inputs"][1], value=k)],
-                "state": [], "changedPropIds": changed}
+                "state": [dict(dep["state"][0], value=drawn)], "changedPropIds": changed}
         r = client.post("/_dash-update-component", json=body)
         assert r.status_code == 200
         return r.get_data(), r.get_json()["response"]
 
     rng = np.random.default_rng(0)
     k0, k1 = (int(k) for k in rng.integers(0, 100, size=2))
-    full_bytes, full = post(k0, ["data-view.data", "data-lam.value"])
-    patch_bytes, moved = post(k1, ["data-lam.value"])
-    _, ref = post(k1, ["data-view.data"])
+    full_bytes, full = post(k0, ["data-view.data", "data-lam.value"], None)
+    key = full["data-drawn"]["data"]
+    assert isinstance(key, str) and key
+    moved_bytes, moved = post(k1, ["data-lam.value"], key)
+    _, ref = post(k1, ["data-view.data"], key)
     for gid in ("data-fig-path", "data-fig-cv", "data-fig-coef"):
-        assert "data" in full[gid]["figure"]                          # whole figures
-        patch = moved[gid]["figure"]
-        assert "data" not in patch
-        assert apply_assignments(full[gid]["figure"], patch_assignments(patch)) == \
-            ref[gid]["figure"]
-    for rid in ("data-lam-value", "data-kept", "data-zeros", "data-cv"):
+        assert "data" in full[gid]["figure"] and "data" in ref[gid]["figure"]
+        assert gid not in moved                                       # drawn by the browser
+        assert full[gid]["figure"]["layout"]["uirevision"] == key
+    assert "data-drawn" not in moved
+    for rid in ("data-lam-value", "data-kept", "data-zeros", "data-cv", "data-rule"):
         assert moved[rid] == ref[rid]
-    assert len(patch_bytes) < len(full_bytes) / 10, (len(patch_bytes), len(full_bytes))
+    assert len(moved_bytes) < len(full_bytes) / 50, (len(moved_bytes), len(full_bytes))
+    # the figures shown are of another path (or none yet): whole figures at k1
+    for drawn in (None, key + "|another"):
+        _, again = post(k1, ["data-lam.value"], drawn)
+        assert all(again[g]["figure"] == ref[g]["figure"]
+                   for g in ("data-fig-path", "data-fig-cv", "data-fig-coef"))
+        assert again["data-drawn"]["data"] == key
 
 
 def test_the_data_path_is_fit_when_its_view_opens_not_at_page_load(monkeypatch):

@@ -532,9 +532,9 @@ COEF_DRAWN = r"""([coefs, green]) => {
     return dots && stems; }"""
 
 
-def test_your_data_lam_moves_send_patches_and_draw_the_full_figures(page, base_url):
-    """A lam move sends a patch of a few kilobytes, and the figures drawn from it are the
-    ones Python draws from scratch at that position."""
+def test_your_data_lam_moves_send_read_outs_and_draw_the_full_figures(page, base_url):
+    """A lam move asks the server for the read-outs only (a few hundred bytes), and the
+    figures drawn (by assets/your_data.js) are the ones Python draws from scratch there."""
     from regulab.app import figures as F
     from regulab.app.views import your_data as yd
 
@@ -564,7 +564,49 @@ def test_your_data_lam_moves_send_patches_and_draw_the_full_figures(page, base_u
         page.wait_for_function(LAM_DRAWN, arg=v["lams"][k])
         page.wait_for_function(COEF_DRAWN, arg=[want_coef, F.ZERO_COLOR])
         sizes = page.evaluate(CALLBACKS)[sent:]
-        assert sizes and max(sizes) < 5_000, sizes        # the whole figures: over 50 KB
+        # the read-outs only: the figures are drawn in the browser (whole ones: over 50 KB)
+        assert sizes and max(sizes) < 1_000, sizes
+    no_errors(page)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_your_data_moves_in_the_browser_are_the_python_figures(page, base_url, seed):
+    """assets/your_data.js draws a lam move from the figures the page holds: from Python's
+    figures at one position it gives Python's figures at another, value for value (random
+    tables, every penalty kind, random positions), and it leaves figures of another path
+    alone."""
+    import base64
+
+    import pandas as pd
+
+    from regulab.app.state import LabState
+    from regulab.app.views import your_data as yd
+    from regulab.core.penalties import KINDS
+
+    open_view(page, base_url, "/your-data", "#data-kept", timeout=SLOW)
+    rng = np.random.default_rng(seed)
+    for kind in KINDS:
+        n, p = int(rng.integers(40, 90)), int(rng.integers(2, 9))
+        X = rng.standard_normal((n, p))
+        y = X @ (rng.standard_normal(p) * (rng.random(p) < 0.5)) + rng.standard_normal(n)
+        df = pd.DataFrame(X, columns=[f"x{j}" for j in range(p)]).assign(y=y)
+        state = LabState()
+        key = state.add_upload("data:text/csv;base64," + base64.b64encode(
+            df.to_csv(index=False).encode()).decode(), "t.csv")[0]
+        store = yd.update_fit(state, key, "y", kind)[0]
+        v = yd.path_view(state, key, "y", kind)
+        for k0, k1 in rng.integers(0, len(v["lams"]), size=(4, 2)):
+            start = yd.update_data_figures(v, int(k0))[1:]
+            got = page.evaluate("([k, view, figs]) => window.dash_clientside.regulab"
+                                ".yourDataView(k, view, ...figs)", [int(k1), store, start])
+            want = yd.update_data_figures(v, int(k1))[1:]
+            assert got == list(want), (kind, k0, k1)
+        # figures of another path: not touched (the server sends whole figures then)
+        other = dict(store, figure_key=store["figure_key"] + "|another")
+        left = page.evaluate("([view, figs]) => window.dash_clientside.regulab.yourDataView("
+                             "3, view, ...figs).every(f => f === window.dash_clientside"
+                             ".no_update)", [other, start])
+        assert left
     no_errors(page)
 
 

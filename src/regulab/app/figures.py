@@ -310,10 +310,15 @@ def _vtrace(x, color="#333", dash="dash", width=1.5, name="this λ") -> dict:
             "line": {"color": color, "width": width, "dash": dash}}
 
 
+def data_color(v: dict) -> str:
+    """The colour of a data path's penalty kind (the L1 colour for a kind without one)."""
+    return KIND_COLORS.get(v["penalty"], L1_COLOR)
+
+
 def data_path(v: dict, k: int) -> dict:
     """Coefficient paths over lam (log axis) with the selected lam and its coefficients marked."""
     lams, coefs, names = v["lams"], v["coefs"], v["names"]
-    color = KIND_COLORS.get(v["penalty"], L1_COLOR)
+    color = data_color(v)
     palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
                "#7f7f7f", "#bcbd22", "#17becf"]
     data = []
@@ -343,7 +348,7 @@ def data_path(v: dict, k: int) -> dict:
 def data_cv(v: dict, k: int) -> dict:
     """The CV curve (mean ± SE over folds), lam_min and lam_1se, and the selected lam."""
     lams = v["lams"]
-    color = KIND_COLORS.get(v["penalty"], L1_COLOR)
+    color = data_color(v)
     data = [
         {"type": "scatter", "mode": "markers+lines", "x": lams, "y": v["cv_mean"],
          "name": "CV error ± SE", "line": {"color": color, "width": 1.5},
@@ -398,7 +403,7 @@ def data_coefficients(v: dict, k: int) -> dict:
     lam_parts` lists what moves)."""
     names = v["names"]
     coef = [float(c[k]) for c in v["coefs"]]
-    color = KIND_COLORS.get(v["penalty"], L1_COLOR)
+    color = data_color(v)
     shown = [label(n, 40) for n in names]
     stem_x, stem_y = [], []
     for name, c in zip(shown, coef):

@@ -8,8 +8,9 @@ kind of :data:`regulab.core.penalties.KINDS`, the path of::
 over the CLI's lam grid, cross-validated (:func:`regulab.selection.cv.fit_cv`, 5 folds, standardized
 features), is computed once per (table, target, penalty, family, grouped) and cached in the
 :class:`~regulab.app.state.LabState`, when the view is first opened (not at page load); the lam
-slider then moves along it, each move sending only the parts of the figures that move
-(:func:`lam_parts`, as a Dash ``Patch``). The family (:data:`FAMILIES`; ``auto`` is the rule of
+slider then moves along it: the browser draws each move from the figures it holds
+(``assets/your_data.js``, a client-side callback that changes the parts :func:`lam_parts`
+lists, to :func:`lam_move_updates`' values) and the server answers the read-outs only. The family (:data:`FAMILIES`; ``auto`` is the rule of
 :func:`regulab.data.target.target_task`, shown with the CLI's family line) picks EmpLoss: mean
 squared error, log-loss or Poisson negative log-likelihood; "grouped categoricals" replaces the
 L1 part by the group lasso's ``sum_g sqrt(|g|) ||w_g||_2`` over the source columns
@@ -30,7 +31,7 @@ from regulab.app.uploads import (
     over_cap,
     upload_gate_js,
 )
-from regulab.app.widgets import as_patch, card, figure_parts, graph, index
+from regulab.app.widgets import card, figure_parts, graph, index
 from regulab.core.penalties import KINDS, penalty_label, penalty_rho
 
 ID, LABEL, PATH = "data", "Your data", "/your-data"
@@ -199,7 +200,8 @@ def lam_move_updates(v: dict, k) -> tuple:
     """``(readout, path, CV, coefficients)`` at slider position k, each figure as the list of
     ``(where, value)`` assignments that turn that figure, drawn for the same path at any other
     position, into :func:`update_data_figures`' figure at k (values taken from those very
-    figures: one way to draw them). A few kilobytes instead of the whole figures."""
+    figures). The reference of ``assets/your_data.js``, which makes these assignments in the
+    browser (``tests/test_app_browser.py`` compares the two)."""
     readout, *figs = update_data_figures(v, k)
     return (readout, *(figure_parts(fig, parts) for fig, parts in zip(figs, lam_parts(v))))
 
@@ -303,8 +305,11 @@ def update_fit(state, key, target, penalty, family="auto", grouped=False):
            f"({v['error_name']}), {v['penalty_name']}; path of {len(v['lams'])} λ and "
            f"{v['folds']}-fold CV computed once ({v['seconds']:.2f} s) and cached. "
            f"{v['family_line']}" + ("; grouped categoricals" if v["groups"] else ""))
+    # figure_key and colors: what assets/your_data.js needs to draw a lam move of this path
     return ({"key": [key, target, penalty, family, bool(grouped)],
-             "grouped_hint": v["grouped_hint"]}, len(v["lams"]) - 1, v["idx_1se"],
+             "grouped_hint": v["grouped_hint"], "figure_key": v["key"],
+             "colors": {"kind": F.data_color(v), "zero": F.ZERO_COLOR}},
+            len(v["lams"]) - 1, v["idx_1se"],
             lam_marks(v), msg, "msg msg-ok")
 
 
@@ -373,6 +378,8 @@ def layout(state, session_id: str):
                             custom_spinner=html.Div(FITTING, className="msg msg-busy"),
                             children=html.Div(id="data-status", className="msg")),
                 dcc.Store(id="data-view"),
+                # the figure key of the path whose whole figures the server sent last
+                dcc.Store(id="data-drawn"),
                 html.Div(className="cards", children=[
                     card("plain", "λ", "data-lam-value"),
                     card("l1", "features kept", "data-kept"),
@@ -425,7 +432,7 @@ def _register_upload(app, state) -> None:
 
 
 def register(app, state) -> None:
-    from dash import Input, Output, State, ctx, no_update
+    from dash import ClientsideFunction, Input, Output, State, ctx, no_update
     from dash.exceptions import PreventUpdate
 
     _register_upload(app, state)
@@ -465,22 +472,35 @@ def register(app, state) -> None:
         Output("data-zeros", "children"), Output("data-cv", "children"),
         Output("data-rule", "children"),
         Output("data-fig-path", "figure"), Output("data-fig-cv", "figure"),
-        Output("data-fig-coef", "figure"),
-        Input("data-view", "data"), Input("data-lam", "value"))
-    def _data(view, k):
+        Output("data-fig-coef", "figure"), Output("data-drawn", "data"),
+        Input("data-view", "data"), Input("data-lam", "value"), State("data-drawn", "data"))
+    def _data(view, k, drawn):
         if not view:
             none = F.empty("", "no path to show")
-            return ("-", "-", "-", "-", "-", "", none, none, none)
+            return ("-", "-", "-", "-", "-", "", none, none, none, None)
         if k is None:
             raise PreventUpdate
         try:
             v = path_view(state, *view["key"])
         except (KeyError, ValueError, TypeError):
             raise PreventUpdate from None
-        if set(ctx.triggered_prop_ids) == {"data-lam.value"}:
-            # the same path at another lam: send only what moves (a marker, a line, the bars)
-            readout, *figs = lam_move_updates(v, k)
-            figs = [as_patch(f) for f in figs]
+        if set(ctx.triggered_prop_ids) == {"data-lam.value"} and drawn == v["key"]:
+            # the same path at another lam: the browser draws the figures (the client-side
+            # callback below); the read-outs are said here
+            readout = data_readout(v, index(k, len(v["lams"])))
+            figs = [no_update] * 4
         else:
             readout, *figs = update_data_figures(v, k)
+            figs.append(v["key"])
         return (readout[0], f"λ = {readout[0]}", *readout[1:], *figs)
+
+    # a lam move along the path drawn: the figures at the new position, computed in the browser
+    # from the figures themselves (assets/your_data.js, lam_move_updates' twin), with no round
+    # trip; it leaves the figures alone unless they are the store's path
+    app.clientside_callback(
+        ClientsideFunction(namespace="regulab", function_name="yourDataView"),
+        *(Output(g, "figure", allow_duplicate=True)
+          for g in ("data-fig-path", "data-fig-cv", "data-fig-coef")),
+        Input("data-lam", "value"), State("data-view", "data"),
+        *(State(g, "figure") for g in ("data-fig-path", "data-fig-cv", "data-fig-coef")),
+        prevent_initial_call=True)
