@@ -196,6 +196,16 @@ def test_data_path_is_cached_and_matches_fit_cv(monkeypatch):
     assert readout[2] == str(int(np.sum(ref.coef == 0.0)))
     for fig in (f_path, f_cv, f_coef):
         valid(fig)
+    # the CV curve and its SE band, fit_cv's, over the lams in increasing order
+    lower, upper, mean = f_cv["data"][:3]
+    order = np.argsort(ref.cv.lams)
+    np.testing.assert_allclose(mean["y"], ref.cv.mean_error[order], rtol=1e-12)
+    np.testing.assert_allclose(upper["y"], (ref.cv.mean_error + ref.cv.se_error)[order],
+                               rtol=1e-12)
+    np.testing.assert_allclose(lower["y"], (ref.cv.mean_error - ref.cv.se_error)[order],
+                               rtol=1e-12)
+    assert mean["x"] == lower["x"] == upper["x"] == v["lams"] and upper["fill"] == "tonexty"
+    assert f_cv["data"][3]["x"] == [v["lams"][k]] == f_cv["data"][4]["x"][:1]
     # the lollipops: a dot at each solver coefficient (in the feature order), a green ring
     # exactly where it is 0, a stem from 0 to it, all inside an x range that holds the path
     stems, dots = f_coef["data"]

@@ -346,16 +346,22 @@ def data_path(v: dict, k: int) -> dict:
 
 
 def data_cv(v: dict, k: int) -> dict:
-    """The CV curve (mean ± SE over folds), lam_min and lam_1se, and the selected lam."""
+    """The CV curve (mean over folds, its SE as a band), lam_min and lam_1se, and the selected
+    lam."""
     lams = v["lams"]
     color = data_color(v)
+    mean, se = v["cv_mean"], v["cv_se"]
+    # the SE as a band (two paths): error bars or markers at the 100 lams would be 100-300 SVG
+    # elements that plotly's transition path sets again on every lam move
+    band = {"type": "scatter", "mode": "lines", "x": lams, "line": {"width": 0, "color": color},
+            "hoverinfo": "skip"}
     data = [
-        {"type": "scatter", "mode": "markers+lines", "x": lams, "y": v["cv_mean"],
-         "name": "CV error ± SE", "line": {"color": color, "width": 1.5},
-         "marker": {"size": 4, "color": color},
-         "error_y": {"type": "data", "array": v["cv_se"], "visible": True,
-                     "color": rgba(color, 0.4), "thickness": 1, "width": 0}},
-        {"type": "scatter", "mode": "markers", "x": [lams[k]], "y": [v["cv_mean"][k]],
+        dict(band, y=[m - s for m, s in zip(mean, se)], name="CV error - SE", showlegend=False),
+        dict(band, y=[m + s for m, s in zip(mean, se)], name="± SE", fill="tonexty",
+             fillcolor=rgba(color, 0.18)),
+        {"type": "scatter", "mode": "lines", "x": lams, "y": mean, "name": "CV error",
+         "line": {"color": color, "width": 1.5}},
+        {"type": "scatter", "mode": "markers", "x": [lams[k]], "y": [mean[k]],
          "name": "chosen λ", "marker": {"size": 13, "color": ACCENT, "symbol": "circle",
                                          "line": {"color": "#333", "width": 1}}},
     ]
@@ -387,10 +393,10 @@ COEF_TITLE = (f"Coefficients at the chosen λ: ● non-zero, "
 
 def coef_range(v: dict) -> float:
     """Half the coefficient figure's x range: the largest |coefficient| over the whole path,
-    plus a margin, on a :func:`nice_ceil` step (1 when every coefficient is 0). The range
-    stays put as lam moves, so plotly redraws the coefficients and never the axis."""
+    plus a tenth for the dots (1 when every coefficient is 0). The range stays put as lam
+    moves, so plotly redraws the coefficients and never the axis."""
     m = max((abs(c) for row in v["coefs"] for c in row), default=0.0)
-    return nice_ceil(1.05 * m) if m > 0 else 1.0
+    return 1.1 * m if m > 0 else 1.0
 
 
 def data_coefficients(v: dict, k: int) -> dict:

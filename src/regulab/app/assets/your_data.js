@@ -3,7 +3,7 @@
  *
  * The figures the page holds already carry every number a move needs: the path figure's first
  * traces are each feature's coefficients over every lam, the CV figure's first trace the CV
- * error over every lam (its x: the lams). yourDataMove takes the three figures drawn for a path
+ * error over every lam (its third trace; its x: the lams). yourDataMove takes the three figures drawn for a path
  * at any position and gives them at position k, changing exactly the parts that
  * regulab.app.views.your_data.lam_parts lists, to the values Python's update_data_figures puts
  * there (tests/test_app_browser.py compares the two at random positions and kinds). It runs as
@@ -22,7 +22,7 @@
     /* The path, CV and coefficient figures of one path at position k (an int in range),
      * from the same figures at any position; colors: {kind, zero} as the store gives them. */
     function yourDataMove(k, colors, path, cv, coef) {
-        var p = coef.data[1].y.length, lams = cv.data[0].x, lam = lams[k];
+        var p = coef.data[1].y.length, lams = cv.data[2].x, lam = lams[k];
         var at = new Array(p), stems = new Array(3 * p), fill = new Array(p), ring = new Array(p);
         for (var j = 0; j < p; j++) {
             var c = path.data[j].y[k], zero = c === 0;
@@ -38,8 +38,8 @@
                 color: at.map(function (c) { return c === 0 ? colors.zero : colors.kind; })})});
         pathData[p + 1] = trace(path, p + 1, {x: [lam, lam]});
         var cvData = cv.data.slice();
-        cvData[1] = trace(cv, 1, {x: [lam], y: [cv.data[0].y[k]]});
-        cvData[2] = trace(cv, 2, {x: [lam, lam]});
+        cvData[3] = trace(cv, 3, {x: [lam], y: [cv.data[2].y[k]]});
+        cvData[4] = trace(cv, 4, {x: [lam, lam]});
         var coefData = coef.data.slice(), dots = coef.data[1].marker;
         coefData[0] = trace(coef, 0, {x: stems});
         coefData[1] = trace(coef, 1, {
@@ -70,7 +70,7 @@
             if (!figs[i] || !figs[i].layout || !figs[i].data ||
                     figs[i].layout.uirevision !== view.figure_key) { return none; }
         }
-        return yourDataMove(index(k, cv.data[0].x.length), view.colors, path, cv, coef);
+        return yourDataMove(index(k, cv.data[2].x.length), view.colors, path, cv, coef);
     }
 
     window.dash_clientside = window.dash_clientside || {};

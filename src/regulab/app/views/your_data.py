@@ -190,7 +190,7 @@ def lam_parts(v: dict) -> tuple:
     marker = len(v["names"])                 # data_path: one trace per feature, the marker,
     path = [("data", marker, "x"), ("data", marker, "y"), ("data", marker, "marker", "color"),
             ("data", marker + 1, "x")]      # the line at lam (a trace: see figures.OVERLAY_AXIS)
-    cv = [("data", 1, "x"), ("data", 1, "y"), ("data", 2, "x")]
+    cv = [("data", 3, "x"), ("data", 3, "y"), ("data", 4, "x")]   # figures.data_cv's marker, line
     coef = [("data", 0, "x"), ("data", 1, "x"), ("data", 1, "marker", "color"),
             ("data", 1, "marker", "line", "color")]    # the lollipops (figures.data_coefficients)
     return path, cv, coef
