@@ -543,9 +543,16 @@ def test_your_data_lam_moves_send_read_outs_and_draw_the_full_figures(page, base
     rng = np.random.default_rng(0)
     state = SERVED["app"].regulab_state
     v = yd.path_view(state, "diabetes", "progression", "l1")
-    for _ in range(3):
+    for i in range(4):
+        if i == 2:   # another tab and back: the graphs are mounted again from their props
+            page.click("#tab-one-weight")
+            expect(page.locator("#ow-lam-star")).not_to_have_text("-")
+            page.click("#tab-data")
+            page.wait_for_selector("#data-fig-coef .js-plotly-plot .main-svg")
+            page.wait_for_function(SETTLED)
         sent = len(page.evaluate(CALLBACKS))
-        k = int(press(page, "data-lam", *["ArrowLeft"] * int(rng.integers(1, 30))))
+        k = int(press(page, "data-lam", *["ArrowLeft", "ArrowRight"][i % 2:][:1]
+                      * int(rng.integers(1, 30))))
         expect(page.locator("#data-lam-value")).to_have_text(f"{v['lams'][k]:.4g}")
         page.wait_for_function(SETTLED)
         want_coef = [c[k] for c in v["coefs"]]
