@@ -543,16 +543,7 @@ def test_your_data_lam_moves_send_read_outs_and_draw_the_full_figures(page, base
     rng = np.random.default_rng(0)
     state = SERVED["app"].regulab_state
     v = yd.path_view(state, "diabetes", "progression", "l1")
-    for i in range(4):
-        if i == 2:   # another tab and back: the graphs are mounted again from their props
-            page.click("#tab-one-weight")
-            expect(page.locator("#ow-lam-star")).not_to_have_text("-")
-            page.click("#tab-data")
-            page.wait_for_selector("#data-fig-coef .js-plotly-plot .main-svg")
-            page.wait_for_function(SETTLED)
-        sent = len(page.evaluate(CALLBACKS))
-        k = int(press(page, "data-lam", *["ArrowLeft", "ArrowRight"][i % 2:][:1]
-                      * int(rng.integers(1, 30))))
+    def check(k, sent):
         expect(page.locator("#data-lam-value")).to_have_text(f"{v['lams'][k]:.4g}")
         page.wait_for_function(SETTLED)
         want_coef = [c[k] for c in v["coefs"]]
@@ -573,6 +564,29 @@ def test_your_data_lam_moves_send_read_outs_and_draw_the_full_figures(page, base
         sizes = page.evaluate(CALLBACKS)[sent:]
         # the read-outs only: the figures are drawn in the browser (whole ones: over 50 KB)
         assert sizes and max(sizes) < 1_000, sizes
+
+    for i in range(4):
+        if i == 2:   # another tab and back: the graphs are mounted again from their props
+            page.click("#tab-one-weight")
+            expect(page.locator("#ow-lam-star")).not_to_have_text("-")
+            page.click("#tab-data")
+            page.wait_for_selector("#data-fig-coef .js-plotly-plot .main-svg")
+            page.wait_for_function(SETTLED)
+        sent = len(page.evaluate(CALLBACKS))
+        k = int(press(page, "data-lam", *["ArrowLeft", "ArrowRight"][i % 2:][:1]
+                      * int(rng.integers(1, 30))))
+        check(k, sent)
+    sent = len(page.evaluate(CALLBACKS))
+    box = page.locator("#data-lam").bounding_box()       # dragged: many moves, drawn as it goes
+    page.mouse.move(box["x"] + 0.5 * box["width"], box["y"] + box["height"] / 2)
+    page.mouse.down()
+    for f in (0.7, 0.2, 0.35):
+        page.mouse.move(box["x"] + f * box["width"], box["y"] + box["height"] / 2, steps=4)
+    page.mouse.up()
+    page.wait_for_function(SETTLED)
+    dragged = int(page.locator("#data-lam [role=slider]").get_attribute("aria-valuenow"))
+    assert dragged != k, (dragged, k)
+    check(dragged, sent)
     no_errors(page)
 
 
