@@ -2,9 +2,9 @@
  * here, in the browser, without waiting for the server.
  *
  * The figures the page holds already carry every number a move needs: the path figure's first
- * traces are each feature's coefficients over every lam, the CV figure's first trace the CV
- * error over every lam (its third trace; its x: the lams). yourDataMove takes the three figures drawn for a path
- * at any position and gives them at position k, changing exactly the parts that
+ * traces are each feature's coefficients over every lam, the CV figure's third trace the CV
+ * error over every lam (its x: the lams). yourDataMove takes the three figures drawn for a
+ * path at any position and gives them at position k, changing exactly the parts that
  * regulab.app.views.your_data.lam_parts lists, to the values Python's update_data_figures puts
  * there (tests/test_app_browser.py compares the two at random positions and kinds). It runs as
  * a Dash client-side callback, so the figures go through Dash and dcc.Graph's props stay what

@@ -10,7 +10,8 @@ features), is computed once per (table, target, penalty, family, grouped) and ca
 :class:`~regulab.app.state.LabState`, when the view is first opened (not at page load); the lam
 slider then moves along it: the browser draws each move from the figures it holds
 (``assets/your_data.js``, a client-side callback that changes the parts :func:`lam_parts`
-lists, to :func:`lam_move_updates`' values) and the server answers the read-outs only. The family (:data:`FAMILIES`; ``auto`` is the rule of
+lists, to :func:`lam_move_updates`' values) and the server answers the read-outs only. The
+family (:data:`FAMILIES`; ``auto`` is the rule of
 :func:`regulab.data.target.target_task`, shown with the CLI's family line) picks EmpLoss: mean
 squared error, log-loss or Poisson negative log-likelihood; "grouped categoricals" replaces the
 L1 part by the group lasso's ``sum_g sqrt(|g|) ||w_g||_2`` over the source columns
