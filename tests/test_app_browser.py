@@ -124,6 +124,20 @@ def press(page, slider_id, *keys) -> float:
     return float(value)
 
 
+def drag(page, slider_id, fractions, steps) -> float:
+    """Drag a slider's thumb with the pointer from the middle of the track through
+    ``fractions`` of its width (``steps`` pointer moves each), release, wait for the page to
+    settle; return the slider's new value (aria-valuenow)."""
+    box = page.locator(f"#{slider_id}").bounding_box()
+    page.mouse.move(box["x"] + 0.5 * box["width"], box["y"] + box["height"] / 2)
+    page.mouse.down()
+    for f in fractions:
+        page.mouse.move(box["x"] + f * box["width"], box["y"] + box["height"] / 2, steps=steps)
+    page.mouse.up()
+    page.wait_for_function(SETTLED)
+    return float(page.locator(f"#{slider_id} [role=slider]").get_attribute("aria-valuenow"))
+
+
 def fmt_js(x: float) -> str:
     """A number as JavaScript writes it (what a number box shows): ``1`` for 1.0."""
     return str(int(x)) if float(x).is_integer() else repr(float(x))
@@ -577,14 +591,7 @@ def test_your_data_lam_moves_send_read_outs_and_draw_the_full_figures(page, base
                       * int(rng.integers(1, 30))))
         check(k, sent)
     sent = len(page.evaluate(CALLBACKS))
-    box = page.locator("#data-lam").bounding_box()       # dragged: many moves, drawn as it goes
-    page.mouse.move(box["x"] + 0.5 * box["width"], box["y"] + box["height"] / 2)
-    page.mouse.down()
-    for f in (0.7, 0.2, 0.35):
-        page.mouse.move(box["x"] + f * box["width"], box["y"] + box["height"] / 2, steps=4)
-    page.mouse.up()
-    page.wait_for_function(SETTLED)
-    dragged = int(page.locator("#data-lam [role=slider]").get_attribute("aria-valuenow"))
+    dragged = int(drag(page, "data-lam", (0.7, 0.2, 0.35), 4))   # many moves, drawn as it goes
     assert dragged != k, (dragged, k)
     check(dragged, sent)
     no_errors(page)
@@ -926,14 +933,7 @@ def test_one_weight_draws_a_lam_move_once_ahead_of_dash(page, base_url):
     type_into(page, "ow-lam", repr(typed))
     expect(thumb).to_have_attribute("aria-valuenow", fmt_js(typed))
     check(typed, 1)
-    box = page.locator("#ow-lam").bounding_box()             # dragged: drawn as it goes
-    page.mouse.move(box["x"] + 0.5 * box["width"], box["y"] + box["height"] / 2)
-    page.mouse.down()
-    for f in (0.4, 0.3, 0.2):
-        page.mouse.move(box["x"] + f * box["width"], box["y"] + box["height"] / 2, steps=3)
-    page.mouse.up()
-    page.wait_for_function(SETTLED)
-    lam = float(thumb.get_attribute("aria-valuenow"))
+    lam = drag(page, "ow-lam", (0.4, 0.3, 0.2), 3)           # dragged: drawn as it goes
     check(lam, None)
     page.click("#tab-geometry")                      # the view's slider is mounted again
     expect(page.locator("#geo-w-l1")).not_to_have_text("-")
