@@ -113,7 +113,12 @@ def should_start() -> bool:
 
 def start() -> bool:
     """Start one silent helper that compiles :data:`KERNELS` into the cache, if
-    :func:`should_start`; True when it started."""
+    :func:`should_start`; True when it started, or when one this process started still runs
+    (:func:`regulab.cli.main` starts it as soon as the command is known, the command's
+    :func:`ahead` block finds it)."""
+    with _lock:
+        if _pending:
+            return True
     if not should_start():
         return False
     command = [sys.executable, *HELPER, str(jit.KERNEL_DIR)]
@@ -169,7 +174,8 @@ def compile_here() -> None:
     """Compile here, at once, the Anderson solve the helper's kernel calls (a fifth of the
     helper's compile): done before the command's own imports, it is cached by the time the
     helper types the call, and the helper loads it instead of compiling it (when the helper
-    gets there first, both compile the same code and either copy serves)."""
+    gets there first, both compile the same code and either copy serves). Once per process:
+    a second call finds the compiled code in memory and returns at once."""
     import numpy as np
 
     from regulab.solvers import _cd_kernels as CDK
@@ -234,4 +240,7 @@ def _main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(_main(sys.argv[1:]))
+    # ends without the interpreter's teardown (0.15-0.4 s of freeing numba's and LLVM's objects,
+    # which the command would wait for): each cache file is written and renamed into place
+    # before its compile returns, and the standard streams go to the null device
+    os._exit(_main(sys.argv[1:]))
