@@ -173,6 +173,22 @@ def test_a_failed_command_stops_its_helper(tmp_path):
     assert code is not None and code < 0  # terminated and reaped, not left behind
 
 
+@pytest.mark.parametrize("args", [FIT + ["--no-such-option"], FIT + ["--help"]])
+def test_a_refused_command_line_or_a_help_leaves_no_helper(tmp_path, args):
+    """The helper starts as soon as the command is known, before typer parses the line: a line
+    typer refuses stops it (terminated and reaped); a command's help starts none."""
+    r, rec = _run(tmp_path / "c", tmp_path / "r.json", args,
+                  helper=["-c", "import time; time.sleep(600)"])
+    alone, _ = _run(tmp_path / "d", tmp_path / "s.json", args, **{ahead.SWITCH: "0"})
+    assert r.returncode == alone.returncode and r.stdout == alone.stdout
+    if "--help" in args:
+        assert r.returncode == 0 and rec["helpers"] == []
+    else:
+        assert r.returncode == 2
+        (_, code), = rec["helpers"]
+        assert code is not None and code < 0  # terminated and reaped, not left behind
+
+
 def test_two_first_runs_at_once_share_the_cache(tmp_path, first_runs):
     env = _env(NUMBA_CACHE_DIR=str(tmp_path / "shared"), COLUMNS="200")  # both with a helper
     procs = [subprocess.Popen([sys.executable, "-m", "regulab", *FIT], stdout=subprocess.PIPE,
@@ -205,6 +221,28 @@ def test_the_helper_compiles_for_the_types_of_the_real_call(seed, monkeypatch):
               sample_weight=weights, fit_intercept=bool(seed % 4 != 3))
     (args,) = calls
     assert tuple(map(typeof, args)) == tuple(map(typeof, ahead.gram_path_arguments()))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_helper_compiles_the_design_product_for_the_types_of_the_real_call(seed,
+                                                                              monkeypatch):
+    """The arguments the helper compiles ``xt_dot_dense`` for have the numba types of the call
+    made by ``Design.xt_dot`` on the dense design of any X (order, dtype, size) and vector."""
+    from numba import typeof
+
+    from regulab.solvers import _design_kernels as DK
+    from regulab.solvers.design import as_design
+
+    rng = np.random.default_rng(seed)
+    n, p = int(rng.integers(3, 60)), int(rng.integers(1, 40))
+    X = rng.standard_normal((n, p))
+    X = [X, np.asfortranarray(X), np.round(3 * X).astype(np.int64)][seed % 3]
+    v = [rng.standard_normal(n), rng.standard_normal(2 * n)[::2], np.arange(n)][seed % 3]
+    calls = []
+    monkeypatch.setattr(DK, "xt_dot_dense", lambda *args: calls.append(args) or np.zeros(p))
+    as_design(X).xt_dot(v)
+    (args,) = calls
+    assert tuple(map(typeof, args)) == tuple(map(typeof, ahead.xt_dot_dense_arguments()))
 
 
 def test_a_helper_starts_only_on_an_empty_own_cache_with_two_cores(tmp_path, monkeypatch):
