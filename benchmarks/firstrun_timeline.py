@@ -196,6 +196,15 @@ def one_run(command: list[str], ahead: str | None, show: bool, cache: str | None
            "exit_wall": t_exit - t0,
            "all_cpu": sum(getattr(after, f) - getattr(before, f) for f in ("ru_utime",
                                                                           "ru_stime"))}
+    def compiled(rows):
+        return {r["what"].split()[1] for r in rows if r["what"].strip().startswith("compile ")
+                and r["what"].endswith(" start")}
+
+    # a kernel compiled by both processes: the one that got there second wasted its time
+    both = compiled(main_rows) & compiled(helper_rows)
+    out["both_compiled"] = len(both)
+    if both:
+        print("compiled by both processes:", ", ".join(sorted(both)))
     waits = [r for r in main_rows if r["what"] == "wait_for start"]
     started = [r for r in main_rows if r["what"] == "helper started"]
     if waits and started and helper_rows:
@@ -221,7 +230,7 @@ def summarize(label: str, runs: list[dict], warm: list[dict]) -> None:
         print(f"{'first - warm ' + k:>24}: median {statistics.median(values):+6.2f}   pairs "
               + ", ".join(f"{v:+.2f}" for v in values))
     for k in ("cpu", "wall", "exit_wall", "all_cpu", "start_cpu", "before_wait", "helper_cpu",
-              "after_wait", "waited", "idle_estimate", "load"):
+              "after_wait", "waited", "idle_estimate", "both_compiled", "load"):
         if all(k in r for r in runs):
             values = [r[k] for r in runs]
             print(f"{k:>24}: median {statistics.median(values):6.2f}   runs "
