@@ -143,12 +143,9 @@ later("regulab.data.prepare", "prepare", "prepare")
 from regulab.cli import main
 stamp("cli imported")
 try:
-    main(sys.argv[1:])
-except SystemExit as exc:
-    code = exc.code
-else:
-    code = 0
-stamp("command end")
+    main(sys.argv[1:])  # its SystemExit ends this process with the command's exit code
+finally:
+    stamp("command end")
 """
 
 
