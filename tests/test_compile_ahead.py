@@ -223,28 +223,6 @@ def test_the_helper_compiles_for_the_types_of_the_real_call(seed, monkeypatch):
     assert tuple(map(typeof, args)) == tuple(map(typeof, ahead.gram_path_arguments()))
 
 
-@pytest.mark.parametrize("seed", range(5))
-def test_the_helper_compiles_the_design_product_for_the_types_of_the_real_call(seed,
-                                                                              monkeypatch):
-    """The arguments the helper compiles ``xt_dot_dense`` for have the numba types of the call
-    made by ``Design.xt_dot`` on the dense design of any X (order, dtype, size) and vector."""
-    from numba import typeof
-
-    from regulab.solvers import _design_kernels as DK
-    from regulab.solvers.design import as_design
-
-    rng = np.random.default_rng(seed)
-    n, p = int(rng.integers(3, 60)), int(rng.integers(1, 40))
-    X = rng.standard_normal((n, p))
-    X = [X, np.asfortranarray(X), np.round(3 * X).astype(np.int64)][seed % 3]
-    v = [rng.standard_normal(n), rng.standard_normal(2 * n)[::2], np.arange(n)][seed % 3]
-    calls = []
-    monkeypatch.setattr(DK, "xt_dot_dense", lambda *args: calls.append(args) or np.zeros(p))
-    as_design(X).xt_dot(v)
-    (args,) = calls
-    assert tuple(map(typeof, args)) == tuple(map(typeof, ahead.xt_dot_dense_arguments()))
-
-
 def test_a_helper_starts_only_on_an_empty_own_cache_with_two_cores(tmp_path, monkeypatch):
     own = tmp_path / (jit.PREFIX + "0123456789abcdef")
     own.mkdir()

@@ -9,9 +9,7 @@ command's own Python work; a second process does, on a second core. It compiles 
 for the very argument types of the command's later call (:func:`gram_path_arguments`, checked
 against the real call by ``tests/test_compile_ahead.py``) into the same cache folder; the
 command, just before its first call of the kernel, waits for the helper (:func:`wait_for`) and
-then loads the machine code from the cache instead of compiling it. Before the path kernel the
-helper compiles the design's ``X^T v`` (:func:`xt_dot_dense_arguments`), which the command
-loads when it gets there (the two processes' work then balances). The command starts the
+then loads the machine code from the cache instead of compiling it. The command starts the
 helper as soon as it knows its command, before typer parses the line (:func:`regulab.cli.main`),
 and at once compiles the Anderson solve the chain calls (:func:`compile_here`: cached before
 the helper gets to it, which then loads it), then imports, reads and compiles the rest. The
@@ -226,31 +224,14 @@ def gram_path_arguments() -> tuple:
             np.zeros(1, dtype=np.int64))
 
 
-def xt_dot_dense_arguments() -> tuple:
-    """Arguments of :func:`regulab.solvers._design_kernels.xt_dot_dense` with the numba types
-    of its call by :meth:`regulab.solvers.design.Design.xt_dot` on a dense float64 design (as
-    :func:`gram_path_arguments`)."""
-    import numpy as np
-
-    n, p = 2, 1
-    data = np.asfortranarray(np.ones((n, p))).ravel(order="F")
-    return data, n, p, np.zeros(n)
-
-
 def compile_kernels() -> None:
-    """Compile, for the types of their calls (cached: ``cache=True``), first the design's
-    ``X^T v`` (the command's last compile before the path kernel: cached long before the
-    command gets there, it loads it; nothing waits for it, a command that gets there first
-    compiles it itself), then :data:`KERNELS`. The split balances the two processes on two
-    idle cores (docs/benchmarks.md, "First run: the helper's start and end")."""
-    from regulab.solvers import _design_kernels as DK
+    """Compile :data:`KERNELS` for the types of their calls (cached: ``cache=True``)."""
     from regulab.solvers import _path_kernels as PK
 
-    for kernel, arguments in ((DK.xt_dot_dense, xt_dot_dense_arguments),
-                              (PK.gram_path, gram_path_arguments)):
-        # typed as the dispatcher types a call's arguments, then compiled (and cached) as a
-        # call would compile it
-        kernel.compile(tuple(kernel.typeof_pyval(a) for a in arguments()))
+    # typed as the dispatcher types a call's arguments, then compiled (and cached) as a call
+    # would compile it
+    kernel = PK.gram_path
+    kernel.compile(tuple(kernel.typeof_pyval(a) for a in gram_path_arguments()))
 
 
 def _main(argv: list[str]) -> int:
