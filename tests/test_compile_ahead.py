@@ -173,6 +173,22 @@ def test_a_failed_command_stops_its_helper(tmp_path):
     assert code is not None and code < 0  # terminated and reaped, not left behind
 
 
+@pytest.mark.parametrize("args", [FIT + ["--no-such-option"], FIT + ["--help"]])
+def test_a_refused_command_line_or_a_help_leaves_no_helper(tmp_path, args):
+    """The helper starts as soon as the command is known, before typer parses the line: a line
+    typer refuses stops it (terminated and reaped); a command's help starts none."""
+    r, rec = _run(tmp_path / "c", tmp_path / "r.json", args,
+                  helper=["-c", "import time; time.sleep(600)"])
+    alone, _ = _run(tmp_path / "d", tmp_path / "s.json", args, **{ahead.SWITCH: "0"})
+    assert r.returncode == alone.returncode and r.stdout == alone.stdout
+    if "--help" in args:
+        assert r.returncode == 0 and rec["helpers"] == []
+    else:
+        assert r.returncode == 2
+        (_, code), = rec["helpers"]
+        assert code is not None and code < 0  # terminated and reaped, not left behind
+
+
 def test_two_first_runs_at_once_share_the_cache(tmp_path, first_runs):
     env = _env(NUMBA_CACHE_DIR=str(tmp_path / "shared"), COLUMNS="200")  # both with a helper
     procs = [subprocess.Popen([sys.executable, "-m", "regulab", *FIT], stdout=subprocess.PIPE,

@@ -559,6 +559,28 @@ def pop_global_flags(args: list[str]) -> tuple[list[str], str | None]:
     return out, address
 
 
+#: the commands whose first run after an install compiles the solver kernels (each runs in
+#: :func:`regulab.commands.output.compile_notice`)
+COMPILING = ("fit", "path", "compare")
+
+
+def _start_compile_ahead(args: list[str]) -> bool:
+    """For a command of :data:`COMPILING` (not its help), start the first run's compile-ahead
+    helper (:func:`regulab.solvers.ahead.start`: only on an empty kernel cache) now, before
+    typer builds and parses the command line (0.1 s of CPU the helper would wait for), and
+    compile here at once what the helper will load (:func:`regulab.solvers.ahead.compile_here`:
+    done before the helper needs it, with a margin); True when one started. The command's
+    :func:`compile_notice` block finds it running and says so."""
+    if not args or args[0] not in COMPILING or "--help" in args:
+        return False
+    from regulab.solvers import ahead
+
+    if not ahead.start():
+        return False
+    ahead.compile_here()
+    return True
+
+
 def _run(args: list[str], scheduler: str | None):
     """Run the command line, on the Dask cluster at ``scheduler`` when one is given."""
     if scheduler is None:
@@ -573,8 +595,11 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``regulab`` command: one-line errors unless ``--debug``."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
+    helper = False
     try:
-        code = _run(*pop_global_flags(args))
+        rest, scheduler = pop_global_flags(args)
+        helper = _start_compile_ahead(rest)
+        code = _run(rest, scheduler)
     except (typer.Exit, typer.Abort) as exc:  # raised by our own callbacks
         code = getattr(exc, "exit_code", 130)
     except KeyboardInterrupt:
@@ -595,4 +620,9 @@ def main(argv: list[str] | None = None) -> None:
         if type(exc).__name__ == "Abort":
             _fail("aborted", 130)
         _fail(exc.format_message().replace("\n", " "), exc.exit_code or 2)
+    finally:
+        if helper:  # the command's own block stops it; this, when typer refused the line
+            from regulab.solvers import ahead
+
+            ahead.stop()
     sys.exit(code if isinstance(code, int) else 0)

@@ -9,11 +9,14 @@ command's own Python work; a second process does, on a second core. It compiles 
 for the very argument types of the command's later call (:func:`gram_path_arguments`, checked
 against the real call by ``tests/test_compile_ahead.py``) into the same cache folder; the
 command, just before its first call of the kernel, waits for the helper (:func:`wait_for`) and
-then loads the machine code from the cache instead of compiling it. Meanwhile the command
-itself first compiles the Anderson solve the chain calls (:func:`compile_here`: cached before
+then loads the machine code from the cache instead of compiling it. The command starts the
+helper as soon as it knows its command, before typer parses the line (:func:`regulab.cli.main`),
+and at once compiles the Anderson solve the chain calls (:func:`compile_here`: cached before
 the helper gets to it, which then loads it), then imports, reads and compiles the rest. The
-machine code is the code the command would have compiled itself: same source, types, numba and
-LLVM (the tests compare the disassembled object code).
+helper ends without the interpreter's teardown (``os._exit``: its cache files are complete when
+its compiles return), which the command would otherwise wait for. The machine code is the code
+the command would have compiled itself: same source, types, numba and LLVM (the tests compare
+the disassembled object code).
 
 When a helper starts (:func:`start`): only if the kernel cache folder is regulab's
 fingerprinted folder (:func:`regulab.solvers.jit.configure_cache`; never numba's default
@@ -113,7 +116,12 @@ def should_start() -> bool:
 
 def start() -> bool:
     """Start one silent helper that compiles :data:`KERNELS` into the cache, if
-    :func:`should_start`; True when it started."""
+    :func:`should_start`; True when it started, or when one this process started still runs
+    (:func:`regulab.cli.main` starts it as soon as the command is known, the command's
+    :func:`ahead` block finds it)."""
+    with _lock:
+        if _pending:
+            return True
     if not should_start():
         return False
     command = [sys.executable, *HELPER, str(jit.KERNEL_DIR)]
@@ -169,7 +177,8 @@ def compile_here() -> None:
     """Compile here, at once, the Anderson solve the helper's kernel calls (a fifth of the
     helper's compile): done before the command's own imports, it is cached by the time the
     helper types the call, and the helper loads it instead of compiling it (when the helper
-    gets there first, both compile the same code and either copy serves)."""
+    gets there first, both compile the same code and either copy serves). Once per process:
+    a second call finds the compiled code in memory and returns at once."""
     import numpy as np
 
     from regulab.solvers import _cd_kernels as CDK
@@ -234,4 +243,7 @@ def _main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(_main(sys.argv[1:]))
+    # ends without the interpreter's teardown (0.15-0.4 s of freeing numba's and LLVM's objects,
+    # which the command would wait for): each cache file is written and renamed into place
+    # before its compile returns, and the standard streams go to the null device
+    os._exit(_main(sys.argv[1:]))
