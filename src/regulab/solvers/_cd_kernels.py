@@ -78,6 +78,17 @@ def _kkt_violation(h, w, half):
     return abs(h + half)
 
 
+@njit(cache=True)
+def _st_update(zz, half, denom):
+    """``ST(zz, half) / denom``, the coordinate update ``w_j = ST(g_j + L_j w_j, l1/2) / (L_j +
+    l2)`` of every squared-loss CD here (``zz = g_j + L_j w_j``, ``denom = L_j + l2``)."""
+    if zz > half:
+        return (zz - half) / denom
+    if zz < -half:
+        return (zz + half) / denom
+    return 0.0
+
+
 # --------------------------------------------------------------------------------------------
 # inner coordinate descent on a working set, with Anderson extrapolation
 # --------------------------------------------------------------------------------------------
@@ -188,13 +199,7 @@ def _cd_epoch(data, indices, indptr, n, is_sparse, s, weighted, inv_n, xbar, L, 
         v = _kkt_violation(g - l2 * old, old, half)
         if v > vmax:
             vmax = v
-        zz = g + Lj * old
-        if zz > half:
-            new = (zz - half) / (Lj + l2)
-        elif zz < -half:
-            new = (zz + half) / (Lj + l2)
-        else:
-            new = 0.0
+        new = _st_update(g + Lj * old, half, Lj + l2)
         if new != old:
             d = new - old
             col_axpy(data, indices, indptr, n, is_sparse, j, -d, q)
@@ -429,13 +434,7 @@ def cd_squared_gram(G, b, wv, null_loss, l1, l2, threshold, max_epochs, K):
         for a in range(m):
             La = G[a, a]
             old = wv[a]
-            zz = gr[a] + La * old
-            if zz > half:
-                new = (zz - half) / (La + l2)
-            elif zz < -half:
-                new = (zz + half) / (La + l2)
-            else:
-                new = 0.0
+            new = _st_update(gr[a] + La * old, half, La + l2)
             if new != old:
                 d = new - old
                 for k in range(m):

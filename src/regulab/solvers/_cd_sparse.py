@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from regulab.solvers._cd_kernels import _wmean_sq, anderson_solve
+from regulab.solvers._cd_kernels import _kkt_violation, _st_update, _wmean_sq, anderson_solve
 
 #: fused multiply-add only: no reassociation (each column's sum is the plain loop's)
 _FM = {"contract"}
@@ -55,23 +55,11 @@ def epoch_sparse(data, indices, indptr, inv_n, xbar, L, ws, w, q, c, l1, l2):
         b = indptr[j + 1]
         g = _col_dot(data, indices, a, b, q) * inv_n + c * xbar[j]
         old = w[j]
-        h = g - l2 * old  # distance of h to (l1/2) d|w_j|: _cd_kernels._kkt_violation
-        if old == 0.0:
-            v = abs(h) - half
-        elif old > 0.0:
-            v = abs(h - half)
-        else:
-            v = abs(h + half)
+        v = _kkt_violation(g - l2 * old, old, half)
         if v > vmax:
             vmax = v
         Lj = L[j]
-        zz = g + Lj * old
-        if zz > half:
-            new = (zz - half) / (Lj + l2)
-        elif zz < -half:
-            new = (zz + half) / (Lj + l2)
-        else:
-            new = 0.0
+        new = _st_update(g + Lj * old, half, Lj + l2)
         if new != old:
             d = new - old
             for t in range(a, b):
