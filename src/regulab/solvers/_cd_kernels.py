@@ -89,6 +89,29 @@ def _st_update(zz, half, denom):
     return 0.0
 
 
+@njit(cache=True)
+def kkt_ws_scores(g, w, l1, l2, sqrtL, active, score):
+    """One pass over the features for the working-set loop of
+    :mod:`regulab.solvers.exact.squared_cd`: fills ``score`` with each active feature's distance
+    to the dual constraint ``(|g_j - l2 w_j| - l1/2) / sqrt(L_j)`` (``inf`` on the support,
+    ``-inf`` where not active) and returns the largest KKT violation in true gradient units
+    (:func:`regulab.solvers.exact.squared.kkt_squared`; ``g`` is 0 where not active)."""
+    half = 0.5 * l1
+    vmax = 0.0
+    for j in range(g.size):
+        h = g[j] - l2 * w[j]
+        v = _kkt_violation(h, w[j], half)
+        if v > vmax:
+            vmax = v
+        if not active[j]:
+            score[j] = -np.inf
+        elif w[j] != 0.0:
+            score[j] = np.inf
+        else:
+            score[j] = (abs(h) - half) / sqrtL[j]
+    return 2.0 * vmax
+
+
 # --------------------------------------------------------------------------------------------
 # inner coordinate descent on a working set, with Anderson extrapolation
 # --------------------------------------------------------------------------------------------
