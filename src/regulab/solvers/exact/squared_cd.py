@@ -145,7 +145,7 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
     # a start moved ahead along a path from the last solution (within its support): the first
     # working set is ranked by the last solution's gradient, and the first gap (not met at a
     # new lam) is taken after a CD pass
-    ahead = (same and not reuse and l1 > 0.0 and bound is not None
+    ahead = (same and not reuse and l1 > 0.0 and bound is not None and np.any(w != 0.0)
              and not np.any((w != 0.0) & (last.w == 0.0)))
     while True:
         c = float(DK.vdot(xbar, w))
