@@ -62,6 +62,9 @@ SMALL_MARGIN = 1e-4
 #: epoch visit ~2x the columns that matter (measured on the sparse benchmark with 2500 true
 #: non-zeros: 0.5 cut the column visits by 40 % at the same number of outer iterations)
 WS_GROW = 0.5
+#: ... 0.2 in the sparse equal-weight kernel, whose paths start ahead (.selection.path): its
+#: column visits -4 to -6 % on benchmarks/table.py's sparse rows, the same epochs and gradients
+WS_GROW_SPARSE = 0.2
 #: from this many non-zeros on, each CD pass first runs epochs on the support alone (glmnet's
 #: active-set cycling) and then on the whole working set
 SUPPORT_FIRST = 256
@@ -141,7 +144,9 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
     reuse = same and np.array_equal(last.w, w)
     # sparse X: the gradient recomputed only where it can matter (exact gap, fewer passes)
     bound = GradientBound(P, last.ref if same else None) if D.is_sparse else None
-    inner = INNER_SPARSE if bound is not None and not P.weighted else INNER
+    # the kernel of ._cd_sparse (equal weights) has its own measured settings
+    own = bound is not None and not P.weighted
+    inner, grow = (INNER_SPARSE, WS_GROW_SPARSE) if own else (INNER, WS_GROW)
     # a start moved ahead along a path from the last solution (within its support): the first
     # working set is ranked by the last solution's gradient, and the first gap (not met at a
     # new lam) is taken after a CD pass
@@ -174,7 +179,7 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
             ws = np.flatnonzero(P.active).astype(np.int64)
         else:
             nnz = int(np.count_nonzero(wk))
-            ws_size = max(ws_size, nnz + max(opts.ws_start, int(WS_GROW * nnz)))
+            ws_size = max(ws_size, nnz + max(opts.ws_start, int(grow * nnz)))
             ws = (np.flatnonzero(P.active).astype(np.int64) if ws_size >= n_active
                   else top_features(score, ws_size))
         newton_next = use_newton and asm_tries < MAX_ASM_TRIES
