@@ -47,7 +47,7 @@ def main():
     nnz_col = np.diff(X.indptr)
     count = {"epochs": 0, "visits": 0, "grad": 0, "partial": 0, "partial_entries": 0}
     cd_ws, cd_sparse, grad = CDK.cd_squared_ws, CDS.cd_sparse_ws, SQ.centered_grad
-    cols_grad = CDS.xt_dot_cols
+    cols_grad = CDS.bounded_grad
 
     def counter(kernel, at):  # ``at``: the position of the working set among the arguments
         def counted(*a):
@@ -62,13 +62,17 @@ def main():
         return grad(*a)
 
     regularization_path(X[:50], y[:50], lams=lams[:2], fit_intercept=False)  # compile first
-    def counted_cols(data, indices, indptr, cols, v, out):  # the gradient on some columns
-        count["partial"] += 1
-        count["partial_entries"] += int(nnz_col[cols].sum())
-        return cols_grad(data, indices, indptr, cols, v, out)
+    def counted_cols(data, indices, indptr, g0, bound, half, w, active, *rest):
+        # the gradient on the features that can matter (gradient_bound), when it is partial
+        out = cols_grad(data, indices, indptr, g0, bound, half, w, active, *rest)
+        if out >= 0:
+            need = active & ((w != 0.0) | (np.abs(g0) + bound > half))
+            count["partial"] += 1
+            count["partial_entries"] += int(nnz_col[need].sum())
+        return out
 
     CDK.cd_squared_ws, CDS.cd_sparse_ws = counter(cd_ws, 10), counter(cd_sparse, 6)
-    CDS.xt_dot_cols = counted_cols
+    CDS.bounded_grad = counted_cols
     SQ.centered_grad = counted_grad
     t0 = time.perf_counter()
     res = regularization_path(X, y, lams=lams, fit_intercept=False, tol=1e-6, max_iter=100_000)

@@ -124,11 +124,17 @@ def test_every_lam_of_a_sparse_path_is_certified(seed, fit_intercept, l1_ratio, 
         return kernel(*a)
 
     monkeypatch.setattr(CDS, "cd_sparse_ws", counted)
+    import regulab.selection.path as PATH
+
+    steps = []
+    step = PATH.path_step_ahead
+    monkeypatch.setattr(PATH, "path_step_ahead", lambda *a: steps.append(1) or step(*a))
     tol = 1e-8
     lams = lam_grid(X, y, l1_ratio=l1_ratio, n_lams=30, eps=1e-3, fit_intercept=fit_intercept)
     res = regularization_path(X, y, lams=lams, l1_ratio=l1_ratio, fit_intercept=fit_intercept,
                               tol=tol, max_iter=100_000)
     assert calls, "the sparse kernel was not used"
+    assert len(steps) == lams.size - 2  # every lam after the first two started ahead
     assert res.converged.all()
     for k, lam in enumerate(lams):
         w = res.coefs[:, k]
@@ -137,3 +143,72 @@ def test_every_lam_of_a_sparse_path_is_certified(seed, fit_intercept, l1_ratio, 
         if fit_intercept:  # the returned intercept is the best one for w
             assert abs(res.intercepts[k] - (y.mean() - X.mean(0).A1 @ w)) <= 1e-9 * abs(y).max()
     assert np.count_nonzero(res.coefs[:, -1]) > 100  # the path went deep into many non-zeros
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_step_ahead_is_exact_on_a_linear_piece_of_the_lasso_path(seed):
+    """On a fixed support S with signs s the lasso solution is affine in lam (closed form
+    ``X_S^T X_S w_S / n = X_S^T y / n - (lam / 2) s``); the step ahead from two solutions on
+    such a piece lands on the third, and each of the three is checked to be the lasso solution
+    by its optimality conditions on every feature."""
+    from regulab.selection.path import path_step_ahead
+
+    rng = np.random.default_rng(seed)
+    n, p = 80, 30
+    A = rng.standard_normal((n, p))
+    y = A[:, :6] @ rng.standard_normal(6) + 0.3 * rng.standard_normal(n)
+    lam_max = float(np.abs(2.0 * A.T @ y / n).max())
+    lams = lam_max * np.array([0.2, 0.2 * 0.995, 0.2 * 0.995 ** 2])
+    # the support and signs of the solution at the middle lam, by coordinate descent to 1e-14
+    from regulab.solvers.exact import solve
+
+    w_mid = solve(A, y, l1=lams[1], fit_intercept=False, tol=1e-14, max_iter=100_000).w
+    S = np.flatnonzero(w_mid)
+    sgn = np.sign(w_mid[S])
+    G = A[:, S].T @ A[:, S] / n
+    b = A[:, S].T @ y / n
+    sols = []
+    for lam in lams:
+        w = np.zeros(p)
+        w[S] = np.linalg.solve(G, b - 0.5 * lam * sgn)
+        grad = -2.0 * A.T @ (y - A @ w) / n
+        off = np.setdiff1d(np.arange(p), S)
+        if not (np.all(np.sign(w[S]) == sgn) and np.all(np.abs(grad[off]) < lam)):
+            pytest.skip("the three lams are not on one linear piece for this draw")
+        assert np.abs(grad[S] + lam * sgn).max() <= 1e-10 * lam
+        sols.append(w)
+    ahead = path_step_ahead(sols[0], sols[1], *lams)
+    assert np.abs(ahead - sols[2]).max() <= 1e-10 * np.abs(sols[2]).max()
+
+
+def test_the_step_ahead_zeroes_a_coefficient_whose_line_crosses_zero():
+    from regulab.selection.path import path_step_ahead
+
+    w_a = np.array([1.0, 0.2, 0.0, -1.0, 0.0])
+    w_b = np.array([2.0, 0.1, 0.0, -0.5, 0.3])
+    # equal lam steps: the line goes on by w_b - w_a; feature 1 ends at 0, feature 3 crosses
+    out = path_step_ahead(w_a, w_b, 3.0, 2.0, 1.0)
+    assert np.array_equal(out, np.array([3.0, 0.0, 0.0, 0.0, 0.6]))
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("l2", [0.0, 0.3])
+def test_kkt_and_working_set_scores_match_their_numpy_definitions(seed, l2):
+    """:func:`regulab.solvers._cd_kernels.kkt_ws_scores` against ``kkt_squared`` and the score
+    of ``select_ws`` (the working set taken from its scores is ``select_ws``'s)."""
+    from regulab.solvers.exact.squared import kkt_squared
+    from regulab.solvers.exact.working_set import select_ws, top_features
+
+    rng = np.random.default_rng(seed)
+    p = 500
+    active = rng.random(p) < 0.9
+    w = np.where(rng.random(p) < 0.3, rng.standard_normal(p), 0.0) * active
+    g = rng.standard_normal(p) * active
+    l1 = 1.2
+    sqrtL = np.sqrt(np.where(active, rng.random(p) + 0.1, 1.0))
+    score = np.empty(p)
+    kkt = CDK.kkt_ws_scores(g, w, l1, l2, sqrtL, active, score)
+    assert kkt == pytest.approx(kkt_squared(g, w, l1, l2), rel=1e-14, abs=1e-15)
+    base = (np.abs(g - l2 * w) - 0.5 * l1) / sqrtL
+    for size in (int(np.count_nonzero(w)) + 10, int(active.sum()) - 1):
+        assert np.array_equal(top_features(score, size), select_ws(base, w, active, size))

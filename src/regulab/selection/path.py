@@ -261,8 +261,15 @@ def regularization_path(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lam
     w0, b0 = _null_start(X, y, loss, fit_intercept, sample_weight, box) if boxed else (None, None)
     options = {} if offset is None else {"offset": offset}
     # one row per lam while solving: writing a column of a (p, lams) array touches p cache
-    # lines (measured 0.5 s of a 100-lam path at p = 50,000); transposed once at the end
+    # lines (measured 0.5 s of a 100-lam path at p = 50,000); ``coefs`` is its transpose, a
+    # Fortran-ordered view (a C-ordered copy cost 0.05-0.1 s at that size: a fresh 40 MB array)
     rows = np.empty((lams.size, p))
+    # an L1 squared-loss path on sparse X starts each lam on the line through the last two
+    # solutions (fewer CD epochs; the sparse solver ranks its first working set by the last
+    # gradient, so no gradient pass is spent on the moved start). Not on dense X, whose solver
+    # would then recompute a full gradient the unmoved start gets for free.
+    ahead = (loss == "squared" and rho > 0.0 and sparse.issparse(X) and not boxed
+             and groups is None)
     for k, lam in enumerate(lams):
         res = solve(D, y, loss=loss, l1=lam * rho, l2=lam * (1.0 - rho),
                     fit_intercept=fit_intercept, sample_weight=sample_weight, w0=w0, b0=b0,
@@ -271,9 +278,25 @@ def regularization_path(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lam
         gaps[k], n_iter[k], converged[k] = res.gap, res.n_iter, res.converged
         criterion = res.criterion
         w0, b0 = res.w, res.intercept
-    coefs = np.ascontiguousarray(rows.T)
+        if ahead and 1 <= k < lams.size - 1:
+            w0 = path_step_ahead(rows[k - 1], rows[k], lams[k - 1], lams[k], lams[k + 1])
+    coefs = rows.T
     return PathResult(lams, coefs, intercepts, gaps, n_iter, converged, rho, loss, fit_intercept,
                       criterion, feature_names, *_box_arrays(p, **box), groups=groups)
+
+
+def path_step_ahead(w_a, w_b, lam_a, lam_b, lam_c) -> np.ndarray:
+    """The warm start at ``lam_c`` from the solutions ``w_a``, ``w_b`` at the two lams before
+    it: the straight line through them, on the support of ``w_b``, each coefficient set to 0
+    where the line would change its sign.
+
+    A lasso path is piecewise linear in lam, so this is exact while the support and its signs
+    do not change between ``lam_b`` and ``lam_c``; features that enter stay 0 (the solver's
+    working set finds them)."""
+    t = (lam_c - lam_b) / (lam_b - lam_a) if lam_b != lam_a else 0.0
+    w = w_b + t * (w_b - w_a)
+    w[np.sign(w) != np.sign(w_b)] = 0.0
+    return w
 
 
 def _null_start(X, y, loss, fit_intercept, sample_weight, box):

@@ -78,6 +78,40 @@ def _kkt_violation(h, w, half):
     return abs(h + half)
 
 
+@njit(cache=True)
+def _st_update(zz, half, denom):
+    """``ST(zz, half) / denom``, the coordinate update ``w_j = ST(g_j + L_j w_j, l1/2) / (L_j +
+    l2)`` of every squared-loss CD here (``zz = g_j + L_j w_j``, ``denom = L_j + l2``)."""
+    if zz > half:
+        return (zz - half) / denom
+    if zz < -half:
+        return (zz + half) / denom
+    return 0.0
+
+
+@njit(cache=True)
+def kkt_ws_scores(g, w, l1, l2, sqrtL, active, score):
+    """One pass over the features for the working-set loop of
+    :mod:`regulab.solvers.exact.squared_cd`: fills ``score`` with each active feature's distance
+    to the dual constraint ``(|g_j - l2 w_j| - l1/2) / sqrt(L_j)`` (``inf`` on the support,
+    ``-inf`` where not active) and returns the largest KKT violation in true gradient units
+    (:func:`regulab.solvers.exact.squared.kkt_squared`; ``g`` is 0 where not active)."""
+    half = 0.5 * l1
+    vmax = 0.0
+    for j in range(g.size):
+        h = g[j] - l2 * w[j]
+        v = _kkt_violation(h, w[j], half)
+        if v > vmax:
+            vmax = v
+        if not active[j]:
+            score[j] = -np.inf
+        elif w[j] != 0.0:
+            score[j] = np.inf
+        else:
+            score[j] = (abs(h) - half) / sqrtL[j]
+    return 2.0 * vmax
+
+
 # --------------------------------------------------------------------------------------------
 # inner coordinate descent on a working set, with Anderson extrapolation
 # --------------------------------------------------------------------------------------------
@@ -188,13 +222,7 @@ def _cd_epoch(data, indices, indptr, n, is_sparse, s, weighted, inv_n, xbar, L, 
         v = _kkt_violation(g - l2 * old, old, half)
         if v > vmax:
             vmax = v
-        zz = g + Lj * old
-        if zz > half:
-            new = (zz - half) / (Lj + l2)
-        elif zz < -half:
-            new = (zz + half) / (Lj + l2)
-        else:
-            new = 0.0
+        new = _st_update(g + Lj * old, half, Lj + l2)
         if new != old:
             d = new - old
             col_axpy(data, indices, indptr, n, is_sparse, j, -d, q)
@@ -429,13 +457,7 @@ def cd_squared_gram(G, b, wv, null_loss, l1, l2, threshold, max_epochs, K):
         for a in range(m):
             La = G[a, a]
             old = wv[a]
-            zz = gr[a] + La * old
-            if zz > half:
-                new = (zz - half) / (La + l2)
-            elif zz < -half:
-                new = (zz + half) / (La + l2)
-            else:
-                new = 0.0
+            new = _st_update(gr[a] + La * old, half, La + l2)
             if new != old:
                 d = new - old
                 for k in range(m):

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from regulab.solvers._cd_kernels import _wmean_sq, anderson_solve
+from regulab.solvers._cd_kernels import _kkt_violation, _st_update, _wmean_sq, anderson_solve
 
 #: fused multiply-add only: no reassociation (each column's sum is the plain loop's)
 _FM = {"contract"}
@@ -55,23 +55,11 @@ def epoch_sparse(data, indices, indptr, inv_n, xbar, L, ws, w, q, c, l1, l2):
         b = indptr[j + 1]
         g = _col_dot(data, indices, a, b, q) * inv_n + c * xbar[j]
         old = w[j]
-        h = g - l2 * old  # distance of h to (l1/2) d|w_j|: _cd_kernels._kkt_violation
-        if old == 0.0:
-            v = abs(h) - half
-        elif old > 0.0:
-            v = abs(h - half)
-        else:
-            v = abs(h + half)
+        v = _kkt_violation(g - l2 * old, old, half)
         if v > vmax:
             vmax = v
         Lj = L[j]
-        zz = g + Lj * old
-        if zz > half:
-            new = (zz - half) / (Lj + l2)
-        elif zz < -half:
-            new = (zz + half) / (Lj + l2)
-        else:
-            new = 0.0
+        new = _st_update(g + Lj * old, half, Lj + l2)
         if new != old:
             d = new - old
             for t in range(a, b):
@@ -191,13 +179,27 @@ def cd_sparse_ws(data, indices, indptr, inv_n, xbar, L, ws, w, q, c, l1, l2, tol
 
 
 @njit(cache=True)
-def xt_dot_cols(data, indices, indptr, cols, v, out):
-    """``out[j] = sum_i x_ij v_i`` for the columns ``j`` in ``cols`` (CSC X), the loop of
-    :func:`regulab.solvers._design_kernels.xt_dot_sparse` (no fastmath): the same bits as the
-    full product on those columns."""
-    for k in range(cols.size):
-        j = cols[k]
-        acc = 0.0
-        for t in range(indptr[j], indptr[j + 1]):
-            acc += data[t] * v[indices[t]]
-        out[j] = acc
+def bounded_grad(data, indices, indptr, g0, bound, half, w, active, sr, xbar, sr_sum, limit,
+                 out):
+    """The gradient of :class:`regulab.solvers.exact.gradient_bound.GradientBound` in one call:
+    ``out[j] = sum_i x_ij sr_i - xbar_j sr_sum`` (the loop of
+    :func:`regulab.solvers._design_kernels.xt_dot_sparse`, no fastmath: the same bits as the
+    full product) for the active features with ``w_j != 0`` or ``|g0_j| + bound_j > half``,
+    ``out[j] = g0[j]`` elsewhere. Returns the number of features recomputed, or -1 (``out``
+    untouched) if more than ``limit`` would be."""
+    p = g0.size
+    count = 0
+    for j in range(p):
+        if active[j] and (w[j] != 0.0 or abs(g0[j]) + bound[j] > half):
+            count += 1
+    if count > limit:
+        return -1
+    for j in range(p):
+        if active[j] and (w[j] != 0.0 or abs(g0[j]) + bound[j] > half):
+            acc = 0.0
+            for t in range(indptr[j], indptr[j + 1]):
+                acc += data[t] * sr[indices[t]]
+            out[j] = acc - xbar[j] * sr_sum
+        else:
+            out[j] = g0[j]
+    return count

@@ -52,8 +52,12 @@ class LastGradient(NamedTuple):
     ref: tuple | None = None
 
     def matches(self, w, yc, s, fit_intercept) -> bool:
-        return (self.fit_intercept == fit_intercept and np.array_equal(self.w, w)
-                and np.array_equal(self.yc, yc) and np.array_equal(self.s, s))
+        return np.array_equal(self.w, w) and self.same_problem(yc, s, fit_intercept)
+
+    def same_problem(self, yc, s, fit_intercept) -> bool:
+        """Whether ``ref`` (which does not depend on ``w``) holds for this problem."""
+        return (self.fit_intercept == fit_intercept and np.array_equal(self.yc, yc)
+                and np.array_equal(self.s, s))
 
 
 class Design:

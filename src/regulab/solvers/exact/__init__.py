@@ -88,7 +88,7 @@ from regulab.solvers.exact.squared import (
     solve_ridge_svd,
     squared_gap,
 )
-from regulab.solvers.exact.squared_cd import CDSettings, cd_squared
+from regulab.solvers.exact.squared_cd import ANDERSON, CDSettings, cd_squared
 
 __all__ = ["ExactResult", "MultinomialResult", "solve", "squared_gap"]
 
@@ -97,7 +97,7 @@ SVD_MAX_FLOPS = 3e10
 
 
 def solve(X, y, *, loss="squared", l1=None, l2=None, penalty=None, fit_intercept=True,
-          sample_weight=None, w0=None, b0=None, tol=1e-6, max_iter=10_000, anderson=5,
+          sample_weight=None, w0=None, b0=None, tol=1e-6, max_iter=10_000, anderson=None,
           ws_start=10, penalty_factor=None, lower=None, upper=None,
           groups=None, offset=None, grouped=False,
           n_classes=None) -> ExactResult | MultinomialResult:
@@ -126,8 +126,9 @@ def solve(X, y, *, loss="squared", l1=None, l2=None, penalty=None, fit_intercept
         The certificate's threshold (module docstring).
     max_iter : int
         Bound on the epochs (CD), Newton steps or LSQR iterations.
-    anderson : int
-        Iterates combined by Anderson extrapolation in CD (0 = off).
+    anderson : int, optional
+        Iterates combined by Anderson extrapolation in CD (0 = off; None: 5, and 3 in the CD
+        of a sparse X with equal weights, see :mod:`.squared_cd`).
     ws_start : int
         The first working-set size.
     penalty_factor : array of shape (p,) or float, optional
@@ -192,13 +193,14 @@ def solve(X, y, *, loss="squared", l1=None, l2=None, penalty=None, fit_intercept
             return solve_box_logistic(D, y, s, fit_intercept, box, w, b, tol, max_iter,
                                       ws_start)
         return solve_box_squared(D, y, s, weighted, fit_intercept, box, w, tol, max_iter,
-                                 ws_start, int(anderson))
+                                 ws_start, ANDERSON if anderson is None else int(anderson))
     if name == "logistic":
         check_labels(y)
         return solve_logistic(D, y, s, fit_intercept, l1, l2, w, b, tol, max_iter,
                               int(ws_start))
     return _solve_squared(D, y, s, weighted, fit_intercept, l1, l2, w,
-                          CDSettings(tol, max_iter, int(anderson), int(ws_start)))
+                          CDSettings(tol, max_iter, None if anderson is None else int(anderson),
+                                     int(ws_start)))
 
 
 def _penalty_parts(l1, l2, penalty) -> tuple[float, float]:

@@ -50,15 +50,12 @@ class GradientBound:
             r0, g0 = self.ref
             dr = r - r0
             delta = float(np.sqrt(DK.wdot(P.s, dr, dr)))
-            need = ((np.abs(g0) + self.sqrtL * delta > 0.5 * P.l1) | (w != 0.0)) & P.active
-            cols = np.flatnonzero(need).astype(np.int64)
-            if cols.size <= REFRESH * self.n_active:
-                D = P.D
-                sr = P.s * r
-                part = np.empty(D.p)
-                CDS.xt_dot_cols(D.data, D.indices, D.indptr, cols, sr, part)
-                g = g0.copy()
-                g[cols] = part[cols] - P.xbar[cols] * float(sr.sum())
+            D = P.D
+            sr = P.s * r
+            g = np.empty(D.p)
+            if CDS.bounded_grad(D.data, D.indices, D.indptr, g0, self.sqrtL * delta, 0.5 * P.l1,
+                                w, P.active, sr, P.xbar, float(sr.sum()),
+                                int(REFRESH * self.n_active), g) >= 0:
                 return g
         g = P.masked_grad(r)
         self.ref = (r.copy(), g.copy())

@@ -14,8 +14,11 @@ then are re-certified by the general loop. A call warm-started from the previous
 on the same design (a path) reuses that call's last full gradient instead of recomputing it.
 
 On a sparse X the epochs of an equal-weight problem run in :mod:`regulab.solvers._cd_sparse`
-(the same iterates, column loops inline), and the full gradient of each outer iteration is
-recomputed only where it can matter (:mod:`.gradient_bound`; the gap is the full gradient's).
+(the same iterates, column loops inline; ``INNER_SPARSE``, ``ANDERSON_SPARSE``), and the full
+gradient of each outer iteration is recomputed only where it can matter (:mod:`.gradient_bound`;
+the gap is the full gradient's). A start moved ahead of the last solution on the same problem
+(:func:`regulab.selection.path.path_step_ahead`) takes its first working set from the last
+solution's gradient: no gradient pass before the first CD pass.
 
 When CD stalls on a large ill-conditioned support (p >> n near the end of a path) the solver
 switches to active-set Newton (:mod:`.newton`), and stays with it along a warm-started path.
@@ -34,8 +37,8 @@ from regulab.solvers.design import LastGradient
 from regulab.solvers.exact.gradient_bound import GradientBound
 from regulab.solvers.exact.newton import active_set_newton, kept_active_set
 from regulab.solvers.exact.result import ExactResult
-from regulab.solvers.exact.squared import SquaredProblem, centered_grad, kkt_squared
-from regulab.solvers.exact.working_set import select_ws
+from regulab.solvers.exact.squared import SquaredProblem, centered_grad
+from regulab.solvers.exact.working_set import top_features
 
 #: CD epochs on a working set without reaching its tolerance before Newton steps on the support
 NEWTON_AFTER = 20
@@ -43,6 +46,10 @@ MAX_ASM_TRIES = 3
 #: the CD pass on a working set stops when its largest KKT violation is below INNER times the
 #: full problem's (tighter than 0.3: fewer full-gradient passes, which dominate on large sparse X)
 INNER = 0.1
+#: ... on sparse X with equal weights (the kernel of ._cd_sparse), whose gradient is recomputed
+#: only where it can matter (.gradient_bound): cheaper outer iterations pay for looser passes
+#: (benchmarks/table.py's sparse rows: 0.1 -> 0.3 cut the CD column visits by 4-25 %)
+INNER_SPARSE = 0.3
 #: at most this many features with L > 0: the working-set loop runs compiled in one call ...
 SMALL_WS = 64
 #: ... for at most this many epochs before the general loop (active-set switch included) goes on
@@ -55,9 +62,17 @@ SMALL_MARGIN = 1e-4
 #: epoch visit ~2x the columns that matter (measured on the sparse benchmark with 2500 true
 #: non-zeros: 0.5 cut the column visits by 40 % at the same number of outer iterations)
 WS_GROW = 0.5
+#: ... 0.2 in the sparse equal-weight kernel, whose paths start ahead (.selection.path): its
+#: column visits -4 to -6 % on benchmarks/table.py's sparse rows, the same epochs and gradients
+WS_GROW_SPARSE = 0.2
 #: from this many non-zeros on, each CD pass first runs epochs on the support alone (glmnet's
 #: active-set cycling) and then on the whole working set
 SUPPORT_FIRST = 256
+#: Anderson iterates when ``CDSettings.anderson`` is None: 5, and 3 in the sparse equal-weight
+#: kernel (:mod:`regulab.solvers._cd_sparse`; 7-9 % fewer column visits on the sparse rows with
+#: many non-zeros; 3 on dense X cost +55 % on a Toeplitz design, docs/benchmarks.md)
+ANDERSON = 5
+ANDERSON_SPARSE = 3
 
 
 @dataclass(frozen=True)
@@ -68,7 +83,7 @@ class CDSettings:
 
     tol: float
     max_iter: int
-    anderson: int
+    anderson: int | None
     ws_start: int
 
 
@@ -105,12 +120,12 @@ def _small_pass(P: SquaredProblem, w, threshold, opts: CDSettings) -> int:
         b = centered_grad(D, P.s, P.yc, P.xbar)[ws]
         wv = w[ws]
         ep, _ = CDK.cd_squared_gram(G, b, wv, P.null_loss, P.l1, P.l2, SMALL_MARGIN * threshold,
-                                    min(opts.max_iter, 20 * SMALL_MAX_EPOCHS), opts.anderson)
+                                    min(opts.max_iter, 20 * SMALL_MAX_EPOCHS), _k(opts.anderson))
         w[ws] = wv
     else:
         ep, _ = CDK.cd_squared_full(*D.args, P.s, P.weighted, 1.0 / D.n, P.xbar, P.L, ws, w, P.yc,
                                     P.l1, P.l2, SMALL_MARGIN * threshold,
-                                    min(opts.max_iter, SMALL_MAX_EPOCHS), opts.anderson)
+                                    min(opts.max_iter, SMALL_MAX_EPOCHS), _k(opts.anderson))
     return int(ep)
 
 
@@ -121,11 +136,22 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
     D, s, xbar, l1, l2 = P.D, P.s, P.xbar, P.l1, P.l2
     use_newton = l1 > 0.0
     sqrtL = np.sqrt(np.where(P.active, P.L, 1.0))
+    n_active = int(np.count_nonzero(P.active))
+    score = np.empty(D.p)
     ws_size = max(1, opts.ws_start)
     last = D.last_grad
-    reuse = last is not None and last.matches(w, P.yc, s, P.fit_intercept)
+    same = last is not None and last.same_problem(P.yc, s, P.fit_intercept)
+    reuse = same and np.array_equal(last.w, w)
     # sparse X: the gradient recomputed only where it can matter (exact gap, fewer passes)
-    bound = GradientBound(P, last.ref if reuse else None) if D.is_sparse else None
+    bound = GradientBound(P, last.ref if same else None) if D.is_sparse else None
+    # the kernel of ._cd_sparse (equal weights) has its own measured settings
+    own = bound is not None and not P.weighted
+    inner, grow = (INNER_SPARSE, WS_GROW_SPARSE) if own else (INNER, WS_GROW)
+    # a start moved ahead along a path from the last solution (within its support): the first
+    # working set is ranked by the last solution's gradient, and the first gap (not met at a
+    # new lam) is taken after a CD pass
+    ahead = (same and not reuse and l1 > 0.0 and bound is not None and np.any(w != 0.0)
+             and not np.any((w != 0.0) & (last.w == 0.0)))
     while True:
         c = float(DK.vdot(xbar, w))
         if reuse:  # warm start from the previous solution on this design: same residual
@@ -137,27 +163,32 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
         else:
             q = P.yc - D.x_dot(w)
             r = q + c
-            g = P.masked_grad(r) if bound is None else bound.grad(r, w)
-        primal, gap = P.gap(r, g, w)
-        if gap <= threshold or n_iter >= opts.max_iter:
-            D.last_grad = LastGradient(w.copy(), P.yc, s, P.fit_intercept, g.copy(), q.copy(),
-                                       None if bound is None else bound.ref)
-            break
-        kkt = kkt_squared(g, w, l1, l2)
+            g = last.g if ahead else P.masked_grad(r) if bound is None else bound.grad(r, w)
+        if ahead:  # the last solution's violations and support rank the first working set
+            ahead = False
+            wk = last.w
+        else:
+            primal, gap = P.gap(r, g, w)
+            if gap <= threshold or n_iter >= opts.max_iter:
+                D.last_grad = LastGradient(w.copy(), P.yc, s, P.fit_intercept, g.copy(),
+                                           q.copy(), None if bound is None else bound.ref)
+                break
+            wk = w
+        kkt = CDK.kkt_ws_scores(g, wk, l1, l2, sqrtL, P.active, score)
         if l1 == 0.0:
             ws = np.flatnonzero(P.active).astype(np.int64)
         else:
-            nnz = int(np.count_nonzero(w))
-            ws_size = max(ws_size, nnz + max(opts.ws_start, int(WS_GROW * nnz)))
-            base = (np.abs(g - l2 * w) - 0.5 * l1) / sqrtL
-            ws = select_ws(base, w, P.active, ws_size)
+            nnz = int(np.count_nonzero(wk))
+            ws_size = max(ws_size, nnz + max(opts.ws_start, int(grow * nnz)))
+            ws = (np.flatnonzero(P.active).astype(np.int64) if ws_size >= n_active
+                  else top_features(score, ws_size))
         newton_next = use_newton and asm_tries < MAX_ASM_TRIES
         budget = opts.max_iter - n_iter
         if newton_next:
             budget = min(budget, NEWTON_AFTER)
-        ep, kin = _cd_pass(P, w, q, c, ws, INNER * kkt, budget, opts.anderson)
+        ep, kin = _cd_pass(P, w, q, c, ws, inner * kkt, budget, opts.anderson)
         n_iter += ep
-        if newton_next and ep >= NEWTON_AFTER and kin > INNER * kkt:
+        if newton_next and ep >= NEWTON_AFTER and kin > inner * kkt:
             # CD is slow here: active-set Newton, from the start point if its support is small
             asm_tries += 1
             n_iter += _newton_instead(P, w, w_start, threshold, opts.max_iter - n_iter)
@@ -172,11 +203,12 @@ def _cd_pass(P: SquaredProblem, w, q, c, ws, tol_in, budget, anderson) -> tuple[
     if D.is_sparse and not P.weighted:  # the same epochs, column loops inline (._cd_sparse)
         def run(cols, c, left):
             return CDS.cd_sparse_ws(D.data, D.indices, D.indptr, 1.0 / D.n, xbar, P.L, cols, w,
-                                    q, c, l1, l2, tol_in, left, anderson)
+                                    q, c, l1, l2, tol_in, left,
+                                    ANDERSON_SPARSE if anderson is None else anderson)
     else:
         def run(cols, c, left):
             return CDK.cd_squared_ws(*D.args, s, P.weighted, 1.0 / D.n, xbar, P.L, cols, w, q,
-                                     c, l1, l2, tol_in, left, anderson)
+                                     c, l1, l2, tol_in, left, _k(anderson))
     epochs = 0
     if l1 > 0.0:
         supp = ws[w[ws] != 0.0]
@@ -185,6 +217,11 @@ def _cd_pass(P: SquaredProblem, w, q, c, ws, tol_in, budget, anderson) -> tuple[
             epochs = int(ep)
     ep, _, kin = run(ws, c, max(budget - epochs, 1))
     return epochs + int(ep), float(kin)
+
+
+def _k(anderson) -> int:
+    """The Anderson iterates of the general kernels (None: ``ANDERSON``)."""
+    return ANDERSON if anderson is None else anderson
 
 
 def _newton_instead(P: SquaredProblem, w, w_start, threshold, max_rounds) -> int:

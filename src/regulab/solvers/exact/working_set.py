@@ -12,6 +12,11 @@ def select_ws(base, w, active, size) -> np.ndarray:
         return np.flatnonzero(active).astype(np.int64)
     score = np.where(active, base, -np.inf)
     score[w != 0.0] = np.inf
+    return top_features(score, size)
+
+
+def top_features(score, size) -> np.ndarray:
+    """The ``size`` features of largest ``score``, sorted (``int64``)."""
     ws = np.argpartition(-score, size - 1)[:size]
     ws.sort()
     return ws.astype(np.int64)
