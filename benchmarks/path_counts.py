@@ -62,11 +62,11 @@ def main():
         return grad(*a)
 
     regularization_path(X[:50], y[:50], lams=lams[:2], fit_intercept=False)  # compile first
-    def counted_cols(data, indices, indptr, g0, bound, half, w, active, *rest):
+    def counted_cols(data, indices, indptr, g0, sqrtL, delta, half, w, active, *rest):
         # the gradient on the features that can matter (gradient_bound), when it is partial
-        out = cols_grad(data, indices, indptr, g0, bound, half, w, active, *rest)
+        out = cols_grad(data, indices, indptr, g0, sqrtL, delta, half, w, active, *rest)
         if out >= 0:
-            need = active & ((w != 0.0) | (np.abs(g0) + bound > half))
+            need = active & ((w != 0.0) | (np.abs(g0) + sqrtL * delta > half))
             count["partial"] += 1
             count["partial_entries"] += int(nnz_col[need].sum())
         return out

@@ -212,3 +212,16 @@ def test_kkt_and_working_set_scores_match_their_numpy_definitions(seed, l2):
     base = (np.abs(g - l2 * w) - 0.5 * l1) / sqrtL
     for size in (int(np.count_nonzero(w)) + 10, int(active.sum()) - 1):
         assert np.array_equal(top_features(score, size), select_ws(base, w, active, size))
+
+
+def test_the_step_ahead_keeps_a_feature_that_left_the_support_at_zero():
+    """A coefficient non-zero at ``lam_a`` and 0 at ``lam_b`` stays 0 (the line would move it
+    off 0, against the sign of ``w_b``), and the result is a fresh array."""
+    from regulab.selection.path import path_step_ahead
+
+    w_a = np.array([0.5, -0.4, 1.0])
+    w_b = np.array([0.0, 0.0, 1.5])
+    out = path_step_ahead(w_a, w_b, 3.0, 2.0, 1.0)
+    assert np.array_equal(out, np.array([0.0, 0.0, 2.0]))
+    out[2] = 7.0
+    assert w_b[2] == 1.5

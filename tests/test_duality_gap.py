@@ -92,3 +92,38 @@ def test_gap_at_the_solution_is_small_on_every_route(l2):
     null = float(s @ (y - s @ y) ** 2)
     assert rel <= 1e-10 and r.gap <= 1e-10
     assert abs(gap - want) <= 1e-12 * null
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_gap_sums_equal_their_definitions(seed):
+    """The one-pass sums of ``residual_gap`` against their numpy definitions (the docstring of
+    ``duality_gap``), with exact zeros in ``w`` and entries of ``2 |g|`` on both sides of l1."""
+    rng = np.random.default_rng(seed)
+    g = rng.standard_normal(1000)
+    w = np.where(rng.random(1000) < 0.7, 0.0, rng.standard_normal(1000))
+    l1 = 1.5
+    vmax, conj, nrm1, nrm2 = CDK.gap_sums(g, w, l1)
+    v = 2.0 * np.abs(g)
+    assert vmax == v.max()
+    assert conj == pytest.approx(np.sum(np.maximum(v - l1, 0.0) ** 2), rel=1e-13)
+    assert 0.0 < conj < np.sum(v ** 2)  # some entries above l1, some below
+    assert nrm1 == pytest.approx(np.abs(w).sum(), rel=1e-13)
+    assert nrm2 == pytest.approx(w @ w, rel=1e-13)
+
+
+@pytest.mark.parametrize("fit_intercept", [False, True])
+def test_sqrt_norms_are_the_centered_column_norms(fit_intercept):
+    """``Design.sqrt_norms`` against the column norms computed densely (a constant column and
+    an empty one carry nothing: 0 there when centered), and the same array on the next call."""
+    rng = np.random.default_rng(0)
+    A = sparse.random(60, 40, density=0.2, random_state=1, format="csc").toarray()
+    A[:, 3] = 2.0  # constant: 0 once centered
+    A[:, 7] = 0.0
+    s = normalized_weights(60, rng.random(60) + 0.5)
+    D = as_design(sparse.csc_matrix(A))
+    Ac = A - s @ A if fit_intercept else A
+    expect = np.sqrt(s @ (Ac * Ac))
+    got = D.sqrt_norms(s, fit_intercept)
+    assert np.allclose(got, expect, rtol=1e-12, atol=1e-12)
+    assert got[7] == 0.0 and (not fit_intercept or got[3] <= 1e-7)
+    assert D.sqrt_norms(s, fit_intercept) is got

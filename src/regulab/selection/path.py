@@ -294,8 +294,13 @@ def path_step_ahead(w_a, w_b, lam_a, lam_b, lam_c) -> np.ndarray:
     do not change between ``lam_b`` and ``lam_c``; features that enter stay 0 (the solver's
     working set finds them)."""
     t = (lam_c - lam_b) / (lam_b - lam_a) if lam_b != lam_a else 0.0
-    w = w_b + t * (w_b - w_a)
-    w[np.sign(w) != np.sign(w_b)] = 0.0
+    # on the support only: six passes over p cost 0.3 ms per lam at p = 50,000
+    supp = np.flatnonzero(w_b)
+    b = w_b[supp]
+    v = b + t * (b - w_a[supp])
+    v[np.sign(v) != np.sign(b)] = 0.0
+    w = np.zeros(w_b.shape[0])
+    w[supp] = v
     return w
 
 

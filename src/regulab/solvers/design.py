@@ -70,7 +70,8 @@ class Design:
     compared by their bytes); :meth:`clear_caches` empties them all:
 
     * ``stats_cache``: ``{(s, fit_intercept): (xbar, L)}``, the column statistics of
-      :meth:`stats` (at most ``_MAX_STATS`` entries);
+      :meth:`stats`, and ``sqrt(L)`` of :meth:`sqrt_norms` under ``(s, fit_intercept, "sqrt")``
+      (at most ``_MAX_STATS`` entries);
     * ``ridge``: ``((s, fit_intercept), RidgeSVD)``, the SVD behind ridge and least squares;
     * ``small_gram``: ``((s, fit_intercept, ws), G)``, the centered Gram matrix of a small
       working set ``ws``;
@@ -136,6 +137,21 @@ class Design:
                                             s, bool(fit_intercept))
             else:
                 hit = K.column_stats_dense(self.data, self.n, self.p, s, bool(fit_intercept))
+            with self.lock:
+                if len(self.stats_cache) > _MAX_STATS:
+                    self.stats_cache.clear()
+                self.stats_cache[key] = hit
+        return hit
+
+    def sqrt_norms(self, s, fit_intercept: bool) -> np.ndarray:
+        """``sqrt(L)``, ``L`` of :meth:`stats` (0 where a column carries nothing), kept with the
+        statistics: a path's solves each need it, and it cost 0.3 ms at p = 50,000 per solve."""
+        key = (s.tobytes(), bool(fit_intercept), "sqrt")
+        with self.lock:
+            hit = self.stats_cache.get(key)
+        if hit is None:
+            hit = np.sqrt(np.maximum(self.stats(s, fit_intercept)[1], 0.0))
+            hit.flags.writeable = False  # shared by every solve on this design
             with self.lock:
                 if len(self.stats_cache) > _MAX_STATS:
                     self.stats_cache.clear()

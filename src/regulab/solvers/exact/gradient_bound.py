@@ -40,7 +40,7 @@ class GradientBound:
     def __init__(self, P: SquaredProblem, ref=None):
         self.P = P
         self.ref = ref
-        self.sqrtL = np.sqrt(np.where(P.active, P.L, 0.0))
+        self.sqrtL = P.D.sqrt_norms(P.s, P.fit_intercept)
         self.n_active = int(np.count_nonzero(P.active))
 
     def grad(self, r, w) -> np.ndarray:
@@ -53,7 +53,7 @@ class GradientBound:
             D = P.D
             sr = P.s * r
             g = np.empty(D.p)
-            if CDS.bounded_grad(D.data, D.indices, D.indptr, g0, self.sqrtL * delta, 0.5 * P.l1,
+            if CDS.bounded_grad(D.data, D.indices, D.indptr, g0, self.sqrtL, delta, 0.5 * P.l1,
                                 w, P.active, sr, P.xbar, float(sr.sum()),
                                 int(REFRESH * self.n_active), g) >= 0:
                 return g

@@ -88,15 +88,9 @@ def residual_gap(r, yc, s, g, w, l1, l2) -> tuple[float, float]:
     """
     quad = float(DK.wdot(s, r, r))
     lin = 2.0 * float(DK.wdot(s, r, yc))
-    v = 2.0 * np.abs(g)
-    vmax = conj = 0.0
-    if l2 > 0.0:
-        conj = float(np.sum(np.maximum(v - l1, 0.0) ** 2))
-    else:
-        vmax = float(v.max()) if v.size else 0.0
-    nrm2 = float(DK.vdot(w, w)) if l2 else 0.0
-    primal, gap = CDK.duality_gap(quad, lin, float(np.abs(w).sum()), nrm2, vmax, conj,
-                                  float(l1), float(l2))
+    vmax, conj, nrm1, nrm2 = CDK.gap_sums(g, w, float(l1))
+    primal, gap = CDK.duality_gap(quad, lin, nrm1, nrm2 if l2 else 0.0, vmax, conj, float(l1),
+                                  float(l2))
     return float(primal), float(gap)
 
 

@@ -135,7 +135,8 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
     stalls (at most ``MAX_ASM_TRIES`` times)."""
     D, s, xbar, l1, l2 = P.D, P.s, P.xbar, P.l1, P.l2
     use_newton = l1 > 0.0
-    sqrtL = np.sqrt(np.where(P.active, P.L, 1.0))
+    # kkt_ws_scores reads sqrt(L) on the active features only (L > 0 there)
+    sqrtL = D.sqrt_norms(s, P.fit_intercept)
     n_active = int(np.count_nonzero(P.active))
     score = np.empty(D.p)
     ws_size = max(1, opts.ws_start)
