@@ -37,7 +37,7 @@ def main():
     t0 = time.process_time()
     coefs = fn(X, y, lams, case.target)
     secs = time.process_time() - t0
-    print(f"{os.path.dirname(regulab.__file__)}: {args.row} {secs:.2f} s CPU, worst certificate "
+    print(f"{os.path.dirname(regulab.__file__)}: {args.row} {secs:.3f} s CPU, worst certificate "
           f"{T.worst_gap(X, y, coefs, lams):.1e}, load {os.getloadavg()[0]:.1f}", flush=True)
 
 

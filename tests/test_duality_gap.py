@@ -102,13 +102,17 @@ def test_gap_sums_equal_their_definitions(seed):
     g = rng.standard_normal(1000)
     w = np.where(rng.random(1000) < 0.7, 0.0, rng.standard_normal(1000))
     l1 = 1.5
-    vmax, conj, nrm1, nrm2 = CDK.gap_sums(g, w, l1)
     v = 2.0 * np.abs(g)
-    assert vmax == v.max()
-    assert conj == pytest.approx(np.sum(np.maximum(v - l1, 0.0) ** 2), rel=1e-13)
+    for size in (1000, 999, 3):  # every remainder of the four-way loops
+        vmax, conj, nrm1, nrm2 = CDK.gap_sums(g[:size], w[:size], l1, 0.7)
+        assert vmax == v[:size].max()
+        assert conj == pytest.approx(np.sum(np.maximum(v[:size] - l1, 0.0) ** 2), rel=1e-13)
+        assert nrm1 == pytest.approx(np.abs(w[:size]).sum(), rel=1e-13, abs=1e-300)
+        assert nrm2 == pytest.approx(w[:size] @ w[:size], rel=1e-13, abs=1e-300)
+    conj = CDK.gap_sums(g, w, l1, 0.7)[1]
     assert 0.0 < conj < np.sum(v ** 2)  # some entries above l1, some below
-    assert nrm1 == pytest.approx(np.abs(w).sum(), rel=1e-13)
-    assert nrm2 == pytest.approx(w @ w, rel=1e-13)
+    # without l2 the gap reads neither conj nor nrm2
+    assert CDK.gap_sums(g, w, l1, 0.0)[1::2] == (0.0, 0.0)
 
 
 @pytest.mark.parametrize("fit_intercept", [False, True])

@@ -188,18 +188,21 @@ def bounded_grad(data, indices, indptr, g0, sqrtL, delta, half, w, active, sr, x
     half``, ``out[j] = g0[j]`` elsewhere. Returns the number of features recomputed, or -1
     (``out`` untouched) if more than ``limit`` would be."""
     p = g0.size
+    # one scan over p: the needed features listed (stopping as soon as there are too many),
+    # then only their columns visited
+    need = np.empty(min(limit, p) + 1, dtype=np.int64)
     count = 0
     for j in range(p):
         if active[j] and (w[j] != 0.0 or abs(g0[j]) + sqrtL[j] * delta > half):
+            if count > limit - 1:
+                return -1
+            need[count] = j
             count += 1
-    if count > limit:
-        return -1
-    for j in range(p):
-        if active[j] and (w[j] != 0.0 or abs(g0[j]) + sqrtL[j] * delta > half):
-            acc = 0.0
-            for t in range(indptr[j], indptr[j + 1]):
-                acc += data[t] * sr[indices[t]]
-            out[j] = acc - xbar[j] * sr_sum
-        else:
-            out[j] = g0[j]
+    out[:] = g0
+    for m in range(count):
+        j = need[m]
+        acc = 0.0
+        for t in range(indptr[j], indptr[j + 1]):
+            acc += data[t] * sr[indices[t]]
+        out[j] = acc - xbar[j] * sr_sum
     return count

@@ -37,10 +37,11 @@ class GradientBound:
     the design, ``y_c``, ``s`` and ``fit_intercept``, so a warm-started call of a path passes on
     its predecessor's (``LastGradient.ref``)."""
 
-    def __init__(self, P: SquaredProblem, ref=None):
+    def __init__(self, P: SquaredProblem, ref=None, sqrtL=None):
         self.P = P
         self.ref = ref
-        self.sqrtL = P.D.sqrt_norms(P.s, P.fit_intercept)
+        # ``sqrtL``: the caller's ``P.D.sqrt_norms`` (each look-up hashes the weights' bytes)
+        self.sqrtL = P.D.sqrt_norms(P.s, P.fit_intercept) if sqrtL is None else sqrtL
         self.n_active = int(np.count_nonzero(P.active))
 
     def grad(self, r, w) -> np.ndarray:

@@ -88,9 +88,8 @@ def residual_gap(r, yc, s, g, w, l1, l2) -> tuple[float, float]:
     """
     quad = float(DK.wdot(s, r, r))
     lin = 2.0 * float(DK.wdot(s, r, yc))
-    vmax, conj, nrm1, nrm2 = CDK.gap_sums(g, w, float(l1))
-    primal, gap = CDK.duality_gap(quad, lin, nrm1, nrm2 if l2 else 0.0, vmax, conj, float(l1),
-                                  float(l2))
+    vmax, conj, nrm1, nrm2 = CDK.gap_sums(g, w, float(l1), float(l2))
+    primal, gap = CDK.duality_gap(quad, lin, nrm1, nrm2, vmax, conj, float(l1), float(l2))
     return float(primal), float(gap)
 
 

@@ -144,7 +144,7 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
     same = last is not None and last.same_problem(P.yc, s, P.fit_intercept)
     reuse = same and np.array_equal(last.w, w)
     # sparse X: the gradient recomputed only where it can matter (exact gap, fewer passes)
-    bound = GradientBound(P, last.ref if same else None) if D.is_sparse else None
+    bound = GradientBound(P, last.ref if same else None, sqrtL) if D.is_sparse else None
     # the kernel of ._cd_sparse (equal weights) has its own measured settings
     own = bound is not None and not P.weighted
     inner, grow = (INNER_SPARSE, WS_GROW_SPARSE) if own else (INNER, WS_GROW)
