@@ -198,7 +198,8 @@ def bounded_grad(data, indices, indptr, g0, sqrtL, delta, half, w, active, sr, x
                 return -1
             need[count] = j
             count += 1
-    out[:] = g0
+    for j in range(p):  # a loop, not ``out[:] = g0`` (tests/test_startup.py: compile time)
+        out[j] = g0[j]
     for m in range(count):
         j = need[m]
         acc = 0.0
