@@ -153,23 +153,37 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
     # new lam) is taken after a CD pass
     ahead = (same and not reuse and l1 > 0.0 and bound is not None and np.any(w != 0.0)
              and not np.any((w != 0.0) & (last.w == 0.0)))
+    # the residual the sparse kernel updated along its steps (``carried``): the next outer
+    # iteration ranks its working set by it and tests its gap on it; a gap met there is
+    # re-tested on a fresh residual and gradient before it stops (``drifted``), so rounding
+    # accumulated by the kernel can never certify a result
+    carried = None
+    first_pass = False
     while True:
         c = float(DK.vdot(xbar, w))
+        drifted = carried is not None
         if reuse:  # warm start from the previous solution on this design: same residual
             q = last.q.copy()
             r = q + c
             # the last gradient's skipped entries are bounded for the last l1, not this one
             g = last.g.copy() if bound is None else bound.grad(r, w)
             reuse = False
+        elif drifted:
+            q, carried = carried, None
+            r = q + c
+            g = bound.grad(r, w)
         else:
             q = P.yc - D.x_dot(w)
             r = q + c
             g = last.g if ahead else P.masked_grad(r) if bound is None else bound.grad(r, w)
         if ahead:  # the last solution's violations and support rank the first working set
             ahead = False
+            first_pass = True
             wk = last.w
         else:
             primal, gap = P.gap(r, g, w)
+            if (gap <= threshold or n_iter >= opts.max_iter) and drifted:
+                continue  # the stop is decided on a fresh residual
             if gap <= threshold or n_iter >= opts.max_iter:
                 D.last_grad = LastGradient(w.copy(), P.yc, s, P.fit_intercept, g.copy(),
                                            q.copy(), None if bound is None else bound.ref)
@@ -189,10 +203,14 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
             budget = min(budget, NEWTON_AFTER)
         ep, kin = _cd_pass(P, w, q, c, ws, inner * kkt, budget, opts.anderson)
         n_iter += ep
+        if first_pass:  # its kernel keeps ``q = y_c - X w`` along its steps (Anderson included)
+            carried = q
+            first_pass = False
         if newton_next and ep >= NEWTON_AFTER and kin > inner * kkt:
             # CD is slow here: active-set Newton, from the start point if its support is small
             asm_tries += 1
             n_iter += _newton_instead(P, w, w_start, threshold, opts.max_iter - n_iter)
+            carried = None  # Newton moved ``w`` without the residual
     return _result(P, w, gap, n_iter, gap <= threshold, opts.tol, primal, "cd")
 
 
