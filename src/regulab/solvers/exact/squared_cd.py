@@ -18,7 +18,11 @@ On a sparse X the epochs of an equal-weight problem run in :mod:`regulab.solvers
 gradient of each outer iteration is recomputed only where it can matter (:mod:`.gradient_bound`;
 the gap is the full gradient's). A start moved ahead of the last solution on the same problem
 (:func:`regulab.selection.path.path_step_ahead`) takes its first working set from the last
-solution's gradient: no gradient pass before the first CD pass.
+solution's gradient: no gradient pass before the first CD pass, and the gap after that pass is
+tested on the residual the CD kernel carried along its steps (no ``y_c - X w`` product; on
+benchmarks/table.py's sparse-tall row this test fails for 91 of 100 lams). A gap met on such a
+residual is re-tested on a fresh residual and gradient before the loop stops: only a fresh
+residual certifies.
 
 When CD stalls on a large ill-conditioned support (p >> n near the end of a path) the solver
 switches to active-set Newton (:mod:`.newton`), and stays with it along a warm-started path.
@@ -153,10 +157,11 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
     # new lam) is taken after a CD pass
     ahead = (same and not reuse and l1 > 0.0 and bound is not None and np.any(w != 0.0)
              and not np.any((w != 0.0) & (last.w == 0.0)))
-    # the residual the sparse kernel updated along its steps (``carried``): the next outer
-    # iteration ranks its working set by it and tests its gap on it; a gap met there is
-    # re-tested on a fresh residual and gradient before it stops (``drifted``), so rounding
-    # accumulated by the kernel can never certify a result
+    # the residual the CD kernel updated along the first pass of a moved start (``carried``):
+    # the next outer iteration ranks its working set by it and tests its gap on it; a gap met
+    # there is re-tested on a fresh residual and gradient before the loop stops (``drifted``),
+    # so rounding accumulated by the kernel can never certify a result. Only after that pass:
+    # later gap tests pass too often (carrying every pass's residual doubled the last test)
     carried = None
     first_pass = False
     while True:
@@ -203,7 +208,7 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
             budget = min(budget, NEWTON_AFTER)
         ep, kin = _cd_pass(P, w, q, c, ws, inner * kkt, budget, opts.anderson)
         n_iter += ep
-        if first_pass:  # its kernel keeps ``q = y_c - X w`` along its steps (Anderson included)
+        if first_pass:  # the kernels keep ``q = y_c - X w`` along their steps (Anderson too)
             carried = q
             first_pass = False
         if newton_next and ep >= NEWTON_AFTER and kin > inner * kkt:
