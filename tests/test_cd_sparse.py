@@ -225,3 +225,47 @@ def test_the_step_ahead_keeps_a_feature_that_left_the_support_at_zero():
     assert np.array_equal(out, np.array([0.0, 0.0, 2.0]))
     out[2] = 7.0
     assert w_b[2] == 1.5
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("fit_intercept", [False, True])
+def test_a_drifted_kernel_residual_cannot_certify_a_lam(seed, fit_intercept, monkeypatch):
+    """The outer iteration after a moved start tests its gap on the residual the CD kernel
+    carried; here that residual is corrupted after every CD pass and any gap computed from a
+    residual that is not ``y_c - X_c w`` claims 0. The path must still stop only on fresh
+    residuals: every reported gap is the one computed here from the returned ``w``."""
+    import regulab.solvers.exact.squared as SQ
+    import regulab.solvers.exact.squared_cd as SCD
+
+    X, y = _problem(seed, 600, 150, 0.1, fit_intercept)
+    A = X.toarray()
+    Ac = A - A.mean(0) if fit_intercept else A
+    rng = np.random.default_rng(seed + 7)
+    cd_pass, residual_gap = SCD._cd_pass, SQ.residual_gap
+    faked = []
+
+    def corrupted(P, w, q, *a):
+        out = cd_pass(P, w, q, *a)
+        q += 1e-3 * np.abs(q).max() * rng.standard_normal(q.size)
+        return out
+
+    def lying_gap(r, yc, s, g, w, l1, l2):
+        primal, gap = residual_gap(r, yc, s, g, w, l1, l2)
+        if np.abs(r - (yc - Ac @ w)).max() > 1e-8 * np.abs(yc).max():
+            faked.append(gap)
+            return primal, 0.0
+        return primal, gap
+
+    monkeypatch.setattr(SCD, "_cd_pass", corrupted)
+    monkeypatch.setattr(SQ, "residual_gap", lying_gap)
+    tol = 1e-8
+    lams = lam_grid(X, y, n_lams=20, eps=1e-3, fit_intercept=fit_intercept)
+    res = regularization_path(X, y, lams=lams, fit_intercept=fit_intercept, tol=tol,
+                              max_iter=100_000)
+    assert len(faked) >= lams.size // 2  # the carried residual was tested, and lied
+    assert max(faked) > tol * float(np.mean((y - y.mean() if fit_intercept else y) ** 2))
+    assert res.converged.all()
+    for k, lam in enumerate(lams):
+        gap, null = _gap(X, y, res.coefs[:, k], lam, 0.0, fit_intercept)
+        assert gap <= tol * null * (1.0 + 1e-6) + 1e-15 * null, (k, gap / null)
+        assert abs(res.gaps[k] - gap / null) <= 1e-3 * tol, (k, res.gaps[k], gap / null)

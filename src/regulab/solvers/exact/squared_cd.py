@@ -18,7 +18,11 @@ On a sparse X the epochs of an equal-weight problem run in :mod:`regulab.solvers
 gradient of each outer iteration is recomputed only where it can matter (:mod:`.gradient_bound`;
 the gap is the full gradient's). A start moved ahead of the last solution on the same problem
 (:func:`regulab.selection.path.path_step_ahead`) takes its first working set from the last
-solution's gradient: no gradient pass before the first CD pass.
+solution's gradient: no gradient pass before the first CD pass, and the gap after that pass is
+tested on the residual the CD kernel carried along its steps (no ``y_c - X w`` product; on
+benchmarks/table.py's sparse-tall row this test fails for 91 of 100 lams). A gap met on such a
+residual is re-tested on a fresh residual and gradient before the loop stops: only a fresh
+residual certifies.
 
 When CD stalls on a large ill-conditioned support (p >> n near the end of a path) the solver
 switches to active-set Newton (:mod:`.newton`), and stays with it along a warm-started path.
@@ -153,23 +157,38 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
     # new lam) is taken after a CD pass
     ahead = (same and not reuse and l1 > 0.0 and bound is not None and np.any(w != 0.0)
              and not np.any((w != 0.0) & (last.w == 0.0)))
+    # the residual the CD kernel updated along the first pass of a moved start (``carried``):
+    # the next outer iteration ranks its working set by it and tests its gap on it; a gap met
+    # there is re-tested on a fresh residual and gradient before the loop stops (``drifted``),
+    # so rounding accumulated by the kernel can never certify a result. Only after that pass:
+    # later gap tests pass too often (carrying every pass's residual doubled the last test)
+    carried = None
+    first_pass = False
     while True:
         c = float(DK.vdot(xbar, w))
+        drifted = carried is not None
         if reuse:  # warm start from the previous solution on this design: same residual
             q = last.q.copy()
             r = q + c
             # the last gradient's skipped entries are bounded for the last l1, not this one
             g = last.g.copy() if bound is None else bound.grad(r, w)
             reuse = False
+        elif drifted:
+            q, carried = carried, None
+            r = q + c
+            g = bound.grad(r, w)
         else:
             q = P.yc - D.x_dot(w)
             r = q + c
             g = last.g if ahead else P.masked_grad(r) if bound is None else bound.grad(r, w)
         if ahead:  # the last solution's violations and support rank the first working set
             ahead = False
+            first_pass = True
             wk = last.w
         else:
             primal, gap = P.gap(r, g, w)
+            if (gap <= threshold or n_iter >= opts.max_iter) and drifted:
+                continue  # the stop is decided on a fresh residual
             if gap <= threshold or n_iter >= opts.max_iter:
                 D.last_grad = LastGradient(w.copy(), P.yc, s, P.fit_intercept, g.copy(),
                                            q.copy(), None if bound is None else bound.ref)
@@ -189,10 +208,14 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
             budget = min(budget, NEWTON_AFTER)
         ep, kin = _cd_pass(P, w, q, c, ws, inner * kkt, budget, opts.anderson)
         n_iter += ep
+        if first_pass:  # the kernels keep ``q = y_c - X w`` along their steps (Anderson too)
+            carried = q
+            first_pass = False
         if newton_next and ep >= NEWTON_AFTER and kin > inner * kkt:
             # CD is slow here: active-set Newton, from the start point if its support is small
             asm_tries += 1
             n_iter += _newton_instead(P, w, w_start, threshold, opts.max_iter - n_iter)
+            carried = None  # Newton moved ``w`` without the residual
     return _result(P, w, gap, n_iter, gap <= threshold, opts.tol, primal, "cd")
 
 
