@@ -18,6 +18,7 @@ from scipy import sparse
 
 from regulab.core.execution import (
     SchedulerUnavailable,
+    broadcast_config,
     connect,
     dask_available,
     run_tasks,
@@ -59,10 +60,12 @@ def reference(data):
 def client():
     if not dask_available():
         pytest.skip("dask.distributed not installed")
+    import dask
     from distributed import Client, LocalCluster
 
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                           dashboard_address=None)
+    with dask.config.set(broadcast_config()):  # the scheduler's settings, read as it starts
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                               host="127.0.0.1", dashboard_address=None)
     c = Client(cluster, timeout=WAIT, set_as_default=False)
     try:
         c.wait_for_workers(2, timeout=WAIT)
@@ -244,3 +247,14 @@ def test_bad_backend_is_refused():
     if dask_available():
         with pytest.raises(ValueError, match="needs a Dask cluster"):
             run_tasks(abs, [1], backend="dask")
+
+
+@needs_dask
+def test_broadcast_clusters_run_without_the_active_memory_manager(client):
+    """The broadcast of run_tasks' data and Dask's AMM can undo each other forever
+    (execution.broadcast_config): the clusters regulab starts, and this module's, have it off."""
+    from regulab.core.execution import local_cluster
+
+    assert client.amm.running() is False
+    with local_cluster(n_workers=1, threads_per_worker=1) as c:
+        assert c.amm.running() is False

@@ -71,6 +71,22 @@ def _distributed():
     return distributed
 
 
+def broadcast_config() -> dict:
+    """The Dask settings under which a scheduler serves :func:`run_tasks`' broadcast of its
+    data (``client.scatter(..., broadcast=True)``, through joblib's ``scatter=``): the Active
+    Memory Manager off.
+
+    Why: its ``ReduceReplicas`` policy drops the replicas a broadcast has just made while the
+    scheduler's replicate loop makes them again, and the scatter can then wait forever (Dask's
+    ``Client.scatter`` docstring says to disable it for ``broadcast=True``; dask/distributed
+    #8796). Seen here: a stability selection on a 2-worker ``LocalCluster`` stuck 15 minutes in
+    ``Client.scatter`` with both workers busy sending X to each other. Apply it with
+    ``dask.config.set(broadcast_config())`` where the scheduler is created (a ``LocalCluster``
+    creates its scheduler in the calling process); :func:`local_cluster` does. A scheduler
+    started elsewhere reads its own configuration (``docs/scaling.md``)."""
+    return {"distributed.scheduler.active-memory-manager.start": False}
+
+
 def dask_available() -> bool:
     """Whether ``dask.distributed`` can be imported."""
     try:
@@ -206,7 +222,10 @@ def local_cluster(n_workers: int = 2, threads_per_worker: int = 1, *,
     options = dict(n_workers=int(n_workers), threads_per_worker=int(threads_per_worker),
                    processes=True, host="127.0.0.1", dashboard_address=None)
     options.update(kwargs)
-    cluster = distributed.LocalCluster(**options)
+    import dask
+
+    with dask.config.set(broadcast_config()):  # read by the scheduler as it starts
+        cluster = distributed.LocalCluster(**options)
     try:
         client = distributed.Client(cluster, timeout=timeout, set_as_default=False)
         try:
