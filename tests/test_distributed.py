@@ -258,3 +258,38 @@ def test_broadcast_clusters_run_without_the_active_memory_manager(client):
     assert client.amm.running() is False
     with local_cluster(n_workers=1, threads_per_worker=1) as c:
         assert c.amm.running() is False
+
+
+def _amm_running(dask_scheduler):
+    return dask_scheduler.extensions["amm"].running
+
+
+@needs_dask
+def test_a_scheduler_with_the_memory_manager_on_has_it_paused_for_a_broadcast(data):
+    """A scheduler started without broadcast_config (the AMM on, Dask's default): run_tasks
+    stops the AMM while its data is broadcast and used, starts it again after, and gives the
+    sequential bits; a workload without data leaves it alone."""
+    from distributed import Client, LocalCluster
+
+    X, y = data
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                           dashboard_address=None)
+    c = Client(cluster, timeout=WAIT, set_as_default=False)
+    try:
+        c.wait_for_workers(2, timeout=WAIT)
+        assert c.amm.running() is True
+        seen = []
+
+        def note(*_):
+            seen.append(c.run_on_scheduler(_amm_running))
+
+        ref = run_tasks(_where, range(6), data=(X,), backend="sequential")
+        got = run_tasks(_where, range(6), data=(X,), backend=c, on_done=note)
+        assert seen and not any(seen), seen  # off while the tasks ran
+        assert c.amm.running() is True  # and on again after
+        assert [r[2:] for r in got] == [r[2:] for r in ref]
+        run_tasks(_pid, range(4), backend=c, on_done=note)
+        assert seen[-1] is True  # no data: nothing to broadcast, nothing paused
+    finally:
+        c.close(timeout=30)
+        cluster.close(timeout=WAIT)

@@ -82,9 +82,19 @@ def broadcast_config() -> dict:
     #8796). Seen here: a stability selection on a 2-worker ``LocalCluster`` stuck 15 minutes in
     ``Client.scatter`` with both workers busy sending X to each other. Apply it with
     ``dask.config.set(broadcast_config())`` where the scheduler is created (a ``LocalCluster``
-    creates its scheduler in the calling process); :func:`local_cluster` does. A scheduler
-    started elsewhere reads its own configuration (``docs/scaling.md``)."""
+    creates its scheduler in the calling process); :func:`local_cluster` does. On a scheduler
+    started elsewhere, with the AMM on, :func:`iter_tasks` stops it for a workload that
+    broadcasts data and starts it again after (``docs/scaling.md``)."""
     return {"distributed.scheduler.active-memory-manager.start": False}
+
+
+def _pause_memory_manager(client, stack) -> None:
+    """Stop the scheduler's Active Memory Manager for this workload's broadcast and start it
+    again when the workload ends (``stack``'s exit), where it was running: a scheduler started
+    outside regulab, without :func:`broadcast_config`."""
+    if client.amm.running():
+        client.amm.stop()
+        stack.callback(client.amm.start)
 
 
 def dask_available() -> bool:
@@ -549,6 +559,8 @@ def iter_tasks(fn: Callable, tasks: Sequence | Iterable, n_jobs: int | None = No
             if isinstance(target, str):
                 client = connect(target, timeout)
                 stack.callback(client.close, 5)
+            if data is not None:
+                _pause_memory_manager(client, stack)
             stack.enter_context(parallel_config(
                 backend="dask", client=client, scatter=None if data is None else [data],
                 wait_for_workers_timeout=timeout))
