@@ -128,15 +128,21 @@ class Design:
     def stats(self, s, fit_intercept: bool):
         """``(xbar, L)`` for normalized weights ``s`` (see
         :func:`_design_kernels.column_stats_dense`)."""
-        key = (s.tobytes(), bool(fit_intercept))
+        def build():
+            if self.is_sparse:
+                return K.column_stats_sparse(self.data, self.indices, self.indptr, self.n,
+                                             self.p, s, bool(fit_intercept))
+            return K.column_stats_dense(self.data, self.n, self.p, s, bool(fit_intercept))
+
+        return self._stats_entry((s.tobytes(), bool(fit_intercept)), build)
+
+    def _stats_entry(self, key, build):
+        """``stats_cache[key]``, else ``build()`` (computed outside the lock), kept; the cache is
+        emptied when it holds more than ``_MAX_STATS`` entries."""
         with self.lock:
             hit = self.stats_cache.get(key)
         if hit is None:
-            if self.is_sparse:
-                hit = K.column_stats_sparse(self.data, self.indices, self.indptr, self.n, self.p,
-                                            s, bool(fit_intercept))
-            else:
-                hit = K.column_stats_dense(self.data, self.n, self.p, s, bool(fit_intercept))
+            hit = build()
             with self.lock:
                 if len(self.stats_cache) > _MAX_STATS:
                     self.stats_cache.clear()
@@ -146,17 +152,12 @@ class Design:
     def sqrt_norms(self, s, fit_intercept: bool) -> np.ndarray:
         """``sqrt(L)``, ``L`` of :meth:`stats` (0 where a column carries nothing), kept with the
         statistics: a path's solves each need it, and it cost 0.3 ms at p = 50,000 per solve."""
-        key = (s.tobytes(), bool(fit_intercept), "sqrt")
-        with self.lock:
-            hit = self.stats_cache.get(key)
-        if hit is None:
-            hit = np.sqrt(np.maximum(self.stats(s, fit_intercept)[1], 0.0))
-            hit.flags.writeable = False  # shared by every solve on this design
-            with self.lock:
-                if len(self.stats_cache) > _MAX_STATS:
-                    self.stats_cache.clear()
-                self.stats_cache[key] = hit
-        return hit
+        def build():
+            out = np.sqrt(np.maximum(self.stats(s, fit_intercept)[1], 0.0))
+            out.flags.writeable = False  # shared by every solve on this design
+            return out
+
+        return self._stats_entry((s.tobytes(), bool(fit_intercept), "sqrt"), build)
 
     def xt_dot(self, v):
         if self.is_sparse:

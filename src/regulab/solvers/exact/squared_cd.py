@@ -187,9 +187,10 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
             wk = last.w
         else:
             primal, gap = P.gap(r, g, w)
-            if (gap <= threshold or n_iter >= opts.max_iter) and drifted:
+            done = gap <= threshold or n_iter >= opts.max_iter
+            if done and drifted:
                 continue  # the stop is decided on a fresh residual
-            if gap <= threshold or n_iter >= opts.max_iter:
+            if done:
                 D.last_grad = LastGradient(w.copy(), P.yc, s, P.fit_intercept, g.copy(),
                                            q.copy(), None if bound is None else bound.ref)
                 break
@@ -228,7 +229,7 @@ def _cd_pass(P: SquaredProblem, w, q, c, ws, tol_in, budget, anderson) -> tuple[
         def run(cols, c, left):
             return CDS.cd_sparse_ws(D.data, D.indices, D.indptr, 1.0 / D.n, xbar, P.L, cols, w,
                                     q, c, l1, l2, tol_in, left,
-                                    ANDERSON_SPARSE if anderson is None else anderson)
+                                    _k(anderson, ANDERSON_SPARSE))
     else:
         def run(cols, c, left):
             return CDK.cd_squared_ws(*D.args, s, P.weighted, 1.0 / D.n, xbar, P.L, cols, w, q,
@@ -243,9 +244,10 @@ def _cd_pass(P: SquaredProblem, w, q, c, ws, tol_in, budget, anderson) -> tuple[
     return epochs + int(ep), float(kin)
 
 
-def _k(anderson) -> int:
-    """The Anderson iterates of the general kernels (None: ``ANDERSON``)."""
-    return ANDERSON if anderson is None else anderson
+def _k(anderson, default: int = ANDERSON) -> int:
+    """The Anderson iterates of a kernel: ``anderson``, or its route's default when None
+    (``ANDERSON``; ``ANDERSON_SPARSE`` for the kernel of ``._cd_sparse``)."""
+    return default if anderson is None else anderson
 
 
 def _newton_instead(P: SquaredProblem, w, w_start, threshold, max_rounds) -> int:
