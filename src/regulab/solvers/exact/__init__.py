@@ -68,6 +68,8 @@ without one) gets a coefficient exactly 0; zero-weight rows are removed.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from regulab.core.losses import check_counts, check_labels, check_offset, normalized_weights
@@ -90,7 +92,7 @@ from regulab.solvers.exact.squared import (
 )
 from regulab.solvers.exact.squared_cd import ANDERSON, CDSettings, cd_squared
 
-__all__ = ["ExactResult", "MultinomialResult", "solve", "squared_gap"]
+__all__ = ["ExactResult", "MultinomialResult", "solve", "squared_gap", "squared_path"]
 
 #: beyond this ``min(n, p)**2 * max(n, p)`` a ridge problem is solved by CD, not by SVD
 SVD_MAX_FLOPS = 3e10
@@ -225,29 +227,82 @@ def _loss_name(loss):
     return name
 
 
+def squared_path(X, y, *, fit_intercept=True, sample_weight=None, tol=1e-6, max_iter=10_000,
+                 anderson=None, ws_start=10):
+    """:func:`solve` for the squared loss, prepared once for many penalties (a path).
+
+    Returns ``fit(l1, l2, w0=None) -> ExactResult``, the result of ``solve(X, y, l1=l1, l2=l2,
+    w0=w0, ...)`` with these arguments (the same iterates and certificate), without redoing per
+    call what depends only on ``X``, ``y`` and the weights: the checks of ``y`` and the weights,
+    the centering, the null loss and the column statistics (whose cache look-up hashes the
+    weights' bytes). The solves also find their predecessor's :class:`LastGradient
+    <regulab.solvers.design.LastGradient>` by identity, not by comparing ``y_c`` and ``s``.
+    Errors about ``X``, ``y``, the weights, ``tol`` or ``max_iter`` are raised here.
+    """
+    tol = check_nonneg(tol, "tol")
+    max_iter = check_max_iter(max_iter)
+    D = as_design(X)
+    if D.n == 0:
+        raise ValueError("X has no rows")
+    y = check_y(y, D.n)
+    s = normalized_weights(D.n, sample_weight)
+    weighted = not bool(np.all(s == s[0]))
+    fit = _SquaredSolver(D, y, s, weighted, bool(fit_intercept))
+    opts = CDSettings(tol, max_iter, None if anderson is None else int(anderson), int(ws_start))
+
+    def solve_at(l1, l2, w0=None) -> ExactResult:
+        w, _ = check_start(w0, None, D.p)
+        return fit(check_nonneg(l1, "l1"), check_nonneg(l2, "l2"), w, opts)
+
+    return solve_at
+
+
 def _solve_squared(D: Design, y, s, weighted, fit_intercept, l1, l2, w,
                    opts: CDSettings) -> ExactResult:
     """The squared-loss rows of the table above."""
-    p, tol = D.p, opts.tol
-    pos = s > 0
-    ypos = y[pos]
-    crit = "kkt" if l1 == 0.0 and l2 == 0.0 else "duality_gap"
-    if fit_intercept and np.all(ypos == ypos[0]):
-        return zero_result(p, ypos[0], crit, tol, 0.0, "constant")
-    if not fit_intercept and not np.any(ypos):
-        return zero_result(p, 0.0, crit, tol, 0.0, "constant")
-    ybar = float(DK.vdot(s, y)) if fit_intercept else 0.0
-    yc = y - ybar
-    null_loss = float(DK.wdot(s, yc, yc))
-    if p == 0:
-        return zero_result(0, ybar, crit, tol, null_loss, "constant")
-    xbar, L = D.stats(s, fit_intercept)
-    n_pos = int(pos.sum())
-    P = SquaredProblem(D, y, yc, s, weighted, fit_intercept, ybar, xbar, L, L > 0, null_loss,
-                       n_pos - (1 if fit_intercept else 0), l1, l2)
-    small = min(n_pos, p) ** 2 * max(n_pos, p) <= SVD_MAX_FLOPS
-    if l1 == 0.0 and l2 == 0.0:
-        return least_squares(P, tol, opts.max_iter, small)
-    if l1 == 0.0 and not D.is_sparse and small:
-        return solve_ridge_svd(P, tol)
-    return cd_squared(P, w, opts)
+    return _SquaredSolver(D, y, s, weighted, fit_intercept)(l1, l2, w, opts)
+
+
+class _SquaredSolver:
+    """The squared-loss rows of the table above, for one ``(X, y, s, fit_intercept)``: what does
+    not depend on the penalty is computed once (:func:`squared_path`), then each call
+    ``(l1, l2, w, opts)`` solves from ``w`` (modified in place)."""
+
+    def __init__(self, D: Design, y, s, weighted, fit_intercept):
+        self.D = D
+        self.const = None  # ``(intercept, null_loss)`` when ``w = 0`` is optimal for any penalty
+        self.sqrtL = None  # ``D.sqrt_norms``, looked up at the first CD solve
+        pos = s > 0
+        ypos = y[pos]
+        if fit_intercept and np.all(ypos == ypos[0]):
+            self.const = (ypos[0], 0.0)
+            return
+        if not fit_intercept and not np.any(ypos):
+            self.const = (0.0, 0.0)
+            return
+        ybar = float(DK.vdot(s, y)) if fit_intercept else 0.0
+        yc = y - ybar
+        null_loss = float(DK.wdot(s, yc, yc))
+        if D.p == 0:
+            self.const = (ybar, null_loss)
+            return
+        xbar, L = D.stats(s, fit_intercept)
+        n_pos = int(pos.sum())
+        # l1 = l2 = 0 here; each call takes its own penalty (``dataclasses.replace``)
+        self.base = SquaredProblem(D, y, yc, s, weighted, fit_intercept, ybar, xbar, L, L > 0,
+                                   null_loss, n_pos - (1 if fit_intercept else 0), 0.0, 0.0)
+        self.small = min(n_pos, D.p) ** 2 * max(n_pos, D.p) <= SVD_MAX_FLOPS
+
+    def __call__(self, l1, l2, w, opts: CDSettings) -> ExactResult:
+        crit = "kkt" if l1 == 0.0 and l2 == 0.0 else "duality_gap"
+        if self.const is not None:
+            b, null_loss = self.const
+            return zero_result(self.D.p, b, crit, opts.tol, null_loss, "constant")
+        P = replace(self.base, l1=l1, l2=l2)
+        if l1 == 0.0 and l2 == 0.0:
+            return least_squares(P, opts.tol, opts.max_iter, self.small)
+        if l1 == 0.0 and not self.D.is_sparse and self.small:
+            return solve_ridge_svd(P, opts.tol)
+        if self.sqrtL is None:
+            self.sqrtL = self.D.sqrt_norms(P.s, P.fit_intercept)
+        return cd_squared(P, w, opts, self.sqrtL)
