@@ -77,6 +77,11 @@ SUPPORT_FIRST = 256
 #: many non-zeros; 3 on dense X cost +55 % on a Toeplitz design, docs/benchmarks.md)
 ANDERSON = 5
 ANDERSON_SPARSE = 3
+#: at most this many features besides the support: the working set is taken in the pass that
+#: computes the KKT violations (a heap, :func:`regulab.solvers._cd_kernels.kkt_ws_select`; ties
+#: to the lower index), else by ``np.argpartition`` over all the scores: on sparse-many the
+#: heap's insertions cost more from ~256 on (2,048+: 56 vs 39 ms a path), below it 12 vs 17 ms
+HEAP_MAX = 256
 
 
 @dataclass(frozen=True)
@@ -144,7 +149,7 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
     if sqrtL is None:
         sqrtL = D.sqrt_norms(s, P.fit_intercept)
     n_active = int(np.count_nonzero(P.active))
-    score = np.empty(D.p)
+    score = None  # kkt_ws_scores' array, when the working set is taken from it
     ws_size = max(1, opts.ws_start)
     last = D.last_grad
     # the same arrays (a path's solves share them, .squared_path): equal without a comparison
@@ -202,14 +207,20 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
                                            None if bound is None else bound.ref)
                 break
             wk = w
-        kkt = CDK.kkt_ws_scores(g, wk, l1, l2, sqrtL, P.active, score)
-        if l1 == 0.0:
-            ws = np.flatnonzero(P.active).astype(np.int64)
-        else:
+        nnz = 0
+        if l1 > 0.0:
             nnz = int(np.count_nonzero(wk != 0.0))  # on a mask: 19 -> 5 us at p = 50,000
             ws_size = max(ws_size, nnz + max(opts.ws_start, int(grow * nnz)))
-            ws = (np.flatnonzero(P.active).astype(np.int64) if ws_size >= n_active
-                  else top_features(score, ws_size))
+        if l1 == 0.0 or ws_size >= n_active:
+            kkt = CDK.kkt_ws_select(g, wk, l1, l2, sqrtL, P.active, 0, 0)[0]
+            ws = np.flatnonzero(P.active).astype(np.int64)
+        elif ws_size - nnz <= HEAP_MAX:  # the support and the best others in the same pass
+            kkt, ws = CDK.kkt_ws_select(g, wk, l1, l2, sqrtL, P.active, nnz, ws_size - nnz)
+        else:
+            if score is None:
+                score = np.empty(D.p)
+            kkt = CDK.kkt_ws_scores(g, wk, l1, l2, sqrtL, P.active, score)
+            ws = top_features(score, ws_size)
         newton_next = use_newton and asm_tries < MAX_ASM_TRIES
         budget = opts.max_iter - n_iter
         if newton_next:

@@ -1,0 +1,138 @@
+"""The per-lam shortcuts of the sparse squared-loss path: the working set taken in the KKT pass
+(:func:`regulab.solvers._cd_kernels.kkt_ws_select`) and the prepared problem of
+:func:`regulab.solvers.exact.squared_path`, each against an independent oracle."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import sparse
+
+from regulab.solvers import _cd_kernels as CDK
+from regulab.solvers.design import as_design
+from regulab.solvers.exact import solve, squared_gap, squared_path
+from regulab.solvers.exact.squared import kkt_squared
+
+
+def _oracle_ws(g, w, l1, l2, sqrtL, active, m):
+    """The support and the ``m`` other active features of largest score, ties to the lower
+    index (a stable sort of the negated scores), sorted."""
+    supp = np.flatnonzero(active & (w != 0.0))
+    others = np.flatnonzero(active & (w == 0.0))
+    score = (np.abs(g[others] - l2 * w[others]) - 0.5 * l1) / sqrtL[others]
+    best = others[np.argsort(-score, kind="stable")[:m]]
+    return np.sort(np.concatenate([supp, best]))
+
+
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("ties", [False, True])
+def test_the_working_set_taken_in_the_kkt_pass_is_the_top_scores(seed, ties):
+    """The set equals the oracle's (ties to the lower index) for every ``m``, and numpy's
+    ``argpartition`` set where no scores tie; the KKT value is ``kkt_squared``'s."""
+    rng = np.random.default_rng(seed)
+    p = 400
+    active = rng.random(p) < 0.9
+    w = np.where(rng.random(p) < 0.2, rng.standard_normal(p), 0.0) * active
+    if ties:  # few distinct scores: many ties at every threshold
+        g = rng.integers(-3, 4, p).astype(float) * active
+        sqrtL = np.ones(p)
+    else:
+        g = rng.standard_normal(p) * active
+        sqrtL = np.sqrt(np.where(active, rng.random(p) + 0.1, 1.0))
+    l1, l2 = 1.2, 0.3 * (seed % 2)
+    nnz = int(np.count_nonzero(w))
+    n_free = int(np.count_nonzero(active & (w == 0.0)))
+    for m in (0, 1, 2, 7, 64, n_free - 1, n_free, n_free + 5):
+        kkt, ws = CDK.kkt_ws_select(g, w, l1, l2, sqrtL, active, nnz, m)
+        assert kkt == pytest.approx(kkt_squared(g, w, l1, l2), rel=1e-14, abs=1e-15)
+        assert ws.dtype == np.int64
+        assert np.array_equal(ws, _oracle_ws(g, w, l1, l2, sqrtL, active, m))
+        if not ties and 0 < m < n_free:
+            score = np.full(p, -np.inf)
+            score[active] = (np.abs(g - l2 * w) - 0.5 * l1)[active] / sqrtL[active]
+            score[active & (w != 0.0)] = np.inf
+            part = np.sort(np.argpartition(-score, nnz + m - 1)[:nnz + m])
+            assert np.array_equal(ws, part)
+
+
+def _problem(seed, n=120, p=300, weighted=False):
+    rng = np.random.default_rng(seed)
+    X = sparse.random(n, p, density=0.05, random_state=seed, format="csc")
+    beta = np.zeros(p)
+    beta[:8] = rng.standard_normal(8) * 3
+    y = X @ beta + 0.3 * rng.standard_normal(n)
+    sw = rng.uniform(0.5, 2.0, n) if weighted else None
+    return X, y, sw
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("fit_intercept", [False, True])
+@pytest.mark.parametrize("dense", [False, True])
+def test_squared_path_gives_solves_result(weighted, fit_intercept, dense):
+    """Each call of the prepared solver returns what ``solve`` returns from the same start on a
+    fresh design (the same bits), along a warm-started grid, elastic net included."""
+    X, y, sw = _problem(3, weighted=weighted)
+    X = X.toarray() if dense else X
+    lmax = 2.0 * np.abs(np.asarray(X.T @ (y - y.mean()))).max() / X.shape[0]
+    fit = squared_path(X, y, fit_intercept=fit_intercept, sample_weight=sw, tol=1e-8)
+    D = as_design(X.copy())
+    w_prev = None
+    for k, lam in enumerate(lmax * np.geomspace(1.0, 0.01, 12)):
+        l2 = 0.0 if k % 3 else 0.1 * lam
+        got = fit(lam, l2, w_prev)
+        want = solve(D, y, l1=lam, l2=l2, fit_intercept=fit_intercept, sample_weight=sw,
+                     w0=w_prev, tol=1e-8)
+        assert np.array_equal(got.w, want.w)
+        assert (got.intercept, got.gap, got.n_iter, got.solver) == (
+            want.intercept, want.gap, want.n_iter, want.solver)
+        w_prev = got.w.copy()
+
+
+def test_squared_path_constant_response_and_ridge_and_least_squares():
+    """The rows of ``solve``'s table without CD go through it too: constant ``y``, ridge by
+    SVD, unpenalized least squares."""
+    X, y, _ = _problem(4)
+    Xd = X.toarray()
+    const = squared_path(Xd, np.full(X.shape[0], 2.5))(0.1, 0.0)
+    assert const.solver == "constant" and const.intercept == 2.5 and not np.any(const.w)
+    for l1, l2 in [(0.0, 0.5), (0.0, 0.0)]:
+        got = squared_path(Xd, y)(l1, l2)
+        want = solve(Xd, y, l1=l1, l2=l2)
+        assert got.solver == want.solver and got.criterion == want.criterion
+        np.testing.assert_allclose(got.w, want.w, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("change", ["y", "weights"])
+def test_a_new_response_or_weights_on_the_same_design_is_not_taken_for_the_last(change):
+    """A solve on the same design object after another problem's path, warm-started at that
+    path's last solution and lam (so a wrongly matched last gradient would be reused as is),
+    is certified by the gap computed here from ``X``, its own ``y`` and weights. (With the
+    last gradient taken as matching whatever the arrays, the new ``y`` fails: the last residual
+    certifies a wrong gap; the new weights then cost only a failing first gap test.)"""
+    X, y, _ = _problem(5)
+    D = as_design(X)
+    lams = np.geomspace(0.5, 0.005, 15)
+    fit = squared_path(D, y, tol=1e-9)
+    w = None
+    for lam in lams:
+        w = fit(lam, 0.0, w).w.copy()
+    rng = np.random.default_rng(1)
+    y2, sw2 = (y + rng.standard_normal(y.size), None) if change == "y" else (
+        y, rng.uniform(0.2, 3.0, y.size))
+    res = squared_path(D, y2, sample_weight=sw2, tol=1e-9)(lams[-1], 0.0, w)
+    rel, _, _ = squared_gap(X, y2, res.w, 0.0, lams[-1], 0.0, sample_weight=sw2)
+    assert res.converged and rel <= 1e-9
+    assert rel == pytest.approx(res.gap, rel=1e-6, abs=1e-12)
+
+
+def test_squared_path_checks_its_arguments_once():
+    X, y, _ = _problem(6)
+    with pytest.raises(ValueError, match="NaN"):
+        squared_path(X, np.where(np.arange(y.size) == 3, np.nan, y))
+    with pytest.raises(ValueError, match="max_iter"):
+        squared_path(X, y, max_iter=0)
+    fit = squared_path(X, y)
+    with pytest.raises(ValueError, match="l1"):
+        fit(-1.0, 0.0)
+    with pytest.raises(ValueError, match="w0"):
+        fit(0.1, 0.0, np.zeros(3))
