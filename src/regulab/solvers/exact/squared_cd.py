@@ -20,9 +20,10 @@ the gap is the full gradient's). A start moved ahead of the last solution on the
 (:func:`regulab.selection.path.path_step_ahead`) takes its first working set from the last
 solution's gradient: no gradient pass before the first CD pass, and the gap after that pass is
 tested on the residual the CD kernel carried along its steps (no ``y_c - X w`` product; on
-benchmarks/table.py's sparse-tall row this test fails for 91 of 100 lams). A gap met on such a
-residual is re-tested on a fresh residual and gradient before the loop stops: only a fresh
-residual certifies.
+benchmarks/table.py's sparse-tall row this test fails for 91 of 100 lams); so is the test after
+one that failed by more than ``CARRY_FAR`` times the threshold. A gap met on such a residual is
+re-tested on a fresh residual and gradient before the loop stops: only a fresh residual
+certifies.
 
 When CD stalls on a large ill-conditioned support (p >> n near the end of a path) the solver
 switches to active-set Newton (:mod:`.newton`), and stays with it along a warm-started path.
@@ -82,6 +83,10 @@ ANDERSON_SPARSE = 3
 #: to the lower index), else by ``np.argpartition`` over all the scores: on sparse-many the
 #: heap's insertions cost more from ~256 on (2,048+: 56 vs 39 ms a path), below it 12 vs 17 ms
 HEAP_MAX = 256
+#: a gap test that fails by more than this factor is followed by one that fails too (on
+#: sparse-many 57 times of 61 at 300x, docs/benchmarks.md's sixth round): the next test reads
+#: the residual the CD kernel carried (a met gap is re-tested on a fresh one)
+CARRY_FAR = 300.0
 
 
 @dataclass(frozen=True)
@@ -170,10 +175,12 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
     # the residual the CD kernel updated along the first pass of a moved start (``carried``):
     # the next outer iteration ranks its working set by it and tests its gap on it; a gap met
     # there is re-tested on a fresh residual and gradient before the loop stops (``drifted``),
-    # so rounding accumulated by the kernel can never certify a result. Only after that pass:
-    # later gap tests pass too often (carrying every pass's residual doubled the last test)
+    # so rounding accumulated by the kernel can never certify a result. Only after that pass
+    # and after a test failed by more than CARRY_FAR: later gap tests pass too often (carrying
+    # every pass's residual doubled the last test)
     carried = None
     first_pass = False
+    far = False  # the last gap test failed by more than CARRY_FAR: carry the next pass's too
     while True:
         c = float(DK.vdot(xbar, w))
         drifted = carried is not None
@@ -207,6 +214,7 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
                                            None if bound is None else bound.ref)
                 break
             wk = w
+            far = bound is not None and gap > CARRY_FAR * threshold
         nnz = 0
         if l1 > 0.0:
             nnz = int(np.count_nonzero(wk != 0.0))  # on a mask: 19 -> 5 us at p = 50,000
@@ -227,9 +235,9 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
             budget = min(budget, NEWTON_AFTER)
         ep, kin = _cd_pass(P, w, q, c, ws, inner * kkt, budget, opts.anderson)
         n_iter += ep
-        if first_pass:  # the kernels keep ``q = y_c - X w`` along their steps (Anderson too)
+        if first_pass or far:  # the kernels keep ``q = y_c - X w`` along their steps
             carried = q
-            first_pass = False
+            first_pass = far = False
         if newton_next and ep >= NEWTON_AFTER and kin > inner * kkt:
             # CD is slow here: active-set Newton, from the start point if its support is small
             asm_tries += 1
