@@ -194,10 +194,10 @@ def test_the_step_ahead_zeroes_a_coefficient_whose_line_crosses_zero():
 @pytest.mark.parametrize("seed", range(6))
 @pytest.mark.parametrize("l2", [0.0, 0.3])
 def test_kkt_and_working_set_scores_match_their_numpy_definitions(seed, l2):
-    """:func:`regulab.solvers._cd_kernels.kkt_ws_scores` against ``kkt_squared`` and the score
-    of ``select_ws`` (the working set taken from its scores is ``select_ws``'s)."""
+    """:func:`regulab.solvers._cd_kernels.kkt_ws_select` against ``kkt_squared`` and the score
+    of ``select_ws`` (the working set it takes is ``select_ws``'s; no ties here)."""
     from regulab.solvers.exact.squared import kkt_squared
-    from regulab.solvers.exact.working_set import select_ws, top_features
+    from regulab.solvers.exact.working_set import select_ws
 
     rng = np.random.default_rng(seed)
     p = 500
@@ -206,12 +206,12 @@ def test_kkt_and_working_set_scores_match_their_numpy_definitions(seed, l2):
     g = rng.standard_normal(p) * active
     l1 = 1.2
     sqrtL = np.sqrt(np.where(active, rng.random(p) + 0.1, 1.0))
-    score = np.empty(p)
-    kkt = CDK.kkt_ws_scores(g, w, l1, l2, sqrtL, active, score)
-    assert kkt == pytest.approx(kkt_squared(g, w, l1, l2), rel=1e-14, abs=1e-15)
+    nnz = int(np.count_nonzero(w))
     base = (np.abs(g - l2 * w) - 0.5 * l1) / sqrtL
-    for size in (int(np.count_nonzero(w)) + 10, int(active.sum()) - 1):
-        assert np.array_equal(top_features(score, size), select_ws(base, w, active, size))
+    for size in (nnz + 10, int(active.sum()) - 1):
+        kkt, ws = CDK.kkt_ws_select(g, w, l1, l2, sqrtL, active, nnz, size - nnz)
+        assert kkt == pytest.approx(kkt_squared(g, w, l1, l2), rel=1e-14, abs=1e-15)
+        assert np.array_equal(ws, select_ws(base, w, active, size))
 
 
 def test_the_step_ahead_keeps_a_feature_that_left_the_support_at_zero():

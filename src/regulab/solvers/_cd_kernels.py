@@ -122,48 +122,29 @@ def _st_update(zz, half, denom):
 
 
 @njit(cache=True)
-def kkt_ws_scores(g, w, l1, l2, sqrtL, active, score):
-    """One pass over the features for the working-set loop of
-    :mod:`regulab.solvers.exact.squared_cd`: fills ``score`` with each active feature's distance
-    to the dual constraint ``(|g_j - l2 w_j| - l1/2) / sqrt(L_j)`` (``inf`` on the support,
-    ``-inf`` where not active) and returns the largest KKT violation in true gradient units
-    (:func:`regulab.solvers.exact.squared.kkt_squared`; ``g`` is 0 where not active)."""
-    half = 0.5 * l1
-    vmax = 0.0
-    for j in range(g.size):
-        h = g[j] - l2 * w[j]
-        v = _kkt_violation(h, w[j], half)
-        if v > vmax:
-            vmax = v
-        if not active[j]:
-            score[j] = -np.inf
-        elif w[j] != 0.0:
-            score[j] = np.inf
-        else:
-            score[j] = (abs(h) - half) / sqrtL[j]
-    return 2.0 * vmax
-
-
-@njit(cache=True)
 def kkt_ws_select(g, w, l1, l2, sqrtL, active, nnz, m):
-    """The pass of :func:`kkt_ws_scores` that also takes the working set, without a score array:
-    returns ``(kkt, ws)``, ``ws`` the support (active ``j`` with ``w_j != 0``; ``nnz`` of them at
-    most) and the ``m`` other active features of largest score, sorted (``int64``).
+    """One pass over the features for the working-set loop of
+    :mod:`regulab.solvers.exact.squared_cd`: returns ``(kkt, ws)``, ``kkt`` the largest KKT
+    violation in true gradient units (:func:`regulab.solvers.exact.squared.kkt_squared`; ``g`` is
+    0 where not active), ``ws`` the support (active ``j`` with ``w_j != 0``; ``nnz`` of them at
+    most) and the ``m`` other active features of largest score, the distance to the dual
+    constraint ``(|g_j - l2 w_j| - l1/2) / sqrt(L_j)``, sorted (``int64``).
 
-    The same set as the ``nnz + m`` largest scores of :func:`kkt_ws_scores` (the support's are
-    ``inf``), with ties in the score broken toward the lower index (``np.argpartition`` breaks
-    them in no stated order). The ``m`` are kept in a heap whose root is the worst kept feature
-    (lowest score, and of equal scores the highest index): a later feature (a higher index)
-    enters only with a strictly larger score, which is about ``m log(p / m)`` times in a pass
-    over ``p`` features in random order. Fewer than ``m`` are returned only if fewer are active."""
+    Ties in the score go to the lower index (the ``np.argpartition`` over all scores this
+    replaced broke them in no stated order, and cost 2-4x this pass on the sparse rows of
+    benchmarks/table.py). Candidates go to a buffer of ``2 m`` while their score beats the
+    ``m``-th best kept so far (a later feature, of higher index, must beat it strictly); a full
+    buffer is cut back to its ``m`` best (:func:`_keep_best`). Fewer than ``m`` are returned only
+    if fewer are active."""
     half = 0.5 * l1
     vmax = 0.0
     out = np.empty(nnz + m, np.int64)
-    hv = np.empty(m)
-    hi = np.empty(m, np.int64)
+    cap = 2 * m
+    bv = np.empty(cap)
+    bi = np.empty(cap, np.int64)
     ns = 0
-    hn = 0
-    root = -np.inf
+    bn = 0
+    thr = -np.inf
     for j in range(g.size):
         h = g[j] - l2 * w[j]
         v = _kkt_violation(h, w[j], half)
@@ -179,49 +160,75 @@ def kkt_ws_select(g, w, l1, l2, sqrtL, active, nnz, m):
         if m == 0:
             continue
         sc = (abs(h) - half) / sqrtL[j]
-        if hn < m:  # filling: sift the new leaf up (parents are worse or equal)
-            k = hn
-            hn += 1
-            while k > 0:
-                par = (k - 1) >> 1
-                if hv[par] < sc or (hv[par] == sc and hi[par] > j):
-                    break
-                hv[k] = hv[par]
-                hi[k] = hi[par]
-                k = par
-            hv[k] = sc
-            hi[k] = j
-            if hn == m:
-                root = hv[0]
-        elif sc > root:  # replace the worst and sift it down
-            k = 0
-            while True:
-                c = 2 * k + 1
-                if c >= m:
-                    break
-                if c + 1 < m and (hv[c + 1] < hv[c] or (hv[c + 1] == hv[c] and hi[c + 1] > hi[c])):
-                    c += 1
-                if sc < hv[c] or (sc == hv[c] and j > hi[c]):
-                    break
-                hv[k] = hv[c]
-                hi[k] = hi[c]
-                k = c
-            hv[k] = sc
-            hi[k] = j
-            root = hv[0]
-    # the support came in increasing order: sort the heap's few and merge (a sort of the
-    # whole set cost more than the pass on supports of ~14,000)
-    picked = np.sort(hi[:hn])
+        if sc > thr:
+            if bn == cap:
+                _keep_best(bv, bi, bn, m)
+                bn = m
+                thr = bv[m - 1]
+                if not sc > thr:
+                    continue
+            bv[bn] = sc
+            bi[bn] = j
+            bn += 1
+    if bn > m:
+        _keep_best(bv, bi, bn, m)
+        bn = m
+    # the support came in increasing order: sort the few picked and merge, from the back, in
+    # place over the support's slots (a sort of the whole set cost more than the pass)
+    picked = np.sort(bi[:bn])
     a = ns - 1
-    b = hn - 1
-    for k in range(ns + hn - 1, -1, -1):  # from the back, in place over the support's slots
+    b = bn - 1
+    for k in range(ns + bn - 1, -1, -1):
         if b < 0 or (a >= 0 and out[a] > picked[b]):
             out[k] = out[a]
             a -= 1
         else:
             out[k] = picked[b]
             b -= 1
-    return 2.0 * vmax, out[:ns + hn]
+    return 2.0 * vmax, out[:ns + bn]
+
+
+@njit(cache=True)
+def _better(bv, bi, a, b):
+    """Whether entry ``a`` of the buffer ranks before ``b``: larger score, then lower index."""
+    return bv[a] > bv[b] or (bv[a] == bv[b] and bi[a] < bi[b])
+
+
+@njit(cache=True)
+def _swap(bv, bi, a, b):
+    bv[a], bv[b] = bv[b], bv[a]
+    bi[a], bi[b] = bi[b], bi[a]
+
+
+@njit(cache=True)
+def _keep_best(bv, bi, n, k):
+    """Reorder the first ``n`` entries of ``(bv, bi)`` so that the first ``k`` are the ``k`` best
+    (:func:`_better`, a strict order: the indices differ) with the ``k``-th best at ``k - 1``
+    (quickselect, median-of-three pivots)."""
+    lo = 0
+    hi = n - 1
+    t = k - 1
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        # median of three to ``hi``: sorted or reversed input stays linear
+        if _better(bv, bi, mid, lo):
+            _swap(bv, bi, mid, lo)
+        if _better(bv, bi, hi, lo):
+            _swap(bv, bi, hi, lo)
+        if _better(bv, bi, mid, hi):
+            _swap(bv, bi, mid, hi)
+        store = lo
+        for u in range(lo, hi):
+            if _better(bv, bi, u, hi):
+                _swap(bv, bi, u, store)
+                store += 1
+        _swap(bv, bi, store, hi)
+        if store == t:
+            return
+        if t < store:
+            hi = store - 1
+        else:
+            lo = store + 1
 
 
 # --------------------------------------------------------------------------------------------

@@ -43,7 +43,6 @@ from regulab.solvers.exact.gradient_bound import GradientBound
 from regulab.solvers.exact.newton import active_set_newton, kept_active_set
 from regulab.solvers.exact.result import ExactResult
 from regulab.solvers.exact.squared import SquaredProblem, centered_grad
-from regulab.solvers.exact.working_set import top_features
 
 #: CD epochs on a working set without reaching its tolerance before Newton steps on the support
 NEWTON_AFTER = 20
@@ -78,11 +77,6 @@ SUPPORT_FIRST = 256
 #: many non-zeros; 3 on dense X cost +55 % on a Toeplitz design, docs/benchmarks.md)
 ANDERSON = 5
 ANDERSON_SPARSE = 3
-#: at most this many features besides the support: the working set is taken in the pass that
-#: computes the KKT violations (a heap, :func:`regulab.solvers._cd_kernels.kkt_ws_select`; ties
-#: to the lower index), else by ``np.argpartition`` over all the scores: on sparse-many the
-#: heap's insertions cost more from ~256 on (2,048+: 56 vs 39 ms a path), below it 12 vs 17 ms
-HEAP_MAX = 256
 #: a gap test that fails by more than this factor is followed by one that fails too (on
 #: sparse-many 57 times of 61 at 300x, docs/benchmarks.md's sixth round): the next test reads
 #: the residual the CD kernel carried (a met gap is re-tested on a fresh one)
@@ -150,11 +144,10 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
     stalls (at most ``MAX_ASM_TRIES`` times)."""
     D, s, xbar, l1, l2 = P.D, P.s, P.xbar, P.l1, P.l2
     use_newton = l1 > 0.0
-    # kkt_ws_scores reads sqrt(L) on the active features only (L > 0 there)
+    # kkt_ws_select reads sqrt(L) on the active features only (L > 0 there)
     if sqrtL is None:
         sqrtL = D.sqrt_norms(s, P.fit_intercept)
     n_active = int(np.count_nonzero(P.active))
-    score = None  # kkt_ws_scores' array, when the working set is taken from it
     ws_size = max(1, opts.ws_start)
     last = D.last_grad
     # the same arrays (a path's solves share them, .squared_path): equal without a comparison
@@ -222,13 +215,8 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
         if l1 == 0.0 or ws_size >= n_active:
             kkt = CDK.kkt_ws_select(g, wk, l1, l2, sqrtL, P.active, 0, 0)[0]
             ws = np.flatnonzero(P.active).astype(np.int64)
-        elif ws_size - nnz <= HEAP_MAX:  # the support and the best others in the same pass
+        else:  # the support and the best others, taken in the pass of the KKT violations
             kkt, ws = CDK.kkt_ws_select(g, wk, l1, l2, sqrtL, P.active, nnz, ws_size - nnz)
-        else:
-            if score is None:
-                score = np.empty(D.p)
-            kkt = CDK.kkt_ws_scores(g, wk, l1, l2, sqrtL, P.active, score)
-            ws = top_features(score, ws_size)
         newton_next = use_newton and asm_tries < MAX_ASM_TRIES
         budget = opts.max_iter - n_iter
         if newton_next:
