@@ -136,3 +136,70 @@ def test_squared_path_checks_its_arguments_once():
         fit(-1.0, 0.0)
     with pytest.raises(ValueError, match="w0"):
         fit(0.1, 0.0, np.zeros(3))
+
+
+def _two_solves(seed=7, fit_intercept=True):
+    """A prepared solver after the solves at ``lams[0]`` and ``lams[1]`` of a sparse problem."""
+    from regulab.core.losses import normalized_weights
+    from regulab.solvers.exact import CDSettings, _SquaredSolver
+
+    X, y, _ = _problem(seed, n=150, p=200)
+    D = as_design(X)
+    s = normalized_weights(D.n, None)
+    fit = _SquaredSolver(D, y, s, False, fit_intercept)
+    opts = CDSettings(1e-10, 10_000, None, 10)
+    yc = y - y.mean() if fit_intercept else y
+    Xc = X.toarray() - (X.toarray().mean(0) if fit_intercept else 0.0)
+    lams = 2.0 * np.abs(Xc.T @ yc).max() / D.n * np.geomspace(0.1, 0.06, 3)
+    w_a = fit(lams[0], 0.0, np.zeros(D.p), opts).w.copy()
+    w_b = fit(lams[1], 0.0, w_a.copy(), opts).w.copy()
+    return X, y, D, fit, lams, w_a, w_b
+
+
+def _residual(X, y, w, fit_intercept=True):
+    yc = y - y.mean() if fit_intercept else y
+    return yc - X @ w
+
+
+@pytest.mark.parametrize("fit_intercept", [False, True])
+def test_a_moved_start_gets_its_residual_from_the_last_two(fit_intercept):
+    """The combined residual of a path's moved start is ``y_c - X w0`` (computed here), also
+    when ``w0`` leaves the line (a sign clipped, a feature out, one in) or ``t`` is not the
+    one the start was made with; None with many columns off, or after another problem's solve
+    on the same design."""
+    from regulab.selection.path import path_step_ahead
+
+    X, y, D, fit, lams, w_a, w_b = _two_solves(fit_intercept=fit_intercept)
+    assert np.count_nonzero(w_b) >= 8
+    lam_c = lams[2]
+    t = (lam_c - lams[1]) / (lams[1] - lams[0])
+    w0 = path_step_ahead(w_a, w_b, lams[0], lams[1], lam_c)
+    scale = np.abs(_residual(X, y, w0, fit_intercept)).max()
+    q = fit._moved_residual(w0, t)
+    np.testing.assert_allclose(q, _residual(X, y, w0, fit_intercept), rtol=0, atol=1e-12 * scale)
+    off = w0.copy()
+    j_in = int(np.flatnonzero(w_b == 0.0)[0])
+    off[j_in] = 0.7  # a feature the line does not have
+    off[int(np.flatnonzero(w_b)[0])] = 0.0  # one it has, set to 0
+    for start, step in [(off, t), (w0, 1.01 * t)]:
+        q = fit._moved_residual(start, step)
+        if q is not None:  # a wrong t moves every column of the support off the line
+            np.testing.assert_allclose(q, _residual(X, y, start, fit_intercept), rtol=0,
+                                       atol=1e-12 * scale)
+    assert fit._moved_residual(off, t) is not None
+    assert fit._moved_residual(w0, 1.01 * t) is None
+    solve(D, y + 1.0, l1=0.1, fit_intercept=fit_intercept)  # another problem on this design
+    assert fit._moved_residual(w0, t) is None
+
+
+def test_a_path_with_moved_starts_is_certified_by_its_own_residuals():
+    """Along a sparse path (moved starts with combined residuals), every reported gap is the one
+    computed here from the returned ``w``, below ``tol``."""
+    from regulab.selection.path import regularization_path
+
+    X, y, _ = _problem(8, n=200, p=400)
+    res = regularization_path(X, y, n_lams=25, tol=1e-8)
+    for k in range(res.lams.size):
+        rel, _, _ = squared_gap(X, y, res.coefs[:, k], res.intercepts[k], res.lams[k], 0.0)
+        assert rel <= 1e-8
+        assert rel == pytest.approx(res.gaps[k], rel=1e-6, abs=1e-13)

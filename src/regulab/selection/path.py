@@ -275,9 +275,10 @@ def regularization_path(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lam
     plain = loss == "squared" and not boxed and groups is None and offset is None
     fit = (squared_path(D, y, fit_intercept=fit_intercept, sample_weight=sample_weight, tol=tol,
                         max_iter=max_iter) if plain else None)
+    step = None  # the moved start's t along the line through the last two solutions
     for k, lam in enumerate(lams):
         if plain:
-            res = fit(lam * rho, lam * (1.0 - rho), w0)
+            res = fit(lam * rho, lam * (1.0 - rho), w0, step)
         else:
             res = solve(D, y, loss=loss, l1=lam * rho, l2=lam * (1.0 - rho),
                         fit_intercept=fit_intercept, sample_weight=sample_weight, w0=w0, b0=b0,
@@ -288,6 +289,7 @@ def regularization_path(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lam
         w0, b0 = res.w, res.intercept
         if ahead and 1 <= k < lams.size - 1:
             w0 = path_step_ahead(rows[k - 1], rows[k], lams[k - 1], lams[k], lams[k + 1])
+            step = _step(lams[k - 1], lams[k], lams[k + 1])
     coefs = rows.T
     return PathResult(lams, coefs, intercepts, gaps, n_iter, converged, rho, loss, fit_intercept,
                       criterion, feature_names, *_box_arrays(p, **box), groups=groups)
@@ -301,7 +303,7 @@ def path_step_ahead(w_a, w_b, lam_a, lam_b, lam_c) -> np.ndarray:
     A lasso path is piecewise linear in lam, so this is exact while the support and its signs
     do not change between ``lam_b`` and ``lam_c``; features that enter stay 0 (the solver's
     working set finds them)."""
-    t = (lam_c - lam_b) / (lam_b - lam_a) if lam_b != lam_a else 0.0
+    t = _step(lam_a, lam_b, lam_c)
     # on the support only: six passes over p cost 0.3 ms per lam at p = 50,000. The support via
     # a boolean mask: numpy's nonzero on a float64 array took 114 us at p = 50,000, on the
     # mask 9 us (the same indices: -0.0 and 0.0 are zero for both)
@@ -312,6 +314,12 @@ def path_step_ahead(w_a, w_b, lam_a, lam_b, lam_c) -> np.ndarray:
     w = np.zeros(w_b.shape[0])
     w[supp] = v
     return w
+
+
+def _step(lam_a, lam_b, lam_c) -> float:
+    """How far :func:`path_step_ahead` goes along its line: ``(lam_c - lam_b) / (lam_b -
+    lam_a)`` (0 when ``lam_a = lam_b``)."""
+    return (lam_c - lam_b) / (lam_b - lam_a) if lam_b != lam_a else 0.0
 
 
 def _null_start(X, y, loss, fit_intercept, sample_weight, box):

@@ -96,6 +96,9 @@ __all__ = ["ExactResult", "MultinomialResult", "solve", "squared_gap", "squared_
 
 #: beyond this ``min(n, p)**2 * max(n, p)`` a ridge problem is solved by CD, not by SVD
 SVD_MAX_FLOPS = 3e10
+#: a path's moved start (``squared_path(...)(..., step=t)``) gets its residual combined from the
+#: last two unless more than this share of the last support's columns is off their line
+MOVED_MAX_OFF = 0.25
 
 
 def solve(X, y, *, loss="squared", l1=None, l2=None, penalty=None, fit_intercept=True,
@@ -238,6 +241,13 @@ def squared_path(X, y, *, fit_intercept=True, sample_weight=None, tol=1e-6, max_
     weights' bytes). The solves also find their predecessor's :class:`LastGradient
     <regulab.solvers.design.LastGradient>` by identity, not by comparing ``y_c`` and ``s``.
     Errors about ``X``, ``y``, the weights, ``tol`` or ``max_iter`` are raised here.
+
+    ``step=t``: ``w0`` is :func:`regulab.selection.path.path_step_ahead`'s start ``t`` along the
+    line through this ``fit``'s last two solutions. ``y_c - X w`` is affine in ``w``, so the
+    residual at ``w0`` is combined from their residuals (and the few columns where ``w0`` left
+    the line) instead of a product with ``X``; like the residual the CD kernel carries, it never
+    certifies a gap (:mod:`.squared_cd`). Any other ``w0`` is still solved right: the columns
+    off the line are corrected, and a product with ``X`` is made when there are many.
     """
     tol = check_nonneg(tol, "tol")
     max_iter = check_max_iter(max_iter)
@@ -250,9 +260,9 @@ def squared_path(X, y, *, fit_intercept=True, sample_weight=None, tol=1e-6, max_
     fit = _SquaredSolver(D, y, s, weighted, bool(fit_intercept))
     opts = CDSettings(tol, max_iter, None if anderson is None else int(anderson), int(ws_start))
 
-    def solve_at(l1, l2, w0=None) -> ExactResult:
+    def solve_at(l1, l2, w0=None, step=None) -> ExactResult:
         w, _ = check_start(w0, None, D.p)
-        return fit(check_nonneg(l1, "l1"), check_nonneg(l2, "l2"), w, opts)
+        return fit(check_nonneg(l1, "l1"), check_nonneg(l2, "l2"), w, opts, step)
 
     return solve_at
 
@@ -272,6 +282,7 @@ class _SquaredSolver:
         self.D = D
         self.const = None  # ``(intercept, null_loss)`` when ``w = 0`` is optimal for any penalty
         self.sqrtL = None  # ``D.sqrt_norms``, looked up at the first CD solve
+        self.older = None  # the LastGradient before the one this solver's last CD solve left
         pos = s > 0
         ypos = y[pos]
         if fit_intercept and np.all(ypos == ypos[0]):
@@ -293,7 +304,7 @@ class _SquaredSolver:
                                    null_loss, n_pos - (1 if fit_intercept else 0), 0.0, 0.0)
         self.small = min(n_pos, D.p) ** 2 * max(n_pos, D.p) <= SVD_MAX_FLOPS
 
-    def __call__(self, l1, l2, w, opts: CDSettings) -> ExactResult:
+    def __call__(self, l1, l2, w, opts: CDSettings, step=None) -> ExactResult:
         crit = "kkt" if l1 == 0.0 and l2 == 0.0 else "duality_gap"
         if self.const is not None:
             b, null_loss = self.const
@@ -305,4 +316,30 @@ class _SquaredSolver:
             return solve_ridge_svd(P, opts.tol)
         if self.sqrtL is None:
             self.sqrtL = self.D.sqrt_norms(P.s, P.fit_intercept)
-        return cd_squared(P, w, opts, self.sqrtL)
+        q0 = None if step is None else self._moved_residual(w, step)
+        before = self.D.last_grad
+        res = cd_squared(P, w, opts, self.sqrtL, q0)
+        if self.D.last_grad is not before:
+            self.older = before
+        return res
+
+    def _moved_residual(self, w, t):
+        """``y_c - X w`` from the last two solutions ``w_a``, ``w_b`` of this problem and their
+        residuals: ``q_b + t (q_b - q_a)`` at ``line = w_b + t (w_b - w_a)``, less ``X (w -
+        line)`` on the columns where ``w`` is off the line (a path's start: where the line
+        changed a sign or a feature left the support). None when the two are not this
+        problem's or more than ``MOVED_MAX_OFF`` of the columns of ``w_b``'s support are off."""
+        base, last, older = self.base, self.D.last_grad, self.older
+        if last is None or older is None or not all(
+                g.yc is base.yc and g.s is base.s and g.fit_intercept == base.fit_intercept
+                for g in (last, older)):
+            return None
+        w_a, w_b = older.w, last.w
+        d = w - (w_b + t * (w_b - w_a))  # the same expression as path_step_ahead's line
+        n_off = int(np.count_nonzero(d != 0.0))
+        if n_off > MOVED_MAX_OFF * int(np.count_nonzero(w_b != 0.0)):
+            return None
+        q = last.q + t * (last.q - older.q)
+        if n_off:
+            q -= self.D.x_dot(d)
+        return q
