@@ -55,6 +55,36 @@ def test_the_working_set_taken_in_the_kkt_pass_is_the_top_scores(seed, ties):
             assert np.array_equal(ws, part)
 
 
+@pytest.mark.parametrize("pattern", ["ties", "distinct", "strided"])
+def test_many_picks_from_a_sample_are_the_top_scores(pattern):
+    """Above ``STREAM_MAX`` picks the set comes from a sampled bound; it is still the oracle's,
+    also when the sample sees only the best scores (every ``stride``-th feature the best: the
+    bound is too high and all candidates are cut instead)."""
+    rng = np.random.default_rng(11)
+    p = 20_000
+    active = np.ones(p, dtype=bool)
+    active[rng.choice(p, 100, replace=False)] = False
+    w = np.where(rng.random(p) < 0.1, rng.standard_normal(p), 0.0) * active
+    sqrtL = np.ones(p)
+    if pattern == "ties":
+        g = rng.integers(-5, 6, p).astype(float)
+    elif pattern == "distinct":
+        g = rng.standard_normal(p)
+        sqrtL = rng.random(p) + 0.5
+    else:  # the free features at the sample's positions score highest
+        free = np.flatnonzero(active & (w == 0.0))
+        stride = max(1, free.size // CDK.SAMPLE)
+        g = np.zeros(p)
+        g[free] = 0.01 * rng.random(free.size)
+        g[free[::stride]] = 10.0 + rng.random(free[::stride].size)
+    g = g * active
+    nnz = int(np.count_nonzero(w))
+    for m in (CDK.STREAM_MAX + 1, 2_000, 9_000):
+        kkt, ws = CDK.kkt_ws_select(g, w, 1.0, 0.0, sqrtL, active, nnz, m)
+        assert kkt == pytest.approx(kkt_squared(g, w, 1.0, 0.0), rel=1e-14, abs=1e-15)
+        assert np.array_equal(ws, _oracle_ws(g, w, 1.0, 0.0, sqrtL, active, m))
+
+
 def _problem(seed, n=120, p=300, weighted=False):
     rng = np.random.default_rng(seed)
     X = sparse.random(n, p, density=0.05, random_state=seed, format="csc")
