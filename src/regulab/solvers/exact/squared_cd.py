@@ -4,9 +4,10 @@ Working sets (celer/skglm style): each outer iteration recomputes the residual f
 the full gradient and the duality gap (the stopping test, on the *whole* problem), then ranks the
 features by their distance to the dual constraint ``(|g_j| - l1/2) / ||x_j||`` (the current
 support always in), takes the top ``nnz + max(ws_start, WS_GROW * nnz)`` (never shrinking within
-a call) and runs CD epochs on them (:func:`regulab.solvers._cd_kernels.cd_squared_ws`; on a large
-support, epochs on the support alone first) until their largest KKT violation is below ``INNER``
-times the full one.
+a call; ties to the lower index, in the pass that computes the KKT violations:
+:func:`regulab.solvers._cd_kernels.kkt_ws_select`) and runs CD epochs on them
+(:func:`regulab.solvers._cd_kernels.cd_squared_ws`; on a large support, epochs on the support
+alone first) until their largest KKT violation is below ``INNER`` times the full one.
 
 Problems with at most ``SMALL_WS`` informative features run that loop in one compiled call
 (dense X with n > p: on the centered Gram matrix), to a gap ``SMALL_MARGIN`` times the threshold,
