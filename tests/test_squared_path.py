@@ -222,14 +222,18 @@ def test_a_moved_start_gets_its_residual_from_the_last_two(fit_intercept):
     assert fit._moved_residual(w0, t) is None
 
 
-def test_a_path_with_moved_starts_is_certified_by_its_own_residuals():
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.7])
+def test_a_path_with_moved_starts_is_certified_by_its_own_residuals(weighted, l1_ratio):
     """Along a sparse path (moved starts with combined residuals), every reported gap is the one
     computed here from the returned ``w``, below ``tol``."""
     from regulab.selection.path import regularization_path
 
-    X, y, _ = _problem(8, n=200, p=400)
-    res = regularization_path(X, y, n_lams=25, tol=1e-8)
+    X, y, sw = _problem(8, n=200, p=400, weighted=weighted)
+    res = regularization_path(X, y, n_lams=25, tol=1e-8, sample_weight=sw, l1_ratio=l1_ratio)
     for k in range(res.lams.size):
-        rel, _, _ = squared_gap(X, y, res.coefs[:, k], res.intercepts[k], res.lams[k], 0.0)
+        l1, l2 = res.l1_l2(k)
+        rel, _, _ = squared_gap(X, y, res.coefs[:, k], res.intercepts[k], l1, l2,
+                                sample_weight=sw)
         assert rel <= 1e-8
         assert rel == pytest.approx(res.gaps[k], rel=1e-6, abs=1e-13)
