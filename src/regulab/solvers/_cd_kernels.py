@@ -138,16 +138,16 @@ def kkt_ws_select(g, w, l1, l2, sqrtL, active, nnz, m):
 
     Ties in the score go to the lower index (the ``np.argpartition`` over all scores this
     replaced broke them in no stated order, and cost 2-4x this pass on the sparse rows of
-    benchmarks/table.py). Candidates go to a buffer of ``2 m`` while their score beats the
-    ``m``-th best kept so far (a later feature, of higher index, must beat it strictly); a full
-    buffer is cut back to its ``m`` best (:func:`_keep_best`). Fewer than ``m`` are returned only
-    if fewer are active."""
-    if m > STREAM_MAX:
-        return _kkt_ws_sampled(g, w, l1, l2, sqrtL, active, nnz, m)
+    benchmarks/table.py). Up to ``STREAM_MAX`` picks, candidates go to a buffer of ``2 m`` while
+    their score beats the ``m``-th best kept so far (a later feature, of higher index, must beat
+    it strictly); a full buffer is cut back to its ``m`` best (:func:`_keep_best`). Above it the
+    buffer holds every candidate and :func:`_sampled_best` cuts it once (the buffer's cuts cost
+    more than the pass from a few hundred picks on: sparse-many's ``m`` reaches 2,800 of
+    36,000). Fewer than ``m`` are returned only if fewer are active."""
     half = 0.5 * l1
     vmax = 0.0
     out = np.empty(nnz + m, np.int64)
-    cap = 2 * m
+    cap = 2 * m if m <= STREAM_MAX else g.size
     bv = np.empty(cap)
     bi = np.empty(cap, np.int64)
     ns = 0
@@ -179,16 +179,13 @@ def kkt_ws_select(g, w, l1, l2, sqrtL, active, nnz, m):
             bi[bn] = j
             bn += 1
     if bn > m:
-        _keep_best(bv, bi, bn, m)
+        if m > STREAM_MAX:
+            _sampled_best(bv, bi, bn, m)
+        else:
+            _keep_best(bv, bi, bn, m)
         bn = m
-    return 2.0 * vmax, _merge_support(out, ns, bi, bn)
-
-
-@njit(cache=True)
-def _merge_support(out, ns, bi, bn):
-    """``out[:ns]`` (the support, in increasing order) merged with the ``bn`` picked indices
-    ``bi[:bn]`` (sorted here), from the back, in place over ``out`` (a sort of the whole set
-    cost more than the pass)."""
+    # the support came in increasing order: sort the few picked and merge, from the back, in
+    # place over the support's slots (a sort of the whole set cost more than the pass)
     picked = np.sort(bi[:bn])
     a = ns - 1
     b = bn - 1
@@ -199,66 +196,40 @@ def _merge_support(out, ns, bi, bn):
         else:
             out[k] = picked[b]
             b -= 1
-    return out[:ns + bn]
+    return 2.0 * vmax, out[:ns + bn]
 
 
 @njit(cache=True)
-def _kkt_ws_sampled(g, w, l1, l2, sqrtL, active, nnz, m):
-    """:func:`kkt_ws_select` for ``m > STREAM_MAX``: the pass lists every candidate's score;
-    the ``r``-th best of every ``stride``-th of them (``r`` the sample's share of ``m`` and a
-    margin of 4 standard deviations) bounds the ``m``-th best from below, nearly always; the
-    candidates at or above that bound (the first ``m`` of them at least, else all) are cut to
-    their ``m`` best (:func:`_keep_best`). The buffer's cuts cost more than the pass from a few
-    hundred on (sparse-many: ``m`` up to 2,800 of 36,000)."""
-    half = 0.5 * l1
-    vmax = 0.0
-    out = np.empty(nnz + m, np.int64)
-    fv = np.empty(g.size)
-    fi = np.empty(g.size, np.int64)
-    ns = 0
-    nf = 0
-    for j in range(g.size):
-        h = g[j] - l2 * w[j]
-        v = _kkt_violation(h, w[j], half)
-        if v > vmax:
-            vmax = v
-        if not active[j]:
-            continue
-        if w[j] != 0.0:
-            if ns < nnz:
-                out[ns] = j
-                ns += 1
-            continue
-        fv[nf] = (abs(h) - half) / sqrtL[j]
-        fi[nf] = j
-        nf += 1
-    if nf > m:
-        stride = max(1, nf // SAMPLE)
-        n_s = (nf + stride - 1) // stride
-        sv = np.empty(n_s)
-        si = np.empty(n_s, np.int64)
-        for k in range(n_s):
-            sv[k] = fv[k * stride]
-            si[k] = fi[k * stride]
-        r = m * n_s // nf
-        r = min(n_s, r + 4 * int(np.sqrt(r)) + 8)
-        _keep_best(sv, si, n_s, r)
-        t = sv[r - 1]
+def _sampled_best(fv, fi, nf, m):
+    """Reorder the ``nf > m`` entries ``(fv, fi)`` (in index order) so that the first ``m`` are
+    the ``m`` best (:func:`_better`): the ``r``-th best of every ``stride``-th entry (``r`` the
+    sample's share of ``m`` and a margin of 4 standard deviations) bounds the ``m``-th best from
+    below, nearly always; the entries at or above that bound (if ``m`` of them at least, else
+    all) are cut to their ``m`` best (:func:`_keep_best`)."""
+    stride = max(1, nf // SAMPLE)
+    n_s = (nf + stride - 1) // stride
+    sv = np.empty(n_s)
+    si = np.empty(n_s, np.int64)
+    for k in range(n_s):
+        sv[k] = fv[k * stride]
+        si[k] = fi[k * stride]
+    r = m * n_s // nf
+    r = min(n_s, r + 4 * int(np.sqrt(r)) + 8)
+    _keep_best(sv, si, n_s, r)
+    t = sv[r - 1]
+    c = 0
+    for k in range(nf):
+        if fv[k] >= t:
+            c += 1
+    if c >= m:  # every one of the m best is at or above t: keep those (in index order)
         c = 0
         for k in range(nf):
             if fv[k] >= t:
+                fv[c] = fv[k]
+                fi[c] = fi[k]
                 c += 1
-        if c >= m:  # every one of the m best is at or above t: keep those (in index order)
-            c = 0
-            for k in range(nf):
-                if fv[k] >= t:
-                    fv[c] = fv[k]
-                    fi[c] = fi[k]
-                    c += 1
-            nf = c
-        _keep_best(fv, fi, nf, m)
-        nf = m
-    return 2.0 * vmax, _merge_support(out, ns, fi, nf)
+        nf = c
+    _keep_best(fv, fi, nf, m)
 
 
 @njit(cache=True)
