@@ -121,6 +121,38 @@ def _st_update(zz, half, denom):
     return 0.0
 
 
+@njit(cache=True)
+def moved_residual(data, indices, indptr, n, is_sparse, w, w_a, w_b, t, q_a, q_b, max_share):
+    """``q = y_c - X w`` from ``q_a``, ``q_b`` at ``w_a``, ``w_b``: ``q_b + t (q_b - q_a)`` is
+    the residual at ``line = w_b + t (w_b - w_a)`` (it is affine in ``w``), less ``X (w -
+    line)`` on the columns where ``w`` is off the line. Returns ``(True, q)``, or ``(False,
+    q_b)`` when more than ``max_share`` of ``w_b``'s non-zeros are off (a product with X costs
+    less then). One pass over p (``line`` by the expression of
+    :func:`regulab.selection.path.path_step_ahead`, so its start is on it to the bit) and one
+    over n, where numpy took eight over p (95 us a call at p = 50,000)."""
+    p = w.size
+    off = np.empty(p, np.int64)
+    n_off = 0
+    nnz = 0
+    for j in range(p):
+        b = w_b[j]
+        if b != 0.0:
+            nnz += 1
+        if w[j] != b + t * (b - w_a[j]):
+            off[n_off] = j
+            n_off += 1
+    if n_off > max_share * nnz:
+        return False, q_b
+    q = np.empty(n)
+    for i in range(n):
+        q[i] = q_b[i] + t * (q_b[i] - q_a[i])
+    for k in range(n_off):
+        j = off[k]
+        b = w_b[j]
+        col_axpy(data, indices, indptr, n, is_sparse, j, -(w[j] - (b + t * (b - w_a[j]))), q)
+    return True, q
+
+
 #: :func:`kkt_ws_select` streams through a buffer up to this many picks, above it samples
 STREAM_MAX = 256
 #: ... from about this many of the candidates' scores

@@ -75,6 +75,7 @@ import numpy as np
 from regulab.core.losses import check_counts, check_labels, check_offset, normalized_weights
 from regulab.core.penalties import Penalty
 from regulab.core.validation import check_nonneg
+from regulab.solvers import _cd_kernels as CDK
 from regulab.solvers import _design_kernels as DK
 from regulab.solvers.checks import check_max_iter, check_start, check_y
 from regulab.solvers.design import Design, as_design
@@ -334,12 +335,6 @@ class _SquaredSolver:
                 g.yc is base.yc and g.s is base.s and g.fit_intercept == base.fit_intercept
                 for g in (last, older)):
             return None
-        w_a, w_b = older.w, last.w
-        d = w - (w_b + t * (w_b - w_a))  # the same expression as path_step_ahead's line
-        n_off = int(np.count_nonzero(d != 0.0))
-        if n_off > MOVED_MAX_OFF * int(np.count_nonzero(w_b != 0.0)):
-            return None
-        q = last.q + t * (last.q - older.q)
-        if n_off:
-            q -= self.D.x_dot(d)
-        return q
+        ok, q = CDK.moved_residual(*self.D.args, w, older.w, last.w, float(t), older.q, last.q,
+                                   MOVED_MAX_OFF)
+        return q if ok else None
