@@ -26,8 +26,8 @@ from regulab.solvers import _cd_sparse as CDS  # noqa: E402
 from regulab.solvers import _design_kernels as DK  # noqa: E402
 
 KERNELS = [(DK, "xt_dot_sparse"), (CDS, "bounded_grad"), (CDS, "cd_sparse_ws"), (DK, "x_dot"),
-           (CDK, "kkt_ws_scores"), (CDK, "kkt_ws_select"), (CDK, "gap_sums"),
-           (np, "argpartition")]
+           (CDK, "kkt_ws_scores"), (CDK, "kkt_ws_select"), (CDK, "moved_residual"),
+           (CDK, "gap_sums"), (np, "argpartition")]
 
 
 def main():
