@@ -255,3 +255,40 @@ def wdot(s, a, b):
     for i in range(a.size):
         acc += s[i] * a[i] * b[i]
     return acc
+
+
+# --------------------------------------------------------------------------------------------
+# row-wise products (a CSR copy of a sparse X: ``Design.csr``)
+# --------------------------------------------------------------------------------------------
+@njit(cache=True)
+def centered_grad_update(rdata, rcols, rptr, q, q0, s, xbar, active, limit, g):
+    """``g += X_c^T (s (q - q0))`` through the rows where ``q_i != q0_i`` only, read from the
+    CSR arrays ``(rdata, rcols, rptr)`` of X; 0 on the features that are not ``active``.
+
+    ``X_c^T (s dq) = X^T (s dq) - xbar sum_i s_i dq_i``: the increment is accumulated apart
+    (one rounding of ``g`` per entry) and centered as a whole. Returns the stored entries read,
+    or -1 (``g`` untouched) when the changed rows hold more than ``limit`` of them. No
+    fastmath: the scatter does not vectorize, and the certificate keeps IEEE arithmetic."""
+    n = q.size
+    p = g.size
+    rows = np.empty(n, dtype=np.int64)
+    cost = 0
+    m = 0
+    for i in range(n):
+        if q[i] != q0[i]:
+            cost += rptr[i + 1] - rptr[i]
+            if cost > limit:
+                return -1
+            rows[m] = i
+            m += 1
+    d = np.zeros(p)
+    tot = 0.0
+    for k in range(m):
+        i = rows[k]
+        v = s[i] * (q[i] - q0[i])
+        tot += v
+        for t in range(rptr[i], rptr[i + 1]):
+            d[rcols[t]] += rdata[t] * v
+    for j in range(p):
+        g[j] = g[j] + (d[j] - xbar[j] * tot) if active[j] else 0.0
+    return cost
