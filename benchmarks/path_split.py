@@ -26,7 +26,8 @@ from regulab.solvers import _cd_sparse as CDS  # noqa: E402
 from regulab.solvers import _design_kernels as DK  # noqa: E402
 
 KERNELS = [(DK, "xt_dot_sparse"), (CDS, "bounded_grad"), (CDS, "cd_sparse_ws"), (DK, "x_dot"),
-           (CDK, "kkt_ws_scores"), (CDK, "gap_sums"), (np, "argpartition")]
+           (CDK, "kkt_ws_scores"), (CDK, "gap_sums"), (np, "argpartition"),
+           (DK, "centered_grad_update")]
 
 
 def main():
