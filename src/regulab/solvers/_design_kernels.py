@@ -18,7 +18,9 @@ cache), so the compile cost is paid once per install and dtype.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic
 
 # reassociation lets LLVM vectorize the dot products; no 'nnan'/'ninf': non-finite values are
 # checked for and must keep their IEEE meaning.
@@ -260,6 +262,28 @@ def wdot(s, a, b):
 # --------------------------------------------------------------------------------------------
 # row-wise products (a CSR copy of a sparse X: ``Design.csr``)
 # --------------------------------------------------------------------------------------------
+@intrinsic
+def prefetch(typingctx, arr, idx):
+    """A prefetch hint (LLVM's ``llvm.prefetch``, read, high locality) for ``arr[idx]``: the load
+    is started without waiting for it, unlike a plain read, which holds the reorder buffer."""
+    def codegen(context, builder, signature, args):
+        ary = context.make_array(signature.args[0])(context, builder, args[0])
+        i8p = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        name = "llvm.prefetch.p0i8"
+        fn = builder.module.globals.get(name) or ir.Function(
+            builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]), name=name)
+        builder.call(fn, [builder.bitcast(builder.gep(ary.data, [args[1]]), i8p),
+                          ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+
+    return types.void(arr, idx), codegen
+
+
+#: rows ahead whose stored entries :func:`centered_grad_update` prefetches
+ROWS_AHEAD = 4
+
+
 @njit(cache=True)
 def centered_grad_update(rdata, rcols, rptr, q, q0, s, xbar, active, limit, g):
     """``g += X_c^T (s (q - q0))`` through the rows where ``q_i != q0_i`` only, read from the
@@ -284,6 +308,14 @@ def centered_grad_update(rdata, rcols, rptr, q, q0, s, xbar, active, limit, g):
     d = np.zeros(p)
     tot = 0.0
     for k in range(m):
+        # the changed rows lie apart in memory: without the hint each row's first cache lines
+        # are a full memory latency (measured 2.5 times the column pass's cost per entry)
+        if k + ROWS_AHEAD < m:
+            j = rows[k + ROWS_AHEAD]
+            for t in range(rptr[j], rptr[j + 1], 8):
+                prefetch(rdata, t)
+            for t in range(rptr[j], rptr[j + 1], 16):
+                prefetch(rcols, t)
         i = rows[k]
         v = s[i] * (q[i] - q0[i])
         tot += v

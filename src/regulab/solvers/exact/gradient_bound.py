@@ -56,10 +56,10 @@ from regulab.solvers.exact.squared import SquaredProblem
 #: a full pass (and a new reference) when more than this share of the active features is needed
 REFRESH = 0.5
 #: an incremental update when the changed rows hold at most this share of X's stored entries.
-#: Scattered rows are read at 2-3 times the cost per entry of the column pass (cache misses at
-#: each row's start; measured on sparse-few, loaded machine: 0.6 ms at 0.1, 1.4 ms at 0.3,
-#: 1.7 ms at 0.6, against 1.75 ms for a full pass), so it pays below about half a pass
-INCREMENTAL = 0.4
+#: The changed rows lie apart in memory; with the kernel's prefetch hints they cost (sparse-few,
+#: loaded machine) 0.37 ms at 0.1, 0.66 ms at 0.3, 1.0 ms at 0.6, 1.3 ms at 0.9 against 1.8 ms
+#: for a full pass (without the hints 0.85, 1.6, 1.9, 1.8 ms: it paid below a third of a pass)
+INCREMENTAL = 0.8
 #: incremental updates in a row at most; the next reference is then a full pass (module
 #: docstring)
 MAX_CHAIN = 16
