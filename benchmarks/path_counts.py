@@ -50,7 +50,9 @@ def main():
     count = {"epochs": 0, "visits": 0, "grad": 0, "partial": 0, "partial_entries": 0,
              "inc": 0, "inc_entries": 0}
     cd_ws, cd_sparse, grad = CDK.cd_squared_ws, CDS.cd_sparse_ws, SQ.centered_grad
-    cols_grad = CDS.bounded_grad
+    # the partial gradient's kernel: in _design_kernels since the seventh round
+    cols_mod = DK if hasattr(DK, "bounded_grad") else CDS
+    cols_grad = cols_mod.bounded_grad
     inc_grad = getattr(DK, "centered_grad_update", None)  # absent before the seventh round
 
     def counter(kernel, at):  # ``at``: the position of the working set among the arguments
@@ -86,7 +88,7 @@ def main():
     CDK.cd_squared_ws, CDS.cd_sparse_ws = counter(cd_ws, 10), counter(cd_sparse, 6)
     if inc_grad is not None:
         DK.centered_grad_update = counted_inc
-    CDS.bounded_grad = counted_cols
+    cols_mod.bounded_grad = counted_cols
     SQ.centered_grad = counted_grad
     t0 = time.perf_counter()
     res = regularization_path(X, y, lams=lams, fit_intercept=False, tol=1e-6, max_iter=100_000)

@@ -25,9 +25,10 @@ from regulab.solvers import _cd_kernels as CDK  # noqa: E402
 from regulab.solvers import _cd_sparse as CDS  # noqa: E402
 from regulab.solvers import _design_kernels as DK  # noqa: E402
 
-KERNELS = [(DK, "xt_dot_sparse"), (CDS, "bounded_grad"), (CDS, "cd_sparse_ws"), (DK, "x_dot"),
-           (CDK, "kkt_ws_scores"), (CDK, "gap_sums"), (np, "argpartition"),
-           (DK, "centered_grad_update")]
+# bounded_grad: in _cd_sparse before the seventh round, in _design_kernels since
+KERNELS = [(DK, "xt_dot_sparse"), (DK, "bounded_grad"), (CDS, "bounded_grad"),
+           (CDS, "cd_sparse_ws"), (DK, "x_dot"), (CDK, "kkt_ws_scores"), (CDK, "gap_sums"),
+           (np, "argpartition"), (DK, "centered_grad_update")]
 
 
 def main():

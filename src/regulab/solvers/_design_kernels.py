@@ -280,7 +280,8 @@ def prefetch(typingctx, arr, idx):
     return types.void(arr, idx), codegen
 
 
-#: rows ahead whose stored entries :func:`centered_grad_update` prefetches
+#: rows (columns) ahead whose stored entries :func:`centered_grad_update` (:func:`bounded_grad`)
+#: prefetches
 ROWS_AHEAD = 4
 
 
@@ -324,3 +325,39 @@ def centered_grad_update(rdata, rcols, rptr, q, q0, s, xbar, active, limit, g):
     for j in range(p):
         g[j] = g[j] + (d[j] - xbar[j] * tot) if active[j] else 0.0
     return cost
+
+
+@njit(cache=True)
+def bounded_grad(data, indices, indptr, g0, sqrtL, delta, half, w, active, sr, xbar, sr_sum,
+                 limit, out):
+    """The gradient of :class:`regulab.solvers.exact.gradient_bound.GradientBound` in one call:
+    ``out[j] = sum_i x_ij sr_i - xbar_j sr_sum`` (the loop of :func:`xt_dot_sparse`, no
+    fastmath: the same bits as the full product) for the active features with ``w_j != 0`` or ``|g0_j| + sqrtL_j delta >
+    half``, ``out[j] = g0[j]`` elsewhere. Returns the number of features recomputed, or -1
+    (``out`` untouched) if more than ``limit`` would be."""
+    p = g0.size
+    # one scan over p: the needed features listed (stopping as soon as there are too many),
+    # then only their columns visited
+    need = np.empty(min(limit, p) + 1, dtype=np.int64)
+    count = 0
+    for j in range(p):
+        if active[j] and (w[j] != 0.0 or abs(g0[j]) + sqrtL[j] * delta > half):
+            if count > limit - 1:
+                return -1
+            need[count] = j
+            count += 1
+    for j in range(p):  # a loop, not ``out[:] = g0`` (tests/test_startup.py: compile time)
+        out[j] = g0[j]
+    for m in range(count):
+        if m + ROWS_AHEAD < count:  # the needed columns lie apart: as in centered_grad_update
+            jj = need[m + ROWS_AHEAD]
+            for t in range(indptr[jj], indptr[jj + 1], 8):
+                prefetch(data, t)
+            for t in range(indptr[jj], indptr[jj + 1], 16):
+                prefetch(indices, t)
+        j = need[m]
+        acc = 0.0
+        for t in range(indptr[j], indptr[j + 1]):
+            acc += data[t] * sr[indices[t]]
+        out[j] = acc - xbar[j] * sr_sum
+    return count

@@ -49,7 +49,6 @@ from typing import NamedTuple
 
 import numpy as np
 
-from regulab.solvers import _cd_sparse as CDS
 from regulab.solvers import _design_kernels as DK
 from regulab.solvers.exact.squared import SquaredProblem
 
@@ -102,7 +101,7 @@ class GradientBound:
             D = P.D
             sr = P.s * r
             g = np.empty(D.p)
-            if CDS.bounded_grad(D.data, D.indices, D.indptr, ref.g, self.sqrtL, delta,
+            if DK.bounded_grad(D.data, D.indices, D.indptr, ref.g, self.sqrtL, delta,
                                 0.5 * P.l1, w, P.active, sr, P.xbar, float(sr.sum()),
                                 int(REFRESH * self.n_active), g) >= 0:
                 return g
