@@ -19,6 +19,22 @@ from regulab.solvers.exact.gradient_bound import GradientBound
 from regulab.solvers.exact.squared import SquaredProblem, kkt_squared
 
 
+def _centered_problem(X, y, sw, fit_intercept, l1_frac, l2):
+    """The :class:`SquaredProblem` of ``(X, y)`` with weights ``sw`` and ``l1 = l1_frac *
+    max_j 2 |X_c^T (s y_c)|_j``; returns ``(P, A)``, ``A`` the dense centered design."""
+    n = X.shape[0]
+    D = as_design(X)
+    s = normalized_weights(n, sw)
+    xbar, L = D.stats(s, fit_intercept)
+    ybar = float(s @ y) if fit_intercept else 0.0
+    yc = y - ybar
+    A = X.toarray() - (xbar if fit_intercept else 0.0)
+    l1 = l1_frac * 2.0 * float(np.abs(A.T @ (s * yc)).max())
+    P = SquaredProblem(D, y, yc, s, sw is not None, fit_intercept, ybar, xbar, L, L > 0,
+                       float(s @ (yc * yc)), n - int(fit_intercept), l1, l2)
+    return P, A
+
+
 def _problem(seed, fit_intercept, l1_frac, l2):
     rng = np.random.default_rng(seed)
     n, p = 200, 600
@@ -26,16 +42,8 @@ def _problem(seed, fit_intercept, l1_frac, l2):
                       data_rvs=rng.standard_normal)
     y = X @ np.where(rng.random(p) < 0.05, rng.standard_normal(p), 0.0)
     y = y + 0.3 * rng.standard_normal(n) + (2.0 if fit_intercept else 0.0)
-    D = as_design(X)
-    s = normalized_weights(n, None)
-    xbar, L = D.stats(s, fit_intercept)
-    ybar = float(s @ y) if fit_intercept else 0.0
-    yc = y - ybar
-    A = X.toarray() - (xbar if fit_intercept else 0.0)
-    l1 = l1_frac * 2.0 * float(np.abs(A.T @ yc).max()) / n
-    P = SquaredProblem(D, y, yc, s, False, fit_intercept, ybar, xbar, L, L > 0,
-                       float(s @ (yc * yc)), n - int(fit_intercept), l1, l2)
-    return P, A, yc, rng
+    P, A = _centered_problem(X, y, None, fit_intercept, l1_frac, l2)
+    return P, A, P.yc, rng
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -95,16 +103,8 @@ def _weighted_problem(seed, fit_intercept, weighted, l1_frac=0.3):
     y = X @ np.where(rng.random(p) < 0.05, rng.standard_normal(p), 0.0)
     y = y + 0.3 * rng.standard_normal(n) + (2.0 if fit_intercept else 0.0)
     sw = rng.uniform(0.2, 3.0, n) if weighted else None
-    D = as_design(X)
-    s = normalized_weights(n, sw)
-    xbar, L = D.stats(s, fit_intercept)
-    ybar = float(s @ y) if fit_intercept else 0.0
-    yc = y - ybar
-    A = X.toarray() - (xbar if fit_intercept else 0.0)
-    l1 = l1_frac * 2.0 * float(np.abs(A.T @ (s * yc)).max())
-    P = SquaredProblem(D, y, yc, s, weighted, fit_intercept, ybar, xbar, L, L > 0,
-                       float(s @ (yc * yc)), n - int(fit_intercept), l1, 0.0)
-    return P, X, A, s, rng
+    P, A = _centered_problem(X, y, sw, fit_intercept, l1_frac, 0.0)
+    return P, X, A, P.s, rng
 
 
 def _walk(P, rng, steps):

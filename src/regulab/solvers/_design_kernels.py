@@ -286,6 +286,16 @@ ROWS_AHEAD = 4
 
 
 @njit(cache=True)
+def prefetch_span(data, indices, start, stop):
+    """:func:`prefetch` the cache lines of ``data[start:stop]`` and ``indices[start:stop]`` (one
+    row of CSR arrays, one column of CSC ones; 64-byte lines of float64 and int32)."""
+    for t in range(start, stop, 8):
+        prefetch(data, t)
+    for t in range(start, stop, 16):
+        prefetch(indices, t)
+
+
+@njit(cache=True)
 def centered_grad_update(rdata, rcols, rptr, q, q0, s, xbar, active, limit, g):
     """``g += X_c^T (s (q - q0))`` through the rows where ``q_i != q0_i`` only, read from the
     CSR arrays ``(rdata, rcols, rptr)`` of X; 0 on the features that are not ``active``.
@@ -313,10 +323,7 @@ def centered_grad_update(rdata, rcols, rptr, q, q0, s, xbar, active, limit, g):
         # are a full memory latency (measured 2.5 times the column pass's cost per entry)
         if k + ROWS_AHEAD < m:
             j = rows[k + ROWS_AHEAD]
-            for t in range(rptr[j], rptr[j + 1], 8):
-                prefetch(rdata, t)
-            for t in range(rptr[j], rptr[j + 1], 16):
-                prefetch(rcols, t)
+            prefetch_span(rdata, rcols, rptr[j], rptr[j + 1])
         i = rows[k]
         v = s[i] * (q[i] - q0[i])
         tot += v
@@ -351,10 +358,7 @@ def bounded_grad(data, indices, indptr, g0, sqrtL, delta, half, w, active, sr, x
     for m in range(count):
         if m + ROWS_AHEAD < count:  # the needed columns lie apart: as in centered_grad_update
             jj = need[m + ROWS_AHEAD]
-            for t in range(indptr[jj], indptr[jj + 1], 8):
-                prefetch(data, t)
-            for t in range(indptr[jj], indptr[jj + 1], 16):
-                prefetch(indices, t)
+            prefetch_span(data, indices, indptr[jj], indptr[jj + 1])
         j = need[m]
         acc = 0.0
         for t in range(indptr[j], indptr[j + 1]):
