@@ -14,17 +14,65 @@ remainder loop and horizontal sum). Here each column is one scalar loop with two
 9.4 ns per stored entry on one epoch over 14,000 columns (docs/benchmarks.md). The results
 differ from the general kernel's only by rounding, and each answer is certified by the same
 duality gap afterwards.
+
+Each epoch asks the processor for the stored entries of the column ``AHEAD`` places further
+in the working set (a prefetch: no change to any result). A working set's columns are short
+runs scattered over X, which the hardware prefetcher does not foresee; in the path about as
+much time went into waiting for them as into the arithmetic (docs/benchmarks.md, "Seventh
+round").
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from regulab.solvers._cd_kernels import _kkt_violation, _st_update, _wmean_sq, anderson_solve
 
 #: fused multiply-add only: no reassociation (each column's sum is the plain loop's)
 _FM = {"contract"}
+#: the column prefetched while one is visited: this many places further in the working set
+#: (sparse-many's path, in-process A/B: 2 ahead, first lines only, about half the gain of 4-16
+#: ahead, whole columns; docs/benchmarks.md, "Seventh round")
+AHEAD = 8
+
+
+@intrinsic
+def _prefetch(typingctx, arr, idx):
+    """Ask for the cache line of ``arr[idx]`` (LLVM's ``llvm.prefetch``: read, high locality,
+    data); only a hint, nothing is read or written."""
+    sig = types.void(arr, idx)
+
+    def codegen(context, builder, signature, args):
+        aryty = signature.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [args[1]],
+                                       wraparound=False)
+        i8p = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        fn = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
+            "llvm.prefetch.p0i8")
+        builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@njit(cache=True)
+def _prefetch_column(data, indices, indptr, j):
+    """Prefetch the cache lines of column ``j``'s stored entries (8 values, 16 int32 or 8 int64
+    row indices per 64-byte line)."""
+    a = indptr[j]
+    b = indptr[j + 1]
+    for t in range(a, b, 8):
+        _prefetch(data, t)
+    step = 64 // indices.itemsize
+    for t in range(a, b, step):
+        _prefetch(indices, t)
 
 
 @njit(cache=True, fastmath=_FM)
@@ -49,7 +97,12 @@ def epoch_sparse(data, indices, indptr, inv_n, xbar, L, ws, w, q, c, l1, l2):
     visited, as :func:`regulab.solvers._cd_kernels._cd_epoch`."""
     half = 0.5 * l1
     vmax = 0.0
-    for k in range(ws.size):
+    m = ws.size
+    for k in range(min(AHEAD, m)):
+        _prefetch_column(data, indices, indptr, ws[k])
+    for k in range(m):
+        if k + AHEAD < m:
+            _prefetch_column(data, indices, indptr, ws[k + AHEAD])
         j = ws[k]
         a = indptr[j]
         b = indptr[j + 1]
