@@ -65,9 +65,13 @@ def _prefetch(typingctx, arr, idx):
 
 
 @njit(cache=True)
-def _prefetch_column(data, indices, indptr, j):
-    """Prefetch the cache lines of column ``j``'s stored entries (8 values, 16 int32 or 8 int64
-    row indices per 64-byte line)."""
+def _prefetch_column(data, indices, indptr, w, L, xbar, j):
+    """Prefetch what visiting column ``j`` reads: the cache lines of its stored entries (8
+    values, 16 int32 or 8 int64 row indices per 64-byte line) and its ``w``, ``L``, ``xbar``
+    (arrays over p, together larger than L2 on a wide X)."""
+    _prefetch(w, j)
+    _prefetch(L, j)
+    _prefetch(xbar, j)
     a = indptr[j]
     b = indptr[j + 1]
     for t in range(a, b, 8):
@@ -107,10 +111,10 @@ def epoch_sparse(data, indices, indptr, inv_n, xbar, L, ws, w, q, c, l1, l2):
     vmax = 0.0
     m = ws.size
     for k in range(min(AHEAD, m)):
-        _prefetch_column(data, indices, indptr, ws[k])
+        _prefetch_column(data, indices, indptr, w, L, xbar, ws[k])
     for k in range(m):
         if k + AHEAD < m:
-            _prefetch_column(data, indices, indptr, ws[k + AHEAD])
+            _prefetch_column(data, indices, indptr, w, L, xbar, ws[k + AHEAD])
         j = ws[k]
         a = indptr[j]
         b = indptr[j + 1]
