@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 from llvmlite import ir
 from numba import njit, types
+from numba.core import cgutils
 from numba.extending import intrinsic
 
 # reassociation lets LLVM vectorize the dot products; no 'nnan'/'ninf': non-finite values are
@@ -264,20 +265,25 @@ def wdot(s, a, b):
 # --------------------------------------------------------------------------------------------
 @intrinsic
 def prefetch(typingctx, arr, idx):
-    """A prefetch hint (LLVM's ``llvm.prefetch``, read, high locality) for ``arr[idx]``: the load
-    is started without waiting for it, unlike a plain read, which holds the reorder buffer."""
+    """A prefetch hint for ``arr[idx]`` (LLVM's ``llvm.prefetch``: read, high locality, data):
+    the load is started without waiting for it, unlike a plain read, which holds the reorder
+    buffer; nothing is read or written, so no result changes."""
+    sig = types.void(arr, idx)
+
     def codegen(context, builder, signature, args):
-        ary = context.make_array(signature.args[0])(context, builder, args[0])
+        aryty = signature.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [args[1]],
+                                       wraparound=False)
         i8p = ir.IntType(8).as_pointer()
         i32 = ir.IntType(32)
-        name = "llvm.prefetch.p0i8"
-        fn = builder.module.globals.get(name) or ir.Function(
-            builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]), name=name)
-        builder.call(fn, [builder.bitcast(builder.gep(ary.data, [args[1]]), i8p),
-                          ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
+        fn = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
+            "llvm.prefetch.p0i8")
+        builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(3), i32(1)])
         return context.get_dummy_value()
 
-    return types.void(arr, idx), codegen
+    return sig, codegen
 
 
 #: rows (columns) ahead whose stored entries :func:`centered_grad_update` (:func:`bounded_grad`)
@@ -288,10 +294,10 @@ ROWS_AHEAD = 4
 @njit(cache=True)
 def prefetch_span(data, indices, start, stop):
     """:func:`prefetch` the cache lines of ``data[start:stop]`` and ``indices[start:stop]`` (one
-    row of CSR arrays, one column of CSC ones; 64-byte lines of float64 and int32)."""
+    row of CSR arrays, one column of CSC ones; 64-byte lines: 8 float64, 16 int32 or 8 int64)."""
     for t in range(start, stop, 8):
         prefetch(data, t)
-    for t in range(start, stop, 16):
+    for t in range(start, stop, 64 // indices.itemsize):
         prefetch(indices, t)
 
 
