@@ -8,7 +8,8 @@ Not a test. Counts what the squared-loss CD of :mod:`regulab.solvers.exact.squar
 SNR 3, the structure of ``sparse-many`` at a quarter of its size; or any sparse row of the
 table): CD epochs, column visits per stored entry of X (epochs x stored entries of the columns
 visited), full-gradient passes and partial ones (:mod:`regulab.solvers.exact.gradient_bound`;
-their stored entries in units of nnz(X)), and the worst relative duality gap over the 100 lams (table.py's
+their stored entries in units of nnz(X)), incremental ones (the stored entries of the changed
+rows, same units), and the worst relative duality gap over the 100 lams (table.py's
 formula). Times are printed with the load average but are not the evidence on a shared machine.
 """
 
@@ -28,6 +29,7 @@ import regulab.solvers.exact.squared as SQ  # noqa: E402
 from regulab.selection.path import lam_grid, regularization_path  # noqa: E402
 from regulab.solvers import _cd_kernels as CDK  # noqa: E402
 from regulab.solvers import _cd_sparse as CDS  # noqa: E402
+from regulab.solvers import _design_kernels as DK  # noqa: E402
 
 
 def main():
@@ -45,9 +47,13 @@ def main():
     X, y = T.prepare(X, y, "lasso")
     lams = lam_grid(X, y, loss="squared", n_lams=100, fit_intercept=False)
     nnz_col = np.diff(X.indptr)
-    count = {"epochs": 0, "visits": 0, "grad": 0, "partial": 0, "partial_entries": 0}
+    count = {"epochs": 0, "visits": 0, "grad": 0, "partial": 0, "partial_entries": 0,
+             "inc": 0, "inc_entries": 0}
     cd_ws, cd_sparse, grad = CDK.cd_squared_ws, CDS.cd_sparse_ws, SQ.centered_grad
-    cols_grad = CDS.bounded_grad
+    # the partial gradient's kernel: in _design_kernels since the seventh round
+    cols_mod = DK if hasattr(DK, "bounded_grad") else CDS
+    cols_grad = cols_mod.bounded_grad
+    inc_grad = getattr(DK, "centered_grad_update", None)  # absent before the seventh round
 
     def counter(kernel, at):  # ``at``: the position of the working set among the arguments
         def counted(*a):
@@ -71,8 +77,18 @@ def main():
             count["partial_entries"] += int(nnz_col[need].sum())
         return out
 
+    def counted_inc(*a):
+        # an incremental gradient (gradient_bound): the stored entries of the changed rows
+        out = inc_grad(*a)
+        if out >= 0:
+            count["inc"] += 1
+            count["inc_entries"] += int(out)
+        return out
+
     CDK.cd_squared_ws, CDS.cd_sparse_ws = counter(cd_ws, 10), counter(cd_sparse, 6)
-    CDS.bounded_grad = counted_cols
+    if inc_grad is not None:
+        DK.centered_grad_update = counted_inc
+    cols_mod.bounded_grad = counted_cols
     SQ.centered_grad = counted_grad
     t0 = time.perf_counter()
     res = regularization_path(X, y, lams=lams, fit_intercept=False, tol=1e-6, max_iter=100_000)
@@ -80,7 +96,8 @@ def main():
     print(f"{args.case} seed {args.seed}: worst gap {T.worst_gap(X, y, res.coefs, lams):.1e}, "
           f"CD epochs {count['epochs']}, visits per stored entry {count['visits'] / X.nnz:.0f}, "
           f"gradient passes {count['grad']} full + {count['partial']} partial "
-          f"(= {count['partial_entries'] / X.nnz:.1f} full), last support "
+          f"(= {count['partial_entries'] / X.nnz:.1f} full) + {count['inc']} incremental "
+          f"(= {count['inc_entries'] / X.nnz:.1f} full), last support "
           f"{np.count_nonzero(res.coefs[:, -1])}; {secs:.2f} s at load {os.getloadavg()[0]:.1f}")
 
 

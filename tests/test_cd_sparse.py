@@ -94,6 +94,63 @@ def test_sparse_epochs_give_the_general_epochs(seed, fit_intercept, l2):
     assert not np.array_equal(w_a, w)  # the epochs moved
 
 
+@pytest.mark.parametrize("itype", [np.int32, np.int64])
+def test_the_column_dot_is_the_sum_for_every_length(itype):
+    """Four accumulators and a remainder: every length 0..13 (each remainder mod 4, columns
+    shorter than one round) and any start offset sum every entry once, to rounding
+    (``fsum`` of the products; bound ``len * eps * sum |products|``)."""
+    import math
+    rng = np.random.default_rng(0)
+    # entries of size 1-2: a dropped or doubled one is far outside the rounding bound
+    q = rng.choice([-1.0, 1.0], 50) * (1.0 + rng.random(50))
+    data = rng.choice([-1.0, 1.0], 40) * (1.0 + rng.random(40))
+    indices = rng.integers(0, 50, 40).astype(itype)
+    for a in (0, 1, 3):
+        for length in range(14):
+            b = a + length
+            prods = data[a:b] * q[indices[a:b]]
+            exact = math.fsum(prods.tolist())
+            got = CDS._col_dot(data, indices, a, b, q)
+            assert abs(got - exact) <= max(length, 1) * 2.3e-16 * np.abs(prods).sum()
+
+
+@pytest.mark.parametrize("size", [1, 5, CDS.AHEAD, CDS.AHEAD + 1, None])
+@pytest.mark.parametrize("l2", [0.0, 0.3])
+def test_epochs_on_short_sets_and_int64_indices_give_the_general_epochs(size, l2):
+    """The prefetch ``AHEAD`` columns ahead is only a hint: working sets shorter or longer than
+    it, empty columns and 8-byte row indices (a prefetch step of 8 per cache line, not 16) give
+    the general epochs' iterates, and int32 and int64 indices the same bits. (Any ``w``, ``q``
+    serve as a state: both kernels start from the same one.)"""
+    X, (xbar, L, ws), w, q, c, l1 = _state(3, True)
+    keep = np.ones(X.shape[1])
+    keep[ws[: ws.size // 4]] = 0.0  # empty columns inside the working set
+    X = (X @ sparse.diags(keep)).tocsc()
+    X.eliminate_zeros()
+    X.sort_indices()
+    n = X.shape[0]
+    A = X.toarray()
+    xbar = A.mean(0)
+    L = ((A - xbar) ** 2).mean(0)
+    ws = ws if size is None else ws[-size:]
+    s = np.full(n, 1.0 / n)
+    runs = []
+    for itype in (np.int32, np.int64):
+        w_a, q_a = w.copy(), q.copy()
+        c_a, k_a = CDS.epoch_sparse(X.data, X.indices.astype(itype), X.indptr.astype(itype),
+                                    1.0 / n, xbar, L, ws, w_a, q_a, c, l1, l2)
+        runs.append((w_a, q_a, c_a, k_a))
+    (w_a, q_a, c_a, k_a), (w_6, q_6, c_6, k_6) = runs
+    assert np.array_equal(w_a, w_6) and np.array_equal(q_a, q_6)
+    assert c_a == c_6 and k_a == k_6
+    w_b, q_b = w.copy(), q.copy()
+    c_b, k_b = CDK._cd_epoch(X.data, X.indices, X.indptr, n, True, s, False, 1.0 / n, xbar, L,
+                             ws, w_b, q_b, c, l1, l2)
+    assert abs(k_a - k_b) <= 1e-12 * max(abs(k_b), 1e-300)
+    assert np.abs(w_a - w_b).max() <= 1e-12 * max(np.abs(w_b).max(), 1e-300)
+    assert np.abs(q_a - q_b).max() <= 1e-12 * np.abs(q_b).max()
+    assert abs(c_a - c_b) <= 1e-12 * (abs(c_b) + np.abs(q_b).max())
+
+
 @pytest.mark.parametrize("seed", range(5))
 @pytest.mark.parametrize("fit_intercept", [False, True])
 def test_sparse_anderson_epochs_give_the_general_ones(seed, fit_intercept):

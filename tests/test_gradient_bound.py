@@ -3,6 +3,9 @@ KKT violation of the full gradient exactly, and skips only features that cannot 
 
 The oracle is the full centered gradient ``X_c^T (r / n)`` computed here with numpy (sparse X,
 equal weights, with and without intercept), at a residual near a reference one, as along a path.
+The incremental reference (moved through the changed rows) is checked the same way, with and
+without weights and intercept, along a walk of iterates; the chain bound by a corrupted update;
+a path's reported gaps by :func:`regulab.core.certificates.duality_gap_squared`.
 """
 
 import numpy as np
@@ -11,8 +14,25 @@ from scipy import sparse
 
 from regulab.core.losses import normalized_weights
 from regulab.solvers.design import as_design
+import regulab.solvers.exact.gradient_bound as GB
 from regulab.solvers.exact.gradient_bound import GradientBound
 from regulab.solvers.exact.squared import SquaredProblem, kkt_squared
+
+
+def _centered_problem(X, y, sw, fit_intercept, l1_frac, l2):
+    """The :class:`SquaredProblem` of ``(X, y)`` with weights ``sw`` and ``l1 = l1_frac *
+    max_j 2 |X_c^T (s y_c)|_j``; returns ``(P, A)``, ``A`` the dense centered design."""
+    n = X.shape[0]
+    D = as_design(X)
+    s = normalized_weights(n, sw)
+    xbar, L = D.stats(s, fit_intercept)
+    ybar = float(s @ y) if fit_intercept else 0.0
+    yc = y - ybar
+    A = X.toarray() - (xbar if fit_intercept else 0.0)
+    l1 = l1_frac * 2.0 * float(np.abs(A.T @ (s * yc)).max())
+    P = SquaredProblem(D, y, yc, s, sw is not None, fit_intercept, ybar, xbar, L, L > 0,
+                       float(s @ (yc * yc)), n - int(fit_intercept), l1, l2)
+    return P, A
 
 
 def _problem(seed, fit_intercept, l1_frac, l2):
@@ -22,16 +42,8 @@ def _problem(seed, fit_intercept, l1_frac, l2):
                       data_rvs=rng.standard_normal)
     y = X @ np.where(rng.random(p) < 0.05, rng.standard_normal(p), 0.0)
     y = y + 0.3 * rng.standard_normal(n) + (2.0 if fit_intercept else 0.0)
-    D = as_design(X)
-    s = normalized_weights(n, None)
-    xbar, L = D.stats(s, fit_intercept)
-    ybar = float(s @ y) if fit_intercept else 0.0
-    yc = y - ybar
-    A = X.toarray() - (xbar if fit_intercept else 0.0)
-    l1 = l1_frac * 2.0 * float(np.abs(A.T @ yc).max()) / n
-    P = SquaredProblem(D, y, yc, s, False, fit_intercept, ybar, xbar, L, L > 0,
-                       float(s @ (yc * yc)), n - int(fit_intercept), l1, l2)
-    return P, A, yc, rng
+    P, A = _centered_problem(X, y, None, fit_intercept, l1_frac, l2)
+    return P, A, P.yc, rng
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -73,3 +85,131 @@ def test_a_far_residual_refreshes_the_reference(seed):
     g = bound.grad(r_far, np.zeros(p))
     np.testing.assert_array_equal(g, P.masked_grad(r_far))
     np.testing.assert_array_equal(bound.ref[0], r_far)
+
+
+# ------------------------------------------------------------------ the incremental reference
+
+def _weighted_problem(seed, fit_intercept, weighted, l1_frac=0.3):
+    """A sparse problem with an all-zero column (0) and, with an intercept, a constant one (1):
+    both inactive. Returns ``(P, X, A, s, rng)``, ``A`` the dense centered design."""
+    rng = np.random.default_rng(seed)
+    n, p = 150, 400
+    X = sparse.random(n, p, density=0.06, format="lil", random_state=rng,
+                      data_rvs=rng.standard_normal)
+    X[:, 0] = 0.0
+    X[:, 1] = 1.5
+    X = X.tocsc()
+    X.eliminate_zeros()
+    y = X @ np.where(rng.random(p) < 0.05, rng.standard_normal(p), 0.0)
+    y = y + 0.3 * rng.standard_normal(n) + (2.0 if fit_intercept else 0.0)
+    sw = rng.uniform(0.2, 3.0, n) if weighted else None
+    P, A = _centered_problem(X, y, sw, fit_intercept, l1_frac, 0.0)
+    return P, X, A, P.s, rng
+
+
+def _walk(P, rng, steps):
+    """Iterates of a path: a few coefficients move, enter or leave per step. Yields ``(w, q, r)``
+    with ``q = y_c - X w`` from the design's product (as the solver forms it), ``r = q + xbar.w``."""
+    p = P.D.p
+    w = np.zeros(p)
+    for _ in range(steps):
+        moved = rng.choice(np.arange(2, p), size=3, replace=False)
+        w[moved] = np.where(rng.random(3) < 0.3, 0.0, w[moved] + rng.standard_normal(3))
+        q = P.yc - P.D.x_dot(w)
+        yield w.copy(), q, q + float(P.xbar @ w)
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("fit_intercept", [False, True])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_incremental_gradient_is_the_dense_product(seed, fit_intercept, weighted, monkeypatch):
+    """With the bounded route refused (``REFRESH = 0``), every gradient along a walk is a full pass
+    or an incremental update; each equals ``X_c^T (s r)`` computed densely here (0 on the
+    inactive all-zero and constant columns), and the chain is cut at ``MAX_CHAIN``."""
+    monkeypatch.setattr(GB, "REFRESH", 0.0)
+    monkeypatch.setattr(GB, "INCREMENTAL", 1.0)
+    P, X, A, s, rng = _weighted_problem(seed, fit_intercept, weighted)
+    assert not P.active[0] and P.active[1] != fit_intercept
+    bound = GradientBound(P)
+    chains = []
+    for w, q, r in _walk(P, rng, 3 * GB.MAX_CHAIN):
+        g = bound.grad(r, w, q)
+        oracle = np.where(P.active, A.T @ (s * r), 0.0)
+        assert np.abs(g - oracle).max() <= 1e-12 * np.abs(oracle).max()
+        assert g[0] == 0.0 and (g[1] == 0.0 or not fit_intercept)
+        chains.append(bound.ref.chain)
+    assert max(chains) == GB.MAX_CHAIN  # incremental updates happened, up to the bound
+    assert chains.count(0) >= 3  # the first pass and the forced ones
+
+
+def test_the_chain_bound_cuts_a_drifting_update(monkeypatch):
+    """An incremental update corrupted by ``eps`` per call: the forced full pass after
+    ``MAX_CHAIN`` updates keeps the error of every gradient within ``MAX_CHAIN eps``; without it
+    (the bound removed) the error grows past that, so the bound is what keeps it."""
+    eps = 1e-6
+    update = GB.DK.centered_grad_update
+
+    def drifting(*a):
+        out = update(*a)
+        if out >= 0:
+            a[-1][:] += eps  # ``g``, the last argument, updated in place
+        return out
+
+    def worst_error(max_chain):
+        monkeypatch.setattr(GB, "MAX_CHAIN", max_chain)
+        P, X, A, s, rng = _weighted_problem(7, True, True)
+        bound = GradientBound(P)
+        worst = 0.0
+        for w, q, r in _walk(P, rng, 40):
+            g = bound.grad(r, w, q)
+            oracle = np.where(P.active, A.T @ (s * r), 0.0)
+            worst = max(worst, float(np.abs(g - oracle)[P.active].max()))
+        return worst
+
+    monkeypatch.setattr(GB, "REFRESH", 0.0)
+    monkeypatch.setattr(GB, "INCREMENTAL", 1.0)
+    monkeypatch.setattr(GB.DK, "centered_grad_update", drifting)
+    bounded = worst_error(GB.MAX_CHAIN)
+    assert GB.MAX_CHAIN * eps * 0.99 <= bounded <= GB.MAX_CHAIN * eps * 1.01
+    assert worst_error(10_000) >= 30 * eps  # 39 updates in a row without the bound
+
+
+@pytest.mark.parametrize("fit_intercept", [False, True])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_path_gaps_with_incremental_gradients_are_certificates(fit_intercept, weighted,
+                                                                monkeypatch):
+    """Along an L1 path on sparse X, every reported gap equals the duality gap of
+    :func:`regulab.core.certificates.duality_gap_squared` at the returned ``(w, b)``, relative
+    to the null loss, and is within ``tol``; incremental updates were made."""
+    from regulab.core.certificates import duality_gap_squared
+    from regulab.selection.path import regularization_path
+    from regulab.solvers import _design_kernels as DK
+
+    rng = np.random.default_rng(3)
+    n, p = 400, 3000
+    X = sparse.random(n, p, density=0.02, format="csc", random_state=rng,
+                      data_rvs=rng.standard_normal)
+    y = X @ np.where(rng.random(p) < 0.02, rng.standard_normal(p), 0.0)
+    y = y + 0.5 * rng.standard_normal(n) + (1.0 if fit_intercept else 0.0)
+    sw = rng.uniform(0.2, 3.0, n) if weighted else None
+    made = []
+    update = DK.centered_grad_update
+
+    def counted(*a):
+        out = update(*a)
+        made.append(out >= 0)
+        return out
+
+    monkeypatch.setattr(DK, "centered_grad_update", counted)
+    tol = 1e-8
+    res = regularization_path(X, y, n_lams=40, fit_intercept=fit_intercept, sample_weight=sw,
+                              tol=tol)
+    assert sum(made) > 0, "no incremental update: the test proves nothing"
+    s = normalized_weights(n, sw)
+    yc = y - (float(s @ y) if fit_intercept else 0.0)
+    null = float(s @ (yc * yc))
+    for k, lam in enumerate(res.lams):
+        gap = duality_gap_squared(X, y, res.coefs[:, k], res.intercepts[k], lam, 0.0,
+                                  sample_weight=sw, fit_intercept=fit_intercept) / null
+        assert abs(res.gaps[k] - gap) <= 1e-12
+        assert gap <= tol * (1 + 1e-9) + 1e-12

@@ -50,15 +50,19 @@ def test_memory_formula_by_hand():
     assert memory.x_bytes(1000, 500) == 2 * memory.x_bytes(1000, 500, dtype=np.float32)
     est = memory.path_memory(n, p, density=1e-3, n_lams=L)
     m = min(p, 3000, int(1e8 // (8 * n)))
-    assert est.design == 0
+    csr = nnz * 12 + (n + 1) * 4  # the squared loss's CSR copy of a sparse X
+    assert est.design == csr
+    assert memory.path_memory(n, p, density=1e-3, n_lams=L, loss="logistic").design == 0
     assert est.solver == 8 * (10 * n + 20 * p) + 16 * m * m
     assert est.output == 8 * p * L + 40 * L
-    assert memory.path_memory(n, p, density=1e-3, n_lams=L, convert=True).design == est.x
+    assert memory.path_memory(n, p, density=1e-3, n_lams=L, convert=True).design == est.x + csr
     # the estimate from an actual X knows its format
     X = sparse.random(300, 200, density=0.05, format="csr", random_state=0)
     got = memory.path_memory_for(X, n_lams=10)
-    assert got.design == X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
-    assert memory.path_memory_for(X.tocsc(), n_lams=10).design == 0
+    copy = X.data.nbytes + X.indices.nbytes + X.indptr.nbytes  # X converted to CSC
+    assert got.design == 2 * copy  # + the CSR copy, the size of X in CSR
+    assert memory.path_memory_for(X.tocsc(), n_lams=10).design == copy
+    assert memory.path_memory_for(X.tocsc(), n_lams=10, loss="logistic").design == 0
     assert memory.path_memory_for(np.zeros((30, 20)), n_lams=5).design == 30 * 20 * 8
     assert memory.path_memory_for(np.zeros((30, 20), order="F"), n_lams=5).design == 0
 

@@ -8,6 +8,8 @@ index (int32; 8 once ``nnz >= 2**31``), ``nnz = density * n * p``, ``L = n_lams`
             = nnz (b + i) + (p + 1) i                   sparse (CSC or CSR)
     design  = X when the solver must convert it (dense: not Fortran-ordered or not float32/64;
               sparse: not CSC), else 0
+            + nnz (b + i) + (n + 1) i                   sparse X, squared loss: the CSR copy
+                                                        of the incremental gradient
     solver  = 8 (10 n + 20 p)                           working vectors (always float64)
             + 16 m**2   (+ 8 n m for dense X)           Gram + Cholesky cache (an L1 part)
             + 8 (3 n p + n k + k p + 4 k**2)            dense pure ridge (closed form by SVD),
@@ -133,6 +135,12 @@ def x_bytes(n: int, p: int, *, density: float = 1.0, dtype=np.float64,
     return nnz * (b + i) + (int(p) + 1) * i
 
 
+def csr_bytes(n: int, p: int, *, density: float, dtype=np.float64) -> int:
+    """Bytes of the CSR copy of a sparse X that the squared loss keeps
+    (:meth:`regulab.solvers.design.Design.csr_arrays`): ``nnz (b + i) + (n + 1) i``."""
+    return x_bytes(p, n, density=density, dtype=dtype, sparse=True)
+
+
 def path_memory(n: int, p: int, *, density: float = 1.0, dtype=np.float64, n_lams: int = 100,
                 l1_ratio: float = 1.0, loss: str = "squared", sparse: bool | None = None,
                 convert: bool = False) -> MemoryEstimate:
@@ -146,7 +154,8 @@ def path_memory(n: int, p: int, *, density: float = 1.0, dtype=np.float64, n_lam
         sparse = density < 1.0
     n, p, L = int(n), int(p), int(n_lams)
     x = x_bytes(n, p, density=density, dtype=dtype, sparse=sparse)
-    design = x if convert else 0
+    design = (x if convert else 0) + (csr_bytes(n, p, density=density, dtype=dtype)
+                                      if sparse and loss == "squared" else 0)
     solver = 8 * (VECTORS_PER_ROW * n + VECTORS_PER_FEATURE * p)
     if float(l1_ratio) == 0.0 and not sparse and loss == "squared":
         k = min(n, p)
@@ -172,7 +181,9 @@ def path_memory_for(X, *, n_lams: int = 100, l1_ratio: float = 1.0,
                           l1_ratio=l1_ratio, loss=loss, sparse=True, convert=convert)
         actual = X.data.nbytes + sum(getattr(X, a).nbytes for a in ("indices", "indptr")
                                      if hasattr(X, a))
-        return MemoryEstimate(actual, actual if convert else 0, est.solver, est.output, est.what)
+        csr = est.design - (est.x if convert else 0)
+        return MemoryEstimate(actual, (actual if convert else 0) + csr, est.solver, est.output,
+                              est.what)
     X = np.asarray(X)
     dtype = np.float32 if X.dtype == np.float32 else np.float64
     convert = not (X.flags.f_contiguous and X.dtype in (np.float32, np.float64))

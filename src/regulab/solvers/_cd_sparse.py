@@ -9,11 +9,18 @@ update ``w_j = ST(g_j + L_j w_j, l1/2) / (L_j + l2)``, ``g_j = (1/n) sum_i x_ij 
 Why a second copy: with ~20 stored entries per column (the many-non-zeros sparse benchmark) the
 general epoch spent about as much per column on its set-up as on the entries (the dense/sparse
 and weighted branches, the calls of ``col_dot``/``col_axpy``, a vectorized gather with its
-remainder loop and horizontal sum). Here each column is one scalar loop with two accumulators
-(no reassociation: the sums are the plain ones, summed pairwise by parity), measured 6.4 against
-9.4 ns per stored entry on one epoch over 14,000 columns (docs/benchmarks.md). The results
-differ from the general kernel's only by rounding, and each answer is certified by the same
-duality gap afterwards.
+remainder loop and horizontal sum). Here each column is one scalar loop with four accumulators
+(written out, no compiler reassociation), measured 6.4 against 9.4 ns per stored entry on one
+epoch over 14,000 columns with two accumulators (docs/benchmarks.md); four cut the chain of
+dependent multiply-adds of a ~20-entry column in half (in the path, 4.3 -> 3.6 ns per stored
+entry on sparse-many, "Seventh round"). The results differ from the general kernel's only by
+rounding, and each answer is certified by the same duality gap afterwards.
+
+Each epoch asks the processor for the stored entries of the column ``AHEAD`` places further
+in the working set (a prefetch: no change to any result). A working set's columns are short
+runs scattered over X, which the hardware prefetcher does not foresee; in the path about as
+much time went into waiting for them as into the arithmetic (docs/benchmarks.md, "Seventh
+round").
 """
 
 from __future__ import annotations
@@ -21,25 +28,48 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from regulab.solvers import _design_kernels as DK
 from regulab.solvers._cd_kernels import _kkt_violation, _st_update, _wmean_sq, anderson_solve
 
 #: fused multiply-add only: no reassociation (each column's sum is the plain loop's)
 _FM = {"contract"}
+#: the column prefetched while one is visited: this many places further in the working set
+#: (in the path, ns per stored entry, sparse-many / sparse-tall: none 4.67 / 2.29, 2 ahead
+#: 4.35 / 1.99, 4: 4.24 / 2.03, 8: 4.23 / 1.98, 16: 4.28 / 2.04; docs/benchmarks.md,
+#: "Seventh round")
+AHEAD = 8
+
+
+@njit(cache=True)
+def _prefetch_column(data, indices, indptr, w, L, xbar, j):
+    """Prefetch what visiting column ``j`` reads: the cache lines of its stored entries (8
+    values, 16 int32 or 8 int64 row indices per 64-byte line) and its ``w``, ``L``, ``xbar``
+    (arrays over p, together larger than L2 on a wide X)."""
+    DK.prefetch(w, j)
+    DK.prefetch(L, j)
+    DK.prefetch(xbar, j)
+    DK.prefetch_span(data, indices, indptr[j], indptr[j + 1])
 
 
 @njit(cache=True, fastmath=_FM)
 def _col_dot(data, indices, a, b, q):
-    """``sum_{t in [a, b)} data[t] * q[indices[t]]``, two accumulators (even and odd ``t - a``)."""
+    """``sum_{t in [a, b)} data[t] * q[indices[t]]``, four accumulators (``t - a`` mod 4; the
+    last ``(b - a) mod 4`` entries into the first), added pairwise at the end."""
     g0 = 0.0
     g1 = 0.0
+    g2 = 0.0
+    g3 = 0.0
     t = a
-    while t + 1 < b:
+    while t + 3 < b:
         g0 += data[t] * q[indices[t]]
         g1 += data[t + 1] * q[indices[t + 1]]
-        t += 2
-    if t < b:
+        g2 += data[t + 2] * q[indices[t + 2]]
+        g3 += data[t + 3] * q[indices[t + 3]]
+        t += 4
+    while t < b:
         g0 += data[t] * q[indices[t]]
-    return g0 + g1
+        t += 1
+    return (g0 + g1) + (g2 + g3)
 
 
 @njit(cache=True, fastmath=_FM)
@@ -49,7 +79,12 @@ def epoch_sparse(data, indices, indptr, inv_n, xbar, L, ws, w, q, c, l1, l2):
     visited, as :func:`regulab.solvers._cd_kernels._cd_epoch`."""
     half = 0.5 * l1
     vmax = 0.0
-    for k in range(ws.size):
+    m = ws.size
+    for k in range(min(AHEAD, m)):
+        _prefetch_column(data, indices, indptr, w, L, xbar, ws[k])
+    for k in range(m):
+        if k + AHEAD < m:
+            _prefetch_column(data, indices, indptr, w, L, xbar, ws[k + AHEAD])
         j = ws[k]
         a = indptr[j]
         b = indptr[j + 1]
@@ -176,34 +211,3 @@ def cd_sparse_ws(data, indices, indptr, inv_n, xbar, L, ws, w, q, c, l1, l2, tol
                 c = _anderson_sparse(ws, w, q, c, l1, l2, inv_n, hist, qhist, chist, cw, w_acc,
                                      q_acc)
     return epoch, c, kkt
-
-
-@njit(cache=True)
-def bounded_grad(data, indices, indptr, g0, sqrtL, delta, half, w, active, sr, xbar, sr_sum,
-                 limit, out):
-    """The gradient of :class:`regulab.solvers.exact.gradient_bound.GradientBound` in one call:
-    ``out[j] = sum_i x_ij sr_i - xbar_j sr_sum`` (the loop of
-    :func:`regulab.solvers._design_kernels.xt_dot_sparse`, no fastmath: the same bits as the
-    full product) for the active features with ``w_j != 0`` or ``|g0_j| + sqrtL_j delta >
-    half``, ``out[j] = g0[j]`` elsewhere. Returns the number of features recomputed, or -1
-    (``out`` untouched) if more than ``limit`` would be."""
-    p = g0.size
-    # one scan over p: the needed features listed (stopping as soon as there are too many),
-    # then only their columns visited
-    need = np.empty(min(limit, p) + 1, dtype=np.int64)
-    count = 0
-    for j in range(p):
-        if active[j] and (w[j] != 0.0 or abs(g0[j]) + sqrtL[j] * delta > half):
-            if count > limit - 1:
-                return -1
-            need[count] = j
-            count += 1
-    for j in range(p):  # a loop, not ``out[:] = g0`` (tests/test_startup.py: compile time)
-        out[j] = g0[j]
-    for m in range(count):
-        j = need[m]
-        acc = 0.0
-        for t in range(indptr[j], indptr[j + 1]):
-            acc += data[t] * sr[indices[t]]
-        out[j] = acc - xbar[j] * sr_sum
-    return count

@@ -77,13 +77,14 @@ class Design:
       working set ``ws``;
     * ``gram``: the active-set Newton's :class:`~regulab.solvers._active_set.GramCache` (keyed
       by ``(s, fit_intercept)`` itself);
-    * ``last_grad``: the :class:`LastGradient` of the last coordinate descent.
+    * ``last_grad``: the :class:`LastGradient` of the last coordinate descent;
+    * ``csr``: ``((), (data, indices, indptr))``, a CSR copy of a sparse X (:meth:`csr_arrays`).
 
     ``__slots__``: nothing else can be attached to a design.
     """
 
     __slots__ = ("data", "indices", "indptr", "n", "p", "is_sparse", "dense", "lock",
-                 "stats_cache", "ridge", "small_gram", "gram", "last_grad")
+                 "stats_cache", "ridge", "small_gram", "gram", "last_grad", "csr")
 
     def __init__(self, data, indices, indptr, n, p, is_sparse, dense=None):
         self.data = data
@@ -103,6 +104,7 @@ class Design:
         self.small_gram: tuple[tuple, np.ndarray] | None = None
         self.gram: GramCache | None = None
         self.last_grad: LastGradient | None = None
+        self.csr: tuple | None = None
 
     @property
     def dtype(self):
@@ -114,8 +116,8 @@ class Design:
         return self.data, self.indices, self.indptr, self.n, self.is_sparse
 
     def cached(self, name: str, key: tuple, build: Callable[[], object]):
-        """The value kept in the cache ``name`` (``'ridge'`` or ``'small_gram'``) for ``key``,
-        else ``build()`` (computed outside the lock), kept for the next call."""
+        """The value kept in the cache ``name`` (``'ridge'``, ``'small_gram'`` or ``'csr'``)
+        for ``key``, else ``build()`` (computed outside the lock), kept for the next call."""
         with self.lock:
             hit = getattr(self, name)
         if hit is not None and hit[0] == key:
@@ -158,6 +160,17 @@ class Design:
             return out
 
         return self._stats_entry((s.tobytes(), bool(fit_intercept), "sqrt"), build)
+
+    def csr_arrays(self) -> tuple:
+        """``(data, indices, indptr)`` of X in CSR (sparse X only), made once and kept: the
+        rows of X, read by :func:`._design_kernels.centered_grad_update`. As much memory as X
+        again (``regulab.core.memory.path_memory`` counts it)."""
+        def build():
+            A = sparse.csc_matrix((self.data, self.indices, self.indptr),
+                                  shape=(self.n, self.p)).tocsr()
+            return A.data, A.indices, A.indptr
+
+        return self.cached("csr", (), build)
 
     def xt_dot(self, v):
         if self.is_sparse:

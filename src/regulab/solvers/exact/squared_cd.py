@@ -189,16 +189,16 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
             q = last.q.copy()
             r = q + c
             # the last gradient's skipped entries are bounded for the last l1, not this one
-            g = last.g.copy() if bound is None else bound.grad(r, w)
+            g = last.g.copy() if bound is None else bound.grad(r, w, q)
             reuse = False
         elif drifted:
             q, carried = carried, None
             r = q + c
-            g = bound.grad(r, w)
+            g = bound.grad(r, w, q)
         else:  # a moved start's residual may come combined from the last two (q0)
             q = q0 if ahead and q0 is not None else P.yc - D.x_dot(w)
             r = q + c
-            g = last.g if ahead else P.masked_grad(r) if bound is None else bound.grad(r, w)
+            g = last.g if ahead else P.masked_grad(r) if bound is None else bound.grad(r, w, q)
         if ahead:  # the last solution's violations and support rank the first working set
             ahead = False
             first_pass = True
