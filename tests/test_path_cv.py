@@ -84,6 +84,23 @@ def test_user_lams_sorted_and_checked():
         lam_grid(X, y, n_lams=0)
 
 
+@pytest.mark.parametrize("dense", [True, False])
+@pytest.mark.parametrize("loss", ["squared", "logistic", "poisson"])
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.5, 0.0])
+def test_a_bad_y_gets_one_message_on_every_route(dense, loss, l1_ratio):
+    """The grid's top (lam_max, ridge_top) and the solvers check y alike: its length and its
+    values, with the solvers' message (was numpy's broadcast error from the grid)."""
+    X, y, _ = _data()
+    X = X if dense else sparse.csc_matrix(X)
+    y = (y > np.median(y)).astype(float)
+    with pytest.raises(ValueError, match="X has 80 rows but y has 10 values"):
+        regularization_path(X, y[:10], loss=loss, l1_ratio=l1_ratio, n_lams=3)
+    bad = y.copy()
+    bad[7] = np.nan
+    with pytest.raises(ValueError, match=r"NaN or infinite value \(at index 7\)"):
+        lam_max(X, bad, loss=loss, l1_ratio=l1_ratio)
+
+
 def test_one_se_rule_by_hand():
     lams = np.array([10.0, 5.0, 2.0, 1.0, 0.5])
     mean = np.array([5.0, 3.0, 2.2, 2.0, 2.1])

@@ -43,7 +43,7 @@ from regulab.core.validation import (
     check_penalty_factor,
     check_real,
 )
-from regulab.solvers.checks import check_max_iter
+from regulab.solvers.checks import check_max_iter, check_y
 from regulab.solvers.design import as_design
 from regulab.solvers.exact import solve, squared_path
 from regulab.solvers.exact.gram_path import gram_path
@@ -65,6 +65,8 @@ def lam_max(X, y, *, loss="squared", l1_ratio=1.0, fit_intercept=True, sample_we
     rho``, ``grad`` the loss gradient at the null model. ``offset``: the Poisson loss's
     ``log(exposure)`` (the null model, hence the gradient at ``w = 0``, depends on it)."""
     rho = check_fraction(l1_ratio, "l1_ratio")
+    # a y of the wrong length or with NaN gets the solvers' message, not numpy's broadcast error
+    y = check_y(y, X.shape[0])
     if rho == 0.0:
         return ridge_top(X, loss=loss, fit_intercept=fit_intercept, sample_weight=sample_weight,
                          y=y, offset=offset)
