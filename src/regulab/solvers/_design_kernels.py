@@ -261,7 +261,8 @@ def wdot(s, a, b):
 
 
 # --------------------------------------------------------------------------------------------
-# row-wise products (a CSR copy of a sparse X: ``Design.csr``)
+# prefetch hints, and the gradient's partial (by columns) and incremental (by the rows of a CSR
+# copy of a sparse X: ``Design.csr_arrays``) updates
 # --------------------------------------------------------------------------------------------
 @intrinsic
 def prefetch(typingctx, arr, idx):
@@ -347,8 +348,8 @@ def bounded_grad(data, indices, indptr, g0, sqrtL, delta, half, w, active, sr, x
                  limit, out):
     """The gradient of :class:`regulab.solvers.exact.gradient_bound.GradientBound` in one call:
     ``out[j] = sum_i x_ij sr_i - xbar_j sr_sum`` (the loop of :func:`xt_dot_sparse`, no
-    fastmath: the same bits as the full product) for the active features with ``w_j != 0`` or ``|g0_j| + sqrtL_j delta >
-    half``, ``out[j] = g0[j]`` elsewhere. Returns the number of features recomputed, or -1
+    fastmath: the same bits as the full product) for the active features with ``w_j != 0`` or
+    ``|g0_j| + sqrtL_j delta > half``, ``out[j] = g0[j]`` elsewhere. Returns the number of features recomputed, or -1
     (``out`` untouched) if more than ``limit`` would be."""
     p = g0.size
     # one scan over p: the needed features listed (stopping as soon as there are too many),

@@ -55,9 +55,13 @@ class LastGradient(NamedTuple):
         return np.array_equal(self.w, w) and self.same_problem(yc, s, fit_intercept)
 
     def same_problem(self, yc, s, fit_intercept) -> bool:
-        """Whether ``ref`` (which does not depend on ``w``) holds for this problem."""
-        return (self.fit_intercept == fit_intercept and np.array_equal(self.yc, yc)
-                and np.array_equal(self.s, s))
+        """Whether ``ref`` (which does not depend on ``w``) holds for this problem: the same
+        arrays (a path's solves share them, :func:`regulab.solvers.exact.squared_path`: no
+        comparison of their values), or equal ones."""
+        if self.fit_intercept != fit_intercept:
+            return False
+        return ((self.yc is yc and self.s is s)
+                or (np.array_equal(self.yc, yc) and np.array_equal(self.s, s)))
 
 
 class Design:

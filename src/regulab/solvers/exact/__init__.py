@@ -332,8 +332,7 @@ class _SquaredSolver:
         problem's or more than ``MOVED_MAX_OFF`` of the columns of ``w_b``'s support are off."""
         base, last, older = self.base, self.D.last_grad, self.older
         if last is None or older is None or not all(
-                g.yc is base.yc and g.s is base.s and g.fit_intercept == base.fit_intercept
-                for g in (last, older)):
+                g.same_problem(base.yc, base.s, base.fit_intercept) for g in (last, older)):
             return None
         ok, q = CDK.moved_residual(*self.D.args, w, older.w, last.w, float(t), older.q, last.q,
                                    MOVED_MAX_OFF)

@@ -157,10 +157,7 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
     n_active = int(np.count_nonzero(P.active))
     ws_size = max(1, opts.ws_start)
     last = D.last_grad
-    # the same arrays (a path's solves share them, .squared_path): equal without a comparison
-    same = last is not None and ((last.yc is P.yc and last.s is s
-                                  and last.fit_intercept == P.fit_intercept)
-                                 or last.same_problem(P.yc, s, P.fit_intercept))
+    same = last is not None and last.same_problem(P.yc, s, P.fit_intercept)
     reuse = same and np.array_equal(last.w, w)
     # sparse X: the gradient recomputed only where it can matter (exact gap, fewer passes)
     bound = GradientBound(P, last.ref if same else None, sqrtL) if D.is_sparse else None
