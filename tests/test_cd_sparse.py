@@ -326,3 +326,42 @@ def test_a_drifted_kernel_residual_cannot_certify_a_lam(seed, fit_intercept, mon
         gap, null = _gap(X, y, res.coefs[:, k], lam, 0.0, fit_intercept)
         assert gap <= tol * null * (1.0 + 1e-6) + 1e-15 * null, (k, gap / null)
         assert abs(res.gaps[k] - gap / null) <= 1e-3 * tol, (k, res.gaps[k], gap / null)
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("fit_intercept", [False, True])
+def test_a_moved_starts_pass_goes_on_to_the_gaps_support_bound(seed, fit_intercept):
+    """``squared_cd._ahead_pass`` runs CD on its working set until the largest KKT violation is
+    at most ``AHEAD_GAP * threshold / ||w||_1`` (``w`` as it gets it): checked on the gradient
+    computed here with numpy, where the support part of the gap, ``sum_j w_j (l1 sign(w_j) - 2
+    g_j)``, is then at most about ``AHEAD_GAP * threshold``; ``q`` stays ``y_c - X w``. The
+    coefficients are large (``||w||_1`` in the hundreds), so a tolerance without the division
+    would stop far above the bound."""
+    import regulab.solvers.exact.squared_cd as SCD
+    from test_gradient_bound import _centered_problem
+
+    rng = np.random.default_rng(seed)
+    n, p = 400, 120  # n > p, as the tall row
+    X = sparse.random(n, p, density=0.1, format="csc", random_state=rng,
+                      data_rvs=rng.standard_normal)
+    w_true = np.where(rng.random(p) < 0.3, 10.0 * rng.standard_normal(p), 0.0)
+    y = X @ w_true + rng.standard_normal(n) + (2.0 if fit_intercept else 0.0)
+    P, A = _centered_problem(X, y, None, fit_intercept, 0.02, 0.0)
+    w = np.where(w_true != 0.0, 0.9 * w_true, 0.0)  # a start near the solution, as a path's
+    q = P.yc - X @ w
+    threshold = 1e-6 * P.null_loss
+    l1norm = np.abs(w).sum()
+    tol = SCD.AHEAD_GAP * threshold / l1norm
+    ws = np.flatnonzero(P.active).astype(np.int64)
+    epochs, met = SCD._ahead_pass(P, w, q, ws, threshold, np.inf, 10_000, None)
+    assert met and epochs > 0
+    assert np.abs(q - (P.yc - X @ w)).max() <= 1e-9 * np.abs(P.yc).max()
+    g = A.T @ (P.s * (P.yc - A @ w))
+    on = w != 0.0
+    viol = np.where(on, np.abs(2.0 * g - P.l1 * np.sign(w)),
+                    np.maximum(2.0 * np.abs(g) - P.l1, 0.0))
+    # the kernel measures each coordinate when it visits it; the last epoch's later steps move
+    # the earlier gradients a little
+    assert viol.max() <= 2.0 * tol, (viol.max(), tol)
+    support_gap = float(np.sum(w[on] * (P.l1 * np.sign(w[on]) - 2.0 * g[on])))
+    assert support_gap <= 2.0 * tol * np.abs(w).sum(), (support_gap, tol * l1norm)
