@@ -86,10 +86,12 @@ CARRY_FAR = 300.0
 #: ... at most this many drifted tests in a row (a drift must not run on unchecked)
 CARRY_RUN = 3
 #: the first CD pass of a moved start goes on until its KKT violations are at most AHEAD_GAP
-#: times ``threshold / ||w||_1`` (:func:`_ahead_pass`): on benchmarks/table.py's sparse-tall row
-#: every lam then stops after that one pass (1 / 4 / 8 / 16 / 32: CD column visits per stored
-#: entry 200 / 181 / 170 / 164 / 156, worst gap 0.4 / 1.9 / 3.6 / 6.0 / 8.9e-7; main 175)
-AHEAD_GAP = 8.0
+#: times ``threshold / ||w||_1`` (:func:`_ahead_pass`), without support-first epochs: on
+#: benchmarks/table.py's sparse-tall row every lam then stops after that one pass. With
+#: support-first epochs, AHEAD_GAP 1 / 4 / 8 / 16 / 32 gave CD column visits per stored entry
+#: 200 / 181 / 170 / 164 / 156 (main 175), worst gap 0.4 / 1.9 / 3.6 / 6.0 / 8.9e-7; without
+#: them, 4: 128 visits, worst gap 7.4e-7 (8: 134 and 10 lams needing a second pass)
+AHEAD_GAP = 4.0
 
 
 @dataclass(frozen=True)
@@ -234,7 +236,8 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
         budget = opts.max_iter - n_iter
         if newton_next:
             budget = min(budget, NEWTON_AFTER)
-        ep, kin = _cd_pass(P, w, q, c, ws, inner * kkt, budget, opts.anderson)
+        # a moved start's passes without support-first epochs (AHEAD_GAP)
+        ep, kin = _cd_pass(P, w, q, c, ws, inner * kkt, budget, opts.anderson, not first_pass)
         n_iter += ep
         if first_pass:  # on to the tolerance of one pass per lam; met: a fresh test next
             more, met = _ahead_pass(P, w, q, ws, threshold, kin, budget - ep, opts.anderson)
@@ -251,10 +254,14 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
     return _result(P, w, gap, n_iter, gap <= threshold, opts.tol, primal, "cd")
 
 
-def _cd_pass(P: SquaredProblem, w, q, c, ws, tol_in, budget, anderson) -> tuple[int, float]:
+def _cd_pass(P: SquaredProblem, w, q, c, ws, tol_in, budget, anderson,
+             support_first=True) -> tuple[int, float]:
     """CD epochs on ``ws`` (``w``, ``q`` in place) until the largest KKT violation met is below
     ``tol_in``; with a support of at least ``SUPPORT_FIRST`` features, epochs on the support
-    alone first (cheap: most of a large working set stays at 0). Returns ``(epochs, kkt)``."""
+    alone first (cheap: most of a large working set stays at 0) unless ``support_first`` is
+    False (a moved start's passes: its support is the last solution's, and the set is that
+    support and a fifth more; with them, sparse-tall's CD visited 170 against 128 times each
+    stored entry). Returns ``(epochs, kkt)``."""
     D, s, xbar, l1, l2 = P.D, P.s, P.xbar, P.l1, P.l2
     if D.is_sparse and not P.weighted:  # the same epochs, column loops inline (._cd_sparse)
         def run(cols, c, left):
@@ -268,7 +275,7 @@ def _cd_pass(P: SquaredProblem, w, q, c, ws, tol_in, budget, anderson) -> tuple[
     epochs = 0
     if l1 > 0.0:
         supp = ws[w[ws] != 0.0]
-        if supp.size >= SUPPORT_FIRST and supp.size < ws.size:
+        if support_first and supp.size >= SUPPORT_FIRST and supp.size < ws.size:
             ep, c, _ = run(supp, c, budget)
             epochs = int(ep)
     ep, _, kin = run(ws, c, max(budget - epochs, 1))
@@ -294,7 +301,7 @@ def _ahead_pass(P: SquaredProblem, w, q, ws, threshold, kin, budget,
         return 0, True
     if budget <= 0:
         return 0, False
-    ep, kin = _cd_pass(P, w, q, float(DK.vdot(P.xbar, w)), ws, tol, budget, anderson)
+    ep, kin = _cd_pass(P, w, q, float(DK.vdot(P.xbar, w)), ws, tol, budget, anderson, False)
     return ep, kin <= tol
 
 
