@@ -213,3 +213,40 @@ def test_path_gaps_with_incremental_gradients_are_certificates(fit_intercept, we
                                   sample_weight=sw, fit_intercept=fit_intercept) / null
         assert abs(res.gaps[k] - gap) <= 1e-12
         assert gap <= tol * (1 + 1e-9) + 1e-12
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_incremental_update_reads_the_changed_rows_up_to_its_limit(seed):
+    """``DK.centered_grad_update`` over more rows than one scan block: with its limit at the
+    stored entries of the changed rows it returns that count and ``g + X_c^T (s dq)`` (computed
+    here densely, 0 off the active features); one entry less and it refuses (-1), ``g``
+    untouched."""
+    from regulab.solvers import _design_kernels as DK
+
+    rng = np.random.default_rng(seed)
+    n, p = 3 * DK.SCAN_BLOCK + 123, 40
+    X = sparse.random(n, p, density=0.1, format="csc", random_state=rng,
+                      data_rvs=rng.standard_normal)
+    D = as_design(X)
+    rdata, rcols, rptr = D.csr_arrays()
+    s = rng.random(n)
+    s /= s.sum()
+    xbar = rng.standard_normal(p)
+    active = rng.random(p) < 0.8
+    q0 = rng.standard_normal(n)
+    q = q0.copy()
+    moved = rng.random(n) < 0.3
+    moved[-1] = True  # the last block's last row counts too
+    q[moved] += rng.standard_normal(int(moved.sum()))
+    entries = int(np.diff(rptr)[moved].sum())
+    g0 = rng.standard_normal(p)
+    g = g0.copy()
+    read = DK.centered_grad_update(rdata, rcols, rptr, q, q0, s, xbar, active, entries, g)
+    assert read == entries
+    sdq = s * (q - q0)
+    want = np.where(active, g0 + X.T @ sdq - xbar * sdq.sum(), 0.0)
+    assert np.abs(g - want).max() <= 1e-12 * np.abs(want).max()
+    g = g0.copy()
+    assert DK.centered_grad_update(rdata, rcols, rptr, q, q0, s, xbar, active, entries - 1,
+                                   g) == -1
+    assert np.array_equal(g, g0)
