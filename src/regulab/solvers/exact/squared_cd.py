@@ -23,9 +23,8 @@ solution's gradient: no gradient pass before the first CD pass. That pass goes o
 KKT violations are small enough for one pass per lam (``AHEAD_GAP``); if they are not (its
 epochs spent), the gap after it is tested on the residual the CD kernel carried along its steps
 (no ``y_c - X w`` product), as is the test after one that failed by more than ``CARRY_FAR``
-times the threshold. A gap met on such a residual is
-re-tested on a fresh residual and gradient before the loop stops: only a fresh residual
-certifies.
+times the threshold. A gap met on such a residual is re-tested on a fresh residual and gradient
+before the loop stops: only a fresh residual certifies.
 
 When CD stalls on a large ill-conditioned support (p >> n near the end of a path) the solver
 switches to active-set Newton (:mod:`.newton`), and stays with it along a warm-started path.
@@ -90,7 +89,7 @@ CARRY_RUN = 3
 #: benchmarks/table.py's sparse-tall row every lam then stops after that one pass. With
 #: support-first epochs, AHEAD_GAP 1 / 4 / 8 / 16 / 32 gave CD column visits per stored entry
 #: 200 / 181 / 170 / 164 / 156 (main 175), worst gap 0.4 / 1.9 / 3.6 / 6.0 / 8.9e-7; without
-#: them, 4: 128 visits, worst gap 7.4e-7 (8: 134 and 10 lams needing a second pass)
+#: them, 4: 128 visits, worst gap 7.4e-7 (8: 134 visits and 10 more full gradient passes)
 AHEAD_GAP = 4.0
 
 
@@ -290,7 +289,7 @@ def _ahead_pass(P: SquaredProblem, w, q, ws, threshold, kin, budget,
 
     The gap at ``w`` is ``sum_j w_j (l1 sign(w_j) - 2 g_j)`` (at most ``||w||_1`` times the
     largest violation on the support) plus what the features outside the support add through
-    the dual's scaling. Without this the first gap test after a moved start failed by 10-30x
+    the dual's scaling. Without this the first gap test after a moved start failed by 2-41x
     on 91 of sparse-tall's 100 lams: a gradient pass, a test and a new working set spent to
     learn that the pass was too loose (docs/benchmarks.md, "Eighth round"). Met, the next test
     is taken on a fresh residual (it usually certifies); not met (``budget`` spent), on the
