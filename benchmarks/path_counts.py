@@ -32,12 +32,18 @@ from regulab.solvers import _cd_sparse as CDS  # noqa: E402
 from regulab.solvers import _design_kernels as DK  # noqa: E402
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__,
+def case_parser(doc):
+    """The command line of this script and ``path_trace.py``: a sparse row of the table or
+    ``quarter``, and ``--seed`` (quarter only)."""
+    parser = argparse.ArgumentParser(description=doc,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("case", choices=["quarter"] + [k for k in T.CASES if "sparse" in k])
     parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
+    return parser
+
+
+def case_problem(args):
+    """``(X, y, lams)`` of the parsed case: the table's preparation and 100 lams."""
     if args.case == "quarter":
         X, y = T.sparse_case(5000, 12500, 625, 3.0, density=4e-3, seed=args.seed)
     else:
@@ -45,7 +51,12 @@ def main():
             raise SystemExit("--seed applies to the quarter case only (the table rows use 0)")
         X, y = T.CASES[args.case].make()
     X, y = T.prepare(X, y, "lasso")
-    lams = lam_grid(X, y, loss="squared", n_lams=100, fit_intercept=False)
+    return X, y, lam_grid(X, y, loss="squared", n_lams=100, fit_intercept=False)
+
+
+def main():
+    args = case_parser(__doc__).parse_args()
+    X, y, lams = case_problem(args)
     nnz_col = np.diff(X.indptr)
     count = {"epochs": 0, "visits": 0, "grad": 0, "partial": 0, "partial_entries": 0,
              "inc": 0, "inc_entries": 0}

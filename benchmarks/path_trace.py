@@ -15,37 +15,28 @@ give the totals and the CD column visits per stored entry by blocks of 10 lams.
 
 from __future__ import annotations
 
-import argparse
 import collections
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-import table as T  # noqa: E402
+from path_counts import case_parser, case_problem  # noqa: E402  (imports table.py first)
 
 import numpy as np  # noqa: E402
 
 import regulab.solvers.exact as EX  # noqa: E402
 import regulab.solvers.exact.squared as SQ  # noqa: E402
-from regulab.selection.path import lam_grid, regularization_path  # noqa: E402
+from regulab.selection.path import regularization_path  # noqa: E402
 from regulab.solvers import _cd_sparse as CDS  # noqa: E402
 from regulab.solvers import _design_kernels as DK  # noqa: E402
 from regulab.solvers.design import Design  # noqa: E402
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("case", choices=["quarter"] + [k for k in T.CASES if "sparse" in k])
-    parser.add_argument("--seed", type=int, default=0)
+    parser = case_parser(__doc__)
     parser.add_argument("--tol-in", action="store_true", help="print each CD call's tolerance")
     args = parser.parse_args()
-    if args.case == "quarter":
-        X, y = T.sparse_case(5000, 12500, 625, 3.0, density=4e-3, seed=args.seed)
-    else:
-        X, y = T.CASES[args.case].make()
-    X, y = T.prepare(X, y, "lasso")
-    lams = lam_grid(X, y, loss="squared", n_lams=100, fit_intercept=False)
+    X, y, lams = case_problem(args)
     nnz_col = np.diff(X.indptr)
     regularization_path(X[:50], y[:50], lams=lams[:2], fit_intercept=False)  # compile first
     lines = []  # per lam: [threshold, start support, events...]
