@@ -160,9 +160,9 @@ SAMPLE = 4096
 
 
 @njit(cache=True)
-def kkt_ws_select(g, w, l1, l2, sqrtL, active, nnz, m):
+def kkt_ws_select(g, w, l1, l2, sqrtL, active, nnz, m, reach, cand):
     """One pass over the features for the working-set loop of
-    :mod:`regulab.solvers.exact.squared_cd`: returns ``(kkt, ws)``, ``kkt`` the largest KKT
+    :mod:`regulab.solvers.exact.squared_cd`: ``kkt`` the largest KKT
     violation in true gradient units (:func:`regulab.solvers.exact.squared.kkt_squared`; ``g`` is
     0 where not active), ``ws`` the support (active ``j`` with ``w_j != 0``; ``nnz`` of them at
     most) and the ``m`` other active features of largest score, the distance to the dual
@@ -175,7 +175,15 @@ def kkt_ws_select(g, w, l1, l2, sqrtL, active, nnz, m):
     it strictly); a full buffer is cut back to its ``m`` best (:func:`_keep_best`). Above it the
     buffer holds every candidate and :func:`_sampled_best` cuts it once (the buffer's cuts cost
     more than the pass from a few hundred picks on: sparse-many's ``m`` reaches 2,800 of
-    36,000). Fewer than ``m`` are returned only if fewer are active."""
+    36,000). Fewer than ``m`` are returned only if fewer are active.
+
+    With ``reach >= 0`` the same pass lists in ``cand``, in increasing order, the active
+    features with ``|g_j| + sqrtL_j reach > l1 / 2``: those that a bounded gradient on ``g`` at
+    a distance up to ``reach`` may need besides the working set
+    (:meth:`regulab.solvers.exact.gradient_bound.GradientBound.listing`). When ``cand`` is full
+    the reach is cut by ``LIST_SHRINK`` and the list to it (:func:`_shrink_list`). Returns
+    ``(kkt, ws, nc, reach)``: ``nc`` listed at the final ``reach``, -1 if none was asked for or
+    more than ``cand.size`` active features have ``|g_j| > l1 / 2``."""
     half = 0.5 * l1
     vmax = 0.0
     out = np.empty(nnz + m, np.int64)
@@ -185,6 +193,7 @@ def kkt_ws_select(g, w, l1, l2, sqrtL, active, nnz, m):
     ns = 0
     bn = 0
     thr = -np.inf
+    nc = 0 if reach >= 0.0 else -1
     for j in range(g.size):
         h = g[j] - l2 * w[j]
         v = _kkt_violation(h, w[j], half)
@@ -192,6 +201,12 @@ def kkt_ws_select(g, w, l1, l2, sqrtL, active, nnz, m):
             vmax = v
         if not active[j]:
             continue
+        if nc >= 0 and abs(g[j]) + sqrtL[j] * reach > half:
+            if nc == cand.size:
+                nc, reach = _shrink_list(g, sqrtL, half, cand, nc, reach)
+            if nc >= 0 and abs(g[j]) + sqrtL[j] * reach > half:
+                cand[nc] = j
+                nc += 1
         if w[j] != 0.0:
             if ns < nnz:
                 out[ns] = j
@@ -228,7 +243,32 @@ def kkt_ws_select(g, w, l1, l2, sqrtL, active, nnz, m):
         else:
             out[k] = picked[b]
             b -= 1
-    return 2.0 * vmax, out[:ns + bn]
+    return 2.0 * vmax, out[:ns + bn], nc, reach
+
+
+#: :func:`kkt_ws_select` cuts the reach of a full list by this factor (at most ``LIST_CUTS``
+#: times in a row before it gives the list up)
+LIST_SHRINK = 0.25
+LIST_CUTS = 40
+
+
+@njit(cache=True)
+def _shrink_list(g, sqrtL, half, cand, nc, reach):
+    """Cut ``reach`` by ``LIST_SHRINK`` until fewer than ``cand.size`` of the ``nc`` listed
+    features stay within it (``|g_j| + sqrtL_j reach > half``); keep those, in order. Returns
+    ``(nc, reach)``, or ``(-1, reach)`` after ``LIST_CUTS`` cuts."""
+    for _ in range(LIST_CUTS):
+        reach *= LIST_SHRINK
+        k = 0
+        for t in range(nc):
+            j = cand[t]
+            if abs(g[j]) + sqrtL[j] * reach > half:
+                cand[k] = j
+                k += 1
+        nc = k
+        if nc < cand.size:
+            return nc, reach
+    return -1, reach
 
 
 @njit(cache=True)
