@@ -247,12 +247,18 @@ def test_listed_features_give_the_scanned_gradient(seed, fit_intercept, monkeypa
     reach, cand = bound.listing(g0)
     assert reach > 0.0
     sqrtL = np.sqrt(P.L)
-    _, _, ncand, reach = CDK.kkt_ws_select(g0, w0, P.l1, 0.0, bound.sqrtL, P.active, 0, 0,
+    nnz = int(np.count_nonzero(w0))
+    _, _, ncand, reach = CDK.kkt_ws_select(g0, w0, P.l1, 0.0, bound.sqrtL, P.active, nnz, 5,
                                            reach, cand)
     listed = cand[:ncand].copy()
     assert 0 < ncand <= cand.size
-    np.testing.assert_array_equal(
-        listed, np.flatnonzero(P.active & (np.abs(g0) + sqrtL * reach > 0.5 * P.l1)))
+    half = 0.5 * P.l1
+    score = (np.abs(g0) - half) / np.where(P.active, sqrtL, 1.0)
+    np.testing.assert_array_equal(listed, np.flatnonzero(
+        P.active & (w0 == 0.0) & (score > -reach * CDK.LIST_MARGIN)))
+    # every feature that a request within the reach may need, by the bound's own formula
+    reached = P.active & (np.abs(g0) + sqrtL * reach > half)
+    assert np.all(np.isin(np.flatnonzero(reached & (w0 == 0.0)), listed))
     # a working set: the support and two features not listed
     far = np.flatnonzero(P.active & (w0 == 0.0) & ~np.isin(np.arange(p), listed))[:2]
     ws = np.union1d(np.flatnonzero(w0), far).astype(np.int64)
@@ -319,21 +325,24 @@ def test_a_full_list_cuts_its_reach():
     sqrtL = np.sqrt(P.L)
     half = 0.5 * P.l1
     zero = np.zeros(p)
-    beyond = int(np.count_nonzero(P.active & (np.abs(g) > half)))
+    score = (np.abs(g) - half) / np.where(P.active, sqrtL, 1.0)
+    beyond = int(np.count_nonzero(P.active & (score > 0.0)))
     assert beyond >= 2
     for room in (beyond + 1, beyond + 40, beyond + 100):
         cand = np.empty(room, dtype=np.int64)
         reach0 = 10.0
-        _, _, nc, reach = CDK.kkt_ws_select(g, zero, P.l1, 0.0, sqrtL, P.active, 0, 0, reach0,
+        _, _, nc, reach = CDK.kkt_ws_select(g, zero, P.l1, 0.0, sqrtL, P.active, 0, 5, reach0,
                                             cand)
-        assert np.count_nonzero(P.active & (np.abs(g) + sqrtL * reach0 > half)) > room
-        within = np.flatnonzero(P.active & (np.abs(g) + sqrtL * reach > half))
+        assert np.count_nonzero(P.active & (score > -reach0)) > room
+        within = np.flatnonzero(P.active & (score > -reach * CDK.LIST_MARGIN))
         assert 0 <= nc <= room and reach < reach0
         np.testing.assert_array_equal(cand[:nc], within)
         # the reach before the last cut would not have fitted
-        wider = P.active & (np.abs(g) + sqrtL * reach / CDK.LIST_SHRINK > half)
+        wider = P.active & (score > -reach / CDK.LIST_SHRINK * CDK.LIST_MARGIN)
         assert np.count_nonzero(wider) > room
     cand = np.empty(beyond - 1, dtype=np.int64)
+    assert CDK.kkt_ws_select(g, zero, P.l1, 0.0, sqrtL, P.active, 0, 5, 10.0, cand)[2] == -1
+    # no list without picks besides the support (m = 0): the pass would not see the others
     assert CDK.kkt_ws_select(g, zero, P.l1, 0.0, sqrtL, P.active, 0, 0, 10.0, cand)[2] == -1
 
 

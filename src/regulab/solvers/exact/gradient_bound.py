@@ -69,8 +69,11 @@ MAX_CHAIN = 16
 #: On sparse-few a request after a CD pass on a reference made in the same solve lay at 1e-6 to
 #: 2e-5 of the null residual's norm from it, where the support and up to ~400 more of the
 #: 50,000 features can be needed
-LIST_SHARE = 1 / 16
+LIST_SHARE = 1 / 64
 LIST_MIN = 256
+#: ... within this distance of the reference first, in units of the null residual's norm (then
+#: cut by 4 while the list is full)
+LIST_REACH = 1e-2
 #: the empty list of a request that scans p
 NO_LIST = np.empty(0, dtype=np.int64)
 
@@ -152,13 +155,13 @@ class GradientBound:
         """``(reach, cand)`` for the caller's working-set pass
         (:func:`regulab.solvers._cd_kernels.kkt_ws_select`) on the gradient ``g`` just returned,
         when it is the reference's own (else ``reach = -1``: nothing to list). The pass lists
-        in ``cand`` the active features with ``|g_j| + sqrtL_j reach > l1 / 2``, cutting the
-        reach while more than ``cand.size`` would be listed. With the working set ``ws`` given
-        to :meth:`listed`, off which ``w`` is 0 and stays 0 until the next request (CD moves
-        only ``ws``; :meth:`moved` after any other change), no other feature can be needed at
-        a distance ``delta <= reach`` from the reference: rounding is monotone, so ``|g_j| +
-        sqrtL_j delta`` does not exceed ``|g_j| + sqrtL_j reach`` in floating point either.
-        The reach starts at the null model's residual norm; ``cand`` holds ``LIST_SHARE`` of
+        in ``cand`` the active features with ``w_j = 0`` that a request at a distance ``delta
+        <= reach`` may need (those with ``|g_j| + sqrtL_j delta > l1 / 2``, rounding included:
+        ``_cd_kernels.LIST_MARGIN``), cutting the reach while more than ``cand.size`` would be
+        listed. With the working set ``ws`` given to :meth:`listed`, which holds the support,
+        off which ``w`` stays 0 until the next request (CD moves only ``ws``; :meth:`moved`
+        after any other change), no other feature can be needed within the reach. It starts at
+        ``LIST_REACH`` times the null model's residual norm; ``cand`` holds ``LIST_SHARE`` of
         the features (at least ``LIST_MIN``)."""
         ref = self.ref
         self._listed = self._pending = None
@@ -168,7 +171,7 @@ class GradientBound:
             p = self.P.D.p
             self._cand = np.empty(min(p, max(LIST_MIN, int(LIST_SHARE * p))), dtype=np.int64)
         self._pending = ref
-        return float(np.sqrt(self.P.null_loss)), self._cand
+        return LIST_REACH * float(np.sqrt(self.P.null_loss)), self._cand
 
     def listed(self, ncand, reach, ws):
         """The working-set pass's count of listed features (-1: none) and its final reach
