@@ -103,7 +103,8 @@ def cd_squared(P: SquaredProblem, w, opts: CDSettings, sqrtL=None, q0=None) -> E
     ``opts.tol`` (module docstring). ``sqrtL``: ``P.D.sqrt_norms(P.s, P.fit_intercept)`` if the
     caller has it (each look-up hashes the weights' bytes); ``q0``: ``y_c - X w`` up to rounding
     (taken over, never certifying), for a start moved ahead along a path."""
-    w[~P.active] = 0.0
+    if not P.active.all():  # a mask and a pass over p per solve otherwise
+        w[~P.active] = 0.0
     threshold = opts.tol * P.null_loss
     n_iter = 0
     asm_tries = 0  # active-set attempts (each after CD stalled for NEWTON_AFTER epochs)
@@ -180,7 +181,8 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
     far = False  # the last gap test failed by more than CARRY_FAR: carry the next pass's too
     run = 0  # drifted gap tests in a row
     while True:
-        c = float(DK.vdot(xbar, w))
+        # xbar = 0 without an intercept: no pass over p for it (300 per path on sparse-few)
+        c = float(DK.vdot(xbar, w)) if P.fit_intercept else 0.0
         drifted = carried is not None
         if reuse:  # warm start from the previous solution on this design: same residual
             q = last.q.copy()
