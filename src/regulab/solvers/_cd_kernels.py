@@ -162,9 +162,9 @@ SAMPLE = 4096
 @njit(cache=True)
 def kkt_ws_select(g, w, l1, l2, sqrtL, active, nnz, m, reach, cand):
     """One pass over the features for the working-set loop of
-    :mod:`regulab.solvers.exact.squared_cd`: ``kkt`` the largest KKT
-    violation in true gradient units (:func:`regulab.solvers.exact.squared.kkt_squared`; ``g`` is
-    0 where not active), ``ws`` the support (active ``j`` with ``w_j != 0``; ``nnz`` of them at
+    :mod:`regulab.solvers.exact.squared_cd`: ``kkt`` the largest KKT violation in true gradient
+    units (:func:`regulab.solvers.exact.squared.kkt_squared`; ``g`` is 0 where not active),
+    ``ws`` the support (active ``j`` with ``w_j != 0``; ``nnz`` of them at
     most) and the ``m`` other active features of largest score, the distance to the dual
     constraint ``(|g_j - l2 w_j| - l1/2) / sqrt(L_j)``, sorted (``int64``).
 

@@ -68,7 +68,8 @@ MAX_CHAIN = 16
 #: bounded gradient near the reference may need (:meth:`GradientBound.listing`; 0: no list).
 #: On sparse-few a request after a CD pass on a reference made in the same solve lay at 1e-6 to
 #: 2e-5 of the null residual's norm from it, where the support and up to ~400 more of the
-#: 50,000 features can be needed
+#: 50,000 features can be needed; a room of p/16 cost the listing passes 2-3x as much in cuts
+#: (docs/benchmarks.md, eighth round)
 LIST_SHARE = 1 / 64
 LIST_MIN = 256
 #: ... within this distance of the reference first, in units of the null residual's norm (then
