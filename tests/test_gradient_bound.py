@@ -346,11 +346,14 @@ def test_a_full_list_cuts_its_reach():
     assert CDK.kkt_ws_select(g, zero, P.l1, 0.0, sqrtL, P.active, 0, 0, 10.0, cand)[2] == -1
 
 
-@pytest.mark.parametrize("fit_intercept", [False, True])
-def test_paths_are_the_same_bits_with_and_without_the_list(fit_intercept, monkeypatch):
-    """An L1 path on sparse X gives the same coefficients and gaps, bit for bit, whether the
-    bounded gradients scan p or test the listed features (``LIST_SHARE = 0``: no list), and
-    the listed route was taken."""
+@pytest.mark.parametrize("fit_intercept, weighted, l1_ratio",
+                         [(False, False, 1.0), (True, False, 1.0), (True, True, 1.0),
+                          (False, False, 0.7)])
+def test_paths_are_the_same_bits_with_and_without_the_list(fit_intercept, weighted, l1_ratio,
+                                                           monkeypatch):
+    """An L1 or elastic-net path on sparse X (weights or not) gives the same coefficients and
+    gaps, bit for bit, whether the bounded gradients scan p or test the listed features
+    (``LIST_SHARE = 0``: no list), and the listed route was taken."""
     from regulab.selection.path import regularization_path
 
     rng = np.random.default_rng(5)
@@ -359,6 +362,9 @@ def test_paths_are_the_same_bits_with_and_without_the_list(fit_intercept, monkey
                       data_rvs=rng.standard_normal)
     y = X @ np.where(rng.random(p) < 0.02, rng.standard_normal(p), 0.0)
     y = y + 0.3 * rng.standard_normal(n)
+    sw = rng.uniform(0.2, 3.0, n) if weighted else None
+    opts = dict(n_lams=40, fit_intercept=fit_intercept, sample_weight=sw, l1_ratio=l1_ratio,
+                tol=1e-8)
     listed = []
     orig = GB.DK.bounded_grad
 
@@ -368,13 +374,11 @@ def test_paths_are_the_same_bits_with_and_without_the_list(fit_intercept, monkey
 
     monkeypatch.setattr(GB.DK, "bounded_grad", spy)
     # a copy of X per path: a new design each, not the last path's warm state
-    with_list = regularization_path(X.copy(), y, n_lams=40, fit_intercept=fit_intercept,
-                                    tol=1e-8)
+    with_list = regularization_path(X.copy(), y, **opts)
     assert sum(listed) > 0, "no listed request: the test proves nothing"
     monkeypatch.setattr(GB, "LIST_SHARE", 0.0)
     listed.clear()
-    without = regularization_path(X.copy(), y, n_lams=40, fit_intercept=fit_intercept,
-                                  tol=1e-8)
+    without = regularization_path(X.copy(), y, **opts)
     assert sum(listed) == 0
     np.testing.assert_array_equal(with_list.coefs, without.coefs)
     np.testing.assert_array_equal(with_list.gaps, without.gaps)
