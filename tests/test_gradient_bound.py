@@ -382,3 +382,50 @@ def test_paths_are_the_same_bits_with_and_without_the_list(fit_intercept, weight
     assert sum(listed) == 0
     np.testing.assert_array_equal(with_list.coefs, without.coefs)
     np.testing.assert_array_equal(with_list.gaps, without.gaps)
+
+
+def test_the_list_is_dropped_when_it_may_not_cover():
+    """No list for a gradient that is not the reference's own, none after ``moved`` (``w``
+    changed off the working set, as by a Newton step), none on another reference: each of these
+    requests scans p."""
+    from regulab.solvers import _cd_kernels as CDK
+
+    P, A, yc, rng = _problem(3, False, 0.3, 0.0)
+    n, p = A.shape
+    w0 = np.where(rng.random(p) < 0.03, 0.1 * rng.standard_normal(p), 0.0)
+    r0 = yc - A @ w0
+    nnz = int(np.count_nonzero(w0))
+    modes = []
+    orig = GB.DK.bounded_grad
+
+    def spy(*a):
+        modes.append(a[17] >= 0)
+        return orig(*a)
+
+    def list_and_request(bound, g, r):
+        reach, cand = bound.listing(g)
+        _, ws, nc, reach = CDK.kkt_ws_select(g, w0, P.l1, 0.0, bound.sqrtL, P.active, nnz, 5,
+                                             reach, cand)
+        bound.listed(nc, reach, ws)
+        return reach
+
+    GB.DK.bounded_grad = spy
+    try:
+        bound = GradientBound(P)
+        g0 = bound.grad(r0, w0, None)
+        reach = list_and_request(bound, g0, r0)
+        near = r0 + 0.5 * reach * np.sign(rng.standard_normal(n)) / np.sqrt(n * P.s.mean())
+        bound.grad(near, w0, None)
+        g1 = bound.grad(near, w0, None)  # the bounded gradient: not the reference's own
+        assert modes == [True, True] and g1 is not bound.ref.g
+        assert bound.listing(g1)[0] == -1.0
+        list_and_request(bound, g0, r0)
+        bound.moved()
+        bound.grad(near, w0, None)
+        assert modes[-1] is False
+        list_and_request(bound, g0, r0)
+        bound.ref = bound.ref._replace(chain=0)  # another reference (same values)
+        bound.grad(near, w0, None)
+        assert modes[-1] is False
+    finally:
+        GB.DK.bounded_grad = orig
