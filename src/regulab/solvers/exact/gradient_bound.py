@@ -137,8 +137,10 @@ class GradientBound:
                 L = None
             cand, ncand, ws = (L[2], L[3], L[4]) if L is not None else (NO_LIST, -1, NO_LIST)
             prev = self._prev if self._synced is ref else -1
+            # without an intercept xbar = 0: its term is 0 whatever the sum (no pass over n)
+            sr_sum = float(sr.sum()) if P.fit_intercept else 0.0
             count = DK.bounded_grad(D.data, D.indices, D.indptr, ref.g, self.sqrtL, delta,
-                                    0.5 * P.l1, w, P.active, sr, P.xbar, float(sr.sum()),
+                                    0.5 * P.l1, w, P.active, sr, P.xbar, sr_sum,
                                     int(REFRESH * self.n_active), self._out, self._need, prev,
                                     cand, ncand, ws)
             if count >= 0:
