@@ -15,6 +15,7 @@ from scipy import sparse
 from regulab.selection.path import lam_grid, regularization_path
 from regulab.solvers import _cd_kernels as CDK
 from regulab.solvers import _cd_sparse as CDS
+from regulab.solvers.exact.gradient_bound import NO_LIST
 
 
 def _problem(seed, n, p, density, fit_intercept):
@@ -266,7 +267,8 @@ def test_kkt_and_working_set_scores_match_their_numpy_definitions(seed, l2):
     nnz = int(np.count_nonzero(w))
     base = (np.abs(g - l2 * w) - 0.5 * l1) / sqrtL
     for size in (nnz + 10, int(active.sum()) - 1):
-        kkt, ws = CDK.kkt_ws_select(g, w, l1, l2, sqrtL, active, nnz, size - nnz)
+        kkt, ws = CDK.kkt_ws_select(g, w, l1, l2, sqrtL, active, nnz, size - nnz, -1.0,
+                                     NO_LIST)[:2]
         assert kkt == pytest.approx(kkt_squared(g, w, l1, l2), rel=1e-14, abs=1e-15)
         assert np.array_equal(ws, select_ws(base, w, active, size))
 

@@ -99,3 +99,15 @@ def test_xt_dot_matches_numpy_dense_and_sparse(seed, dtype):
         got = as_design(Xin).xt_dot(v)
         assert got.dtype == np.float64
         assert np.all(np.abs(got - want) <= 1e-13 * scale)
+
+
+@pytest.mark.parametrize("m", [1, 7, 4096, 100_003])
+def test_fingerprint_weights_are_the_fractional_parts_of_square_roots(m):
+    """The position weights of the design's checksum are ``sqrt(i) mod 1 + 0.5`` for ``i = 1..m``
+    (numpy's ``%``, the definition, to the bit; a cache key computed before stays valid)."""
+    from regulab.solvers import design as DM
+
+    DM._WEIGHTS.clear()
+    w = DM._weights(m)
+    np.testing.assert_array_equal(w, np.sqrt(np.arange(1.0, m + 1.0)) % 1.0 + 0.5)
+    assert not w.flags.writeable

@@ -250,3 +250,219 @@ def test_the_incremental_update_reads_the_changed_rows_up_to_its_limit(seed):
     assert DK.centered_grad_update(rdata, rcols, rptr, q, q0, s, xbar, active, entries - 1,
                                    g) == -1
     assert np.array_equal(g, g0)
+
+
+# ------------------------------------------------------------------ the listed features
+
+def _brute_bounded(P, A, g0, r, w, delta):
+    """The bounded gradient by its definition, in numpy: ``X_c^T (s r)`` on the needed features
+    (active, ``w_j != 0`` or ``|g0_j| + sqrtL_j delta > l1 / 2``), ``g0`` elsewhere."""
+    sqrtL = np.sqrt(P.L)
+    need = P.active & ((w != 0.0) | (np.abs(g0) + sqrtL * delta > 0.5 * P.l1))
+    return np.where(need, A.T @ (P.s * r), g0), need
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("fit_intercept", [False, True])
+def test_listed_features_give_the_scanned_gradient(seed, fit_intercept, monkeypatch):
+    """A reference, the working-set pass listing what may be needed (``kkt_ws_select`` with a
+    reach), then requests within the reach: each gradient equals the bounded gradient computed
+    by its definition here (to 1e-12) and, bit for bit, that of a scan over all p (a second
+    instance on the same reference, no list); one request has a support feature that only the
+    working set holds (its bound alone would skip it: a list without ``ws`` returns its
+    ``g0``); one lies beyond the reach and scans (``REFRESH = 1``: no request refused)."""
+    from regulab.solvers import _cd_kernels as CDK
+
+    monkeypatch.setattr(GB, "REFRESH", 1.0)  # the bounded route at any distance
+    P, A, yc, rng = _problem(seed, fit_intercept, 0.3, 0.0)
+    n, p = A.shape
+    w0 = np.where(rng.random(p) < 0.03, 0.1 * rng.standard_normal(p), 0.0)
+    r0 = yc - A @ w0
+    bound = GradientBound(P)
+    g0 = bound.grad(r0, w0, None)  # the reference: a full pass
+    assert g0 is bound.ref.g
+    reach, cand = bound.listing(g0)
+    assert reach > 0.0
+    sqrtL = np.sqrt(P.L)
+    nnz = int(np.count_nonzero(w0))
+    _, _, ncand, reach = CDK.kkt_ws_select(g0, w0, P.l1, 0.0, bound.sqrtL, P.active, nnz, 5,
+                                           reach, cand)
+    listed = cand[:ncand].copy()
+    assert 0 < ncand <= cand.size
+    half = 0.5 * P.l1
+    score = (np.abs(g0) - half) / np.where(P.active, sqrtL, 1.0)
+    np.testing.assert_array_equal(listed, np.flatnonzero(
+        P.active & (w0 == 0.0) & (score > -reach * CDK.LIST_MARGIN)))
+    # every feature that a request within the reach may need, by the bound's own formula
+    reached = P.active & (np.abs(g0) + sqrtL * reach > half)
+    assert np.all(np.isin(np.flatnonzero(reached & (w0 == 0.0)), listed))
+    # a working set: the support and two features not listed
+    far = np.flatnonzero(P.active & (w0 == 0.0) & ~np.isin(np.arange(p), listed))[:2]
+    ws = np.union1d(np.flatnonzero(w0), far).astype(np.int64)
+    bound.listed(ncand, reach, ws)
+    seen_list = []
+    orig = GB.DK.bounded_grad
+
+    def spy(*a):
+        seen_list.append(a[17] >= 0)
+        return orig(*a)
+
+    GB.DK.bounded_grad = spy
+    try:
+        for k, frac in enumerate((0.3, 0.9, 0.5, 1.5)):
+            # w moves on the working set only; the second request makes a far feature non-zero
+            w = w0.copy()
+            w[ws] += frac * 1e-3 * rng.standard_normal(ws.size) * (w0[ws] != 0)
+            if k == 1:
+                w[far[0]] = 1e-9
+            dr = rng.standard_normal(n)
+            r = r0 + frac * reach * dr / np.sqrt(P.s @ (dr * dr))  # at distance frac * reach
+            g = bound.grad(r, w, None).copy()
+            assert bound.ref.g is g0  # no new reference: every request was bounded
+            delta = float(np.sqrt(P.s @ ((r - r0) ** 2)))
+            oracle, need = _brute_bounded(P, A, g0, r, w, delta)
+            assert np.abs(g - oracle).max() <= 1e-12 * np.abs(oracle).max()
+            if k == 1:
+                assert need[far[0]] and g[far[0]] != g0[far[0]]
+            scan = GradientBound(P, bound.ref, bound.sqrtL)
+            np.testing.assert_array_equal(g, scan.grad(r, w, None))
+    finally:
+        GB.DK.bounded_grad = orig
+    # the scan instance's calls interleave: the list was taken within the reach, not beyond
+    assert seen_list[0::2] == [True, True, True, False]
+
+
+def test_kkt_pass_lists_only_with_a_reach():
+    """Without a reach (negative) nothing is listed and the count is -1; the working set and
+    the KKT value do not depend on the listing."""
+    from regulab.solvers import _cd_kernels as CDK
+
+    P, A, yc, rng = _problem(1, False, 0.3, 0.0)
+    p = A.shape[1]
+    w = np.where(rng.random(p) < 0.03, 0.1 * rng.standard_normal(p), 0.0)
+    g = P.masked_grad(yc - A @ w)
+    sqrtL = np.sqrt(P.L)
+    nnz = int(np.count_nonzero(w))
+    cand = np.empty(p, dtype=np.int64)
+    a = CDK.kkt_ws_select(g, w, P.l1, 0.0, sqrtL, P.active, nnz, 7, -1.0, GB.NO_LIST)
+    b = CDK.kkt_ws_select(g, w, P.l1, 0.0, sqrtL, P.active, nnz, 7, 0.01, cand)
+    assert a[2] == -1 and b[2] > 0
+    assert a[0] == b[0] and np.array_equal(a[1], b[1])
+
+
+def test_a_full_list_cuts_its_reach():
+    """With room for fewer features than a reach would list, the pass cuts the reach (by
+    ``LIST_SHRINK`` each time) and returns exactly the features within the final one, no more
+    than the room; with less room than the features beyond the bound itself it gives up."""
+    from regulab.solvers import _cd_kernels as CDK
+
+    P, A, yc, rng = _problem(2, False, 0.05, 0.0)
+    p = A.shape[1]
+    g = P.masked_grad(yc)
+    sqrtL = np.sqrt(P.L)
+    half = 0.5 * P.l1
+    zero = np.zeros(p)
+    score = (np.abs(g) - half) / np.where(P.active, sqrtL, 1.0)
+    beyond = int(np.count_nonzero(P.active & (score > 0.0)))
+    assert beyond >= 2
+    for room in (beyond + 1, beyond + 40, beyond + 100):
+        cand = np.empty(room, dtype=np.int64)
+        reach0 = 10.0
+        _, _, nc, reach = CDK.kkt_ws_select(g, zero, P.l1, 0.0, sqrtL, P.active, 0, 5, reach0,
+                                            cand)
+        assert np.count_nonzero(P.active & (score > -reach0)) > room
+        within = np.flatnonzero(P.active & (score > -reach * CDK.LIST_MARGIN))
+        assert 0 <= nc <= room and reach < reach0
+        np.testing.assert_array_equal(cand[:nc], within)
+        # the reach before the last cut would not have fitted
+        wider = P.active & (score > -reach / CDK.LIST_SHRINK * CDK.LIST_MARGIN)
+        assert np.count_nonzero(wider) > room
+    cand = np.empty(beyond - 1, dtype=np.int64)
+    assert CDK.kkt_ws_select(g, zero, P.l1, 0.0, sqrtL, P.active, 0, 5, 10.0, cand)[2] == -1
+    # no list without picks besides the support (m = 0): the pass would not see the others
+    assert CDK.kkt_ws_select(g, zero, P.l1, 0.0, sqrtL, P.active, 0, 0, 10.0, cand)[2] == -1
+
+
+@pytest.mark.parametrize("fit_intercept, weighted, l1_ratio",
+                         [(False, False, 1.0), (True, False, 1.0), (True, True, 1.0),
+                          (False, False, 0.7)])
+def test_paths_are_the_same_bits_with_and_without_the_list(fit_intercept, weighted, l1_ratio,
+                                                           monkeypatch):
+    """An L1 or elastic-net path on sparse X (weights or not) gives the same coefficients and
+    gaps, bit for bit, whether the bounded gradients scan p or test the listed features
+    (``LIST_SHARE = 0``: no list), and the listed route was taken."""
+    from regulab.selection.path import regularization_path
+
+    rng = np.random.default_rng(5)
+    n, p = 300, 4000
+    X = sparse.random(n, p, density=0.01, format="csc", random_state=rng,
+                      data_rvs=rng.standard_normal)
+    y = X @ np.where(rng.random(p) < 0.02, rng.standard_normal(p), 0.0)
+    y = y + 0.3 * rng.standard_normal(n)
+    sw = rng.uniform(0.2, 3.0, n) if weighted else None
+    opts = dict(n_lams=40, fit_intercept=fit_intercept, sample_weight=sw, l1_ratio=l1_ratio,
+                tol=1e-8)
+    listed = []
+    orig = GB.DK.bounded_grad
+
+    def spy(*a):
+        listed.append(a[17] >= 0)
+        return orig(*a)
+
+    monkeypatch.setattr(GB.DK, "bounded_grad", spy)
+    # a copy of X per path: a new design each, not the last path's warm state
+    with_list = regularization_path(X.copy(), y, **opts)
+    assert sum(listed) > 0, "no listed request: the test proves nothing"
+    monkeypatch.setattr(GB, "LIST_SHARE", 0.0)
+    listed.clear()
+    without = regularization_path(X.copy(), y, **opts)
+    assert sum(listed) == 0
+    np.testing.assert_array_equal(with_list.coefs, without.coefs)
+    np.testing.assert_array_equal(with_list.gaps, without.gaps)
+
+
+def test_the_list_is_dropped_when_it_may_not_cover():
+    """No list for a gradient that is not the reference's own, none after ``moved`` (``w``
+    changed off the working set, as by a Newton step), none on another reference: each of these
+    requests scans p."""
+    from regulab.solvers import _cd_kernels as CDK
+
+    P, A, yc, rng = _problem(3, False, 0.3, 0.0)
+    n, p = A.shape
+    w0 = np.where(rng.random(p) < 0.03, 0.1 * rng.standard_normal(p), 0.0)
+    r0 = yc - A @ w0
+    nnz = int(np.count_nonzero(w0))
+    modes = []
+    orig = GB.DK.bounded_grad
+
+    def spy(*a):
+        modes.append(a[17] >= 0)
+        return orig(*a)
+
+    def list_and_request(bound, g, r):
+        reach, cand = bound.listing(g)
+        _, ws, nc, reach = CDK.kkt_ws_select(g, w0, P.l1, 0.0, bound.sqrtL, P.active, nnz, 5,
+                                             reach, cand)
+        bound.listed(nc, reach, ws)
+        return reach
+
+    GB.DK.bounded_grad = spy
+    try:
+        bound = GradientBound(P)
+        g0 = bound.grad(r0, w0, None)
+        reach = list_and_request(bound, g0, r0)
+        near = r0 + 0.5 * reach * np.sign(rng.standard_normal(n)) / np.sqrt(n * P.s.mean())
+        bound.grad(near, w0, None)
+        g1 = bound.grad(near, w0, None)  # the bounded gradient: not the reference's own
+        assert modes == [True, True] and g1 is not bound.ref.g
+        assert bound.listing(g1)[0] == -1.0
+        list_and_request(bound, g0, r0)
+        bound.moved()
+        bound.grad(near, w0, None)
+        assert modes[-1] is False
+        list_and_request(bound, g0, r0)
+        bound.ref = bound.ref._replace(chain=0)  # another reference (same values)
+        bound.grad(near, w0, None)
+        assert modes[-1] is False
+    finally:
+        GB.DK.bounded_grad = orig

@@ -11,6 +11,7 @@ from scipy import sparse
 from regulab.solvers import _cd_kernels as CDK
 from regulab.solvers.design import as_design
 from regulab.solvers.exact import solve, squared_gap, squared_path
+from regulab.solvers.exact.gradient_bound import NO_LIST
 from regulab.solvers.exact.squared import kkt_squared
 
 
@@ -43,7 +44,7 @@ def test_the_working_set_taken_in_the_kkt_pass_is_the_top_scores(seed, ties):
     nnz = int(np.count_nonzero(w))
     n_free = int(np.count_nonzero(active & (w == 0.0)))
     for m in (0, 1, 2, 7, 64, n_free - 1, n_free, n_free + 5):
-        kkt, ws = CDK.kkt_ws_select(g, w, l1, l2, sqrtL, active, nnz, m)
+        kkt, ws = CDK.kkt_ws_select(g, w, l1, l2, sqrtL, active, nnz, m, -1.0, NO_LIST)[:2]
         assert kkt == pytest.approx(kkt_squared(g, w, l1, l2), rel=1e-14, abs=1e-15)
         assert ws.dtype == np.int64
         assert np.array_equal(ws, _oracle_ws(g, w, l1, l2, sqrtL, active, m))
@@ -80,7 +81,7 @@ def test_many_picks_from_a_sample_are_the_top_scores(pattern):
     g = g * active
     nnz = int(np.count_nonzero(w))
     for m in (CDK.STREAM_MAX + 1, 2_000, 9_000):
-        kkt, ws = CDK.kkt_ws_select(g, w, 1.0, 0.0, sqrtL, active, nnz, m)
+        kkt, ws = CDK.kkt_ws_select(g, w, 1.0, 0.0, sqrtL, active, nnz, m, -1.0, NO_LIST)[:2]
         assert kkt == pytest.approx(kkt_squared(g, w, 1.0, 0.0), rel=1e-14, abs=1e-15)
         assert np.array_equal(ws, _oracle_ws(g, w, 1.0, 0.0, sqrtL, active, m))
 

@@ -160,11 +160,11 @@ SAMPLE = 4096
 
 
 @njit(cache=True)
-def kkt_ws_select(g, w, l1, l2, sqrtL, active, nnz, m):
+def kkt_ws_select(g, w, l1, l2, sqrtL, active, nnz, m, reach, cand):
     """One pass over the features for the working-set loop of
-    :mod:`regulab.solvers.exact.squared_cd`: returns ``(kkt, ws)``, ``kkt`` the largest KKT
-    violation in true gradient units (:func:`regulab.solvers.exact.squared.kkt_squared`; ``g`` is
-    0 where not active), ``ws`` the support (active ``j`` with ``w_j != 0``; ``nnz`` of them at
+    :mod:`regulab.solvers.exact.squared_cd`: ``kkt`` the largest KKT violation in true gradient
+    units (:func:`regulab.solvers.exact.squared.kkt_squared`; ``g`` is 0 where not active),
+    ``ws`` the support (active ``j`` with ``w_j != 0``; ``nnz`` of them at
     most) and the ``m`` other active features of largest score, the distance to the dual
     constraint ``(|g_j - l2 w_j| - l1/2) / sqrt(L_j)``, sorted (``int64``).
 
@@ -175,7 +175,15 @@ def kkt_ws_select(g, w, l1, l2, sqrtL, active, nnz, m):
     it strictly); a full buffer is cut back to its ``m`` best (:func:`_keep_best`). Above it the
     buffer holds every candidate and :func:`_sampled_best` cuts it once (the buffer's cuts cost
     more than the pass from a few hundred picks on: sparse-many's ``m`` reaches 2,800 of
-    36,000). Fewer than ``m`` are returned only if fewer are active."""
+    36,000). Fewer than ``m`` are returned only if fewer are active.
+
+    With ``reach >= 0`` and ``m > 0`` the same pass lists in ``cand``, in increasing order, the
+    active features with ``w_j = 0`` whose score beats ``-reach LIST_MARGIN``: they hold every
+    one that a bounded gradient on ``g`` at a distance up to ``reach`` may need besides the
+    support (:meth:`regulab.solvers.exact.gradient_bound.GradientBound.listing`), at the cost
+    of one comparison per feature. When ``cand`` is full the reach is cut by ``LIST_SHRINK``
+    and the list to it (:func:`_shrink_list`). Returns ``(kkt, ws, nc, reach)``: ``nc`` listed
+    at the final ``reach``, -1 if none was asked for or the list gave up."""
     half = 0.5 * l1
     vmax = 0.0
     out = np.empty(nnz + m, np.int64)
@@ -185,6 +193,9 @@ def kkt_ws_select(g, w, l1, l2, sqrtL, active, nnz, m):
     ns = 0
     bn = 0
     thr = -np.inf
+    nc = 0 if reach >= 0.0 and m > 0 else -1
+    lo = -reach * LIST_MARGIN if nc == 0 else np.inf  # the listed features' scores beat lo
+    t = min(lo, thr)  # one comparison per feature for both (a second one cost 10 % of the pass)
     for j in range(g.size):
         h = g[j] - l2 * w[j]
         v = _kkt_violation(h, w[j], half)
@@ -200,16 +211,25 @@ def kkt_ws_select(g, w, l1, l2, sqrtL, active, nnz, m):
         if m == 0:
             continue
         sc = (abs(h) - half) / sqrtL[j]
+        if not sc > t:
+            continue
+        if sc > lo:
+            if nc == cand.size:
+                nc, reach = _shrink_list(g, sqrtL, half, cand, nc, reach)
+                lo = -reach * LIST_MARGIN if nc >= 0 else np.inf
+            if sc > lo:
+                cand[nc] = j
+                nc += 1
         if sc > thr:
             if bn == cap:
                 _keep_best(bv, bi, bn, m)
                 bn = m
                 thr = bv[m - 1]
-                if not sc > thr:
-                    continue
-            bv[bn] = sc
-            bi[bn] = j
-            bn += 1
+            if sc > thr:
+                bv[bn] = sc
+                bi[bn] = j
+                bn += 1
+        t = min(lo, thr)
     if bn > m:
         if m > STREAM_MAX:
             _sampled_best(bv, bi, bn, m)
@@ -228,7 +248,40 @@ def kkt_ws_select(g, w, l1, l2, sqrtL, active, nnz, m):
         else:
             out[k] = picked[b]
             b -= 1
-    return 2.0 * vmax, out[:ns + bn]
+    return 2.0 * vmax, out[:ns + bn], nc, reach
+
+
+#: :func:`kkt_ws_select` cuts the reach of a full list by this factor (at most ``LIST_CUTS``
+#: times in a row before it gives the list up)
+LIST_SHRINK = 0.25
+LIST_CUTS = 40
+#: ... and lists the scores above ``-reach LIST_MARGIN``. Why this covers the features a bounded
+#: gradient at a distance ``delta <= reach`` needs, rounding included: with ``d = |g_j| - l1/2``
+#: and ``u`` the unit roundoff, the score is ``d (1 + e1)(1 + e2) / sqrt(L_j)``, ``|e1|, |e2| <=
+#: u``, so a score ``<= -reach (1 + 8u)`` gives ``d <= -sqrt(L_j) reach (1 + 5u)`` and then
+#: ``|g_j| + fl(sqrt(L_j) delta) < l1 / 2`` exactly; rounding is monotone, so the bounded
+#: route's floating-point sum does not exceed ``l1 / 2`` either: the feature is not needed
+LIST_MARGIN = 1.0 + 1e-14
+
+
+@njit(cache=True)
+def _shrink_list(g, sqrtL, half, cand, nc, reach):
+    """Cut ``reach`` by ``LIST_SHRINK`` until fewer than ``cand.size`` of the ``nc`` listed
+    features (``w_j = 0``) keep a score above ``-reach LIST_MARGIN``; keep those, in order.
+    Returns ``(nc, reach)``, or ``(-1, reach)`` after ``LIST_CUTS`` cuts."""
+    for _ in range(LIST_CUTS):
+        reach *= LIST_SHRINK
+        lo = -reach * LIST_MARGIN
+        k = 0
+        for t in range(nc):
+            j = cand[t]
+            if (abs(g[j]) - half) / sqrtL[j] > lo:
+                cand[k] = j
+                k += 1
+        nc = k
+        if nc < cand.size:
+            return nc, reach
+    return -1, reach
 
 
 @njit(cache=True)

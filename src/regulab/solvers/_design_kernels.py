@@ -348,27 +348,65 @@ def centered_grad_update(rdata, rcols, rptr, q, q0, s, xbar, active, limit, g):
     return cost
 
 
+#: :func:`bounded_grad` scans p in blocks of this many features, branch-free within a block
+SCAN_BLOCK = 512
+
+
 @njit(cache=True)
 def bounded_grad(data, indices, indptr, g0, sqrtL, delta, half, w, active, sr, xbar, sr_sum,
-                 limit, out):
+                 limit, out, need, prev, cand, ncand, ws):
     """The gradient of :class:`regulab.solvers.exact.gradient_bound.GradientBound` in one call:
     ``out[j] = sum_i x_ij sr_i - xbar_j sr_sum`` (the loop of :func:`xt_dot_sparse`, no
     fastmath: the same bits as the full product) for the active features with ``w_j != 0`` or
-    ``|g0_j| + sqrtL_j delta > half``, ``out[j] = g0[j]`` elsewhere. Returns the number of features recomputed, or -1
-    (``out`` untouched) if more than ``limit`` would be."""
+    ``|g0_j| + sqrtL_j delta > half`` (the needed ones, listed in increasing order in
+    ``need``), ``out[j] = g0[j]`` elsewhere. Returns their number, or -1 if more than ``limit``
+    (``out`` then holds no gradient).
+
+    ``out`` is reused between calls on one ``g0``: with ``prev >= 0`` it equals ``g0`` except at
+    ``need[:prev]`` (the last call's list), which is restored first; with ``prev < 0`` it is
+    filled from ``g0``. ``ncand >= 0``: the needed features all lie in the union of the sorted
+    lists ``cand[:ncand]`` and ``ws`` (:meth:`GradientBound.listing`), and only those are
+    tested; else one scan over p (``need`` then has room for ``p`` entries)."""
     p = g0.size
-    # one scan over p: the needed features listed (stopping as soon as there are too many),
-    # then only their columns visited
-    need = np.empty(min(limit, p) + 1, dtype=np.int64)
+    if prev >= 0:
+        for k in range(prev):
+            j = need[k]
+            out[j] = g0[j]
     count = 0
-    for j in range(p):
-        if active[j] and (w[j] != 0.0 or abs(g0[j]) + sqrtL[j] * delta > half):
-            if count > limit - 1:
+    if ncand >= 0:
+        if prev < 0:  # a loop, not ``out[:] = g0`` (tests/test_startup.py: compile time)
+            for j in range(p):
+                out[j] = g0[j]
+        # the two sorted lists merged (a feature in both once): ``need`` comes out sorted
+        a = 0
+        b = 0
+        nws = ws.size
+        while a < ncand or b < nws:
+            if b >= nws or (a < ncand and cand[a] < ws[b]):
+                j = cand[a]
+                a += 1
+            else:
+                j = ws[b]
+                if a < ncand and cand[a] == j:
+                    a += 1
+                b += 1
+            if active[j] and (w[j] != 0.0 or abs(g0[j]) + sqrtL[j] * delta > half):
+                if count >= limit:
+                    return -1
+                need[count] = j
+                count += 1
+    else:
+        # every index stored, the count advanced by the test: no branch to mispredict within a
+        # block (about one feature in ten is needed); ``limit`` checked per block
+        for b0 in range(0, p, SCAN_BLOCK):
+            for j in range(b0, min(p, b0 + SCAN_BLOCK)):
+                gj = g0[j]
+                if prev < 0:
+                    out[j] = gj
+                need[count] = j
+                count += active[j] & ((w[j] != 0.0) | (abs(gj) + sqrtL[j] * delta > half))
+            if count > limit:
                 return -1
-            need[count] = j
-            count += 1
-    for j in range(p):  # a loop, not ``out[:] = g0`` (tests/test_startup.py: compile time)
-        out[j] = g0[j]
     for m in range(count):
         if m + ROWS_AHEAD < count:  # the needed columns lie apart: as in centered_grad_update
             jj = need[m + ROWS_AHEAD]

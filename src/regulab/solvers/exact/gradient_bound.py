@@ -64,6 +64,19 @@ INCREMENTAL = 0.8
 #: incremental updates in a row at most; the next reference is then a full pass (module
 #: docstring)
 MAX_CHAIN = 16
+#: the working-set pass lists at most this share of the features (at least LIST_MIN) that a
+#: bounded gradient near the reference may need (:meth:`GradientBound.listing`; 0: no list).
+#: On sparse-few a request after a CD pass on a reference made in the same solve lay at 1e-6 to
+#: 2e-5 of the null residual's norm from it, where the support and up to ~400 more of the
+#: 50,000 features can be needed; a room of p/16 cost the listing passes 2-3x as much in cuts
+#: (docs/benchmarks.md, eighth round)
+LIST_SHARE = 1 / 64
+LIST_MIN = 256
+#: ... within this distance of the reference first, in units of the null residual's norm (then
+#: cut by 4 while the list is full)
+LIST_REACH = 1e-2
+#: the empty list of a request that scans p
+NO_LIST = np.empty(0, dtype=np.int64)
 
 
 class Reference(NamedTuple):
@@ -81,7 +94,13 @@ class GradientBound:
 
     ``ref`` is the :class:`Reference` (None before the first full pass); it depends only on
     the design, ``y_c``, ``s`` and ``fit_intercept``, so a warm-started call of a path passes on
-    its predecessor's (``LastGradient.ref``)."""
+    its predecessor's (``LastGradient.ref``).
+
+    A bounded gradient is written into one buffer per instance (``_out``): the gradient
+    :meth:`grad` returns is valid until its next call, a reference's ``g`` for good (nothing
+    writes it). Between a reference and the next request the caller's working-set pass may list
+    the features that could be needed (:meth:`listing`): the next requests on that reference
+    then test only those, not all p."""
 
     def __init__(self, P: SquaredProblem, ref=None, sqrtL=None):
         self.P = P
@@ -89,6 +108,14 @@ class GradientBound:
         # ``sqrtL``: the caller's ``P.D.sqrt_norms`` (each look-up hashes the weights' bytes)
         self.sqrtL = P.D.sqrt_norms(P.s, P.fit_intercept) if sqrtL is None else sqrtL
         self.n_active = int(np.count_nonzero(P.active))
+        self._out = None  # the bounded gradient's buffer and ...
+        self._need = None  # ... its list of recomputed features
+        self._synced = None  # the reference whose ``g`` ``_out`` equals off ``_need[:_prev]``
+        self._prev = -1
+        # ``(ref, reach, cand, ncand, ws)`` of :meth:`listed`, while it holds
+        self._listed = None
+        self._pending = None  # the reference of a :meth:`listing` not yet :meth:`listed`
+        self._cand = None
 
     def grad(self, r, w, q=None) -> np.ndarray:
         """``X_c^T (s r)`` on the active features (0 elsewhere), exact wherever it matters.
@@ -102,17 +129,65 @@ class GradientBound:
             delta = float(np.sqrt(DK.wdot(P.s, dr, dr)))
             D = P.D
             sr = P.s * r
-            g = np.empty(D.p)
-            if DK.bounded_grad(D.data, D.indices, D.indptr, ref.g, self.sqrtL, delta,
-                                0.5 * P.l1, w, P.active, sr, P.xbar, float(sr.sum()),
-                                int(REFRESH * self.n_active), g) >= 0:
-                return g
+            if self._out is None:
+                self._out = np.empty(D.p)
+                self._need = np.empty(D.p, dtype=np.int64)
+            L = self._listed
+            if L is not None and (L[0] is not ref or delta > L[1]):
+                L = None
+            cand, ncand, ws = (L[2], L[3], L[4]) if L is not None else (NO_LIST, -1, NO_LIST)
+            prev = self._prev if self._synced is ref else -1
+            # without an intercept xbar = 0: its term is 0 whatever the sum (no pass over n)
+            sr_sum = float(sr.sum()) if P.fit_intercept else 0.0
+            count = DK.bounded_grad(D.data, D.indices, D.indptr, ref.g, self.sqrtL, delta,
+                                    0.5 * P.l1, w, P.active, sr, P.xbar, sr_sum,
+                                    int(REFRESH * self.n_active), self._out, self._need, prev,
+                                    cand, ncand, ws)
+            if count >= 0:
+                self._synced, self._prev = ref, count
+                return self._out
+            self._synced = None
             g = self._incremental(r, q)
             if g is not None:
                 return g
         g = P.masked_grad(r)
-        self.ref = Reference(r.copy(), g.copy(), None if q is None else q.copy(), 0)
+        self.ref = Reference(r.copy(), g, None if q is None else q.copy(), 0)
         return g
+
+    def listing(self, g):
+        """``(reach, cand)`` for the caller's working-set pass
+        (:func:`regulab.solvers._cd_kernels.kkt_ws_select`) on the gradient ``g`` just returned,
+        when it is the reference's own (else ``reach = -1``: nothing to list). The pass lists
+        in ``cand`` the active features with ``w_j = 0`` that a request at a distance ``delta
+        <= reach`` may need (those with ``|g_j| + sqrtL_j delta > l1 / 2``, rounding included:
+        ``_cd_kernels.LIST_MARGIN``), cutting the reach while more than ``cand.size`` would be
+        listed. With the working set ``ws`` given to :meth:`listed`, which holds the support,
+        off which ``w`` stays 0 until the next request (CD moves only ``ws``; :meth:`moved`
+        after any other change), no other feature can be needed within the reach. It starts at
+        ``LIST_REACH`` times the null model's residual norm; ``cand`` holds ``LIST_SHARE`` of
+        the features (at least ``LIST_MIN``)."""
+        ref = self.ref
+        self._listed = self._pending = None
+        if ref is None or g is not ref.g or LIST_SHARE <= 0.0:
+            return -1.0, NO_LIST
+        if self._cand is None:
+            p = self.P.D.p
+            self._cand = np.empty(min(p, max(LIST_MIN, int(LIST_SHARE * p))), dtype=np.int64)
+        self._pending = ref
+        return LIST_REACH * float(np.sqrt(self.P.null_loss)), self._cand
+
+    def listed(self, ncand, reach, ws):
+        """The working-set pass's count of listed features (-1: none) and its final reach
+        (:meth:`listing`), and its working set (sorted int64, ``w`` 0 off it until the next
+        request)."""
+        ref, self._pending = self._pending, None
+        if ref is not None and ncand >= 0:
+            self._listed = (ref, reach, self._cand, ncand, ws)
+
+    def moved(self):
+        """``w`` changed off the working set (a Newton step): the listed features no longer
+        cover what may be needed."""
+        self._listed = None
 
     def _incremental(self, r, q):
         """The reference moved to ``r`` through the rows where ``q`` changed, when they are
@@ -127,5 +202,5 @@ class GradientBound:
         if DK.centered_grad_update(rdata, rcols, rptr, q, ref.q, P.s, P.xbar, P.active,
                                    int(INCREMENTAL * D.indptr[-1]), g) < 0:
             return None
-        self.ref = Reference(r.copy(), g.copy(), q.copy(), ref.chain + 1)
+        self.ref = Reference(r.copy(), g, q.copy(), ref.chain + 1)
         return g

@@ -40,7 +40,7 @@ from regulab.solvers import _cd_kernels as CDK
 from regulab.solvers import _cd_sparse as CDS
 from regulab.solvers import _design_kernels as DK
 from regulab.solvers.design import LastGradient
-from regulab.solvers.exact.gradient_bound import GradientBound
+from regulab.solvers.exact.gradient_bound import NO_LIST, GradientBound
 from regulab.solvers.exact.newton import active_set_newton, kept_active_set
 from regulab.solvers.exact.result import ExactResult
 from regulab.solvers.exact.squared import SquaredProblem, centered_grad
@@ -110,7 +110,8 @@ def cd_squared(P: SquaredProblem, w, opts: CDSettings, sqrtL=None, q0=None) -> E
     ``opts.tol`` (module docstring). ``sqrtL``: ``P.D.sqrt_norms(P.s, P.fit_intercept)`` if the
     caller has it (each look-up hashes the weights' bytes); ``q0``: ``y_c - X w`` up to rounding
     (taken over, never certifying), for a start moved ahead along a path."""
-    w[~P.active] = 0.0
+    if not P.active.all():  # a mask and a pass over p per solve otherwise
+        w[~P.active] = 0.0
     threshold = opts.tol * P.null_loss
     n_iter = 0
     asm_tries = 0  # active-set attempts (each after CD stalled for NEWTON_AFTER epochs)
@@ -187,7 +188,8 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
     far = False  # the last gap test failed by more than CARRY_FAR: carry the next pass's too
     run = 0  # drifted gap tests in a row
     while True:
-        c = float(DK.vdot(xbar, w))
+        # xbar = 0 without an intercept: no pass over p for it (300 per path on sparse-few)
+        c = float(DK.vdot(xbar, w)) if P.fit_intercept else 0.0
         drifted = carried is not None
         if reuse:  # warm start from the previous solution on this design: same residual
             q = last.q.copy()
@@ -226,11 +228,17 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
         if l1 > 0.0:
             nnz = int(np.count_nonzero(wk != 0.0))  # on a mask: 19 -> 5 us at p = 50,000
             ws_size = max(ws_size, nnz + max(opts.ws_start, int(grow * nnz)))
+        # the same pass lists what the next bounded gradient may need (GradientBound.listing)
+        reach, cand = (-1.0, NO_LIST) if bound is None else bound.listing(g)
         if l1 == 0.0 or ws_size >= n_active:
-            kkt = CDK.kkt_ws_select(g, wk, l1, l2, sqrtL, P.active, 0, 0)[0]
+            kkt, _, ncand, reach = CDK.kkt_ws_select(g, wk, l1, l2, sqrtL, P.active, 0, 0,
+                                                     reach, cand)
             ws = np.flatnonzero(P.active).astype(np.int64)
         else:  # the support and the best others, taken in the pass of the KKT violations
-            kkt, ws = CDK.kkt_ws_select(g, wk, l1, l2, sqrtL, P.active, nnz, ws_size - nnz)
+            kkt, ws, ncand, reach = CDK.kkt_ws_select(g, wk, l1, l2, sqrtL, P.active, nnz,
+                                                      ws_size - nnz, reach, cand)
+        if bound is not None:
+            bound.listed(ncand, reach, ws)
         newton_next = use_newton and asm_tries < MAX_ASM_TRIES
         budget = opts.max_iter - n_iter
         if newton_next:
@@ -250,6 +258,8 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
             asm_tries += 1
             n_iter += _newton_instead(P, w, w_start, threshold, opts.max_iter - n_iter)
             carried = None  # Newton moved ``w`` without the residual
+            if bound is not None:
+                bound.moved()  # ... and off the working set
     return _result(P, w, gap, n_iter, gap <= threshold, opts.tol, primal, "cd")
 
 
