@@ -41,7 +41,8 @@ import os
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import sparse as _sparse
+
+from regulab.core.validation import issparse
 
 #: resident memory of a worker process with numpy, scipy, numba and regulab loaded, with room for
 #: transient copies and allocator slack (measured: ~200 MiB for a Dask worker after its first
@@ -173,7 +174,7 @@ def path_memory_for(X, *, n_lams: int = 100, l1_ratio: float = 1.0,
                     loss: str = "squared") -> MemoryEstimate:
     """:func:`path_memory` for an actual X (its format, dtype and non-zeros)."""
     n, p = X.shape
-    if _sparse.issparse(X):
+    if issparse(X):
         density = X.nnz / max(1, n * p) or 1.0 / max(1, n * p)
         dtype = np.float32 if X.dtype == np.float32 else np.float64
         convert = X.format != "csc" or X.dtype not in (np.float32, np.float64)
@@ -299,7 +300,7 @@ def guard_resamples(X, *, n_lams: int = 30, fraction: float = 0.5, n_workers: in
     beyond what this process already holds. (On a Dask cluster each worker checks nothing:
     size the workers with :func:`resample_memory`.)"""
     n, p = X.shape
-    is_sparse = _sparse.issparse(X)
+    is_sparse = issparse(X)
     density = (X.nnz / max(1, n * p)) if is_sparse else 1.0
     dtype = np.float32 if X.dtype == np.float32 else np.float64
     per_worker, main = resample_memory(
