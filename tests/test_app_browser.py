@@ -674,8 +674,12 @@ def test_your_data_moves_right_after_a_load_redraw_only_what_moves(page, base_ur
         page.evaluate(f"() => {{ window.__move = {i}; }}")
         thumb.focus()
         page.keyboard.press("ArrowRight")
-        page.wait_for_function("""([i, ids]) => ids.every((id) =>
-            window.__events[i + ' ' + id + ' transitioned'] >= 1)""", arg=[i, DATA_GRAPHS])
+        try:
+            page.wait_for_function("""([i, ids]) => ids.every((id) =>
+                window.__events[i + ' ' + id + ' transitioned'] >= 1)""", arg=[i, DATA_GRAPHS])
+        except sync_api.TimeoutError:
+            raise AssertionError(f"move {i} did not take react's transition path on every "
+                                 f"figure: {page.evaluate('() => window.__events')}") from None
         page.wait_for_function(SETTLED)
     page.evaluate("() => { window.__move = 'whole'; }")
     choose(page, "data-penalty", "l2", "L2")     # another path: whole figures from the server
