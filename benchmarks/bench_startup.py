@@ -12,6 +12,12 @@ and its children, user + system, which a loaded machine inflates far less than w
 * the first ``regulab fit`` with an empty numba cache (the kernels compile) against a warm one
   (goal: at most 3 s slower), each first run in a fresh ``NUMBA_CACHE_DIR``.
 
+With ``--warm OLD/src`` the warm ``regulab fit`` of this tree and of the source tree ``OLD/src``
+and the bare script run in turn, ``--repeat`` rounds, the order alternating, with each
+round's ratios (this tree / old, this tree / bare, old / bare). Both trees should hold .pyc
+files (``python -m compileall``), as an install does: a tree without them compiles its
+modules from source in every process under ``PYTHONDONTWRITEBYTECODE=1`` (about 0.08 s more).
+
 With ``--before OLD/src`` only the first run is measured, for this tree and for the regulab
 source tree ``OLD/src`` (e.g. ``git archive <commit> src | tar -x -C OLD``) in alternation, cold
 then warm, so that both see the same machine. With ``--ahead`` likewise, this tree with the
@@ -95,6 +101,29 @@ def paired(variants: dict[str, dict], csv: Path, repeat: int) -> None:
               f"cpu {cc - cw:+6.2f} s")
 
 
+def warm_rounds(old_src: Path, csv: Path, bare: Path, repeat: int) -> None:
+    """Warm ``regulab fit`` of this tree and of ``old_src`` and the bare script, in turn."""
+    here = Path(__file__).resolve().parents[1] / "src"
+    fit = [sys.executable, "-m", "regulab", "fit", str(csv), "--target", "target"]
+    cmds = {"this tree": (fit, dict(os.environ, PYTHONPATH=str(here))),
+            "old tree": (fit, dict(os.environ, PYTHONPATH=str(Path(old_src).resolve()))),
+            "bare script": ([sys.executable, str(bare), str(csv)], dict(os.environ))}
+    for cmd, env in cmds.values():
+        timed(cmd, env=env)  # kernels compiled and cached, files in the page cache
+    runs = {k: [] for k in cmds}
+    for i in range(repeat):
+        for k in (list(cmds) if i % 2 == 0 else list(cmds)[::-1]):
+            runs[k].append(timed(*cmds[k]))
+    for k, r in runs.items():
+        show(k, r)
+    for a, b in (("this tree", "old tree"), ("this tree", "bare script"),
+                 ("old tree", "bare script")):
+        for j, what in enumerate(("wall", "cpu")):
+            ratios = [x[j] / y[j] for x, y in zip(runs[a], runs[b])]
+            print(f"{a} / {b}, {what}: median {statistics.median(ratios):.2f}  ("
+                  + ", ".join(f"{v:.2f}" for v in ratios) + ")")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
@@ -102,6 +131,9 @@ def main() -> None:
                         help="skip the first-run (compile) measurement, which takes minutes")
     parser.add_argument("--before", type=Path, metavar="OLD_SRC",
                         help="compare the first run with the regulab source tree OLD_SRC")
+    parser.add_argument("--warm", type=Path, metavar="OLD_SRC",
+                        help="warm fits of this tree, of the regulab source tree OLD_SRC and "
+                        "the bare script, in turn, with each round's ratios")
     parser.add_argument("--ahead", action="store_true",
                         help="compare the first run with and without the compile-ahead helper "
                         "(REGULAB_COMPILE_AHEAD=1 / 0, whatever the load)")
@@ -109,6 +141,18 @@ def main() -> None:
     regulab = [sys.executable, "-m", "regulab"]
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, load average {load:.1f}")
+    if args.warm is not None:
+        with tempfile.TemporaryDirectory() as tmp:
+            from sklearn.datasets import load_diabetes
+
+            csv = Path(tmp) / "diabetes.csv"
+            load_diabetes(as_frame=True, scaled=False).frame.to_csv(csv, index=False)
+            bare = Path(tmp) / "bare_lassocv.py"
+            bare.write_text(BARE)
+            warm_rounds(args.warm, csv, bare, args.repeat)
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+        print(f"load average at the end {load:.1f}")
+        return
     if args.before is not None or args.ahead:
         with tempfile.TemporaryDirectory() as tmp:
             from sklearn.datasets import load_diabetes

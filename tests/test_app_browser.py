@@ -638,6 +638,63 @@ def test_your_data_moves_in_the_browser_are_the_python_figures(page, base_url, s
     no_errors(page)
 
 
+#: per figure of the data view, for the move counted in ``window.__move``: its SVG changes
+#: (a MutationObserver's records) and its plotly events (``transitioned``: react's cheap path,
+#: traces only; ``afterplot``: a whole drawing, or a relayout)
+COUNT_REDRAWS = """(ids) => {
+    window.__move = 0; window.__changes = {}; window.__events = {};
+    const add = (table, key, n) => { table[key] = (table[key] || 0) + n; };
+    for (const id of ids) {
+        const gd = document.querySelector('#' + id + ' .js-plotly-plot');
+        new MutationObserver((records) => add(window.__changes, window.__move + ' ' + id,
+            records.length)).observe(gd, {attributes: true, childList: true, subtree: true,
+                                           characterData: true});
+        for (const ev of ['transitioned', 'afterplot']) {
+            gd.on('plotly_' + ev, () => add(window.__events, window.__move + ' ' + id + ' ' + ev,
+                                           1));
+        }
+    }
+}"""
+DATA_GRAPHS = ("data-fig-path", "data-fig-cv", "data-fig-coef")
+
+
+def test_your_data_moves_right_after_a_load_redraw_only_what_moves(page, base_url):
+    """The first moves after a page load take plotly's cheap route, as later ones do: each
+    figure's traces move (``plotly_transitioned``) and its SVG changes a small fraction of what
+    drawing the figure whole changes (measured here on the same page: a new penalty's figures).
+    The moves start as soon as the page has settled, where the benchmark saw an extra
+    ``plotly_afterplot`` on one of the first moves: dcc.Graph's deferred resize (a relayout to
+    the same size, 100 ms after the first figures grew their panels), which redraws nothing."""
+    open_view(page, base_url, "/your-data", "#data-kept", timeout=SLOW)
+    page.wait_for_function(SETTLED)
+    page.evaluate(COUNT_REDRAWS, list(DATA_GRAPHS))
+    thumb = page.locator("#data-lam [role=slider]")
+    moves = 5
+    for i in range(1, moves + 1):
+        page.evaluate(f"() => {{ window.__move = {i}; }}")
+        thumb.focus()
+        page.keyboard.press("ArrowRight")
+        try:
+            page.wait_for_function("""([i, ids]) => ids.every((id) =>
+                window.__events[i + ' ' + id + ' transitioned'] >= 1)""", arg=[i, DATA_GRAPHS])
+        except sync_api.TimeoutError:
+            raise AssertionError(f"move {i} did not take react's transition path on every "
+                                 f"figure: {page.evaluate('() => window.__events')}") from None
+        page.wait_for_function(SETTLED)
+    page.evaluate("() => { window.__move = 'whole'; }")
+    choose(page, "data-penalty", "l2", "L2")     # another path: whole figures from the server
+    page.wait_for_function("""(ids) => ids.every((id) =>
+        window.__events['whole ' + id + ' afterplot'] >= 1)""", arg=list(DATA_GRAPHS))
+    page.wait_for_function(SETTLED)
+    changes = page.evaluate("() => window.__changes")
+    for gid in DATA_GRAPHS:
+        whole = changes.get(f"whole {gid}", 0)
+        assert whole >= 60, (gid, changes)       # a whole figure: axes, ticks, every trace
+        for i in range(1, moves + 1):
+            assert changes.get(f"{i} {gid}", 0) <= whole / 10, (gid, i, changes)
+    no_errors(page)
+
+
 def test_page_load_fits_nothing_until_the_data_view_opens(page, monkeypatch):
     import regulab.selection.cv as cv
     from regulab.app.server import create_app, make_server

@@ -5,7 +5,9 @@ data layer's included: they name the file and both sizes)."""
 from __future__ import annotations
 
 import math
+import os
 import sys
+import types
 
 import numpy as np
 import pandas as pd
@@ -142,6 +144,23 @@ def test_meminfo_without_psutil(fake_system):
     assert memory.system_available() == 8000000 * 1024
     assert memory.cgroup_left() is None
     assert memory.available_memory() == 8000000 * 1024
+
+
+def test_meminfo_first_then_psutil(fake_system, monkeypatch):
+    # the kernel's MemAvailable first (no psutil import on Linux), psutil where it is missing
+    fake = types.SimpleNamespace(virtual_memory=lambda: types.SimpleNamespace(available=12345))
+    monkeypatch.setitem(sys.modules, "psutil", fake)
+    assert memory.system_available() == 8000000 * 1024
+    monkeypatch.setattr(memory, "MEMINFO", str(fake_system / "absent"))
+    assert memory.system_available() == 12345
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/meminfo"), reason="Linux's /proc/meminfo")
+def test_meminfo_is_what_psutil_reports():
+    psutil = pytest.importorskip("psutil")
+    ours, theirs = memory.system_available(), psutil.virtual_memory().available
+    # read a moment apart on a machine that allocates meanwhile: equal within 5 %
+    assert abs(ours - theirs) <= 0.05 * theirs
 
 
 def test_meminfo_without_memavailable_and_no_sysconf_is_unknown(fake_system, monkeypatch):

@@ -19,6 +19,7 @@ from regulab.core.validation import (
     check_positive,
     check_real,
     interval,
+    issparse,
     parse_number,
 )
 
@@ -134,3 +135,28 @@ def test_cli_checks_return_the_value():
     assert common.check_int(np.int64(4), "--cv", 2) == 4
     assert common.check_choice("1se", common.RULES, "--rule") == "1se"
     assert common.penalty_ratio("elasticnet", None) == 0.5
+
+
+def test_issparse_agrees_with_scipy_and_imports_nothing():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from scipy import sparse
+
+    dense = np.arange(6.0).reshape(2, 3)
+    for x in [dense, dense.tolist(), 3.0, None, np.matrix(dense)]:
+        assert issparse(x) is False == sparse.issparse(x)
+    for fmt in ("csr", "csc", "coo", "lil", "dok", "bsr", "dia"):
+        for x in (sparse.csr_matrix(dense).asformat(fmt), sparse.csr_array(dense).asformat(fmt)):
+            assert issparse(x) is True == sparse.issparse(x), fmt
+    # in a fresh process, asking does not import scipy.sparse (a dense fit never needs it)
+    code = ("import sys, numpy as np; from regulab.core.validation import issparse; "
+            "print(issparse(np.ones((2, 2))), 'scipy.sparse' in sys.modules)")
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    env = dict(os.environ, PYTHONPATH=src + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       timeout=300, env=env)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["False", "False"]

@@ -37,7 +37,6 @@ import time
 from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
-from joblib import Parallel, delayed, parallel_config
 
 #: seconds to wait for a scheduler (connection and first worker) unless told otherwise
 DEFAULT_TIMEOUT = 10.0
@@ -543,6 +542,10 @@ def iter_tasks(fn: Callable, tasks: Sequence | Iterable, n_jobs: int | None = No
         return
     if not tasks:
         return
+    # joblib here, not at the top: the sequential route above (every ``regulab fit`` without
+    # ``--jobs``) never needs it (about 40 ms of the command's start-up)
+    from joblib import Parallel, delayed, parallel_config
+
     with contextlib.ExitStack() as stack:
         if kind == "local":
             threads = None if one_thread else pool_threads()

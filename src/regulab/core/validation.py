@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import reprlib
+import sys
 from numbers import Integral, Real
 
 import numpy as np
@@ -36,6 +37,7 @@ __all__ = [
     "check_positive",
     "check_real",
     "interval",
+    "issparse",
     "parse_number",
     "shown",
 ]
@@ -47,6 +49,18 @@ class InvalidValue(ValueError):
     def __init__(self, name: str, message: str):
         super().__init__(message)
         self.name = name
+
+
+def issparse(x) -> bool:
+    """Whether ``x`` is a scipy sparse matrix or array: ``scipy.sparse.issparse`` without
+    importing scipy.sparse.
+
+    A sparse matrix can only exist once its class's module has been imported, so while
+    ``scipy.sparse`` is not in ``sys.modules`` nothing is sparse; a dense ``regulab fit`` thereby
+    never pays scipy.sparse's import (about 60 ms of a 1.5 s process).
+    """
+    module = sys.modules.get("scipy.sparse")
+    return module is not None and module.issparse(x)
 
 
 _REPR = reprlib.Repr()

@@ -36,7 +36,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from scipy.special import expit, softmax
 
 from regulab import __version__
 from regulab.core.penalties import KINDS
@@ -195,11 +194,15 @@ class Model:
         if self.task == "count":
             out["mean"] = np.exp(z)
         if self.task == "binary":
+            from scipy.special import expit  # here: ``regulab fit`` imports this module
+
             c0, c1 = self.prep.classes
             out["probability"] = expit(z)
             out["label"] = np.where(z > 0, np.asarray(c1, dtype=object),
                                     np.asarray(c0, dtype=object))
         if self.task == "multiclass":
+            from scipy.special import softmax
+
             out["probabilities"] = softmax(z, axis=1)
             out["label"] = np.asarray(self.prep.classes, dtype=object)[np.argmax(z, axis=1)]
         return out

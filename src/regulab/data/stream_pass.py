@@ -23,7 +23,6 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import expit
 from threadpoolctl import threadpool_limits
 
 from regulab.core.losses import poisson_deviance
@@ -205,6 +204,10 @@ def _poisson_sums(X, y, s, o, eta, tr, with_test, p) -> IRLSStats:
 
 
 def _irls_sums(X, y, s, t, eta, tr, with_test, p) -> IRLSStats:
+    # scipy.special here, not at the top: ``regulab fit`` imports this module for its
+    # streaming check, and a squared-loss fit needs no scipy.special
+    from scipy.special import expit
+
     pr = expit(eta)
     v = s * pr * (1.0 - pr)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -259,6 +262,8 @@ def partition_slope(source: StreamSource, part, sp: StreamPrep, K: int, seed: in
                     scales, models) -> list[SlopeStats]:
     """:class:`SlopeStats` of one partition for every ``(W [p, K], B [K], a, c)`` in
     ``models`` (the K fold models at one lam, and the calibration model's ``(a, c)``)."""
+    from scipy.special import expit
+
     out = [_empty_slope() for _ in models]
     with threadpool_limits(1):
         for offset, df in source.frames(part, sp.columns_read):

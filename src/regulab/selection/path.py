@@ -22,8 +22,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import sparse
-from scipy.special import expit
 
 from regulab.core.certificates import duality_gap_squared
 from regulab.core.groups import as_groups
@@ -42,6 +40,7 @@ from regulab.core.validation import (
     check_nonneg,
     check_penalty_factor,
     check_real,
+    issparse,
 )
 from regulab.solvers.checks import check_max_iter, check_y
 from regulab.solvers.design import as_design
@@ -110,7 +109,12 @@ def _lam_max_box(X, y, loss, rho, fit_intercept, sample_weight, penalty_factor, 
     w, b = null_with_unpenalized(X, y, loss, fit_intercept, sample_weight, v, lo, hi)
     s = normalized_weights(X.shape[0], sample_weight)
     z = np.asarray(X @ w).ravel() + b
-    d = s * (expit(z) - y) if loss == "logistic" else -2.0 * s * (y - z)
+    if loss == "logistic":
+        from scipy.special import expit
+
+        d = s * (expit(z) - y)
+    else:
+        d = -2.0 * s * (y - z)
     G = np.asarray(X.T @ d).ravel()
     allowed = np.maximum(np.where(hi > 0, -G, 0.0), np.where(lo < 0, G, 0.0))
     pen = (v > 0) & np.isfinite(v)
@@ -127,10 +131,10 @@ def ridge_top(X, *, loss="squared", fit_intercept=True, sample_weight=None, y=No
     s = normalized_weights(X.shape[0], sample_weight)
     if loss == "poisson":
         s = s * _poisson_null_mean(y, s, fit_intercept, offset)
-        if fit_intercept and not sparse.issparse(X):
+        if fit_intercept and not issparse(X):
             X = X - (s / s.sum()) @ X
         return 100.0 * spectral_norm_sq(X, s)
-    if fit_intercept and not sparse.issparse(X):
+    if fit_intercept and not issparse(X):
         X = X - s @ X
     d_max = spectral_norm_sq(X, s) * (0.25 if loss == "logistic" else 1.0)
     return 100.0 * d_max
@@ -242,7 +246,7 @@ def regularization_path(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lam
     n_iter = np.zeros(lams.size, dtype=int)
     converged = np.zeros(lams.size, dtype=bool)
     criterion = "duality_gap"
-    if rho == 0.0 and loss == "squared" and not sparse.issparse(X) and not boxed:
+    if rho == 0.0 and loss == "squared" and not issparse(X) and not boxed:
         coefs, intercepts, gaps = _ridge_path(X, y, lams, sample_weight, fit_intercept)
         converged[:] = gaps <= tol
         return PathResult(lams, coefs, intercepts, gaps, n_iter, converged, rho, loss,
@@ -270,7 +274,7 @@ def regularization_path(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lam
     # solutions (fewer CD epochs; the sparse solver ranks its first working set by the last
     # gradient, so no gradient pass is spent on the moved start). Not on dense X, whose solver
     # would then recompute a full gradient the unmoved start gets for free.
-    ahead = (loss == "squared" and rho > 0.0 and sparse.issparse(X) and not boxed
+    ahead = (loss == "squared" and rho > 0.0 and issparse(X) and not boxed
              and groups is None)
     # the plain squared loss: y, the weights and the centering checked and computed once for
     # the grid (solve() redid them per lam: ~10 passes over n and two hashes of the weights)

@@ -32,7 +32,6 @@ import threading
 import numpy as np
 import scipy.linalg as sla
 from numba import njit
-from scipy import sparse
 
 from regulab.core.memory import GRAM_MAX_A_BYTES, GRAM_MAX_COLS
 from regulab.solvers._design_kernels import FASTMATH
@@ -137,8 +136,11 @@ class GramCache:
         self.m = 0
         self.A = np.empty((n, self.cap), order="F") if not D.is_sparse else None
         self.G = np.empty((self.cap, self.cap))
-        self._csc = (sparse.csc_matrix((D.data, D.indices, D.indptr), shape=(n, p))
-                     if D.is_sparse else None)
+        self._csc = None
+        if D.is_sparse:
+            from scipy import sparse
+
+            self._csc = sparse.csc_matrix((D.data, D.indices, D.indptr), shape=(n, p))
         self.active: ActiveSet | None = None
         self.c_key: bytes | None = None
         self.c_full: np.ndarray | None = None
@@ -172,6 +174,8 @@ class GramCache:
             new = need
         k, m = new.size, self.m
         if self.D.is_sparse:
+            from scipy import sparse
+
             Xn = self._csc[:, new]
             sXn = sparse.diags(self.s) @ Xn
             self.G[m:m + k, m:m + k] = ((Xn.T @ sXn).toarray()

@@ -20,8 +20,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
-from scipy import sparse
 
+from regulab.core.validation import issparse
 from regulab.solvers import _design_kernels as K
 
 if TYPE_CHECKING:
@@ -170,6 +170,8 @@ class Design:
         rows of X, read by :func:`._design_kernels.centered_grad_update`. As much memory as X
         again (``regulab.core.memory.path_memory`` counts it)."""
         def build():
+            from scipy import sparse
+
             A = sparse.csc_matrix((self.data, self.indices, self.indptr),
                                   shape=(self.n, self.p)).tocsr()
             return A.data, A.indices, A.indptr
@@ -192,7 +194,7 @@ def _float_dtype(dtype):
 
 
 def _build(X) -> Design:
-    if sparse.issparse(X):
+    if issparse(X):
         if X.ndim != 2:
             raise ValueError(f"X must be 2-D, got {X.ndim} dimensions")
         dt = _float_dtype(X.dtype)
@@ -249,7 +251,7 @@ _CACHE_SIZE = 3
 
 
 def _fingerprint(X):
-    if sparse.issparse(X):
+    if issparse(X):
         arrays = [getattr(X, a) for a in ("data", "indices", "indptr", "row", "col", "offsets")
                   if hasattr(X, a)]
         key = (X.format, X.shape, X.dtype.str)
@@ -297,7 +299,7 @@ def as_design(X) -> Design:
     """A :class:`Design` for ``X``, reusing the previous one when X is the same, unchanged."""
     if isinstance(X, Design):
         return X
-    cacheable = ((sparse.issparse(X) and X.format in ("csr", "csc", "coo"))
+    cacheable = ((issparse(X) and X.format in ("csr", "csc", "coo"))
                  or isinstance(X, np.ndarray)) and getattr(X, "size", 0) > 0
     if cacheable and isinstance(X, np.ndarray) and (X.ndim != 2 or X.dtype.kind not in "fiub"):
         cacheable = False

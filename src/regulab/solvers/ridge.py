@@ -23,9 +23,9 @@ float64); for sparse X, :func:`regulab.solvers.exact.solve` uses coordinate desc
 from __future__ import annotations
 
 import numpy as np
-from scipy import sparse
 
 from regulab.core.losses import normalized_weights
+from regulab.core.validation import issparse
 from regulab.solvers.checks import check_finite_columns, check_y
 
 
@@ -37,7 +37,7 @@ class RidgeSVD:
     """
 
     def __init__(self, X, sample_weight=None, fit_intercept: bool = True):
-        if sparse.issparse(X):
+        if issparse(X):
             raise TypeError("RidgeSVD needs a dense X; for sparse X use regulab.solvers.exact."
                             "solve (coordinate descent), which never densifies X")
         X = np.asarray(X, dtype=np.float64)

@@ -29,7 +29,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import expit
 
 from regulab.core.losses import normalized_weights
 from regulab.core.validation import check_bounds, check_penalty_factor
@@ -204,6 +203,8 @@ def solve_box_logistic(D: Design, y, s, fit_intercept, box: Box, w, b, tol, max_
                        ws_start) -> ExactResult:
     """The logistic loss with factors and bounds: proximal Newton on working sets from
     ``(w, b)``, certified by the KKT violation (module docstring)."""
+    from scipy.special import expit  # here: a squared-loss fit never imports scipy.special
+
     pmean = float(s @ y)
     if fit_intercept and (pmean <= 0.0 or pmean >= 1.0):
         raise ValueError("logistic loss with an intercept needs both classes 0 and 1 among the "

@@ -17,7 +17,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import expit
 
 from regulab.solvers import _pn_kernels as PNK
 from regulab.solvers.design import Design
@@ -54,6 +53,8 @@ def solve_logistic(D: Design, y, s, fit_intercept, l1, l2, w, b, tol, max_iter,
                    ws_start) -> ExactResult:
     """Minimize the logistic objective from ``(w, b)`` (``w`` modified in place; ``b`` None
     starts at the null model's intercept) to ``kkt / scale <= tol``."""
+    from scipy.special import expit  # here: a squared-loss fit never imports scipy.special
+
     p = D.p
     pmean = float(s @ y)
     if fit_intercept and (pmean <= 0.0 or pmean >= 1.0):
@@ -80,6 +81,8 @@ def solve_logistic(D: Design, y, s, fit_intercept, l1, l2, w, b, tol, max_iter,
 
 
 def _prox_newton(P: LogisticProblem, w, b, tol, max_iter, ws_start) -> ExactResult:
+    from scipy.special import expit
+
     D, y, s, l1, l2 = P.D, P.y, P.s, P.l1, P.l2
     z = D.x_dot(w) + b
     n_newton = 0
