@@ -224,7 +224,7 @@ def test_the_incremental_update_reads_the_changed_rows_up_to_its_limit(seed):
     from regulab.solvers import _design_kernels as DK
 
     rng = np.random.default_rng(seed)
-    n, p = 3 * DK.SCAN_BLOCK + 123, 40
+    n, p = 3 * DK.ROW_BLOCK + 123, 40
     X = sparse.random(n, p, density=0.1, format="csc", random_state=rng,
                       data_rvs=rng.standard_normal)
     D = as_design(X)
@@ -240,15 +240,20 @@ def test_the_incremental_update_reads_the_changed_rows_up_to_its_limit(seed):
     q[moved] += rng.standard_normal(int(moved.sum()))
     entries = int(np.diff(rptr)[moved].sum())
     g0 = rng.standard_normal(p)
-    g = g0.copy()
-    read = DK.centered_grad_update(rdata, rcols, rptr, q, q0, s, xbar, active, entries, g)
-    assert read == entries
     sdq = s * (q - q0)
     want = np.where(active, g0 + X.T @ sdq - xbar * sdq.sum(), 0.0)
+    g = np.full(p, np.nan)  # every entry written, from ``g0`` ...
+    read = DK.centered_grad_update(rdata, rcols, rptr, q, q0, s, xbar, active, entries,
+                                   g0.copy(), g)
+    assert read == entries
     assert np.abs(g - want).max() <= 1e-12 * np.abs(want).max()
+    g_in = g0.copy()  # ... or in place, the same bits
+    assert DK.centered_grad_update(rdata, rcols, rptr, q, q0, s, xbar, active, entries, g_in,
+                                   g_in) == entries
+    assert np.array_equal(g_in, g)
     g = g0.copy()
     assert DK.centered_grad_update(rdata, rcols, rptr, q, q0, s, xbar, active, entries - 1,
-                                   g) == -1
+                                   g0.copy(), g) == -1
     assert np.array_equal(g, g0)
 
 

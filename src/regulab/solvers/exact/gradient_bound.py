@@ -197,10 +197,10 @@ class GradientBound:
             return None
         P = self.P
         D = P.D
-        g = ref.g.copy()
+        g = np.empty(D.p)  # a reference's ``g`` is never written (class docstring)
         rdata, rcols, rptr = D.csr_arrays()
         if DK.centered_grad_update(rdata, rcols, rptr, q, ref.q, P.s, P.xbar, P.active,
-                                   int(INCREMENTAL * D.indptr[-1]), g) < 0:
+                                   int(INCREMENTAL * D.indptr[-1]), ref.g, g) < 0:
             return None
         self.ref = Reference(r.copy(), g, q.copy(), ref.chain + 1)
         return g

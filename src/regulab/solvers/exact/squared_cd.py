@@ -175,8 +175,10 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
     # a start moved ahead along a path from the last solution (within its support): the first
     # working set is ranked by the last solution's gradient, and the first gap (not met at a
     # new lam) is taken after a CD pass
-    ahead = (same and not reuse and l1 > 0.0 and bound is not None and np.any(w != 0.0)
-             and not np.any((w != 0.0) & (last.w == 0.0)))
+    ahead = False
+    if same and not reuse and l1 > 0.0 and bound is not None:
+        nz = w != 0.0  # one mask for both tests (a pass over p less)
+        ahead = bool(nz.any()) and not np.any(nz & (last.w == 0.0))
     # the residual the CD kernel updated along the first pass of a moved start (``carried``):
     # the next outer iteration ranks its working set by it and tests its gap on it; a gap met
     # there is re-tested on a fresh residual and gradient before the loop stops (``drifted``),
@@ -193,17 +195,17 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
         drifted = carried is not None
         if reuse:  # warm start from the previous solution on this design: same residual
             q = last.q.copy()
-            r = q + c
+            r = _shifted(q, c)
             # the last gradient's skipped entries are bounded for the last l1, not this one
             g = last.g.copy() if bound is None else bound.grad(r, w, q)
             reuse = False
         elif drifted:
             q, carried = carried, None
-            r = q + c
+            r = _shifted(q, c)
             g = bound.grad(r, w, q)
         else:  # a moved start's residual may come combined from the last two (q0)
             q = q0 if ahead and q0 is not None else P.yc - D.x_dot(w)
-            r = q + c
+            r = _shifted(q, c)
             g = last.g if ahead else P.masked_grad(r) if bound is None else bound.grad(r, w, q)
         if ahead:  # the last solution's violations and support rank the first working set
             ahead = False
@@ -261,6 +263,13 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
             if bound is not None:
                 bound.moved()  # ... and off the working set
     return _result(P, w, gap, n_iter, gap <= threshold, opts.tol, primal, "cd")
+
+
+def _shifted(q, c):
+    """``r = q + c``, or ``q`` itself when ``c = 0`` (always without an intercept: a pass over
+    n and an array saved per outer iteration). ``r`` is only read, and only before the CD pass
+    that moves ``q`` in place (a reference keeps a copy)."""
+    return q if c == 0.0 else q + c
 
 
 def _cd_pass(P: SquaredProblem, w, q, c, ws, tol_in, budget, anderson,
