@@ -119,6 +119,23 @@ def test_squared_path_gives_solves_result(weighted, fit_intercept, dense):
         w_prev = got.w.copy()
 
 
+def test_squared_path_takes_an_owned_start_over():
+    """``own=True``: the solve starts from the caller's array itself (the result's ``w`` is
+    it) and returns what a copied start gives (the same bits); without it the start is copied
+    and left as it was."""
+    X, y, _ = _problem(5)
+    lmax = 2.0 * np.abs(np.asarray(X.T @ (y - y.mean()))).max() / X.shape[0]
+    start = squared_path(X, y, tol=1e-8)(0.3 * lmax, 0.0).w
+    w0 = start.copy()
+    # each on a fresh design (a design keeps its last solve's gradient)
+    want = squared_path(X.copy(), y, tol=1e-8)(0.2 * lmax, 0.0, w0)
+    assert np.array_equal(w0, start)  # copied: the caller's start untouched
+    got = squared_path(X.copy(), y, tol=1e-8)(0.2 * lmax, 0.0, w0, None, True)
+    assert got.w is w0
+    assert np.array_equal(got.w, want.w) and (got.gap, got.n_iter) == (want.gap, want.n_iter)
+    assert not np.array_equal(want.w, start)  # the solve moved ``w``: the test can tell
+
+
 def test_squared_path_constant_response_and_ridge_and_least_squares():
     """The rows of ``solve``'s table without CD go through it too: constant ``y``, ridge by
     SVD, unpenalized least squares."""

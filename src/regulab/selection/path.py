@@ -286,9 +286,10 @@ def regularization_path(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lam
     fit = (squared_path(D, y, fit_intercept=fit_intercept, sample_weight=sample_weight, tol=tol,
                         max_iter=max_iter) if plain else None)
     step = None  # the moved start's t along the line through the last two solutions
+    moved = False  # ``w0`` is path_step_ahead's fresh array: the solve takes it over
     for k, lam in enumerate(lams):
         if plain:
-            res = fit(lam * rho, lam * (1.0 - rho), w0, step)
+            res = fit(lam * rho, lam * (1.0 - rho), w0, step, moved)
         else:
             res = solve(D, y, loss=loss, l1=lam * rho, l2=lam * (1.0 - rho),
                         fit_intercept=fit_intercept, sample_weight=sample_weight, w0=w0, b0=b0,
@@ -300,7 +301,8 @@ def regularization_path(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lam
         gaps[k], n_iter[k], converged[k] = res.gap, res.n_iter, res.converged
         criterion = res.criterion
         w0, b0 = res.w, res.intercept
-        if ahead and 1 <= k < lams.size - 1:
+        moved = ahead and 1 <= k < lams.size - 1
+        if moved:
             w0 = path_step_ahead(w_prev, res.w, lams[k - 1], lams[k], lams[k + 1], supp)
             step = _step(lams[k - 1], lams[k], lams[k + 1])
         w_prev = res.w

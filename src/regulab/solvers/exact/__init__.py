@@ -243,6 +243,9 @@ def squared_path(X, y, *, fit_intercept=True, sample_weight=None, tol=1e-6, max_
     <regulab.solvers.design.LastGradient>` by identity, not by comparing ``y_c`` and ``s``.
     Errors about ``X``, ``y``, the weights, ``tol`` or ``max_iter`` are raised here.
 
+    ``own=True``: ``w0`` is the caller's fresh float64 array of ``p`` finite values, which the
+    solve may overwrite (not copied, not checked).
+
     ``step=t``: ``w0`` is :func:`regulab.selection.path.path_step_ahead`'s start ``t`` along the
     line through this ``fit``'s last two solutions. ``y_c - X w`` is affine in ``w``, so the
     residual at ``w0`` is combined from their residuals (and the few columns where ``w0`` left
@@ -261,8 +264,10 @@ def squared_path(X, y, *, fit_intercept=True, sample_weight=None, tol=1e-6, max_
     fit = _SquaredSolver(D, y, s, weighted, bool(fit_intercept))
     opts = CDSettings(tol, max_iter, None if anderson is None else int(anderson), int(ws_start))
 
-    def solve_at(l1, l2, w0=None, step=None) -> ExactResult:
-        w, _ = check_start(w0, None, D.p)
+    def solve_at(l1, l2, w0=None, step=None, own=False) -> ExactResult:
+        # ``own``: ``w0`` is a float64 array of p finite values made for this call (a path's
+        # moved start), taken over as it is: no copy and no check (two passes over p per lam)
+        w = w0 if own else check_start(w0, None, D.p)[0]
         return fit(check_nonneg(l1, "l1"), check_nonneg(l2, "l2"), w, opts, step)
 
     return solve_at
