@@ -255,3 +255,30 @@ def test_a_path_with_moved_starts_is_certified_by_its_own_residuals(weighted, l1
                                 sample_weight=sw)
         assert rel <= 1e-8
         assert rel == pytest.approx(res.gaps[k], rel=1e-6, abs=1e-13)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_start_vs_last_matches_numpy(seed):
+    """``CDK.start_vs_last`` against its three numpy definitions, on starts that equal the
+    last solution, stay within its support, leave it, are all 0, hold -0.0 or a NaN."""
+    rng = np.random.default_rng(seed)
+    p = 300
+    last = np.where(rng.random(p) < 0.2, rng.standard_normal(p), 0.0)
+    supp = np.flatnonzero(last)
+    inside = np.zeros(p)
+    inside[supp[::2]] = rng.standard_normal(supp[::2].size)
+    outside = inside.copy()
+    outside[rng.choice(np.flatnonzero(last == 0.0))] = 1.0
+    negzero = last.copy()
+    negzero[last == 0.0] = -0.0
+    nan = last.copy()
+    nan[supp[0]] = np.nan
+    cases = [last.copy(), inside, outside, np.zeros(p), negzero, nan, -last]
+    for w in cases:
+        nz = w != 0.0
+        want = (np.array_equal(w, last), bool(nz.any()) and not np.any(nz & (last == 0.0)),
+                int(np.count_nonzero(last)))
+        assert CDK.start_vs_last(w, last) == want
+    # the cases hold each answer both ways: the test can tell
+    got = [CDK.start_vs_last(w, last)[:2] for w in cases]
+    assert {g[0] for g in got} == {True, False} and {g[1] for g in got} == {True, False}

@@ -166,7 +166,11 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
     ws_size = max(1, opts.ws_start)
     last = D.last_grad
     same = last is not None and last.same_problem(P.yc, s, P.fit_intercept)
-    reuse = same and np.array_equal(last.w, w)
+    within, nnz_last = False, -1
+    if same and D.is_sparse:  # a path's solve: the start against the last solution, one pass
+        reuse, within, nnz_last = CDK.start_vs_last(w, last.w)
+    else:  # (dense X: no kernel more to compile on a small problem's first fit)
+        reuse = same and np.array_equal(last.w, w)
     # sparse X: the gradient recomputed only where it can matter (exact gap, fewer passes)
     bound = GradientBound(P, last.ref if same else None, sqrtL) if D.is_sparse else None
     # the kernel of ._cd_sparse (equal weights) has its own measured settings
@@ -175,10 +179,7 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
     # a start moved ahead along a path from the last solution (within its support): the first
     # working set is ranked by the last solution's gradient, and the first gap (not met at a
     # new lam) is taken after a CD pass
-    ahead = False
-    if same and not reuse and l1 > 0.0 and bound is not None:
-        nz = w != 0.0  # one mask for both tests (a pass over p less)
-        ahead = bool(nz.any()) and not np.any(nz & (last.w == 0.0))
+    ahead = same and not reuse and l1 > 0.0 and bound is not None and within
     # the residual the CD kernel updated along the first pass of a moved start (``carried``):
     # the next outer iteration ranks its working set by it and tests its gap on it; a gap met
     # there is re-tested on a fresh residual and gradient before the loop stops (``drifted``),
@@ -228,7 +229,9 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
             far = bound is not None and run < CARRY_RUN and gap > CARRY_FAR * threshold
         nnz = 0
         if l1 > 0.0:
-            nnz = int(np.count_nonzero(wk != 0.0))  # on a mask: 19 -> 5 us at p = 50,000
+            # ``wk`` is ``last.w`` (counted with the start) only on a moved start's first pass
+            nnz = (nnz_last if first_pass else
+                   int(np.count_nonzero(wk != 0.0)))  # on a mask: 19 -> 5 us at p = 50,000
             ws_size = max(ws_size, nnz + max(opts.ws_start, int(grow * nnz)))
         # the same pass lists what the next bounded gradient may need (GradientBound.listing)
         reach, cand = (-1.0, NO_LIST) if bound is None else bound.listing(g)
