@@ -471,3 +471,18 @@ def test_the_list_is_dropped_when_it_may_not_cover():
         assert modes[-1] is False
     finally:
         GB.DK.bounded_grad = orig
+
+
+@pytest.mark.parametrize("n", [1, 7, 1000])
+def test_moved_wdist_is_the_weighted_distance_and_s_r(n):
+    """``DK.moved_wdist``: ``sum_i s_i (r_i - r0_i)**2`` as numpy sums it (up to the order of
+    the sum) and ``s r`` to the bit."""
+    from regulab.solvers import _design_kernels as DK
+
+    rng = np.random.default_rng(n)
+    s, r, r0 = rng.random(n), rng.standard_normal(n), rng.standard_normal(n)
+    sr = np.full(n, np.nan)
+    got = DK.moved_wdist(s, r, r0, sr)
+    want = float(np.sum(s * (r - r0) ** 2))
+    assert abs(got - want) <= 1e-13 * want
+    assert np.array_equal(sr, s * r)

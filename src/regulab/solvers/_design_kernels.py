@@ -260,6 +260,19 @@ def wdot(s, a, b):
     return acc
 
 
+@njit(cache=True, fastmath=FASTMATH)
+def moved_wdist(s, r, r0, sr):
+    """``sum_i s_i (r_i - r0_i)**2`` (the squared distance of a bounded gradient's residual
+    from its reference, :class:`regulab.solvers.exact.gradient_bound.GradientBound`), with
+    ``sr = s r`` written in the same pass over n (numpy: four passes and the array ``r - r0``)."""
+    acc = 0.0
+    for i in range(r.size):
+        d = r[i] - r0[i]
+        acc += s[i] * d * d
+        sr[i] = s[i] * r[i]
+    return acc
+
+
 # --------------------------------------------------------------------------------------------
 # prefetch hints, and the gradient's partial (by columns) and incremental (by the rows of a CSR
 # copy of a sparse X: ``Design.csr_arrays``) updates

@@ -125,10 +125,9 @@ class GradientBound:
         P = self.P
         ref = self.ref
         if ref is not None:
-            dr = r - ref.r
-            delta = float(np.sqrt(DK.wdot(P.s, dr, dr)))
             D = P.D
-            sr = P.s * r
+            sr = np.empty(D.n)
+            delta = float(np.sqrt(DK.moved_wdist(P.s, r, ref.r, sr)))
             if self._out is None:
                 self._out = np.empty(D.p)
                 self._need = np.empty(D.p, dtype=np.int64)
