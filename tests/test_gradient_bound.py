@@ -486,3 +486,29 @@ def test_moved_wdist_is_the_weighted_distance_and_s_r(n):
     want = float(np.sum(s * (r - r0) ** 2))
     assert abs(got - want) <= 1e-13 * want
     assert np.array_equal(sr, s * r)
+
+
+def test_a_reference_keeps_its_own_copies_one_when_r_is_q(monkeypatch):
+    """A reference's ``r`` and ``q`` are copies the caller cannot move: one array for both when
+    the caller's ``r`` is its ``q`` (no intercept), two otherwise; the gradients along a walk
+    stay the direct product's (the shared copy is never written)."""
+    monkeypatch.setattr(GB, "REFRESH", 0.0)  # every request a full pass or an update
+    monkeypatch.setattr(GB, "INCREMENTAL", 1.0)
+    P, X, A, s, rng = _weighted_problem(11, False, False)
+    bound = GradientBound(P)
+    kinds = set()
+    for w, q, _ in _walk(P, rng, 12):
+        g = bound.grad(q, w, q).copy()  # r is q
+        ref = bound.ref
+        assert ref.r is ref.q and ref.r is not q and np.array_equal(ref.r, q)
+        kinds.add(ref.chain > 0)
+        q[:] = np.nan  # the caller's CD moves its q: the reference must not see it
+        assert not np.isnan(ref.r).any()
+        oracle = np.where(P.active, A.T @ (s * (P.yc - P.D.x_dot(w))), 0.0)
+        assert np.abs(g - oracle).max() <= 1e-12 * np.abs(oracle).max()
+    assert kinds == {False, True}  # full passes and incremental updates both made
+    P, X, A, s, rng = _weighted_problem(11, True, False)
+    bound = GradientBound(P)
+    w, q, r = next(_walk(P, rng, 1))
+    bound.grad(r, w, q)
+    assert bound.ref.r is not bound.ref.q and np.array_equal(bound.ref.q, q)

@@ -150,7 +150,8 @@ class GradientBound:
             if g is not None:
                 return g
         g = P.masked_grad(r)
-        self.ref = Reference(r.copy(), g, None if q is None else q.copy(), 0)
+        rc, qc = _kept(r, q)
+        self.ref = Reference(rc, g, qc, 0)
         return g
 
     def listing(self, g):
@@ -201,5 +202,13 @@ class GradientBound:
         if DK.centered_grad_update(rdata, rcols, rptr, q, ref.q, P.s, P.xbar, P.active,
                                    int(INCREMENTAL * D.indptr[-1]), ref.g, g) < 0:
             return None
-        self.ref = Reference(r.copy(), g, q.copy(), ref.chain + 1)
+        rc, qc = _kept(r, q)
+        self.ref = Reference(rc, g, qc, ref.chain + 1)
         return g
+
+
+def _kept(r, q):
+    """Copies of ``(r, q)`` for a :class:`Reference` (the caller's move on); one array for both
+    when ``r`` is ``q`` (no intercept: ``r = q + 0``), as nothing writes a reference's arrays."""
+    rc = r.copy()
+    return rc, (rc if q is r else None if q is None else q.copy())
