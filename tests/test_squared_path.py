@@ -282,3 +282,23 @@ def test_start_vs_last_matches_numpy(seed):
     # the cases hold each answer both ways: the test can tell
     got = [CDK.start_vs_last(w, last)[:2] for w in cases]
     assert {g[0] for g in got} == {True, False} and {g[1] for g in got} == {True, False}
+
+
+def test_a_paths_problem_carries_its_active_count():
+    """The prepared problem counts its active features once (``n_active``): the count of
+    ``L > 0``, a zero column and a constant one (centered away) left out; a problem made
+    without it counts on demand."""
+    from dataclasses import replace
+
+    from regulab.solvers.exact import _SquaredSolver
+
+    X, y, _ = _problem(6)
+    X = X.tolil()
+    X[:, 0] = 0.0
+    X[:, 1] = 2.0
+    X = X.tocsc()
+    s = np.full(X.shape[0], 1.0 / X.shape[0])
+    P = _SquaredSolver(as_design(X), y, s, False, True).base
+    assert P.n_active == int(np.count_nonzero(P.L > 0)) == X.shape[1] - 2
+    assert replace(P, l1=0.5).active_count() == P.n_active
+    assert replace(P, n_active=-1).active_count() == P.n_active

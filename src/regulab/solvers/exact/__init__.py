@@ -306,8 +306,10 @@ class _SquaredSolver:
         xbar, L = D.stats(s, fit_intercept)
         n_pos = int(pos.sum())
         # l1 = l2 = 0 here; each call takes its own penalty (``dataclasses.replace``)
-        self.base = SquaredProblem(D, y, yc, s, weighted, fit_intercept, ybar, xbar, L, L > 0,
-                                   null_loss, n_pos - (1 if fit_intercept else 0), 0.0, 0.0)
+        active = L > 0
+        self.base = SquaredProblem(D, y, yc, s, weighted, fit_intercept, ybar, xbar, L, active,
+                                   null_loss, n_pos - (1 if fit_intercept else 0), 0.0, 0.0,
+                                   int(np.count_nonzero(active)))
         self.small = min(n_pos, D.p) ** 2 * max(n_pos, D.p) <= SVD_MAX_FLOPS
 
     def __call__(self, l1, l2, w, opts: CDSettings, step=None) -> ExactResult:

@@ -107,7 +107,7 @@ class GradientBound:
         self.ref = ref
         # ``sqrtL``: the caller's ``P.D.sqrt_norms`` (each look-up hashes the weights' bytes)
         self.sqrtL = P.D.sqrt_norms(P.s, P.fit_intercept) if sqrtL is None else sqrtL
-        self.n_active = int(np.count_nonzero(P.active))
+        self.n_active = P.active_count()
         self._out = None  # the bounded gradient's buffer and ...
         self._need = None  # ... its list of recomputed features
         self._synced = None  # the reference whose ``g`` ``_out`` equals off ``_need[:_prev]``

@@ -110,7 +110,7 @@ def cd_squared(P: SquaredProblem, w, opts: CDSettings, sqrtL=None, q0=None) -> E
     ``opts.tol`` (module docstring). ``sqrtL``: ``P.D.sqrt_norms(P.s, P.fit_intercept)`` if the
     caller has it (each look-up hashes the weights' bytes); ``q0``: ``y_c - X w`` up to rounding
     (taken over, never certifying), for a start moved ahead along a path."""
-    if not P.active.all():  # a mask and a pass over p per solve otherwise
+    if P.active_count() < P.D.p:  # a mask and a pass over p per solve otherwise
         w[~P.active] = 0.0
     threshold = opts.tol * P.null_loss
     n_iter = 0
@@ -123,7 +123,7 @@ def cd_squared(P: SquaredProblem, w, opts: CDSettings, sqrtL=None, q0=None) -> E
             n_iter += out.n_iter
             if out.converged:
                 return _result(P, w, out.gap, n_iter, True, opts.tol, out.primal, "active_set")
-    if int(np.count_nonzero(P.active)) <= SMALL_WS:
+    if P.active_count() <= SMALL_WS:
         n_iter += _small_pass(P, w, threshold, opts)
         q0 = None  # ``w`` moved
     if asm_tries:
@@ -162,7 +162,7 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
     # kkt_ws_select reads sqrt(L) on the active features only (L > 0 there)
     if sqrtL is None:
         sqrtL = D.sqrt_norms(s, P.fit_intercept)
-    n_active = int(np.count_nonzero(P.active))
+    n_active = P.active_count()
     ws_size = max(1, opts.ws_start)
     last = D.last_grad
     same = last is not None and last.same_problem(P.yc, s, P.fit_intercept)
