@@ -512,3 +512,72 @@ def test_a_reference_keeps_its_own_copies_one_when_r_is_q(monkeypatch):
     w, q, r = next(_walk(P, rng, 1))
     bound.grad(r, w, q)
     assert bound.ref.r is not bound.ref.q and np.array_equal(bound.ref.q, q)
+
+
+@pytest.mark.parametrize("fit_intercept", [False, True])
+def test_the_refusal_level_skips_only_requests_the_kernel_refuses(fit_intercept, monkeypatch):
+    """``refusal_level`` is the ``(limit + 1)``-th largest ``sqrt(L_j)`` of the active features
+    (sorted here); along one walk, a bound with it calls ``bounded_grad`` less often, every
+    request it skips is one the kernel refused (-1) in the same walk without it, and the
+    gradients are the same bits."""
+    from regulab.solvers import _design_kernels as DK
+
+    monkeypatch.setattr(GB, "REFRESH", 0.2)
+    P, X, A, s, rng = _weighted_problem(5, fit_intercept, False)
+    sqrtL = P.D.sqrt_norms(P.s, P.fit_intercept)
+    limit, level = GB.refusal_level(P, sqrtL)
+    assert limit == int(0.2 * np.count_nonzero(P.active))
+    assert level == np.sort(sqrtL[P.active])[::-1][limit]
+    kernel = DK.bounded_grad
+
+    def run(lv):
+        out, grads = [], []
+
+        def recorded(*a):
+            got = kernel(*a)
+            out.append(got)
+            return got
+
+        monkeypatch.setattr(DK, "bounded_grad", recorded)
+        bound = GradientBound(P, None, sqrtL, lv)
+        walk = np.random.default_rng(9)
+        for w, q, r in _walk(P, walk, 30):
+            n_before = len(out)
+            grads.append(bound.grad(r, w, q).copy())
+            out_now = out[n_before:]
+            yield grads[-1], (out_now[0] if out_now else None)
+
+    plain = list(run(None))
+    early = list(run((limit, level)))
+    assert len(plain) == len(early)
+    skipped = 0
+    for (g0, k0), (g1, k1) in zip(plain, early):
+        assert np.array_equal(g0, g1)
+        if k1 is None and k0 is not None:
+            assert k0 == -1  # skipped: the kernel refuses it
+            skipped += 1
+    assert skipped > 0, "no request skipped: the test proves nothing"
+
+
+def test_the_refusal_level_is_the_kernels_threshold_at_zero_gradient(monkeypatch):
+    """On a reference with ``g0 = 0`` and ``w = 0`` the features needed at ``delta`` are those
+    with ``sqrt(L_j) delta > l1 / 2``: just above ``half / level`` the rule refuses and so does
+    ``bounded_grad``; just below it does not, and the kernel succeeds (the level is the
+    threshold itself, not merely safe)."""
+    from regulab.solvers import _design_kernels as DK
+
+    monkeypatch.setattr(GB, "REFRESH", 0.3)
+    P, X, A, s, rng = _weighted_problem(6, False, False)
+    sqrtL = P.D.sqrt_norms(P.s, P.fit_intercept)
+    bound = GradientBound(P, None, sqrtL, GB.refusal_level(P, sqrtL))
+    limit, level = bound.level
+    half = 0.5
+    D, p = P.D, P.D.p
+    zeros, sr = np.zeros(p), rng.standard_normal(D.n)
+    for delta, refuse in ((half / level * (1 + 1e-12), True), (half / level * (1 - 1e-12), False)):
+        assert bound.refused(delta, limit, half) is refuse
+        got = DK.bounded_grad(D.data, D.indices, D.indptr, zeros, sqrtL, delta, half, zeros,
+                              P.active, sr, P.xbar, 0.0, limit, np.empty(p),
+                              np.empty(p, dtype=np.int64), -1, GB.NO_LIST, -1, GB.NO_LIST)
+        assert (got == -1) is refuse
+    assert not bound.refused(1e300, limit + 1, half)  # a level made for another limit

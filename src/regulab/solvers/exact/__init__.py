@@ -91,6 +91,7 @@ from regulab.solvers.exact.squared import (
     solve_ridge_svd,
     squared_gap,
 )
+from regulab.solvers.exact.gradient_bound import refusal_level
 from regulab.solvers.exact.squared_cd import ANDERSON, CDSettings, cd_squared
 
 __all__ = ["ExactResult", "MultinomialResult", "solve", "squared_gap", "squared_path"]
@@ -288,6 +289,7 @@ class _SquaredSolver:
         self.D = D
         self.const = None  # ``(intercept, null_loss)`` when ``w = 0`` is optimal for any penalty
         self.sqrtL = None  # ``D.sqrt_norms``, looked up at the first CD solve
+        self.level = None  # ``refusal_level`` (sparse X), made with ``sqrtL``
         self.older = None  # the LastGradient before the one this solver's last CD solve left
         pos = s > 0
         ypos = y[pos]
@@ -324,9 +326,11 @@ class _SquaredSolver:
             return solve_ridge_svd(P, opts.tol)
         if self.sqrtL is None:
             self.sqrtL = self.D.sqrt_norms(P.s, P.fit_intercept)
+            if self.D.is_sparse:  # the bounded gradient's early refusals, for every solve
+                self.level = refusal_level(P, self.sqrtL)
         q0 = None if step is None else self._moved_residual(w, step)
         before = self.D.last_grad
-        res = cd_squared(P, w, opts, self.sqrtL, q0)
+        res = cd_squared(P, w, opts, self.sqrtL, q0, self.level)
         if self.D.last_grad is not before:
             self.older = before
         return res

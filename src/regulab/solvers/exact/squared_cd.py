@@ -105,11 +105,13 @@ class CDSettings:
     ws_start: int
 
 
-def cd_squared(P: SquaredProblem, w, opts: CDSettings, sqrtL=None, q0=None) -> ExactResult:
+def cd_squared(P: SquaredProblem, w, opts: CDSettings, sqrtL=None, q0=None,
+               level=None) -> ExactResult:
     """Minimize the squared-loss objective from ``w`` (modified in place) to relative gap
     ``opts.tol`` (module docstring). ``sqrtL``: ``P.D.sqrt_norms(P.s, P.fit_intercept)`` if the
     caller has it (each look-up hashes the weights' bytes); ``q0``: ``y_c - X w`` up to rounding
-    (taken over, never certifying), for a start moved ahead along a path."""
+    (taken over, never certifying), for a start moved ahead along a path; ``level``: the
+    problem's :func:`.gradient_bound.refusal_level` (sparse X), if the caller has it."""
     if P.active_count() < P.D.p:  # a mask and a pass over p per solve otherwise
         w[~P.active] = 0.0
     threshold = opts.tol * P.null_loss
@@ -128,7 +130,7 @@ def cd_squared(P: SquaredProblem, w, opts: CDSettings, sqrtL=None, q0=None) -> E
         q0 = None  # ``w`` moved
     if asm_tries:
         q0 = None
-    return _working_sets(P, w, w_start, threshold, opts, n_iter, asm_tries, sqrtL, q0)
+    return _working_sets(P, w, w_start, threshold, opts, n_iter, asm_tries, sqrtL, q0, level)
 
 
 def _small_pass(P: SquaredProblem, w, threshold, opts: CDSettings) -> int:
@@ -154,7 +156,7 @@ def _small_pass(P: SquaredProblem, w, threshold, opts: CDSettings) -> int:
 
 
 def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_iter,
-                  asm_tries, sqrtL=None, q0=None) -> ExactResult:
+                  asm_tries, sqrtL=None, q0=None, level=None) -> ExactResult:
     """The general loop: gap on the whole problem, then CD on a working set; Newton when CD
     stalls (at most ``MAX_ASM_TRIES`` times)."""
     D, s, xbar, l1, l2 = P.D, P.s, P.xbar, P.l1, P.l2
@@ -172,7 +174,7 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
     else:  # (dense X: no kernel more to compile on a small problem's first fit)
         reuse = same and np.array_equal(last.w, w)
     # sparse X: the gradient recomputed only where it can matter (exact gap, fewer passes)
-    bound = GradientBound(P, last.ref if same else None, sqrtL) if D.is_sparse else None
+    bound = GradientBound(P, last.ref if same else None, sqrtL, level) if D.is_sparse else None
     # the kernel of ._cd_sparse (equal weights) has its own measured settings
     own = bound is not None and not P.weighted
     inner, grow = (INNER_SPARSE, WS_GROW_SPARSE) if own else (INNER, WS_GROW)
