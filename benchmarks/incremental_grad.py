@@ -49,7 +49,7 @@ def cost(X):
             junk += 1.0
             g = np.zeros(p)
             t0 = time.perf_counter()
-            DK.centered_grad_update(rdata, rcols, rptr, q, q0, s, xbar, active, nnz, g)
+            DK.centered_grad_update(rdata, rcols, rptr, q, q0, s, xbar, active, nnz, g, g)
             inc.append(time.perf_counter() - t0)
             junk += 1.0
             t0 = time.perf_counter()

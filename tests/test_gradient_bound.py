@@ -224,7 +224,7 @@ def test_the_incremental_update_reads_the_changed_rows_up_to_its_limit(seed):
     from regulab.solvers import _design_kernels as DK
 
     rng = np.random.default_rng(seed)
-    n, p = 3 * DK.SCAN_BLOCK + 123, 40
+    n, p = 3 * DK.ROW_BLOCK + 123, 40
     X = sparse.random(n, p, density=0.1, format="csc", random_state=rng,
                       data_rvs=rng.standard_normal)
     D = as_design(X)
@@ -240,15 +240,20 @@ def test_the_incremental_update_reads_the_changed_rows_up_to_its_limit(seed):
     q[moved] += rng.standard_normal(int(moved.sum()))
     entries = int(np.diff(rptr)[moved].sum())
     g0 = rng.standard_normal(p)
-    g = g0.copy()
-    read = DK.centered_grad_update(rdata, rcols, rptr, q, q0, s, xbar, active, entries, g)
-    assert read == entries
     sdq = s * (q - q0)
     want = np.where(active, g0 + X.T @ sdq - xbar * sdq.sum(), 0.0)
+    g = np.full(p, np.nan)  # every entry written, from ``g0`` ...
+    read = DK.centered_grad_update(rdata, rcols, rptr, q, q0, s, xbar, active, entries,
+                                   g0.copy(), g)
+    assert read == entries
     assert np.abs(g - want).max() <= 1e-12 * np.abs(want).max()
+    g_in = g0.copy()  # ... or in place, the same bits
+    assert DK.centered_grad_update(rdata, rcols, rptr, q, q0, s, xbar, active, entries, g_in,
+                                   g_in) == entries
+    assert np.array_equal(g_in, g)
     g = g0.copy()
     assert DK.centered_grad_update(rdata, rcols, rptr, q, q0, s, xbar, active, entries - 1,
-                                   g) == -1
+                                   g0.copy(), g) == -1
     assert np.array_equal(g, g0)
 
 
@@ -466,3 +471,113 @@ def test_the_list_is_dropped_when_it_may_not_cover():
         assert modes[-1] is False
     finally:
         GB.DK.bounded_grad = orig
+
+
+@pytest.mark.parametrize("n", [1, 7, 1000])
+def test_moved_wdist_is_the_weighted_distance_and_s_r(n):
+    """``DK.moved_wdist``: ``sum_i s_i (r_i - r0_i)**2`` as numpy sums it (up to the order of
+    the sum) and ``s r`` to the bit."""
+    from regulab.solvers import _design_kernels as DK
+
+    rng = np.random.default_rng(n)
+    s, r, r0 = rng.random(n), rng.standard_normal(n), rng.standard_normal(n)
+    sr = np.full(n, np.nan)
+    got = DK.moved_wdist(s, r, r0, sr)
+    want = float(np.sum(s * (r - r0) ** 2))
+    assert abs(got - want) <= 1e-13 * want
+    assert np.array_equal(sr, s * r)
+
+
+def test_a_reference_keeps_its_own_copies_one_when_r_is_q(monkeypatch):
+    """A reference's ``r`` and ``q`` are copies the caller cannot move: one array for both when
+    the caller's ``r`` is its ``q`` (no intercept), two otherwise; the gradients along a walk
+    stay the direct product's (the shared copy is never written)."""
+    monkeypatch.setattr(GB, "REFRESH", 0.0)  # every request a full pass or an update
+    monkeypatch.setattr(GB, "INCREMENTAL", 1.0)
+    P, X, A, s, rng = _weighted_problem(11, False, False)
+    bound = GradientBound(P)
+    kinds = set()
+    for w, q, _ in _walk(P, rng, 12):
+        g = bound.grad(q, w, q).copy()  # r is q
+        ref = bound.ref
+        assert ref.r is ref.q and ref.r is not q and np.array_equal(ref.r, q)
+        kinds.add(ref.chain > 0)
+        q[:] = np.nan  # the caller's CD moves its q: the reference must not see it
+        assert not np.isnan(ref.r).any()
+        oracle = np.where(P.active, A.T @ (s * (P.yc - P.D.x_dot(w))), 0.0)
+        assert np.abs(g - oracle).max() <= 1e-12 * np.abs(oracle).max()
+    assert kinds == {False, True}  # full passes and incremental updates both made
+    P, X, A, s, rng = _weighted_problem(11, True, False)
+    bound = GradientBound(P)
+    w, q, r = next(_walk(P, rng, 1))
+    bound.grad(r, w, q)
+    assert bound.ref.r is not bound.ref.q and np.array_equal(bound.ref.q, q)
+
+
+@pytest.mark.parametrize("fit_intercept", [False, True])
+def test_the_refusal_level_skips_only_requests_the_kernel_refuses(fit_intercept, monkeypatch):
+    """``refusal_level`` is the ``(limit + 1)``-th largest ``sqrt(L_j)`` of the active features
+    (sorted here); along one walk, a bound with it calls ``bounded_grad`` less often, every
+    request it skips is one the kernel refused (-1) in the same walk without it, and the
+    gradients are the same bits."""
+    from regulab.solvers import _design_kernels as DK
+
+    monkeypatch.setattr(GB, "REFRESH", 0.2)
+    P, X, A, s, rng = _weighted_problem(5, fit_intercept, False)
+    sqrtL = P.D.sqrt_norms(P.s, P.fit_intercept)
+    limit, level = GB.refusal_level(P, sqrtL)
+    assert limit == int(0.2 * np.count_nonzero(P.active))
+    assert level == np.sort(sqrtL[P.active])[::-1][limit]
+    kernel = DK.bounded_grad
+
+    def run(lv):
+        out, grads = [], []
+
+        def recorded(*a):
+            got = kernel(*a)
+            out.append(got)
+            return got
+
+        monkeypatch.setattr(DK, "bounded_grad", recorded)
+        bound = GradientBound(P, None, sqrtL, lv)
+        walk = np.random.default_rng(9)
+        for w, q, r in _walk(P, walk, 30):
+            n_before = len(out)
+            grads.append(bound.grad(r, w, q).copy())
+            out_now = out[n_before:]
+            yield grads[-1], (out_now[0] if out_now else None)
+
+    plain = list(run(None))
+    early = list(run((limit, level)))
+    assert len(plain) == len(early)
+    skipped = 0
+    for (g0, k0), (g1, k1) in zip(plain, early):
+        assert np.array_equal(g0, g1)
+        if k1 is None and k0 is not None:
+            assert k0 == -1  # skipped: the kernel refuses it
+            skipped += 1
+    assert skipped > 0, "no request skipped: the test proves nothing"
+
+
+def test_the_refusal_level_is_the_kernels_threshold_at_zero_gradient(monkeypatch):
+    """On a reference with ``g0 = 0`` and ``w = 0`` the features needed at ``delta`` are those
+    with ``sqrt(L_j) delta > l1 / 2``: just above ``half / level`` the rule refuses and so does
+    ``bounded_grad``; just below it does not, and the kernel succeeds (the level is the
+    threshold itself, not merely safe)."""
+    from regulab.solvers import _design_kernels as DK
+
+    monkeypatch.setattr(GB, "REFRESH", 0.3)
+    P, X, A, s, rng = _weighted_problem(6, False, False)
+    sqrtL = P.D.sqrt_norms(P.s, P.fit_intercept)
+    bound = GradientBound(P, None, sqrtL, GB.refusal_level(P, sqrtL))
+    limit, level = bound.level
+    half = 0.5
+    D, p = P.D, P.D.p
+    zeros, sr = np.zeros(p), rng.standard_normal(D.n)
+    for delta, refuse in ((half / level * (1 + 1e-12), True), (half / level * (1 - 1e-12), False)):
+        assert bound.refused(delta, limit, half) is refuse
+        got = DK.bounded_grad(D.data, D.indices, D.indptr, zeros, sqrtL, delta, half, zeros,
+                              P.active, sr, P.xbar, 0.0, limit, np.empty(p),
+                              np.empty(p, dtype=np.int64), -1, GB.NO_LIST, -1, GB.NO_LIST)
+        assert (got == -1) is refuse
+    assert not bound.refused(1e300, limit + 1, half)  # a level made for another limit

@@ -119,6 +119,23 @@ def test_squared_path_gives_solves_result(weighted, fit_intercept, dense):
         w_prev = got.w.copy()
 
 
+def test_squared_path_takes_an_owned_start_over():
+    """``own=True``: the solve starts from the caller's array itself (the result's ``w`` is
+    it) and returns what a copied start gives (the same bits); without it the start is copied
+    and left as it was."""
+    X, y, _ = _problem(5)
+    lmax = 2.0 * np.abs(np.asarray(X.T @ (y - y.mean()))).max() / X.shape[0]
+    start = squared_path(X, y, tol=1e-8)(0.3 * lmax, 0.0).w
+    w0 = start.copy()
+    # each on a fresh design (a design keeps its last solve's gradient)
+    want = squared_path(X.copy(), y, tol=1e-8)(0.2 * lmax, 0.0, w0)
+    assert np.array_equal(w0, start)  # copied: the caller's start untouched
+    got = squared_path(X.copy(), y, tol=1e-8)(0.2 * lmax, 0.0, w0, None, True)
+    assert got.w is w0
+    assert np.array_equal(got.w, want.w) and (got.gap, got.n_iter) == (want.gap, want.n_iter)
+    assert not np.array_equal(want.w, start)  # the solve moved ``w``: the test can tell
+
+
 def test_squared_path_constant_response_and_ridge_and_least_squares():
     """The rows of ``solve``'s table without CD go through it too: constant ``y``, ridge by
     SVD, unpenalized least squares."""
@@ -238,3 +255,51 @@ def test_a_path_with_moved_starts_is_certified_by_its_own_residuals(weighted, l1
                                 sample_weight=sw)
         assert rel <= 1e-8
         assert rel == pytest.approx(res.gaps[k], rel=1e-6, abs=1e-13)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_start_vs_last_matches_numpy(seed):
+    """``CDK.start_vs_last`` against its three numpy definitions, on starts that equal the
+    last solution, stay within its support, leave it, are all 0, hold -0.0 or a NaN."""
+    rng = np.random.default_rng(seed)
+    p = 300
+    last = np.where(rng.random(p) < 0.2, rng.standard_normal(p), 0.0)
+    supp = np.flatnonzero(last)
+    inside = np.zeros(p)
+    inside[supp[::2]] = rng.standard_normal(supp[::2].size)
+    outside = inside.copy()
+    outside[rng.choice(np.flatnonzero(last == 0.0))] = 1.0
+    negzero = last.copy()
+    negzero[last == 0.0] = -0.0
+    nan = last.copy()
+    nan[supp[0]] = np.nan
+    cases = [last.copy(), inside, outside, np.zeros(p), negzero, nan, -last]
+    for w in cases:
+        nz = w != 0.0
+        want = (np.array_equal(w, last), bool(nz.any()) and not np.any(nz & (last == 0.0)),
+                int(np.count_nonzero(last)))
+        assert CDK.start_vs_last(w, last) == want
+    # the cases hold each answer both ways: the test can tell
+    got = [CDK.start_vs_last(w, last)[:2] for w in cases]
+    assert {g[0] for g in got} == {True, False} and {g[1] for g in got} == {True, False}
+
+
+def test_a_paths_problem_carries_its_active_count():
+    """The prepared problem counts its active features once (``n_active``): the count of
+    ``L > 0``, a zero column and a constant one (centered away) left out; a problem made
+    without it counts on demand."""
+    from dataclasses import replace
+
+    from regulab.solvers.exact import _SquaredSolver
+
+    X, y, _ = _problem(6)
+    X = X.tolil()
+    X[:, 0] = 0.0
+    X[:, 1] = 2.0
+    X = X.tocsc()
+    s = np.full(X.shape[0], 1.0 / X.shape[0])
+    P = _SquaredSolver(as_design(X), y, s, False, True).base
+    assert P.n_active == int(np.count_nonzero(P.L > 0)) < X.shape[1] - 1
+    assert not P.active[:2].any()
+    assert replace(P, l1=0.5).active_count() == P.n_active
+    assert replace(P, n_active=-1).active_count() == P.n_active

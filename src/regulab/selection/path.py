@@ -255,21 +255,29 @@ def regularization_path(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lam
         # the compiled small-problem route knows only the plain options: penalty factors,
         # bounds and groups skip it (as must any new option)
         tol, max_iter = check_nonneg(tol, "tol"), check_max_iter(max_iter)
-        fast = gram_path(X, y, lams, rho, sample_weight=sample_weight,
+        # prepared once here for both routes: each look-up of X checksums it (1e6 stored
+        # entries: ~2 ms, paid twice per path before)
+        D = as_design(X)
+        fast = gram_path(D, y, lams, rho, sample_weight=sample_weight,
                          fit_intercept=fit_intercept, tol=tol, max_iter=max_iter)
         if fast is not None:
             coefs, intercepts, gaps, n_iter = fast
             return PathResult(lams, coefs, intercepts, gaps, n_iter, gaps <= tol, rho, loss,
                               fit_intercept, criterion, feature_names)
-    # validate and prepare X once for the whole grid (the design cache would find it again on
-    # every call, at the cost of a checksum of X per lam)
-    D = as_design(X)
+    else:
+        # X validated and prepared once for the whole grid (the design cache would find it
+        # again on every call, at the cost of a checksum of X per lam)
+        D = as_design(X)
     w0, b0 = _null_start(X, y, loss, fit_intercept, sample_weight, box) if boxed else (None, None)
     options = {} if offset is None else {"offset": offset}
-    # one row per lam while solving: writing a column of a (p, lams) array touches p cache
-    # lines (measured 0.5 s of a 100-lam path at p = 50,000); ``coefs`` is its transpose, a
-    # Fortran-ordered view (a C-ordered copy cost 0.05-0.1 s at that size: a fresh 40 MB array)
-    rows = np.empty((lams.size, p))
+    # each lam's non-zeros kept apart while solving, written as rows of a (lams, p) array
+    # after the loop: writing a column of a (p, lams) array touches p cache lines (measured
+    # 0.5 s of a 100-lam path at p = 50,000); ``coefs`` is the rows' transpose, a
+    # Fortran-ordered view (a C-ordered copy cost 0.05-0.1 s at that size: a fresh 40 MB
+    # array). A full row per lam in the loop wrote 400 kB of fresh pages per lam at p = 50,000
+    # (faults, and the solver's vectors pushed out of the cache between two lams)
+    nonzeros = []
+    w_prev = None
     # an L1 squared-loss path on sparse X starts each lam on the line through the last two
     # solutions (fewer CD epochs; the sparse solver ranks its first working set by the last
     # gradient, so no gradient pass is spent on the moved start). Not on dense X, whose solver
@@ -282,29 +290,39 @@ def regularization_path(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lam
     fit = (squared_path(D, y, fit_intercept=fit_intercept, sample_weight=sample_weight, tol=tol,
                         max_iter=max_iter) if plain else None)
     step = None  # the moved start's t along the line through the last two solutions
+    moved = False  # ``w0`` is path_step_ahead's fresh array: the solve takes it over
     for k, lam in enumerate(lams):
         if plain:
-            res = fit(lam * rho, lam * (1.0 - rho), w0, step)
+            res = fit(lam * rho, lam * (1.0 - rho), w0, step, moved)
         else:
             res = solve(D, y, loss=loss, l1=lam * rho, l2=lam * (1.0 - rho),
                         fit_intercept=fit_intercept, sample_weight=sample_weight, w0=w0, b0=b0,
                         tol=tol, max_iter=max_iter, groups=groups, **box, **options)
-        rows[k], intercepts[k] = res.w, res.intercept
+        # ``res.w`` is this solve's own array (the solvers copy their start): kept, not copied
+        supp = np.flatnonzero(res.w != 0.0)  # on a mask: see path_step_ahead
+        nonzeros.append((supp, res.w[supp]))
+        intercepts[k] = res.intercept
         gaps[k], n_iter[k], converged[k] = res.gap, res.n_iter, res.converged
         criterion = res.criterion
         w0, b0 = res.w, res.intercept
-        if ahead and 1 <= k < lams.size - 1:
-            w0 = path_step_ahead(rows[k - 1], rows[k], lams[k - 1], lams[k], lams[k + 1])
+        moved = ahead and 1 <= k < lams.size - 1
+        if moved:
+            w0 = path_step_ahead(w_prev, res.w, lams[k - 1], lams[k], lams[k + 1], supp)
             step = _step(lams[k - 1], lams[k], lams[k + 1])
+        w_prev = res.w
+    rows = np.zeros((lams.size, p))
+    for k, (supp, vals) in enumerate(nonzeros):
+        rows[k, supp] = vals
     coefs = rows.T
     return PathResult(lams, coefs, intercepts, gaps, n_iter, converged, rho, loss, fit_intercept,
                       criterion, feature_names, *_box_arrays(p, **box), groups=groups)
 
 
-def path_step_ahead(w_a, w_b, lam_a, lam_b, lam_c) -> np.ndarray:
+def path_step_ahead(w_a, w_b, lam_a, lam_b, lam_c, supp=None) -> np.ndarray:
     """The warm start at ``lam_c`` from the solutions ``w_a``, ``w_b`` at the two lams before
-    it: the straight line through them, on the support of ``w_b``, each coefficient set to 0
-    where the line would change its sign.
+    it: the straight line through them, on the support of ``w_b`` (``supp``, its indices in
+    increasing order, when the caller has them), each coefficient set to 0 where the line
+    would change its sign.
 
     A lasso path is piecewise linear in lam, so this is exact while the support and its signs
     do not change between ``lam_b`` and ``lam_c``; features that enter stay 0 (the solver's
@@ -313,7 +331,8 @@ def path_step_ahead(w_a, w_b, lam_a, lam_b, lam_c) -> np.ndarray:
     # on the support only: six passes over p cost 0.3 ms per lam at p = 50,000. The support via
     # a boolean mask: numpy's nonzero on a float64 array took 114 us at p = 50,000, on the
     # mask 9 us (the same indices: -0.0 and 0.0 are zero for both)
-    supp = np.flatnonzero(w_b != 0.0)
+    if supp is None:
+        supp = np.flatnonzero(w_b != 0.0)
     b = w_b[supp]
     v = b + t * (b - w_a[supp])
     v[np.sign(v) != np.sign(b)] = 0.0

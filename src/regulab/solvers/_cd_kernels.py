@@ -153,6 +153,27 @@ def moved_residual(data, indices, indptr, n, is_sparse, w, w_a, w_b, t, q_a, q_b
     return True, q
 
 
+@njit(cache=True)
+def start_vs_last(w, w_last):
+    """One pass over a start ``w`` and the last solution ``w_last`` (a solve on a path):
+    ``(same, within, nnz_last)``. ``same``: every entry equal (``np.array_equal``); ``within``:
+    ``w`` has a non-zero and each of its non-zeros is one of ``w_last``'s; ``nnz_last``: the
+    non-zeros of ``w_last``. Branch-free; numpy took five passes over p for the three."""
+    same = True
+    nz_any = False
+    outside = False
+    nnz = 0
+    for j in range(w.size):
+        a = w[j]
+        b = w_last[j]
+        nz = a != 0.0
+        same &= a == b
+        nz_any |= nz
+        outside |= nz & (b == 0.0)
+        nnz += b != 0.0
+    return same, nz_any and not outside, nnz
+
+
 #: :func:`kkt_ws_select` streams through a buffer up to this many picks, above it samples
 STREAM_MAX = 256
 #: ... from about this many of the candidates' scores

@@ -260,6 +260,19 @@ def wdot(s, a, b):
     return acc
 
 
+@njit(cache=True, fastmath=FASTMATH)
+def moved_wdist(s, r, r0, sr):
+    """``sum_i s_i (r_i - r0_i)**2`` (the squared distance of a bounded gradient's residual
+    from its reference, :class:`regulab.solvers.exact.gradient_bound.GradientBound`), with
+    ``sr = s r`` written in the same pass over n (numpy: four passes and the array ``r - r0``)."""
+    acc = 0.0
+    for i in range(r.size):
+        d = r[i] - r0[i]
+        acc += s[i] * d * d
+        sr[i] = s[i] * r[i]
+    return acc
+
+
 # --------------------------------------------------------------------------------------------
 # prefetch hints, and the gradient's partial (by columns) and incremental (by the rows of a CSR
 # copy of a sparse X: ``Design.csr_arrays``) updates
@@ -287,8 +300,10 @@ def prefetch(typingctx, arr, idx):
     return sig, codegen
 
 
-#: rows :func:`centered_grad_update` scans between two tests of its limit
-SCAN_BLOCK = 4096
+#: rows :func:`centered_grad_update` scans between two tests of its limit (named apart from
+#: :func:`bounded_grad`'s ``SCAN_BLOCK``: numba reads a global when it compiles, so one name
+#: defined twice gave both kernels the later value, 512)
+ROW_BLOCK = 4096
 #: rows (columns) ahead whose stored entries :func:`centered_grad_update` (:func:`bounded_grad`)
 #: prefetches
 ROWS_AHEAD = 4
@@ -307,9 +322,10 @@ def prefetch_span(data, indices, start, stop):
 
 
 @njit(cache=True)
-def centered_grad_update(rdata, rcols, rptr, q, q0, s, xbar, active, limit, g):
-    """``g += X_c^T (s (q - q0))`` through the rows where ``q_i != q0_i`` only, read from the
-    CSR arrays ``(rdata, rcols, rptr)`` of X; 0 on the features that are not ``active``.
+def centered_grad_update(rdata, rcols, rptr, q, q0, s, xbar, active, limit, g0, g):
+    """``g = g0 + X_c^T (s (q - q0))`` through the rows where ``q_i != q0_i`` only, read from
+    the CSR arrays ``(rdata, rcols, rptr)`` of X; 0 on the features that are not ``active``.
+    ``g`` may be ``g0`` (in place).
 
     ``X_c^T (s dq) = X^T (s dq) - xbar sum_i s_i dq_i``: the increment is accumulated apart
     (one rounding of ``g`` per entry) and centered as a whole. Returns the stored entries read,
@@ -322,8 +338,8 @@ def centered_grad_update(rdata, rcols, rptr, q, q0, s, xbar, active, limit, g):
     m = 0
     # without a branch on the test (the changed rows are scattered: a branch on them was
     # mispredicted about as often as not), the limit checked once per block of rows
-    for lo in range(0, n, SCAN_BLOCK):
-        for i in range(lo, min(lo + SCAN_BLOCK, n)):
+    for lo in range(0, n, ROW_BLOCK):
+        for i in range(lo, min(lo + ROW_BLOCK, n)):
             moved = q[i] != q0[i]
             rows[m] = i
             m += moved
@@ -343,8 +359,9 @@ def centered_grad_update(rdata, rcols, rptr, q, q0, s, xbar, active, limit, g):
         tot += v
         for t in range(rptr[i], rptr[i + 1]):
             d[rcols[t]] += rdata[t] * v
+    # the copy of ``g0`` fused here (a pass over p less than copying it first: the same bits)
     for j in range(p):
-        g[j] = g[j] + (d[j] - xbar[j] * tot) if active[j] else 0.0
+        g[j] = g0[j] + (d[j] - xbar[j] * tot) if active[j] else 0.0
     return cost
 
 

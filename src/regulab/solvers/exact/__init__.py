@@ -91,6 +91,7 @@ from regulab.solvers.exact.squared import (
     solve_ridge_svd,
     squared_gap,
 )
+from regulab.solvers.exact.gradient_bound import refusal_level
 from regulab.solvers.exact.squared_cd import ANDERSON, CDSettings, cd_squared
 
 __all__ = ["ExactResult", "MultinomialResult", "solve", "squared_gap", "squared_path"]
@@ -243,6 +244,9 @@ def squared_path(X, y, *, fit_intercept=True, sample_weight=None, tol=1e-6, max_
     <regulab.solvers.design.LastGradient>` by identity, not by comparing ``y_c`` and ``s``.
     Errors about ``X``, ``y``, the weights, ``tol`` or ``max_iter`` are raised here.
 
+    ``own=True``: ``w0`` is the caller's fresh float64 array of ``p`` finite values, which the
+    solve may overwrite (not copied, not checked).
+
     ``step=t``: ``w0`` is :func:`regulab.selection.path.path_step_ahead`'s start ``t`` along the
     line through this ``fit``'s last two solutions. ``y_c - X w`` is affine in ``w``, so the
     residual at ``w0`` is combined from their residuals (and the few columns where ``w0`` left
@@ -261,8 +265,10 @@ def squared_path(X, y, *, fit_intercept=True, sample_weight=None, tol=1e-6, max_
     fit = _SquaredSolver(D, y, s, weighted, bool(fit_intercept))
     opts = CDSettings(tol, max_iter, None if anderson is None else int(anderson), int(ws_start))
 
-    def solve_at(l1, l2, w0=None, step=None) -> ExactResult:
-        w, _ = check_start(w0, None, D.p)
+    def solve_at(l1, l2, w0=None, step=None, own=False) -> ExactResult:
+        # ``own``: ``w0`` is a float64 array of p finite values made for this call (a path's
+        # moved start), taken over as it is: no copy and no check (two passes over p per lam)
+        w = w0 if own else check_start(w0, None, D.p)[0]
         return fit(check_nonneg(l1, "l1"), check_nonneg(l2, "l2"), w, opts, step)
 
     return solve_at
@@ -283,6 +289,7 @@ class _SquaredSolver:
         self.D = D
         self.const = None  # ``(intercept, null_loss)`` when ``w = 0`` is optimal for any penalty
         self.sqrtL = None  # ``D.sqrt_norms``, looked up at the first CD solve
+        self.level = None  # ``refusal_level`` (sparse X), made with ``sqrtL``
         self.older = None  # the LastGradient before the one this solver's last CD solve left
         pos = s > 0
         ypos = y[pos]
@@ -301,8 +308,10 @@ class _SquaredSolver:
         xbar, L = D.stats(s, fit_intercept)
         n_pos = int(pos.sum())
         # l1 = l2 = 0 here; each call takes its own penalty (``dataclasses.replace``)
-        self.base = SquaredProblem(D, y, yc, s, weighted, fit_intercept, ybar, xbar, L, L > 0,
-                                   null_loss, n_pos - (1 if fit_intercept else 0), 0.0, 0.0)
+        active = L > 0
+        self.base = SquaredProblem(D, y, yc, s, weighted, fit_intercept, ybar, xbar, L, active,
+                                   null_loss, n_pos - (1 if fit_intercept else 0), 0.0, 0.0,
+                                   int(np.count_nonzero(active)))
         self.small = min(n_pos, D.p) ** 2 * max(n_pos, D.p) <= SVD_MAX_FLOPS
 
     def __call__(self, l1, l2, w, opts: CDSettings, step=None) -> ExactResult:
@@ -317,9 +326,11 @@ class _SquaredSolver:
             return solve_ridge_svd(P, opts.tol)
         if self.sqrtL is None:
             self.sqrtL = self.D.sqrt_norms(P.s, P.fit_intercept)
+            if self.D.is_sparse:  # the bounded gradient's early refusals, for every solve
+                self.level = refusal_level(P, self.sqrtL)
         q0 = None if step is None else self._moved_residual(w, step)
         before = self.D.last_grad
-        res = cd_squared(P, w, opts, self.sqrtL, q0)
+        res = cd_squared(P, w, opts, self.sqrtL, q0, self.level)
         if self.D.last_grad is not before:
             self.older = before
         return res

@@ -102,12 +102,14 @@ class GradientBound:
     the features that could be needed (:meth:`listing`): the next requests on that reference
     then test only those, not all p."""
 
-    def __init__(self, P: SquaredProblem, ref=None, sqrtL=None):
+    def __init__(self, P: SquaredProblem, ref=None, sqrtL=None, level=None):
         self.P = P
         self.ref = ref
         # ``sqrtL``: the caller's ``P.D.sqrt_norms`` (each look-up hashes the weights' bytes)
         self.sqrtL = P.D.sqrt_norms(P.s, P.fit_intercept) if sqrtL is None else sqrtL
-        self.n_active = int(np.count_nonzero(P.active))
+        self.n_active = P.active_count()
+        # ``(limit, level)`` of :func:`refusal_level` for this problem (None: no early refusal)
+        self.level = level
         self._out = None  # the bounded gradient's buffer and ...
         self._need = None  # ... its list of recomputed features
         self._synced = None  # the reference whose ``g`` ``_out`` equals off ``_need[:_prev]``
@@ -125,10 +127,9 @@ class GradientBound:
         P = self.P
         ref = self.ref
         if ref is not None:
-            dr = r - ref.r
-            delta = float(np.sqrt(DK.wdot(P.s, dr, dr)))
             D = P.D
-            sr = P.s * r
+            sr = np.empty(D.n)
+            delta = float(np.sqrt(DK.moved_wdist(P.s, r, ref.r, sr)))
             if self._out is None:
                 self._out = np.empty(D.p)
                 self._need = np.empty(D.p, dtype=np.int64)
@@ -139,10 +140,13 @@ class GradientBound:
             prev = self._prev if self._synced is ref else -1
             # without an intercept xbar = 0: its term is 0 whatever the sum (no pass over n)
             sr_sum = float(sr.sum()) if P.fit_intercept else 0.0
-            count = DK.bounded_grad(D.data, D.indices, D.indptr, ref.g, self.sqrtL, delta,
-                                    0.5 * P.l1, w, P.active, sr, P.xbar, sr_sum,
-                                    int(REFRESH * self.n_active), self._out, self._need, prev,
-                                    cand, ncand, ws)
+            limit, half = int(REFRESH * self.n_active), 0.5 * P.l1
+            if self.refused(delta, limit, half):
+                count = -1  # the kernel's answer, known without its scan
+            else:
+                count = DK.bounded_grad(D.data, D.indices, D.indptr, ref.g, self.sqrtL, delta,
+                                        half, w, P.active, sr, P.xbar, sr_sum, limit,
+                                        self._out, self._need, prev, cand, ncand, ws)
             if count >= 0:
                 self._synced, self._prev = ref, count
                 return self._out
@@ -151,8 +155,15 @@ class GradientBound:
             if g is not None:
                 return g
         g = P.masked_grad(r)
-        self.ref = Reference(r.copy(), g, None if q is None else q.copy(), 0)
+        rc, qc = _kept(r, q)
+        self.ref = Reference(rc, g, qc, 0)
         return g
+
+    def refused(self, delta, limit, half) -> bool:
+        """Whether a request at ``delta`` needs more than ``limit`` features by
+        :func:`refusal_level` alone (False without a level, or one made for another limit)."""
+        lv = self.level
+        return lv is not None and lv[0] == limit and lv[1] * delta > half
 
     def listing(self, g):
         """``(reach, cand)`` for the caller's working-set pass
@@ -197,10 +208,37 @@ class GradientBound:
             return None
         P = self.P
         D = P.D
-        g = ref.g.copy()
+        g = np.empty(D.p)  # a reference's ``g`` is never written (class docstring)
         rdata, rcols, rptr = D.csr_arrays()
         if DK.centered_grad_update(rdata, rcols, rptr, q, ref.q, P.s, P.xbar, P.active,
-                                   int(INCREMENTAL * D.indptr[-1]), g) < 0:
+                                   int(INCREMENTAL * D.indptr[-1]), ref.g, g) < 0:
             return None
-        self.ref = Reference(r.copy(), g, q.copy(), ref.chain + 1)
+        rc, qc = _kept(r, q)
+        self.ref = Reference(rc, g, qc, ref.chain + 1)
         return g
+
+
+def refusal_level(P: SquaredProblem, sqrtL) -> tuple[int, float]:
+    """``(limit, level)``: ``limit = int(REFRESH n_active)``, the most features a bounded
+    gradient recomputes, and ``level`` the ``(limit + 1)``-th largest ``sqrt(L_j)`` of the
+    active features (``inf`` when there are no more than ``limit``). A request at a distance
+    ``delta`` with ``level * delta > l1 / 2`` (in floating point) needs more than ``limit``
+    features: the ``limit + 1`` active ones with ``sqrt(L_j) >= level`` have ``sqrt(L_j) delta
+    >= level delta`` (a product by ``delta >= 0`` rounds monotonically) and ``|g0_j| + sqrt(L_j)
+    delta`` no smaller, so :func:`._design_kernels.bounded_grad` would return -1, after a scan
+    of most of p (on sparse-few 52 of the path's 64 refused requests, ~70 us each). One
+    selection over the active features, made once per path
+    (:func:`regulab.solvers.exact.squared_path`)."""
+    limit = int(REFRESH * P.active_count())
+    a = sqrtL[P.active]
+    if a.size <= limit:
+        return limit, np.inf
+    k = a.size - (limit + 1)  # ascending position of the (limit + 1)-th largest
+    return limit, float(np.partition(a, k)[k])
+
+
+def _kept(r, q):
+    """Copies of ``(r, q)`` for a :class:`Reference` (the caller's move on); one array for both
+    when ``r`` is ``q`` (no intercept: ``r = q + 0``), as nothing writes a reference's arrays."""
+    rc = r.copy()
+    return rc, (rc if q is r else None if q is None else q.copy())

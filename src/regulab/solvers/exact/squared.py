@@ -50,6 +50,13 @@ class SquaredProblem:
     rank_bound: int
     l1: float
     l2: float
+    #: ``count_nonzero(active)`` when the maker counted it (-1: not counted); a path's problems
+    #: share it (:meth:`active_count`: a pass over p less per use, three per solve)
+    n_active: int = -1
+
+    def active_count(self) -> int:
+        """The active features' count (``n_active``, or counted now)."""
+        return self.n_active if self.n_active >= 0 else int(np.count_nonzero(self.active))
 
     def residual(self, w) -> np.ndarray:
         """``r = y_c - X w + xbar.w``: the residual at the best intercept."""

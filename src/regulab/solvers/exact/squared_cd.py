@@ -105,12 +105,14 @@ class CDSettings:
     ws_start: int
 
 
-def cd_squared(P: SquaredProblem, w, opts: CDSettings, sqrtL=None, q0=None) -> ExactResult:
+def cd_squared(P: SquaredProblem, w, opts: CDSettings, sqrtL=None, q0=None,
+               level=None) -> ExactResult:
     """Minimize the squared-loss objective from ``w`` (modified in place) to relative gap
     ``opts.tol`` (module docstring). ``sqrtL``: ``P.D.sqrt_norms(P.s, P.fit_intercept)`` if the
     caller has it (each look-up hashes the weights' bytes); ``q0``: ``y_c - X w`` up to rounding
-    (taken over, never certifying), for a start moved ahead along a path."""
-    if not P.active.all():  # a mask and a pass over p per solve otherwise
+    (taken over, never certifying), for a start moved ahead along a path; ``level``: the
+    problem's :func:`.gradient_bound.refusal_level` (sparse X), if the caller has it."""
+    if P.active_count() < P.D.p:  # a mask and a pass over p per solve otherwise
         w[~P.active] = 0.0
     threshold = opts.tol * P.null_loss
     n_iter = 0
@@ -123,12 +125,12 @@ def cd_squared(P: SquaredProblem, w, opts: CDSettings, sqrtL=None, q0=None) -> E
             n_iter += out.n_iter
             if out.converged:
                 return _result(P, w, out.gap, n_iter, True, opts.tol, out.primal, "active_set")
-    if int(np.count_nonzero(P.active)) <= SMALL_WS:
+    if P.active_count() <= SMALL_WS:
         n_iter += _small_pass(P, w, threshold, opts)
         q0 = None  # ``w`` moved
     if asm_tries:
         q0 = None
-    return _working_sets(P, w, w_start, threshold, opts, n_iter, asm_tries, sqrtL, q0)
+    return _working_sets(P, w, w_start, threshold, opts, n_iter, asm_tries, sqrtL, q0, level)
 
 
 def _small_pass(P: SquaredProblem, w, threshold, opts: CDSettings) -> int:
@@ -154,7 +156,7 @@ def _small_pass(P: SquaredProblem, w, threshold, opts: CDSettings) -> int:
 
 
 def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_iter,
-                  asm_tries, sqrtL=None, q0=None) -> ExactResult:
+                  asm_tries, sqrtL=None, q0=None, level=None) -> ExactResult:
     """The general loop: gap on the whole problem, then CD on a working set; Newton when CD
     stalls (at most ``MAX_ASM_TRIES`` times)."""
     D, s, xbar, l1, l2 = P.D, P.s, P.xbar, P.l1, P.l2
@@ -162,21 +164,24 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
     # kkt_ws_select reads sqrt(L) on the active features only (L > 0 there)
     if sqrtL is None:
         sqrtL = D.sqrt_norms(s, P.fit_intercept)
-    n_active = int(np.count_nonzero(P.active))
+    n_active = P.active_count()
     ws_size = max(1, opts.ws_start)
     last = D.last_grad
     same = last is not None and last.same_problem(P.yc, s, P.fit_intercept)
-    reuse = same and np.array_equal(last.w, w)
+    within, nnz_last = False, -1
+    if same and D.is_sparse:  # a path's solve: the start against the last solution, one pass
+        reuse, within, nnz_last = CDK.start_vs_last(w, last.w)
+    else:  # (dense X: no kernel more to compile on a small problem's first fit)
+        reuse = same and np.array_equal(last.w, w)
     # sparse X: the gradient recomputed only where it can matter (exact gap, fewer passes)
-    bound = GradientBound(P, last.ref if same else None, sqrtL) if D.is_sparse else None
+    bound = GradientBound(P, last.ref if same else None, sqrtL, level) if D.is_sparse else None
     # the kernel of ._cd_sparse (equal weights) has its own measured settings
     own = bound is not None and not P.weighted
     inner, grow = (INNER_SPARSE, WS_GROW_SPARSE) if own else (INNER, WS_GROW)
     # a start moved ahead along a path from the last solution (within its support): the first
     # working set is ranked by the last solution's gradient, and the first gap (not met at a
     # new lam) is taken after a CD pass
-    ahead = (same and not reuse and l1 > 0.0 and bound is not None and np.any(w != 0.0)
-             and not np.any((w != 0.0) & (last.w == 0.0)))
+    ahead = same and not reuse and l1 > 0.0 and bound is not None and within
     # the residual the CD kernel updated along the first pass of a moved start (``carried``):
     # the next outer iteration ranks its working set by it and tests its gap on it; a gap met
     # there is re-tested on a fresh residual and gradient before the loop stops (``drifted``),
@@ -193,17 +198,17 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
         drifted = carried is not None
         if reuse:  # warm start from the previous solution on this design: same residual
             q = last.q.copy()
-            r = q + c
+            r = _shifted(q, c)
             # the last gradient's skipped entries are bounded for the last l1, not this one
             g = last.g.copy() if bound is None else bound.grad(r, w, q)
             reuse = False
         elif drifted:
             q, carried = carried, None
-            r = q + c
+            r = _shifted(q, c)
             g = bound.grad(r, w, q)
         else:  # a moved start's residual may come combined from the last two (q0)
             q = q0 if ahead and q0 is not None else P.yc - D.x_dot(w)
-            r = q + c
+            r = _shifted(q, c)
             g = last.g if ahead else P.masked_grad(r) if bound is None else bound.grad(r, w, q)
         if ahead:  # the last solution's violations and support rank the first working set
             ahead = False
@@ -226,7 +231,9 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
             far = bound is not None and run < CARRY_RUN and gap > CARRY_FAR * threshold
         nnz = 0
         if l1 > 0.0:
-            nnz = int(np.count_nonzero(wk != 0.0))  # on a mask: 19 -> 5 us at p = 50,000
+            # ``wk`` is ``last.w`` (counted with the start) only on a moved start's first pass
+            nnz = (nnz_last if first_pass else
+                   int(np.count_nonzero(wk != 0.0)))  # on a mask: 19 -> 5 us at p = 50,000
             ws_size = max(ws_size, nnz + max(opts.ws_start, int(grow * nnz)))
         # the same pass lists what the next bounded gradient may need (GradientBound.listing)
         reach, cand = (-1.0, NO_LIST) if bound is None else bound.listing(g)
@@ -261,6 +268,13 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
             if bound is not None:
                 bound.moved()  # ... and off the working set
     return _result(P, w, gap, n_iter, gap <= threshold, opts.tol, primal, "cd")
+
+
+def _shifted(q, c):
+    """``r = q + c``, or ``q`` itself when ``c = 0`` (always without an intercept: a pass over
+    n and an array saved per outer iteration). ``r`` is only read, and only before the CD pass
+    that moves ``q`` in place (a reference keeps a copy)."""
+    return q if c == 0.0 else q + c
 
 
 def _cd_pass(P: SquaredProblem, w, q, c, ws, tol_in, budget, anderson,
