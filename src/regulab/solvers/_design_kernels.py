@@ -264,13 +264,9 @@ def wdot(s, a, b):
 # prefetch hints, and the gradient's partial (by columns) and incremental (by the rows of a CSR
 # copy of a sparse X: ``Design.csr_arrays``) updates
 # --------------------------------------------------------------------------------------------
-@intrinsic
-def prefetch(typingctx, arr, idx):
-    """A prefetch hint for ``arr[idx]`` (LLVM's ``llvm.prefetch``: read, high locality, data):
-    the load is started without waiting for it, unlike a plain read, which holds the reorder
-    buffer; nothing is read or written, so no result changes."""
-    sig = types.void(arr, idx)
-
+def _prefetch_codegen(locality):
+    """The code of a prefetch hint for ``arr[idx]``: LLVM's ``llvm.prefetch`` (read, data) with
+    ``locality`` 3 (keep in every cache level) to 0 (non-temporal: one use)."""
     def codegen(context, builder, signature, args):
         aryty = signature.args[0]
         ary = context.make_array(aryty)(context, builder, args[0])
@@ -281,10 +277,26 @@ def prefetch(typingctx, arr, idx):
         fn = cgutils.get_or_insert_function(
             builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
             "llvm.prefetch.p0i8")
-        builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(3), i32(1)])
+        builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(locality), i32(1)])
         return context.get_dummy_value()
 
-    return sig, codegen
+    return codegen
+
+
+@intrinsic
+def prefetch(typingctx, arr, idx):
+    """A prefetch hint for ``arr[idx]`` (LLVM's ``llvm.prefetch``: read, high locality, data):
+    the load is started without waiting for it, unlike a plain read, which holds the reorder
+    buffer; nothing is read or written, so no result changes."""
+    return types.void(arr, idx), _prefetch_codegen(3)
+
+
+@intrinsic
+def prefetch_once(typingctx, arr, idx):
+    """:func:`prefetch` for data read once (non-temporal, ``prefetchnta`` on x86): the line is
+    not meant to stay in the outer caches, so a stream of them does not evict what is reused
+    there (the CD epoch's residual, gathered at every stored entry)."""
+    return types.void(arr, idx), _prefetch_codegen(0)
 
 
 #: rows :func:`centered_grad_update` scans between two tests of its limit
@@ -304,6 +316,16 @@ def prefetch_span(data, indices, start, stop):
         prefetch(data, t)
     for t in range(start, stop, 64 // indices.itemsize):
         prefetch(indices, t)
+
+
+@njit(cache=True, inline="always")
+def prefetch_span_once(data, indices, start, stop):
+    """:func:`prefetch_span` with :func:`prefetch_once`: for stored entries read once per pass
+    (the CD epoch's columns)."""
+    for t in range(start, stop, 8):
+        prefetch_once(data, t)
+    for t in range(start, stop, 64 // indices.itemsize):
+        prefetch_once(indices, t)
 
 
 @njit(cache=True)
