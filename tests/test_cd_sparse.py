@@ -452,3 +452,34 @@ def test_a_moved_starts_pass_stopped_on_its_gap_estimate_is_within_the_threshold
             assert gap <= SCD.AHEAD_EST * 1e-6 * null, (seed, est, gap / (1e-6 * null))
         assert runs[SCD.AHEAD_EST] <= runs[-1.0], (seed, runs)
     assert total[SCD.AHEAD_EST] < total[-1.0], total
+
+
+@pytest.mark.parametrize("nnz", [0, 1, 5, 8, 9, 60, None])
+@pytest.mark.parametrize("itype", [np.int32, np.int64])
+def test_the_design_product_is_scipys_for_every_support(nnz, itype):
+    """``_design_kernels.x_dot`` (its columns listed without a branch, prefetched
+    ``X_DOT_AHEAD`` ahead) against scipy's ``X @ w`` to rounding, on supports shorter and
+    longer than that distance, with empty columns among them, and the dense route on the
+    same ``w``."""
+    from regulab.solvers import _design_kernels as DK
+
+    rng = np.random.default_rng(7)
+    n, p = 300, 200
+    X = sparse.random(n, p, density=0.05, format="csc", random_state=rng,
+                      data_rvs=rng.standard_normal)
+    keep = np.ones(p)
+    keep[rng.choice(p, 40, replace=False)] = 0.0  # empty columns
+    X = (X @ sparse.diags(keep)).tocsc()
+    X.eliminate_zeros()
+    X.sort_indices()
+    w = np.zeros(p)
+    size = p if nnz is None else nnz
+    w[rng.choice(p, size, replace=False)] = rng.standard_normal(size)
+    want = X @ w
+    scale = np.abs(X).max() * np.abs(w).sum() + 1e-300
+    got = DK.x_dot(X.data, X.indices.astype(itype), X.indptr.astype(itype), n, p, True, w)
+    assert np.abs(got - want).max() <= 1e-13 * scale
+    A = np.asfortranarray(X.toarray())
+    dense = DK.x_dot(A.ravel(order="F"), np.zeros(1, np.int32), np.zeros(1, np.int32), n, p,
+                     False, w)
+    assert np.abs(dense - want).max() <= 1e-13 * scale

@@ -217,11 +217,30 @@ def xt_dot_dense(data, n, p, v):
 
 @njit(cache=True, fastmath=FASTMATH)
 def x_dot(data, indices, indptr, n, p, is_sparse, w):
-    """``X w`` (float64), touching only the non-zero coefficients."""
+    """``X w`` (float64), touching only the non-zero coefficients. On a sparse X the columns
+    are listed first (without a branch) and each one's stored entries prefetched
+    ``X_DOT_AHEAD`` columns ahead (:func:`prefetch_span_once`): the same sums in the same order,
+    1.37 -> 0.86 ms on sparse-tall at a support of 2,970 (docs/benchmarks.md, "Ninth
+    round")."""
     out = np.zeros(n)
+    if not is_sparse:
+        for j in range(p):
+            if w[j] != 0.0:
+                col_axpy(data, indices, indptr, n, is_sparse, j, w[j], out)
+        return out
+    cols = np.empty(p, dtype=np.int64)
+    m = 0
     for j in range(p):
-        if w[j] != 0.0:
-            col_axpy(data, indices, indptr, n, is_sparse, j, w[j], out)
+        cols[m] = j
+        m += w[j] != 0.0
+    for k in range(min(X_DOT_AHEAD, m)):
+        prefetch_span_once(data, indices, indptr[cols[k]], indptr[cols[k] + 1])
+    for k in range(m):
+        if k + X_DOT_AHEAD < m:
+            jj = cols[k + X_DOT_AHEAD]
+            prefetch_span_once(data, indices, indptr[jj], indptr[jj + 1])
+        j = cols[k]
+        col_axpy(data, indices, indptr, n, True, j, w[j], out)
     return out
 
 
@@ -299,6 +318,9 @@ def prefetch_once(typingctx, arr, idx):
     return types.void(arr, idx), _prefetch_codegen(0)
 
 
+#: columns ahead whose stored entries :func:`x_dot` prefetches (on sparse-tall at supports of
+#: 2,970 / 4,494: none 1.37 / 1.76 ms, 4 0.90 / 1.29, 8 0.86 / 1.28)
+X_DOT_AHEAD = 8
 #: rows :func:`centered_grad_update` scans between two tests of its limit
 SCAN_BLOCK = 4096
 #: rows (columns) ahead whose stored entries :func:`centered_grad_update` (:func:`bounded_grad`)
