@@ -20,9 +20,7 @@ Each epoch asks the processor for the stored entries of the column ``AHEAD`` pla
 in the working set (a prefetch: no change to any result). A working set's columns are short
 runs scattered over X, which the hardware prefetcher does not foresee; in the path about as
 much time went into waiting for them as into the arithmetic (docs/benchmarks.md, "Seventh
-round"). The stored entries are prefetched non-temporally (read once per epoch): a stream of
-them then does not evict the residual, gathered at every entry, from L2 (sparse-tall: 50,000
-rows, a 400 KB residual; 1.86 -> 1.79 ns per stored entry, "Ninth round").
+round").
 """
 
 from __future__ import annotations
@@ -45,13 +43,12 @@ AHEAD = 8
 @njit(cache=True)
 def _prefetch_column(data, indices, indptr, w, L, xbar, j):
     """Prefetch what visiting column ``j`` reads: the cache lines of its stored entries (8
-    values, 16 int32 or 8 int64 row indices per 64-byte line; non-temporal, read once an
-    epoch) and its ``w``, ``L``, ``xbar`` (arrays over p, together larger than L2 on a wide
-    X)."""
+    values, 16 int32 or 8 int64 row indices per 64-byte line) and its ``w``, ``L``, ``xbar``
+    (arrays over p, together larger than L2 on a wide X)."""
     DK.prefetch(w, j)
     DK.prefetch(L, j)
     DK.prefetch(xbar, j)
-    DK.prefetch_span_once(data, indices, indptr[j], indptr[j + 1])
+    DK.prefetch_span(data, indices, indptr[j], indptr[j + 1])
 
 
 @njit(cache=True, fastmath=_FM)

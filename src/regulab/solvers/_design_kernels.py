@@ -219,7 +219,7 @@ def xt_dot_dense(data, n, p, v):
 def x_dot(data, indices, indptr, n, p, is_sparse, w):
     """``X w`` (float64), touching only the non-zero coefficients. On a sparse X the columns
     are listed first (without a branch) and each one's stored entries prefetched
-    ``X_DOT_AHEAD`` columns ahead (:func:`prefetch_span_once`): the same sums in the same order,
+    ``X_DOT_AHEAD`` columns ahead (:func:`prefetch_span`): the same sums in the same order,
     1.37 -> 0.86 ms on sparse-tall at a support of 2,970 (docs/benchmarks.md, "Ninth
     round")."""
     out = np.zeros(n)
@@ -234,11 +234,11 @@ def x_dot(data, indices, indptr, n, p, is_sparse, w):
         cols[m] = j
         m += w[j] != 0.0
     for k in range(min(X_DOT_AHEAD, m)):
-        prefetch_span_once(data, indices, indptr[cols[k]], indptr[cols[k] + 1])
+        prefetch_span(data, indices, indptr[cols[k]], indptr[cols[k] + 1])
     for k in range(m):
         if k + X_DOT_AHEAD < m:
             jj = cols[k + X_DOT_AHEAD]
-            prefetch_span_once(data, indices, indptr[jj], indptr[jj + 1])
+            prefetch_span(data, indices, indptr[jj], indptr[jj + 1])
         j = cols[k]
         col_axpy(data, indices, indptr, n, True, j, w[j], out)
     return out
@@ -283,9 +283,13 @@ def wdot(s, a, b):
 # prefetch hints, and the gradient's partial (by columns) and incremental (by the rows of a CSR
 # copy of a sparse X: ``Design.csr_arrays``) updates
 # --------------------------------------------------------------------------------------------
-def _prefetch_codegen(locality):
-    """The code of a prefetch hint for ``arr[idx]``: LLVM's ``llvm.prefetch`` (read, data) with
-    ``locality`` 3 (keep in every cache level) to 0 (non-temporal: one use)."""
+@intrinsic
+def prefetch(typingctx, arr, idx):
+    """A prefetch hint for ``arr[idx]`` (LLVM's ``llvm.prefetch``: read, high locality, data):
+    the load is started without waiting for it, unlike a plain read, which holds the reorder
+    buffer; nothing is read or written, so no result changes."""
+    sig = types.void(arr, idx)
+
     def codegen(context, builder, signature, args):
         aryty = signature.args[0]
         ary = context.make_array(aryty)(context, builder, args[0])
@@ -296,26 +300,10 @@ def _prefetch_codegen(locality):
         fn = cgutils.get_or_insert_function(
             builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
             "llvm.prefetch.p0i8")
-        builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(locality), i32(1)])
+        builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(3), i32(1)])
         return context.get_dummy_value()
 
-    return codegen
-
-
-@intrinsic
-def prefetch(typingctx, arr, idx):
-    """A prefetch hint for ``arr[idx]`` (LLVM's ``llvm.prefetch``: read, high locality, data):
-    the load is started without waiting for it, unlike a plain read, which holds the reorder
-    buffer; nothing is read or written, so no result changes."""
-    return types.void(arr, idx), _prefetch_codegen(3)
-
-
-@intrinsic
-def prefetch_once(typingctx, arr, idx):
-    """:func:`prefetch` for data read once (non-temporal, ``prefetchnta`` on x86): the line is
-    not meant to stay in the outer caches, so a stream of them does not evict what is reused
-    there (the CD epoch's residual, gathered at every stored entry)."""
-    return types.void(arr, idx), _prefetch_codegen(0)
+    return sig, codegen
 
 
 #: columns ahead whose stored entries :func:`x_dot` prefetches (on sparse-tall at supports of
@@ -338,16 +326,6 @@ def prefetch_span(data, indices, start, stop):
         prefetch(data, t)
     for t in range(start, stop, 64 // indices.itemsize):
         prefetch(indices, t)
-
-
-@njit(cache=True, inline="always")
-def prefetch_span_once(data, indices, start, stop):
-    """:func:`prefetch_span` with :func:`prefetch_once`: for stored entries read once per pass
-    (the CD epoch's columns)."""
-    for t in range(start, stop, 8):
-        prefetch_once(data, t)
-    for t in range(start, stop, 64 // indices.itemsize):
-        prefetch_once(indices, t)
 
 
 @njit(cache=True)
