@@ -84,8 +84,8 @@ def test_sparse_epochs_give_the_general_epochs(seed, fit_intercept, l2):
     w_a, q_a, c_a = w.copy(), q.copy(), c
     w_b, q_b, c_b = w.copy(), q.copy(), c
     for _ in range(3):
-        c_a, k_a, _ = CDS.epoch_sparse(X.data, X.indices, X.indptr, 1.0 / n, xbar, L, ws, w_a,
-                                       q_a, c_a, l1, l2)
+        c_a, k_a = CDS.epoch_sparse(X.data, X.indices, X.indptr, 1.0 / n, xbar, L, ws, w_a, q_a,
+                                    c_a, l1, l2)
         c_b, k_b = CDK._cd_epoch(X.data, X.indices, X.indptr, n, True, s, False, 1.0 / n, xbar,
                                  L, ws, w_b, q_b, c_b, l1, l2)
         assert abs(k_a - k_b) <= 1e-12 * max(abs(k_b), 1e-300)
@@ -137,9 +137,8 @@ def test_epochs_on_short_sets_and_int64_indices_give_the_general_epochs(size, l2
     runs = []
     for itype in (np.int32, np.int64):
         w_a, q_a = w.copy(), q.copy()
-        c_a, k_a, _ = CDS.epoch_sparse(X.data, X.indices.astype(itype),
-                                       X.indptr.astype(itype), 1.0 / n, xbar, L, ws, w_a, q_a,
-                                       c, l1, l2)
+        c_a, k_a = CDS.epoch_sparse(X.data, X.indices.astype(itype), X.indptr.astype(itype),
+                                    1.0 / n, xbar, L, ws, w_a, q_a, c, l1, l2)
         runs.append((w_a, q_a, c_a, k_a))
     (w_a, q_a, c_a, k_a), (w_6, q_6, c_6, k_6) = runs
     assert np.array_equal(w_a, w_6) and np.array_equal(q_a, q_6)
@@ -161,8 +160,8 @@ def test_sparse_anderson_epochs_give_the_general_ones(seed, fit_intercept):
     n = X.shape[0]
     s = np.full(n, 1.0 / n)
     w_a, q_a, w_b, q_b = w.copy(), q.copy(), w.copy(), q.copy()
-    ep_a, c_a, _, _ = CDS.cd_sparse_ws(X.data, X.indices, X.indptr, 1.0 / n, xbar, L, ws, w_a,
-                                       q_a, c, l1, 0.0, 0.0, 12, 5, -1.0, np.inf)
+    ep_a, c_a, _ = CDS.cd_sparse_ws(X.data, X.indices, X.indptr, 1.0 / n, xbar, L, ws, w_a, q_a,
+                                    c, l1, 0.0, 0.0, 12, 5)
     ep_b, c_b, _ = CDK.cd_squared_ws(X.data, X.indices, X.indptr, n, True, s, False, 1.0 / n,
                                      xbar, L, ws, w_b, q_b, c, l1, 0.0, 0.0, 12, 5)
     assert ep_a == ep_b == 12
@@ -331,9 +330,16 @@ def test_a_drifted_kernel_residual_cannot_certify_a_lam(seed, fit_intercept, mon
         assert abs(res.gaps[k] - gap / null) <= 1e-3 * tol, (k, res.gaps[k], gap / null)
 
 
-def _moved_start(seed, fit_intercept):
-    """A sparse tall problem (n > p, large coefficients: ``||w||_1`` in the hundreds) and a
-    start near its solution, as a path's moved start: ``(P, A, X, w, q)``."""
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("fit_intercept", [False, True])
+def test_a_moved_starts_pass_goes_on_to_the_gaps_support_bound(seed, fit_intercept):
+    """``squared_cd._ahead_pass`` runs CD on its working set until the largest KKT violation is
+    at most ``AHEAD_GAP * threshold / ||w||_1`` (``w`` as it gets it): checked on the gradient
+    computed here with numpy, where the support part of the gap, ``sum_j w_j (l1 sign(w_j) - 2
+    g_j)``, is then at most about ``AHEAD_GAP * threshold``; ``q`` stays ``y_c - X w``. The
+    coefficients are large (``||w||_1`` in the hundreds), so a tolerance without the division
+    would stop far above the bound."""
+    import regulab.solvers.exact.squared_cd as SCD
     from test_gradient_bound import _centered_problem
 
     rng = np.random.default_rng(seed)
@@ -343,29 +349,13 @@ def _moved_start(seed, fit_intercept):
     w_true = np.where(rng.random(p) < 0.3, 10.0 * rng.standard_normal(p), 0.0)
     y = X @ w_true + rng.standard_normal(n) + (2.0 if fit_intercept else 0.0)
     P, A = _centered_problem(X, y, None, fit_intercept, 0.02, 0.0)
-    w = np.where(w_true != 0.0, 0.9 * w_true, 0.0)
-    return P, A, X, w, P.yc - X @ w
-
-
-@pytest.mark.parametrize("seed", range(3))
-@pytest.mark.parametrize("fit_intercept", [False, True])
-def test_a_moved_starts_pass_goes_on_to_the_gaps_support_bound(seed, fit_intercept,
-                                                                monkeypatch):
-    """``squared_cd._ahead_pass`` (with the kernel's gap estimate off) runs CD on its working
-    set until the largest KKT violation is at most ``AHEAD_GAP * threshold / ||w||_1`` (``w``
-    as it gets it): checked on the gradient computed here with numpy, where the support part of
-    the gap, ``sum_j w_j (l1 sign(w_j) - 2 g_j)``, is then at most about ``AHEAD_GAP *
-    threshold``; ``q`` stays ``y_c - X w``. The coefficients are large, so a tolerance without
-    the division would stop far above the bound."""
-    import regulab.solvers.exact.squared_cd as SCD
-
-    monkeypatch.setattr(SCD, "AHEAD_EST", -1.0)
-    P, A, X, w, q = _moved_start(seed, fit_intercept)
+    w = np.where(w_true != 0.0, 0.9 * w_true, 0.0)  # a start near the solution, as a path's
+    q = P.yc - X @ w
     threshold = 1e-6 * P.null_loss
     l1norm = np.abs(w).sum()
     tol = SCD.AHEAD_GAP * threshold / l1norm
     ws = np.flatnonzero(P.active).astype(np.int64)
-    epochs, met = SCD._ahead_pass(P, w, q, ws, threshold, np.inf, np.inf, 10_000, None)
+    epochs, met = SCD._ahead_pass(P, w, q, ws, threshold, np.inf, 10_000, None)
     assert met and epochs > 0
     assert np.abs(q - (P.yc - X @ w)).max() <= 1e-9 * np.abs(P.yc).max()
     g = A.T @ (P.s * (P.yc - A @ w))
@@ -377,81 +367,6 @@ def test_a_moved_starts_pass_goes_on_to_the_gaps_support_bound(seed, fit_interce
     assert viol.max() <= 2.0 * tol, (viol.max(), tol)
     support_gap = float(np.sum(w[on] * (P.l1 * np.sign(w[on]) - 2.0 * g[on])))
     assert support_gap <= 2.0 * tol * np.abs(w).sum(), (support_gap, tol * l1norm)
-
-
-@pytest.mark.parametrize("seed", range(3))
-@pytest.mark.parametrize("fit_intercept", [False, True])
-@pytest.mark.parametrize("l2", [0.0, 0.3])
-def test_an_epochs_gap_estimate_is_its_violations_weighted_by_the_coefficients(
-        seed, fit_intercept, l2):
-    """The third result of ``epoch_sparse``, against one epoch written out here with numpy:
-    ``2 (sum_j |w_j| v_j + ||w||_1 max_j (|h_j| - l1 / 2))``, ``h_j = g_j - l2 w_j`` and its
-    violation ``v_j`` measured at the visit, ``w_j`` before its step."""
-    X, (xbar, L, ws), w, q, c, l1 = _state(seed, fit_intercept)
-    n = X.shape[0]
-    A = X.toarray()
-    half = 0.5 * l1
-    w_r, q_r, c_r = w.copy(), q.copy(), c
-    wv = wn = 0.0
-    out = -np.inf
-    for j in ws:
-        h = float(A[:, j] @ q_r) / n + c_r * xbar[j] - l2 * w_r[j]
-        v = abs(h) - half if w_r[j] == 0.0 else abs(h - half * np.sign(w_r[j]))
-        wv += abs(w_r[j]) * v
-        wn += abs(w_r[j])
-        out = max(out, abs(h) - half)
-        z = h + l2 * w_r[j] + L[j] * w_r[j]
-        new = np.sign(z) * max(abs(z) - half, 0.0) / (L[j] + l2)
-        q_r -= (new - w_r[j]) * A[:, j]
-        c_r += xbar[j] * (new - w_r[j])
-        w_r[j] = new
-    want = 2.0 * (wv + wn * max(out, 0.0))
-    c_a, _, est = CDS.epoch_sparse(X.data, X.indices, X.indptr, 1.0 / n, xbar, L, ws, w, q, c,
-                                   l1, l2)
-    assert np.abs(w - w_r).max() <= 1e-12 * np.abs(w_r).max()
-    assert abs(est - want) <= 1e-9 * want, (est, want)
-    # the kernel stops on it: one epoch when it is the tolerance, and its estimate scaled by
-    # the contraction of the violations from the last measured ones (``kkt_prev``)
-    w2, q2 = w_r.copy(), q_r.copy()
-    _, _, kkt1, est1 = CDS.cd_sparse_ws(X.data, X.indices, X.indptr, 1.0 / n, xbar, L, ws,
-                                        w_r.copy(), q_r.copy(), c_r, l1, l2, 0.0, 1, 0, -1.0,
-                                        np.inf)
-    ep, _, kkt2, est2 = CDS.cd_sparse_ws(X.data, X.indices, X.indptr, 1.0 / n, xbar, L, ws, w2,
-                                         q2, c_r, l1, l2, 0.0, 50, 0, est1 * 0.5, 2.0 * kkt1)
-    assert ep == 1 and kkt2 == kkt1
-    assert abs(est2 - 0.5 * est1) <= 1e-12 * est1
-
-
-@pytest.mark.parametrize("fit_intercept", [False, True])
-def test_a_moved_starts_pass_stopped_on_its_gap_estimate_is_within_the_threshold(
-        fit_intercept):
-    """On the kernel's gap estimate (``AHEAD_EST``), the moved start's tight stage stops no
-    later than on the violation bound alone, sooner on some starts, and the duality gap
-    computed here with numpy (``_gap``) is then within ``AHEAD_EST`` times the threshold: the
-    extrapolated estimate holds on near-orthogonal tall columns, as on benchmarks/table.py's
-    sparse-tall."""
-    import regulab.solvers.exact.squared_cd as SCD
-
-    total = {-1.0: 0, SCD.AHEAD_EST: 0}
-    for seed in range(4):
-        runs = {}
-        for est in total:
-            P, A, X, w, q = _moved_start(seed, fit_intercept)
-            threshold = 1e-6 * P.null_loss
-            ws = np.flatnonzero(P.active).astype(np.int64)
-            kept, SCD.AHEAD_EST = SCD.AHEAD_EST, est
-            try:
-                epochs, met = SCD._ahead_pass(P, w, q, ws, threshold, np.inf, np.inf, 10_000,
-                                              None)
-            finally:
-                SCD.AHEAD_EST = kept
-            gap, null = _gap(X, P.y, w, P.l1, 0.0, P.fit_intercept)
-            runs[est] = epochs
-            total[est] += epochs
-            assert met
-            assert gap <= SCD.AHEAD_EST * 1e-6 * null, (seed, est, gap / (1e-6 * null))
-        assert runs[SCD.AHEAD_EST] <= runs[-1.0], (seed, runs)
-    assert total[SCD.AHEAD_EST] < total[-1.0], total
 
 
 @pytest.mark.parametrize("nnz", [0, 1, 5, 8, 9, 60, None])

@@ -74,17 +74,11 @@ def _col_dot(data, indices, a, b, q):
 
 @njit(cache=True, fastmath=_FM)
 def epoch_sparse(data, indices, indptr, inv_n, xbar, L, ws, w, q, c, l1, l2):
-    """One pass of coordinate descent over ``ws`` (``w``, ``q`` in place). Returns ``(c, kkt,
-    gap)``, ``kkt`` the largest KKT violation met (true gradient units), each coordinate
-    measured when visited, as :func:`regulab.solvers._cd_kernels._cd_epoch`; ``gap`` the
-    estimate of the duality gap from the same measurements, ``sum_j |w_j| v_j`` over the
-    support (``v_j`` its violation) plus ``||w||_1`` times the largest ``2 |g_j - l2 w_j| - l1``
-    (the dual point's scaling when ``l2 = 0``; :func:`._cd_kernels.duality_gap`)."""
+    """One pass of coordinate descent over ``ws`` (``w``, ``q`` in place). Returns ``(c, kkt)``,
+    ``kkt`` the largest KKT violation met (true gradient units), each coordinate measured when
+    visited, as :func:`regulab.solvers._cd_kernels._cd_epoch`."""
     half = 0.5 * l1
     vmax = 0.0
-    wv = 0.0  # sum_j |w_j| v_j on the support (half units)
-    wn = 0.0  # ||w||_1 over the set, as measured
-    out = 0.0  # largest |g_j - l2 w_j| - l1 / 2 (half units)
     m = ws.size
     for k in range(min(AHEAD, m)):
         _prefetch_column(data, indices, indptr, w, L, xbar, ws[k])
@@ -96,16 +90,9 @@ def epoch_sparse(data, indices, indptr, inv_n, xbar, L, ws, w, q, c, l1, l2):
         b = indptr[j + 1]
         g = _col_dot(data, indices, a, b, q) * inv_n + c * xbar[j]
         old = w[j]
-        h = g - l2 * old
-        v = _kkt_violation(h, old, half)
+        v = _kkt_violation(g - l2 * old, old, half)
         if v > vmax:
             vmax = v
-        a_old = abs(old)
-        wv += a_old * v
-        wn += a_old
-        o = abs(h) - half
-        if o > out:
-            out = o
         Lj = L[j]
         new = _st_update(g + Lj * old, half, Lj + l2)
         if new != old:
@@ -129,7 +116,7 @@ def epoch_sparse(data, indices, indptr, inv_n, xbar, L, ws, w, q, c, l1, l2):
                 t += 1
             c += xbar[j] * d
             w[j] = new
-    return c, 2.0 * vmax, 2.0 * (wv + wn * out)
+    return c, 2.0 * vmax
 
 
 @njit(cache=True, fastmath=_FM)
@@ -203,14 +190,13 @@ def _anderson_sparse(ws, w, q, c, l1, l2, inv_n, hist, qhist, chist, cw, w_acc, 
 
 @njit(cache=True, fastmath=_FM)
 def cd_sparse_ws(data, indices, indptr, inv_n, xbar, L, ws, w, q, c, l1, l2, tol_in, max_epochs,
-                 K, tol_gap, kkt_prev):
+                 K):
     """:func:`regulab.solvers._cd_kernels.cd_squared_ws` for a CSC X with equal weights.
 
     Epochs of :func:`epoch_sparse` over ``ws`` (``w``, ``q`` in place) until the largest KKT
-    violation of an epoch is ``<= tol_in``, or its gap estimate ``<= tol_gap``, or
-    ``max_epochs``; every ``K + 1`` epochs (``K > 0``) an Anderson extrapolation of the last
-    iterates, kept if it lowers the objective (:func:`_anderson_sparse`). Returns ``(epochs, c,
-    kkt, gap)``, the last epoch's.
+    violation of an epoch is ``<= tol_in`` or ``max_epochs``; every ``K + 1`` epochs (``K > 0``)
+    an Anderson extrapolation of the last iterates, kept if it lowers the objective
+    (:func:`_anderson_sparse`). Returns ``(epochs, c, kkt)``.
     """
     m = ws.size
     n = q.size
@@ -223,16 +209,10 @@ def cd_sparse_ws(data, indices, indptr, inv_n, xbar, L, ws, w, q, c, l1, l2, tol
     n_hist = 0
     epoch = 0
     kkt = np.inf
-    gap = np.inf
     while epoch < max_epochs:
         epoch += 1
-        c, kkt, gap = epoch_sparse(data, indices, indptr, inv_n, xbar, L, ws, w, q, c, l1, l2)
-        # the epoch measured each violation before its step: at its end they are about the
-        # epochs' contraction smaller (near-orthogonal columns: 1e-2 and less)
-        if kkt < kkt_prev < np.inf:
-            gap *= kkt / kkt_prev
-        kkt_prev = kkt
-        if kkt <= tol_in or gap <= tol_gap:
+        c, kkt = epoch_sparse(data, indices, indptr, inv_n, xbar, L, ws, w, q, c, l1, l2)
+        if kkt <= tol_in:
             break
         if K > 0:
             for k in range(m):
@@ -245,4 +225,4 @@ def cd_sparse_ws(data, indices, indptr, inv_n, xbar, L, ws, w, q, c, l1, l2, tol
                 n_hist = 0
                 c = _anderson_sparse(ws, w, q, c, l1, l2, inv_n, hist, qhist, chist, cw, w_acc,
                                      q_acc)
-    return epoch, c, kkt, gap
+    return epoch, c, kkt

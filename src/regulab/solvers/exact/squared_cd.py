@@ -91,13 +91,6 @@ CARRY_RUN = 3
 #: 200 / 181 / 170 / 164 / 156 (main 175), worst gap 0.4 / 1.9 / 3.6 / 6.0 / 8.9e-7; without
 #: them, 4: 128 visits, worst gap 7.4e-7 (8: 134 visits and 10 more full gradient passes)
 AHEAD_GAP = 4.0
-#: ... or until the sparse kernel's estimate of the gap from its last epoch's violations,
-#: ``sum_j |w_j| v_j`` plus the dual scaling's share, scaled by the epochs' contraction
-#: (:func:`._cd_sparse.cd_sparse_ws`), is at most AHEAD_EST times the threshold. In the middle
-#: of sparse-tall's path the violation bound over-solved (gaps 0.001-0.06 of the threshold);
-#: AHEAD_EST 0.5 / 1 / 2 gave CD epochs 371 / 353 / 378 (407 without), visits per stored entry
-#: 127 / 124 / 137 (128), full gradient passes 46 / 47 / 58 (46)
-AHEAD_EST = 1.0
 
 
 @dataclass(frozen=True)
@@ -251,12 +244,10 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
         if newton_next:
             budget = min(budget, NEWTON_AFTER)
         # a moved start's passes without support-first epochs (AHEAD_GAP)
-        ep, kin, est = _cd_pass(P, w, q, c, ws, inner * kkt, budget, opts.anderson,
-                                not first_pass)
+        ep, kin = _cd_pass(P, w, q, c, ws, inner * kkt, budget, opts.anderson, not first_pass)
         n_iter += ep
         if first_pass:  # on to the tolerance of one pass per lam; met: a fresh test next
-            more, met = _ahead_pass(P, w, q, ws, threshold, kin, est, budget - ep,
-                                    opts.anderson)
+            more, met = _ahead_pass(P, w, q, ws, threshold, kin, budget - ep, opts.anderson)
             n_iter += more
             carried = None if met else q  # the kernels keep ``q = y_c - X w`` along their steps
         elif far:
@@ -272,41 +263,38 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
     return _result(P, w, gap, n_iter, gap <= threshold, opts.tol, primal, "cd")
 
 
-def _cd_pass(P: SquaredProblem, w, q, c, ws, tol_in, budget, anderson, support_first=True,
-             tol_gap=-1.0, kkt_prev=np.inf) -> tuple[int, float, float]:
+def _cd_pass(P: SquaredProblem, w, q, c, ws, tol_in, budget, anderson,
+             support_first=True) -> tuple[int, float]:
     """CD epochs on ``ws`` (``w``, ``q`` in place) until the largest KKT violation met is below
     ``tol_in``; with a support of at least ``SUPPORT_FIRST`` features, epochs on the support
     alone first (cheap: most of a large working set stays at 0) unless ``support_first`` is
     False (a moved start's passes: its support is the last solution's, and the set is that
     support and a fifth more; with them, sparse-tall's CD visited 170 against 128 times each
-    stored entry). In the kernel of ``._cd_sparse`` the epochs also stop when their estimate of
-    the gap (:func:`._cd_sparse.epoch_sparse`) is at most ``tol_gap``. Returns ``(epochs, kkt,
-    gap estimate)``, the estimate ``inf`` from the general kernel."""
+    stored entry). Returns ``(epochs, kkt)``."""
     D, s, xbar, l1, l2 = P.D, P.s, P.xbar, P.l1, P.l2
     if D.is_sparse and not P.weighted:  # the same epochs, column loops inline (._cd_sparse)
         def run(cols, c, left):
             return CDS.cd_sparse_ws(D.data, D.indices, D.indptr, 1.0 / D.n, xbar, P.L, cols, w,
                                     q, c, l1, l2, tol_in, left,
-                                    _k(anderson, ANDERSON_SPARSE), tol_gap, kkt_prev)
+                                    _k(anderson, ANDERSON_SPARSE))
     else:
         def run(cols, c, left):
-            return (*CDK.cd_squared_ws(*D.args, s, P.weighted, 1.0 / D.n, xbar, P.L, cols, w,
-                                       q, c, l1, l2, tol_in, left, _k(anderson)), np.inf)
+            return CDK.cd_squared_ws(*D.args, s, P.weighted, 1.0 / D.n, xbar, P.L, cols, w, q,
+                                     c, l1, l2, tol_in, left, _k(anderson))
     epochs = 0
     if l1 > 0.0:
         supp = ws[w[ws] != 0.0]
         if support_first and supp.size >= SUPPORT_FIRST and supp.size < ws.size:
-            ep, c, _, _ = run(supp, c, budget)
+            ep, c, _ = run(supp, c, budget)
             epochs = int(ep)
-    ep, _, kin, est = run(ws, c, max(budget - epochs, 1))
-    return epochs + int(ep), float(kin), float(est)
+    ep, _, kin = run(ws, c, max(budget - epochs, 1))
+    return epochs + int(ep), float(kin)
 
 
-def _ahead_pass(P: SquaredProblem, w, q, ws, threshold, kin, est, budget,
+def _ahead_pass(P: SquaredProblem, w, q, ws, threshold, kin, budget,
                 anderson) -> tuple[int, bool]:
     """More CD on the working set of a moved start's first pass (``w``, ``q`` in place), whose
-    largest KKT violation was ``kin`` and gap estimate ``est``, until the violation is at most
-    ``AHEAD_GAP * threshold / ||w||_1`` or the estimate at most ``AHEAD_EST * threshold``.
+    largest KKT violation was ``kin``, until it is at most ``AHEAD_GAP * threshold / ||w||_1``.
     Returns ``(epochs, met)``.
 
     The gap at ``w`` is ``sum_j w_j (l1 sign(w_j) - 2 g_j)`` (at most ``||w||_1`` times the
@@ -318,14 +306,12 @@ def _ahead_pass(P: SquaredProblem, w, q, ws, threshold, kin, est, budget,
     carried one as before."""
     l1norm = float(np.abs(w).sum())
     tol = AHEAD_GAP * threshold / l1norm if l1norm > 0.0 else np.inf
-    tol_gap = AHEAD_EST * threshold
-    if kin <= tol or est <= tol_gap:
+    if kin <= tol:
         return 0, True
     if budget <= 0:
         return 0, False
-    ep, kin, est = _cd_pass(P, w, q, float(DK.vdot(P.xbar, w)), ws, tol, budget, anderson,
-                            False, tol_gap, kin)
-    return ep, kin <= tol or est <= tol_gap
+    ep, kin = _cd_pass(P, w, q, float(DK.vdot(P.xbar, w)), ws, tol, budget, anderson, False)
+    return ep, kin <= tol
 
 
 def _k(anderson, default: int = ANDERSON) -> int:
