@@ -398,3 +398,35 @@ def test_the_design_product_is_scipys_for_every_support(nnz, itype):
     dense = DK.x_dot(A.ravel(order="F"), np.zeros(1, np.int32), np.zeros(1, np.int32), n, p,
                      False, w)
     assert np.abs(dense - want).max() <= 1e-13 * scale
+
+
+@pytest.mark.parametrize("itype", [np.int32, np.int64])
+def test_unsigned_indices_give_the_same_bits(itype):
+    """``_design_kernels.unsigned`` (the views the CD epochs and ``Design.x_dot`` take, so that
+    numba drops its wrap-around test per index): three epochs and ``X w`` through it give the
+    signed kernels' bits, for 4-byte indices (viewed as ``uint32``, sharing the buffer) and
+    8-byte ones (kept: the kernels must still compile for them)."""
+    from regulab.solvers import _design_kernels as DK
+    from regulab.solvers.design import as_design
+
+    X, (xbar, L, ws), w, q, c, l1 = _state(2, True)
+    n, p = X.shape
+    indices, indptr = X.indices.astype(itype), X.indptr.astype(itype)
+    u_ind, u_ptr = DK.unsigned(indices), DK.unsigned(indptr)
+    assert u_ind.dtype == (np.uint32 if itype == np.int32 else np.int64)
+    assert np.shares_memory(u_ind, indices) and np.array_equal(u_ind, indices)
+    assert np.array_equal(u_ptr, indptr)
+    runs = []
+    for ind, ptr, cols in ((indices, indptr, ws), (u_ind, u_ptr, ws)):
+        w_a, q_a = w.copy(), q.copy()
+        out = CDS.cd_sparse_ws(X.data, ind, ptr, 1.0 / n, xbar, L, cols, w_a, q_a, c, l1, 0.1,
+                               0.0, 3, 0)
+        runs.append((w_a, q_a, out))
+    assert np.array_equal(runs[0][0], runs[1][0]) and np.array_equal(runs[0][1], runs[1][1])
+    assert runs[0][2] == runs[1][2] and runs[0][2][0] == 3
+    assert not np.array_equal(runs[0][0], w)  # the epochs moved
+    X = sparse.csc_matrix((X.data, indices, indptr), shape=X.shape)
+    D = as_design(X)
+    want = DK.x_dot(X.data, indices, indptr, n, p, True, w)
+    assert np.array_equal(D.x_dot(w), want)
+    assert np.abs(want - X @ w).max() <= 1e-13 * np.abs(X).max() * np.abs(w).sum()

@@ -183,8 +183,9 @@ class Design:
         return K.xt_dot_dense(self.data, self.n, self.p, np.ascontiguousarray(v, dtype=np.float64))
 
     def x_dot(self, w):
-        return K.x_dot(self.data, self.indices, self.indptr, self.n, self.p, self.is_sparse,
-                       np.ascontiguousarray(w, dtype=np.float64))
+        # unsigned indices: no wrap-around test per stored entry (_design_kernels.unsigned)
+        return K.x_dot(self.data, K.unsigned(self.indices), K.unsigned(self.indptr), self.n,
+                       self.p, self.is_sparse, np.ascontiguousarray(w, dtype=np.float64))
 
 
 def _float_dtype(dtype):
