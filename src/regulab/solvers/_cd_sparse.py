@@ -97,23 +97,8 @@ def epoch_sparse(data, indices, indptr, inv_n, xbar, L, ws, w, q, c, l1, l2):
         new = _st_update(g + Lj * old, half, Lj + l2)
         if new != old:
             d = new - old
-            # four row indices loaded ahead of their updates: 3-5 % less per stored entry on
-            # sparse-tall and sparse-many than the plain loop (docs/benchmarks.md, "Ninth
-            # round"); the same updates in the same order
-            t = a
-            while t + 3 < b:
-                i0 = indices[t]
-                i1 = indices[t + 1]
-                i2 = indices[t + 2]
-                i3 = indices[t + 3]
-                q[i0] -= d * data[t]
-                q[i1] -= d * data[t + 1]
-                q[i2] -= d * data[t + 2]
-                q[i3] -= d * data[t + 3]
-                t += 4
-            while t < b:
+            for t in range(a, b):
                 q[indices[t]] -= d * data[t]
-                t += 1
             c += xbar[j] * d
             w[j] = new
     return c, 2.0 * vmax
