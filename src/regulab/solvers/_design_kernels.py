@@ -219,9 +219,9 @@ def xt_dot_dense(data, n, p, v):
 def x_dot(data, indices, indptr, n, p, is_sparse, w):
     """``X w`` (float64), touching only the non-zero coefficients. On a sparse X the columns
     are listed first (without a branch) and each one's stored entries prefetched
-    ``X_DOT_AHEAD`` columns ahead (:func:`prefetch_span`): the same sums in the same order,
-    1.37 -> 0.86 ms on sparse-tall at a support of 2,970 (docs/benchmarks.md, "Ninth
-    round")."""
+    ``X_DOT_AHEAD`` columns ahead (:func:`prefetch_span`): the same sums in the same order;
+    with :func:`unsigned` indices 1.09 -> 0.70 ms on sparse-tall at a support of 4,494, 0.72
+    -> 0.38 ms on sparse-many at 13,952 (docs/benchmarks.md, "Ninth round")."""
     out = np.zeros(n)
     if not is_sparse:
         for j in range(p):
@@ -319,7 +319,7 @@ def prefetch(typingctx, arr, idx):
 
 
 #: columns ahead whose stored entries :func:`x_dot` prefetches (on sparse-tall at supports of
-#: 2,970 / 4,494: none 1.37 / 1.76 ms, 4 0.90 / 1.29, 8 0.86 / 1.28)
+#: 2,970 / 4,494, signed indices: none 1.37 / 1.76 ms, 4 0.90 / 1.29, 8 0.86 / 1.28)
 X_DOT_AHEAD = 8
 #: rows :func:`centered_grad_update` scans between two tests of its limit
 SCAN_BLOCK = 4096
