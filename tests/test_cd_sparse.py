@@ -367,3 +367,71 @@ def test_a_moved_starts_pass_goes_on_to_the_gaps_support_bound(seed, fit_interce
     assert viol.max() <= 2.0 * tol, (viol.max(), tol)
     support_gap = float(np.sum(w[on] * (P.l1 * np.sign(w[on]) - 2.0 * g[on])))
     assert support_gap <= 2.0 * tol * np.abs(w).sum(), (support_gap, tol * l1norm)
+
+
+@pytest.mark.parametrize("nnz", [0, 1, 5, 8, 9, 60, None])
+@pytest.mark.parametrize("itype", [np.int32, np.int64])
+def test_the_design_product_is_scipys_for_every_support(nnz, itype):
+    """``_design_kernels.x_dot`` (its columns listed without a branch, prefetched
+    ``X_DOT_AHEAD`` ahead) against scipy's ``X @ w`` to rounding, on supports shorter and
+    longer than that distance, with empty columns among them, and the dense route on the
+    same ``w``."""
+    from regulab.solvers import _design_kernels as DK
+
+    rng = np.random.default_rng(7)
+    n, p = 300, 200
+    X = sparse.random(n, p, density=0.05, format="csc", random_state=rng,
+                      data_rvs=rng.standard_normal)
+    keep = np.ones(p)
+    keep[rng.choice(p, 40, replace=False)] = 0.0  # empty columns
+    X = (X @ sparse.diags(keep)).tocsc()
+    X.eliminate_zeros()
+    X.sort_indices()
+    w = np.zeros(p)
+    size = p if nnz is None else nnz
+    w[rng.choice(p, size, replace=False)] = rng.standard_normal(size)
+    want = X @ w
+    scale = np.abs(X).max() * np.abs(w).sum() + 1e-300
+    got = DK.x_dot(X.data, X.indices.astype(itype), X.indptr.astype(itype), n, p, True, w)
+    assert np.abs(got - want).max() <= 1e-13 * scale
+    A = np.asfortranarray(X.toarray())
+    dense = DK.x_dot(A.ravel(order="F"), np.zeros(1, np.int32), np.zeros(1, np.int32), n, p,
+                     False, w)
+    assert np.abs(dense - want).max() <= 1e-13 * scale
+
+
+@pytest.mark.parametrize("itype", [np.int32, np.int64])
+def test_unsigned_indices_give_the_same_bits(itype):
+    """``_design_kernels.unsigned`` (the views the CD epochs, ``Design.x_dot`` and ``xt_dot``
+    take, so that numba drops its wrap-around test per index): three epochs, ``X w`` and ``X^T
+    v`` through it give the signed kernels' bits, for 4-byte indices (viewed as ``uint32``, sharing the buffer) and
+    8-byte ones (kept: the kernels must still compile for them)."""
+    from regulab.solvers import _design_kernels as DK
+    from regulab.solvers.design import as_design
+
+    X, (xbar, L, ws), w, q, c, l1 = _state(2, True)
+    n, p = X.shape
+    indices, indptr = X.indices.astype(itype), X.indptr.astype(itype)
+    u_ind, u_ptr = DK.unsigned(indices), DK.unsigned(indptr)
+    assert u_ind.dtype == (np.uint32 if itype == np.int32 else np.int64)
+    assert np.shares_memory(u_ind, indices) and np.array_equal(u_ind, indices)
+    assert np.array_equal(u_ptr, indptr)
+    runs = []
+    for ind, ptr, cols in ((indices, indptr, ws), (u_ind, u_ptr, ws)):
+        w_a, q_a = w.copy(), q.copy()
+        out = CDS.cd_sparse_ws(X.data, ind, ptr, 1.0 / n, xbar, L, cols, w_a, q_a, c, l1, 0.1,
+                               0.0, 3, 0)
+        runs.append((w_a, q_a, out))
+    assert np.array_equal(runs[0][0], runs[1][0]) and np.array_equal(runs[0][1], runs[1][1])
+    assert runs[0][2] == runs[1][2] and runs[0][2][0] == 3
+    assert not np.array_equal(runs[0][0], w)  # the epochs moved
+    X = sparse.csc_matrix((X.data, indices, indptr), shape=X.shape)
+    D = as_design(X)
+    want = DK.x_dot(X.data, indices, indptr, n, p, True, w)
+    assert np.array_equal(D.x_dot(w), want)
+    assert np.abs(want - X @ w).max() <= 1e-13 * np.abs(X).max() * np.abs(w).sum()
+    # X^T v, the full gradient pass: the signed kernel's bits, scipy's sums to rounding
+    v = np.random.default_rng(3).standard_normal(n)
+    want = DK.xt_dot_sparse(X.data, indices, indptr, p, v)
+    assert np.array_equal(D.xt_dot(v), want)
+    assert np.abs(want - X.T @ v).max() <= 1e-13 * np.abs(X).max() * np.abs(v).sum()

@@ -21,6 +21,11 @@ in the working set (a prefetch: no change to any result). A working set's column
 runs scattered over X, which the hardware prefetcher does not foresee; in the path about as
 much time went into waiting for them as into the arithmetic (docs/benchmarks.md, "Seventh
 round").
+
+The solver passes int32 row indices and column pointers as ``uint32`` views
+(:func:`regulab.solvers._design_kernels.unsigned`): numba then reads ``q[indices[t]]`` without
+its wrap-around test for a negative index (sparse-tall: 1.50 -> 0.84 ns per stored entry, the
+same bits; "Ninth round").
 """
 
 from __future__ import annotations
