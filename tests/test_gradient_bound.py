@@ -581,3 +581,42 @@ def test_the_refusal_level_is_the_kernels_threshold_at_zero_gradient(monkeypatch
                               np.empty(p, dtype=np.int64), -1, GB.NO_LIST, -1, GB.NO_LIST)
         assert (got == -1) is refuse
     assert not bound.refused(1e300, limit + 1, half)  # a level made for another limit
+
+
+@pytest.mark.parametrize("fit_intercept", [False, True])
+def test_unsigned_index_views_give_the_signed_paths_bits(fit_intercept, monkeypatch):
+    """The bounded and incremental gradients read X's 4-byte indices as ``uint32``
+    (``_design_kernels.unsigned``: no wrap-around test per read). A whole L1 path, where both
+    routes are taken, gives the same coefficients and gaps, bit for bit, as with every kernel
+    reading the signed arrays (``unsigned`` made the identity), and the kernels did get the
+    views."""
+    from regulab.selection.path import regularization_path
+
+    rng = np.random.default_rng(11)
+    n, p = 400, 3000
+    X = sparse.random(n, p, density=0.01, format="csc", random_state=rng,
+                      data_rvs=rng.standard_normal)
+    assert X.indices.dtype == np.int32
+    y = X @ np.where(rng.random(p) < 0.03, rng.standard_normal(p), 0.0)
+    y = y + 0.2 * rng.standard_normal(n)
+    opts = dict(n_lams=40, fit_intercept=fit_intercept, tol=1e-8)
+    seen = {"bounded_grad": [], "centered_grad_update": []}
+    for name in seen:
+        orig = getattr(GB.DK, name)
+
+        def spy(*a, _orig=orig, _name=name):
+            seen[_name].append(a[1].dtype)
+            return _orig(*a)
+
+        monkeypatch.setattr(GB.DK, name, spy)
+    views = regularization_path(X.copy(), y, **opts)
+    assert seen["bounded_grad"] and seen["centered_grad_update"], "a route was not taken"
+    assert {d for v in seen.values() for d in v} == {np.dtype(np.uint32)}
+    for v in seen.values():
+        v.clear()
+    monkeypatch.setattr(GB.DK, "unsigned", lambda a: a)
+    signed = regularization_path(X.copy(), y, **opts)
+    assert {d for v in seen.values() for d in v} == {np.dtype(np.int32)}
+    assert np.array_equal(views.coefs, signed.coefs)
+    assert np.array_equal(views.gaps, signed.gaps)
+    assert np.count_nonzero(views.coefs) > 0

@@ -144,9 +144,11 @@ class GradientBound:
             if self.refused(delta, limit, half):
                 count = -1  # the kernel's answer, known without its scan
             else:
-                count = DK.bounded_grad(D.data, D.indices, D.indptr, ref.g, self.sqrtL, delta,
-                                        half, w, P.active, sr, P.xbar, sr_sum, limit,
-                                        self._out, self._need, prev, cand, ncand, ws)
+                # unsigned views: no wrap-around test per index read (DK.unsigned), same bits
+                count = DK.bounded_grad(D.data, DK.unsigned(D.indices), DK.unsigned(D.indptr),
+                                        ref.g, self.sqrtL, delta, half, w, P.active, sr,
+                                        P.xbar, sr_sum, limit, self._out, self._need, prev,
+                                        cand, ncand, ws)
             if count >= 0:
                 self._synced, self._prev = ref, count
                 return self._out
@@ -210,8 +212,9 @@ class GradientBound:
         D = P.D
         g = np.empty(D.p)  # a reference's ``g`` is never written (class docstring)
         rdata, rcols, rptr = D.csr_arrays()
-        if DK.centered_grad_update(rdata, rcols, rptr, q, ref.q, P.s, P.xbar, P.active,
-                                   int(INCREMENTAL * D.indptr[-1]), ref.g, g) < 0:
+        if DK.centered_grad_update(rdata, DK.unsigned(rcols), DK.unsigned(rptr), q, ref.q, P.s,
+                                   P.xbar, P.active, int(INCREMENTAL * D.indptr[-1]), ref.g,
+                                   g) < 0:
             return None
         rc, qc = _kept(r, q)
         self.ref = Reference(rc, g, qc, ref.chain + 1)
