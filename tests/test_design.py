@@ -111,3 +111,63 @@ def test_fingerprint_weights_are_the_fractional_parts_of_square_roots(m):
     w = DM._weights(m)
     np.testing.assert_array_equal(w, np.sqrt(np.arange(1.0, m + 1.0)) % 1.0 + 0.5)
     assert not w.flags.writeable
+
+
+def _route_path(route, X, rng):
+    """A short path of one route on X (a sparse matrix or an array), drawn from ``rng``."""
+    from regulab.selection.multinomial import multinomial_path
+    from regulab.selection.path import regularization_path
+
+    n, p = X.shape
+    beta = np.where(rng.random(p) < 0.1, rng.standard_normal(p), 0.0)
+    eta = X @ beta
+    sw = rng.uniform(0.5, 2.0, n)
+    opts = dict(n_lams=12, tol=1e-8)
+    if route == "multinomial":
+        codes = np.argmax(eta[:, None] + rng.gumbel(size=(n, 3)), axis=1)
+        return multinomial_path(X, codes, **opts)
+    if route == "logistic":
+        y = (rng.random(n) < 1.0 / (1.0 + np.exp(-eta))).astype(float)
+        return regularization_path(X, y, loss="logistic", **opts)
+    if route == "poisson":
+        y = rng.poisson(np.exp(0.3 * eta)).astype(float)
+        return regularization_path(X, y, loss="poisson", **opts)
+    y = eta + 0.3 * rng.standard_normal(n)
+    if route == "weighted":
+        return regularization_path(X, y, sample_weight=sw, **opts)
+    if route == "enet":
+        return regularization_path(X, y, l1_ratio=0.5, sample_weight=sw, **opts)
+    factor = rng.uniform(0.5, 2.0, p)
+    return regularization_path(X, y, penalty_factor=factor, upper=np.full(p, 0.5), **opts)
+
+
+@pytest.mark.parametrize("route", ["weighted", "enet", "logistic", "poisson", "box",
+                                   "multinomial"])
+def test_index_views_give_the_signed_paths_bits(route, monkeypatch):
+    """Every kernel reads a sparse X's 4-byte indices through :attr:`Design.args` as ``uint32``
+    views (no wrap-around test per read; a dense design's placeholders are ``uint32`` too, one
+    compiled signature for both, and 8-byte indices stay signed). Each route's whole path gives
+    the same coefficients and gaps, bit for bit, as with the signed arrays (``unsigned`` made
+    the identity)."""
+    import regulab.solvers._design_kernels as DK
+
+    rng = np.random.default_rng(5)
+    X = sparse.random(120, 300, density=0.05, format="csc", random_state=rng,
+                      data_rvs=rng.standard_normal)
+    assert X.indices.dtype == np.int32
+    D = as_design(X.copy())
+    assert [a.dtype for a in D.args[1:3]] == [np.dtype(np.uint32)] * 2
+    assert [a.dtype for a in D.index_views] == [np.dtype(np.uint32)] * 2
+    assert D.indices.dtype == np.int32  # stored signed: scipy reads it
+    assert as_design(_X()).args[1].dtype == np.uint32
+    X64 = X.copy()
+    X64.indices, X64.indptr = X64.indices.astype(np.int64), X64.indptr.astype(np.int64)
+    assert [a.dtype for a in as_design(X64).args[1:3]] == [np.dtype(np.int64)] * 2
+    views = _route_path(route, X.copy(), np.random.default_rng(7))
+    monkeypatch.setattr(DK, "unsigned", lambda a: a)
+    assert as_design(X.copy()).args[1].dtype == np.int32
+    signed = _route_path(route, X.copy(), np.random.default_rng(7))
+    assert np.count_nonzero(views.coefs) > 0
+    assert np.array_equal(views.coefs, signed.coefs)
+    assert np.array_equal(views.gaps, signed.gaps)
+    assert np.array_equal(views.intercepts, signed.intercepts)

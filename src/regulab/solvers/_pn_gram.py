@@ -65,7 +65,8 @@ def gram_pays(indptr, n, is_sparse, ws, fit_intercept, epochs):
     if is_sparse:
         work = 0
         for k in range(m):
-            work += indptr[ws[k] + 1] - indptr[ws[k]]
+            # signed: a uint32 view's difference is unsigned, which numba adds to int as float
+            work += np.int64(indptr[ws[k] + 1]) - np.int64(indptr[ws[k]])
     else:
         work = n * m
     rows = 2.0 * epochs * (work + (n if fit_intercept else 0))

@@ -216,7 +216,7 @@ def gram_path_arguments() -> tuple:
 
     n, p = 2, 1
     data = np.asfortranarray(np.ones((n, p))).ravel(order="F")
-    no_index = np.zeros(1, dtype=np.int32)  # a dense design's indices and indptr
+    no_index = np.zeros(1, dtype=np.uint32)  # a dense design's indices and indptr
     s = np.full(n, 1.0 / n)
     ws = np.arange(p, dtype=np.int64)
     return (data, no_index, no_index, n, False, s, np.zeros(p), ws, None, np.eye(p),

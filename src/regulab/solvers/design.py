@@ -28,7 +28,10 @@ if TYPE_CHECKING:
     from regulab.solvers._active_set import GramCache
     from regulab.solvers.ridge import RidgeSVD
 
-_INT_DUMMY = np.zeros(1, dtype=np.int32)
+#: a dense design's indices and indptr (never read): ``uint32``, the type of the views a 4-byte
+#: sparse design passes (:attr:`Design.index_views`), so a dense and a sparse design share each
+#: kernel's compiled signature
+_INT_DUMMY = np.zeros(1, dtype=np.uint32)
 #: at most this many ``(weights, fit_intercept)`` entries in :attr:`Design.stats_cache`
 _MAX_STATS = 8
 #: a dense X of at most this many entries is checked for NaN/inf by numpy (a boolean temporary
@@ -115,9 +118,17 @@ class Design:
         return self.data.dtype
 
     @property
+    def index_views(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(indices, indptr)`` as every kernel reads them: 4-byte ones as ``uint32`` views
+        (:func:`._design_kernels.unsigned`, no copy; numba wraps a signed index around, a test
+        and a select per read), 8-byte ones as they are. The stored arrays stay signed (scipy
+        reads them)."""
+        return K.unsigned(self.indices), K.unsigned(self.indptr)
+
+    @property
     def args(self):
-        """Leading arguments of every column kernel."""
-        return self.data, self.indices, self.indptr, self.n, self.is_sparse
+        """Leading arguments of every column kernel (indices as :attr:`index_views`)."""
+        return (self.data, *self.index_views, self.n, self.is_sparse)
 
     def cached(self, name: str, key: tuple, build: Callable[[], object]):
         """The value kept in the cache ``name`` (``'ridge'``, ``'small_gram'`` or ``'csr'``)
@@ -136,7 +147,7 @@ class Design:
         :func:`_design_kernels.column_stats_dense`)."""
         def build():
             if self.is_sparse:
-                return K.column_stats_sparse(self.data, self.indices, self.indptr, self.n,
+                return K.column_stats_sparse(self.data, *self.index_views, self.n,
                                              self.p, s, bool(fit_intercept))
             return K.column_stats_dense(self.data, self.n, self.p, s, bool(fit_intercept))
 
@@ -179,16 +190,16 @@ class Design:
         return self.cached("csr", (), build)
 
     def xt_dot(self, v):
-        if self.is_sparse:  # unsigned indices (_design_kernels.unsigned): 1.58 -> 1.07 ms a
-            # pass on sparse-tall, the same bits
-            return K.xt_dot_sparse(self.data, K.unsigned(self.indices), K.unsigned(self.indptr),
-                                   self.p, np.ascontiguousarray(v, dtype=np.float64))
+        if self.is_sparse:  # unsigned indices (index_views): 1.58 -> 1.07 ms a pass on
+            # sparse-tall, the same bits
+            return K.xt_dot_sparse(self.data, *self.index_views, self.p,
+                                   np.ascontiguousarray(v, dtype=np.float64))
         return K.xt_dot_dense(self.data, self.n, self.p, np.ascontiguousarray(v, dtype=np.float64))
 
     def x_dot(self, w):
-        # unsigned indices: no wrap-around test per stored entry (_design_kernels.unsigned)
-        return K.x_dot(self.data, K.unsigned(self.indices), K.unsigned(self.indptr), self.n,
-                       self.p, self.is_sparse, np.ascontiguousarray(w, dtype=np.float64))
+        # unsigned indices: no wrap-around test per stored entry (index_views)
+        return K.x_dot(self.data, *self.index_views, self.n, self.p, self.is_sparse,
+                       np.ascontiguousarray(w, dtype=np.float64))
 
 
 def _float_dtype(dtype):
@@ -235,7 +246,7 @@ def _build(X) -> Design:
         data = Xf.ravel(order="F")  # a view of the Fortran array
         D = Design(data, _INT_DUMMY, _INT_DUMMY, n, p, False, dense=Xf)
     if D.is_sparse or D.data.size > _NUMPY_CHECK:
-        bad = K.first_nonfinite(D.data, D.indices, D.indptr, D.n, D.p, D.is_sparse)
+        bad = K.first_nonfinite(D.data, *D.index_views, D.n, D.p, D.is_sparse)
     else:  # the same answer, exactly: a small first run need not compile the kernel for it
         finite = np.isfinite(D.dense).all(axis=0)
         bad = -1 if finite.all() else int(np.argmin(finite))
