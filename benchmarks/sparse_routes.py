@@ -70,7 +70,7 @@ def run_path(route, X, y, kw, n_lams, tol):
     return regularization_path(X, y, n_lams=n_lams, tol=tol, **kw)
 
 
-def child(routes, shapes, n_lams, tol, reps, every):
+def child(routes, shapes, n_lams, tol, reps, every, save=None):
     import regulab
 
     out = {"tree": os.path.dirname(regulab.__file__), "rows": {}}
@@ -89,6 +89,8 @@ def child(routes, shapes, n_lams, tol, reps, every):
             gap = float(np.max(res.gaps))
             if not np.all(res.converged):  # the route's own criterion (gap or KKT) met
                 raise SystemExit(f"{route}/{shape}: not certified (worst gap {gap:.2e})")
+            if save:  # the coefficients, to compare two trees' bits
+                np.save(os.path.join(save, f"{route}-{shape}.npy"), res.coefs)
             out["rows"][f"{route}/{shape}"] = {"cpu": best, "gap": gap,
                                                "nnz": int(np.count_nonzero(res.coefs))}
     print(json.dumps(out))
@@ -133,12 +135,13 @@ def main():
         os.path.abspath(__file__))), "src"), help="the new tree's src folder")
     parser.add_argument("--pairs", type=int, default=3)
     parser.add_argument("--all", action="store_true", help="also the SLOW rows")
+    parser.add_argument("--save", help="a folder: each row's coefficients as ROUTE-SHAPE.npy")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     a = parser.parse_args()
     if a.before:
         paired(a.before, a.after, a.routes, a.shapes, a.n_lams, a.tol, a.reps, a.pairs, a.all)
     else:
-        child(a.routes, a.shapes, a.n_lams, a.tol, a.reps, a.all)
+        child(a.routes, a.shapes, a.n_lams, a.tol, a.reps, a.all, a.save)
 
 
 if __name__ == "__main__":
