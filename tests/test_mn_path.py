@@ -94,8 +94,8 @@ def test_model_hessian_matches_numpy(seed):
     ws = np.sort(rng.choice(p, 3, replace=False)).astype(np.int64)
     P = softmax(rng.standard_normal((K, n)), axis=0)
     s = rng.uniform(0.1, 1.0, n)
-    Xw = gather(X.ravel(order="F"), np.zeros(1, np.int32), np.zeros(1, np.int32), n, False, ws,
-                True)
+    no_index = np.zeros(1, np.uint32)  # a dense design's placeholders (Design.args)
+    Xw = gather(X.ravel(order="F"), no_index, no_index, n, False, ws, True)
     H = model_hessian(Xw, np.ascontiguousarray(P), s)
     F = np.column_stack([X[:, ws], np.ones(n)])
     mm = F.shape[1]
