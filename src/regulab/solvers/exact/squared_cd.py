@@ -321,13 +321,17 @@ def _ahead_pass(P: SquaredProblem, w, q, ws, threshold, kin, budget,
     learn that the pass was too loose (docs/benchmarks.md, "Eighth round"). Met, the next test
     is taken on a fresh residual (it usually certifies); not met (``budget`` spent), on the
     carried one as before."""
-    l1norm = float(np.abs(w).sum())
+    # ``w`` is 0 off ``ws`` (the moved start lies in the last support, which ``ws`` holds, and
+    # CD moved only ``ws``): the norm over ``ws``, not a pass and a temporary over p per lam
+    l1norm = float(np.abs(w[ws]).sum())
     tol = AHEAD_GAP * threshold / l1norm if l1norm > 0.0 else np.inf
     if kin <= tol:
         return 0, True
     if budget <= 0:
         return 0, False
-    ep, kin = _cd_pass(P, w, q, float(DK.vdot(P.xbar, w)), ws, tol, budget, anderson, False)
+    # xbar = 0 without an intercept: c = 0 without a pass over p (as in _working_sets)
+    c = float(DK.vdot(P.xbar, w)) if P.fit_intercept else 0.0
+    ep, kin = _cd_pass(P, w, q, c, ws, tol, budget, anderson, False)
     return ep, kin <= tol
 
 
