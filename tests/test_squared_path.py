@@ -56,6 +56,49 @@ def test_the_working_set_taken_in_the_kkt_pass_is_the_top_scores(seed, ties):
             assert np.array_equal(ws, part)
 
 
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("ties", [False, True])
+def test_a_threshold_hint_changes_no_working_set(seed, ties):
+    """``kkt_ws_select(..., hint)``: from every start (none, below the ``m``-th best score, at
+    it, just above it, far above, NaN, +inf) the same KKT value, set and list as without one,
+    the set the oracle's (ties to the lower index), and the hint left at the ``m``-th best
+    score less ``HINT_SLACK`` of its magnitude (``-inf`` when fewer than ``m`` are free), or
+    untouched with ``m = 0``; at the tests' sizes also above ``STREAM_MAX`` picks."""
+    rng = np.random.default_rng(seed)
+    p = 3000
+    active = rng.random(p) < 0.9
+    w = np.where(rng.random(p) < 0.2, rng.standard_normal(p), 0.0) * active
+    if ties:
+        g = rng.integers(-3, 4, p).astype(float) * active
+        sqrtL = np.ones(p)
+    else:
+        g = rng.standard_normal(p) * active
+        sqrtL = np.sqrt(np.where(active, rng.random(p) + 0.1, 1.0))
+    l1, l2 = 1.2, 0.3 * (seed % 2)
+    nnz = int(np.count_nonzero(w))
+    free = active & (w == 0.0)
+    n_free = int(np.count_nonzero(free))
+    score = np.sort((np.abs(g - l2 * w) - 0.5 * l1)[free] / sqrtL[free])[::-1]
+    for m in (0, 1, 7, 64, CDK.STREAM_MAX + 3, n_free - 1, n_free, n_free + 5):
+        want = CDK.kkt_ws_select(g, w, l1, l2, sqrtL, active, nnz, m, -1.0, NO_LIST)
+        assert np.array_equal(want[1], _oracle_ws(g, w, l1, l2, sqrtL, active, m))
+        mth = score[m - 1] if 0 < m <= n_free else np.nan
+        starts = [-np.inf, np.nan, np.inf, 1e9]
+        if np.isfinite(mth):
+            starts += [mth - 1.0, np.nextafter(mth, -np.inf), mth, np.nextafter(mth, np.inf)]
+        for start in starts:
+            hint = np.array([start])
+            got = CDK.kkt_ws_select(g, w, l1, l2, sqrtL, active, nnz, m, -1.0, NO_LIST, hint)
+            assert got[0] == want[0] and got[2:] == want[2:]
+            assert np.array_equal(got[1], want[1]), (m, start)
+            if m == 0:
+                assert np.array_equal(hint, [start], equal_nan=True)
+            elif m <= n_free:
+                assert hint[0] == mth - CDK.HINT_SLACK * abs(mth)
+            else:
+                assert hint[0] == -np.inf
+
+
 @pytest.mark.parametrize("pattern", ["ties", "distinct", "strided"])
 def test_many_picks_from_a_sample_are_the_top_scores(pattern):
     """Above ``STREAM_MAX`` picks the set comes from a sampled bound; it is still the oracle's,

@@ -291,6 +291,8 @@ class _SquaredSolver:
         self.sqrtL = None  # ``D.sqrt_norms``, looked up at the first CD solve
         self.level = None  # ``refusal_level`` (sparse X), made with ``sqrtL``
         self.older = None  # the LastGradient before the one this solver's last CD solve left
+        # the working-set pass's threshold hint, carried from solve to solve (cd_squared)
+        self.hint = np.full(1, -np.inf)
         pos = s > 0
         ypos = y[pos]
         if fit_intercept and np.all(ypos == ypos[0]):
@@ -330,7 +332,7 @@ class _SquaredSolver:
                 self.level = refusal_level(P, self.sqrtL)
         q0 = None if step is None else self._moved_residual(w, step)
         before = self.D.last_grad
-        res = cd_squared(P, w, opts, self.sqrtL, q0, self.level)
+        res = cd_squared(P, w, opts, self.sqrtL, q0, self.level, self.hint)
         if self.D.last_grad is not before:
             self.older = before
         return res
