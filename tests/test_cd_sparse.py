@@ -380,13 +380,8 @@ def test_a_moved_starts_pass_gets_w_zero_off_its_working_set(weighted, fit_inter
     from regulab.selection.path import regularization_path
     from regulab.solvers import _design_kernels as DK
 
-    rng = np.random.default_rng(11)
-    n, p = 300, 900
-    X = sparse.random(n, p, density=0.03, format="csc", random_state=rng,
-                      data_rvs=rng.standard_normal)
-    y = X @ np.where(rng.random(p) < 0.05, rng.standard_normal(p), 0.0)
-    y = y + 0.3 * rng.standard_normal(n) + (1.0 if fit_intercept else 0.0)
-    sw = rng.uniform(0.5, 2.0, n) if weighted else None
+    X, y = _problem(11, 300, 900, 0.03, fit_intercept)
+    sw = np.random.default_rng(12).uniform(0.5, 2.0, 300) if weighted else None
     ahead = SCD._ahead_pass
     seen = []
 

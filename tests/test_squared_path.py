@@ -25,22 +25,28 @@ def _oracle_ws(g, w, l1, l2, sqrtL, active, m):
     return np.sort(np.concatenate([supp, best]))
 
 
-@pytest.mark.parametrize("seed", range(8))
-@pytest.mark.parametrize("ties", [False, True])
-def test_the_working_set_taken_in_the_kkt_pass_is_the_top_scores(seed, ties):
-    """The set equals the oracle's (ties to the lower index) for every ``m``, and numpy's
-    ``argpartition`` set where no scores tie; the KKT value is ``kkt_squared``'s."""
+def _scored(seed, ties, p):
+    """``(g, w, l1, l2, sqrtL, active)`` for the working-set pass: 90 % active, a fifth of them
+    non-zero; with ``ties`` few distinct scores (many ties at every threshold)."""
     rng = np.random.default_rng(seed)
-    p = 400
     active = rng.random(p) < 0.9
     w = np.where(rng.random(p) < 0.2, rng.standard_normal(p), 0.0) * active
-    if ties:  # few distinct scores: many ties at every threshold
+    if ties:
         g = rng.integers(-3, 4, p).astype(float) * active
         sqrtL = np.ones(p)
     else:
         g = rng.standard_normal(p) * active
         sqrtL = np.sqrt(np.where(active, rng.random(p) + 0.1, 1.0))
-    l1, l2 = 1.2, 0.3 * (seed % 2)
+    return g, w, 1.2, 0.3 * (seed % 2), sqrtL, active
+
+
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("ties", [False, True])
+def test_the_working_set_taken_in_the_kkt_pass_is_the_top_scores(seed, ties):
+    """The set equals the oracle's (ties to the lower index) for every ``m``, and numpy's
+    ``argpartition`` set where no scores tie; the KKT value is ``kkt_squared``'s."""
+    g, w, l1, l2, sqrtL, active = _scored(seed, ties, 400)
+    p = g.size
     nnz = int(np.count_nonzero(w))
     n_free = int(np.count_nonzero(active & (w == 0.0)))
     for m in (0, 1, 2, 7, 64, n_free - 1, n_free, n_free + 5):
@@ -64,17 +70,7 @@ def test_a_threshold_hint_changes_no_working_set(seed, ties):
     the set the oracle's (ties to the lower index), and the hint left at the ``m``-th best
     score less ``HINT_SLACK`` of its magnitude (``-inf`` when fewer than ``m`` are free), or
     untouched with ``m = 0``; at the tests' sizes also above ``STREAM_MAX`` picks."""
-    rng = np.random.default_rng(seed)
-    p = 3000
-    active = rng.random(p) < 0.9
-    w = np.where(rng.random(p) < 0.2, rng.standard_normal(p), 0.0) * active
-    if ties:
-        g = rng.integers(-3, 4, p).astype(float) * active
-        sqrtL = np.ones(p)
-    else:
-        g = rng.standard_normal(p) * active
-        sqrtL = np.sqrt(np.where(active, rng.random(p) + 0.1, 1.0))
-    l1, l2 = 1.2, 0.3 * (seed % 2)
+    g, w, l1, l2, sqrtL, active = _scored(seed, ties, 3000)
     nnz = int(np.count_nonzero(w))
     free = active & (w == 0.0)
     n_free = int(np.count_nonzero(free))
