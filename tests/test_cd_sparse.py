@@ -369,6 +369,47 @@ def test_a_moved_starts_pass_goes_on_to_the_gaps_support_bound(seed, fit_interce
     assert support_gap <= 2.0 * tol * np.abs(w).sum(), (support_gap, tol * l1norm)
 
 
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("fit_intercept", [False, True])
+def test_a_moved_starts_pass_gets_w_zero_off_its_working_set(weighted, fit_intercept,
+                                                             monkeypatch):
+    """``squared_cd._ahead_pass`` takes ``||w||_1`` over its working set alone: along sparse
+    paths (a moved start on every lam) each call's ``w`` has every non-zero in ``ws``, and the
+    pass's result is unchanged by the norm taken over all p (checked on a copy)."""
+    import regulab.solvers.exact.squared_cd as SCD
+    from regulab.selection.path import regularization_path
+    from regulab.solvers import _design_kernels as DK
+
+    X, y = _problem(11, 300, 900, 0.03, fit_intercept)
+    sw = np.random.default_rng(12).uniform(0.5, 2.0, 300) if weighted else None
+    ahead = SCD._ahead_pass
+    seen = []
+
+    def checked(P, w, q, ws, threshold, kin, budget, anderson):
+        off = np.ones(w.size, dtype=bool)
+        off[ws] = False
+        seen.append(int(np.count_nonzero(w[off])))
+        # the pass as before (the norm over all p) on copies: the same epochs and iterates
+        l1norm = float(np.abs(w).sum())
+        tol = SCD.AHEAD_GAP * threshold / l1norm if l1norm > 0.0 else np.inf
+        w2, q2 = w.copy(), q.copy()
+        want = (0, True) if kin <= tol else (0, False) if budget <= 0 else None
+        if want is None:
+            ep, k2 = SCD._cd_pass(P, w2, q2, float(DK.vdot(P.xbar, w2)), ws, tol, budget, anderson,
+                                  False)
+            want = (ep, k2 <= tol)
+        got = ahead(P, w, q, ws, threshold, kin, budget, anderson)
+        assert got == want
+        assert np.array_equal(w, w2) and np.array_equal(q, q2)
+        return got
+
+    monkeypatch.setattr(SCD, "_ahead_pass", checked)
+    regularization_path(X, y, n_lams=30, tol=1e-8, sample_weight=sw,
+                        fit_intercept=fit_intercept)
+    assert len(seen) >= 10, "too few moved starts: the test proves nothing"
+    assert max(seen) == 0
+
+
 @pytest.mark.parametrize("nnz", [0, 1, 5, 8, 9, 60, None])
 @pytest.mark.parametrize("itype", [np.int32, np.int64])
 def test_the_design_product_is_scipys_for_every_support(nnz, itype):

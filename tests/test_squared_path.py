@@ -10,7 +10,7 @@ from scipy import sparse
 
 from regulab.solvers import _cd_kernels as CDK
 from regulab.solvers.design import as_design
-from regulab.solvers.exact import solve, squared_gap, squared_path
+from regulab.solvers.exact import NO_SUPPORT, solve, squared_gap, squared_path
 from regulab.solvers.exact.gradient_bound import NO_LIST
 from regulab.solvers.exact.squared import kkt_squared
 
@@ -25,22 +25,28 @@ def _oracle_ws(g, w, l1, l2, sqrtL, active, m):
     return np.sort(np.concatenate([supp, best]))
 
 
-@pytest.mark.parametrize("seed", range(8))
-@pytest.mark.parametrize("ties", [False, True])
-def test_the_working_set_taken_in_the_kkt_pass_is_the_top_scores(seed, ties):
-    """The set equals the oracle's (ties to the lower index) for every ``m``, and numpy's
-    ``argpartition`` set where no scores tie; the KKT value is ``kkt_squared``'s."""
+def _scored(seed, ties, p):
+    """``(g, w, l1, l2, sqrtL, active)`` for the working-set pass: 90 % active, a fifth of them
+    non-zero; with ``ties`` few distinct scores (many ties at every threshold)."""
     rng = np.random.default_rng(seed)
-    p = 400
     active = rng.random(p) < 0.9
     w = np.where(rng.random(p) < 0.2, rng.standard_normal(p), 0.0) * active
-    if ties:  # few distinct scores: many ties at every threshold
+    if ties:
         g = rng.integers(-3, 4, p).astype(float) * active
         sqrtL = np.ones(p)
     else:
         g = rng.standard_normal(p) * active
         sqrtL = np.sqrt(np.where(active, rng.random(p) + 0.1, 1.0))
-    l1, l2 = 1.2, 0.3 * (seed % 2)
+    return g, w, 1.2, 0.3 * (seed % 2), sqrtL, active
+
+
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("ties", [False, True])
+def test_the_working_set_taken_in_the_kkt_pass_is_the_top_scores(seed, ties):
+    """The set equals the oracle's (ties to the lower index) for every ``m``, and numpy's
+    ``argpartition`` set where no scores tie; the KKT value is ``kkt_squared``'s."""
+    g, w, l1, l2, sqrtL, active = _scored(seed, ties, 400)
+    p = g.size
     nnz = int(np.count_nonzero(w))
     n_free = int(np.count_nonzero(active & (w == 0.0)))
     for m in (0, 1, 2, 7, 64, n_free - 1, n_free, n_free + 5):
@@ -54,6 +60,41 @@ def test_the_working_set_taken_in_the_kkt_pass_is_the_top_scores(seed, ties):
             score[active & (w != 0.0)] = np.inf
             part = np.sort(np.argpartition(-score, nnz + m - 1)[:nnz + m])
             assert np.array_equal(ws, part)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("ties", [False, True])
+@pytest.mark.parametrize("p", [250, 3000])
+def test_a_threshold_hint_changes_no_working_set(seed, ties, p):
+    """``kkt_ws_select(..., hint)``: from every start (none, below the ``m``-th best score, at
+    it, just above it, far above, NaN, +inf) the same KKT value, set and list as without one,
+    the set the oracle's (ties to the lower index), and the hint left at the ``m``-th best
+    score less ``HINT_SLACK`` of its magnitude (``-inf`` when fewer than ``m`` are free), or
+    untouched with ``m = 0``; above ``STREAM_MAX`` picks (where the start is not used) too."""
+    g, w, l1, l2, sqrtL, active = _scored(seed, ties, p)
+    nnz = int(np.count_nonzero(w))
+    free = active & (w == 0.0)
+    n_free = int(np.count_nonzero(free))
+    score = np.sort((np.abs(g - l2 * w) - 0.5 * l1)[free] / sqrtL[free])[::-1]
+    for m in (0, 1, 7, 64, CDK.STREAM_MAX, CDK.STREAM_MAX + 3, n_free - 1, n_free,
+              n_free + 5):
+        want = CDK.kkt_ws_select(g, w, l1, l2, sqrtL, active, nnz, m, -1.0, NO_LIST)
+        assert np.array_equal(want[1], _oracle_ws(g, w, l1, l2, sqrtL, active, m))
+        mth = score[m - 1] if 0 < m <= n_free else np.nan
+        starts = [-np.inf, np.nan, np.inf, 1e9]
+        if np.isfinite(mth):
+            starts += [mth - 1.0, np.nextafter(mth, -np.inf), mth, np.nextafter(mth, np.inf)]
+        for start in starts:
+            hint = np.array([start])
+            got = CDK.kkt_ws_select(g, w, l1, l2, sqrtL, active, nnz, m, -1.0, NO_LIST, hint)
+            assert got[0] == want[0] and got[2:] == want[2:]
+            assert np.array_equal(got[1], want[1]), (m, start)
+            if m == 0:
+                assert np.array_equal(hint, [start], equal_nan=True)
+            elif m <= n_free:
+                assert hint[0] == mth - CDK.HINT_SLACK * abs(mth)
+            else:
+                assert hint[0] == -np.inf
 
 
 @pytest.mark.parametrize("pattern", ["ties", "distinct", "strided"])
@@ -238,6 +279,81 @@ def test_a_moved_start_gets_its_residual_from_the_last_two(fit_intercept):
     assert fit._moved_residual(w0, 1.01 * t) is None
     solve(D, y + 1.0, l1=0.1, fit_intercept=fit_intercept)  # another problem on this design
     assert fit._moved_residual(w0, t) is None
+
+
+def test_supports_are_taken_only_for_the_solvers_last_two_solves(monkeypatch):
+    """``squared_path``'s solver uses a path's supports only for the two results whose solves
+    left the LastGradients it combines (by identity): right after them it does; with copies of
+    the results, or after a solve in between (the supports now stale), it makes the pass over
+    p, and the moved start still gets its answer right."""
+    from regulab.core.losses import normalized_weights
+    from regulab.selection.path import path_step_ahead
+    from regulab.solvers.exact import CDSettings, _SquaredSolver
+
+    X, y, _ = _problem(7, n=150, p=200)
+    D = as_design(X)
+    fit = _SquaredSolver(D, y, normalized_weights(D.n, None), False, False)
+    opts = CDSettings(1e-10, 10_000, None, 10)
+    lams = 2.0 * np.abs(X.T @ y).max() / D.n * np.geomspace(0.1, 0.06, 3)
+    res_a = fit(lams[0], 0.0, np.zeros(D.p), opts)
+    res_b = fit(lams[1], 0.0, res_a.w.copy(), opts)
+    w_a, w_b = res_a.w, res_b.w
+    supports = (w_a, np.flatnonzero(w_a), w_b, np.flatnonzero(w_b))
+    t = (lams[2] - lams[1]) / (lams[1] - lams[0])
+    used = []
+    kernel = CDK.moved_residual
+
+    def seen(*a):
+        used.append(a[12].size + a[13].size > 0)
+        return kernel(*a)
+
+    monkeypatch.setattr(CDK, "moved_residual", seen)
+    w0 = path_step_ahead(w_a, w_b, lams[0], lams[1], lams[2])
+    copies = (w_a.copy(), supports[1], w_b.copy(), supports[3])
+    assert fit._moved_residual(w0, t, copies) is not None
+    assert fit._moved_residual(w0, t, supports) is not None
+    fit(0.5 * lams[2], 0.0, np.zeros(D.p), opts)  # a solve in between
+    res = fit(lams[2], 0.0, w0.copy(), opts, t, supports)
+    assert used == [False, True, False]
+    gap, _, _ = squared_gap(X, y, res.w, 0.0, lams[2], 0.0, fit_intercept=False)
+    assert gap <= 1e-10
+
+
+@pytest.mark.parametrize("fit_intercept", [False, True])
+def test_a_paths_moved_residual_over_the_last_two_supports_is_the_full_pass(fit_intercept,
+                                                                            monkeypatch):
+    """Along a sparse path the moved starts' residuals are combined over the union of the last
+    two supports (the path hands them to ``squared_path``): the same ``(ok, q)``, to the bit,
+    as the kernel's pass over all p on the same arguments. Features leave the support along
+    the path (the union is needed)."""
+    from regulab.selection.path import regularization_path
+
+    calls = []
+    kernel = CDK.moved_residual
+
+    def both(*a):
+        got = kernel(*a)
+        full = kernel(*a[:12], NO_SUPPORT, NO_SUPPORT)
+        assert got[0] == full[0] and np.array_equal(got[1], full[1])
+        supp_a, supp_b = a[12], a[13]
+        left = np.setdiff1d(supp_a, supp_b).size
+        calls.append((supp_a.size + supp_b.size > 0, left, got[0]))
+        return got
+
+    monkeypatch.setattr(CDK, "moved_residual", both)
+    rng = np.random.default_rng(2)
+    n, p = 200, 400
+    X = sparse.random(n, p, density=0.05, format="csc", random_state=rng,
+                      data_rvs=rng.standard_normal)
+    y = X @ np.where(rng.random(p) < 0.1, rng.standard_normal(p), 0.0) + rng.standard_normal(n)
+    y = y + (2.0 if fit_intercept else 0.0)
+    regularization_path(X, y, n_lams=40, tol=1e-8, fit_intercept=fit_intercept)
+    assert len(calls) >= 30
+    # (late on this path some solves end by the active-set Newton route, which leaves no
+    # LastGradient: the next starts take the pass over p)
+    assert sum(on for on, _, _ in calls) >= 25, "the supports were not taken"
+    assert sum(left for _, left, _ in calls) > 0, "no feature left the support: weak test"
+    assert sum(ok for _, _, ok in calls) >= 20
 
 
 @pytest.mark.parametrize("weighted", [False, True])

@@ -291,15 +291,17 @@ def regularization_path(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lam
                         max_iter=max_iter) if plain else None)
     step = None  # the moved start's t along the line through the last two solutions
     moved = False  # ``w0`` is path_step_ahead's fresh array: the solve takes it over
+    supports = None  # the last two solutions and their non-zeros, when ``w0`` was moved
+    supp = None
     for k, lam in enumerate(lams):
         if plain:
-            res = fit(lam * rho, lam * (1.0 - rho), w0, step, moved)
+            res = fit(lam * rho, lam * (1.0 - rho), w0, step, moved, supports)
         else:
             res = solve(D, y, loss=loss, l1=lam * rho, l2=lam * (1.0 - rho),
                         fit_intercept=fit_intercept, sample_weight=sample_weight, w0=w0, b0=b0,
                         tol=tol, max_iter=max_iter, groups=groups, **box, **options)
         # ``res.w`` is this solve's own array (the solvers copy their start): kept, not copied
-        supp = np.flatnonzero(res.w != 0.0)  # on a mask: see path_step_ahead
+        supp_prev, supp = supp, np.flatnonzero(res.w != 0.0)  # on a mask: see path_step_ahead
         nonzeros.append((supp, res.w[supp]))
         intercepts[k] = res.intercept
         gaps[k], n_iter[k], converged[k] = res.gap, res.n_iter, res.converged
@@ -309,6 +311,9 @@ def regularization_path(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lam
         if moved:
             w0 = path_step_ahead(w_prev, res.w, lams[k - 1], lams[k], lams[k + 1], supp)
             step = _step(lams[k - 1], lams[k], lams[k + 1])
+            # the start's residual from the last two (squared_path): a pass over their supports
+            # instead of p (w0's non-zeros are among supp's)
+            supports = (w_prev, supp_prev, res.w, supp)
         w_prev = res.w
     rows = np.zeros((lams.size, p))
     for k, (supp, vals) in enumerate(nonzeros):

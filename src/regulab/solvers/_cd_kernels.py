@@ -122,25 +122,50 @@ def _st_update(zz, half, denom):
 
 
 @njit(cache=True)
-def moved_residual(data, indices, indptr, n, is_sparse, w, w_a, w_b, t, q_a, q_b, max_share):
+def moved_residual(data, indices, indptr, n, is_sparse, w, w_a, w_b, t, q_a, q_b, max_share,
+                   supp_a, supp_b):
     """``q = y_c - X w`` from ``q_a``, ``q_b`` at ``w_a``, ``w_b``: ``q_b + t (q_b - q_a)`` is
     the residual at ``line = w_b + t (w_b - w_a)`` (it is affine in ``w``), less ``X (w -
     line)`` on the columns where ``w`` is off the line. Returns ``(True, q)``, or ``(False,
     q_b)`` when more than ``max_share`` of ``w_b``'s non-zeros are off (a product with X costs
     less then). One pass over p (``line`` by the expression of
     :func:`regulab.selection.path.path_step_ahead`, so its start is on it to the bit) and one
-    over n, where numpy took eight over p (95 us a call at p = 50,000)."""
+    over n, where numpy took eight over p (95 us a call at p = 50,000).
+
+    ``supp_a``, ``supp_b``: the non-zeros of ``w_a`` and ``w_b`` (sorted ``int64``), with ``w``'s
+    among ``supp_b``'s (a path's start, :func:`regulab.selection.path.path_step_ahead`), or both
+    empty (unknown). Off their union every term is 0 on and off the line: the pass then visits
+    the union alone (the same columns off the line, in the same order, so the same ``q``)."""
     p = w.size
-    off = np.empty(p, np.int64)
     n_off = 0
     nnz = 0
-    for j in range(p):
-        b = w_b[j]
-        if b != 0.0:
-            nnz += 1
-        if w[j] != b + t * (b - w_a[j]):
-            off[n_off] = j
-            n_off += 1
+    if supp_a.size + supp_b.size == 0:
+        off = np.empty(p, np.int64)
+        for j in range(p):
+            b = w_b[j]
+            if b != 0.0:
+                nnz += 1
+            if w[j] != b + t * (b - w_a[j]):
+                off[n_off] = j
+                n_off += 1
+    else:
+        off = np.empty(supp_a.size + supp_b.size, np.int64)
+        nnz = supp_b.size
+        ia = 0
+        ib = 0
+        while ia < supp_a.size or ib < supp_b.size:  # the two sorted lists merged
+            if ib >= supp_b.size or (ia < supp_a.size and supp_a[ia] < supp_b[ib]):
+                j = supp_a[ia]
+                ia += 1
+            else:
+                j = supp_b[ib]
+                if ia < supp_a.size and supp_a[ia] == j:
+                    ia += 1
+                ib += 1
+            b = w_b[j]
+            if w[j] != b + t * (b - w_a[j]):
+                off[n_off] = j
+                n_off += 1
     if n_off > max_share * nnz:
         return False, q_b
     q = np.empty(n)
@@ -180,8 +205,14 @@ STREAM_MAX = 256
 SAMPLE = 4096
 
 
+#: :func:`kkt_ws_select`'s ``hint``: the next pass starts its threshold this share of the m-th
+#: best score's magnitude below it (along sparse-few's path 95 of 98 passes then still had m
+#: scores above the start; 80 of 98 at 0, 97 at 3: docs/benchmarks.md, "Tenth round")
+HINT_SLACK = 0.5
+
+
 @njit(cache=True)
-def kkt_ws_select(g, w, l1, l2, sqrtL, active, nnz, m, reach, cand):
+def kkt_ws_select(g, w, l1, l2, sqrtL, active, nnz, m, reach, cand, hint=None):
     """One pass over the features for the working-set loop of
     :mod:`regulab.solvers.exact.squared_cd`: ``kkt`` the largest KKT violation in true gradient
     units (:func:`regulab.solvers.exact.squared.kkt_squared`; ``g`` is 0 where not active),
@@ -204,7 +235,34 @@ def kkt_ws_select(g, w, l1, l2, sqrtL, active, nnz, m, reach, cand):
     support (:meth:`regulab.solvers.exact.gradient_bound.GradientBound.listing`), at the cost
     of one comparison per feature. When ``cand`` is full the reach is cut by ``LIST_SHRINK``
     and the list to it (:func:`_shrink_list`). Returns ``(kkt, ws, nc, reach)``: ``nc`` listed
-    at the final ``reach``, -1 if none was asked for or the list gave up."""
+    at the final ``reach``, -1 if none was asked for or the list gave up.
+
+    ``hint`` (a one-entry array, kept by the caller along a path): a start for the picks'
+    threshold up to ``STREAM_MAX`` picks, ``-inf`` for none. Only features scoring above it
+    enter the buffer, so fewer are buffered and cut while the threshold rises (with the final threshold known in
+    advance, 2 of 9.4 ms over sparse-few's 99 passes). The result is the same: when at least
+    ``m`` features score above the start, the ``m`` best are among them; when fewer do, the
+    pass is made again from ``-inf``. With ``m > 0`` the pass leaves in ``hint`` its ``m``-th
+    best score less ``HINT_SLACK`` of its magnitude (``-inf`` if fewer than ``m`` were
+    found)."""
+    thr0 = -np.inf
+    if hint is not None and m <= STREAM_MAX:  # above: one sampled cut; sparse-many's growing
+        thr0 = hint[0]  # m then fell below the start in 29 of 65 passes (a pass more each)
+    kkt, ws, nc, reach2, bn, mth = _kkt_ws_pass(g, w, l1, l2, sqrtL, active, nnz, m, reach,
+                                                cand, thr0)
+    if bn < m and not thr0 == -np.inf:  # fewer than m above the start (NaN included)
+        kkt, ws, nc, reach2, bn, mth = _kkt_ws_pass(g, w, l1, l2, sqrtL, active, nnz, m,
+                                                    reach, cand, -np.inf)
+    if hint is not None and m > 0:
+        hint[0] = mth - HINT_SLACK * abs(mth) if bn == m else -np.inf
+    return kkt, ws, nc, reach2
+
+
+@njit(cache=True)
+def _kkt_ws_pass(g, w, l1, l2, sqrtL, active, nnz, m, reach, cand, thr0):
+    """The pass of :func:`kkt_ws_select` from the threshold ``thr0``: ``(kkt, ws, nc, reach,
+    bn, mth)``, ``bn`` the features picked (at most ``m``) and ``mth`` the lowest score among
+    them (``-inf`` if none)."""
     half = 0.5 * l1
     vmax = 0.0
     out = np.empty(nnz + m, np.int64)
@@ -213,7 +271,7 @@ def kkt_ws_select(g, w, l1, l2, sqrtL, active, nnz, m, reach, cand):
     bi = np.empty(cap, np.int64)
     ns = 0
     bn = 0
-    thr = -np.inf
+    thr = thr0
     nc = 0 if reach >= 0.0 and m > 0 else -1
     lo = -reach * LIST_MARGIN if nc == 0 else np.inf  # the listed features' scores beat lo
     t = min(lo, thr)  # one comparison per feature for both (a second one cost 10 % of the pass)
@@ -257,6 +315,10 @@ def kkt_ws_select(g, w, l1, l2, sqrtL, active, nnz, m, reach, cand):
         else:
             _keep_best(bv, bi, bn, m)
         bn = m
+    mth = -np.inf
+    for k in range(bn):
+        if k == 0 or bv[k] < mth:
+            mth = bv[k]
     # the support came in increasing order: sort the few picked and merge, from the back, in
     # place over the support's slots (a sort of the whole set cost more than the pass)
     picked = np.sort(bi[:bn])
@@ -269,7 +331,7 @@ def kkt_ws_select(g, w, l1, l2, sqrtL, active, nnz, m, reach, cand):
         else:
             out[k] = picked[b]
             b -= 1
-    return 2.0 * vmax, out[:ns + bn], nc, reach
+    return 2.0 * vmax, out[:ns + bn], nc, reach, bn, mth
 
 
 #: :func:`kkt_ws_select` cuts the reach of a full list by this factor (at most ``LIST_CUTS``

@@ -101,6 +101,8 @@ SVD_MAX_FLOPS = 3e10
 #: a path's moved start (``squared_path(...)(..., step=t)``) gets its residual combined from the
 #: last two unless more than this share of the last support's columns is off their line
 MOVED_MAX_OFF = 0.25
+#: ... the supports of a moved start's last two solutions, when not known
+NO_SUPPORT = np.empty(0, dtype=np.int64)
 
 
 def solve(X, y, *, loss="squared", l1=None, l2=None, penalty=None, fit_intercept=True,
@@ -265,11 +267,11 @@ def squared_path(X, y, *, fit_intercept=True, sample_weight=None, tol=1e-6, max_
     fit = _SquaredSolver(D, y, s, weighted, bool(fit_intercept))
     opts = CDSettings(tol, max_iter, None if anderson is None else int(anderson), int(ws_start))
 
-    def solve_at(l1, l2, w0=None, step=None, own=False) -> ExactResult:
+    def solve_at(l1, l2, w0=None, step=None, own=False, supports=None) -> ExactResult:
         # ``own``: ``w0`` is a float64 array of p finite values made for this call (a path's
         # moved start), taken over as it is: no copy and no check (two passes over p per lam)
         w = w0 if own else check_start(w0, None, D.p)[0]
-        return fit(check_nonneg(l1, "l1"), check_nonneg(l2, "l2"), w, opts, step)
+        return fit(check_nonneg(l1, "l1"), check_nonneg(l2, "l2"), w, opts, step, supports)
 
     return solve_at
 
@@ -291,6 +293,11 @@ class _SquaredSolver:
         self.sqrtL = None  # ``D.sqrt_norms``, looked up at the first CD solve
         self.level = None  # ``refusal_level`` (sparse X), made with ``sqrtL``
         self.older = None  # the LastGradient before the one this solver's last CD solve left
+        # the working-set pass's threshold hint, carried from solve to solve (cd_squared)
+        self.hint = np.full(1, -np.inf)
+        # the last two LastGradients this solver's solves left, each with that solve's result
+        # ``w`` (whose supports a path may hand back: _moved_residual)
+        self.made = ()
         pos = s > 0
         ypos = y[pos]
         if fit_intercept and np.all(ypos == ypos[0]):
@@ -314,7 +321,7 @@ class _SquaredSolver:
                                    int(np.count_nonzero(active)))
         self.small = min(n_pos, D.p) ** 2 * max(n_pos, D.p) <= SVD_MAX_FLOPS
 
-    def __call__(self, l1, l2, w, opts: CDSettings, step=None) -> ExactResult:
+    def __call__(self, l1, l2, w, opts: CDSettings, step=None, supports=None) -> ExactResult:
         crit = "kkt" if l1 == 0.0 and l2 == 0.0 else "duality_gap"
         if self.const is not None:
             b, null_loss = self.const
@@ -328,23 +335,35 @@ class _SquaredSolver:
             self.sqrtL = self.D.sqrt_norms(P.s, P.fit_intercept)
             if self.D.is_sparse:  # the bounded gradient's early refusals, for every solve
                 self.level = refusal_level(P, self.sqrtL)
-        q0 = None if step is None else self._moved_residual(w, step)
+        q0 = None if step is None else self._moved_residual(w, step, supports)
         before = self.D.last_grad
-        res = cd_squared(P, w, opts, self.sqrtL, q0, self.level)
+        res = cd_squared(P, w, opts, self.sqrtL, q0, self.level, self.hint)
         if self.D.last_grad is not before:
             self.older = before
+            self.made = (self.made + ((self.D.last_grad, res.w),))[-2:]
         return res
 
-    def _moved_residual(self, w, t):
+    def _moved_residual(self, w, t, supports=None):
         """``y_c - X w`` from the last two solutions ``w_a``, ``w_b`` of this problem and their
         residuals: ``q_b + t (q_b - q_a)`` at ``line = w_b + t (w_b - w_a)``, less ``X (w -
         line)`` on the columns where ``w`` is off the line (a path's start: where the line
         changed a sign or a feature left the support). None when the two are not this
-        problem's or more than ``MOVED_MAX_OFF`` of the columns of ``w_b``'s support are off."""
+        problem's or more than ``MOVED_MAX_OFF`` of the columns of ``w_b``'s support are off.
+
+        ``supports``: ``(w_a, supp_a, w_b, supp_b)``, two results of this solver (their ``w``
+        arrays, unchanged) and their non-zeros, ``w``'s among ``supp_b``'s (a path's start):
+        when those two results' solves left the two LastGradients combined here (checked by
+        identity), the pass over p visits the union of the supports alone (the same ``q``)."""
         base, last, older = self.base, self.D.last_grad, self.older
         if last is None or older is None or not all(
                 g.same_problem(base.yc, base.s, base.fit_intercept) for g in (last, older)):
             return None
+        made = self.made
+        supp_a = supp_b = NO_SUPPORT
+        if (supports is not None and len(made) == 2 and made[0][0] is older
+                and made[1][0] is last and made[0][1] is supports[0]
+                and made[1][1] is supports[2]):
+            supp_a, supp_b = supports[1], supports[3]
         ok, q = CDK.moved_residual(*self.D.args, w, older.w, last.w, float(t), older.q, last.q,
-                                   MOVED_MAX_OFF)
+                                   MOVED_MAX_OFF, supp_a, supp_b)
         return q if ok else None

@@ -106,12 +106,15 @@ class CDSettings:
 
 
 def cd_squared(P: SquaredProblem, w, opts: CDSettings, sqrtL=None, q0=None,
-               level=None) -> ExactResult:
+               level=None, hint=None) -> ExactResult:
     """Minimize the squared-loss objective from ``w`` (modified in place) to relative gap
     ``opts.tol`` (module docstring). ``sqrtL``: ``P.D.sqrt_norms(P.s, P.fit_intercept)`` if the
     caller has it (each look-up hashes the weights' bytes); ``q0``: ``y_c - X w`` up to rounding
     (taken over, never certifying), for a start moved ahead along a path; ``level``: the
-    problem's :func:`.gradient_bound.refusal_level` (sparse X), if the caller has it."""
+    problem's :func:`.gradient_bound.refusal_level` (sparse X), if the caller has it;
+    ``hint``: the working-set pass's threshold hint (a one-entry array, ``-inf`` at first) kept
+    by a path's solver from solve to solve (:func:`regulab.solvers._cd_kernels.kkt_ws_select`:
+    the same working sets, found from a higher start)."""
     if P.active_count() < P.D.p:  # a mask and a pass over p per solve otherwise
         w[~P.active] = 0.0
     threshold = opts.tol * P.null_loss
@@ -130,7 +133,8 @@ def cd_squared(P: SquaredProblem, w, opts: CDSettings, sqrtL=None, q0=None,
         q0 = None  # ``w`` moved
     if asm_tries:
         q0 = None
-    return _working_sets(P, w, w_start, threshold, opts, n_iter, asm_tries, sqrtL, q0, level)
+    return _working_sets(P, w, w_start, threshold, opts, n_iter, asm_tries, sqrtL, q0, level,
+                         hint)
 
 
 def _small_pass(P: SquaredProblem, w, threshold, opts: CDSettings) -> int:
@@ -156,7 +160,7 @@ def _small_pass(P: SquaredProblem, w, threshold, opts: CDSettings) -> int:
 
 
 def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_iter,
-                  asm_tries, sqrtL=None, q0=None, level=None) -> ExactResult:
+                  asm_tries, sqrtL=None, q0=None, level=None, hint=None) -> ExactResult:
     """The general loop: gap on the whole problem, then CD on a working set; Newton when CD
     stalls (at most ``MAX_ASM_TRIES`` times)."""
     D, s, xbar, l1, l2 = P.D, P.s, P.xbar, P.l1, P.l2
@@ -165,6 +169,8 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
     if sqrtL is None:
         sqrtL = D.sqrt_norms(s, P.fit_intercept)
     n_active = P.active_count()
+    if hint is None:  # always an array: one compiled kkt_ws_select
+        hint = np.full(1, -np.inf)
     ws_size = max(1, opts.ws_start)
     last = D.last_grad
     same = last is not None and last.same_problem(P.yc, s, P.fit_intercept)
@@ -239,11 +245,11 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
         reach, cand = (-1.0, NO_LIST) if bound is None else bound.listing(g)
         if l1 == 0.0 or ws_size >= n_active:
             kkt, _, ncand, reach = CDK.kkt_ws_select(g, wk, l1, l2, sqrtL, P.active, 0, 0,
-                                                     reach, cand)
+                                                     reach, cand, hint)
             ws = np.flatnonzero(P.active).astype(np.int64)
         else:  # the support and the best others, taken in the pass of the KKT violations
             kkt, ws, ncand, reach = CDK.kkt_ws_select(g, wk, l1, l2, sqrtL, P.active, nnz,
-                                                      ws_size - nnz, reach, cand)
+                                                      ws_size - nnz, reach, cand, hint)
         if bound is not None:
             bound.listed(ncand, reach, ws)
         newton_next = use_newton and asm_tries < MAX_ASM_TRIES
@@ -321,13 +327,17 @@ def _ahead_pass(P: SquaredProblem, w, q, ws, threshold, kin, budget,
     learn that the pass was too loose (docs/benchmarks.md, "Eighth round"). Met, the next test
     is taken on a fresh residual (it usually certifies); not met (``budget`` spent), on the
     carried one as before."""
-    l1norm = float(np.abs(w).sum())
+    # ``w`` is 0 off ``ws`` (the moved start lies in the last support, which ``ws`` holds, and
+    # CD moved only ``ws``): the norm over ``ws``, not a pass and a temporary over p per lam
+    l1norm = float(np.abs(w[ws]).sum())
     tol = AHEAD_GAP * threshold / l1norm if l1norm > 0.0 else np.inf
     if kin <= tol:
         return 0, True
     if budget <= 0:
         return 0, False
-    ep, kin = _cd_pass(P, w, q, float(DK.vdot(P.xbar, w)), ws, tol, budget, anderson, False)
+    # xbar = 0 without an intercept: c = 0 without a pass over p (as in _working_sets)
+    c = float(DK.vdot(P.xbar, w)) if P.fit_intercept else 0.0
+    ep, kin = _cd_pass(P, w, q, c, ws, tol, budget, anderson, False)
     return ep, kin <= tol
 
 
