@@ -40,7 +40,8 @@ max_j |g_j|`` of ``X_c^T (s r)``; ``g`` enters it only through the dual scaling 
 ``~1e-14`` of the loss, far below any tolerance the solvers accept (the gap already carries the
 full pass's own rounding of the same order). The same holds for the bounded route on such a
 reference: its skipped entries and its bounds carry the reference's rounding, no more. The
-chain bound keeps that true whatever the path's length. Along ``benchmarks/table.py``'s ``sparse-few`` row, 61
+chain bound keeps that true whatever the path's length. Along ``benchmarks/table.py``'s
+``sparse-few`` row, 61
 incremental updates costing 21 full passes and 4 full passes replace 65 full passes
 (docs/benchmarks.md, seventh round).
 """
@@ -144,11 +145,10 @@ class GradientBound:
             if self.refused(delta, limit, half):
                 count = -1  # the kernel's answer, known without its scan
             else:
-                # unsigned views: no wrap-around test per index read (DK.unsigned), same bits
-                count = DK.bounded_grad(D.data, DK.unsigned(D.indices), DK.unsigned(D.indptr),
-                                        ref.g, self.sqrtL, delta, half, w, P.active, sr,
-                                        P.xbar, sr_sum, limit, self._out, self._need, prev,
-                                        cand, ncand, ws)
+                # unsigned views: no wrap-around test per index read (Design.index_views)
+                count = DK.bounded_grad(D.data, *D.index_views, ref.g, self.sqrtL, delta,
+                                        half, w, P.active, sr, P.xbar, sr_sum, limit,
+                                        self._out, self._need, prev, cand, ncand, ws)
             if count >= 0:
                 self._synced, self._prev = ref, count
                 return self._out
