@@ -41,9 +41,8 @@ max_j |g_j|`` of ``X_c^T (s r)``; ``g`` enters it only through the dual scaling 
 full pass's own rounding of the same order). The same holds for the bounded route on such a
 reference: its skipped entries and its bounds carry the reference's rounding, no more. The
 chain bound keeps that true whatever the path's length. Along ``benchmarks/table.py``'s
-``sparse-few`` row, 61
-incremental updates costing 21 full passes and 4 full passes replace 65 full passes
-(docs/benchmarks.md, seventh round).
+``sparse-few`` row, 61 incremental updates costing 21 full passes and 4 full passes replace 65
+full passes (docs/benchmarks.md, seventh round).
 """
 
 from __future__ import annotations
