@@ -242,9 +242,9 @@ def kkt_ws_select(g, w, l1, l2, sqrtL, active, nnz, m, reach, cand, hint=None):
     enter the buffer, so fewer are buffered and cut while the threshold rises (with the final
     threshold known in advance, 2 of 9.4 ms over sparse-few's 99 passes). The result is the
     same: when at least ``m`` features score above the start, the ``m`` best are among them;
-    when fewer do, the pass is made again from ``-inf``. With ``m > 0`` the pass leaves in ``hint`` its ``m``-th
-    best score less ``HINT_SLACK`` of its magnitude (``-inf`` if fewer than ``m`` were
-    found)."""
+    when fewer do, the pass is made again from ``-inf``. With ``m > 0`` the pass leaves in
+    ``hint`` its ``m``-th best score less ``HINT_SLACK`` of its magnitude (``-inf`` if fewer
+    than ``m`` were found)."""
     thr0 = -np.inf
     if hint is not None and m <= STREAM_MAX:  # above: one sampled cut; sparse-many's growing
         thr0 = hint[0]  # m then fell below the start in 29 of 65 passes (a pass more each)
