@@ -494,6 +494,25 @@ def test_missed_text_states_value_se_and_unit():
 
 # ---------------------------------------------------------------- figures
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_support_figure_legend_covers_no_annotation(results, seed):
+    """The support-recovery panel's legend sits off the P/R annotations at lam_min and lam_1se
+    (drawn, then compared as window boxes); a fixed "center right" legend covered them on
+    `regulab explain`'s seed-0 figure."""
+    fig = plot_sparsity(results[("sparsity", seed)])["sparsity_support_recovery"][0]
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    ax = next(a for a in fig.axes if a.get_title(loc="left").startswith("Support recovery"))
+    notes = [t for t in ax.texts if t.get_text().startswith(("min:", "1se:"))]
+    assert len(notes) == 2
+    box = ax.get_legend().get_window_extent(renderer)
+    for t in notes:
+        assert not box.overlaps(t.get_window_extent(renderer)), t.get_text()
+
+
 def test_plot_sparsity_figures(results):
     figs = plot_sparsity(results[("sparsity", 0)])
     assert list(figs) == ["sparsity_paths_diabetes", "sparsity_support_recovery",

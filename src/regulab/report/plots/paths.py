@@ -201,7 +201,9 @@ def _support_figure(d: dict, m: dict):
         a2.annotate(f"{lbl}: P = {_f2(prec_i)}, R = {d['recall'][i]:.2f}",
                     xy=(x[i], prec_i if np.isfinite(prec_i) else d["recall"][i]), xytext=(6, 8),
                     textcoords="offset points", fontsize=8, color=col)
-    a2.legend(fontsize=8, loc="center right")
+    # "best": matplotlib keeps the legend off the lines and the two annotations (each draw puts
+    # the precision curve, and so the annotations, elsewhere; "center right" covered them)
+    a2.legend(fontsize=8, loc="best")
     return (
         fig, (f"Left: the L1 path of the first drawn problem, true features coloured, "
         f"{p - len(support)} irrelevant ones grey. Right: precision and recall of the selected "
