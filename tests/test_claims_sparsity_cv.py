@@ -513,6 +513,32 @@ def test_support_figure_legend_covers_no_annotation(results, seed):
         assert not box.overlaps(t.get_window_extent(renderer)), t.get_text()
 
 
+def test_cv_curve_legend_leaves_the_cv_means_visible():
+    """A CV curve that rises toward small lam (as on the drawn problems of choose-lambda) has
+    its means in the upper right corner, where a fixed legend covered them: the legend's drawn
+    box holds none of the CV means' markers."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from regulab.report.plots.paths import cv_curve
+    from regulab.report.plots.style import new_figure
+
+    lams = np.geomspace(2.0, 0.02, 40)
+    t = np.linspace(-1.0, 1.0, lams.size)
+    cv_mean = 12.0 + 8.0 * t ** 2 + 2.0 * t
+    d = {"lams": lams, "cv_mean": cv_mean, "cv_se": np.full(lams.size, 2.0),
+         "train_error": 18.0 * np.exp(-3.0 * (t + 1.0)), "nnz": np.arange(lams.size),
+         "idx_min": int(np.argmin(cv_mean)), "idx_1se": 8}
+    fig, ax = new_figure(7.0, 5.2)
+    cv_curve(ax, d, 5, "a U-shaped CV curve")
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    box = ax.get_legend().get_window_extent(canvas.get_renderer())
+    pts = ax.transData.transform(np.column_stack([ax.get_lines()[0].get_xdata(), cv_mean]))
+    assert np.allclose(ax.get_lines()[0].get_ydata(), cv_mean)  # the markers' line
+    inside = [(x, y) for x, y in pts if box.contains(x, y)]
+    assert not inside, f"{len(inside)} CV means under the legend"
+
+
 def test_plot_sparsity_figures(results):
     figs = plot_sparsity(results[("sparsity", 0)])
     assert list(figs) == ["sparsity_paths_diabetes", "sparsity_support_recovery",

@@ -324,7 +324,9 @@ def cv_curve(ax, d: dict, folds: int, title: str, ylabel: str = "mean squared er
     add_nnz_axis(ax, lams, d["nnz"], label=counted[1])
     ax.set(ylabel=ylabel)
     ax.set_title(title, fontsize=11, loc="left")
-    ax.legend(fontsize=8, loc="upper right")
+    # "best": off the markers and lines wherever the curve leaves room (a fixed "upper right"
+    # covered the CV means where the error rises toward small lam, as on the drawn problems)
+    ax.legend(fontsize=8, loc="best")
 
 
 def plot_choose_lambda(result) -> dict:
@@ -342,7 +344,7 @@ def plot_choose_lambda(result) -> dict:
     if "test_mse" in ds:   # the same fits scored on fresh rows from the same law
         a2.plot(lam_x(ds["lams"]), ds["test_mse"], color=FRESH_COLOR, lw=2,
                 label=f"test error on {ms['n_test']} fresh rows")
-        a2.legend(fontsize=8, loc="upper right")
+        a2.legend(fontsize=8, loc="best")  # as in cv_curve
     figs["choose_lambda_cv_curve"] = (
         fig, (f"glmnet-style CV curves, x = log(lam) decreasing to the right, top axis = number of "
         f"non-zeros. Training error falls as lam decreases; the CV error at lam_max and at the "
