@@ -178,14 +178,15 @@ class Design:
 
     def csr_arrays(self) -> tuple:
         """``(data, indices, indptr)`` of X in CSR (sparse X only), made once and kept: the
-        rows of X, read by :func:`._design_kernels.centered_grad_update`. As much memory as X
-        again (``regulab.core.memory.path_memory`` counts it)."""
+        rows of X, read by :func:`._design_kernels.centered_grad_update`, the index arrays as
+        :attr:`index_views` gives the CSC ones. As much memory as X again
+        (``regulab.core.memory.path_memory`` counts it)."""
         def build():
             from scipy import sparse
 
             A = sparse.csc_matrix((self.data, self.indices, self.indptr),
                                   shape=(self.n, self.p)).tocsr()
-            return A.data, A.indices, A.indptr
+            return A.data, K.unsigned(A.indices), K.unsigned(A.indptr)
 
         return self.cached("csr", (), build)
 

@@ -211,9 +211,8 @@ class GradientBound:
         D = P.D
         g = np.empty(D.p)  # a reference's ``g`` is never written (class docstring)
         rdata, rcols, rptr = D.csr_arrays()
-        if DK.centered_grad_update(rdata, DK.unsigned(rcols), DK.unsigned(rptr), q, ref.q, P.s,
-                                   P.xbar, P.active, int(INCREMENTAL * D.indptr[-1]), ref.g,
-                                   g) < 0:
+        if DK.centered_grad_update(rdata, rcols, rptr, q, ref.q, P.s, P.xbar, P.active,
+                                   int(INCREMENTAL * D.indptr[-1]), ref.g, g) < 0:
             return None
         rc, qc = _kept(r, q)
         self.ref = Reference(rc, g, qc, ref.chain + 1)
