@@ -127,6 +127,86 @@ def test_many_picks_from_a_sample_are_the_top_scores(pattern):
         assert np.array_equal(ws, _oracle_ws(g, w, 1.0, 0.0, sqrtL, active, m))
 
 
+def _violations(g, w, l1, l2):
+    """Each feature's KKT violation in half gradient units, one numpy expression per case."""
+    h = g - l2 * w
+    return np.where(w == 0.0, np.abs(h) - 0.5 * l1,
+                    np.where(w > 0.0, np.abs(h - 0.5 * l1), np.abs(h + 0.5 * l1)))
+
+
+@pytest.mark.parametrize("p", [1, 63, 64, 65, 200, 1000])
+def test_the_blocked_pass_gives_the_kkt_value_and_support_to_the_bit(p):
+    """The pass goes by blocks of ``KKT_BLOCK`` features: the KKT value is twice the largest
+    violation (0 when none is positive; NaN ignored, inf kept) to the bit, the support comes in
+    increasing order across block edges, cut at ``nnz`` when the caller allows fewer, and
+    the picks are the oracle's."""
+    rng = np.random.default_rng(p)
+    g, w, l1, l2, sqrtL, active = _scored(p, False, p)
+    supp = np.flatnonzero(active & (w != 0.0))
+    for k, spoil in enumerate([None, np.nan, np.inf, -np.inf, -0.0]):
+        gk = g.copy()
+        if spoil is not None:  # in a feature that is not active (its g is then never picked)
+            off = np.flatnonzero(~active)
+            if off.size == 0:
+                continue
+            gk[off[rng.integers(off.size)]] = spoil
+        v = _violations(gk, w, l1, l2)
+        want = 2.0 * np.max(v[v > 0.0], initial=0.0)
+        for nnz in sorted({supp.size, supp.size // 2, 0}):
+            for m in (0, 1, 5):
+                kkt, ws = CDK.kkt_ws_select(gk, w, l1, l2, sqrtL, active, nnz, m, -1.0,
+                                             NO_LIST)[:2]
+                assert np.float64(kkt).tobytes() == np.float64(want).tobytes(), (k, nnz, m)
+                free = np.flatnonzero(active & (w == 0.0))
+                score = (np.abs(gk[free] - l2 * w[free]) - 0.5 * l1) / sqrtL[free]
+                best = free[np.argsort(-score, kind="stable")[:m]]
+                assert np.array_equal(ws, np.sort(np.concatenate([supp[:nnz], best])))
+    # all violations negative or zero: the value is +0.0
+    zero = np.zeros(max(p, 1))
+    kkt = CDK.kkt_ws_select(zero, zero, 1.0, 0.0, np.ones(zero.size), zero == 0.0, 0, 1, -1.0,
+                            NO_LIST)[0]
+    assert np.float64(kkt).tobytes() == np.float64(0.0).tobytes()
+
+
+def test_a_score_at_the_threshold_is_not_skipped_by_the_blocks_mark():
+    """A block marks the free features with ``|g_j| - l1/2 >= t sqrt(L_j)`` before it divides;
+    features built at that edge (``|g_j| - l1/2`` equal to the rounded ``t sqrt(L_j)``, give or
+    take a few ulps, ``t`` the list's bound ``-reach LIST_MARGIN``) are listed exactly when
+    their score beats ``t``, as numpy's division says, across several blocks. (Fails with the
+    mark written ``>``: some scores beat ``t`` with ``|g_j| - l1/2`` equal to ``fl(t s)``.)"""
+    rng = np.random.default_rng(5)
+    half, reach = 0.5, 0.37
+    t = -reach * CDK.LIST_MARGIN
+    n_edge = 600
+    s = rng.uniform(0.2, 3.0, n_edge)
+    x = t * s  # the mark's rounded product
+    # g with fl(g - half) = x where possible, and neighbours a few ulps off
+    g = np.concatenate([np.nextafter(x + half, np.inf * k) if k else x + half
+                        for k in (-1, 0, 1)])
+    for k in range(2):
+        g = np.concatenate([g, np.nextafter(g[-n_edge:], np.inf * (2 * k - 1))])
+    sq = np.tile(s, g.size // n_edge)
+    d = np.abs(g) - half
+    sc = d / sq
+    edge = (d == np.tile(x, g.size // n_edge)) & (sc > t)
+    assert np.count_nonzero(edge) >= 5  # the edge the mark must not miss is there
+    # three features far above every other score first (the picks), the edge ones after
+    g = np.concatenate([[10.0, 11.0, 12.0], g])
+    sqrtL = np.concatenate([[1.0, 1.0, 1.0], sq])
+    p = g.size
+    w = np.zeros(p)
+    active = np.ones(p, dtype=bool)
+    cand = np.empty(p, dtype=np.int64)
+    score = (np.abs(g) - half) / sqrtL
+    for hint in (None, np.array([-np.inf]), np.array([5.0])):
+        args = (g, w, 2.0 * half, 0.0, sqrtL, active, 0, 3, reach, cand)
+        kkt, ws, nc, r = CDK.kkt_ws_select(*args) if hint is None else \
+            CDK.kkt_ws_select(*args, hint)
+        assert r == reach and nc >= 0
+        np.testing.assert_array_equal(cand[:nc], np.flatnonzero(score > t))
+        assert np.array_equal(ws, [0, 1, 2])
+
+
 def _problem(seed, n=120, p=300, weighted=False):
     rng = np.random.default_rng(seed)
     X = sparse.random(n, p, density=0.05, random_state=seed, format="csc")

@@ -21,7 +21,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from regulab.solvers._design_kernels import FASTMATH, col_axpy, col_dot, col_wdot
+from regulab.solvers._design_kernels import (FASTMATH, bits_float, col_axpy, col_dot,
+                                             col_wdot, float_bits, lowest_bit)
 
 
 # --------------------------------------------------------------------------------------------
@@ -258,15 +259,31 @@ def kkt_ws_select(g, w, l1, l2, sqrtL, active, nnz, m, reach, cand, hint=None):
     return kkt, ws, nc, reach2
 
 
+#: :func:`_kkt_ws_pass` tests the features in blocks of this many (the bits of a ``uint64``)
+KKT_BLOCK = 64
+
+
 @njit(cache=True)
 def _kkt_ws_pass(g, w, l1, l2, sqrtL, active, nnz, m, reach, cand, thr0):
     """The pass of :func:`kkt_ws_select` from the threshold ``thr0``: ``(kkt, ws, nc, reach,
     bn, mth)``, ``bn`` the features picked (at most ``m``) and ``mth`` the lowest score among
-    them (``-inf`` if none)."""
+    them (``-inf`` if none).
+
+    By blocks of ``KKT_BLOCK`` features: a branch-free loop (vectorized by LLVM) takes the
+    block's KKT violations into ``vmax`` and marks in two bit masks the support (active, ``w_j
+    != 0``) and the free features that may score above the threshold ``t`` the block starts
+    with; only the marked ones are visited, in increasing order, by the selection of the scalar
+    pass it replaced (on sparse-few's 99 passes 9-13 -> 3.6 ms: most blocks hold no candidate).
+    The mark ``|g_j - l2 w_j| - l1/2 >= t sqrt(L_j)`` misses no feature whose score beats ``t``:
+    ``fl(d / s) > t`` gives ``d > t s`` (rounding is monotone, ``t`` a float), and the float
+    ``d`` is then at least the rounded-up ``t s``, so at least ``fl(t s)``; ``t`` only rises
+    during the pass (a NaN ``t`` marks nothing and passes nothing). The same picks, list,
+    order and ``vmax`` as one feature at a time."""
     half = 0.5 * l1
-    vmax = 0.0
+    vbits = 0  # the largest violation's bits (non-negative floats order as their bits)
+    p = g.size
     out = np.empty(nnz + m, np.int64)
-    cap = 2 * m if m <= STREAM_MAX else g.size
+    cap = 2 * m if m <= STREAM_MAX else p
     bv = np.empty(cap)
     bi = np.empty(cap, np.int64)
     ns = 0
@@ -275,40 +292,51 @@ def _kkt_ws_pass(g, w, l1, l2, sqrtL, active, nnz, m, reach, cand, thr0):
     nc = 0 if reach >= 0.0 and m > 0 else -1
     lo = -reach * LIST_MARGIN if nc == 0 else np.inf  # the listed features' scores beat lo
     t = min(lo, thr)  # one comparison per feature for both (a second one cost 10 % of the pass)
-    for j in range(g.size):
-        h = g[j] - l2 * w[j]
-        v = _kkt_violation(h, w[j], half)
-        if v > vmax:
-            vmax = v
-        if not active[j]:
-            continue
-        if w[j] != 0.0:
-            if ns < nnz:
-                out[ns] = j
-                ns += 1
-            continue
+    one = np.uint64(1)
+    for b0 in range(0, p, KKT_BLOCK):
+        ub0 = np.uint64(b0)  # unsigned: no wrap-around test per read, which made LLVM gather
+        supp = np.uint64(0)
+        hits = np.uint64(0)
+        for j in range(ub0, np.uint64(min(p, b0 + KKT_BLOCK))):
+            wj = w[j]
+            h = g[j] - l2 * wj
+            d = abs(h) - half
+            v = _kkt_violation(h, wj, half)
+            vbits = max(vbits, float_bits(v if v > 0.0 else 0.0))  # NaN and v <= 0 never win
+            act = active[j]
+            free = wj == 0.0
+            supp |= np.uint64(act & (not free)) << (j - ub0)
+            hits |= np.uint64(act & free & (d >= t * sqrtL[j])) << (j - ub0)
+        while supp != 0 and ns < nnz:
+            out[ns] = b0 + lowest_bit(supp)
+            ns += 1
+            supp &= supp - one
         if m == 0:
             continue
-        sc = (abs(h) - half) / sqrtL[j]
-        if not sc > t:
-            continue
-        if sc > lo:
-            if nc == cand.size:
-                nc, reach = _shrink_list(g, sqrtL, half, cand, nc, reach)
-                lo = -reach * LIST_MARGIN if nc >= 0 else np.inf
+        while hits != 0:
+            j = b0 + lowest_bit(hits)
+            hits &= hits - one
+            sc = (abs(g[j] - l2 * w[j]) - half) / sqrtL[j]
+            if not sc > t:
+                continue
             if sc > lo:
-                cand[nc] = j
-                nc += 1
-        if sc > thr:
-            if bn == cap:
-                _keep_best(bv, bi, bn, m)
-                bn = m
-                thr = bv[m - 1]
+                if nc == cand.size:
+                    nc, reach = _shrink_list(g, sqrtL, half, cand, nc, reach)
+                    lo = -reach * LIST_MARGIN if nc >= 0 else np.inf
+                if sc > lo:
+                    cand[nc] = j
+                    nc += 1
             if sc > thr:
-                bv[bn] = sc
-                bi[bn] = j
-                bn += 1
-        t = min(lo, thr)
+                if bn == cap:
+                    _keep_best(bv, bi, bn, m)
+                    bn = m
+                    thr = bv[m - 1]
+                if sc > thr:
+                    bv[bn] = sc
+                    bi[bn] = j
+                    bn += 1
+            t = min(lo, thr)
+    vmax = bits_float(vbits)
     if bn > m:
         if m > STREAM_MAX:
             _sampled_best(bv, bi, bn, m)
