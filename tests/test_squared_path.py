@@ -200,7 +200,7 @@ def test_a_score_at_the_threshold_is_not_skipped_by_the_blocks_mark():
     score = (np.abs(g) - half) / sqrtL
     for hint in (None, np.array([-np.inf]), np.array([5.0])):
         args = (g, w, 2.0 * half, 0.0, sqrtL, active, 0, 3, reach, cand)
-        kkt, ws, nc, r = CDK.kkt_ws_select(*args) if hint is None else \
+        _, ws, nc, r = CDK.kkt_ws_select(*args) if hint is None else \
             CDK.kkt_ws_select(*args, hint)
         assert r == reach and nc >= 0
         np.testing.assert_array_equal(cand[:nc], np.flatnonzero(score > t))

@@ -21,8 +21,15 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from regulab.solvers._design_kernels import (FASTMATH, bits_float, col_axpy, col_dot,
-                                             col_wdot, float_bits, lowest_bit)
+from regulab.solvers._design_kernels import (
+    FASTMATH,
+    bits_float,
+    col_axpy,
+    col_dot,
+    col_wdot,
+    float_bits,
+    lowest_bit,
+)
 
 
 # --------------------------------------------------------------------------------------------
