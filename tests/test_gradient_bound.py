@@ -620,3 +620,55 @@ def test_unsigned_index_views_give_the_signed_paths_bits(fit_intercept, monkeypa
     assert np.array_equal(views.coefs, signed.coefs)
     assert np.array_equal(views.gaps, signed.gaps)
     assert np.count_nonzero(views.coefs) > 0
+
+
+@pytest.mark.parametrize("p", [1, 63, 64, 65, 130, 1000])
+def test_the_bounded_scan_by_blocks_lists_what_its_rule_needs(p):
+    """``bounded_grad``'s scan over p (no list) by bit masks of ``SCAN_BLOCK`` features,
+    against numpy: ``need`` is every active feature with ``w_j != 0`` or ``|g0_j| + sqrt(L_j)
+    delta > l1/2``, in increasing order across block edges; the output is the full product
+    there (``xt_dot_sparse``'s bits, less ``xbar_j sum(s r)``) and ``g0`` elsewhere, also when
+    reused (``prev``); -1 exactly when more than ``limit`` are needed. Features exactly at the
+    bound are not needed (fails with ``>=``)."""
+    from regulab.solvers import _design_kernels as DK
+
+    rng = np.random.default_rng(p)
+    n = 50
+    X = sparse.random(n, p, density=0.2, format="csc", random_state=rng,
+                      data_rvs=rng.standard_normal)
+    D = as_design(X)
+    ind, ptr = D.index_views
+    active = rng.random(p) < 0.8
+    sqrtL = rng.uniform(0.5, 2.0, p)
+    sqrtL[::7] = 1.0  # with g0 = +-1 there and delta = 0.5: exactly at the bound, not needed
+    sr, xbar = rng.standard_normal(n), rng.standard_normal(p)
+    full = DK.xt_dot_sparse(D.data, ind, ptr, p, sr) - xbar * 0.7
+    out = np.full(p, np.nan)
+    need = np.empty(p, dtype=np.int64)
+    prev = -1
+    g0 = None
+    for k in range(4):
+        w = np.where(rng.random(p) < 0.05, 1.0, 0.0)
+        half, delta = 1.5, 0.25 * k
+        # odd k: the same g0 as the last call, whose out is reused (only its entries restored)
+        if k % 2 == 0:
+            g0 = rng.standard_normal(p)
+            g0[::7] = np.where(rng.random(g0[::7].size) < 0.5, -1.0, 1.0)
+            prev = -1
+        want = np.flatnonzero(active & ((w != 0.0) | (np.abs(g0) + sqrtL * delta > half)))
+        for limit in (want.size - 1, want.size, p):
+            if limit < 0:
+                continue
+            got = DK.bounded_grad(D.data, ind, ptr, g0, sqrtL, delta, half, w, active, sr,
+                                  xbar, 0.7, limit, out, need, prev, GB.NO_LIST, -1,
+                                  GB.NO_LIST)
+            if limit < want.size:
+                assert got == -1
+                prev = -1  # out then holds no gradient: the next call refills it
+                continue
+            assert got == want.size
+            assert np.array_equal(need[:got], want)
+            expect = g0.copy()
+            expect[want] = full[want]
+            assert np.array_equal(out, expect)
+            prev = got
