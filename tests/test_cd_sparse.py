@@ -476,3 +476,28 @@ def test_unsigned_indices_give_the_same_bits(itype):
     want = DK.xt_dot_sparse(X.data, indices, indptr, p, v)
     assert np.array_equal(D.xt_dot(v), want)
     assert np.abs(want - X.T @ v).max() <= 1e-13 * np.abs(X).max() * np.abs(v).sum()
+
+
+@pytest.mark.parametrize("p", [1, 63, 64, 65, 130])
+def test_the_design_product_lists_every_column_across_the_block_edges(p):
+    """``x_dot`` lists the support by masks of 64 columns: each column alone (``w = 2 e_j``,
+    every ``j``, the edges of the blocks among them) gives twice that column exactly, and the
+    first and last columns together their sum."""
+    from regulab.solvers import _design_kernels as DK
+
+    rng = np.random.default_rng(p)
+    n = 40
+    X = sparse.random(n, p, density=0.3, format="csc", random_state=rng,
+                      data_rvs=rng.standard_normal)
+    A = X.toarray()
+    A[0, :] = 1.0 + np.arange(p)  # no empty column
+    X = sparse.csc_matrix(A)
+    for j in range(p):
+        w = np.zeros(p)
+        w[j] = 2.0
+        got = DK.x_dot(X.data, X.indices, X.indptr, n, p, True, w)
+        assert np.array_equal(got, 2.0 * A[:, j]), j
+    w = np.zeros(p)
+    w[0] = w[-1] = 1.0
+    got = DK.x_dot(X.data, X.indices, X.indptr, n, p, True, w)
+    assert np.array_equal(got, A[:, 0] + A[:, -1] if p > 1 else A[:, 0])

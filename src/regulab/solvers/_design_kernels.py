@@ -88,6 +88,50 @@ def col_axpy(data, indices, indptr, n, is_sparse, j, a, v):
 
 
 # --------------------------------------------------------------------------------------------
+# bit tools for the passes over p that mark features in a 64-bit mask per block (a branch-free
+# loop LLVM vectorizes) and then visit only the marked ones
+# --------------------------------------------------------------------------------------------
+@intrinsic
+def float_bits(typingctx, x):
+    """The bits of the float64 ``x`` as an int64 (a bitcast: no conversion). For ``x >= +0.0``
+    they order as ``x`` does (``+inf`` last), so a maximum over non-negative floats can be
+    taken as an integer maximum, which LLVM vectorizes without fastmath (a float maximum by
+    ``>`` it does not: it keeps the order of a NaN's comparisons)."""
+    sig = types.int64(types.float64)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(64))
+
+    return sig, codegen
+
+
+@intrinsic
+def bits_float(typingctx, b):
+    """The float64 whose bits are the int64 ``b`` (the inverse of :func:`float_bits`)."""
+    sig = types.float64(types.int64)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+
+    return sig, codegen
+
+
+@intrinsic
+def lowest_bit(typingctx, mask):
+    """The position of the lowest set bit of the uint64 ``mask`` (``llvm.cttz``: one
+    instruction; ``mask`` must not be 0), as an int64."""
+    sig = types.int64(types.uint64)
+
+    def codegen(context, builder, signature, args):
+        i64 = ir.IntType(64)
+        fn = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(i64, [i64, ir.IntType(1)]), "llvm.cttz.i64")
+        return builder.call(fn, [args[0], ir.Constant(ir.IntType(1), 1)])
+
+    return sig, codegen
+
+
+# --------------------------------------------------------------------------------------------
 # whole-design kernels
 # --------------------------------------------------------------------------------------------
 @njit(cache=True)
@@ -230,9 +274,16 @@ def x_dot(data, indices, indptr, n, p, is_sparse, w):
         return out
     cols = np.empty(p, dtype=np.int64)
     m = 0
-    for j in range(p):
-        cols[m] = j
-        m += w[j] != 0.0
+    one = np.uint64(1)
+    for b0 in range(0, p, 64):  # a vectorized mark per 64 columns, its set bits listed in order
+        ub0 = np.uint64(b0)  # unsigned: no wrap-around test per read (no gathers)
+        mask = np.uint64(0)
+        for j in range(ub0, np.uint64(min(p, b0 + 64))):
+            mask |= np.uint64(w[j] != 0.0) << (j - ub0)
+        while mask != 0:
+            cols[m] = b0 + lowest_bit(mask)
+            m += 1
+            mask &= mask - one
     for k in range(min(X_DOT_AHEAD, m)):
         prefetch_span(data, indices, indptr[cols[k]], indptr[cols[k] + 1])
     for k in range(m):
@@ -327,46 +378,6 @@ def prefetch(typingctx, arr, idx):
             "llvm.prefetch.p0i8")
         builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(3), i32(1)])
         return context.get_dummy_value()
-
-    return sig, codegen
-
-
-@intrinsic
-def float_bits(typingctx, x):
-    """The bits of the float64 ``x`` as an int64 (a bitcast: no conversion). For ``x >= +0.0``
-    they order as ``x`` does (``+inf`` last), so a maximum over non-negative floats can be
-    taken as an integer maximum, which LLVM vectorizes without fastmath (a float maximum by
-    ``>`` it does not: it keeps the order of a NaN's comparisons)."""
-    sig = types.int64(types.float64)
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.IntType(64))
-
-    return sig, codegen
-
-
-@intrinsic
-def bits_float(typingctx, b):
-    """The float64 whose bits are the int64 ``b`` (the inverse of :func:`float_bits`)."""
-    sig = types.float64(types.int64)
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.DoubleType())
-
-    return sig, codegen
-
-
-@intrinsic
-def lowest_bit(typingctx, mask):
-    """The position of the lowest set bit of the uint64 ``mask`` (``llvm.cttz``: one
-    instruction; ``mask`` must not be 0), as an int64."""
-    sig = types.int64(types.uint64)
-
-    def codegen(context, builder, signature, args):
-        i64 = ir.IntType(64)
-        fn = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(i64, [i64, ir.IntType(1)]), "llvm.cttz.i64")
-        return builder.call(fn, [args[0], ir.Constant(ir.IntType(1), 1)])
 
     return sig, codegen
 
