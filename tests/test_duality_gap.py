@@ -115,6 +115,26 @@ def test_gap_sums_equal_their_definitions(seed):
     assert CDK.gap_sums(g, w, l1, 0.0)[1::2] == (0.0, 0.0)
 
 
+@pytest.mark.parametrize("p", [1, 2, 5, 64, 1001])
+def test_gap_sums_largest_gradient_ignores_nan_and_keeps_inf(p):
+    """``vmax = 2 max_j |g_j|``, to the bit: a NaN in ``g`` is passed over (as a maximum by
+    ``>`` passes it), ``-0.0`` and all-zero ``g`` give ``+0.0``, ``-inf`` gives ``inf``."""
+    rng = np.random.default_rng(p)
+    w = np.zeros(p)
+    for spoil in (None, np.nan, -np.inf, -0.0):
+        g = rng.standard_normal(p)
+        if spoil is not None:
+            g[rng.integers(p)] = spoil
+        a = np.abs(g)
+        want = 2.0 * np.max(a[a > 0.0], initial=0.0)
+        got = CDK.gap_sums(g, w, 1.0, 0.0)[0]
+        assert np.float64(got).tobytes() == np.float64(want).tobytes(), spoil
+    got = CDK.gap_sums(np.full(p, -0.0), w, 1.0, 0.0)[0]
+    assert np.float64(got).tobytes() == np.float64(0.0).tobytes()
+    g = np.full(p, np.nan)
+    assert np.float64(CDK.gap_sums(g, w, 1.0, 0.0)[0]).tobytes() == np.float64(0.0).tobytes()
+
+
 @pytest.mark.parametrize("fit_intercept", [False, True])
 def test_sqrt_norms_are_the_centered_column_norms(fit_intercept):
     """``Design.sqrt_norms`` against the column norms computed densely (a constant column and

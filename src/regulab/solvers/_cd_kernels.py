@@ -80,18 +80,17 @@ def _dual_terms(g, l1, vmax, conj):
 def gap_sums(g, w, l1, l2):
     """``(vmax, conj, nrm1, nrm2)`` of :func:`duality_gap` from the gradient ``g`` and ``w``
     (``conj`` and ``nrm2`` only when ``l2 > 0``, else 0), each in one pass over p (numpy took
-    four). Four partial sums and maxima each: one chain of dependent additions was the cost."""
+    four). Four partial sums: one chain of dependent additions was the cost. The maximum of
+    ``|g_j|`` (NaN ignored, 0 at least, as ``max`` by ``>`` gave it) is taken on the floats'
+    bits (:func:`regulab.solvers._design_kernels.float_bits`), which LLVM vectorizes: 16 ->
+    10-11 us a call at p = 50,000."""
     p = g.size
     m = p - p % 4
-    v0 = v1 = v2 = v3 = 0.0
-    for j in range(0, m, 4):
-        v0 = max(v0, abs(g[j]))
-        v1 = max(v1, abs(g[j + 1]))
-        v2 = max(v2, abs(g[j + 2]))
-        v3 = max(v3, abs(g[j + 3]))
-    for j in range(m, p):
-        v0 = max(v0, abs(g[j]))
-    vmax = 2.0 * max(max(v0, v1), max(v2, v3))
+    vbits = 0
+    for j in range(np.uint64(0), np.uint64(p)):  # unsigned: no wrap-around test per read
+        a = abs(g[j])
+        vbits = max(vbits, float_bits(a if a > 0.0 else 0.0))  # NaN never wins
+    vmax = 2.0 * bits_float(vbits)
     conj = nrm2 = 0.0
     if l2 > 0.0:
         for j in range(p):
