@@ -414,7 +414,7 @@ def test_a_moved_starts_pass_gets_w_zero_off_its_working_set(weighted, fit_inter
 @pytest.mark.parametrize("itype", [np.int32, np.int64])
 def test_the_design_product_is_scipys_for_every_support(nnz, itype):
     """``_design_kernels.x_dot`` (its columns listed without a branch, prefetched
-    ``X_DOT_AHEAD`` ahead) against scipy's ``X @ w`` to rounding, on supports shorter and
+    ``COLS_AHEAD`` ahead) against scipy's ``X @ w`` to rounding, on supports shorter and
     longer than that distance, with empty columns among them, and the dense route on the
     same ``w``."""
     from regulab.solvers import _design_kernels as DK

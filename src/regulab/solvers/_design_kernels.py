@@ -263,7 +263,7 @@ def xt_dot_dense(data, n, p, v):
 def x_dot(data, indices, indptr, n, p, is_sparse, w):
     """``X w`` (float64), touching only the non-zero coefficients. On a sparse X the columns
     are listed first (without a branch) and each one's stored entries prefetched
-    ``X_DOT_AHEAD`` columns ahead (:func:`prefetch_span`): the same sums in the same order;
+    ``COLS_AHEAD`` columns ahead (:func:`prefetch_span`): the same sums in the same order;
     with :func:`unsigned` indices 1.09 -> 0.70 ms on sparse-tall at a support of 4,494, 0.72
     -> 0.38 ms on sparse-many at 13,952 (docs/benchmarks.md, "Ninth round")."""
     out = np.zeros(n)
@@ -284,11 +284,11 @@ def x_dot(data, indices, indptr, n, p, is_sparse, w):
             cols[m] = b0 + lowest_bit(mask)
             m += 1
             mask &= mask - one
-    for k in range(min(X_DOT_AHEAD, m)):
+    for k in range(min(COLS_AHEAD, m)):
         prefetch_span(data, indices, indptr[cols[k]], indptr[cols[k] + 1])
     for k in range(m):
-        if k + X_DOT_AHEAD < m:
-            jj = cols[k + X_DOT_AHEAD]
+        if k + COLS_AHEAD < m:
+            jj = cols[k + COLS_AHEAD]
             prefetch_span(data, indices, indptr[jj], indptr[jj + 1])
         j = cols[k]
         col_axpy(data, indices, indptr, n, True, j, w[j], out)
@@ -382,15 +382,16 @@ def prefetch(typingctx, arr, idx):
     return sig, codegen
 
 
-#: columns ahead whose stored entries :func:`x_dot` prefetches (on sparse-tall at supports of
-#: 2,970 / 4,494, signed indices: none 1.37 / 1.76 ms, 4 0.90 / 1.29, 8 0.86 / 1.28)
-X_DOT_AHEAD = 8
+#: columns ahead whose stored entries :func:`x_dot` and :func:`bounded_grad` prefetch (x_dot on
+#: sparse-tall at supports of 2,970 / 4,494, signed indices: none 1.37 / 1.76 ms, 4 0.90 / 1.29,
+#: 8 0.86 / 1.28; bounded_grad on sparse-few's 49 requests, replayed: 2 / 4 / 8 / 12 / 16 ahead
+#: 10.8 / 9.5-9.7 / 8.3-8.4 / 8.4 / 8.3-8.8 ms, docs/benchmarks.md, "Eleventh round")
+COLS_AHEAD = 8
 #: rows :func:`centered_grad_update` marks in one bit mask, between two tests of its limit
 #: (named apart from :func:`bounded_grad`'s ``SCAN_BLOCK``: numba reads a global when it
 #: compiles, so one name defined twice gave both kernels the later value)
 ROW_BLOCK = 64
-#: rows (columns) ahead whose stored entries :func:`centered_grad_update` (:func:`bounded_grad`)
-#: prefetches
+#: rows ahead whose stored entries :func:`centered_grad_update` prefetches
 ROWS_AHEAD = 4
 
 
@@ -534,8 +535,8 @@ def bounded_grad(data, indices, indptr, g0, sqrtL, delta, half, w, active, sr, x
             if count > limit:
                 return -1
     for m in range(count):
-        if m + ROWS_AHEAD < count:  # the needed columns lie apart: as in centered_grad_update
-            jj = need[m + ROWS_AHEAD]
+        if m + COLS_AHEAD < count:  # the needed columns lie apart: as in centered_grad_update
+            jj = need[m + COLS_AHEAD]
             prefetch_span(data, indices, indptr[jj], indptr[jj + 1])
         j = need[m]
         acc = 0.0
