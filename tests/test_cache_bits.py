@@ -69,19 +69,27 @@ K._anderson_step(data, idx, idx, n, False, np.full(n, 1.0 / n), True, 1.0 / n, n
                  np.arange(m), np.zeros(m), np.zeros(n), 0.0, 1.0, 0.0, hist, cw, np.empty(m),
                  np.empty(n))
 """
-#: a dense L1 path on the diabetes data by the Gram coordinate descent (the kernel of
-#: ``gram_path``, with its Anderson solve), warm-started down 19 lams
-PATH = """
-import sys
+#: a least-squares problem with correlated features (Toeplitz, 0.8**|i - j|): its centered Gram
+#: matrix ``G``, ``rhs = X_c^T y_c / n`` and ``null = y_c^T y_c / n``
+PROBLEM = """
 import numpy as np
-from sklearn.datasets import load_diabetes
+rng = np.random.default_rng(0)
+n, p = 400, 12
+C = 0.8 ** np.abs(np.subtract.outer(np.arange(p), np.arange(p)))
+X = rng.standard_normal((n, p)) @ np.linalg.cholesky(C).T
+y = X @ np.linspace(-2.0, 2.0, p) + rng.standard_normal(n)
+Xc, yc = X - X.mean(0), y - y.mean()
+G, rhs, null = Xc.T @ Xc / n, Xc.T @ yc / n, yc @ yc / n
+top = 2 * np.abs(rhs).max()
+"""
+#: an L1 path of it by the Gram coordinate descent (the kernel of ``gram_path``, with its
+#: Anderson solve), warm-started down 19 lams
+PATH = PROBLEM + """
+import sys
 from regulab.solvers import _cd_kernels as K
-X, y = load_diabetes(return_X_y=True)
-Xc, yc, n = X - X.mean(0), y - y.mean(), len(y)
-G, b, null = Xc.T @ Xc / n, Xc.T @ yc / n, yc @ yc / n
-wv, out = np.zeros(X.shape[1]), []
-for lam in 2 * np.abs(b).max() * np.geomspace(1, 1e-3, 20)[1:]:
-    K.cd_squared_gram(G, b, wv, null, lam, 0.0, 1e-12 * null, 100_000, 5)
+wv, out = np.zeros(p), []
+for lam in top * np.geomspace(1, 1e-3, 20)[1:]:
+    K.cd_squared_gram(G, rhs, wv, null, lam, 0.0, 1e-12 * null, 100_000, 5)
     out.append(wv.copy())
 np.save(sys.argv[1], np.array(out))
 """
@@ -107,19 +115,16 @@ def test_a_path_has_the_same_bits_whatever_was_compiled_into_the_cache_before(tm
         _finish(proc)
     _finish(_start(PATH, used, str(tmp_path / "used.npy")))
     a, b = np.load(tmp_path / "fresh.npy"), np.load(tmp_path / "used.npy")
-    assert a.shape == b.shape == (19, 10)
-    # the probe solved its problems (KKT of the last lam, from the data here): not a vacuous
+    assert a.shape == b.shape == (19, 12)
+    # the probe solved its problems (KKT at the last lam, from the data here): not a vacuous
     # comparison
-    from sklearn.datasets import load_diabetes
-
-    X, y = load_diabetes(return_X_y=True)
-    Xc, yc = X - X.mean(0), y - y.mean()
-    G, rhs = Xc.T @ Xc / len(y), Xc.T @ yc / len(y)
-    top = 2 * np.abs(rhs).max()
+    ns: dict = {}
+    exec(PROBLEM, ns)
+    G, rhs, top = ns["G"], ns["rhs"], ns["top"]
     lam, w = top * 1e-3, a[-1]
     g = 2 * (rhs - G @ w)  # minus the gradient of the smooth part
     on = w != 0
-    assert on.sum() >= 5
+    assert on.sum() >= 6
     assert np.all(np.abs(g[~on]) <= lam * (1 + 1e-6))
     assert np.allclose(g[on], lam * np.sign(w[on]), rtol=0, atol=1e-6 * top)
     assert a.tobytes() == b.tobytes(), np.max(np.abs(a - b))
