@@ -23,7 +23,7 @@ from regulab.solvers._pn_kernels import logistic_derivs, logistic_value
 # --------------------------------------------------------------------------------------------
 # certificate pieces
 # --------------------------------------------------------------------------------------------
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def conjugate(u, a, c, lo, hi):
     """``h*(u)`` of :func:`regulab.core.certificates.box_conjugate` for one feature."""
     if a == np.inf:
@@ -46,7 +46,7 @@ def conjugate(u, a, c, lo, hi):
     return best
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def _capped(tu, a, c, lo, hi):
     """``t u`` kept within ``[-a, a]`` on a side with an infinite bound and ``c = 0``: ``t`` was
     chosen for exactly that, so this only undoes the rounding of ``t * u``."""
@@ -58,7 +58,7 @@ def _capped(tu, a, c, lo, hi):
     return tu
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def box_gap(quad_p, quad, lin, u, w, a, c, lo, hi, free):
     """``(primal, gap)`` of :func:`regulab.core.certificates.duality_gap_box` from its sums.
 
@@ -86,7 +86,7 @@ def box_gap(quad_p, quad, lin, u, w, a, c, lo, hi, free):
     return primal, max(primal - dual, 0.0)
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def box_viol(grad, w, a, lo, hi):
     """Distance of ``-grad`` (the smooth part's gradient) to the subdifferential of
     ``a |.| + indicator([lo, hi])`` at ``w``: the KKT violation of one coordinate."""
@@ -106,7 +106,7 @@ def box_viol(grad, w, a, lo, hi):
     return 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=FASTMATH)
 def _step(zz, thr, den, lo, hi):
     """``clip(ST(zz, thr) / den, lo, hi)``: one coordinate's bounded minimizer."""
     if zz > thr:
@@ -369,7 +369,7 @@ def pn_box_ws(data, indices, indptr, n, is_sparse, s, y, ws, w, z, b, fit_interc
             return it, b, 2
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def box_viols(grad, w, a, lo, hi, out):
     """:func:`box_viol` of every coordinate (``out`` in place); returns the largest."""
     top = 0.0

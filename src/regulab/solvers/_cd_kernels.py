@@ -35,7 +35,7 @@ from regulab.solvers._design_kernels import (
 # --------------------------------------------------------------------------------------------
 # the duality gap
 # --------------------------------------------------------------------------------------------
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def duality_gap(quad, lin, nrm1, nrm2, vmax, conj, l1, l2):
     """``(primal, gap)`` of :func:`regulab.core.certificates.duality_gap_squared` from its sums.
 
@@ -65,7 +65,7 @@ def duality_gap(quad, lin, nrm1, nrm2, vmax, conj, l1, l2):
     return primal, max(primal - dual, 0.0)
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def _dual_terms(g, l1, vmax, conj):
     """``(vmax, conj)`` of :func:`duality_gap` updated with one coordinate's ``g_j``."""
     v = 2.0 * abs(g)
@@ -76,7 +76,7 @@ def _dual_terms(g, l1, vmax, conj):
     return vmax, conj
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def gap_sums(g, w, l1, l2):
     """``(vmax, conj, nrm1, nrm2)`` of :func:`duality_gap` from the gradient ``g`` and ``w``
     (``conj`` and ``nrm2`` only when ``l2 > 0``, else 0), each in one pass over p (numpy took
@@ -107,7 +107,7 @@ def gap_sums(g, w, l1, l2):
     return vmax, conj, (a0 + a1) + (a2 + a3), nrm2
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def _kkt_violation(h, w, half):
     """Distance of ``h = g_j - l2 w_j`` to ``(l1 / 2) d|w_j|`` (half the true gradient units)."""
     if w == 0.0:
@@ -117,7 +117,7 @@ def _kkt_violation(h, w, half):
     return abs(h + half)
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def _st_update(zz, half, denom):
     """``ST(zz, half) / denom``, the coordinate update ``w_j = ST(g_j + L_j w_j, l1/2) / (L_j +
     l2)`` of every squared-loss CD here (``zz = g_j + L_j w_j``, ``denom = L_j + l2``)."""
@@ -128,7 +128,7 @@ def _st_update(zz, half, denom):
     return 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def moved_residual(data, indices, indptr, n, is_sparse, w, w_a, w_b, t, q_a, q_b, max_share,
                    supp_a, supp_b):
     """``q = y_c - X w`` from ``q_a``, ``q_b`` at ``w_a``, ``w_b``: ``q_b + t (q_b - q_a)`` is
@@ -185,7 +185,7 @@ def moved_residual(data, indices, indptr, n, is_sparse, w, w_a, w_b, t, q_a, q_b
     return True, q
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def start_vs_last(w, w_last):
     """One pass over a start ``w`` and the last solution ``w_last`` (a solve on a path):
     ``(same, within, nnz_last)``. ``same``: every entry equal (``np.array_equal``); ``within``:
@@ -218,7 +218,7 @@ SAMPLE = 4096
 HINT_SLACK = 0.5
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def kkt_ws_select(g, w, l1, l2, sqrtL, active, nnz, m, reach, cand, hint=None):
     """One pass over the features for the working-set loop of
     :mod:`regulab.solvers.exact.squared_cd`: ``kkt`` the largest KKT violation in true gradient
@@ -269,7 +269,7 @@ def kkt_ws_select(g, w, l1, l2, sqrtL, active, nnz, m, reach, cand, hint=None):
 KKT_BLOCK = 64
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def _kkt_ws_pass(g, w, l1, l2, sqrtL, active, nnz, m, reach, cand, thr0):
     """The pass of :func:`kkt_ws_select` from the threshold ``thr0``: ``(kkt, ws, nc, reach,
     bn, mth)``, ``bn`` the features picked (at most ``m``) and ``mth`` the lowest score among
@@ -381,7 +381,7 @@ LIST_CUTS = 40
 LIST_MARGIN = 1.0 + 1e-14
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def _shrink_list(g, sqrtL, half, cand, nc, reach):
     """Cut ``reach`` by ``LIST_SHRINK`` until fewer than ``cand.size`` of the ``nc`` listed
     features (``w_j = 0``) keep a score above ``-reach LIST_MARGIN``; keep those, in order.
@@ -401,7 +401,7 @@ def _shrink_list(g, sqrtL, half, cand, nc, reach):
     return -1, reach
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def _sampled_best(fv, fi, nf, m):
     """Reorder the ``nf > m`` entries ``(fv, fi)`` (in index order) so that the first ``m`` are
     the ``m`` best (:func:`_better`): the ``r``-th best of every ``stride``-th entry (``r`` the
@@ -434,19 +434,19 @@ def _sampled_best(fv, fi, nf, m):
     _keep_best(fv, fi, nf, m)
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def _better(bv, bi, a, b):
     """Whether entry ``a`` of the buffer ranks before ``b``: larger score, then lower index."""
     return bv[a] > bv[b] or (bv[a] == bv[b] and bi[a] < bi[b])
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def _swap(bv, bi, a, b):
     bv[a], bv[b] = bv[b], bv[a]
     bi[a], bi[b] = bi[b], bi[a]
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def _keep_best(bv, bi, n, k):
     """Reorder the first ``n`` entries of ``(bv, bi)`` so that the first ``k`` are the ``k`` best
     (:func:`_better`, a strict order: the indices differ) with the ``k``-th best at ``k - 1``
@@ -495,7 +495,7 @@ def _wmean_sq(q, c, s, weighted, inv_n):
     return acc
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def anderson_weights(hist, out_c):
     """Anderson extrapolation weights from ``K + 1`` stored iterates (rows of ``hist``).
 
@@ -517,7 +517,7 @@ def anderson_weights(hist, out_c):
     return anderson_solve(A, out_c)
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def anderson_solve(A, out_c):
     """The weights of :func:`anderson_weights` from ``A`` (``K x (K + 1)``, its first ``K``
     columns holding ``U U^T``; overwritten): ``z`` solved in ``out_c``, then ``c = z / sum z``.
@@ -758,7 +758,7 @@ def centered_gram(data, n, s, xbar, ws):
     return G
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def _gram_gap(G, b, wv, gr, null_loss, l1, l2, refresh):
     """``(gap, primal)`` of :func:`duality_gap` in Gram form, ``gr = b - G w`` being ``g`` on
     the working set: ``quad = null - b.w - w.gr`` and ``lin = 2 (null - b.w)``. With
@@ -794,7 +794,7 @@ def _gram_gap(G, b, wv, gr, null_loss, l1, l2, refresh):
 REFRESH = 8
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def cd_squared_gram(G, b, wv, null_loss, l1, l2, threshold, max_epochs, K):
     """Coordinate descent on ``w`` restricted to a small working set (``wv``, modified in
     place) from its centered Gram matrix ``G`` and ``b = X_c^T S y_c``, the duality gap checked

@@ -45,7 +45,7 @@ _FM = {"contract"}
 AHEAD = 8
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_FM)
 def _prefetch_column(data, indices, indptr, w, L, xbar, j):
     """Prefetch what visiting column ``j`` reads: the cache lines of its stored entries (8
     values, 16 int32 or 8 int64 row indices per 64-byte line) and its ``w``, ``L``, ``xbar``

@@ -134,7 +134,7 @@ def lowest_bit(typingctx, mask):
 # --------------------------------------------------------------------------------------------
 # whole-design kernels
 # --------------------------------------------------------------------------------------------
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def first_nonfinite(data, indices, indptr, n, p, is_sparse):
     """Column index of the first NaN/inf in X, or -1."""
     for j in range(p):
@@ -295,7 +295,7 @@ def x_dot(data, indices, indptr, n, p, is_sparse, w):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def xt_dot_sparse(data, indices, indptr, p, v):
     """``X^T v`` (float64) for CSC X. No fastmath: reassociation makes LLVM vectorize the
     gather badly, measured twice as slow as this plain loop."""
@@ -407,7 +407,7 @@ def prefetch_span(data, indices, start, stop):
         prefetch(indices, t)
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def centered_grad_update(rdata, rcols, rptr, q, q0, s, xbar, active, limit, g0, g):
     """``g = g0 + X_c^T (s (q - q0))`` through the rows where ``q_i != q0_i`` only, read from
     the CSR arrays ``(rdata, rcols, rptr)`` of X; 0 on the features that are not ``active``.
@@ -470,7 +470,7 @@ def centered_grad_update(rdata, rcols, rptr, q, q0, s, xbar, active, limit, g0, 
 SCAN_BLOCK = 64
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def bounded_grad(data, indices, indptr, g0, sqrtL, delta, half, w, active, sr, xbar, sr_sum,
                  limit, out, need, prev, cand, ncand, ws):
     """The gradient of :class:`regulab.solvers.exact.gradient_bound.GradientBound` in one call:

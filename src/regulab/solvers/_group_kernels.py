@@ -24,7 +24,7 @@ import numpy as np
 from numba import njit
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def _deriv(kind, y, s, z, b, i):
     if kind == 0:
         return -2.0 * s[i] * (y[i] - z[i])
@@ -36,7 +36,7 @@ def _deriv(kind, y, s, z, b, i):
     return s[i] * (e / (1.0 + e) - y[i])
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def _block_grad(X, y, s, z, b, w, ptr, idx, g, l2, kind, out):
     """``out[:|g|] = Xc_g^T d + 2 l2 w_g``."""
     n = X.shape[0]
@@ -50,7 +50,7 @@ def _block_grad(X, y, s, z, b, w, ptr, idx, g, l2, kind, out):
                 out[k] += X[i, idx[ptr[g] + k]] * d
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def bcd_epochs(X, y, s, z, w, b_arr, ptr, idx, cw, Lg, ws, l1, l2, kind, fit_intercept,
                n_epochs):
     """``n_epochs`` passes of block steps over the groups ``ws`` (``z``, ``w``, ``b_arr[0]``
@@ -96,7 +96,7 @@ def bcd_epochs(X, y, s, z, w, b_arr, ptr, idx, cw, Lg, ws, l1, l2, kind, fit_int
     return change
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def group_violations(X, y, s, z, b, w, ptr, idx, cw, groups, l1, l2, kind, out):
     """``out[q]``: the KKT violation of group ``groups[q]``: ``max(||grad_g|| - l1 c_g, 0)`` for
     ``w_g = 0``, else ``||grad_g + l1 c_g w_g / ||w_g|| ||``; also ``||grad_g|| / c_g`` when
@@ -128,7 +128,7 @@ def group_violations(X, y, s, z, b, w, ptr, idx, cw, groups, l1, l2, kind, out):
         out[nq + q] = gn / cw[g]
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def gram_bcd(A, gq, v, gptr, cw, Lb, l1, tol, max_epochs):
     """Block coordinate descent on the quadratic model of a proximal Newton step, in Gram form::
 

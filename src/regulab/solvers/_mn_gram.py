@@ -32,13 +32,13 @@ GRAM_MAX = 64
 GATHER_MAX = 20_000_000
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=FASTMATH)
 def use_gram(n, m, K, fit_intercept):
     mm = m + (1 if fit_intercept else 0)
     return mm * K <= GRAM_MAX and n * mm <= GATHER_MAX
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=FASTMATH)
 def gather(data, indices, indptr, n, is_sparse, ws, fit_intercept):
     """The working-set columns as rows of a dense ``(mm, n)`` array, ones last if fitted."""
     m = ws.size

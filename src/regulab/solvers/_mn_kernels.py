@@ -80,7 +80,7 @@ def softmax_value(Z, codes, s):
     return acc
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def residuals(P, codes, s, Dm):
     """``Dm_ki = s_i (p_ki - [c_i = k])`` in place (the derivative of the loss in ``z``)."""
     K, n = P.shape
@@ -123,7 +123,7 @@ def _move(data, indices, indptr, n, is_sparse, j, delta, u, pk, r):
             r[i] += pk[i] * v
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=FASTMATH)
 def _soft(x, t):
     if x > t:
         return x - t
@@ -132,7 +132,7 @@ def _soft(x, t):
     return 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=FASTMATH)
 def _viol(g, w, l1):
     """Distance of ``-g`` to ``l1 * subdifferential of |.| at w``."""
     if w == 0.0:
@@ -143,7 +143,7 @@ def _viol(g, w, l1):
     return abs(g - l1)
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=FASTMATH)
 def group_viol(g, w, l1):
     """Distance of ``-g`` (a K-vector) to ``l1 * subdifferential of ||.||_2 at w``."""
     nw = np.sqrt(np.sum(w * w))
@@ -153,7 +153,7 @@ def group_viol(g, w, l1):
     return np.sqrt(np.sum((g + l1 * w / nw) ** 2))
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=FASTMATH)
 def _shift_slope(v, c, l1, l2, right):
     """Right (``right``) or left derivative in ``c`` of ``sum_k l1 |v_k + c| + l2 (v_k + c)**2``."""
     acc = 0.0
@@ -167,7 +167,7 @@ def _shift_slope(v, c, l1, l2, right):
     return acc
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=FASTMATH)
 def row_shift(v, l1, l2):
     """The constant ``c`` minimizing ``sum_k l1 |v_k + c| + l2 (v_k + c)**2``; where the
     minimizers form an interval (``l2 = 0``), its point closest to 0."""

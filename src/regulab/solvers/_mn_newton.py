@@ -178,7 +178,7 @@ def prox_newton_ws(data, indices, indptr, n, is_sparse, s, codes, ws, W, Z, b, g
             return it, 2
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def predictors(data, indices, indptr, n, is_sparse, W, b, Z):
     """``Z = (X W + b)^T`` in place (``(K, n)``); rows of ``W`` that are 0 cost nothing."""
     p, K = W.shape
@@ -213,7 +213,7 @@ def full_gradient(data, indices, indptr, n, is_sparse, act, Dm, W, l2, grouped, 
     return kkt
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def pick_ws(act, W, gn, sqrtL, l1, size):
     """The ``size`` active features of largest ``(gn_j - l1) / sqrtL_j``, the support first
     (all active features when ``size`` covers them), sorted."""
@@ -227,7 +227,7 @@ def pick_ws(act, W, gn, sqrtL, l1, size):
     return np.sort(np.argsort(-score)[:size]).astype(np.int64)
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def solve_point(data, indices, indptr, n, is_sparse, s, codes, act, sqrtL, scale, W, b,
                 grouped, fit_intercept, l1, l2, tol, max_iter, ws_start, max_cd):
     """One grid point from the warm start ``(W, b)`` (changed in place); returns
@@ -278,7 +278,7 @@ def solve_point(data, indices, indptr, n, is_sparse, s, codes, act, sqrtL, scale
     return crit, n_newton, converged
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def mn_path(data, indices, indptr, n, is_sparse, s, codes, act, sqrtL, scale, l1s, l2s,
             grouped, fit_intercept, tol, max_iter, ws_start, max_cd, W, b, coefs, intercepts,
             gaps, n_iter, converged):

@@ -44,7 +44,7 @@ def needs_residual(tol: float) -> bool:
     return MARGIN * tol < RESIDUAL_BELOW
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def gram_path(data, indices, indptr, n, is_sparse, s, xbar, ws, yc, G, b, null_loss, lams,
               rho, tol, max_epochs, K, W, gaps, iters):
     """Solve the path of the module docstring for ``w`` supported on ``ws`` (``G``, ``b`` its

@@ -33,7 +33,7 @@ BUILD_COST = 0.5
 EPOCH_COST = 1.6
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=FASTMATH)
 def gather_ws(data, indices, indptr, n, is_sparse, ws, fit_intercept):
     """``A^T`` (``[c, n]``, float64): the columns ``ws`` of X, then ones with an intercept."""
     m = ws.size
@@ -53,7 +53,7 @@ def gather_ws(data, indices, indptr, n, is_sparse, ws, fit_intercept):
     return At
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=FASTMATH)
 def gram_pays(indptr, n, is_sparse, ws, fit_intercept, epochs):
     """Whether the Gram route (the product, ``n c^2 / 2`` multiply-adds, then ``epochs``
     epochs of ``c m``) costs less than ``epochs`` epochs on the rows (two passes over the
@@ -144,7 +144,7 @@ def model_cd_gram(G, gl, gb, v, q, fit_intercept, l1, l2, tol_cd, max_cd):
     return db, epochs
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=FASTMATH)
 def model_direction(At, v, w_ws, db, u):
     """``u = X_ws dw + db = A delta``."""
     m = v.size

@@ -37,7 +37,7 @@ FIRST_EPOCHS = 10
 ANDERSON = 3
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=FASTMATH)
 def _sigmoid(x):
     if x >= 0.0:
         return 1.0 / (1.0 + np.exp(-x))
@@ -45,7 +45,7 @@ def _sigmoid(x):
     return e / (1.0 + e)
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def _log1pexp(x):
     """``log(1 + exp(x))`` without overflow."""
     if x > 0.0:
@@ -53,7 +53,7 @@ def _log1pexp(x):
     return np.log1p(np.exp(x))
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def logistic_value(z, y, s):
     """``sum_i s_i log(1 + exp(-t_i z_i))``, ``t_i = 2 y_i - 1``."""
     acc = 0.0
@@ -64,7 +64,7 @@ def logistic_value(z, y, s):
     return acc
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=FASTMATH)
 def logistic_derivs(z, y, s, d, h):
     """First and second derivatives of the weighted log-loss in ``z`` (``d``, ``h`` in place)."""
     for i in range(z.size):
@@ -77,7 +77,7 @@ def logistic_derivs(z, y, s, d, h):
             h[i] = 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=FASTMATH)
 def _viol(g, w, l1):
     """Distance of ``-g`` to ``l1 * subdifferential of |.| at w``."""
     if w == 0.0:
@@ -219,7 +219,7 @@ def _model_cd(data, indices, indptr, n, is_sparse, ws, gl, H, v, w_ws, h, u, gb,
     return db, epochs
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=FASTMATH)
 def model_solve(data, indices, indptr, n, is_sparse, ws, w, gl, H, v, w_ws, q, h, u, gb, Hb,
                 fit_intercept, l1, l2, tol_cd, max_cd, epochs, At, At_h, K=0):
     """Minimize the quadratic model from ``dw = 0`` (``v = w + dw`` on ``ws``, ``u = X dw +

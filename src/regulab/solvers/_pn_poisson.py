@@ -22,7 +22,7 @@ from regulab.solvers._design_kernels import FASTMATH
 from regulab.solvers._pn_kernels import FIRST_EPOCHS, _gradient_ws, _penalty_at, model_solve
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=False)
 def poisson_value(eta, y, s):
     """``sum_i s_i (exp(eta_i) - y_i eta_i)`` over the rows of positive weight."""
     acc = 0.0
@@ -32,7 +32,7 @@ def poisson_value(eta, y, s):
     return acc
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=FASTMATH)
 def poisson_derivs(eta, y, s, d, h):
     """First and second derivatives of the weighted Poisson loss in ``eta`` (in place)."""
     for i in range(eta.size):

@@ -6,6 +6,14 @@ no signature list: each is compiled on first call, for the argument types of tha
 and the machine code is cached on disk, so a later process loads it instead of compiling (the
 first run after an install pays the compile once).
 
+Every kernel sets ``fastmath`` in its decorator (``False`` for IEEE arithmetic; checked by
+``tests/test_cache_bits.py``): numba compiles a function whose decorator leaves it out with
+the flags of the caller it is first compiled for (numba issue #7168), and its cache keys the
+machine code by argument types only, so a helper first compiled under a ``fastmath`` caller
+kept those flags for every later caller, in every later process on the same cache, and a
+result's last bits followed the order in which routes had first run (docs/benchmarks.md,
+"Eleventh round: same bits whatever the cache").
+
 * :func:`configure_cache`: where numba caches. numba's ``cache=True`` checks only the source
   file of each function, so a kernel that calls a kernel of another file (``gram_path`` in
   ``_path_kernels`` calls ``cd_squared_gram`` of ``_cd_kernels``, which it compiles into its own
