@@ -2,11 +2,12 @@
 argument ``s``), and weighted paths on a sparse X, against answers computed here.
 
 The objective is ``sum_i s_i (y_i - x_i.w - b)**2 + l1 ||w||_1 + l2 ||w||_2**2`` with ``s`` the
-sample weights normalized to sum 1, at the best intercept ``b``. The oracles: the optimality
-conditions of that objective (``2 X_c^T (s r) - 2 l2 w`` in ``l1 * sign(w)``, ``[-l1, l1]`` at
-0), its duality gap, and scikit-learn's ``Lasso``/``ElasticNet`` with ``sample_weight`` (which
-rescales the weights to sum ``n``: its objective is half of ours at ``alpha = l1 / 2 + l2``,
-``l1_ratio = (l1 / 2) / alpha``), all written out with numpy on the dense X.
+sample weights normalized to sum 1, at the best intercept ``b``. The oracles, on the dense X:
+the optimality conditions of that objective (``2 X_c^T (s r) - 2 l2 w`` in ``l1 * sign(w)``,
+``[-l1, l1]`` at 0) written out with numpy, its duality gap (``test_cd_sparse``'s numpy formula
+on the rows scaled by ``sqrt(n s_i)``), and scikit-learn's ``ElasticNet`` with
+``sample_weight`` (which rescales the weights to sum ``n``: its objective is half of ours at
+``alpha = l1 / 2 + l2``, ``l1_ratio = (l1 / 2) / alpha``).
 
 Mutations tried (each made at least one test here fail): the weights dropped from the column
 sums (``_col_dot * inv_n`` in the weighted branch of ``epoch_sparse``); the weight of each
@@ -21,19 +22,15 @@ from scipy import sparse
 from regulab.selection.path import lam_grid, regularization_path
 from regulab.solvers import _cd_kernels as CDK
 from regulab.solvers import _cd_sparse as CDS
+from test_cd_sparse import _gap as _unweighted_gap
+from test_cd_sparse import _problem as _unweighted_problem
 
 
 def _problem(seed, n, p, density, fit_intercept):
-    """``(X, y, s)``: a CSC X, a response from 20 % true non-zeros, weights summing to 1 that
+    """``(X, y, s)``: ``test_cd_sparse``'s CSC X and response, and weights summing to 1 that
     vary by a factor of 20 (so dropping them moves the answer)."""
-    rng = np.random.default_rng([seed, 11])
-    X = sparse.random(n, p, density=density, format="csc", random_state=rng,
-                      data_rvs=rng.standard_normal)
-    w_true = np.zeros(p)
-    k = max(1, p // 5)
-    w_true[rng.choice(p, k, replace=False)] = rng.standard_normal(k)
-    y = X @ w_true + 0.5 * rng.standard_normal(n) + (3.0 if fit_intercept else 0.0)
-    sw = rng.uniform(0.1, 2.0, n)
+    X, y = _unweighted_problem(seed, n, p, density, fit_intercept)
+    sw = np.random.default_rng([seed, 11]).uniform(0.1, 2.0, n)
     return X, y, sw / sw.sum()
 
 
@@ -54,19 +51,12 @@ def _kkt(A, yc, s, w, l1, l2):
 
 
 def _gap(A, yc, s, w, l1, l2):
-    """``(gap, null)``: the duality gap at ``w`` (dual point ``theta = 2 s r``, scaled into
-    the dual constraint when ``l2 = 0``) and the null model's loss ``sum_i s_i yc_i**2``."""
-    r = yc - A @ w
-    quad = float(s @ (r * r))
-    lin = 2.0 * float(s @ (r * yc))
-    g = np.abs(A.T @ (2.0 * s * r))
-    primal = quad + l1 * np.abs(w).sum() + l2 * float(w @ w)
-    if l2 > 0.0:
-        dual = lin - quad - float(np.sum(np.maximum(g - l1, 0.0) ** 2)) / (4.0 * l2)
-    else:
-        c = min(1.0, l1 / g.max()) if g.max() > 0 else 1.0
-        dual = c * lin - c * c * quad
-    return primal - dual, float(s @ (yc * yc))
+    """``(gap, null)``: the duality gap at ``w`` and the null model's loss ``sum_i s_i
+    yc_i**2``, by ``test_cd_sparse``'s equal-weight formula on the rows scaled by
+    ``sqrt(n s_i)`` (``sum_i s_i r_i**2 = mean((sqrt(n s) r)**2)``; ``A``, ``yc`` centered
+    already)."""
+    z = np.sqrt(len(s) * s)
+    return _unweighted_gap(sparse.csc_matrix(z[:, None] * A), z * yc, w, l1, l2, False)
 
 
 def _kernel_inputs(X, y, s, fit_intercept):
