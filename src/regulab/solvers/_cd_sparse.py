@@ -10,9 +10,10 @@ With sample weights ``s`` (summing to 1; the trailing argument ``s`` of :func:`c
 :func:`epoch_sparse` and :func:`_anderson_sparse`) the objective is ``sum_i s_i r_i**2 + ...``
 and ``g_j = sum_i s_i x_ij q_i + c xbar_j`` (``L``, ``xbar`` the weighted ones), as in the
 general kernel's ``col_wdot``. Left out (``None``, the default), numba compiles the equal-weight
-specialization with the weighted branches pruned at compile time: its code and bits are the
-ones of the kernel before weights were added ("Eleventh round" in docs/benchmarks.md: the
-weighted wide path ran the general kernel at ~114 ns per column visit against ~20 here).
+specialization with the weighted branches pruned at compile time: its loops' machine code and
+its results' bits are the ones of the kernel before weights were added ("Eleventh round" in
+docs/benchmarks.md; the weighted wide path ran the general kernel at ~114 ns per column visit,
+here ~22).
 
 Why a second copy: with ~20 stored entries per column (the many-non-zeros sparse benchmark) the
 general epoch spent about as much per column on its set-up as on the entries (the dense/sparse
