@@ -239,8 +239,18 @@ def test_dense_equals_sparse(fmt, loss):
     rd = solve(X, y, loss=loss, sample_weight=sw, tol=1e-13, **kw)
     rs = solve(sparse.csc_matrix(X).asformat(fmt), y, loss=loss, sample_weight=sw, tol=1e-13,
                **kw)
-    np.testing.assert_allclose(rs.w, rd.w, atol=1e-10)
-    assert rs.intercept == pytest.approx(rd.intercept, abs=1e-10)
+    atol = 1e-10
+    if loss == "squared":
+        # the routes run different CD kernels (a CSC X its own, weighted or not): each answer is
+        # as close to the optimum as its certificate says, ||w - w*||**2 <= gap / l2 (the
+        # objective is 2 l2-strongly convex; ``gap`` relative to the weighted null loss)
+        null = float(np.average((y - np.average(y, weights=sw)) ** 2, weights=sw))
+        atol = sum(np.sqrt(max(r.gap, 0.0) * null / kw["l2"]) for r in (rd, rs))
+        assert atol < 1e-5  # both certified far below the distances of a wrong answer
+    np.testing.assert_allclose(rs.w, rd.w, atol=atol)
+    xbar = np.average(X, axis=0, weights=sw)  # b = ybar - xbar.w
+    assert rs.intercept == pytest.approx(rd.intercept, abs=max(1e-10,
+                                                                   atol * np.abs(xbar).sum()))
 
 
 def test_float32_is_kept_and_accurate():

@@ -1,10 +1,19 @@
-"""The working-set coordinate descent of :mod:`regulab.solvers._cd_kernels` for a CSC X with
-equal sample weights: the same iterates, with the column loops written inline.
+"""The working-set coordinate descent of :mod:`regulab.solvers._cd_kernels` for a CSC X: the
+same iterates, with the column loops written inline.
 
 It minimizes the same objective, ``(1/n) sum_i r_i**2 + l1 ||w||_1 + l2 ||w||_2**2`` over the
 coordinates of a working set ``ws``, ``r = q + c`` the residual at the best intercept (``q = y_c
 - X w`` on the stored entries, the scalar ``c = xbar.w``; see :mod:`._cd_kernels`), by the same
 update ``w_j = ST(g_j + L_j w_j, l1/2) / (L_j + l2)``, ``g_j = (1/n) sum_i x_ij q_i + c xbar_j``.
+
+With sample weights ``s`` (summing to 1; the trailing argument ``s`` of :func:`cd_sparse_ws`,
+:func:`epoch_sparse` and :func:`_anderson_sparse`) the objective is ``sum_i s_i r_i**2 + ...``
+and ``g_j = sum_i s_i x_ij q_i + c xbar_j`` (``L``, ``xbar`` the weighted ones), as in the
+general kernel's ``col_wdot``. Left out (``None``, the default), numba compiles the equal-weight
+specialization with the weighted branches pruned at compile time: its loops' machine code and
+its results' bits are the ones of the kernel before weights were added ("Eleventh round" in
+docs/benchmarks.md; the weighted wide path ran the general kernel at ~114 ns per column visit,
+here ~22).
 
 Why a second copy: with ~20 stored entries per column (the many-non-zeros sparse benchmark) the
 general epoch spent about as much per column on its set-up as on the entries (the dense/sparse
@@ -78,10 +87,37 @@ def _col_dot(data, indices, a, b, q):
 
 
 @njit(cache=True, fastmath=_FM)
-def epoch_sparse(data, indices, indptr, inv_n, xbar, L, ws, w, q, c, l1, l2):
+def _col_wdot(data, indices, a, b, s, q):
+    """``sum_{t in [a, b)} data[t] * s[i] * q[i]``, ``i = indices[t]``: :func:`_col_dot` with the
+    sample weights (each product as ``col_wdot`` takes it)."""
+    g0 = 0.0
+    g1 = 0.0
+    g2 = 0.0
+    g3 = 0.0
+    t = a
+    while t + 3 < b:
+        i0 = indices[t]
+        i1 = indices[t + 1]
+        i2 = indices[t + 2]
+        i3 = indices[t + 3]
+        g0 += data[t] * s[i0] * q[i0]
+        g1 += data[t + 1] * s[i1] * q[i1]
+        g2 += data[t + 2] * s[i2] * q[i2]
+        g3 += data[t + 3] * s[i3] * q[i3]
+        t += 4
+    while t < b:
+        i0 = indices[t]
+        g0 += data[t] * s[i0] * q[i0]
+        t += 1
+    return (g0 + g1) + (g2 + g3)
+
+
+@njit(cache=True, fastmath=_FM)
+def epoch_sparse(data, indices, indptr, inv_n, xbar, L, ws, w, q, c, l1, l2, s=None):
     """One pass of coordinate descent over ``ws`` (``w``, ``q`` in place). Returns ``(c, kkt)``,
     ``kkt`` the largest KKT violation met (true gradient units), each coordinate measured when
-    visited, as :func:`regulab.solvers._cd_kernels._cd_epoch`."""
+    visited, as :func:`regulab.solvers._cd_kernels._cd_epoch`. ``s``: the sample weights (then
+    ``inv_n`` is not read), or None for equal ones (a compile-time branch)."""
     half = 0.5 * l1
     vmax = 0.0
     m = ws.size
@@ -93,7 +129,10 @@ def epoch_sparse(data, indices, indptr, inv_n, xbar, L, ws, w, q, c, l1, l2):
         j = ws[k]
         a = indptr[j]
         b = indptr[j + 1]
-        g = _col_dot(data, indices, a, b, q) * inv_n + c * xbar[j]
+        if s is None:
+            g = _col_dot(data, indices, a, b, q) * inv_n + c * xbar[j]
+        else:
+            g = _col_wdot(data, indices, a, b, s, q) + c * xbar[j]
         old = w[j]
         v = _kkt_violation(g - l2 * old, old, half)
         if v > vmax:
@@ -135,10 +174,11 @@ def _anderson_weights(hist, cw):
 
 
 @njit(cache=True, fastmath=_FM)
-def _anderson_sparse(ws, w, q, c, l1, l2, inv_n, hist, qhist, chist, cw, w_acc, q_acc):
+def _anderson_sparse(ws, w, q, c, l1, l2, inv_n, hist, qhist, chist, cw, w_acc, q_acc,
+                     s=None):
     """:func:`regulab.solvers._cd_kernels._anderson_step` for this case: the extrapolation
     ``sum_a cw_a w^(a)`` of the iterates in ``hist``, kept (``w``, ``q`` in place) if it lowers
-    the objective. Returns ``c``.
+    the objective (weighted by ``s`` unless None). Returns ``c``.
 
     Its residual is the same combination of the stored residuals (``qhist``, ``chist``): ``q`` is
     affine in ``w`` and the weights sum to 1, so this is ``y_c - X w_acc`` up to rounding, at
@@ -167,9 +207,13 @@ def _anderson_sparse(ws, w, q, c, l1, l2, inv_n, hist, qhist, chist, cw, w_acc, 
         j = ws[k]
         pen_cur += l1 * abs(w[j]) + l2 * w[j] * w[j]
         pen_acc += l1 * abs(w_acc[k]) + l2 * w_acc[k] * w_acc[k]
-    # equal weights: _wmean_sq never reads its weights argument (q stands in)
-    if (_wmean_sq(q_acc, c_acc, q, False, inv_n) + pen_acc
-            < _wmean_sq(q, c, q, False, inv_n) + pen_cur):
+    if s is None:  # equal weights: _wmean_sq never reads its weights argument (q stands in)
+        lower = (_wmean_sq(q_acc, c_acc, q, False, inv_n) + pen_acc
+                 < _wmean_sq(q, c, q, False, inv_n) + pen_cur)
+    else:
+        lower = (_wmean_sq(q_acc, c_acc, s, True, inv_n) + pen_acc
+                 < _wmean_sq(q, c, s, True, inv_n) + pen_cur)
+    if lower:
         for k in range(m):
             w[ws[k]] = w_acc[k]
         for i in range(n):
@@ -180,8 +224,9 @@ def _anderson_sparse(ws, w, q, c, l1, l2, inv_n, hist, qhist, chist, cw, w_acc, 
 
 @njit(cache=True, fastmath=_FM)
 def cd_sparse_ws(data, indices, indptr, inv_n, xbar, L, ws, w, q, c, l1, l2, tol_in, max_epochs,
-                 K):
-    """:func:`regulab.solvers._cd_kernels.cd_squared_ws` for a CSC X with equal weights.
+                 K, s=None):
+    """:func:`regulab.solvers._cd_kernels.cd_squared_ws` for a CSC X, with the sample weights
+    ``s`` (summing to 1) or equal ones (``s`` None: ``inv_n`` scales the sums).
 
     Epochs of :func:`epoch_sparse` over ``ws`` (``w``, ``q`` in place) until the largest KKT
     violation of an epoch is ``<= tol_in`` or ``max_epochs``; every ``K + 1`` epochs (``K > 0``)
@@ -201,7 +246,7 @@ def cd_sparse_ws(data, indices, indptr, inv_n, xbar, L, ws, w, q, c, l1, l2, tol
     kkt = np.inf
     while epoch < max_epochs:
         epoch += 1
-        c, kkt = epoch_sparse(data, indices, indptr, inv_n, xbar, L, ws, w, q, c, l1, l2)
+        c, kkt = epoch_sparse(data, indices, indptr, inv_n, xbar, L, ws, w, q, c, l1, l2, s)
         if kkt <= tol_in:
             break
         if K > 0:
@@ -214,5 +259,5 @@ def cd_sparse_ws(data, indices, indptr, inv_n, xbar, L, ws, w, q, c, l1, l2, tol
             if n_hist == K + 1:
                 n_hist = 0
                 c = _anderson_sparse(ws, w, q, c, l1, l2, inv_n, hist, qhist, chist, cw, w_acc,
-                                     q_acc)
+                                     q_acc, s)
     return epoch, c, kkt
