@@ -351,11 +351,11 @@ class _SquaredSolver:
             self.sqrtL = self.D.sqrt_norms(P.s, P.fit_intercept)
             if self.D.is_sparse:  # the bounded gradient's early refusals, for every solve
                 self.level = refusal_level(P, self.sqrtL)
-        known = None
+        q0 = known = None
         if step is not None:
-            q0, known = self._moved_residual(w, step, supports)
-        else:
-            q0 = None
+            q0 = self._moved_residual(w, step, supports)
+            if self._made_by_me(supports):  # the last solution's non-zeros, holding ``w``'s
+                known = supports[3]
         before = self.D.last_grad
         out = cd_squared(P, w, opts, self.sqrtL, q0, self.level, self.hint, known, nonzeros,
                          nonzeros)
@@ -375,23 +375,23 @@ class _SquaredSolver:
         ``supports``: ``(w_a, supp_a, w_b, supp_b)``, two results of this solver (their ``w``
         arrays, unchanged) and their non-zeros, ``w``'s among ``supp_b``'s (a path's start):
         when those two results' solves left the two LastGradients combined here (checked by
-        identity), the pass over p visits the union of the supports alone (the same ``q``).
-
-        Returns ``(q, known)``: ``known`` is ``supp_b`` when those checks held (the non-zeros
-        of ``self.D.last_grad.w``, which hold ``w``'s: :func:`.squared_cd.cd_squared`'s
-        ``last_support``), else None."""
+        identity), the pass over p visits the union of the supports alone (the same ``q``)."""
         base, last, older = self.base, self.D.last_grad, self.older
         if last is None or older is None or not all(
                 g.same_problem(base.yc, base.s, base.fit_intercept) for g in (last, older)):
-            return None, None
-        made = self.made
+            return None
         supp_a = supp_b = NO_SUPPORT
-        known = None
-        if (supports is not None and len(made) == 2 and made[0][0] is older
-                and made[1][0] is last and made[0][1] is supports[0]
-                and made[1][1] is supports[2]):
+        if self._made_by_me(supports):
             supp_a, supp_b = supports[1], supports[3]
-            known = supp_b
         ok, q = CDK.moved_residual(*self.D.args, w, older.w, last.w, float(t), older.q, last.q,
                                    MOVED_MAX_OFF, supp_a, supp_b)
-        return (q if ok else None), known
+        return q if ok else None
+
+    def _made_by_me(self, supports) -> bool:
+        """Whether ``supports = (w_a, supp_a, w_b, supp_b)`` are the results of this solver's
+        last two solves, which left the design's last two LastGradients (by identity): then
+        ``supp_b`` are the non-zeros of ``self.D.last_grad.w`` too."""
+        made = self.made
+        return (supports is not None and len(made) == 2 and made[0][0] is self.older
+                and made[1][0] is self.D.last_grad and made[0][1] is supports[0]
+                and made[1][1] is supports[2])

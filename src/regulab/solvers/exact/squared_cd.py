@@ -274,7 +274,11 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
             r = _shifted(q, c)
             g = bound.grad(r, w, q)
         else:  # a moved start's residual may come combined from the last two (q0)
-            q = q0 if ahead and q0 is not None else P.yc - D.x_dot(w)
+            if ahead and q0 is not None:
+                q = q0
+            else:  # ``y_c - X w`` into the product's own fresh array: one array less per test
+                q = D.x_dot(w)
+                np.subtract(P.yc, q, out=q)
             r = _shifted(q, c)
             g = last.g if ahead else P.masked_grad(r) if bound is None else bound.grad(r, w, q)
         if ahead:  # the last solution's violations and support rank the first working set
@@ -398,7 +402,8 @@ def _ahead_pass(P: SquaredProblem, w, q, ws, threshold, kin, budget,
     carried one as before."""
     # ``w`` is 0 off ``ws`` (the moved start lies in the last support, which ``ws`` holds, and
     # CD moved only ``ws``): the norm over ``ws``, not a pass and a temporary over p per lam
-    l1norm = float(np.abs(w[ws]).sum())
+    a = w[ws]  # a fresh array (fancy indexing): its absolute values in place, then summed
+    l1norm = float(np.add.reduce(np.abs(a, out=a)))  # ``.sum()``'s own reduction, same bits
     tol = AHEAD_GAP * threshold / l1norm if l1norm > 0.0 else np.inf
     if kin <= tol:
         return 0, True
