@@ -377,8 +377,9 @@ class _SquaredSolver:
         when those two results' solves left the two LastGradients combined here (checked by
         identity), the pass over p visits the union of the supports alone (the same ``q``)."""
         base, last, older = self.base, self.D.last_grad, self.older
-        if last is None or older is None or not all(
-                g.same_problem(base.yc, base.s, base.fit_intercept) for g in (last, older)):
+        if (last is None or older is None
+                or not last.same_problem(base.yc, base.s, base.fit_intercept)
+                or not older.same_problem(base.yc, base.s, base.fit_intercept)):
             return None
         supp_a = supp_b = NO_SUPPORT
         if self._made_by_me(supports):

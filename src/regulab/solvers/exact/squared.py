@@ -75,7 +75,8 @@ class SquaredProblem:
     def masked_grad(self, r) -> np.ndarray:
         """:func:`centered_grad`, 0 on the features that are not active."""
         g = centered_grad(self.D, self.s, r, self.xbar)
-        g[~self.active] = 0.0
+        if self.n_active != g.size:  # every feature active (counted): no mask and pass over p
+            g[~self.active] = 0.0
         return g
 
     def gap(self, r, g, w) -> tuple[float, float]:

@@ -179,6 +179,18 @@ class Start:
         return w
 
 
+def start_vs_last(w, w_last, last_support=None) -> tuple[bool, bool, int]:
+    """:func:`regulab.solvers._cd_kernels.start_vs_last` (``(same, within, nnz_last)``): one
+    pass over p, or with ``last_support`` (the sorted indices of ``w_last``'s non-zeros, which
+    hold ``w``'s too) a look at those indices alone: off them both are 0, so ``same`` is
+    equality there, ``within`` a non-zero there and ``nnz_last`` their count."""
+    if last_support is None:
+        return CDK.start_vs_last(w, w_last)
+    a = w[last_support]
+    return (bool((a == w_last[last_support]).all()), bool(a.any()),
+            int(last_support.size))
+
+
 def _nonzeros(w, on):
     """The sorted indices of ``w``'s non-zeros: over ``on`` (sorted indices that hold them
     all) when known, else a pass over p (on a mask: numpy's nonzero on a float64 array took
@@ -229,15 +241,8 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
     last = D.last_grad
     same = last is not None and last.same_problem(P.yc, s, P.fit_intercept)
     within, nnz_last = False, -1
-    if same and D.is_sparse and last_support is not None:
-        # the start against the last solution on the last support alone: off it both are 0
-        # (the caller's word for ``w``; ``last.w``'s non-zeros are that support), so the
-        # kernel's pass over p below gives the same three answers
-        a = w[last_support]
-        reuse = bool(np.array_equal(a, last.w[last_support]))
-        within, nnz_last = bool(np.any(a)), int(last_support.size)
-    elif same and D.is_sparse:  # a path's solve: the start against the last solution, one pass
-        reuse, within, nnz_last = CDK.start_vs_last(w, last.w)
+    if same and D.is_sparse:  # a path's solve: the start against the last solution
+        reuse, within, nnz_last = start_vs_last(w, last.w, last_support)
     else:  # (dense X: no kernel more to compile on a small problem's first fit)
         reuse = same and np.array_equal(last.w, w)
     # sparse X: the gradient recomputed only where it can matter (exact gap, fewer passes)
