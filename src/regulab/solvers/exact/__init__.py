@@ -353,8 +353,9 @@ class _SquaredSolver:
                 self.level = refusal_level(P, self.sqrtL)
         q0 = known = None
         if step is not None:
-            q0 = self._moved_residual(w, step, supports)
-            if self._made_by_me(supports):  # the last solution's non-zeros, holding ``w``'s
+            mine = self._made_by_me(supports)
+            q0 = self._moved_residual(w, step, supports, mine)
+            if mine:  # the last solution's non-zeros, holding ``w``'s
                 known = supports[3]
         before = self.D.last_grad
         out = cd_squared(P, w, opts, self.sqrtL, q0, self.level, self.hint, known, nonzeros,
@@ -365,7 +366,7 @@ class _SquaredSolver:
             self.made = (self.made + ((self.D.last_grad, res.w),))[-2:]
         return out
 
-    def _moved_residual(self, w, t, supports=None):
+    def _moved_residual(self, w, t, supports=None, mine=None):
         """``y_c - X w`` from the last two solutions ``w_a``, ``w_b`` of this problem and their
         residuals: ``q_b + t (q_b - q_a)`` at ``line = w_b + t (w_b - w_a)``, less ``X (w -
         line)`` on the columns where ``w`` is off the line (a path's start: where the line
@@ -375,14 +376,15 @@ class _SquaredSolver:
         ``supports``: ``(w_a, supp_a, w_b, supp_b)``, two results of this solver (their ``w``
         arrays, unchanged) and their non-zeros, ``w``'s among ``supp_b``'s (a path's start):
         when those two results' solves left the two LastGradients combined here (checked by
-        identity), the pass over p visits the union of the supports alone (the same ``q``)."""
+        identity), the pass over p visits the union of the supports alone (the same ``q``);
+        ``mine``: :meth:`_made_by_me` of ``supports`` when the caller has it."""
         base, last, older = self.base, self.D.last_grad, self.older
         if (last is None or older is None
                 or not last.same_problem(base.yc, base.s, base.fit_intercept)
                 or not older.same_problem(base.yc, base.s, base.fit_intercept)):
             return None
         supp_a = supp_b = NO_SUPPORT
-        if self._made_by_me(supports):
+        if self._made_by_me(supports) if mine is None else mine:
             supp_a, supp_b = supports[1], supports[3]
         ok, q = CDK.moved_residual(*self.D.args, w, older.w, last.w, float(t), older.q, last.q,
                                    MOVED_MAX_OFF, supp_a, supp_b)
