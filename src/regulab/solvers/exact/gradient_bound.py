@@ -110,7 +110,6 @@ class GradientBound:
         self.n_active = P.active_count()
         # ``(limit, level)`` of :func:`refusal_level` for this problem (None: no early refusal)
         self.level = level
-        self._sr = None  # ``s * r`` of the current request (moved_wdist, bounded_grad)
         self._out = None  # the bounded gradient's buffer and ...
         self._need = None  # ... its list of recomputed features
         self._synced = None  # the reference whose ``g`` ``_out`` equals off ``_need[:_prev]``
@@ -129,9 +128,7 @@ class GradientBound:
         ref = self.ref
         if ref is not None:
             D = P.D
-            if self._sr is None:  # scratch: ``s * r``, read by this request alone
-                self._sr = np.empty(D.n)
-            sr = self._sr
+            sr = np.empty(D.n)
             delta = float(np.sqrt(DK.moved_wdist(P.s, r, ref.r, sr)))
             if self._out is None:
                 self._out = np.empty(D.p)
