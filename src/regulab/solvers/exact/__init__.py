@@ -332,10 +332,9 @@ class _SquaredSolver:
         res = self._solve(l1, l2, w, opts, step, supports, nonzeros)
         if not nonzeros:
             return res
-        if isinstance(res, tuple):
-            res[0].w.flags.writeable = False  # kept as the last solution (squared_path)
-            return res
-        return res, np.flatnonzero(res.w != 0.0)
+        res, idx = res if isinstance(res, tuple) else (res, np.flatnonzero(res.w != 0.0))
+        res.w.flags.writeable = False  # may be kept as the last solution (squared_path)
+        return res, idx
 
     def _solve(self, l1, l2, w, opts: CDSettings, step, supports, nonzeros):
         crit = "kkt" if l1 == 0.0 and l2 == 0.0 else "duality_gap"
