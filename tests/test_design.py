@@ -171,3 +171,24 @@ def test_index_views_give_the_signed_paths_bits(route, monkeypatch):
     assert np.array_equal(views.coefs, signed.coefs)
     assert np.array_equal(views.gaps, signed.gaps)
     assert np.array_equal(views.intercepts, signed.intercepts)
+
+
+def test_index_views_are_made_once_per_pair_of_index_arrays():
+    """A sparse design hands out the same ``uint32`` views of its index arrays on every call,
+    and views of new arrays when they are replaced."""
+    from scipy import sparse
+
+    from regulab.solvers import _design_kernels as K
+    from regulab.solvers.design import as_design
+
+    X = sparse.random(30, 20, density=0.3, format="csc", random_state=0)
+    D = as_design(X)
+    a, b = D.index_views
+    assert a.dtype == np.uint32 and b.dtype == np.uint32
+    assert np.array_equal(a, D.indices) and np.array_equal(b, D.indptr)
+    assert D.index_views[0] is a and D.index_views[1] is b
+    D.indices = D.indices.copy()
+    D.indices[0] = (D.indices[0] + 1) % 30  # a different array, different values
+    c, d = D.index_views
+    assert c is not a and np.array_equal(c, D.indices) and np.shares_memory(c, D.indices)
+    assert np.array_equal(K.unsigned(D.indptr), d)

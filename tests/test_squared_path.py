@@ -499,3 +499,96 @@ def test_a_paths_problem_carries_its_active_count():
     assert not P.active[:2].any()
     assert replace(P, l1=0.5).active_count() == P.n_active
     assert replace(P, n_active=-1).active_count() == P.n_active
+
+
+def _path_problem(seed, fit_intercept, n=200, p=400):
+    rng = np.random.default_rng(seed)
+    X = sparse.random(n, p, density=0.05, format="csc", random_state=rng,
+                      data_rvs=rng.standard_normal)
+    y = X @ np.where(rng.random(p) < 0.1, rng.standard_normal(p), 0.0) + rng.standard_normal(n)
+    return X, y + (2.0 if fit_intercept else 0.0)
+
+
+@pytest.mark.parametrize("weighted,fit_intercept,newton", [
+    (False, False, False), (True, False, False), (False, True, False), (True, True, False),
+    (False, False, True), (True, True, True)])
+def test_a_paths_shortcuts_over_the_last_support_are_the_passes_over_p(
+        weighted, fit_intercept, newton, monkeypatch):
+    """Along sparse paths (weights, an intercept; with ``newton``, CD cut to one epoch before
+    the active-set Newton fallback, which moves ``w`` off the working set), at every solve:
+    the non-zeros found over the last working set are ``np.flatnonzero(w)``, the start compared
+    with the last solution over its support gives the kernel's three answers over p, and the
+    start kept for Newton on that support is the start itself. The coefficients are certified
+    by a gap computed here."""
+    import regulab.solvers.exact as EX
+    import regulab.solvers.exact.squared_cd as SCD
+    from regulab.selection.path import regularization_path
+
+    seen = {"nonzeros_on": 0, "start_on": 0, "newton": 0, "newton_on": 0}
+    start = []
+    nonzeros, compare, cd, newton_instead = (SCD._nonzeros, SCD.start_vs_last, EX.cd_squared,
+                                             SCD._newton_instead)
+
+    def checked_nonzeros(w, on):
+        got = nonzeros(w, on)
+        assert np.array_equal(got, np.flatnonzero(w != 0.0))
+        seen["nonzeros_on"] += on is not None
+        return got
+
+    def checked_compare(w, w_last, last_support=None):
+        got = compare(w, w_last, last_support)
+        assert got == CDK.start_vs_last(w, w_last)
+        seen["start_on"] += last_support is not None
+        return got
+
+    def recorded_cd(P, w, *a, **k):
+        w0 = w.copy()
+        w0[~P.active] = 0.0
+        start[:] = [w0]
+        return cd(P, w, *a, **k)
+
+    def checked_newton(P, w, w_start, *a):
+        assert np.array_equal(w_start.dense(), start[0])
+        assert w_start.count_nonzero() == np.count_nonzero(start[0])
+        seen["newton"] += 1
+        seen["newton_on"] += w_start.idx is not None
+        return newton_instead(P, w, w_start, *a)
+
+    monkeypatch.setattr(SCD, "_nonzeros", checked_nonzeros)
+    monkeypatch.setattr(SCD, "start_vs_last", checked_compare)
+    monkeypatch.setattr(EX, "cd_squared", recorded_cd)
+    monkeypatch.setattr(SCD, "_newton_instead", checked_newton)
+    if newton:  # each solve's CD falls back on Newton (not kept for the next solve's start)
+        monkeypatch.setattr(SCD, "NEWTON_AFTER", 1)
+        monkeypatch.setattr(SCD, "kept_active_set", lambda P, w: False)
+    X, y = _path_problem(4, fit_intercept)
+    sw = np.random.default_rng(5).uniform(0.3, 3.0, X.shape[0]) if weighted else None
+    res = regularization_path(X, y, n_lams=40, tol=1e-8, fit_intercept=fit_intercept,
+                              sample_weight=sw)
+    assert seen["start_on"] >= 20, seen
+    if newton:  # (then most solves end on Newton's result: their non-zeros by a pass over p)
+        assert seen["newton"] >= 5 and seen["newton_on"] >= 3, seen
+    else:
+        assert seen["nonzeros_on"] >= 30, seen
+    for k in range(res.lams.size):
+        rel, _, _ = squared_gap(X, y, res.coefs[:, k], res.intercepts[k], *res.l1_l2(k),
+                                sample_weight=sw, fit_intercept=fit_intercept)
+        assert rel <= 1e-8
+
+
+def test_nonzeros_come_with_a_read_only_result_kept_as_the_last_solution():
+    """``squared_path``'s ``nonzeros=True``: ``(result, idx)`` with ``idx`` the result's
+    non-zeros (also from a start with non-zeros anywhere), the result's ``w`` read-only and
+    kept as the design's last solution itself; without it a writable result and a copy."""
+    X, y, _ = _problem(9)
+    lmax = 2.0 * np.abs(np.asarray(X.T @ (y - y.mean()))).max() / X.shape[0]
+    fit = squared_path(X, y, tol=1e-8)
+    w0 = np.random.default_rng(0).standard_normal(X.shape[1])
+    res, idx = fit(0.3 * lmax, 0.0, w0, None, False, None, True)
+    assert np.array_equal(idx, np.flatnonzero(res.w)) and idx.size > 0
+    assert not res.w.flags.writeable and as_design(X).last_grad.w is res.w
+    res2, idx2 = fit(0.2 * lmax, 0.0, res.w, None, False, None, True)
+    assert np.array_equal(idx2, np.flatnonzero(res2.w)) and not np.array_equal(idx, idx2)
+    res3 = fit(0.1 * lmax, 0.0, res2.w)
+    assert res3.w.flags.writeable and as_design(X).last_grad.w is not res3.w
+    assert np.array_equal(as_design(X).last_grad.w, res3.w)

@@ -294,14 +294,15 @@ def regularization_path(X, y, *, loss="squared", l1_ratio=None, lams=None, n_lam
     supports = None  # the last two solutions and their non-zeros, when ``w0`` was moved
     supp = None
     for k, lam in enumerate(lams):
-        if plain:
-            res = fit(lam * rho, lam * (1.0 - rho), w0, step, moved, supports)
+        supp_prev = supp
+        if plain:  # ``res.w`` read-only, its non-zeros found over the last working set
+            res, supp = fit(lam * rho, lam * (1.0 - rho), w0, step, moved, supports, True)
         else:
             res = solve(D, y, loss=loss, l1=lam * rho, l2=lam * (1.0 - rho),
                         fit_intercept=fit_intercept, sample_weight=sample_weight, w0=w0, b0=b0,
                         tol=tol, max_iter=max_iter, groups=groups, **box, **options)
+            supp = np.flatnonzero(res.w != 0.0)  # on a mask: see path_step_ahead
         # ``res.w`` is this solve's own array (the solvers copy their start): kept, not copied
-        supp_prev, supp = supp, np.flatnonzero(res.w != 0.0)  # on a mask: see path_step_ahead
         nonzeros.append((supp, res.w[supp]))
         intercepts[k] = res.intercept
         gaps[k], n_iter[k], converged[k] = res.gap, res.n_iter, res.converged

@@ -68,8 +68,6 @@ without one) gets a coefficient exactly 0; zero-weight rows are removed.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 
 from regulab.core.losses import check_counts, check_labels, check_offset, normalized_weights
@@ -249,6 +247,11 @@ def squared_path(X, y, *, fit_intercept=True, sample_weight=None, tol=1e-6, max_
     ``own=True``: ``w0`` is the caller's fresh float64 array of ``p`` finite values, which the
     solve may overwrite (not copied, not checked).
 
+    ``nonzeros=True``: the solve returns ``(result, idx)``, ``idx`` the sorted indices of
+    ``result.w``'s non-zeros, and its caller promises never to write ``result.w`` (made
+    read-only): the solver keeps it as the last solution instead of a copy, and finds ``idx``
+    over its last working set, not by a pass over p (:func:`.squared_cd.cd_squared`).
+
     ``step=t``: ``w0`` is :func:`regulab.selection.path.path_step_ahead`'s start ``t`` along the
     line through this ``fit``'s last two solutions. ``y_c - X w`` is affine in ``w``, so the
     residual at ``w0`` is combined from their residuals (and the few columns where ``w0`` left
@@ -267,11 +270,12 @@ def squared_path(X, y, *, fit_intercept=True, sample_weight=None, tol=1e-6, max_
     fit = _SquaredSolver(D, y, s, weighted, bool(fit_intercept))
     opts = CDSettings(tol, max_iter, None if anderson is None else int(anderson), int(ws_start))
 
-    def solve_at(l1, l2, w0=None, step=None, own=False, supports=None) -> ExactResult:
+    def solve_at(l1, l2, w0=None, step=None, own=False, supports=None, nonzeros=False):
         # ``own``: ``w0`` is a float64 array of p finite values made for this call (a path's
         # moved start), taken over as it is: no copy and no check (two passes over p per lam)
         w = w0 if own else check_start(w0, None, D.p)[0]
-        return fit(check_nonneg(l1, "l1"), check_nonneg(l2, "l2"), w, opts, step, supports)
+        return fit(check_nonneg(l1, "l1"), check_nonneg(l2, "l2"), w, opts, step, supports,
+                   nonzeros)
 
     return solve_at
 
@@ -314,19 +318,30 @@ class _SquaredSolver:
             return
         xbar, L = D.stats(s, fit_intercept)
         n_pos = int(pos.sum())
-        # l1 = l2 = 0 here; each call takes its own penalty (``dataclasses.replace``)
+        # l1 = l2 = 0 here; each call takes its own penalty (``SquaredProblem.with_penalty``)
         active = L > 0
         self.base = SquaredProblem(D, y, yc, s, weighted, fit_intercept, ybar, xbar, L, active,
                                    null_loss, n_pos - (1 if fit_intercept else 0), 0.0, 0.0,
                                    int(np.count_nonzero(active)))
         self.small = min(n_pos, D.p) ** 2 * max(n_pos, D.p) <= SVD_MAX_FLOPS
 
-    def __call__(self, l1, l2, w, opts: CDSettings, step=None, supports=None) -> ExactResult:
+    def __call__(self, l1, l2, w, opts: CDSettings, step=None, supports=None,
+                 nonzeros=False):
+        """The solve from ``w``: an :class:`ExactResult`, or ``(result, idx)`` with
+        ``nonzeros`` (:func:`squared_path`)."""
+        res = self._solve(l1, l2, w, opts, step, supports, nonzeros)
+        if not nonzeros:
+            return res
+        res, idx = res if isinstance(res, tuple) else (res, np.flatnonzero(res.w != 0.0))
+        res.w.flags.writeable = False  # may be kept as the last solution (squared_path)
+        return res, idx
+
+    def _solve(self, l1, l2, w, opts: CDSettings, step, supports, nonzeros):
         crit = "kkt" if l1 == 0.0 and l2 == 0.0 else "duality_gap"
         if self.const is not None:
             b, null_loss = self.const
             return zero_result(self.D.p, b, crit, opts.tol, null_loss, "constant")
-        P = replace(self.base, l1=l1, l2=l2)
+        P = self.base.with_penalty(l1, l2)
         if l1 == 0.0 and l2 == 0.0:
             return least_squares(P, opts.tol, opts.max_iter, self.small)
         if l1 == 0.0 and not self.D.is_sparse and self.small:
@@ -335,15 +350,22 @@ class _SquaredSolver:
             self.sqrtL = self.D.sqrt_norms(P.s, P.fit_intercept)
             if self.D.is_sparse:  # the bounded gradient's early refusals, for every solve
                 self.level = refusal_level(P, self.sqrtL)
-        q0 = None if step is None else self._moved_residual(w, step, supports)
+        q0 = known = None
+        if step is not None:
+            mine = self._made_by_me(supports)
+            q0 = self._moved_residual(w, step, supports, mine)
+            if mine:  # the last solution's non-zeros, holding ``w``'s
+                known = supports[3]
         before = self.D.last_grad
-        res = cd_squared(P, w, opts, self.sqrtL, q0, self.level, self.hint)
+        out = cd_squared(P, w, opts, self.sqrtL, q0, self.level, self.hint, known, nonzeros,
+                         nonzeros)
+        res = out[0] if nonzeros else out
         if self.D.last_grad is not before:
             self.older = before
             self.made = (self.made + ((self.D.last_grad, res.w),))[-2:]
-        return res
+        return out
 
-    def _moved_residual(self, w, t, supports=None):
+    def _moved_residual(self, w, t, supports=None, mine=None):
         """``y_c - X w`` from the last two solutions ``w_a``, ``w_b`` of this problem and their
         residuals: ``q_b + t (q_b - q_a)`` at ``line = w_b + t (w_b - w_a)``, less ``X (w -
         line)`` on the columns where ``w`` is off the line (a path's start: where the line
@@ -353,17 +375,25 @@ class _SquaredSolver:
         ``supports``: ``(w_a, supp_a, w_b, supp_b)``, two results of this solver (their ``w``
         arrays, unchanged) and their non-zeros, ``w``'s among ``supp_b``'s (a path's start):
         when those two results' solves left the two LastGradients combined here (checked by
-        identity), the pass over p visits the union of the supports alone (the same ``q``)."""
+        identity), the pass over p visits the union of the supports alone (the same ``q``);
+        ``mine``: :meth:`_made_by_me` of ``supports`` when the caller has it."""
         base, last, older = self.base, self.D.last_grad, self.older
-        if last is None or older is None or not all(
-                g.same_problem(base.yc, base.s, base.fit_intercept) for g in (last, older)):
+        if (last is None or older is None
+                or not last.same_problem(base.yc, base.s, base.fit_intercept)
+                or not older.same_problem(base.yc, base.s, base.fit_intercept)):
             return None
-        made = self.made
         supp_a = supp_b = NO_SUPPORT
-        if (supports is not None and len(made) == 2 and made[0][0] is older
-                and made[1][0] is last and made[0][1] is supports[0]
-                and made[1][1] is supports[2]):
+        if self._made_by_me(supports) if mine is None else mine:
             supp_a, supp_b = supports[1], supports[3]
         ok, q = CDK.moved_residual(*self.D.args, w, older.w, last.w, float(t), older.q, last.q,
                                    MOVED_MAX_OFF, supp_a, supp_b)
         return q if ok else None
+
+    def _made_by_me(self, supports) -> bool:
+        """Whether ``supports = (w_a, supp_a, w_b, supp_b)`` are the results of this solver's
+        last two solves, which left the design's last two LastGradients (by identity): then
+        ``supp_b`` are the non-zeros of ``self.D.last_grad.w`` too."""
+        made = self.made
+        return (supports is not None and len(made) == 2 and made[0][0] is self.older
+                and made[1][0] is self.D.last_grad and made[0][1] is supports[0]
+                and made[1][1] is supports[2])

@@ -54,6 +54,16 @@ class SquaredProblem:
     #: share it (:meth:`active_count`: a pass over p less per use, three per solve)
     n_active: int = -1
 
+    def with_penalty(self, l1, l2) -> SquaredProblem:
+        """This problem with the penalty ``(l1, l2)``: ``dataclasses.replace(self, l1=l1,
+        l2=l2)`` (the same fields, the others shared) without its per-call walk over the fields
+        and the frozen ``__init__`` (a path makes one per lam)."""
+        P = object.__new__(SquaredProblem)
+        d = P.__dict__
+        d.update(self.__dict__)
+        d["l1"], d["l2"] = l1, l2
+        return P
+
     def active_count(self) -> int:
         """The active features' count (``n_active``, or counted now)."""
         return self.n_active if self.n_active >= 0 else int(np.count_nonzero(self.active))
@@ -65,7 +75,8 @@ class SquaredProblem:
     def masked_grad(self, r) -> np.ndarray:
         """:func:`centered_grad`, 0 on the features that are not active."""
         g = centered_grad(self.D, self.s, r, self.xbar)
-        g[~self.active] = 0.0
+        if self.n_active != g.size:  # every feature active (counted): no mask and pass over p
+            g[~self.active] = 0.0
         return g
 
     def gap(self, r, g, w) -> tuple[float, float]:

@@ -106,7 +106,8 @@ class CDSettings:
 
 
 def cd_squared(P: SquaredProblem, w, opts: CDSettings, sqrtL=None, q0=None,
-               level=None, hint=None) -> ExactResult:
+               level=None, hint=None, last_support=None, keep_w=False,
+               nonzeros=False):
     """Minimize the squared-loss objective from ``w`` (modified in place) to relative gap
     ``opts.tol`` (module docstring). ``sqrtL``: ``P.D.sqrt_norms(P.s, P.fit_intercept)`` if the
     caller has it (each look-up hashes the weights' bytes); ``q0``: ``y_c - X w`` up to rounding
@@ -114,27 +115,89 @@ def cd_squared(P: SquaredProblem, w, opts: CDSettings, sqrtL=None, q0=None,
     problem's :func:`.gradient_bound.refusal_level` (sparse X), if the caller has it;
     ``hint``: the working-set pass's threshold hint (a one-entry array, ``-inf`` at first) kept
     by a path's solver from solve to solve (:func:`regulab.solvers._cd_kernels.kkt_ws_select`:
-    the same working sets, found from a higher start)."""
+    the same working sets, found from a higher start).
+
+    ``last_support``: the sorted indices of the non-zeros of ``P.D.last_grad.w`` (the last
+    solution on this design, which the caller knows: a path's own results), which hold all of
+    ``w``'s non-zeros too (a path's moved start, :func:`regulab.selection.path.path_step_ahead`):
+    the start is then compared with the last solution and kept for a Newton fallback on those
+    indices alone, not by passes over p. ``keep_w``: the caller never writes the result's ``w``
+    (a path's own results): the :class:`LastGradient` this solve leaves holds it, not a copy.
+    ``nonzeros``: return ``(result, idx)``, ``idx`` the sorted indices of the result's non-zeros
+    (``np.flatnonzero(result.w != 0.0)``), found over the last working set when it holds them
+    all (:func:`_working_sets`)."""
     if P.active_count() < P.D.p:  # a mask and a pass over p per solve otherwise
         w[~P.active] = 0.0
     threshold = opts.tol * P.null_loss
     n_iter = 0
     asm_tries = 0  # active-set attempts (each after CD stalled for NEWTON_AFTER epochs)
-    w_start = w.copy()
+    # the start, for a Newton fallback (_newton_instead): on ``last_support``, which holds all
+    # its non-zeros (zeroing the inactive ones above adds none), instead of a copy of p
+    w_start = Start(w, last_support)
+    # indices holding every non-zero of ``w`` (None: not known; then a pass over p finds them)
+    on = last_support
     if P.l1 > 0.0 and kept_active_set(P, w):
         out = active_set_newton(P, w, threshold, opts.max_iter)
         if out is not None:
             asm_tries += 1
             n_iter += out.n_iter
+            on = None  # Newton moved ``w`` off ``last_support``
             if out.converged:
-                return _result(P, w, out.gap, n_iter, True, opts.tol, out.primal, "active_set")
+                res = _result(P, w, out.gap, n_iter, True, opts.tol, out.primal, "active_set")
+                return (res, _nonzeros(w, on)) if nonzeros else res
     if P.active_count() <= SMALL_WS:
         n_iter += _small_pass(P, w, threshold, opts)
         q0 = None  # ``w`` moved
+        on = None  # ... on every active feature
     if asm_tries:
         q0 = None
-    return _working_sets(P, w, w_start, threshold, opts, n_iter, asm_tries, sqrtL, q0, level,
-                         hint)
+    res, on = _working_sets(P, w, w_start, threshold, opts, n_iter, asm_tries, sqrtL, q0,
+                            level, hint, last_support if on is not None else None, on, keep_w)
+    return (res, _nonzeros(w, on)) if nonzeros else res
+
+
+class Start:
+    """A solve's start ``w``, kept for :func:`_newton_instead`: the values on ``idx`` (sorted
+    indices that hold all of its non-zeros) when given, else a copy of ``w``."""
+
+    __slots__ = ("p", "idx", "vals")
+
+    def __init__(self, w, idx=None):
+        self.p = w.shape[0]
+        self.idx = idx
+        self.vals = w.copy() if idx is None else w[idx]
+
+    def count_nonzero(self) -> int:
+        return int(np.count_nonzero(self.vals))
+
+    def dense(self) -> np.ndarray:
+        """The start as a fresh array of ``p`` values."""
+        if self.idx is None:
+            return self.vals.copy()
+        w = np.zeros(self.p)
+        w[self.idx] = self.vals
+        return w
+
+
+def start_vs_last(w, w_last, last_support=None) -> tuple[bool, bool, int]:
+    """:func:`regulab.solvers._cd_kernels.start_vs_last` (``(same, within, nnz_last)``): one
+    pass over p, or with ``last_support`` (the sorted indices of ``w_last``'s non-zeros, which
+    hold ``w``'s too) a look at those indices alone: off them both are 0, so ``same`` is
+    equality there, ``within`` a non-zero there and ``nnz_last`` their count."""
+    if last_support is None:
+        return CDK.start_vs_last(w, w_last)
+    a = w[last_support]
+    return (bool((a == w_last[last_support]).all()), bool(a.any()),
+            int(last_support.size))
+
+
+def _nonzeros(w, on):
+    """The sorted indices of ``w``'s non-zeros: over ``on`` (sorted indices that hold them
+    all) when known, else a pass over p (on a mask: numpy's nonzero on a float64 array took
+    114 us at p = 50,000, on the mask 9 us; the same indices, -0.0 and 0.0 zero for both)."""
+    if on is None:
+        return np.flatnonzero(w != 0.0)
+    return on[w[on] != 0.0]
 
 
 def _small_pass(P: SquaredProblem, w, threshold, opts: CDSettings) -> int:
@@ -160,9 +223,12 @@ def _small_pass(P: SquaredProblem, w, threshold, opts: CDSettings) -> int:
 
 
 def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_iter,
-                  asm_tries, sqrtL=None, q0=None, level=None, hint=None) -> ExactResult:
+                  asm_tries, sqrtL=None, q0=None, level=None, hint=None, last_support=None,
+                  on=None, keep_w=False):
     """The general loop: gap on the whole problem, then CD on a working set; Newton when CD
-    stalls (at most ``MAX_ASM_TRIES`` times)."""
+    stalls (at most ``MAX_ASM_TRIES`` times). ``last_support``, ``keep_w``: as in
+    :func:`cd_squared`; ``on``: sorted indices holding all of ``w``'s non-zeros, or None.
+    Returns ``(result, on)``, ``on`` such indices for the result (None: not known)."""
     D, s, xbar, l1, l2 = P.D, P.s, P.xbar, P.l1, P.l2
     use_newton = l1 > 0.0
     # kkt_ws_select reads sqrt(L) on the active features only (L > 0 there)
@@ -175,8 +241,8 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
     last = D.last_grad
     same = last is not None and last.same_problem(P.yc, s, P.fit_intercept)
     within, nnz_last = False, -1
-    if same and D.is_sparse:  # a path's solve: the start against the last solution, one pass
-        reuse, within, nnz_last = CDK.start_vs_last(w, last.w)
+    if same and D.is_sparse:  # a path's solve: the start against the last solution
+        reuse, within, nnz_last = start_vs_last(w, last.w, last_support)
     else:  # (dense X: no kernel more to compile on a small problem's first fit)
         reuse = same and np.array_equal(last.w, w)
     # sparse X: the gradient recomputed only where it can matter (exact gap, fewer passes)
@@ -213,7 +279,11 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
             r = _shifted(q, c)
             g = bound.grad(r, w, q)
         else:  # a moved start's residual may come combined from the last two (q0)
-            q = q0 if ahead and q0 is not None else P.yc - D.x_dot(w)
+            if ahead and q0 is not None:
+                q = q0
+            else:  # ``y_c - X w`` into the product's own fresh array: one array less per test
+                q = D.x_dot(w)
+                np.subtract(P.yc, q, out=q)
             r = _shifted(q, c)
             g = last.g if ahead else P.masked_grad(r) if bound is None else bound.grad(r, w, q)
         if ahead:  # the last solution's violations and support rank the first working set
@@ -228,7 +298,8 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
             if done:
                 # ``g`` and ``q`` are not written after this (a later call copies ``last.q``
                 # before CD moves it); ``w`` is the caller's
-                D.last_grad = LastGradient(w.copy(), P.yc, s, P.fit_intercept, g, q,
+                D.last_grad = LastGradient(w if keep_w else w.copy(), P.yc, s,
+                                           P.fit_intercept, g, q,
                                            None if bound is None else bound.ref)
                 break
             wk = w
@@ -259,6 +330,10 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
         # a moved start's passes without support-first epochs (AHEAD_GAP)
         ep, kin = _cd_pass(P, w, q, c, ws, inner * kkt, budget, opts.anderson, not first_pass)
         n_iter += ep
+        # ``ws`` holds every non-zero of ``w`` now: it held those of ``wk`` (the support is
+        # always in the set), which are ``w``'s or, on a moved start's first pass, the last
+        # solution's that hold them (``within``), and CD moves only ``ws``
+        on = ws
         if first_pass:  # on to the tolerance of one pass per lam; met: a fresh test next
             more, met = _ahead_pass(P, w, q, ws, threshold, kin, budget - ep, opts.anderson)
             n_iter += more
@@ -271,9 +346,10 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
             asm_tries += 1
             n_iter += _newton_instead(P, w, w_start, threshold, opts.max_iter - n_iter)
             carried = None  # Newton moved ``w`` without the residual
+            on = None  # ... and off the working set
             if bound is not None:
                 bound.moved()  # ... and off the working set
-    return _result(P, w, gap, n_iter, gap <= threshold, opts.tol, primal, "cd")
+    return _result(P, w, gap, n_iter, gap <= threshold, opts.tol, primal, "cd"), on
 
 
 def _shifted(q, c):
@@ -307,9 +383,11 @@ def _cd_pass(P: SquaredProblem, w, q, c, ws, tol_in, budget, anderson,
             return CDK.cd_squared_ws(*D.args, s, P.weighted, 1.0 / D.n, xbar, P.L, cols, w, q,
                                      c, l1, l2, tol_in, left, _k(anderson))
     epochs = 0
-    if l1 > 0.0:
+    # the support is taken only where it can be used: ``supp.size >= SUPPORT_FIRST`` and
+    # ``supp.size < ws.size`` need ``ws.size > SUPPORT_FIRST`` (a mask over ``ws`` per pass)
+    if l1 > 0.0 and support_first and ws.size > SUPPORT_FIRST:
         supp = ws[w[ws] != 0.0]
-        if support_first and supp.size >= SUPPORT_FIRST and supp.size < ws.size:
+        if supp.size >= SUPPORT_FIRST and supp.size < ws.size:
             ep, c, _ = run(supp, c, budget)
             epochs = int(ep)
     ep, _, kin = run(ws, c, max(budget - epochs, 1))
@@ -331,7 +409,8 @@ def _ahead_pass(P: SquaredProblem, w, q, ws, threshold, kin, budget,
     carried one as before."""
     # ``w`` is 0 off ``ws`` (the moved start lies in the last support, which ``ws`` holds, and
     # CD moved only ``ws``): the norm over ``ws``, not a pass and a temporary over p per lam
-    l1norm = float(np.abs(w[ws]).sum())
+    a = w[ws]  # a fresh array (fancy indexing): its absolute values in place, then summed
+    l1norm = float(np.add.reduce(np.abs(a, out=a)))  # ``.sum()``'s own reduction, same bits
     tol = AHEAD_GAP * threshold / l1norm if l1norm > 0.0 else np.inf
     if kin <= tol:
         return 0, True
@@ -349,11 +428,10 @@ def _k(anderson, default: int = ANDERSON) -> int:
     return default if anderson is None else anderson
 
 
-def _newton_instead(P: SquaredProblem, w, w_start, threshold, max_rounds) -> int:
+def _newton_instead(P: SquaredProblem, w, w_start: Start, threshold, max_rounds) -> int:
     """Active-set Newton from ``w_start`` (if its support is smaller) or ``w``; its result
     replaces ``w`` if it converged or lowered the objective. Returns its steps."""
-    cand = w_start if np.count_nonzero(w_start) < np.count_nonzero(w) else w
-    w_try = cand.copy()
+    w_try = (w_start.dense() if w_start.count_nonzero() < np.count_nonzero(w) else w.copy())
     out = active_set_newton(P, w_try, threshold, max_rounds)
     if out is None:
         return 0
