@@ -14,8 +14,8 @@ Problems with at most ``SMALL_WS`` informative features run that loop in one com
 then are re-certified by the general loop. A call warm-started from the previous call's solution
 on the same design (a path) reuses that call's last full gradient instead of recomputing it.
 
-On a sparse X the epochs of an equal-weight problem run in :mod:`regulab.solvers._cd_sparse`
-(the same iterates, column loops inline; ``INNER_SPARSE``, ``ANDERSON_SPARSE``), and the full
+On a sparse X the epochs run in :mod:`regulab.solvers._cd_sparse` (the same iterates, column
+loops inline, sample weights or not; ``INNER_SPARSE``, ``ANDERSON_SPARSE``), and the full
 gradient of each outer iteration is recomputed only where it can matter (:mod:`.gradient_bound`;
 the gap is the full gradient's). A start moved ahead of the last solution on the same problem
 (:func:`regulab.selection.path.path_step_ahead`) takes its first working set from the last
@@ -51,7 +51,7 @@ MAX_ASM_TRIES = 3
 #: the CD pass on a working set stops when its largest KKT violation is below INNER times the
 #: full problem's (tighter than 0.3: fewer full-gradient passes, which dominate on large sparse X)
 INNER = 0.1
-#: ... on sparse X with equal weights (the kernel of ._cd_sparse), whose gradient is recomputed
+#: ... on sparse X (the kernel of ._cd_sparse, weighted or not), whose gradient is recomputed
 #: only where it can matter (.gradient_bound): cheaper outer iterations pay for looser passes
 #: (benchmarks/table.py's sparse rows: 0.1 -> 0.3 cut the CD column visits by 4-25 %)
 INNER_SPARSE = 0.3
@@ -67,15 +67,15 @@ SMALL_MARGIN = 1e-4
 #: epoch visit ~2x the columns that matter (measured on the sparse benchmark with 2500 true
 #: non-zeros: 0.5 cut the column visits by 40 % at the same number of outer iterations)
 WS_GROW = 0.5
-#: ... 0.2 in the sparse equal-weight kernel, whose paths start ahead (.selection.path): its
+#: ... 0.2 in the sparse kernel (weighted or not), whose paths start ahead (.selection.path): its
 #: column visits -4 to -6 % on benchmarks/table.py's sparse rows, the same epochs and gradients
 WS_GROW_SPARSE = 0.2
 #: from this many non-zeros on, each CD pass first runs epochs on the support alone (glmnet's
 #: active-set cycling) and then on the whole working set
 SUPPORT_FIRST = 256
-#: Anderson iterates when ``CDSettings.anderson`` is None: 5, and 3 in the sparse equal-weight
-#: kernel (:mod:`regulab.solvers._cd_sparse`; 7-9 % fewer column visits on the sparse rows with
-#: many non-zeros; 3 on dense X cost +55 % on a Toeplitz design, docs/benchmarks.md)
+#: Anderson iterates when ``CDSettings.anderson`` is None: 5, and 3 in the sparse kernel
+#: (:mod:`regulab.solvers._cd_sparse`, weighted or not; 7-9 % fewer column visits on the sparse
+#: rows with many non-zeros; 3 on dense X cost +55 % on a Toeplitz design, docs/benchmarks.md)
 ANDERSON = 5
 ANDERSON_SPARSE = 3
 #: a gap test that fails by more than this factor is followed by one that fails too (on
