@@ -41,7 +41,7 @@ from regulab.solvers import _cd_sparse as CDS
 from regulab.solvers import _design_kernels as DK
 from regulab.solvers.design import LastGradient
 from regulab.solvers.exact.gradient_bound import NO_LIST, GradientBound
-from regulab.solvers.exact.newton import active_set_newton, kept_active_set
+from regulab.solvers.exact.newton import active_set_newton, kept_active_set, newton_pays
 from regulab.solvers.exact.result import ExactResult
 from regulab.solvers.exact.squared import SquaredProblem, centered_grad
 
@@ -269,7 +269,7 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
         if newton_next and ep >= NEWTON_AFTER and kin > inner * kkt:
             # CD is slow here: active-set Newton, from the start point if its support is small
             asm_tries += 1
-            n_iter += _newton_instead(P, w, w_start, threshold, opts.max_iter - n_iter)
+            n_iter += _newton_instead(P, w, w_start, threshold, opts.max_iter - n_iter, ws)
             carried = None  # Newton moved ``w`` without the residual
             if bound is not None:
                 bound.moved()  # ... and off the working set
@@ -349,10 +349,15 @@ def _k(anderson, default: int = ANDERSON) -> int:
     return default if anderson is None else anderson
 
 
-def _newton_instead(P: SquaredProblem, w, w_start, threshold, max_rounds) -> int:
-    """Active-set Newton from ``w_start`` (if its support is smaller) or ``w``; its result
-    replaces ``w`` if it converged or lowered the objective. Returns its steps."""
-    cand = w_start if np.count_nonzero(w_start) < np.count_nonzero(w) else w
+def _newton_instead(P: SquaredProblem, w, w_start, threshold, max_rounds, ws) -> int:
+    """Active-set Newton from ``w_start`` (if its support is smaller) or ``w``, if it pays
+    against more CD epochs on the working set ``ws`` (:func:`.newton.newton_pays`, ``w``'s
+    support the estimate of the answer's); its result replaces ``w`` if it converged or lowered
+    the objective. Returns its steps."""
+    k = int(np.count_nonzero(w))
+    cand = w_start if np.count_nonzero(w_start) < k else w
+    if not newton_pays(P, cand, k, ws):
+        return 0
     w_try = cand.copy()
     out = active_set_newton(P, w_try, threshold, max_rounds)
     if out is None:
