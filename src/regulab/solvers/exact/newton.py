@@ -4,6 +4,7 @@ The method (Newton on the support, then the features that violate the optimality
 most enter) is :mod:`regulab.solvers._active_set`; here each round is followed by the full
 gradient and the duality gap of :class:`~regulab.solvers.exact.squared.SquaredProblem`, and the
 rounds stop on the gap, a right support that rounding keeps from the gap, or a stall.
+:func:`newton_pays` says whether the rounds are worth starting after a stalled CD pass.
 """
 
 from __future__ import annotations
