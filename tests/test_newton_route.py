@@ -17,6 +17,7 @@ from scipy import sparse
 
 import regulab.solvers.exact.newton as NW
 import regulab.solvers.exact.squared_cd as SQ
+from regulab.data.simulate import _ar1_design
 from regulab.selection.path import lam_grid, regularization_path
 from regulab.solvers._active_set import GramCache
 from regulab.solvers.design import as_design
@@ -45,12 +46,8 @@ def _dense_correlated(seed):
     """A weighted dense problem (100 x 400, AR(1) columns with correlation 0.9): CD stalls on
     an ill-conditioned support of ~40 features, where Newton is cheap."""
     rng = np.random.default_rng(seed)
-    n, p, rho = 100, 400, 0.9
-    Z = rng.standard_normal((n, p))
-    X = np.empty((n, p))
-    X[:, 0] = Z[:, 0]
-    for j in range(1, p):
-        X[:, j] = rho * X[:, j - 1] + np.sqrt(1.0 - rho * rho) * Z[:, j]
+    n, p = 100, 400
+    X = _ar1_design(rng, n, p, 0.9)
     beta = np.where(rng.random(p) < 0.05, rng.standard_normal(p), 0.0)
     y = X @ beta + rng.standard_normal(n)
     return sparse.csc_matrix(X), y, _weights(n, seed), X
