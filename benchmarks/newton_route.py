@@ -11,8 +11,8 @@ and whether every lam converged (the solver's certificate), how many times CD st
 how often Newton was taken, and the estimated Newton work over one CD epoch of the stalled
 pass (``newton_work / epoch_work``, the quantity the rule compares with ``NEWTON_EPOCHS``).
 Problems: table.py's ``toeplitz``, sparse_routes.py's ``ROUTE/SHAPE`` rows, and the ones below
-(``ar9``, ``ar9w``: dense AR(1) 0.9, 200 x 2000, without / with weights; ``spDD``: weighted or
-plain sparse X with 5-200 entries a column).
+(``ar9``, ``ar9w``: dense AR(1) 0.9, 200 x 2000, without / with weights; ``wide-dense``: dense
+AR(1) 0.6, 2000 x 6000; ``spDD``: weighted or plain sparse X with 30-400 entries a column).
 """
 import os
 import sys
@@ -33,10 +33,10 @@ RULE = NW.newton_pays
 
 def spy(mode, calls):
     """``newton_pays`` for ``mode``, recording ``(k_start, k_end, work / epoch, taken)``."""
-    def pays(P, start, k, ws):
+    def pays(P, start, k, ws, spent=0):
         ratio = NW.newton_work(P, start, k) / NW.epoch_work(P, ws)
-        taken = {"old": True, "never": False, "rule": RULE(P, start, k, ws)}[mode]
-        calls.append((int(np.count_nonzero(start)), k, ratio, taken))
+        taken = {"old": True, "never": False, "rule": RULE(P, start, k, ws, spent)}[mode]
+        calls.append((int(np.count_nonzero(start)), k, ratio, taken, k / P.rank_bound))
         return taken
     return pays
 
@@ -49,10 +49,13 @@ def problem(name):
     """``(X, y, kwargs)`` of one row (module docstring)."""
     if name == "toeplitz":
         return (*T.toeplitz(1000, 5000), {})
+    if name == "wide-dense":
+        return (*T.toeplitz(2000, 6000, rho=0.6), {})
     if name in ("ar9", "ar9w"):
         return (*T.toeplitz(200, 2000, rho=0.9), weights(200) if name == "ar9w" else {})
     sparse_rows = {"sp01": (3000, 20000, 300, 0.01, True), "sp05": (2000, 10000, 100, 0.05, True),
-                   "sp10": (1000, 5000, 250, 0.1, False), "sp20": (1000, 5000, 250, 0.2, True)}
+                   "sp10": (1000, 5000, 250, 0.1, False), "sp20": (1000, 5000, 250, 0.2, True),
+                   "sp40": (1000, 5000, 250, 0.4, True)}
     if name in sparse_rows:
         n, p, k, density, weighted = sparse_rows[name]
         return (*T.sparse_case(n, p, k, 3.0, density=density), weights(n) if weighted else {})
@@ -76,6 +79,8 @@ def main():
             secs = time.process_time() - t0
             ratios = [c[2] for c in calls]
             span = f"{min(ratios):.3g}-{max(ratios):.3g}" if ratios else "-"
+            fill = [c[4] for c in calls]
+            span += f", k/rank {min(fill):.2f}-{max(fill):.2f}" if fill else ""
             print(f"{name} {n_lams} {mode:6s} {secs:.3f} s CPU, worst gap {max(res.gaps):.2g}, "
                   f"certified {bool(np.all(res.converged))}, tries {len(calls)}, taken "
                   f"{sum(c[3] for c in calls)}, work/epoch {span}, load {os.getloadavg()[0]:.1f}",

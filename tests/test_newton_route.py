@@ -59,8 +59,8 @@ def _spied_path(monkeypatch, X, y, s, tol):
     decisions, outcomes = [], []
     pays, newton = NW.newton_pays, NW.active_set_newton
 
-    def pays_spy(P, start, k_end, ws):
-        decisions.append(pays(P, start, k_end, ws))
+    def pays_spy(P, start, k_end, ws, spent=0):
+        decisions.append(pays(P, start, k_end, ws, spent))
         return decisions[-1]
 
     def newton_spy(*a, **kw):

@@ -74,14 +74,18 @@ def epoch_work(P: SquaredProblem, ws) -> float:
     return 2.0 * D.n * len(ws)
 
 
-def newton_pays(P: SquaredProblem, start, k_end: int, ws) -> bool:
+def newton_pays(P: SquaredProblem, start, k_end: int, ws, spent: int = 0) -> bool:
     """Whether active-set Newton from ``start`` is worth trying after CD stalled on the working
-    set ``ws`` with an iterate of ``k_end`` non-zeros: that support fits the Gram cache (Newton
-    cannot finish otherwise) and :func:`newton_work` is at most ``NEWTON_EPOCHS`` epochs of
-    CD on ``ws``."""
+    set ``ws`` with an iterate of ``k_end`` non-zeros, ``spent`` CD epochs into the problem:
+    that support fits the Gram cache (Newton cannot finish otherwise) and :func:`newton_work`
+    is at most ``max(NEWTON_EPOCHS, spent)`` epochs of CD on ``ws``.
+
+    The second bound is the rent-or-buy rule: CD, however slow, is not given more than Newton
+    would cost on top of what it already spent (the caller asks again after twice the epochs).
+    """
     if max(k_end, int(np.count_nonzero(start))) > gram_capacity(P.D.n, P.D.p):
         return False
-    return newton_work(P, start, k_end) <= NEWTON_EPOCHS * epoch_work(P, ws)
+    return newton_work(P, start, k_end) <= max(NEWTON_EPOCHS, spent) * epoch_work(P, ws)
 
 
 def active_set_newton(P: SquaredProblem, w, threshold, max_rounds,

@@ -165,6 +165,7 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
     stalls (at most ``MAX_ASM_TRIES`` times)."""
     D, s, xbar, l1, l2 = P.D, P.s, P.xbar, P.l1, P.l2
     use_newton = l1 > 0.0
+    stall = NEWTON_AFTER  # the epochs of a pass that make a stall; doubled at each declined try
     # kkt_ws_select reads sqrt(L) on the active features only (L > 0 there)
     if sqrtL is None:
         sqrtL = D.sqrt_norms(s, P.fit_intercept)
@@ -255,7 +256,7 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
         newton_next = use_newton and asm_tries < MAX_ASM_TRIES
         budget = opts.max_iter - n_iter
         if newton_next:
-            budget = min(budget, NEWTON_AFTER)
+            budget = min(budget, stall)
         # a moved start's passes without support-first epochs (AHEAD_GAP)
         ep, kin = _cd_pass(P, w, q, c, ws, inner * kkt, budget, opts.anderson, not first_pass)
         n_iter += ep
@@ -266,13 +267,18 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
         elif far:
             carried = q
         first_pass = far = False
-        if newton_next and ep >= NEWTON_AFTER and kin > inner * kkt:
-            # CD is slow here: active-set Newton, from the start point if its support is small
-            asm_tries += 1
-            n_iter += _newton_instead(P, w, w_start, threshold, opts.max_iter - n_iter, ws)
-            carried = None  # Newton moved ``w`` without the residual
-            if bound is not None:
-                bound.moved()  # ... and off the working set
+        if newton_next and ep >= stall and kin > inner * kkt:
+            # CD is slow here: active-set Newton, from the start point if its support is small,
+            # if it pays; declined, CD goes on twice as long before it is asked again
+            steps = _newton_instead(P, w, w_start, threshold, opts.max_iter - n_iter, ws, n_iter)
+            if steps < 0:
+                stall *= 2
+            else:
+                asm_tries += 1
+                n_iter += steps
+                carried = None  # Newton moved ``w`` without the residual
+                if bound is not None:
+                    bound.moved()  # ... and off the working set
     return _result(P, w, gap, n_iter, gap <= threshold, opts.tol, primal, "cd")
 
 
@@ -349,15 +355,16 @@ def _k(anderson, default: int = ANDERSON) -> int:
     return default if anderson is None else anderson
 
 
-def _newton_instead(P: SquaredProblem, w, w_start, threshold, max_rounds, ws) -> int:
+def _newton_instead(P: SquaredProblem, w, w_start, threshold, max_rounds, ws, spent) -> int:
     """Active-set Newton from ``w_start`` (if its support is smaller) or ``w``, if it pays
-    against more CD epochs on the working set ``ws`` (:func:`.newton.newton_pays`, ``w``'s
-    support the estimate of the answer's); its result replaces ``w`` if it converged or lowered
-    the objective. Returns its steps."""
+    against more CD epochs on the working set ``ws`` after ``spent`` epochs on this problem
+    (:func:`.newton.newton_pays`, ``w``'s support the estimate of the answer's); its result
+    replaces ``w`` if it converged or lowered the objective. Returns its steps, -1 if declined
+    (``w`` untouched)."""
     k = int(np.count_nonzero(w))
     cand = w_start if np.count_nonzero(w_start) < k else w
-    if not newton_pays(P, cand, k, ws):
-        return 0
+    if not newton_pays(P, cand, k, ws, spent):
+        return -1
     w_try = cand.copy()
     out = active_set_newton(P, w_try, threshold, max_rounds)
     if out is None:
