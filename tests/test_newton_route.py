@@ -7,8 +7,9 @@ names ``squared_cd`` calls (``newton_pays``, ``active_set_newton``).
 
 Mutations tried (each made a test here fail): ``newton_pays`` always True (the sparse row takes
 Newton), always False (the dense row does not), ``NEWTON_EPOCHS = inf`` (the sparse row takes
-it), the capacity clause removed (``test_the_capacity_clause_is_the_gram_caches``),
-``epoch_work`` counting each column's entries once or counting ``n`` per sparse column.
+it), the epochs spent left out of the bound (the rank-reaching path is not certified in
+``max_iter``), the capacity clause removed (``test_the_capacity_clause_is_the_gram_caches``),
+``epoch_work`` counting each column's entries once.
 """
 
 import numpy as np
@@ -53,14 +54,18 @@ def _dense_correlated(seed):
     return sparse.csc_matrix(X), y, _weights(n, seed), X
 
 
-def _spied_path(monkeypatch, X, y, s, tol):
+def _spied_path(monkeypatch, X, y, s, tol, fit_intercept=True, asked=None):
     """The path of ``(X, y, s)`` with every decision of ``newton_pays`` and every
-    ``active_set_newton`` outcome recorded; each lam checked against the numpy gap."""
+    ``active_set_newton`` outcome recorded; each lam checked against the numpy gap.
+    ``asked``: a list that gets ``(work / epoch_work, spent, taken)`` of each decision."""
     decisions, outcomes = [], []
     pays, newton = NW.newton_pays, NW.active_set_newton
 
     def pays_spy(P, start, k_end, ws, spent=0):
         decisions.append(pays(P, start, k_end, ws, spent))
+        if asked is not None:
+            ratio = NW.newton_work(P, start, k_end) / NW.epoch_work(P, ws)
+            asked.append((ratio, spent, decisions[-1]))
         return decisions[-1]
 
     def newton_spy(*a, **kw):
@@ -69,10 +74,11 @@ def _spied_path(monkeypatch, X, y, s, tol):
 
     monkeypatch.setattr(SQ, "newton_pays", pays_spy)
     monkeypatch.setattr(SQ, "active_set_newton", newton_spy)
-    lams = lam_grid(X, y, n_lams=30, eps=1e-3, sample_weight=s)
-    res = regularization_path(X, y, lams=lams, sample_weight=s, tol=tol, max_iter=100_000)
+    lams = lam_grid(X, y, n_lams=30, eps=1e-3, sample_weight=s, fit_intercept=fit_intercept)
+    res = regularization_path(X, y, lams=lams, sample_weight=s, tol=tol, max_iter=100_000,
+                              fit_intercept=fit_intercept)
     assert res.converged.all()
-    A_c, yc = _centered(sparse.csc_matrix(X), y, s, True)
+    A_c, yc = _centered(sparse.csc_matrix(X), y, s, fit_intercept)
     for k, lam in enumerate(lams):
         gap, null = _gap(A_c, yc, s, res.coefs[:, k], lam, 0.0)
         assert gap <= tol * null * (1.0 + 1e-6) + 1e-15 * null, (k, gap / null)
@@ -97,6 +103,23 @@ def test_newton_is_taken_on_a_correlated_dense_path_which_stays_certified(seed, 
     decisions, outcomes = _spied_path(monkeypatch, Xd, y, s, 1e-8)
     assert any(decisions)
     assert any(out is not None and out.converged for out in outcomes)
+
+
+def test_newton_is_taken_once_cd_spent_what_it_would_cost(monkeypatch):
+    """Rent or buy: on a path whose support reaches the rank (300 x 900 CSC, ~12 entries a
+    column, no intercept: the last lams have ~300 non-zeros) Newton's work is ~1,000 CD epochs,
+    declined at first; CD stalls again and again (it would need ~10^5 epochs at the end), and
+    once it has spent that much Newton is taken and every lam is certified."""
+    from test_cd_sparse import _problem as _plain_problem
+
+    X, y = _plain_problem(1, 300, 900, 0.04, False)
+    s = np.full(300, 1.0 / 300)
+    asked = []
+    _spied_path(monkeypatch, X, y, s, 1e-8, fit_intercept=False, asked=asked)
+    assert any(not taken for _, _, taken in asked)
+    bought = [(ratio, spent) for ratio, spent, taken in asked if taken]
+    assert bought and all(ratio <= max(NW.NEWTON_EPOCHS, spent) for ratio, spent in bought)
+    assert any(ratio > NW.NEWTON_EPOCHS for ratio, _ in bought)  # by the epochs spent
 
 
 def test_epoch_work_counts_the_working_sets_entries():
