@@ -115,6 +115,12 @@ def chol_lt(L, s, x):
 # ---------------------------------------------------------------------------------------------
 # Gram cache
 # ---------------------------------------------------------------------------------------------
+def gram_capacity(n: int, p: int) -> int:
+    """Columns a :class:`GramCache` holds for a design of ``n`` rows and ``p`` features: the
+    largest support the active-set method can factor (``regulab.core.memory`` counts it)."""
+    return int(max(0, min(p, GRAM_MAX_COLS, GRAM_MAX_A_BYTES // (8 * max(n, 1)))))
+
+
 class GramCache:
     """``G_B = A_B^T A_B`` (centered, weighted) for a growing feature set B, and the active set.
 
@@ -131,7 +137,7 @@ class GramCache:
         self.s = s
         self.sqrt_s = np.sqrt(s)
         n, p = D.n, D.p
-        self.cap = int(max(0, min(p, GRAM_MAX_COLS, GRAM_MAX_A_BYTES // (8 * max(n, 1)))))
+        self.cap = gram_capacity(n, p)
         self.pos = -np.ones(p, dtype=np.int64)
         self.m = 0
         self.A = np.empty((n, self.cap), order="F") if not D.is_sparse else None

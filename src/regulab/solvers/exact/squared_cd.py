@@ -41,7 +41,7 @@ from regulab.solvers import _cd_sparse as CDS
 from regulab.solvers import _design_kernels as DK
 from regulab.solvers.design import LastGradient
 from regulab.solvers.exact.gradient_bound import NO_LIST, GradientBound
-from regulab.solvers.exact.newton import active_set_newton, kept_active_set
+from regulab.solvers.exact.newton import active_set_newton, kept_active_set, newton_pays
 from regulab.solvers.exact.result import ExactResult
 from regulab.solvers.exact.squared import SquaredProblem, centered_grad
 
@@ -231,6 +231,7 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
     Returns ``(result, on)``, ``on`` such indices for the result (None: not known)."""
     D, s, xbar, l1, l2 = P.D, P.s, P.xbar, P.l1, P.l2
     use_newton = l1 > 0.0
+    stall = NEWTON_AFTER  # the epochs of a pass that make a stall; doubled at each declined try
     # kkt_ws_select reads sqrt(L) on the active features only (L > 0 there)
     if sqrtL is None:
         sqrtL = D.sqrt_norms(s, P.fit_intercept)
@@ -326,7 +327,7 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
         newton_next = use_newton and asm_tries < MAX_ASM_TRIES
         budget = opts.max_iter - n_iter
         if newton_next:
-            budget = min(budget, NEWTON_AFTER)
+            budget = min(budget, stall)
         # a moved start's passes without support-first epochs (AHEAD_GAP)
         ep, kin = _cd_pass(P, w, q, c, ws, inner * kkt, budget, opts.anderson, not first_pass)
         n_iter += ep
@@ -341,14 +342,19 @@ def _working_sets(P: SquaredProblem, w, w_start, threshold, opts: CDSettings, n_
         elif far:
             carried = q
         first_pass = far = False
-        if newton_next and ep >= NEWTON_AFTER and kin > inner * kkt:
-            # CD is slow here: active-set Newton, from the start point if its support is small
-            asm_tries += 1
-            n_iter += _newton_instead(P, w, w_start, threshold, opts.max_iter - n_iter)
-            carried = None  # Newton moved ``w`` without the residual
-            on = None  # ... and off the working set
-            if bound is not None:
-                bound.moved()  # ... and off the working set
+        if newton_next and ep >= stall and kin > inner * kkt:
+            # CD is slow here: active-set Newton, from the start point if its support is small,
+            # if it pays; declined, CD goes on twice as long before it is asked again
+            steps = _newton_instead(P, w, w_start, threshold, opts.max_iter - n_iter, ws, n_iter)
+            if steps < 0:
+                stall *= 2
+            else:
+                asm_tries += 1
+                n_iter += steps
+                carried = None  # Newton moved ``w`` without the residual
+                on = None  # ... and off the working set
+                if bound is not None:
+                    bound.moved()  # ... and off the working set
     return _result(P, w, gap, n_iter, gap <= threshold, opts.tol, primal, "cd"), on
 
 
@@ -428,10 +434,18 @@ def _k(anderson, default: int = ANDERSON) -> int:
     return default if anderson is None else anderson
 
 
-def _newton_instead(P: SquaredProblem, w, w_start: Start, threshold, max_rounds) -> int:
-    """Active-set Newton from ``w_start`` (if its support is smaller) or ``w``; its result
-    replaces ``w`` if it converged or lowered the objective. Returns its steps."""
-    w_try = (w_start.dense() if w_start.count_nonzero() < np.count_nonzero(w) else w.copy())
+def _newton_instead(P: SquaredProblem, w, w_start: Start, threshold, max_rounds, ws,
+                    spent) -> int:
+    """Active-set Newton from ``w_start`` (if its support is smaller) or ``w``, if it pays
+    against more CD epochs on the working set ``ws`` after ``spent`` epochs on this problem
+    (:func:`.newton.newton_pays`, ``w``'s support the estimate of the answer's); its result
+    replaces ``w`` if it converged or lowered the objective. Returns its steps, -1 if declined
+    (``w`` untouched)."""
+    k = int(np.count_nonzero(w))
+    # a fresh array either way: the start's values on their support, or a copy of ``w``
+    w_try = w_start.dense() if w_start.count_nonzero() < k else w.copy()
+    if not newton_pays(P, w_try, k, ws, spent):
+        return -1
     out = active_set_newton(P, w_try, threshold, max_rounds)
     if out is None:
         return 0
