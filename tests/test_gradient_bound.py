@@ -300,6 +300,19 @@ def test_the_incremental_update_sums_each_column_in_row_order_to_the_bit(wide):
     assert np.array_equal(g, want)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.uint32, np.int64, np.uint8])
+def test_a_cache_line_holds_64_bytes_of_entries_in_a_kernel_too(dtype):
+    """``DK.line_entries``: 64 bytes of ``a``'s entries, in Python and as the compiled constant
+    :func:`DK.prefetch_span` steps its index hints by."""
+    from numba import njit
+
+    from regulab.solvers import _design_kernels as DK
+
+    a = np.zeros(3, dtype=dtype)
+    assert DK.line_entries(a) == 64 // a.itemsize
+    assert njit(lambda a: DK.line_entries(a))(a) == 64 // a.itemsize
+
+
 # ------------------------------------------------------------------ the listed features
 
 def _brute_bounded(P, A, g0, r, w, delta):

@@ -21,7 +21,7 @@ import numpy as np
 from llvmlite import ir
 from numba import njit, types
 from numba.core import cgutils
-from numba.extending import intrinsic
+from numba.extending import intrinsic, overload
 
 # reassociation lets LLVM vectorize the dot products; no 'nnan'/'ninf': non-finite values are
 # checked for and must keep their IEEE meaning.
@@ -402,6 +402,24 @@ ROWS_AHEAD = 4
 ROW_LINES = 8
 
 
+def line_entries(a) -> int:
+    """Entries of the array ``a`` in a 64-byte cache line. In a kernel a constant of ``a``'s
+    type (the overload below): ``64 // a.itemsize`` there is a division at run time, as numba
+    reads ``itemsize`` from the array, which :func:`prefetch_span` paid for every span it hints
+    (in the sparse CD epoch, once a column visit; docs/benchmarks.md, "Twelfth round: a tiled
+    scatter")."""
+    return 64 // a.itemsize
+
+
+@overload(line_entries, inline="always")
+def _line_entries(a):
+    step = 64 // (a.dtype.bitwidth // 8)
+
+    def impl(a):
+        return step
+    return impl
+
+
 @njit(cache=True, inline="always")
 def prefetch_span(data, indices, start, stop):
     """:func:`prefetch` the cache lines of ``data[start:stop]`` and ``indices[start:stop]`` (one
@@ -410,7 +428,7 @@ def prefetch_span(data, indices, start, stop):
     (3.1 -> 3.7 ns, ``benchmarks/cd_calls_ab.py``)."""
     for t in range(start, stop, 8):
         prefetch(data, t)
-    for t in range(start, stop, 64 // indices.itemsize):
+    for t in range(start, stop, line_entries(indices)):
         prefetch(indices, t)
 
 
