@@ -257,6 +257,62 @@ def test_the_incremental_update_reads_the_changed_rows_up_to_its_limit(seed):
     assert np.array_equal(g, g0)
 
 
+@pytest.mark.parametrize("wide", [False, True])
+def test_the_incremental_update_sums_each_column_in_row_order_to_the_bit(wide):
+    """``DK.centered_grad_update`` against its sums written in numpy, to the bit: ``d_j`` gets
+    ``x_ij v_i`` over the changed rows in increasing ``i``, ``tot`` the ``v_i`` in that order,
+    ``g = g0 + (d - xbar tot)`` on the active features. Rows of 0 (the first and the last), 1,
+    the prefetched ``8 ROW_LINES - 1``, ``8 ROW_LINES``, ``8 ROW_LINES + 1`` and more entries
+    (:func:`DK.prefetch_head` hints at a row's first ``ROW_LINES`` lines, its last entry past
+    them), 4- and 8-byte indices."""
+    from regulab.solvers import _design_kernels as DK
+
+    rng = np.random.default_rng(7)
+    span = 8 * DK.ROW_LINES
+    lengths = [0, 1, span - 1, span, span + 1, 3 * span, 5, 0, 2 * span + 3, 0]
+    p = 4 * span
+    rows = [np.sort(rng.choice(p, k, replace=False)) for k in lengths]
+    rptr = np.concatenate([[0], np.cumsum(lengths)])
+    rcols = np.concatenate(rows).astype(np.int64 if wide else np.int32)
+    rdata = rng.standard_normal(rcols.size)
+    rcols, rptr = DK.unsigned(rcols), DK.unsigned(rptr.astype(rcols.dtype))
+    n = len(lengths)
+    s = rng.random(n)
+    q0 = rng.standard_normal(n)
+    q = q0 + rng.standard_normal(n)
+    q[3] = q0[3]  # one unchanged row between changed ones
+    xbar = rng.standard_normal(p)
+    active = rng.random(p) < 0.9
+    g0 = rng.standard_normal(p)
+    d = np.zeros(p)
+    tot = 0.0
+    for i in range(n):
+        if q[i] != q0[i]:
+            v = s[i] * (q[i] - q0[i])
+            tot += v
+            a, b = int(rptr[i]), int(rptr[i + 1])
+            d[rcols[a:b]] += rdata[a:b] * v  # a row holds a column once
+    want = np.where(active, g0 + (d - xbar * tot), 0.0)
+    g = np.full(p, np.nan)
+    read = DK.centered_grad_update(rdata, rcols, rptr, q, q0, s, xbar, active, rcols.size, g0,
+                                   g)
+    assert read == sum(k for i, k in enumerate(lengths) if i != 3)
+    assert np.array_equal(g, want)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.uint32, np.int64, np.uint8])
+def test_a_cache_line_holds_64_bytes_of_entries_in_a_kernel_too(dtype):
+    """``DK.line_entries``: 64 bytes of ``a``'s entries, in Python and as the compiled constant
+    :func:`DK.prefetch_span` steps its index hints by."""
+    from numba import njit
+
+    from regulab.solvers import _design_kernels as DK
+
+    a = np.zeros(3, dtype=dtype)
+    assert DK.line_entries(a) == 64 // a.itemsize
+    assert njit(lambda a: DK.line_entries(a))(a) == 64 // a.itemsize
+
+
 # ------------------------------------------------------------------ the listed features
 
 def _brute_bounded(P, A, g0, r, w, delta):

@@ -21,7 +21,7 @@ import numpy as np
 from llvmlite import ir
 from numba import njit, types
 from numba.core import cgutils
-from numba.extending import intrinsic
+from numba.extending import intrinsic, overload
 
 # reassociation lets LLVM vectorize the dot products; no 'nnan'/'ninf': non-finite values are
 # checked for and must keep their IEEE meaning.
@@ -393,6 +393,31 @@ COLS_AHEAD = 8
 ROW_BLOCK = 64
 #: rows ahead whose stored entries :func:`centered_grad_update` prefetches
 ROWS_AHEAD = 4
+#: cache lines of a row's values (8 float64 each) that :func:`prefetch_head` asks for, and the
+#: lines of its indices over as many entries: 64 entries, sparse-few's and sparse-many's rows
+#: hold 50 and sparse-tall's 25 on average (longer rows are read in order, which the hardware
+#: prefetcher follows). 8 against 12 lines on the captured calls: 0.85 against 0.89 of
+#: :func:`prefetch_span` on sparse-few, 0.89 / 0.93 on sparse-tall (docs/benchmarks.md,
+#: "Twelfth round: a tiled scatter")
+ROW_LINES = 8
+
+
+def line_entries(a) -> int:
+    """Entries of the array ``a`` in a 64-byte cache line. In a kernel a constant of ``a``'s
+    type (the overload below): ``64 // a.itemsize`` there is a division at run time, as numba
+    reads ``itemsize`` from the array, which :func:`prefetch_span` paid for every span it hints
+    (in the sparse CD epoch, once a column visit; docs/benchmarks.md, "Twelfth round: a tiled
+    scatter")."""
+    return 64 // a.itemsize
+
+
+@overload(line_entries, inline="always")
+def _line_entries(a):
+    step = 64 // (a.dtype.bitwidth // 8)
+
+    def impl(a):
+        return step
+    return impl
 
 
 @njit(cache=True, inline="always")
@@ -403,7 +428,23 @@ def prefetch_span(data, indices, start, stop):
     (3.1 -> 3.7 ns, ``benchmarks/cd_calls_ab.py``)."""
     for t in range(start, stop, 8):
         prefetch(data, t)
-    for t in range(start, stop, 64 // indices.itemsize):
+    for t in range(start, stop, line_entries(indices)):
+        prefetch(indices, t)
+
+
+@njit(cache=True, inline="always")
+def prefetch_head(data, indices, start, stop):
+    """:func:`prefetch` the first ``ROW_LINES`` cache lines of ``data[start:stop]`` (8 entries
+    apart) and ``indices``' lines at the same entries (each 4-byte line twice: a stride read from
+    the array's itemsize is a division at run time), an entry past ``stop`` replaced by the
+    span's last (a hint again, nothing read beyond the span; an empty span hints at ``start``,
+    which reads nothing either). A fixed count of hints, unrolled by LLVM: no loop whose trip
+    count changes from one span to the next, nor the division per span of
+    :func:`prefetch_span` (docs/benchmarks.md, "Twelfth round: a tiled scatter")."""
+    hi = max(stop, start + 1) - 1
+    for r in range(ROW_LINES):
+        t = min(start + 8 * r, hi)
+        prefetch(data, t)
         prefetch(indices, t)
 
 
@@ -451,10 +492,12 @@ def centered_grad_update(rdata, rcols, rptr, q, q0, s, xbar, active, limit, g0, 
     tot = 0.0
     for k in range(m):
         # the changed rows lie apart in memory: without the hint each row's first cache lines
-        # are a full memory latency (measured 2.5 times the column pass's cost per entry)
+        # are a full memory latency (measured 2.5 times the column pass's cost per entry); a
+        # fixed count of lines (prefetch_head), not a loop over the row (prefetch_span): 0.85
+        # of the time on sparse-few's calls, the same bits
         if k + ROWS_AHEAD < m:
             j = rows[k + ROWS_AHEAD]
-            prefetch_span(rdata, rcols, rptr[j], rptr[j + 1])
+            prefetch_head(rdata, rcols, rptr[j], rptr[j + 1])
         i = rows[k]
         v = s[i] * (q[i] - q0[i])
         tot += v
