@@ -10,9 +10,9 @@ on the rows scaled by ``sqrt(n s_i)``), and scikit-learn's ``ElasticNet`` with
 ``alpha = l1 / 2 + l2``, ``l1_ratio = (l1 / 2) / alpha``).
 
 Mutations tried (each made at least one test here fail): the weights dropped from the column
-sums (``_col_dot * inv_n`` in the weighted branch of ``epoch_sparse``); the weight of each
-entry read at the entry's position instead of its row (``s[t]``); the Anderson step comparing
-the objectives without the weights; ``_cd_pass`` calling the kernel without ``s``.
+sums (``_col_dot`` without ``s``, times ``inv_n``, in the weighted branch of ``epoch_sparse``);
+the weight of each entry read at the entry's position instead of its row (``s[t]``); the
+Anderson step comparing the objectives without the weights; ``_cd_pass`` calling the kernel without ``s``.
 """
 
 import numpy as np

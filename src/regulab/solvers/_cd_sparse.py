@@ -66,30 +66,12 @@ def _prefetch_column(data, indices, indptr, w, L, xbar, j):
 
 
 @njit(cache=True, fastmath=_FM)
-def _col_dot(data, indices, a, b, q):
-    """``sum_{t in [a, b)} data[t] * q[indices[t]]``, four accumulators (``t - a`` mod 4; the
-    last ``(b - a) mod 4`` entries into the first), added pairwise at the end."""
-    g0 = 0.0
-    g1 = 0.0
-    g2 = 0.0
-    g3 = 0.0
-    t = a
-    while t + 3 < b:
-        g0 += data[t] * q[indices[t]]
-        g1 += data[t + 1] * q[indices[t + 1]]
-        g2 += data[t + 2] * q[indices[t + 2]]
-        g3 += data[t + 3] * q[indices[t + 3]]
-        t += 4
-    while t < b:
-        g0 += data[t] * q[indices[t]]
-        t += 1
-    return (g0 + g1) + (g2 + g3)
-
-
-@njit(cache=True, fastmath=_FM)
-def _col_wdot(data, indices, a, b, s, q):
-    """``sum_{t in [a, b)} data[t] * s[i] * q[i]``, ``i = indices[t]``: :func:`_col_dot` with the
-    sample weights (each product as ``col_wdot`` takes it)."""
+def _col_dot(data, indices, a, b, q, s=None):
+    """``sum_{t in [a, b)} x_t * q[i_t]``, ``i_t = indices[t]``, with ``x_t = data[t]``, or
+    ``data[t] * s[i_t]`` given the sample weights ``s`` (each product as ``col_wdot`` takes
+    it; ``s is None`` is decided when numba compiles, so the equal-weight loop reads no weight).
+    Four accumulators (``t - a`` mod 4; the last ``(b - a) mod 4`` entries into the first),
+    added pairwise at the end."""
     g0 = 0.0
     g1 = 0.0
     g2 = 0.0
@@ -100,14 +82,14 @@ def _col_wdot(data, indices, a, b, s, q):
         i1 = indices[t + 1]
         i2 = indices[t + 2]
         i3 = indices[t + 3]
-        g0 += data[t] * s[i0] * q[i0]
-        g1 += data[t + 1] * s[i1] * q[i1]
-        g2 += data[t + 2] * s[i2] * q[i2]
-        g3 += data[t + 3] * s[i3] * q[i3]
+        g0 += (data[t] if s is None else data[t] * s[i0]) * q[i0]
+        g1 += (data[t + 1] if s is None else data[t + 1] * s[i1]) * q[i1]
+        g2 += (data[t + 2] if s is None else data[t + 2] * s[i2]) * q[i2]
+        g3 += (data[t + 3] if s is None else data[t + 3] * s[i3]) * q[i3]
         t += 4
     while t < b:
         i0 = indices[t]
-        g0 += data[t] * s[i0] * q[i0]
+        g0 += (data[t] if s is None else data[t] * s[i0]) * q[i0]
         t += 1
     return (g0 + g1) + (g2 + g3)
 
@@ -132,7 +114,7 @@ def epoch_sparse(data, indices, indptr, inv_n, xbar, L, ws, w, q, c, l1, l2, s=N
         if s is None:
             g = _col_dot(data, indices, a, b, q) * inv_n + c * xbar[j]
         else:
-            g = _col_wdot(data, indices, a, b, s, q) + c * xbar[j]
+            g = _col_dot(data, indices, a, b, q, s) + c * xbar[j]
         old = w[j]
         v = _kkt_violation(g - l2 * old, old, half)
         if v > vmax:
