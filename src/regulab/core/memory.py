@@ -51,6 +51,13 @@ PROCESS_BASELINE = 250 * 2**20
 #: the active-set Gram cache (regulab.solvers._active_set): at most this many columns / bytes
 GRAM_MAX_COLS = 3000
 GRAM_MAX_A_BYTES = 100e6
+
+
+def gram_capacity(n: int, p: int) -> int:
+    """Columns the active-set Gram cache (``regulab.solvers._active_set.GramCache``) holds for a
+    design of ``n`` rows and ``p`` features: the largest support the active-set method can
+    factor."""
+    return int(max(0, min(p, GRAM_MAX_COLS, GRAM_MAX_A_BYTES // (8 * max(n, 1)))))
 #: working vectors of a solve, in float64 values per row and per feature
 VECTORS_PER_ROW = 10
 VECTORS_PER_FEATURE = 20
@@ -162,7 +169,7 @@ def path_memory(n: int, p: int, *, density: float = 1.0, dtype=np.float64, n_lam
         k = min(n, p)
         solver += 8 * (3 * n * p + n * k + k * p + 4 * k * k)
     elif float(l1_ratio) > 0.0:
-        m = int(max(0, min(p, GRAM_MAX_COLS, GRAM_MAX_A_BYTES // (8 * n))))
+        m = gram_capacity(n, p)
         solver += 16 * m * m + (0 if sparse else 8 * n * m)
     output = 8 * p * L + 40 * L
     shape = f"{n} x {p} {'sparse, density %g' % density if sparse else 'dense'}"

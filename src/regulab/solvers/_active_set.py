@@ -33,7 +33,7 @@ import numpy as np
 import scipy.linalg as sla
 from numba import njit
 
-from regulab.core.memory import GRAM_MAX_A_BYTES, GRAM_MAX_COLS
+from regulab.core.memory import gram_capacity
 from regulab.solvers._design_kernels import FASTMATH
 
 
@@ -115,12 +115,6 @@ def chol_lt(L, s, x):
 # ---------------------------------------------------------------------------------------------
 # Gram cache
 # ---------------------------------------------------------------------------------------------
-def gram_capacity(n: int, p: int) -> int:
-    """Columns a :class:`GramCache` holds for a design of ``n`` rows and ``p`` features: the
-    largest support the active-set method can factor (``regulab.core.memory`` counts it)."""
-    return int(max(0, min(p, GRAM_MAX_COLS, GRAM_MAX_A_BYTES // (8 * max(n, 1)))))
-
-
 class GramCache:
     """``G_B = A_B^T A_B`` (centered, weighted) for a growing feature set B, and the active set.
 

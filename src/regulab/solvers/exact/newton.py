@@ -13,7 +13,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from regulab.solvers._active_set import ActiveSetSolver, get_cache, gram_capacity
+from regulab.core.memory import gram_capacity
+from regulab.solvers._active_set import ActiveSetSolver, get_cache
 from regulab.solvers.exact.squared import SquaredProblem
 
 #: features a round adds at most (those that violate the optimality conditions most)
