@@ -442,10 +442,13 @@ def _newton_instead(P: SquaredProblem, w, w_start: Start, threshold, max_rounds,
     replaces ``w`` if it converged or lowered the objective. Returns its steps, -1 if declined
     (``w`` untouched)."""
     k = int(np.count_nonzero(w))
-    # a fresh array either way: the start's values on their support, or a copy of ``w``
-    w_try = w_start.dense() if w_start.count_nonzero() < k else w.copy()
-    if not newton_pays(P, w_try, k, ws, spent):
+    from_start = w_start.count_nonzero() < k
+    cand = w_start.dense() if from_start else w
+    if not newton_pays(P, cand, k, ws, spent):
         return -1
+    # Newton's own array: ``w`` is copied only once the rule took it (a declined try, asked
+    # again after each doubled stall, copies nothing)
+    w_try = cand if from_start else w.copy()
     out = active_set_newton(P, w_try, threshold, max_rounds)
     if out is None:
         return 0
